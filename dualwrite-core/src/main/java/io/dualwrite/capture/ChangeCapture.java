@@ -1,0 +1,121 @@
+package io.dualwrite.capture;
+
+import io.dualwrite.jdbc.RowKey;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * The {@link ChangeRecorder} behind both the annotation and the programmatic API: a change set per
+ * transaction, bound with {@link TransactionSynchronizationManager}, handed to the {@link ChangeSink}
+ * before and after commit and dropped on rollback. A transaction suspended by {@code REQUIRES_NEW}
+ * keeps its own set.
+ */
+public final class ChangeCapture implements ChangeRecorder {
+
+    private static final Log log = LogFactory.getLog(ChangeCapture.class);
+
+    private final ChangeSink sink;
+    private final Predicate<String> knownTable;
+
+    /**
+     * Creates the capture.
+     *
+     * @param sink where committed changes go
+     * @param knownTable tells whether a table is mapped, so that a typo fails at the call
+     */
+    public ChangeCapture(ChangeSink sink, Predicate<String> knownTable) {
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.knownTable = Objects.requireNonNull(knownTable, "knownTable");
+    }
+
+    @Override
+    public void record(String table, Object key) {
+        recordAll(List.of(change(table, key)));
+    }
+
+    @Override
+    public void recordAll(String table, Collection<?> keys) {
+        recordAll(keys.stream().map(key -> change(table, key)).toList());
+    }
+
+    /**
+     * Records changes, possibly of several tables, as one unit: in the current transaction's change set,
+     * or handed on at once when no transaction is active.
+     *
+     * @param changes the changes
+     */
+    public void recordAll(Collection<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            ChangeSet set = (ChangeSet) TransactionSynchronizationManager.getResource(this);
+            if (set == null) {
+                set = new ChangeSet();
+                TransactionSynchronizationManager.bindResource(this, set);
+                TransactionSynchronizationManager.registerSynchronization(set);
+            }
+            set.changes.addAll(changes);
+        } else {
+            Set<Change> unique = new LinkedHashSet<>(changes);
+            sink.beforeCommit(unique);
+            handOn(unique, System.nanoTime());
+        }
+    }
+
+    private Change change(String table, Object key) {
+        if (table == null || !knownTable.test(table)) {
+            throw new IllegalArgumentException("table '" + table + "' is not mapped; add dualwrite.tables." + table
+                    + " or record the source table's configured name");
+        }
+        return new Change(table, RowKey.from(key));
+    }
+
+    private void handOn(Collection<Change> changes, long committedAtNanos) {
+        try {
+            sink.afterCommit(changes, committedAtNanos);
+        } catch (RuntimeException e) {
+            // The application's transaction has committed; its caller must not see a mirroring problem.
+            log.error("dualwrite could not hand on " + changes.size() + " committed changes; the reconciler will"
+                    + " repair them", e);
+        }
+    }
+
+    private final class ChangeSet implements TransactionSynchronization {
+
+        private final Set<Change> changes = new LinkedHashSet<>();
+
+        @Override
+        public void beforeCommit(boolean readOnly) {
+            sink.beforeCommit(changes);
+        }
+
+        @Override
+        public void afterCommit() {
+            handOn(changes, System.nanoTime());
+        }
+
+        @Override
+        public void afterCompletion(int status) {
+            TransactionSynchronizationManager.unbindResourceIfPossible(ChangeCapture.this);
+        }
+
+        @Override
+        public void suspend() {
+            TransactionSynchronizationManager.unbindResourceIfPossible(ChangeCapture.this);
+        }
+
+        @Override
+        public void resume() {
+            TransactionSynchronizationManager.bindResource(ChangeCapture.this, this);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.dualwrite.capture;
+
+import java.util.Collection;
+
+/**
+ * Records that the current transaction changed rows, for code that cannot use {@link DualWrite}.
+ * Inside a Spring-managed transaction the changes are mirrored after it commits and forgotten if it
+ * rolls back; outside one, they are handed on at once, so call it after the write.
+ *
+ * <pre>{@code
+ * jdbc.update("UPDATE t_order SET status = ? WHERE id = ?", status, id);
+ * changes.record("t_order", id);
+ * }</pre>
+ */
+public interface ChangeRecorder {
+
+    /**
+     * Records one changed row.
+     *
+     * @param table the source table, as named in the table mappings
+     * @param key the row's key: a single value, or a {@link java.util.List} or array for a composite key
+     * @throws IllegalArgumentException if the key or one of its values is {@code null}, or the table is
+     *     not mapped
+     */
+    void record(String table, Object key);
+
+    /**
+     * Records several changed rows of one table.
+     *
+     * @param table the source table
+     * @param keys the keys
+     * @throws IllegalArgumentException if a key is {@code null} or the table is not mapped
+     */
+    default void recordAll(String table, Collection<?> keys) {
+        for (Object key : keys) {
+            record(table, key);
+        }
+    }
+}

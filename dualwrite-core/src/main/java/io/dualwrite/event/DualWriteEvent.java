@@ -1,0 +1,62 @@
+package io.dualwrite.event;
+
+import io.dualwrite.jdbc.RowKey;
+import java.time.Duration;
+import java.util.List;
+
+/** Something the library did that an operator may want to count, chart or alert on. */
+public sealed interface DualWriteEvent {
+
+    /** @return the source table the event is about */
+    String table();
+
+    /**
+     * A batch of changed keys reached the other store.
+     *
+     * @param table the source table
+     * @param upserted rows written with the guarded upsert
+     * @param deleted keys deleted because they are gone from the primary
+     * @param lags per key, the time from the source commit to this apply's commit
+     */
+    record ChangesApplied(String table, int upserted, int deleted, List<Duration> lags) implements DualWriteEvent {
+
+        /** Copies the lags. */
+        public ChangesApplied {
+            lags = List.copyOf(lags);
+        }
+    }
+
+    /**
+     * An apply failed and will be retried, or has given up (then a {@link KeyParked} follows per key).
+     *
+     * @param table the source table
+     * @param keys how many keys the failed apply held
+     * @param attempt which attempt failed, from 1
+     * @param willRetry whether another attempt is scheduled
+     * @param cause what went wrong
+     */
+    record ApplyFailed(String table, int keys, int attempt, boolean willRetry, Throwable cause)
+            implements DualWriteEvent {
+    }
+
+    /**
+     * An apply was refused because a writer held a row (the NOWAIT read gave way); it is retried a
+     * moment later and is not a failure.
+     *
+     * @param table the source table
+     * @param keys how many keys the apply held
+     */
+    record ApplyDeferred(String table, int keys) implements DualWriteEvent {
+    }
+
+    /**
+     * A key gave up after its last retry: it stays out of sync until the reconciler repairs it or an
+     * operator replays it.
+     *
+     * @param table the source table
+     * @param key the key
+     * @param reason the last error
+     */
+    record KeyParked(String table, RowKey key, String reason) implements DualWriteEvent {
+    }
+}

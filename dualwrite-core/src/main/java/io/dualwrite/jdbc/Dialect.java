@@ -1,0 +1,341 @@
+package io.dualwrite.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+
+/**
+ * What differs between the stores dualwrite supports — MySQL/MariaDB, PostgreSQL and H2 — reduced to
+ * the SQL the library needs: identifier quoting, the keyed read under a share lock that never waits,
+ * the version-guarded upsert, the delete by key and the keyset scan.
+ *
+ * <p>Every statement starts with the comment {@value #MARKER}, so that a write on the target that
+ * does not carry it can be told apart from the library's own.
+ *
+ * <p>Column lists passed in are the columns' stored names (see {@link TableMetadata#storedName}); the
+ * dialect validates and quotes them. Instances are immutable and thread-safe.
+ */
+public abstract class Dialect {
+
+    /** The comment that opens every statement the library sends. */
+    public static final String MARKER = "/* dualwrite */";
+
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
+
+    /** The database products dualwrite knows. */
+    public enum Product {
+        /** H2, the embedded default. */
+        H2,
+        /** MySQL 8. */
+        MYSQL,
+        /** MariaDB 10.6 or later. */
+        MARIADB,
+        /** PostgreSQL 12 or later. */
+        POSTGRESQL
+    }
+
+    Dialect() {
+    }
+
+    /**
+     * Chooses the dialect of the database behind a data source.
+     *
+     * @param dataSource the data source; one connection is borrowed and returned
+     * @return the dialect
+     * @throws SQLException if no connection can be had
+     * @throws IllegalArgumentException if the database is not one dualwrite supports
+     */
+    public static Dialect of(DataSource dataSource) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            return of(connection);
+        }
+    }
+
+    /**
+     * Chooses the dialect of the database behind a connection.
+     *
+     * @param connection an open connection
+     * @return the dialect
+     * @throws SQLException if the metadata cannot be read
+     * @throws IllegalArgumentException if the database is not one dualwrite supports
+     */
+    public static Dialect of(Connection connection) throws SQLException {
+        String product = connection.getMetaData().getDatabaseProductName();
+        String version = connection.getMetaData().getDatabaseProductVersion();
+        String lower = product.toLowerCase(Locale.ROOT);
+        if (lower.contains("mariadb") || version.toLowerCase(Locale.ROOT).contains("mariadb")) {
+            return forProduct(Product.MARIADB);
+        }
+        if (lower.contains("mysql")) {
+            return forProduct(Product.MYSQL);
+        }
+        if (lower.contains("postgresql")) {
+            return forProduct(Product.POSTGRESQL);
+        }
+        if (lower.equals("h2")) {
+            return forProduct(Product.H2);
+        }
+        throw new IllegalArgumentException("database '" + product + " " + version
+                + "' is not supported; dualwrite supports MySQL, MariaDB, PostgreSQL and H2");
+    }
+
+    /**
+     * Returns the dialect of a product.
+     *
+     * @param product the product
+     * @return its dialect
+     */
+    public static Dialect forProduct(Product product) {
+        return switch (product) {
+            case H2 -> H2Dialect.INSTANCE;
+            case MYSQL -> MySqlDialect.MYSQL;
+            case MARIADB -> MySqlDialect.MARIADB;
+            case POSTGRESQL -> PostgresDialect.INSTANCE;
+        };
+    }
+
+    /** @return the product this dialect speaks to */
+    public abstract Product product();
+
+    /**
+     * Validates and quotes an identifier. Only plain identifiers are accepted (letters, digits,
+     * {@code _} and {@code $}, starting with a letter or {@code _}), so that a name from configuration
+     * can never carry SQL.
+     *
+     * @param identifier a table or column name, optionally {@code schema.name}
+     * @return the quoted identifier
+     * @throws IllegalArgumentException if the identifier is not a plain identifier
+     */
+    public String quote(String identifier) {
+        StringJoiner joined = new StringJoiner(".");
+        for (String part : identifier.split("\\.", -1)) {
+            if (!IDENTIFIER.matcher(part).matches()) {
+                throw new IllegalArgumentException("'" + identifier + "' is not a valid identifier: use letters, digits,"
+                        + " '_' and '$' (at most 63 characters), optionally qualified as schema.name");
+            }
+            joined.add(quoteChar() + part + quoteChar());
+        }
+        return joined.toString();
+    }
+
+    abstract String quoteChar();
+
+    /**
+     * Returns the quoted, schema-qualified name of a table.
+     *
+     * @param table the table
+     * @return the name to put in SQL
+     */
+    public String tableName(TableMetadata table) {
+        return table.schema() == null ? quote(table.name()) : quote(table.schema() + "." + table.name());
+    }
+
+    /**
+     * The keyed read: {@code SELECT columns FROM table WHERE key IN (...)}, with a share lock that
+     * fails at once instead of waiting when a writer holds the row, if {@code lock} is set.
+     *
+     * @param table the table
+     * @param columns the columns to select
+     * @param keyColumns the key columns
+     * @param keyCount how many keys the statement binds
+     * @param lock whether to take the share lock without waiting
+     * @return the SQL; parameters are the key values, key by key
+     */
+    public String selectByKeys(TableMetadata table, List<String> columns, List<String> keyColumns, int keyCount,
+            boolean lock) {
+        StringBuilder sql = new StringBuilder(MARKER).append(" SELECT ").append(columnList(columns, ""))
+                .append(" FROM ").append(tableName(table)).append(" WHERE ");
+        appendKeyIn(sql, keyColumns, keyCount);
+        if (lock) {
+            sql.append(' ').append(shareLockNowait());
+        }
+        return sql.toString();
+    }
+
+    /** @return the clause that takes a share lock and fails at once on a conflicting lock */
+    abstract String shareLockNowait();
+
+    /** @return the clause that locks rows for update and skips rows other transactions hold */
+    public abstract String forUpdateSkipLocked();
+
+    /**
+     * The version-guarded upsert of one row, for batching: inserts the row when its key is missing;
+     * otherwise replaces the stored row only when the stored version is older than, or equal to, the
+     * new one (equal versions may overwrite; see DESIGN). It never replaces a newer version.
+     *
+     * @param table the table
+     * @param columns all columns written, key columns included
+     * @param keyColumns the key columns
+     * @param versionColumn the version column, or {@code null} to overwrite unconditionally
+     * @return the SQL; parameters are the column values in {@code columns} order
+     */
+    public abstract String guardedUpsert(TableMetadata table, List<String> columns, List<String> keyColumns,
+            String versionColumn);
+
+    /**
+     * The delete of one row by key, for batching.
+     *
+     * @param table the table
+     * @param keyColumns the key columns
+     * @return the SQL; parameters are the key values
+     */
+    public String deleteByKey(TableMetadata table, List<String> keyColumns) {
+        StringBuilder sql = new StringBuilder(MARKER).append(" DELETE FROM ").append(tableName(table))
+                .append(" WHERE ");
+        appendKeyEquals(sql, keyColumns, "");
+        return sql.toString();
+    }
+
+    /**
+     * The keyset scan: the next {@code limit} rows in key order after a key (or from the start),
+     * optionally restricted by an extra condition and locked in share mode without waiting. Never
+     * uses OFFSET.
+     *
+     * @param table the table
+     * @param columns the columns to select
+     * @param keyColumns the key columns, in key order
+     * @param afterKey whether the statement binds a lower bound (exclusive) as its first parameters
+     * @param upToKey whether it then binds an upper bound (inclusive)
+     * @param extraCondition a condition ANDed in, with its own bound parameters after the bounds, or
+     *     {@code null}
+     * @param limit the most rows to return
+     * @param lock whether to take the share lock without waiting
+     * @return the SQL
+     */
+    public String keysetScan(TableMetadata table, List<String> columns, List<String> keyColumns, boolean afterKey,
+            boolean upToKey, String extraCondition, int limit, boolean lock) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("limit must be positive, was " + limit);
+        }
+        StringBuilder sql = new StringBuilder(MARKER).append(" SELECT ").append(columnList(columns, ""))
+                .append(" FROM ").append(tableName(table));
+        List<String> conditions = new ArrayList<>();
+        if (afterKey) {
+            conditions.add(keyComparison(keyColumns, ">"));
+        }
+        if (upToKey) {
+            conditions.add(keyComparison(keyColumns, "<="));
+        }
+        if (extraCondition != null && !extraCondition.isBlank()) {
+            conditions.add("(" + extraCondition + ")");
+        }
+        if (!conditions.isEmpty()) {
+            sql.append(" WHERE ").append(String.join(" AND ", conditions));
+        }
+        sql.append(" ORDER BY ").append(columnList(keyColumns, "")).append(" LIMIT ").append(limit);
+        if (lock) {
+            sql.append(' ').append(shareLockNowait());
+        }
+        return sql.toString();
+    }
+
+    /** A comparison of the key columns as a tuple, with bound parameters: {@code (a, b) > (?, ?)}. */
+    String keyComparison(List<String> keyColumns, String operator) {
+        if (keyColumns.size() == 1) {
+            return quote(keyColumns.get(0)) + " " + operator + " ?";
+        }
+        return "(" + columnList(keyColumns, "") + ") " + operator + " ("
+                + String.join(", ", java.util.Collections.nCopies(keyColumns.size(), "?")) + ")";
+    }
+
+    /**
+     * Whether an exception means a row was locked by someone else (the NOWAIT read gave way), or the
+     * database chose this transaction as a deadlock or serialization victim: the work is retried a
+     * moment later and is not counted as a failure.
+     *
+     * @param e the exception
+     * @return true if the exception is a lock conflict
+     */
+    public abstract boolean isLockConflict(SQLException e);
+
+    /**
+     * Connection properties a target pool should carry, such as the batch rewriting that makes the
+     * guarded upsert fast. Applied by default; a user's own setting wins.
+     *
+     * @return property name to value
+     */
+    public abstract Map<String, String> recommendedTargetProperties();
+
+    /**
+     * The name of the JDBC URL parameter or property that matters for the batched write path, the
+     * way it is spelled in a URL.
+     *
+     * @param url a JDBC URL
+     * @return the URL with the recommended properties added where the URL does not set them
+     */
+    public String withRecommendedProperties(String url) {
+        StringBuilder result = new StringBuilder(url);
+        for (Map.Entry<String, String> property : recommendedTargetProperties().entrySet()) {
+            if (!url.toLowerCase(Locale.ROOT).contains(property.getKey().toLowerCase(Locale.ROOT) + "=")) {
+                result.append(result.indexOf("?") >= 0 ? '&' : '?')
+                        .append(property.getKey()).append('=').append(property.getValue());
+            }
+        }
+        return result.toString();
+    }
+
+    String columnList(List<String> columns, String prefix) {
+        StringJoiner joined = new StringJoiner(", ");
+        for (String column : columns) {
+            joined.add(prefix + quote(column));
+        }
+        return joined.toString();
+    }
+
+    void appendKeyIn(StringBuilder sql, List<String> keyColumns, int keyCount) {
+        if (keyCount <= 0) {
+            throw new IllegalArgumentException("keyCount must be positive, was " + keyCount);
+        }
+        String tuple = keyColumns.size() == 1 ? "?" : "(" + String.join(", ",
+                java.util.Collections.nCopies(keyColumns.size(), "?")) + ")";
+        sql.append(keyColumns.size() == 1 ? quote(keyColumns.get(0)) : "(" + columnList(keyColumns, "") + ")")
+                .append(" IN (");
+        for (int i = 0; i < keyCount; i++) {
+            sql.append(i == 0 ? "" : ", ").append(tuple);
+        }
+        sql.append(')');
+    }
+
+    void appendKeyEquals(StringBuilder sql, List<String> keyColumns, String prefix) {
+        for (int i = 0; i < keyColumns.size(); i++) {
+            sql.append(i == 0 ? "" : " AND ").append(prefix).append(quote(keyColumns.get(i))).append(" = ?");
+        }
+    }
+
+    static boolean hasCode(SQLException e, int... codes) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                for (int code : codes) {
+                    if (sql.getErrorCode() == code) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    static boolean hasState(SQLException e, String... states) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                for (String state : states) {
+                    if (sql.getSQLState().equals(state)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,71 @@
+package io.dualwrite.jdbc;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+/** H2: {@code MERGE ... USING} upsert, {@code FOR UPDATE NOWAIT} as H2 has no share lock. */
+final class H2Dialect extends Dialect {
+
+    static final H2Dialect INSTANCE = new H2Dialect();
+
+    @Override
+    public Product product() {
+        return Product.H2;
+    }
+
+    @Override
+    String quoteChar() {
+        return "\"";
+    }
+
+    @Override
+    String shareLockNowait() {
+        return "FOR UPDATE NOWAIT";
+    }
+
+    @Override
+    public String forUpdateSkipLocked() {
+        return "FOR UPDATE SKIP LOCKED";
+    }
+
+    @Override
+    public String guardedUpsert(TableMetadata table, List<String> columns, List<String> keyColumns,
+            String versionColumn) {
+        List<String> updated = columns.stream().filter(c -> keyColumns.stream().noneMatch(c::equalsIgnoreCase)).toList();
+        StringBuilder sql = new StringBuilder(MARKER).append(" MERGE INTO ").append(tableName(table))
+                .append(" d USING (VALUES (")
+                .append(String.join(", ", java.util.Collections.nCopies(columns.size(), "?")))
+                .append(")) s (").append(columnList(columns, "")).append(") ON ");
+        for (int i = 0; i < keyColumns.size(); i++) {
+            String key = quote(keyColumns.get(i));
+            sql.append(i == 0 ? "" : " AND ").append("d.").append(key).append(" = s.").append(key);
+        }
+        if (!updated.isEmpty()) {
+            sql.append(" WHEN MATCHED");
+            if (versionColumn != null) {
+                String v = quote(versionColumn);
+                sql.append(" AND (d.").append(v).append(" IS NULL OR d.").append(v).append(" <= s.").append(v)
+                        .append(')');
+            }
+            sql.append(" THEN UPDATE SET ");
+            for (int i = 0; i < updated.size(); i++) {
+                String column = quote(updated.get(i));
+                sql.append(i == 0 ? "" : ", ").append(column).append(" = s.").append(column);
+            }
+        }
+        return sql.append(" WHEN NOT MATCHED THEN INSERT (").append(columnList(columns, "")).append(") VALUES (")
+                .append(columnList(columns, "s.")).append(')').toString();
+    }
+
+    @Override
+    public boolean isLockConflict(SQLException e) {
+        // 50200 lock timeout, 90131 concurrent update, 40001 deadlock
+        return hasCode(e, 50200, 90131, 40001) || hasState(e, "40001", "HYT00");
+    }
+
+    @Override
+    public Map<String, String> recommendedTargetProperties() {
+        return Map.of();
+    }
+}

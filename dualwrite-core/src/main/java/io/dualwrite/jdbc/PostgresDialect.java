@@ -1,0 +1,72 @@
+package io.dualwrite.jdbc;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+/** PostgreSQL: {@code ON CONFLICT} upsert, {@code FOR SHARE NOWAIT}. */
+final class PostgresDialect extends Dialect {
+
+    static final PostgresDialect INSTANCE = new PostgresDialect();
+
+    @Override
+    public Product product() {
+        return Product.POSTGRESQL;
+    }
+
+    @Override
+    String quoteChar() {
+        return "\"";
+    }
+
+    @Override
+    String shareLockNowait() {
+        return "FOR SHARE NOWAIT";
+    }
+
+    @Override
+    public String forUpdateSkipLocked() {
+        return "FOR UPDATE SKIP LOCKED";
+    }
+
+    /**
+     * PostgreSQL writes a new row version whenever the {@code DO UPDATE ... WHERE} passes, so an
+     * equal version passes only when some column really differs.
+     */
+    @Override
+    public String guardedUpsert(TableMetadata table, List<String> columns, List<String> keyColumns,
+            String versionColumn) {
+        List<String> updated = columns.stream().filter(c -> keyColumns.stream().noneMatch(c::equalsIgnoreCase)).toList();
+        StringBuilder sql = new StringBuilder(MARKER).append(" INSERT INTO ").append(tableName(table))
+                .append(" AS d (").append(columnList(columns, "")).append(") VALUES (")
+                .append(String.join(", ", java.util.Collections.nCopies(columns.size(), "?")))
+                .append(") ON CONFLICT (").append(columnList(keyColumns, "")).append(") DO ");
+        if (updated.isEmpty()) {
+            return sql.append("NOTHING").toString();
+        }
+        sql.append("UPDATE SET ");
+        for (int i = 0; i < updated.size(); i++) {
+            String column = quote(updated.get(i));
+            sql.append(i == 0 ? "" : ", ").append(column).append(" = EXCLUDED.").append(column);
+        }
+        String changed = "(" + columnList(updated, "d.") + ") IS DISTINCT FROM (" + columnList(updated, "EXCLUDED.") + ")";
+        if (versionColumn == null) {
+            return sql.append(" WHERE ").append(changed).toString();
+        }
+        String v = quote(versionColumn);
+        return sql.append(" WHERE d.").append(v).append(" IS NULL OR d.").append(v).append(" < EXCLUDED.").append(v)
+                .append(" OR (d.").append(v).append(" = EXCLUDED.").append(v).append(" AND ").append(changed)
+                .append(')').toString();
+    }
+
+    @Override
+    public boolean isLockConflict(SQLException e) {
+        // 55P03 lock_not_available, 40P01 deadlock_detected, 40001 serialization_failure
+        return hasState(e, "55P03", "40P01", "40001");
+    }
+
+    @Override
+    public Map<String, String> recommendedTargetProperties() {
+        return Map.of("reWriteBatchedInserts", "true");
+    }
+}

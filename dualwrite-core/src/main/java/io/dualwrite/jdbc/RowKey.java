@@ -1,0 +1,134 @@
+package io.dualwrite.jdbc;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The primary key of one row: its key column values, in key column order. The unit of mirroring,
+ * comparison and repair.
+ *
+ * <p>Integral numbers are normalised to {@link Long} so that a key captured from an application's
+ * {@code int} id equals the same key read back from a {@code BIGINT} column, and repeated changes of
+ * one key coalesce.
+ */
+public final class RowKey {
+
+    private final List<Object> values;
+
+    private RowKey(List<Object> values) {
+        this.values = Collections.unmodifiableList(values);
+    }
+
+    /**
+     * Creates a key from its column values.
+     *
+     * @param values one value per key column, none {@code null}
+     * @return the key
+     * @throws IllegalArgumentException if there are no values or one is {@code null}
+     */
+    public static RowKey of(Object... values) {
+        return of(Arrays.asList(values));
+    }
+
+    /**
+     * Creates a key from its column values.
+     *
+     * @param values one value per key column, none {@code null}
+     * @return the key
+     * @throws IllegalArgumentException if there are no values or one is {@code null}
+     */
+    public static RowKey of(List<?> values) {
+        if (values.isEmpty()) {
+            throw new IllegalArgumentException("a key needs at least one value");
+        }
+        List<Object> normalised = new ArrayList<>(values.size());
+        for (Object value : values) {
+            if (value == null) {
+                throw new IllegalArgumentException("a key value is null in " + values);
+            }
+            normalised.add(normalise(value));
+        }
+        return new RowKey(normalised);
+    }
+
+    /**
+     * Turns what an application hands over as "the key" into a key: a {@code RowKey}, a {@link List}
+     * or array of column values (composite keys), or a single value.
+     *
+     * @param key the key object
+     * @return the key
+     * @throws IllegalArgumentException if the key or one of its values is {@code null}
+     */
+    public static RowKey from(Object key) {
+        if (key instanceof RowKey rowKey) {
+            return rowKey;
+        }
+        if (key instanceof Collection<?> collection) {
+            return of(new ArrayList<>(collection));
+        }
+        if (key instanceof Object[] array) {
+            return of(array);
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("key is null");
+        }
+        return of(List.of(key));
+    }
+
+    private static Object normalise(Object value) {
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            return ((Number) value).longValue();
+        }
+        if (value instanceof BigInteger big && big.bitLength() < 64) {
+            return big.longValue();
+        }
+        if (value instanceof BigDecimal decimal && decimal.scale() <= 0 && decimal.precision() - decimal.scale() < 19) {
+            return decimal.longValueExact();
+        }
+        return value;
+    }
+
+    /** @return the key column values, in key column order */
+    public List<Object> values() {
+        return values;
+    }
+
+    /** @return how many columns the key has */
+    public int size() {
+        return values.size();
+    }
+
+    /**
+     * Returns one value of the key.
+     *
+     * @param index the key column's position
+     * @return the value
+     * @throws IndexOutOfBoundsException if there is no such position
+     */
+    public Object get(int index) {
+        return values.get(index);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof RowKey key && values.equals(key.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return values.size() == 1
+                ? String.valueOf(values.get(0))
+                : values.stream().map(String::valueOf).collect(Collectors.joining(",", "(", ")"));
+    }
+}

@@ -1,0 +1,178 @@
+package io.dualwrite.jdbc;
+
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A table as the database reports it through {@link DatabaseMetaData}: its stored name, columns in
+ * declaration order, and primary key columns in key order.
+ *
+ * @param name the table's name exactly as stored
+ * @param schema the schema or catalog it was found in, or {@code null} for the connection's default
+ * @param columns the columns in declaration order
+ * @param primaryKey the primary key columns' stored names in key order; empty if there is none
+ */
+public record TableMetadata(String name, String schema, List<ColumnMetadata> columns, List<String> primaryKey) {
+
+    /**
+     * Creates table metadata.
+     *
+     * @throws IllegalArgumentException if a key column is not one of the columns
+     */
+    public TableMetadata {
+        columns = List.copyOf(columns);
+        primaryKey = List.copyOf(primaryKey);
+        for (String key : primaryKey) {
+            if (columns.stream().noneMatch(c -> c.name().equalsIgnoreCase(key))) {
+                throw new IllegalArgumentException("key column '" + key + "' is not a column of table '" + name + "'");
+            }
+        }
+    }
+
+    /**
+     * Finds a column by name, ignoring case.
+     *
+     * @param column the name
+     * @return the column, or empty if the table has none of that name
+     */
+    public Optional<ColumnMetadata> column(String column) {
+        return columns.stream().filter(c -> c.name().equalsIgnoreCase(column)).findFirst();
+    }
+
+    /**
+     * Returns a column's stored name.
+     *
+     * @param column the name in any case
+     * @return the stored name
+     * @throws IllegalArgumentException if the table has no such column
+     */
+    public String storedName(String column) {
+        return column(column)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "column '" + column + "' does not exist in table '" + name + "'"))
+                .name();
+    }
+
+    /**
+     * Reads a table's metadata from the connection's current catalog and schema, or from the schema
+     * named in {@code table} as {@code schema.table}. Names match ignoring case.
+     *
+     * @param connection an open connection
+     * @param table the table name, optionally qualified with a schema
+     * @return the metadata, or empty if no such table exists
+     * @throws SQLException if the metadata cannot be read
+     */
+    public static Optional<TableMetadata> read(Connection connection, String table) throws SQLException {
+        String schema = null;
+        String bare = table;
+        int dot = table.indexOf('.');
+        if (dot >= 0) {
+            schema = table.substring(0, dot);
+            bare = table.substring(dot + 1);
+        }
+        DatabaseMetaData meta = connection.getMetaData();
+        boolean catalogs = usesCatalogsAsSchemas(meta);
+        String catalogFilter;
+        String schemaFilter;
+        if (catalogs) {
+            catalogFilter = schema != null ? schema : connection.getCatalog();
+            schemaFilter = null;
+        } else {
+            catalogFilter = null;
+            schemaFilter = schema != null ? schema : connection.getSchema();
+        }
+        String stored = null;
+        String storedCatalog = null;
+        String storedSchema = null;
+        try (ResultSet rs = meta.getTables(catalogFilter, matchingCaseOf(meta, schemaFilter), null,
+                new String[] {"TABLE", "BASE TABLE", "PARTITIONED TABLE"})) {
+            while (rs.next()) {
+                String name = rs.getString("TABLE_NAME");
+                String tableSchema = catalogs ? rs.getString("TABLE_CAT") : rs.getString("TABLE_SCHEM");
+                if (name.equalsIgnoreCase(bare)
+                        && (schemaFilter == null && catalogFilter == null || tableSchema == null
+                        || tableSchema.equalsIgnoreCase(catalogs ? catalogFilter : schemaFilter))) {
+                    stored = name;
+                    storedCatalog = rs.getString("TABLE_CAT");
+                    storedSchema = rs.getString("TABLE_SCHEM");
+                    break;
+                }
+            }
+        }
+        if (stored == null) {
+            return Optional.empty();
+        }
+        List<ColumnMetadata> columns = new ArrayList<>();
+        try (ResultSet rs = meta.getColumns(storedCatalog, storedSchema, stored, null)) {
+            while (rs.next()) {
+                String name = rs.getString("COLUMN_NAME");
+                String defaultValue = rs.getString("COLUMN_DEF");
+                String autoIncrement = rs.getString("IS_AUTOINCREMENT");
+                String generated = safeString(rs, "IS_GENERATEDCOLUMN");
+                boolean hasDefault = defaultValue != null || "YES".equalsIgnoreCase(autoIncrement)
+                        || "YES".equalsIgnoreCase(generated);
+                boolean nullable = rs.getInt("NULLABLE") != DatabaseMetaData.columnNoNulls;
+                columns.add(new ColumnMetadata(name, rs.getInt("DATA_TYPE"), rs.getString("TYPE_NAME"), nullable,
+                        hasDefault));
+            }
+        }
+        Map<Integer, String> keyBySequence = new TreeMap<>();
+        try (ResultSet rs = meta.getPrimaryKeys(storedCatalog, storedSchema, stored)) {
+            while (rs.next()) {
+                keyBySequence.put(rs.getInt("KEY_SEQ"), rs.getString("COLUMN_NAME"));
+            }
+        }
+        return Optional.of(new TableMetadata(stored, schema == null ? null : (catalogs ? storedCatalog : storedSchema),
+                columns, new ArrayList<>(keyBySequence.values())));
+    }
+
+    private static String safeString(ResultSet rs, String column) {
+        try {
+            return rs.getString(column);
+        } catch (SQLException notReported) {
+            return null;
+        }
+    }
+
+    private static boolean usesCatalogsAsSchemas(DatabaseMetaData meta) throws SQLException {
+        String product = meta.getDatabaseProductName().toLowerCase(Locale.ROOT);
+        return product.contains("mysql") || product.contains("mariadb");
+    }
+
+    private static String matchingCaseOf(DatabaseMetaData meta, String schema) throws SQLException {
+        if (schema == null) {
+            return null;
+        }
+        if (meta.storesUpperCaseIdentifiers()) {
+            return schema.toUpperCase(Locale.ROOT);
+        }
+        if (meta.storesLowerCaseIdentifiers()) {
+            return schema.toLowerCase(Locale.ROOT);
+        }
+        return schema;
+    }
+
+    /** @return the primary key columns in lower case */
+    public List<String> canonicalPrimaryKey() {
+        List<String> keys = new ArrayList<>();
+        primaryKey.forEach(k -> keys.add(k.toLowerCase(Locale.ROOT)));
+        return Collections.unmodifiableList(keys);
+    }
+
+    /** @return lower-case column name to column, in declaration order */
+    public Map<String, ColumnMetadata> columnsByCanonicalName() {
+        Map<String, ColumnMetadata> map = new LinkedHashMap<>();
+        columns.forEach(c -> map.put(c.canonicalName(), c));
+        return Collections.unmodifiableMap(map);
+    }
+}

@@ -1,0 +1,259 @@
+package io.dualwrite.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The statements one table needs, bound and run on a connection the caller owns: keyed read (optionally
+ * under the non-waiting share lock), guarded batch upsert, batched delete and keyset scan. It never
+ * opens, commits or closes connections; transactions are the caller's.
+ *
+ * <p>Thread-safe: it holds only the generated SQL, cached per statement shape.
+ */
+public final class TableOps {
+
+    /** Keys bound by one keyed read; larger sets are read in several statements. */
+    static final int MAX_KEYS_PER_SELECT = 256;
+
+    private final Dialect dialect;
+    private final TableMetadata table;
+    private final List<String> columns;
+    private final List<String> keyColumns;
+    private final String versionColumn;
+    private final int[] sqlTypes;
+    private final int[] keyPositions;
+    private final Map<Integer, String> lockedSelects = new ConcurrentHashMap<>();
+    private final Map<Integer, String> plainSelects = new ConcurrentHashMap<>();
+    private final String upsertSql;
+    private final String deleteSql;
+
+    /**
+     * Creates the operations for a table.
+     *
+     * @param dialect the table's store's dialect
+     * @param table the table's metadata
+     * @param columns the columns read and written, in any case; key columns must be among them
+     * @param keyColumns the key columns, in key order
+     * @param versionColumn the version column, or {@code null} for a table without one
+     * @throws IllegalArgumentException if a column does not exist or a key column is not selected
+     */
+    public TableOps(Dialect dialect, TableMetadata table, List<String> columns, List<String> keyColumns,
+            String versionColumn) {
+        this.dialect = Objects.requireNonNull(dialect, "dialect");
+        this.table = Objects.requireNonNull(table, "table");
+        this.columns = columns.stream().map(table::storedName).toList();
+        this.keyColumns = keyColumns.stream().map(table::storedName).toList();
+        this.versionColumn = versionColumn == null ? null : table.storedName(versionColumn);
+        if (this.keyColumns.isEmpty()) {
+            throw new IllegalArgumentException("table '" + table.name() + "' needs at least one key column");
+        }
+        this.keyPositions = new int[this.keyColumns.size()];
+        for (int i = 0; i < this.keyColumns.size(); i++) {
+            int position = this.columns.indexOf(this.keyColumns.get(i));
+            if (position < 0) {
+                throw new IllegalArgumentException("key column '" + this.keyColumns.get(i) + "' of table '"
+                        + table.name() + "' must be among the columns read");
+            }
+            keyPositions[i] = position;
+        }
+        this.sqlTypes = this.columns.stream().mapToInt(c -> table.column(c).orElseThrow().jdbcType()).toArray();
+        this.upsertSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, this.versionColumn);
+        this.deleteSql = dialect.deleteByKey(table, this.keyColumns);
+    }
+
+    /** @return the table */
+    public TableMetadata table() {
+        return table;
+    }
+
+    /** @return the dialect */
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** @return the columns read and written, as stored */
+    public List<String> columns() {
+        return columns;
+    }
+
+    /** @return the key columns, as stored */
+    public List<String> keyColumns() {
+        return keyColumns;
+    }
+
+    /** @return the version column as stored, or {@code null} */
+    public String versionColumn() {
+        return versionColumn;
+    }
+
+    /** @return the guarded upsert statement, for logs and tests */
+    public String upsertSql() {
+        return upsertSql;
+    }
+
+    /**
+     * Returns a row's key.
+     *
+     * @param row a row of this table
+     * @return its key
+     */
+    public RowKey keyOf(Row row) {
+        List<Object> values = new ArrayList<>(keyColumns.size());
+        for (String key : keyColumns) {
+            values.add(row.get(key));
+        }
+        return RowKey.of(values);
+    }
+
+    /**
+     * Reads rows by key. With {@code lock}, the rows are share-locked until the caller's transaction
+     * ends, and a row held by another writer fails the read at once with a lock conflict
+     * ({@link Dialect#isLockConflict}) instead of waiting.
+     *
+     * @param connection the connection, in the caller's transaction when locking
+     * @param keys the keys; missing rows are simply absent from the result
+     * @param lock whether to take the non-waiting share lock
+     * @return the rows found, keyed by their key
+     * @throws SQLException on any database error, lock conflicts included
+     */
+    public Map<RowKey, Row> readByKeys(Connection connection, Collection<RowKey> keys, boolean lock)
+            throws SQLException {
+        Map<RowKey, Row> found = new LinkedHashMap<>();
+        List<RowKey> all = new ArrayList<>(keys);
+        for (int from = 0; from < all.size(); from += MAX_KEYS_PER_SELECT) {
+            List<RowKey> slice = all.subList(from, Math.min(all.size(), from + MAX_KEYS_PER_SELECT));
+            Map<Integer, String> cache = lock ? lockedSelects : plainSelects;
+            String sql = cache.computeIfAbsent(slice.size(),
+                    n -> dialect.selectByKeys(table, columns, keyColumns, n, lock));
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                int index = 1;
+                for (RowKey key : slice) {
+                    index = bindKey(statement, index, key);
+                }
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        Row row = readRow(rs);
+                        found.put(keyOf(row), row);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Writes rows with the version-guarded upsert in one JDBC batch: a missing row is inserted, a
+     * stored row is replaced only when its version is not newer.
+     *
+     * @param connection the connection, in the caller's transaction
+     * @param rows rows carrying every column of {@link #columns()}; at most one row per key
+     * @throws SQLException on any database error
+     */
+    public void upsert(Connection connection, Collection<Row> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(upsertSql)) {
+            for (Row row : rows) {
+                for (int i = 0; i < columns.size(); i++) {
+                    bind(statement, i + 1, row.get(columns.get(i)), sqlTypes[i]);
+                }
+                statement.addBatch();
+            }
+            statement.executeBatch();
+        }
+    }
+
+    /**
+     * Deletes rows by key in one JDBC batch.
+     *
+     * @param connection the connection, in the caller's transaction
+     * @param keys the keys to delete; absent keys are no-ops
+     * @throws SQLException on any database error
+     */
+    public void delete(Connection connection, Collection<RowKey> keys) throws SQLException {
+        if (keys.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(deleteSql)) {
+            for (RowKey key : keys) {
+                bindKey(statement, 1, key);
+                statement.addBatch();
+            }
+            statement.executeBatch();
+        }
+    }
+
+    /**
+     * Reads the next chunk of rows in key order (keyset pagination, never OFFSET).
+     *
+     * @param connection the connection
+     * @param after the exclusive lower bound, or {@code null} to start at the first key
+     * @param upTo the inclusive upper bound, or {@code null} for no bound
+     * @param limit the most rows to return
+     * @param lock whether to take the non-waiting share lock on the rows read
+     * @param condition an extra condition (SQL with {@code ?} parameters), or {@code null}
+     * @param conditionParameters the condition's parameters
+     * @return the rows, in key order
+     * @throws SQLException on any database error, lock conflicts included
+     */
+    public List<Row> scan(Connection connection, RowKey after, RowKey upTo, int limit, boolean lock, String condition,
+            List<?> conditionParameters) throws SQLException {
+        String sql = dialect.keysetScan(table, columns, keyColumns, after != null, upTo != null, condition, limit, lock);
+        List<Row> rows = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            int index = 1;
+            if (after != null) {
+                index = bindKey(statement, index, after);
+            }
+            if (upTo != null) {
+                index = bindKey(statement, index, upTo);
+            }
+            for (Object parameter : conditionParameters) {
+                statement.setObject(index++, parameter);
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(readRow(rs));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private Row readRow(ResultSet rs) throws SQLException {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (int i = 0; i < columns.size(); i++) {
+            values.put(columns.get(i), rs.getObject(i + 1));
+        }
+        return Row.of(values);
+    }
+
+    private int bindKey(PreparedStatement statement, int index, RowKey key) throws SQLException {
+        if (key.size() != keyColumns.size()) {
+            throw new IllegalArgumentException("key " + key + " has " + key.size() + " values but table '"
+                    + table.name() + "' has " + keyColumns.size() + " key columns " + keyColumns);
+        }
+        for (int i = 0; i < key.size(); i++) {
+            bind(statement, index++, key.get(i), sqlTypes[keyPositions[i]]);
+        }
+        return index;
+    }
+
+    private static void bind(PreparedStatement statement, int index, Object value, int sqlType) throws SQLException {
+        if (value == null) {
+            statement.setNull(index, sqlType);
+        } else {
+            statement.setObject(index, value);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/**
+ * The storage layer: everything that turns a table and a set of keys into SQL for one store.
+ *
+ * <p>Entry type: {@link io.dualwrite.jdbc.Dialect}, chosen from connection metadata with
+ * {@link io.dualwrite.jdbc.Dialect#of(javax.sql.DataSource)}. {@link io.dualwrite.jdbc.TableMetadata}
+ * describes a table as the database reports it, and {@link io.dualwrite.jdbc.TableOps} runs the
+ * statements the mirror, the backfill and the verifier share: the keyed read under a share lock, the
+ * version-guarded batch upsert, the batched delete and the keyset chunk scan.
+ *
+ * <p>This package never decides <em>what</em> to copy or when; it only knows how to say it to each
+ * store. It never concatenates a value into SQL (values are always bound parameters), and every
+ * identifier it prints has been validated and quoted.
+ */
+package io.dualwrite.jdbc;

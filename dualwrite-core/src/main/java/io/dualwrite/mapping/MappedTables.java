@@ -1,0 +1,260 @@
+package io.dualwrite.mapping;
+
+import io.dualwrite.jdbc.ColumnMetadata;
+import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.TableMetadata;
+import io.dualwrite.jdbc.TableOps;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * The set of table mappings of one migration, each checked against the source and target metadata.
+ * Changes are recorded under the source table's configured name (case-insensitive).
+ */
+public final class MappedTables {
+
+    private final Map<String, MappedTable> tables;
+    private final Dialect sourceDialect;
+    private final Dialect targetDialect;
+
+    private MappedTables(Map<String, MappedTable> tables, Dialect sourceDialect, Dialect targetDialect) {
+        this.tables = tables;
+        this.sourceDialect = sourceDialect;
+        this.targetDialect = targetDialect;
+    }
+
+    /**
+     * Checks the mappings against both stores and resolves them.
+     *
+     * @param mappings the declared mappings
+     * @param source the source store
+     * @param target the target store
+     * @param requireRampReady whether every table must be able to enter RAMP (version column and a
+     *     reversible mapping)
+     * @return the resolved mappings
+     * @throws MappingException listing every problem found
+     * @throws SQLException if either store's metadata cannot be read
+     */
+    public static MappedTables resolve(Collection<TableMapping> mappings, DataSource source, DataSource target,
+            boolean requireRampReady) throws SQLException {
+        try (Connection sourceConnection = source.getConnection();
+                Connection targetConnection = target.getConnection()) {
+            Dialect sourceDialect = Dialect.of(sourceConnection);
+            Dialect targetDialect = Dialect.of(targetConnection);
+            List<String> problems = new ArrayList<>();
+            Map<String, MappedTable> resolved = new LinkedHashMap<>();
+            for (TableMapping mapping : mappings) {
+                String name = mapping.sourceTable().toLowerCase(Locale.ROOT);
+                if (resolved.containsKey(name)) {
+                    problems.add("dualwrite.tables." + mapping.sourceTable() + ": the table is mapped twice");
+                    continue;
+                }
+                resolveOne(mapping, sourceConnection, sourceDialect, targetConnection, targetDialect,
+                        requireRampReady, problems).ifPresent(table -> resolved.put(name, table));
+            }
+            if (!problems.isEmpty()) {
+                throw new MappingException(problems);
+            }
+            return new MappedTables(resolved, sourceDialect, targetDialect);
+        }
+    }
+
+    private static Optional<MappedTable> resolveOne(TableMapping mapping, Connection sourceConnection,
+            Dialect sourceDialect, Connection targetConnection, Dialect targetDialect, boolean requireRampReady,
+            List<String> problems) throws SQLException {
+        String p = "dualwrite.tables." + mapping.sourceTable();
+        int before = problems.size();
+        Optional<TableMetadata> sourceTable = readTable(sourceConnection, sourceDialect, mapping.sourceTable(), p,
+                "source", problems);
+        Optional<TableMetadata> targetTable = readTable(targetConnection, targetDialect, mapping.targetTable(),
+                p + ".target-table", "target", problems);
+        if (sourceTable.isEmpty() || targetTable.isEmpty()) {
+            return Optional.empty();
+        }
+        TableMetadata s = sourceTable.get();
+        TableMetadata t = targetTable.get();
+        String sName = "source table '" + s.name() + "'";
+        String tName = "target table '" + t.name() + "'";
+
+        List<String> keyColumns = mapping.keyColumns().isEmpty() ? s.canonicalPrimaryKey() : mapping.keyColumns();
+        if (keyColumns.isEmpty()) {
+            problems.add(p + ".key-columns: " + sName + " has no primary key; set the key columns");
+        }
+        for (String key : keyColumns) {
+            if (s.column(key).isEmpty()) {
+                problems.add(p + ".key-columns: column '" + key + "' does not exist in " + sName);
+            }
+        }
+        String version = mapping.versionColumn().orElse(null);
+        if (version != null && s.column(version).isEmpty()) {
+            problems.add(p + ".version-column: column '" + version + "' does not exist in " + sName
+                    + "; name the column that holds the row's last-modified time, or declare that the table has none");
+        }
+        if (version == null && requireRampReady) {
+            problems.add(p + ".version-column: " + sName + " has no version column, so it cannot enter RAMP,"
+                    + " where both stores take writes and the newer version must win");
+        }
+        mapping.routingColumn().filter(r -> s.column(r).isEmpty()).ifPresent(r -> problems.add(p
+                + ".routing-column: column '" + r + "' does not exist in " + sName));
+        for (String ignored : mapping.ignoredColumns()) {
+            if (s.column(ignored).isEmpty()) {
+                problems.add(p + ".ignore-columns: column '" + ignored + "' does not exist in " + sName);
+            }
+        }
+
+        List<String> sourceColumns = new ArrayList<>();
+        for (ColumnMetadata column : s.columns()) {
+            if (!mapping.ignoredColumns().contains(column.canonicalName())) {
+                sourceColumns.add(column.canonicalName());
+            }
+        }
+        Map<String, String> columnMap = new LinkedHashMap<>();
+        List<String> targetColumns = new ArrayList<>();
+        if (mapping.transformer().isPresent()) {
+            t.columns().forEach(c -> targetColumns.add(c.canonicalName()));
+            if (requireRampReady && !mapping.transformer().get().reversible()) {
+                problems.add(p + ".transformer: " + mapping.transformer().get().getClass().getName()
+                        + " cannot map target rows back to the source, so table '" + s.name()
+                        + "' is one-way and cannot enter RAMP");
+            }
+        } else {
+            for (Map.Entry<String, String> rename : mapping.renames().entrySet()) {
+                if (s.column(rename.getKey()).isEmpty()) {
+                    problems.add(p + ".columns." + rename.getKey() + ": column '" + rename.getKey()
+                            + "' does not exist in " + sName);
+                }
+                if (t.column(rename.getValue()).isEmpty()) {
+                    problems.add(p + ".columns." + rename.getKey() + ": column '" + rename.getValue()
+                            + "' does not exist in " + tName);
+                }
+            }
+            for (String column : sourceColumns) {
+                String targetColumn = mapping.renames().getOrDefault(column, column);
+                if (t.column(targetColumn).isPresent()) {
+                    columnMap.put(column, targetColumn);
+                    targetColumns.add(targetColumn);
+                } else if (!mapping.renames().containsKey(column)) {
+                    problems.add(p + ".columns." + column + ": column '" + column + "' of " + sName
+                            + " has no column of that name in " + tName + "; rename it with " + p + ".columns."
+                            + column + " or leave it out with " + p + ".ignore-columns");
+                }
+            }
+            Set<String> filled = new LinkedHashSet<>(targetColumns);
+            for (ColumnMetadata column : t.columns()) {
+                if (column.requiresValue() && !filled.contains(column.canonicalName())) {
+                    problems.add(p + ".columns: column '" + column.name() + "' of " + tName
+                            + " is NOT NULL without a default and no source column maps to it; map one to it with "
+                            + p + ".columns.<source-column>, or give it a default");
+                }
+            }
+        }
+        String targetVersion = version == null ? null : columnMap.getOrDefault(version, version);
+        List<String> targetKeys = keyColumns.stream().map(k -> columnMap.getOrDefault(k, k)).toList();
+        if (mapping.transformer().isEmpty()) {
+            if (version != null && s.column(version).isPresent() && t.column(targetVersion).isEmpty()
+                    && !mapping.renames().containsKey(version)) {
+                problems.add(p + ".version-column: version column '" + targetVersion + "' does not exist in " + tName);
+            }
+            for (int i = 0; i < keyColumns.size(); i++) {
+                if (s.column(keyColumns.get(i)).isPresent() && t.column(targetKeys.get(i)).isEmpty()
+                        && !mapping.renames().containsKey(keyColumns.get(i))) {
+                    problems.add(p + ".key-columns: key column '" + targetKeys.get(i) + "' does not exist in "
+                            + tName);
+                }
+            }
+        } else {
+            if (targetVersion != null && t.column(targetVersion).isEmpty()) {
+                problems.add(p + ".version-column: version column '" + targetVersion + "' does not exist in " + tName
+                        + "; a transformer keeps the key and version column names");
+            }
+            for (String key : targetKeys) {
+                if (t.column(key).isEmpty()) {
+                    problems.add(p + ".key-columns: key column '" + key + "' does not exist in " + tName
+                            + "; a transformer keeps the key and version column names");
+                }
+            }
+        }
+        if (problems.size() > before) {
+            return Optional.empty();
+        }
+        if (t.primaryKey().isEmpty()) {
+            problems.add(p + ".target-table: " + tName + " has no primary key; the guarded upsert needs a primary"
+                    + " or unique key on " + targetKeys);
+            return Optional.empty();
+        }
+        try {
+            TableOps sourceOps = new TableOps(sourceDialect, s, sourceColumns, keyColumns, version);
+            TableOps targetOps = new TableOps(targetDialect, t, targetColumns, targetKeys, targetVersion);
+            return Optional.of(new MappedTable(mapping, sourceOps, targetOps, columnMap));
+        } catch (IllegalArgumentException invalid) {
+            problems.add(p + ": " + invalid.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<TableMetadata> readTable(Connection connection, Dialect dialect, String table,
+            String property, String side, List<String> problems) throws SQLException {
+        try {
+            dialect.quote(table);
+        } catch (IllegalArgumentException invalid) {
+            problems.add(property + ": " + invalid.getMessage());
+            return Optional.empty();
+        }
+        Optional<TableMetadata> metadata = TableMetadata.read(connection, table);
+        if (metadata.isEmpty()) {
+            problems.add(property + ": table '" + table + "' does not exist in the " + side + " database");
+        }
+        return metadata;
+    }
+
+    /**
+     * Finds the mapping of a source table.
+     *
+     * @param sourceTable the source table's configured name, in any case
+     * @return the mapped table
+     * @throws IllegalArgumentException if no mapping names that table
+     */
+    public MappedTable get(String sourceTable) {
+        MappedTable table = tables.get(sourceTable.toLowerCase(Locale.ROOT));
+        if (table == null) {
+            throw new IllegalArgumentException("table '" + sourceTable + "' is not mapped; add dualwrite.tables."
+                    + sourceTable + " (mapped tables: " + tables.keySet() + ")");
+        }
+        return table;
+    }
+
+    /**
+     * Whether a source table is mapped.
+     *
+     * @param sourceTable the source table's configured name, in any case
+     * @return true if mapped
+     */
+    public boolean contains(String sourceTable) {
+        return tables.containsKey(sourceTable.toLowerCase(Locale.ROOT));
+    }
+
+    /** @return every mapped table, in declaration order */
+    public Collection<MappedTable> all() {
+        return tables.values();
+    }
+
+    /** @return the source store's dialect */
+    public Dialect sourceDialect() {
+        return sourceDialect;
+    }
+
+    /** @return the target store's dialect */
+    public Dialect targetDialect() {
+        return targetDialect;
+    }
+}

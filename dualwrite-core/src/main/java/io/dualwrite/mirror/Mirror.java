@@ -1,0 +1,301 @@
+package io.dualwrite.mirror;
+
+import io.dualwrite.capture.Change;
+import io.dualwrite.capture.ChangeCapture;
+import io.dualwrite.capture.ChangeSink;
+import io.dualwrite.capture.DualWriteAspect;
+import io.dualwrite.event.DualWriteEvent;
+import io.dualwrite.event.EventPublisher;
+import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.mapping.MappedTables;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+
+/**
+ * The dual-write mirror of one migration: receives the keys each source transaction changed and
+ * brings their current state to the target, in the configured {@link MirrorMode}.
+ *
+ * <pre>{@code
+ * MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_order").build()),
+ *         source, target, false);
+ * Mirror mirror = Mirror.create(MirrorConfig.defaults(), tables, source, target, new EventPublisher());
+ * mirror.start();
+ * ChangeRecorder changes = mirror.recorder();   // or register mirror.aspect() for @DualWrite
+ * }</pre>
+ *
+ * <p>{@code source} must be the very {@link DataSource} the application's transaction manager uses:
+ * OUTBOX writes its rows on the transaction's own connection, found through it.
+ */
+public final class Mirror implements ChangeSink, AutoCloseable {
+
+    private static final Log log = LogFactory.getLog(Mirror.class);
+
+    private final MirrorConfig config;
+    private final MappedTables tables;
+    private final DataSource source;
+    private final EventPublisher events;
+    private final MirrorApplier applier;
+    private final Lanes lanes;
+    private final OutboxStore outbox;
+    private final OutboxRelay relay;
+    private final ChangeCapture capture;
+    private final DualWriteAspect aspect;
+    private volatile boolean started;
+
+    private Mirror(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
+            EventPublisher events) {
+        this.config = config;
+        this.tables = tables;
+        this.source = source;
+        this.events = events;
+        this.applier = new MirrorApplier(source, target);
+        this.lanes = new Lanes(config, tables, applier, events);
+        if (config.mode() == MirrorMode.OUTBOX) {
+            this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());
+            this.relay = new OutboxRelay(config, tables, applier, events, source, outbox);
+        } else {
+            this.outbox = null;
+            this.relay = null;
+        }
+        this.capture = new ChangeCapture(this, tables::contains);
+        this.aspect = new DualWriteAspect(capture);
+    }
+
+    /**
+     * Creates a mirror; call {@link #start()} before the application writes.
+     *
+     * @param config the settings
+     * @param tables the checked table mappings
+     * @param source the application's source data source (the one its transactions use)
+     * @param target the target data source
+     * @param events where events go
+     * @return the mirror
+     */
+    public static Mirror create(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
+            EventPublisher events) {
+        return new Mirror(Objects.requireNonNull(config, "config"), Objects.requireNonNull(tables, "tables"),
+                Objects.requireNonNull(source, "source"), Objects.requireNonNull(target, "target"),
+                Objects.requireNonNull(events, "events"));
+    }
+
+    /**
+     * Starts the lanes and, in OUTBOX mode, checks the outbox table (creating it if configured) and
+     * starts the relay, which first applies whatever earlier runs left in the outbox.
+     *
+     * @throws IllegalStateException if the outbox table is missing and may not be created; the message
+     *     holds the DDL to run
+     * @throws SQLException if the source cannot be reached to check the outbox table
+     */
+    public synchronized void start() throws SQLException {
+        if (started) {
+            return;
+        }
+        if (outbox != null) {
+            try (Connection connection = source.getConnection()) {
+                if (!outbox.exists(connection)) {
+                    if (!config.createOutboxTable()) {
+                        throw new IllegalStateException("dualwrite.mirror.mode=OUTBOX needs table '"
+                                + config.outboxTable() + "' in the source database. Create it with:\n" + outbox.ddl()
+                                + "\nor set dualwrite.schema.create=true to let dualwrite create it.");
+                    }
+                    outbox.create(connection);
+                    if (!connection.getAutoCommit()) {
+                        connection.commit();
+                    }
+                }
+            }
+        }
+        lanes.start();
+        if (relay != null) {
+            relay.start();
+        }
+        started = true;
+    }
+
+    /** @return the recorder for programmatic capture */
+    public ChangeCapture recorder() {
+        return capture;
+    }
+
+    /** @return the aspect that serves {@link io.dualwrite.capture.DualWrite}; register it as a bean */
+    public DualWriteAspect aspect() {
+        return aspect;
+    }
+
+    /** @return the mode */
+    public MirrorMode mode() {
+        return config.mode();
+    }
+
+    /** @return the outbox DDL for the source store, or {@code null} when not in OUTBOX mode */
+    public String outboxDdl() {
+        return outbox == null ? null : outbox.ddl();
+    }
+
+    @Override
+    public void beforeCommit(Collection<Change> changes) {
+        if (outbox == null) {
+            return;
+        }
+        Connection connection = DataSourceUtils.getConnection(source);
+        try {
+            outbox.insert(connection, changes, System.currentTimeMillis());
+        } catch (SQLException e) {
+            throw new IllegalStateException("dualwrite could not write " + changes.size() + " changes to "
+                    + config.outboxTable() + "; the transaction is rolled back so that no change goes unrecorded", e);
+        } finally {
+            DataSourceUtils.releaseConnection(connection, source);
+        }
+    }
+
+    @Override
+    public void afterCommit(Collection<Change> changes, long committedAtNanos) {
+        switch (config.mode()) {
+            case OUTBOX -> relay.wakeUp();
+            case ASYNC -> lanes.submit(changes, committedAtNanos);
+            case SYNC -> applyOnCaller(changes, committedAtNanos);
+        }
+    }
+
+    /**
+     * SYNC: apply on the caller's thread until the deadline; what is left (a locked key, a failure)
+     * goes to the lanes' background retries, so the caller is never held longer than the timeout by
+     * waiting, and never sees an error.
+     */
+    private void applyOnCaller(Collection<Change> changes, long committedAtNanos) {
+        long deadline = committedAtNanos + config.syncTimeout().toNanos();
+        Map<String, List<RowKey>> byTable = new LinkedHashMap<>();
+        for (Change change : changes) {
+            byTable.computeIfAbsent(change.table(), t -> new ArrayList<>()).add(change.key());
+        }
+        for (Map.Entry<String, List<RowKey>> group : byTable.entrySet()) {
+            String table = group.getKey();
+            List<RowKey> remaining = group.getValue();
+            int attempts = 0;
+            while (!remaining.isEmpty() && System.nanoTime() < deadline) {
+                try {
+                    MirrorApplier.Outcome outcome = applier.apply(tables.get(table), remaining);
+                    long now = System.nanoTime();
+                    if (!outcome.applied().isEmpty()) {
+                        events.publish(new DualWriteEvent.ChangesApplied(table, outcome.upserted(), outcome.deleted(),
+                                outcome.applied().stream().map(k -> Duration.ofNanos(now - committedAtNanos)).toList()));
+                    }
+                    remaining = new ArrayList<>(outcome.deferred());
+                    if (!remaining.isEmpty()) {
+                        events.publish(new DualWriteEvent.ApplyDeferred(table, remaining.size()));
+                        sleepUntil(Math.min(deadline, now + config.lockRetryDelay().toNanos()));
+                    }
+                } catch (Exception failure) {
+                    attempts++;
+                    events.publish(new DualWriteEvent.ApplyFailed(table, remaining.size(), attempts, true, failure));
+                    break;
+                }
+            }
+            for (RowKey key : remaining) {
+                lanes.retryLater(new Change(table, key), committedAtNanos, attempts,
+                        Failures.backoffNanos(Math.max(1, attempts), config.initialBackoff(), config.maxBackoff()));
+            }
+        }
+    }
+
+    private static void sleepUntil(long deadlineNanos) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left > 0) {
+            try {
+                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * How many keys wait to be applied: queued in the lanes, plus unapplied outbox rows in OUTBOX mode.
+     *
+     * @return the count
+     */
+    public long pending() {
+        long count = lanes.pending();
+        if (outbox != null) {
+            try (Connection connection = source.getConnection()) {
+                count += outbox.countPending(connection);
+            } catch (SQLException e) {
+                log.debug("dualwrite could not count outbox rows", e);
+            }
+        }
+        return count;
+    }
+
+    /**
+     * How many keys gave up after their last retry since start (ASYNC and SYNC) or sit parked in the
+     * outbox (OUTBOX).
+     *
+     * @return the count
+     */
+    public long parked() {
+        long count = lanes.parked();
+        if (outbox != null) {
+            try (Connection connection = source.getConnection()) {
+                count += outbox.countParked(connection);
+            } catch (SQLException e) {
+                log.debug("dualwrite could not count parked outbox rows", e);
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Waits until nothing is left to apply: every lane empty and, in OUTBOX mode, no unparked outbox row.
+     *
+     * @param timeout the longest wait
+     * @return true if drained, false on timeout
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitDrained(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!lanes.awaitIdle(timeout)) {
+            return false;
+        }
+        if (outbox == null) {
+            return true;
+        }
+        while (System.nanoTime() < deadline) {
+            relay.wakeUp();
+            try (Connection connection = source.getConnection()) {
+                if (outbox.countPending(connection) == 0 && !relay.isBusy()) {
+                    return true;
+                }
+            } catch (SQLException e) {
+                log.debug("dualwrite could not count outbox rows", e);
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    /** Stops the relay, then drains the lanes for up to the shutdown timeout; what is left is parked and logged. */
+    @Override
+    public synchronized void close() {
+        if (relay != null) {
+            relay.close();
+        }
+        lanes.close();
+        started = false;
+    }
+
+    /** Test access to the applier, for the tests that switch parts of the protocol off. */
+    MirrorApplier applier() {
+        return applier;
+    }
+}

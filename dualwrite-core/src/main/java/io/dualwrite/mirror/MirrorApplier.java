@@ -1,0 +1,181 @@
+package io.dualwrite.mirror;
+
+import io.dualwrite.jdbc.Row;
+import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.mapping.MappedTable;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * Applies the current primary-side state of a batch of keys to the other store. Every dispatch mode
+ * ends here.
+ *
+ * <h2>The race</h2>
+ * Mirroring runs after the application's commit, on another thread or another instance, so two
+ * applies of one key can overlap: A reads version 1, the application commits version 2, B reads
+ * version 2 and writes it, then A — slow — writes version 1 over it. A version guard alone does not
+ * save us: two versions can carry the same {@code gmt_modified} (clock resolution, or a clock that
+ * went back), and equal versions must be allowed to overwrite or an update within the same
+ * millisecond would be lost. Deletes are worse: a deleted row has no version to compare, so a late
+ * apply that read the row before the delete would resurrect it on the target.
+ *
+ * <h2>The lock order that prevents it</h2>
+ * The apply opens a transaction on the primary and reads the keys with a share lock
+ * ({@code FOR SHARE NOWAIT}; {@code LOCK IN SHARE MODE NOWAIT} on MariaDB; {@code FOR UPDATE NOWAIT}
+ * on H2), writes the other store (guarded upsert of present rows, delete of absent keys), commits the
+ * other store, and only then ends the primary transaction. While A holds the share lock no writer can
+ * commit a new version of those rows, so any write that commits after A's read also applies after A's
+ * write has landed, and its own apply reads its newer state: applies reach the other store in the
+ * order the versions were committed, ties included. The guard then only protects against writers that
+ * bypass the library (and against replays).
+ *
+ * <h2>Absent rows</h2>
+ * PostgreSQL and H2 take no lock on a row that does not exist (no gap locks), so "the key is absent"
+ * is not protected: after A reads the key as absent, the application may re-insert it, commit, and
+ * B may apply the new row before A's delete lands. So the delete happens in an open transaction on the
+ * other store, then the keys are read again under the share lock; if any has come back (or is locked by
+ * a writer), the delete is rolled back and the keys are retried. A re-insert that commits after that
+ * second read applies after the delete, because its apply's upsert waits for, or follows, our delete.
+ *
+ * <h2>Never the one that waits</h2>
+ * NOWAIT makes the library give way: a key held by a writer fails the read at once, and the batch is
+ * retried a moment later. The library never waits on an application lock, so it can never be part of
+ * a deadlock cycle, and an application writer waits on the library's share lock for one write to the
+ * other store at most.
+ */
+final class MirrorApplier {
+
+    /** Hooks between the steps of an apply; only tests set one, to force an interleaving. */
+    interface Hook {
+        /** Called after the primary rows were read, before the other store is written. */
+        void afterPrimaryRead(MappedTable table, Collection<RowKey> keys);
+    }
+
+    /**
+     * What an apply did.
+     *
+     * @param applied keys whose state reached the other store
+     * @param deferred keys a writer held, to retry soon
+     * @param upserted rows written
+     * @param deleted keys deleted
+     */
+    record Outcome(Set<RowKey> applied, Set<RowKey> deferred, int upserted, int deleted) {
+    }
+
+    private final DataSource primary;
+    private final DataSource other;
+    private volatile boolean lockPrimaryRows = true;
+    private volatile boolean recheckAbsent = true;
+    private volatile Hook hook;
+
+    MirrorApplier(DataSource primary, DataSource other) {
+        this.primary = primary;
+        this.other = other;
+    }
+
+    /** Switches the primary-side lock off: only for the test that shows the race it prevents. */
+    void lockPrimaryRowsForTesting(boolean lock) {
+        this.lockPrimaryRows = lock;
+    }
+
+    /** Switches the absent-key re-check off: only for the test that shows the race it prevents. */
+    void recheckAbsentForTesting(boolean recheck) {
+        this.recheckAbsent = recheck;
+    }
+
+    void hookForTesting(Hook hook) {
+        this.hook = hook;
+    }
+
+    /**
+     * Applies the keys' current state.
+     *
+     * @param table the table
+     * @param keys distinct keys of that table
+     * @return what was applied and what must be retried because a writer held it
+     * @throws SQLException when either store fails (lock conflicts are returned as deferred instead)
+     * @throws IllegalArgumentException when a row cannot be transformed
+     */
+    Outcome apply(MappedTable table, Collection<RowKey> keys) throws SQLException {
+        Set<RowKey> unique = new LinkedHashSet<>(keys);
+        // The other store's connection comes first: if that store is down, we fail before locking
+        // anything, so an outage never makes application writers wait on our share locks.
+        try (Connection otherConnection = other.getConnection();
+                Connection primaryConnection = primary.getConnection()) {
+            otherConnection.setAutoCommit(false);
+            primaryConnection.setAutoCommit(false);
+            primaryConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            try {
+                Outcome outcome = applyLocked(table, unique, primaryConnection, otherConnection);
+                // The primary transaction only read and locked: ending it releases the share locks.
+                primaryConnection.rollback();
+                return outcome;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(otherConnection, e);
+                rollbackQuietly(primaryConnection, e);
+                if (e instanceof SQLException sql && (table.source().dialect().isLockConflict(sql)
+                        || table.target().dialect().isLockConflict(sql))) {
+                    return new Outcome(Set.of(), unique, 0, 0);
+                }
+                throw e;
+            }
+        }
+    }
+
+    private Outcome applyLocked(MappedTable table, Set<RowKey> keys, Connection primaryConnection,
+            Connection otherConnection) throws SQLException {
+        Map<RowKey, Row> rows = table.source().readByKeys(primaryConnection, keys, lockPrimaryRows);
+        Hook current = hook;
+        if (current != null) {
+            current.afterPrimaryRead(table, keys);
+        }
+        List<Row> targetRows = new ArrayList<>(rows.size());
+        for (Row row : rows.values()) {
+            targetRows.add(table.toTarget(row));
+        }
+        Set<RowKey> absent = new LinkedHashSet<>(keys);
+        absent.removeAll(rows.keySet());
+        table.target().upsert(otherConnection, targetRows);
+        otherConnection.commit();
+        if (absent.isEmpty()) {
+            return new Outcome(keys, Set.of(), targetRows.size(), 0);
+        }
+        table.target().delete(otherConnection, absent.stream().map(table::toTargetKey).toList());
+        if (recheckAbsent && !stillAbsent(table, absent, primaryConnection)) {
+            otherConnection.rollback();
+            Set<RowKey> applied = new LinkedHashSet<>(keys);
+            applied.removeAll(absent);
+            return new Outcome(applied, absent, targetRows.size(), 0);
+        }
+        otherConnection.commit();
+        return new Outcome(keys, Set.of(), targetRows.size(), absent.size());
+    }
+
+    private boolean stillAbsent(MappedTable table, Set<RowKey> absent, Connection primaryConnection)
+            throws SQLException {
+        try {
+            return table.source().readByKeys(primaryConnection, absent, true).isEmpty();
+        } catch (SQLException e) {
+            if (table.source().dialect().isLockConflict(e)) {
+                // A writer holds one of the keys right now: its own apply will follow; retry ours too.
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection, Exception cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException rollbackFailure) {
+            cause.addSuppressed(rollbackFailure);
+        }
+    }
+}

@@ -1,0 +1,352 @@
+package io.dualwrite.mirror;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The mirror's settings. Immutable; build with {@link #builder()}. Every setting has a default that
+ * suits a service doing a few thousand writes a second.
+ *
+ * <pre>{@code
+ * MirrorConfig config = MirrorConfig.builder()
+ *     .mode(MirrorMode.OUTBOX)
+ *     .maxAttempts(12)
+ *     .build();
+ * }</pre>
+ */
+public final class MirrorConfig {
+
+    private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+
+    private final MirrorMode mode;
+    private final int lanes;
+    private final int queueCapacity;
+    private final int batchSize;
+    private final Duration syncTimeout;
+    private final int maxAttempts;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final Duration lockRetryDelay;
+    private final int maxLockRetries;
+    private final Duration outboxPollInterval;
+    private final int outboxBatchSize;
+    private final String outboxTable;
+    private final boolean createOutboxTable;
+    private final Duration shutdownTimeout;
+
+    private MirrorConfig(Builder b) {
+        this.mode = b.mode;
+        this.lanes = b.lanes;
+        this.queueCapacity = b.queueCapacity;
+        this.batchSize = b.batchSize;
+        this.syncTimeout = b.syncTimeout;
+        this.maxAttempts = b.maxAttempts;
+        this.initialBackoff = b.initialBackoff;
+        this.maxBackoff = b.maxBackoff;
+        this.lockRetryDelay = b.lockRetryDelay;
+        this.maxLockRetries = b.maxLockRetries;
+        this.outboxPollInterval = b.outboxPollInterval;
+        this.outboxBatchSize = b.outboxBatchSize;
+        this.outboxTable = b.outboxTable;
+        this.createOutboxTable = b.createOutboxTable;
+        this.shutdownTimeout = b.shutdownTimeout;
+    }
+
+    /** @return a builder with every default set */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the configuration with every default */
+    public static MirrorConfig defaults() {
+        return builder().build();
+    }
+
+    /** @return how changes travel; default {@link MirrorMode#ASYNC} */
+    public MirrorMode mode() {
+        return mode;
+    }
+
+    /** @return how many worker lanes apply changes; default 4 */
+    public int lanes() {
+        return lanes;
+    }
+
+    /** @return how many keys may wait in all lanes together before callers apply their own; default 100,000 */
+    public int queueCapacity() {
+        return queueCapacity;
+    }
+
+    /** @return the most keys of one table applied in one batch; default 256 */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** @return how long a SYNC apply may hold the caller; default 2 s */
+    public Duration syncTimeout() {
+        return syncTimeout;
+    }
+
+    /** @return attempts before a failing key is parked; default 10 */
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    /** @return the wait before the first retry, doubled each time; default 100 ms */
+    public Duration initialBackoff() {
+        return initialBackoff;
+    }
+
+    /** @return the longest wait between retries; default 30 s */
+    public Duration maxBackoff() {
+        return maxBackoff;
+    }
+
+    /** @return the wait before retrying a key a writer held locked; default 5 ms */
+    public Duration lockRetryDelay() {
+        return lockRetryDelay;
+    }
+
+    /** @return lock conflicts in a row that count as one failed attempt; default 1,000 */
+    public int maxLockRetries() {
+        return maxLockRetries;
+    }
+
+    /** @return how often the outbox relay looks for rows when not woken; default 500 ms */
+    public Duration outboxPollInterval() {
+        return outboxPollInterval;
+    }
+
+    /** @return outbox rows claimed at a time; default 500 */
+    public int outboxBatchSize() {
+        return outboxBatchSize;
+    }
+
+    /** @return the outbox table's name; default {@code dualwrite_outbox} */
+    public String outboxTable() {
+        return outboxTable;
+    }
+
+    /** @return whether the outbox table is created when missing; default false (start-up fails with the DDL) */
+    public boolean createOutboxTable() {
+        return createOutboxTable;
+    }
+
+    /** @return how long {@link Mirror#close()} waits for queued changes; default 10 s */
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    /** Builds a {@link MirrorConfig}. */
+    public static final class Builder {
+
+        private MirrorMode mode = MirrorMode.ASYNC;
+        private int lanes = 4;
+        private int queueCapacity = 100_000;
+        private int batchSize = 256;
+        private Duration syncTimeout = Duration.ofSeconds(2);
+        private int maxAttempts = 10;
+        private Duration initialBackoff = Duration.ofMillis(100);
+        private Duration maxBackoff = Duration.ofSeconds(30);
+        private Duration lockRetryDelay = Duration.ofMillis(5);
+        private int maxLockRetries = 1_000;
+        private Duration outboxPollInterval = Duration.ofMillis(500);
+        private int outboxBatchSize = 500;
+        private String outboxTable = "dualwrite_outbox";
+        private boolean createOutboxTable;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+        private Builder() {
+        }
+
+        /**
+         * @param mode how changes travel
+         * @return this builder
+         */
+        public Builder mode(MirrorMode mode) {
+            this.mode = Objects.requireNonNull(mode, "dualwrite.mirror.mode");
+            return this;
+        }
+
+        /**
+         * @param lanes worker lanes, 1..256
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder lanes(int lanes) {
+            this.lanes = range("dualwrite.mirror.lanes", lanes, 1, 256);
+            return this;
+        }
+
+        /**
+         * @param queueCapacity keys that may wait, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder queueCapacity(int queueCapacity) {
+            this.queueCapacity = range("dualwrite.mirror.queue-capacity", queueCapacity, 1, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /**
+         * @param batchSize keys per batch, 1..10,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = range("dualwrite.mirror.batch-size", batchSize, 1, 10_000);
+            return this;
+        }
+
+        /**
+         * @param syncTimeout the most a SYNC apply may hold the caller, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder syncTimeout(Duration syncTimeout) {
+            this.syncTimeout = positive("dualwrite.mirror.sync-timeout", syncTimeout);
+            return this;
+        }
+
+        /**
+         * @param maxAttempts attempts before parking, 1..1,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = range("dualwrite.mirror.max-attempts", maxAttempts, 1, 1_000);
+            return this;
+        }
+
+        /**
+         * @param initialBackoff the first retry's wait, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder initialBackoff(Duration initialBackoff) {
+            this.initialBackoff = positive("dualwrite.mirror.initial-backoff", initialBackoff);
+            return this;
+        }
+
+        /**
+         * @param maxBackoff the longest wait between retries, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder maxBackoff(Duration maxBackoff) {
+            this.maxBackoff = positive("dualwrite.mirror.max-backoff", maxBackoff);
+            return this;
+        }
+
+        /**
+         * @param lockRetryDelay the wait before retrying a locked key, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder lockRetryDelay(Duration lockRetryDelay) {
+            this.lockRetryDelay = positive("dualwrite.mirror.lock-retry-delay", lockRetryDelay);
+            return this;
+        }
+
+        /**
+         * @param maxLockRetries lock conflicts that count as one failed attempt, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder maxLockRetries(int maxLockRetries) {
+            this.maxLockRetries = range("dualwrite.mirror.max-lock-retries", maxLockRetries, 1, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /**
+         * @param outboxPollInterval the relay's idle poll interval, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder outboxPollInterval(Duration outboxPollInterval) {
+            this.outboxPollInterval = positive("dualwrite.mirror.outbox.poll-interval", outboxPollInterval);
+            return this;
+        }
+
+        /**
+         * @param outboxBatchSize rows claimed at a time, 1..10,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder outboxBatchSize(int outboxBatchSize) {
+            this.outboxBatchSize = range("dualwrite.mirror.outbox.batch-size", outboxBatchSize, 1, 10_000);
+            return this;
+        }
+
+        /**
+         * @param outboxTable the outbox table's name, a plain identifier
+         * @return this builder
+         * @throws IllegalArgumentException if not a plain identifier
+         */
+        public Builder outboxTable(String outboxTable) {
+            if (outboxTable == null || !TABLE_NAME.matcher(outboxTable).matches()) {
+                throw new IllegalArgumentException("dualwrite.mirror.outbox.table: '" + outboxTable
+                        + "' is not a plain table name (letters, digits and '_')");
+            }
+            this.outboxTable = outboxTable;
+            return this;
+        }
+
+        /**
+         * @param createOutboxTable whether to create the outbox table when missing
+         * @return this builder
+         */
+        public Builder createOutboxTable(boolean createOutboxTable) {
+            this.createOutboxTable = createOutboxTable;
+            return this;
+        }
+
+        /**
+         * @param shutdownTimeout how long closing waits for queued changes, not negative
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
+                throw new IllegalArgumentException("dualwrite.mirror.shutdown-timeout: must not be negative, was "
+                        + shutdownTimeout);
+            }
+            this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        /**
+         * Builds the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException if settings conflict
+         */
+        public MirrorConfig build() {
+            if (maxBackoff.compareTo(initialBackoff) < 0) {
+                throw new IllegalArgumentException("dualwrite.mirror.max-backoff (" + maxBackoff
+                        + ") is shorter than dualwrite.mirror.initial-backoff (" + initialBackoff + ")");
+            }
+            if (queueCapacity < lanes) {
+                throw new IllegalArgumentException("dualwrite.mirror.queue-capacity (" + queueCapacity
+                        + ") must be at least dualwrite.mirror.lanes (" + lanes + ")");
+            }
+            return new MirrorConfig(this);
+        }
+
+        private static int range(String property, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(property + ": must be between " + min + " and " + max + ", was "
+                        + value);
+            }
+            return value;
+        }
+
+        private static Duration positive(String property, Duration value) {
+            if (value == null || value.isZero() || value.isNegative()) {
+                throw new IllegalArgumentException(property + ": must be positive, was " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/**
+ * The mirror: after a source transaction commits, bring the changed rows' current state to the other
+ * store, in version order, without ever failing or blocking the application's write.
+ *
+ * <p>Entry type: {@link io.dualwrite.mirror.Mirror}, created from an immutable
+ * {@link io.dualwrite.mirror.MirrorConfig}. It is the {@link io.dualwrite.capture.ChangeSink} of the
+ * capture and dispatches in one of three {@link io.dualwrite.mirror.MirrorMode}s: on the caller's thread
+ * (SYNC), on worker lanes (ASYNC), or through the {@code dualwrite_outbox} table (OUTBOX). Every mode
+ * ends in {@code MirrorApplier}, whose header explains the locking that keeps the target from ever
+ * going back to an older row.
+ *
+ * <p>This package must never throw into the application's write path, never wait on an application's
+ * row lock, and never drop a change silently: a change is applied, retried, or parked with an event
+ * and a dead-letter log line.
+ */
+package io.dualwrite.mirror;
