@@ -36,7 +36,9 @@ final class OutboxStore {
 
     OutboxStore(Dialect dialect, String table) {
         this.dialect = dialect;
-        this.table = dialect.quote(table);
+        // Validated, then left unquoted so that it folds to each store's own case like a hand-made table.
+        dialect.quote(table);
+        this.table = table;
     }
 
     /** @return the CREATE TABLE statement for this store */
@@ -59,8 +61,7 @@ final class OutboxStore {
     }
 
     boolean exists(Connection connection) throws SQLException {
-        String bare = table.substring(1, table.length() - 1);
-        return TableMetadata.read(connection, bare).isPresent();
+        return TableMetadata.read(connection, table).isPresent();
     }
 
     void create(Connection connection) throws SQLException {
