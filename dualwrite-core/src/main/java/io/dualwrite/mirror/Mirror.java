@@ -44,6 +44,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private final MirrorConfig config;
     private final MappedTables tables;
     private final DataSource source;
+    private final DataSource target;
     private final EventPublisher events;
     private final MirrorApplier applier;
     private final Lanes lanes;
@@ -58,6 +59,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         this.config = config;
         this.tables = tables;
         this.source = source;
+        this.target = target;
         this.events = events;
         this.applier = new MirrorApplier(source, target);
         this.lanes = new Lanes(config, tables, applier, events);
@@ -116,11 +118,31 @@ public final class Mirror implements ChangeSink, AutoCloseable {
                 }
             }
         }
+        warnIfTargetUnbatched(target);
         lanes.start();
         if (relay != null) {
             relay.start();
         }
         started = true;
+    }
+
+    /**
+     * Batching is most of the target's speed (DESIGN: 17.7k against 99.6k rows/s on MariaDB), and the
+     * setting lives in the target pool's URL, which the application owns: say so once, loudly.
+     */
+    private void warnIfTargetUnbatched(DataSource target) {
+        try (Connection connection = target.getConnection()) {
+            String url = connection.getMetaData().getURL();
+            String recommended = tables.targetDialect().withRecommendedProperties(url == null ? "" : url);
+            if (url != null && !recommended.equals(url)) {
+                log.warn("dualwrite target URL " + url.replaceAll("password=[^&;]*", "password=***")
+                        + " lacks the batching settings " + tables.targetDialect().recommendedTargetProperties()
+                        + "; mirror and backfill writes will be several times slower. Use "
+                        + "Dialect.withRecommendedProperties(url) when building the target pool.");
+            }
+        } catch (SQLException e) {
+            log.warn("dualwrite could not reach the target at start-up; the mirror will retry: " + e.getMessage());
+        }
     }
 
     /** @return the recorder for programmatic capture */
@@ -185,7 +207,9 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             int attempts = 0;
             while (!remaining.isEmpty() && System.nanoTime() < deadline) {
                 try {
-                    MirrorApplier.Outcome outcome = applier.apply(tables.get(table), remaining);
+                    long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                    MirrorApplier.Outcome outcome = applier.apply(tables.get(table), remaining,
+                            (int) Math.min(Integer.MAX_VALUE, left));
                     long now = System.nanoTime();
                     if (!outcome.applied().isEmpty()) {
                         events.publish(new DualWriteEvent.ChangesApplied(table, outcome.upserted(), outcome.deleted(),

@@ -5,6 +5,7 @@ import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -104,11 +105,24 @@ final class MirrorApplier {
      * @throws IllegalArgumentException when a row cannot be transformed
      */
     Outcome apply(MappedTable table, Collection<RowKey> keys) throws SQLException {
+        return apply(table, keys, 0);
+    }
+
+    /**
+     * Applies the keys' current state, with every network read on both connections bounded.
+     *
+     * @param timeoutMillis the socket timeout for both connections, or 0 for the pools' own
+     */
+    Outcome apply(MappedTable table, Collection<RowKey> keys, int timeoutMillis) throws SQLException {
         Set<RowKey> unique = new LinkedHashSet<>(keys);
         // The other store's connection comes first: if that store is down, we fail before locking
         // anything, so an outage never makes application writers wait on our share locks.
         try (Connection otherConnection = other.getConnection();
                 Connection primaryConnection = primary.getConnection()) {
+            if (timeoutMillis > 0) {
+                boundNetworkWait(otherConnection, timeoutMillis);
+                boundNetworkWait(primaryConnection, timeoutMillis);
+            }
             otherConnection.setAutoCommit(false);
             primaryConnection.setAutoCommit(false);
             primaryConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
@@ -168,6 +182,15 @@ final class MirrorApplier {
                 return false;
             }
             throw e;
+        }
+    }
+
+    private static void boundNetworkWait(Connection connection, int timeoutMillis) throws SQLException {
+        try {
+            // The pool restores its own setting when the connection is returned.
+            connection.setNetworkTimeout(Runnable::run, timeoutMillis);
+        } catch (SQLFeatureNotSupportedException embedded) {
+            // H2 in-process has no network to wait on.
         }
     }
 
