@@ -56,6 +56,9 @@ public final class ChangeCapture implements ChangeRecorder {
         if (changes.isEmpty()) {
             return;
         }
+        for (Change change : changes) {
+            requireMapped(change.table());
+        }
         if (TransactionSynchronizationManager.isSynchronizationActive()) {
             ChangeSet set = (ChangeSet) TransactionSynchronizationManager.getResource(this);
             if (set == null) {
@@ -72,11 +75,15 @@ public final class ChangeCapture implements ChangeRecorder {
     }
 
     private Change change(String table, Object key) {
+        requireMapped(table);
+        return new Change(table, RowKey.from(key));
+    }
+
+    private void requireMapped(String table) {
         if (table == null || !knownTable.test(table)) {
             throw new IllegalArgumentException("table '" + table + "' is not mapped; add dualwrite.tables." + table
                     + " or record the source table's configured name");
         }
-        return new Change(table, RowKey.from(key));
     }
 
     private void handOn(Collection<Change> changes, long committedAtNanos) {

@@ -11,6 +11,11 @@ import java.util.Collection;
  * jdbc.update("UPDATE t_order SET status = ? WHERE id = ?", status, id);
  * changes.record("t_order", id);
  * }</pre>
+ *
+ * <p>A write made from another synchronization's after-commit callback (for example a
+ * {@code @TransactionalEventListener(AFTER_COMMIT)}) must run in its own transaction
+ * ({@code REQUIRES_NEW}), as Spring requires for any write there: a change recorded into a transaction
+ * that has already committed is never handed on.
  */
 public interface ChangeRecorder {
 

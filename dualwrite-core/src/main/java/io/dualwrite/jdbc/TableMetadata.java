@@ -119,7 +119,9 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
                 String defaultValue = rs.getString("COLUMN_DEF");
                 String autoIncrement = rs.getString("IS_AUTOINCREMENT");
                 String generated = safeString(rs, "IS_GENERATEDCOLUMN");
-                boolean hasDefault = defaultValue != null || "YES".equalsIgnoreCase(autoIncrement)
+                // MariaDB reports DEFAULT NULL for every nullable column; that is no default.
+                boolean hasDefault = defaultValue != null && !"NULL".equalsIgnoreCase(defaultValue.trim())
+                        || "YES".equalsIgnoreCase(autoIncrement)
                         || "YES".equalsIgnoreCase(generated);
                 boolean nullable = rs.getInt("NULLABLE") != DatabaseMetaData.columnNoNulls;
                 columns.add(new ColumnMetadata(name, rs.getInt("DATA_TYPE"), rs.getString("TYPE_NAME"), nullable,

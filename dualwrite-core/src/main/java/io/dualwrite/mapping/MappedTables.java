@@ -83,8 +83,8 @@ public final class MappedTables {
         }
         TableMetadata s = sourceTable.get();
         TableMetadata t = targetTable.get();
-        String sName = "source table '" + s.name() + "'";
-        String tName = "target table '" + t.name() + "'";
+        String sName = "source table '" + mapping.sourceTable() + "'";
+        String tName = "target table '" + mapping.targetTable() + "'";
 
         List<String> keyColumns = mapping.keyColumns().isEmpty() ? s.canonicalPrimaryKey() : mapping.keyColumns();
         if (keyColumns.isEmpty()) {

@@ -1,7 +1,6 @@
 package io.dualwrite.mirror;
 
 import java.time.Duration;
-import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -165,7 +164,10 @@ public final class MirrorConfig {
          * @return this builder
          */
         public Builder mode(MirrorMode mode) {
-            this.mode = Objects.requireNonNull(mode, "dualwrite.mirror.mode");
+            if (mode == null) {
+                throw new IllegalArgumentException("dualwrite.mirror.mode: must be SYNC, ASYNC or OUTBOX, was null");
+            }
+            this.mode = mode;
             return this;
         }
 
