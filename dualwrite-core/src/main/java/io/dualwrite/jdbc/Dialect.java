@@ -1,6 +1,8 @@
 package io.dualwrite.jdbc;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -253,6 +255,40 @@ public abstract class Dialect {
      * @return true if the exception is a lock conflict
      */
     public abstract boolean isLockConflict(SQLException e);
+
+    /**
+     * Whether an exception means an insert hit a unique or primary key that another row already holds.
+     *
+     * @param e the exception
+     * @return true if the exception is a duplicate key violation
+     */
+    public abstract boolean isDuplicateKey(SQLException e);
+
+    /**
+     * Binds one value for a column. Most values go through {@code setObject}; dialects override this
+     * for column types whose text form the driver does not send as is, such as JSON.
+     */
+    void bind(PreparedStatement statement, int index, Object value, ColumnMetadata column) throws SQLException {
+        if (value == null) {
+            statement.setNull(index, column.jdbcType());
+        } else {
+            statement.setObject(index, value);
+        }
+    }
+
+    /**
+     * Reads one column's value. Dialects override this where the driver's own object is not a plain
+     * Java value another store could take, such as PostgreSQL's {@code PGobject} for JSON.
+     */
+    Object read(ResultSet rs, int index, ColumnMetadata column) throws SQLException {
+        return rs.getObject(index);
+    }
+
+    /** Whether the column holds JSON, by its type name ({@code json}, {@code jsonb}). */
+    static boolean isJson(ColumnMetadata column) {
+        String type = column.typeName() == null ? "" : column.typeName().toLowerCase(Locale.ROOT);
+        return type.equals("json") || type.equals("jsonb");
+    }
 
     /**
      * Connection properties a target pool should carry, such as the batch rewriting that makes the

@@ -1,5 +1,8 @@
 package io.dualwrite.jdbc;
 
+import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +65,31 @@ final class H2Dialect extends Dialect {
     public boolean isLockConflict(SQLException e) {
         // 50200 lock timeout, 90131 concurrent update, 40001 deadlock
         return hasCode(e, 50200, 90131, 40001) || hasState(e, "40001", "HYT00");
+    }
+
+    @Override
+    public boolean isDuplicateKey(SQLException e) {
+        // 23505 DUPLICATE_KEY_1
+        return hasCode(e, 23505) || hasState(e, "23505");
+    }
+
+    /**
+     * H2 stores a string bound to a JSON column as a JSON string literal ({@code "{\"a\":1}"}); bytes
+     * are parsed as JSON text, which is what a JSON document read from another store is.
+     */
+    @Override
+    void bind(PreparedStatement statement, int index, Object value, ColumnMetadata column) throws SQLException {
+        if (value instanceof String text && isJson(column)) {
+            statement.setBytes(index, text.getBytes(StandardCharsets.UTF_8));
+        } else {
+            super.bind(statement, index, value, column);
+        }
+    }
+
+    /** JSON comes back as its text rather than as bytes. */
+    @Override
+    Object read(ResultSet rs, int index, ColumnMetadata column) throws SQLException {
+        return isJson(column) ? rs.getString(index) : rs.getObject(index);
     }
 
     @Override

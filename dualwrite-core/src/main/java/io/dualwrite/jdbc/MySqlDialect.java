@@ -90,6 +90,12 @@ final class MySqlDialect extends Dialect {
     }
 
     @Override
+    public boolean isDuplicateKey(SQLException e) {
+        // 1062 ER_DUP_ENTRY; SQL state 23000 alone would also match NOT NULL and foreign key errors
+        return hasCode(e, 1062);
+    }
+
+    @Override
     public Map<String, String> recommendedTargetProperties() {
         return Map.of("rewriteBatchedStatements", "true");
     }

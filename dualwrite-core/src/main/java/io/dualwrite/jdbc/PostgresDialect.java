@@ -1,6 +1,9 @@
 package io.dualwrite.jdbc;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.List;
 import java.util.Map;
 
@@ -63,6 +66,31 @@ final class PostgresDialect extends Dialect {
     public boolean isLockConflict(SQLException e) {
         // 55P03 lock_not_available, 40P01 deadlock_detected, 40001 serialization_failure
         return hasState(e, "55P03", "40P01", "40001");
+    }
+
+    @Override
+    public boolean isDuplicateKey(SQLException e) {
+        return hasState(e, "23505");
+    }
+
+    /**
+     * A string bound to a column the driver reports as {@link Types#OTHER} ({@code jsonb}, {@code json},
+     * {@code uuid}, enum types) is sent untyped, so that the server casts it to the column's type
+     * instead of refusing {@code character varying}.
+     */
+    @Override
+    void bind(PreparedStatement statement, int index, Object value, ColumnMetadata column) throws SQLException {
+        if (value instanceof String text && column.jdbcType() == Types.OTHER) {
+            statement.setObject(index, text, Types.OTHER);
+        } else {
+            super.bind(statement, index, value, column);
+        }
+    }
+
+    /** JSON comes back as its text rather than the driver's {@code PGobject}. */
+    @Override
+    Object read(ResultSet rs, int index, ColumnMetadata column) throws SQLException {
+        return isJson(column) ? rs.getString(index) : rs.getObject(index);
     }
 
     @Override

@@ -17,6 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * under the non-waiting share lock), guarded batch upsert, batched delete and keyset scan. It never
  * opens, commits or closes connections; transactions are the caller's.
  *
+ * <p>Values are plain Java values, so that a row read from one store can be written to another: JSON
+ * columns ({@code json}, {@code jsonb}, H2 {@code JSON}; MySQL's JSON is text anyway) are read and
+ * written as their text on every store.
+ *
  * <p>Thread-safe: it holds only the generated SQL, cached per statement shape.
  */
 public final class TableOps {
@@ -29,7 +33,7 @@ public final class TableOps {
     private final List<String> columns;
     private final List<String> keyColumns;
     private final String versionColumn;
-    private final int[] sqlTypes;
+    private final ColumnMetadata[] columnTypes;
     private final int[] keyPositions;
     private final Map<Integer, String> lockedSelects = new ConcurrentHashMap<>();
     private final Map<Integer, String> plainSelects = new ConcurrentHashMap<>();
@@ -65,7 +69,7 @@ public final class TableOps {
             }
             keyPositions[i] = position;
         }
-        this.sqlTypes = this.columns.stream().mapToInt(c -> table.column(c).orElseThrow().jdbcType()).toArray();
+        this.columnTypes = this.columns.stream().map(c -> table.column(c).orElseThrow()).toArray(ColumnMetadata[]::new);
         this.upsertSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, this.versionColumn);
         this.deleteSql = dialect.deleteByKey(table, this.keyColumns);
     }
@@ -165,7 +169,7 @@ public final class TableOps {
         try (PreparedStatement statement = connection.prepareStatement(upsertSql)) {
             for (Row row : rows) {
                 for (int i = 0; i < columns.size(); i++) {
-                    bind(statement, i + 1, row.get(columns.get(i)), sqlTypes[i]);
+                    dialect.bind(statement, i + 1, row.get(columns.get(i)), columnTypes[i]);
                 }
                 statement.addBatch();
             }
@@ -233,7 +237,7 @@ public final class TableOps {
     private Row readRow(ResultSet rs) throws SQLException {
         Map<String, Object> values = new LinkedHashMap<>();
         for (int i = 0; i < columns.size(); i++) {
-            values.put(columns.get(i), rs.getObject(i + 1));
+            values.put(columns.get(i), dialect.read(rs, i + 1, columnTypes[i]));
         }
         return Row.of(values);
     }
@@ -244,16 +248,8 @@ public final class TableOps {
                     + table.name() + "' has " + keyColumns.size() + " key columns " + keyColumns);
         }
         for (int i = 0; i < key.size(); i++) {
-            bind(statement, index++, key.get(i), sqlTypes[keyPositions[i]]);
+            dialect.bind(statement, index++, key.get(i), columnTypes[keyPositions[i]]);
         }
         return index;
-    }
-
-    private static void bind(PreparedStatement statement, int index, Object value, int sqlType) throws SQLException {
-        if (value == null) {
-            statement.setNull(index, sqlType);
-        } else {
-            statement.setObject(index, value);
-        }
     }
 }

@@ -3,26 +3,51 @@ package io.dualwrite.mapping;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.jdbc.TableOps;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A {@link TableMapping} checked against both stores: the statements for each side and the row
  * mapping between them. Obtained from {@link MappedTables}; immutable and thread-safe.
+ *
+ * <p>This is the one place rows and keys change shape between the stores — renames, converters,
+ * splits, constants, the transformer and the key mapping — for every path that moves rows: the
+ * mirror, the backfill and the verifier. A row whose value does not convert fails as a whole with an
+ * {@link IllegalArgumentException} naming the table, the key, the column and the value; no row is ever
+ * returned half-converted.
+ *
+ * <p>With {@link KeyMapping#idMap()}, mapping a key the first time writes it to
+ * {@value KeyMapping#ID_MAP_TABLE} on a connection of its own from the target pool.
  */
 public final class MappedTable {
+
+    private static final int MAX_VALUE_LENGTH_SHOWN = 100;
 
     private final TableMapping mapping;
     private final TableOps source;
     private final TableOps target;
     private final Map<String, String> columnMap;
+    private final KeyMapping keyMapping;
+    private final List<String> sourceKeyColumns;
+    private final List<String> targetKeyColumns;
+    private final String property;
 
-    MappedTable(TableMapping mapping, TableOps source, TableOps target, Map<String, String> columnMap) {
+    MappedTable(TableMapping mapping, TableOps source, TableOps target, Map<String, String> columnMap,
+            KeyMapping keyMapping) {
         this.mapping = mapping;
         this.source = source;
         this.target = target;
         this.columnMap = columnMap;
+        this.keyMapping = keyMapping;
+        this.sourceKeyColumns = source.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
+        this.targetKeyColumns = target.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
+        this.property = "dualwrite.tables." + mapping.sourceTable();
     }
 
     /** @return the declared mapping */
@@ -50,7 +75,13 @@ public final class MappedTable {
         return target.columns();
     }
 
-    /** @return whether rows can also be mapped from the target back to the source (needed by RAMP) */
+    /**
+     * Whether rows can also be mapped from the target back to the source, as RAMP needs. Only a
+     * {@link RowTransformer} that does not implement {@link RowTransformer#toSource} makes a table
+     * one-way; declarative mappings always go both ways.
+     *
+     * @return true unless the table is one-way
+     */
     public boolean reversible() {
         return mapping.transformer().map(RowTransformer::reversible).orElse(true);
     }
@@ -60,14 +91,125 @@ public final class MappedTable {
      *
      * @param sourceRow a row read with {@link #source()}
      * @return the row to write with {@link #target()}
-     * @throws IllegalArgumentException if the transformer rejects the row or leaves out a target column
+     * @throws IllegalArgumentException if a value does not convert, the key cannot be mapped, or the
+     *     transformer rejects the row or leaves out a target column; the message names the table, the
+     *     key, the column and the value
+     * @throws IllegalStateException if the id map cannot be read or written
      */
     public Row toTarget(Row sourceRow) {
+        return toTarget(List.of(sourceRow)).get(0);
+    }
+
+    /**
+     * Maps source rows to their target rows, mapping their keys in as few round trips as the key
+     * mapping allows. Fails as a whole on the first row that does not map; callers that must isolate
+     * bad rows map them one by one.
+     *
+     * @param sourceRows rows read with {@link #source()}
+     * @return the rows to write with {@link #target()}, in the same order
+     * @throws IllegalArgumentException if a row does not map (see {@link #toTarget(Row)})
+     * @throws IllegalStateException if the id map cannot be read or written
+     */
+    public List<Row> toTarget(Collection<Row> sourceRows) {
+        List<Row> mapped = new ArrayList<>(sourceRows.size());
+        List<RowKey> sourceKeys = new ArrayList<>(sourceRows.size());
+        for (Row row : sourceRows) {
+            mapped.add(mapRow(row));
+            sourceKeys.add(source.keyOf(row));
+        }
+        if (keyMapping == KeyMapping.identity()) {
+            return mapped;
+        }
+        // Keys last, so that a row that does not convert never takes a number from the id map.
+        Map<RowKey, RowKey> targetKeys = mapKeys(sourceKeys);
+        List<Row> keyed = new ArrayList<>(mapped.size());
+        for (int i = 0; i < mapped.size(); i++) {
+            keyed.add(withKey(mapped.get(i), targetKeyColumns, targetKeys.get(sourceKeys.get(i))));
+        }
+        return keyed;
+    }
+
+    /**
+     * Maps a target row back to its source row, for rows that travel from the target to the source
+     * during RAMP. Constants are dropped, splits merged, converters inverted.
+     *
+     * @param targetRow a row read with {@link #target()}
+     * @return the row to write with {@link #source()}
+     * @throws IllegalArgumentException if a value does not convert back, or the key cannot be mapped
+     *     back (an id-mapped row created in the target)
+     * @throws IllegalStateException if the table is one-way (see {@link #reversible()}), or the id map
+     *     cannot be read
+     */
+    public Row toSource(Row targetRow) {
+        RowKey targetKey = target.keyOf(targetRow);
+        Row mapped;
+        if (mapping.transformer().isPresent()) {
+            RowTransformer transformer = mapping.transformer().get();
+            if (!transformer.reversible()) {
+                throw new IllegalStateException(property + ".transformer: table '" + name() + "' is one-way: "
+                        + transformer.getClass().getName() + " cannot map target rows back to the source");
+            }
+            mapped = transformer.toSource(targetRow);
+            for (String column : source.columns()) {
+                if (!mapped.has(column)) {
+                    throw new IllegalArgumentException(property + ".transformer: the transformer returned no value for"
+                            + " source column '" + column + "' of table '" + source.table().name() + "' (target key "
+                            + targetKey + ")");
+                }
+            }
+        } else {
+            Map<String, Object> values = new LinkedHashMap<>();
+            columnMap.forEach((sourceColumn, targetColumn) -> values.put(sourceColumn,
+                    convert(sourceColumn, targetRow.get(targetColumn), false, "target key " + targetKey)));
+            mapping.splits().forEach((column, split) -> values.put(column, merge(column, split, targetRow, targetKey)));
+            mapped = Row.of(values);
+        }
+        return keyMapping == KeyMapping.identity() ? mapped
+                : withKey(mapped, sourceKeyColumns, toSourceKey(targetKey));
+    }
+
+    /**
+     * Maps a source key to the target key, as deletes need: through the key mapping, or through the
+     * converters of key columns.
+     *
+     * @param sourceKey a source row's key
+     * @return the target row's key
+     * @throws IllegalArgumentException if the key cannot be mapped
+     * @throws IllegalStateException if the id map cannot be read or written
+     */
+    public RowKey toTargetKey(RowKey sourceKey) {
+        if (keyMapping != KeyMapping.identity()) {
+            return mapKeys(List.of(sourceKey)).get(sourceKey);
+        }
+        return convertKey(sourceKey, true);
+    }
+
+    /**
+     * Maps a target key back to the source key.
+     *
+     * @param targetKey a target row's key
+     * @return the source row's key
+     * @throws IllegalArgumentException if the key cannot be mapped back
+     * @throws IllegalStateException if the id map cannot be read
+     */
+    public RowKey toSourceKey(RowKey targetKey) {
+        if (keyMapping == KeyMapping.identity()) {
+            return convertKey(targetKey, false);
+        }
+        try {
+            return keyMapping.toSource(targetKey);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(property + ".key-mapping: cannot map target key " + targetKey
+                    + " of table '" + name() + "' back to the source: " + e.getMessage(), e);
+        }
+    }
+
+    private Row mapRow(Row sourceRow) {
         if (mapping.transformer().isPresent()) {
             Row mapped = mapping.transformer().get().toTarget(sourceRow);
             for (String column : target.columns()) {
                 if (!mapped.has(column)) {
-                    throw new IllegalArgumentException("dualwrite.tables." + mapping.sourceTable() + ".transformer: "
+                    throw new IllegalArgumentException(property + ".transformer: "
                             + "the transformer returned no value for target column '" + column + "' of table '"
                             + target.table().name() + "' (row key " + source.keyOf(sourceRow) + ")");
                 }
@@ -75,18 +217,113 @@ public final class MappedTable {
             return mapped;
         }
         Map<String, Object> values = new LinkedHashMap<>();
-        columnMap.forEach((sourceColumn, targetColumn) -> values.put(targetColumn, sourceRow.get(sourceColumn)));
+        columnMap.forEach((sourceColumn, targetColumn) -> values.put(targetColumn,
+                convert(sourceColumn, sourceRow.get(sourceColumn), true, sourceRow)));
+        mapping.splits().forEach((column, split) -> {
+            List<?> parts = split(column, split, sourceRow);
+            for (int i = 0; i < parts.size(); i++) {
+                values.put(split.targetColumns().get(i), parts.get(i));
+            }
+        });
+        values.putAll(mapping.constants());
         return Row.of(values);
     }
 
-    /**
-     * Maps a source key to the target key. Keys keep their values; only column names change.
-     *
-     * @param sourceKey a source row's key
-     * @return the target row's key
-     */
-    public RowKey toTargetKey(RowKey sourceKey) {
-        return sourceKey;
+    private Object convert(String column, Object value, boolean toTarget, Object keySource) {
+        ColumnConverter converter = mapping.converters().get(column);
+        if (converter == null || value == null) {
+            return value;
+        }
+        try {
+            Object converted = toTarget ? converter.toTarget(value) : converter.toSource(value);
+            if (converted == null) {
+                throw new IllegalArgumentException(converter + " returned null");
+            }
+            return converted;
+        } catch (RuntimeException e) {
+            throw conversionFailure(".columns." + column + ".converter", column, value, toTarget, keySource, e);
+        }
+    }
+
+    private List<?> split(String column, TableMapping.Split split, Row sourceRow) {
+        Object value = sourceRow.get(column);
+        int count = split.targetColumns().size();
+        if (value == null) {
+            return Collections.nCopies(count, null);
+        }
+        try {
+            if (split.converter().toTarget(value) instanceof List<?> parts && parts.size() == count) {
+                return parts;
+            }
+            throw new IllegalArgumentException(split.converter() + " did not return a list of " + count + " values");
+        } catch (RuntimeException e) {
+            throw conversionFailure(".columns." + column + ".split", column, value, true, sourceRow, e);
+        }
+    }
+
+    private Object merge(String column, TableMapping.Split split, Row targetRow, RowKey targetKey) {
+        List<Object> parts = new ArrayList<>();
+        for (String targetColumn : split.targetColumns()) {
+            parts.add(targetRow.get(targetColumn));
+        }
+        if (parts.stream().allMatch(Objects::isNull)) {
+            return null;
+        }
+        try {
+            Object merged = split.converter().toSource(parts);
+            if (merged == null) {
+                throw new IllegalArgumentException(split.converter() + " returned null");
+            }
+            return merged;
+        } catch (RuntimeException e) {
+            throw conversionFailure(".columns." + column + ".split", column, parts, false, "target key " + targetKey, e);
+        }
+    }
+
+    private IllegalArgumentException conversionFailure(String setting, String column, Object value, boolean toTarget,
+            Object keySource, RuntimeException cause) {
+        String key = keySource instanceof Row row ? "key " + source.keyOf(row) : String.valueOf(keySource);
+        return new IllegalArgumentException(property + setting + ": table '" + name() + "', " + key + ", column '"
+                + column + "': value " + show(value) + " does not convert " + (toTarget ? "to the target" : "back to the"
+                + " source") + ": " + cause.getMessage(), cause);
+    }
+
+    private Map<RowKey, RowKey> mapKeys(List<RowKey> sourceKeys) {
+        try {
+            return keyMapping.toTargetAll(sourceKeys);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(property + ".key-mapping: table '" + name() + "', "
+                    + (sourceKeys.size() == 1 ? "key " + sourceKeys.get(0) : "keys " + sourceKeys)
+                    + ": the key does not map to the target: " + e.getMessage(), e);
+        }
+    }
+
+    private RowKey convertKey(RowKey key, boolean toTarget) {
+        List<Object> values = new ArrayList<>(key.size());
+        boolean changed = false;
+        for (int i = 0; i < key.size(); i++) {
+            Object value = convert(sourceKeyColumns.get(i), key.get(i), toTarget,
+                    (toTarget ? "key " : "target key ") + key);
+            changed |= value != key.get(i);
+            values.add(value);
+        }
+        return changed ? RowKey.of(values) : key;
+    }
+
+    private static Row withKey(Row row, List<String> keyColumns, RowKey key) {
+        Row keyed = row;
+        for (int i = 0; i < keyColumns.size(); i++) {
+            keyed = keyed.with(keyColumns.get(i), key.get(i));
+        }
+        return keyed;
+    }
+
+    private static String show(Object value) {
+        String text = String.valueOf(value);
+        if (text.length() > MAX_VALUE_LENGTH_SHOWN) {
+            text = text.substring(0, MAX_VALUE_LENGTH_SHOWN) + "... (" + text.length() + " characters)";
+        }
+        return value instanceof String ? "'" + text + "'" : text;
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.dualwrite.jdbc.TableMetadata;
 import io.dualwrite.jdbc.TableOps;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -34,7 +35,8 @@ public final class MappedTables {
     }
 
     /**
-     * Checks the mappings against both stores and resolves them.
+     * Checks the mappings against both stores and resolves them, without creating any table: a
+     * missing {@value KeyMapping#ID_MAP_TABLE} is reported as a problem that holds its DDL.
      *
      * @param mappings the declared mappings
      * @param source the source store
@@ -47,12 +49,35 @@ public final class MappedTables {
      */
     public static MappedTables resolve(Collection<TableMapping> mappings, DataSource source, DataSource target,
             boolean requireRampReady) throws SQLException {
+        return resolve(mappings, source, target, requireRampReady, false);
+    }
+
+    /**
+     * Checks the mappings against both stores and resolves them. {@link KeyMapping#idMap()} mappings
+     * are bound to {@code target} here, and need the table {@value KeyMapping#ID_MAP_TABLE} in it.
+     *
+     * @param mappings the declared mappings
+     * @param source the source store
+     * @param target the target store
+     * @param requireRampReady whether every table must be able to enter RAMP (version column and a
+     *     reversible mapping)
+     * @param createTables whether to create {@value KeyMapping#ID_MAP_TABLE} in the target when an id
+     *     map needs it and it is missing ({@code dualwrite.schema.create}); if false, its absence is a
+     *     problem whose message holds the DDL to run
+     * @return the resolved mappings
+     * @throws MappingException listing every problem found
+     * @throws SQLException if either store's metadata cannot be read, or the id map table cannot be
+     *     created
+     */
+    public static MappedTables resolve(Collection<TableMapping> mappings, DataSource source, DataSource target,
+            boolean requireRampReady, boolean createTables) throws SQLException {
         try (Connection sourceConnection = source.getConnection();
                 Connection targetConnection = target.getConnection()) {
             Dialect sourceDialect = Dialect.of(sourceConnection);
             Dialect targetDialect = Dialect.of(targetConnection);
             List<String> problems = new ArrayList<>();
             Map<String, MappedTable> resolved = new LinkedHashMap<>();
+            IdMapBinder idMaps = new IdMapBinder(target, targetConnection, targetDialect, createTables);
             for (TableMapping mapping : mappings) {
                 String name = mapping.sourceTable().toLowerCase(Locale.ROOT);
                 if (resolved.containsKey(name)) {
@@ -60,7 +85,7 @@ public final class MappedTables {
                     continue;
                 }
                 resolveOne(mapping, sourceConnection, sourceDialect, targetConnection, targetDialect,
-                        requireRampReady, problems).ifPresent(table -> resolved.put(name, table));
+                        requireRampReady, idMaps, problems).ifPresent(table -> resolved.put(name, table));
             }
             if (!problems.isEmpty()) {
                 throw new MappingException(problems);
@@ -71,7 +96,7 @@ public final class MappedTables {
 
     private static Optional<MappedTable> resolveOne(TableMapping mapping, Connection sourceConnection,
             Dialect sourceDialect, Connection targetConnection, Dialect targetDialect, boolean requireRampReady,
-            List<String> problems) throws SQLException {
+            IdMapBinder idMaps, List<String> problems) throws SQLException {
         String p = "dualwrite.tables." + mapping.sourceTable();
         int before = problems.size();
         Optional<TableMetadata> sourceTable = readTable(sourceConnection, sourceDialect, mapping.sourceTable(), p,
@@ -128,35 +153,7 @@ public final class MappedTables {
                         + "' is one-way and cannot enter RAMP");
             }
         } else {
-            for (Map.Entry<String, String> rename : mapping.renames().entrySet()) {
-                if (s.column(rename.getKey()).isEmpty()) {
-                    problems.add(p + ".columns." + rename.getKey() + ": column '" + rename.getKey()
-                            + "' does not exist in " + sName);
-                }
-                if (t.column(rename.getValue()).isEmpty()) {
-                    problems.add(p + ".columns." + rename.getKey() + ": column '" + rename.getValue()
-                            + "' does not exist in " + tName);
-                }
-            }
-            for (String column : sourceColumns) {
-                String targetColumn = mapping.renames().getOrDefault(column, column);
-                if (t.column(targetColumn).isPresent()) {
-                    columnMap.put(column, targetColumn);
-                    targetColumns.add(targetColumn);
-                } else if (!mapping.renames().containsKey(column)) {
-                    problems.add(p + ".columns." + column + ": column '" + column + "' of " + sName
-                            + " has no column of that name in " + tName + "; rename it with " + p + ".columns."
-                            + column + " or leave it out with " + p + ".ignore-columns");
-                }
-            }
-            Set<String> filled = new LinkedHashSet<>(targetColumns);
-            for (ColumnMetadata column : t.columns()) {
-                if (column.requiresValue() && !filled.contains(column.canonicalName())) {
-                    problems.add(p + ".columns: column '" + column.name() + "' of " + tName
-                            + " is NOT NULL without a default and no source column maps to it; map one to it with "
-                            + p + ".columns.<source-column>, or give it a default");
-                }
-            }
+            mapColumns(mapping, s, t, sourceColumns, columnMap, targetColumns, problems);
         }
         String targetVersion = version == null ? null : columnMap.getOrDefault(version, version);
         List<String> targetKeys = keyColumns.stream().map(k -> columnMap.getOrDefault(k, k)).toList();
@@ -184,6 +181,7 @@ public final class MappedTables {
                 }
             }
         }
+        KeyMapping keyMapping = checkKeyMapping(mapping, s, t, keyColumns, targetKeys, idMaps, problems);
         if (problems.size() > before) {
             return Optional.empty();
         }
@@ -195,10 +193,175 @@ public final class MappedTables {
         try {
             TableOps sourceOps = new TableOps(sourceDialect, s, sourceColumns, keyColumns, version);
             TableOps targetOps = new TableOps(targetDialect, t, targetColumns, targetKeys, targetVersion);
-            return Optional.of(new MappedTable(mapping, sourceOps, targetOps, columnMap));
+            return Optional.of(new MappedTable(mapping, sourceOps, targetOps, columnMap, keyMapping));
         } catch (IllegalArgumentException invalid) {
             problems.add(p + ": " + invalid.getMessage());
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The declarative mapping: which target column each source column goes to (renamed or not), what
+     * splits and constants fill, and whether every column needing a value gets one.
+     */
+    private static void mapColumns(TableMapping mapping, TableMetadata s, TableMetadata t, List<String> sourceColumns,
+            Map<String, String> columnMap, List<String> targetColumns, List<String> problems) {
+        String p = "dualwrite.tables." + mapping.sourceTable();
+        String sName = "source table '" + mapping.sourceTable() + "'";
+        String tName = "target table '" + mapping.targetTable() + "'";
+        for (Map.Entry<String, String> rename : mapping.renames().entrySet()) {
+            if (s.column(rename.getKey()).isEmpty()) {
+                problems.add(p + ".columns." + rename.getKey() + ": column '" + rename.getKey()
+                        + "' does not exist in " + sName);
+            }
+            if (t.column(rename.getValue()).isEmpty()) {
+                problems.add(p + ".columns." + rename.getKey() + ": column '" + rename.getValue()
+                        + "' does not exist in " + tName);
+            }
+        }
+        for (String column : mapping.converters().keySet()) {
+            if (s.column(column).isEmpty()) {
+                problems.add(p + ".columns." + column + ".converter: column '" + column + "' does not exist in "
+                        + sName);
+            }
+        }
+        // Target columns that splits and constants fill, and by what: a source column may not also go there.
+        Map<String, String> filledOtherwise = new LinkedHashMap<>();
+        mapping.splits().forEach((column, split) -> {
+            if (s.column(column).isEmpty()) {
+                problems.add(p + ".columns." + column + ".split: column '" + column + "' does not exist in " + sName);
+            }
+            for (String targetColumn : split.targetColumns()) {
+                if (t.column(targetColumn).isEmpty()) {
+                    problems.add(p + ".columns." + column + ".split: column '" + targetColumn + "' does not exist in "
+                            + tName);
+                }
+                filledOtherwise.put(targetColumn, "the split of column '" + column + "'");
+            }
+        });
+        mapping.constants().forEach((column, value) -> {
+            if (t.column(column).isEmpty()) {
+                problems.add(p + ".constants." + column + ": column '" + column + "' does not exist in " + tName);
+            }
+            filledOtherwise.put(column, "a constant");
+        });
+        for (String column : sourceColumns) {
+            if (mapping.splits().containsKey(column)) {
+                continue;
+            }
+            String targetColumn = mapping.renames().getOrDefault(column, column);
+            if (t.column(targetColumn).isPresent() && filledOtherwise.containsKey(targetColumn)) {
+                problems.add(p + ".columns." + column + ": column '" + column + "' of " + sName + " goes to column '"
+                        + targetColumn + "' of " + tName + ", which " + filledOtherwise.get(targetColumn)
+                        + " also writes; rename it or leave it out with " + p + ".ignore-columns");
+            } else if (t.column(targetColumn).isPresent()) {
+                columnMap.put(column, targetColumn);
+                targetColumns.add(targetColumn);
+            } else if (!mapping.renames().containsKey(column)) {
+                problems.add(p + ".columns." + column + ": column '" + column + "' of " + sName
+                        + " has no column of that name in " + tName + "; rename it with " + p + ".columns."
+                        + column + " or leave it out with " + p + ".ignore-columns");
+            }
+        }
+        filledOtherwise.keySet().stream().filter(c -> t.column(c).isPresent()).forEach(targetColumns::add);
+        Set<String> filled = new LinkedHashSet<>(targetColumns);
+        for (ColumnMetadata column : t.columns()) {
+            if (column.requiresValue() && !filled.contains(column.canonicalName())) {
+                problems.add(p + ".columns: column '" + column.name() + "' of " + tName
+                        + " is NOT NULL without a default and no source column maps to it; map one to it with "
+                        + p + ".columns.<source-column>, fill it with " + p + ".constants." + column.canonicalName()
+                        + ", or give it a default");
+            }
+        }
+    }
+
+    /**
+     * Checks a key mapping against the key columns, and binds an id map to the target.
+     *
+     * @return the key mapping the table uses
+     */
+    private static KeyMapping checkKeyMapping(TableMapping mapping, TableMetadata s, TableMetadata t,
+            List<String> keyColumns, List<String> targetKeys, IdMapBinder idMaps, List<String> problems)
+            throws SQLException {
+        KeyMapping keyMapping = mapping.keyMapping();
+        boolean idMap = keyMapping instanceof KeyMappings.IdMapDeclaration;
+        if (!idMap && !(keyMapping instanceof KeyMappings.Offset)) {
+            return keyMapping;
+        }
+        String p = "dualwrite.tables." + mapping.sourceTable() + ".key-mapping: " + keyMapping;
+        if (keyColumns.size() != 1) {
+            problems.add(p + " maps a single key column, but the key of source table '" + mapping.sourceTable()
+                    + "' is " + keyColumns);
+            return keyMapping;
+        }
+        if (mapping.converters().containsKey(keyColumns.get(0))) {
+            problems.add(p + " maps the keys, and key column '" + keyColumns.get(0) + "' also has a converter; map"
+                    + " the key one way");
+        }
+        Optional<ColumnMetadata> targetKey = t.column(targetKeys.get(0));
+        if (targetKey.isPresent() && !isWholeNumber(targetKey.get())) {
+            problems.add(p + " writes whole numbers, but key column '" + targetKey.get().name() + "' of target table '"
+                    + mapping.targetTable() + "' is " + targetKey.get().typeName());
+        }
+        Optional<ColumnMetadata> sourceKey = s.column(keyColumns.get(0));
+        if (!idMap && sourceKey.isPresent() && !isWholeNumber(sourceKey.get())) {
+            problems.add(p + " adds to whole numbers, but key column '" + sourceKey.get().name() + "' of source table '"
+                    + mapping.sourceTable() + "' is " + sourceKey.get().typeName() + "; map such keys with"
+                    + " KeyMapping.idMap()");
+        }
+        if (!idMap) {
+            return keyMapping;
+        }
+        KeyMappings.IdMapDeclaration declared = (KeyMappings.IdMapDeclaration) keyMapping;
+        String namespace = declared.namespace() != null ? declared.namespace()
+                : mapping.sourceTable().toLowerCase(Locale.ROOT);
+        return idMaps.bind(namespace, declared.maximumCachedKeys(), "dualwrite.tables." + mapping.sourceTable()
+                + ".key-mapping", problems);
+    }
+
+    private static boolean isWholeNumber(ColumnMetadata column) {
+        return switch (column.jdbcType()) {
+            case Types.BIGINT, Types.INTEGER, Types.SMALLINT, Types.TINYINT, Types.NUMERIC, Types.DECIMAL -> true;
+            default -> false;
+        };
+    }
+
+    /** Binds id maps to the target, checking once that their table is there (or creating it). */
+    private static final class IdMapBinder {
+
+        private final DataSource target;
+        private final Connection connection;
+        private final Dialect dialect;
+        private final boolean createTables;
+        private final Set<String> namespaces = new LinkedHashSet<>();
+        private Boolean present;
+
+        IdMapBinder(DataSource target, Connection connection, Dialect dialect, boolean createTables) {
+            this.target = target;
+            this.connection = connection;
+            this.dialect = dialect;
+            this.createTables = createTables;
+        }
+
+        KeyMapping bind(String namespace, long maximumCachedKeys, String property, List<String> problems)
+                throws SQLException {
+            if (!namespaces.add(namespace)) {
+                problems.add(property + ": another table already keeps its keys in " + KeyMapping.ID_MAP_TABLE
+                        + " under namespace '" + namespace + "'; give each table its own with KeyMapping.idMap(namespace,"
+                        + " maximumCachedKeys)");
+            }
+            if (present == null) {
+                present = IdMap.exists(connection);
+                if (!present && createTables) {
+                    IdMap.create(connection, dialect);
+                    present = true;
+                } else if (!present) {
+                    problems.add(property + ": KeyMapping.idMap() needs table '" + KeyMapping.ID_MAP_TABLE
+                            + "' in the target database. Create it with:\n" + IdMap.ddl(dialect)
+                            + "\nor set dualwrite.schema.create=true to let dualwrite create it.");
+                }
+            }
+            return new IdMap(target, dialect, namespace, maximumCachedKeys);
         }
     }
 

@@ -13,14 +13,20 @@ import java.util.Set;
 
 /**
  * How one source table maps to one target table: target name, key columns, version column, column
- * renames, ignored columns and, for anything else, a {@link RowTransformer}. Immutable; build it with
+ * renames, ignored columns, value converters, constants for new target columns, column splits, key
+ * mapping and, for anything else, a {@link RowTransformer}. Immutable; build it with
  * {@link #builder(String)}. Column names are case-insensitive.
  *
  * <pre>{@code
  * TableMapping.builder("t_order")
  *     .targetTable("orders")
  *     .rename("amount", "amount_cents")
+ *     .convert("amount", Converters.decimalToMinorUnits(2))
+ *     .convert("attributes", Converters.json())
+ *     .split("buyer_name", Converters.splitOnFirst(" "), "buyer_first_name", "buyer_last_name")
+ *     .constant("currency", "EUR")
  *     .ignore("legacy_flag")
+ *     .keyMapping(KeyMapping.offset(10_000_000))
  *     .build();
  * }</pre>
  */
@@ -37,6 +43,26 @@ public final class TableMapping {
     private final Map<String, String> renames;
     private final Set<String> ignoredColumns;
     private final RowTransformer transformer;
+    private final Map<String, ColumnConverter> converters;
+    private final Map<String, Split> splits;
+    private final Map<String, Object> constants;
+    private final KeyMapping keyMapping;
+
+    /**
+     * One source column written to several target columns.
+     *
+     * @param targetColumns the target columns, lower case, in the order of the converter's parts
+     * @param converter turns the source value into a {@link List} with one value per target column,
+     *     and such a list back into the source value
+     */
+    public record Split(List<String> targetColumns, ColumnConverter converter) {
+
+        /** Copies the column list. */
+        public Split {
+            targetColumns = List.copyOf(targetColumns);
+            Objects.requireNonNull(converter, "converter");
+        }
+    }
 
     private TableMapping(Builder builder) {
         this.sourceTable = builder.sourceTable;
@@ -47,6 +73,10 @@ public final class TableMapping {
         this.renames = Collections.unmodifiableMap(new LinkedHashMap<>(builder.renames));
         this.ignoredColumns = Collections.unmodifiableSet(new LinkedHashSet<>(builder.ignored));
         this.transformer = builder.transformer;
+        this.converters = Collections.unmodifiableMap(new LinkedHashMap<>(builder.converters));
+        this.splits = Collections.unmodifiableMap(new LinkedHashMap<>(builder.splits));
+        this.constants = Collections.unmodifiableMap(new LinkedHashMap<>(builder.constants));
+        this.keyMapping = builder.keyMapping;
     }
 
     /**
@@ -100,6 +130,26 @@ public final class TableMapping {
         return Optional.ofNullable(transformer);
     }
 
+    /** @return source column to the converter of its values (lower case) */
+    public Map<String, ColumnConverter> converters() {
+        return converters;
+    }
+
+    /** @return source column to the target columns it is split into (lower case) */
+    public Map<String, Split> splits() {
+        return splits;
+    }
+
+    /** @return target column to the constant written to it (lower case) */
+    public Map<String, Object> constants() {
+        return constants;
+    }
+
+    /** @return how keys map between the stores; {@link KeyMapping#identity()} unless set */
+    public KeyMapping keyMapping() {
+        return keyMapping;
+    }
+
     @Override
     public String toString() {
         return "TableMapping[" + sourceTable + " -> " + targetTable + "]";
@@ -116,6 +166,10 @@ public final class TableMapping {
         private final Map<String, String> renames = new LinkedHashMap<>();
         private final Set<String> ignored = new LinkedHashSet<>();
         private RowTransformer transformer;
+        private final Map<String, ColumnConverter> converters = new LinkedHashMap<>();
+        private final Map<String, Split> splits = new LinkedHashMap<>();
+        private final Map<String, Object> constants = new LinkedHashMap<>();
+        private KeyMapping keyMapping = KeyMapping.identity();
 
         private Builder(String sourceTable) {
             this.sourceTable = requireName(sourceTable, "source table");
@@ -217,7 +271,8 @@ public final class TableMapping {
         }
 
         /**
-         * Sets a transformer that maps whole rows; renames then cannot be used.
+         * Sets a transformer that maps whole rows; renames, converters, splits and constants then
+         * cannot be used. A key mapping still applies to the keys the transformer returns.
          *
          * @param transformer the transformer
          * @return this builder
@@ -228,11 +283,93 @@ public final class TableMapping {
         }
 
         /**
+         * Converts a column's values on the way to the target and back (see {@link Converters}). The
+         * column may also be renamed. On a key column, the converter also maps the keys of deletes.
+         *
+         * @param sourceColumn the source column
+         * @param converter the converter
+         * @return this builder
+         * @throws IllegalArgumentException if the name is blank
+         */
+        public Builder convert(String sourceColumn, ColumnConverter converter) {
+            String property = "dualwrite.tables." + sourceTable + ".columns." + sourceColumn + ".converter";
+            converters.put(lower(requireName(sourceColumn, property)), Objects.requireNonNull(converter, property));
+            return this;
+        }
+
+        /**
+         * Writes one source column into several target columns, for example {@code full_name} into
+         * {@code first_name} and {@code last_name}, and merges them back on the way to the source.
+         *
+         * @param sourceColumn the source column
+         * @param converter turns a value into a {@link List} of one value per target column and back,
+         *     such as {@link Converters#splitOnFirst(String)}
+         * @param targetColumns the target columns, at least two
+         * @return this builder
+         * @throws IllegalArgumentException if a name is blank or repeated, or fewer than two target
+         *     columns are given
+         */
+        public Builder split(String sourceColumn, ColumnConverter converter, String... targetColumns) {
+            String property = "dualwrite.tables." + sourceTable + ".columns." + sourceColumn + ".split";
+            String column = lower(requireName(sourceColumn, property));
+            Objects.requireNonNull(converter, property);
+            List<String> targets = new ArrayList<>();
+            for (String target : targetColumns) {
+                String name = lower(requireName(target, property));
+                if (targets.contains(name)) {
+                    throw new IllegalArgumentException(property + ": target column '" + target + "' is listed twice");
+                }
+                targets.add(name);
+            }
+            if (targets.size() < 2) {
+                throw new IllegalArgumentException(property + ": a split needs at least two target columns, got "
+                        + targets + "; use " + "dualwrite.tables." + sourceTable + ".columns." + sourceColumn
+                        + ".converter for one");
+            }
+            splits.put(column, new Split(targets, converter));
+            return this;
+        }
+
+        /**
+         * Writes a constant into a target column no source column fills, typically a new
+         * {@code NOT NULL} column without a default. Constants do not travel back to the source.
+         *
+         * @param targetColumn the target column
+         * @param value the value, not {@code null}
+         * @return this builder
+         * @throws IllegalArgumentException if the name is blank or the value {@code null}
+         */
+        public Builder constant(String targetColumn, Object value) {
+            String property = "dualwrite.tables." + sourceTable + ".constants." + targetColumn;
+            String column = lower(requireName(targetColumn, property));
+            if (value == null) {
+                throw new IllegalArgumentException(property + ": a constant needs a value; a nullable column that"
+                        + " no source column fills is simply left NULL");
+            }
+            constants.put(column, value);
+            return this;
+        }
+
+        /**
+         * Sets how keys map between the stores (default {@link KeyMapping#identity()}).
+         *
+         * @param keyMapping the key mapping
+         * @return this builder
+         */
+        public Builder keyMapping(KeyMapping keyMapping) {
+            this.keyMapping = Objects.requireNonNull(keyMapping, "dualwrite.tables." + sourceTable + ".key-mapping");
+            return this;
+        }
+
+        /**
          * Builds the mapping.
          *
          * @return the mapping
          * @throws IllegalArgumentException if settings conflict: a column both renamed and ignored, a
-         *     key, version or routing column ignored, or renames together with a transformer
+         *     key, version or routing column ignored, renames, converters, splits or constants
+         *     together with a transformer, a split column also renamed, converted or ignored, a key or
+         *     version column split, a converter on a key column whose keys are also mapped, or two
+         *     ways of writing one target column
          */
         public TableMapping build() {
             String prefix = "dualwrite.tables." + sourceTable;
@@ -258,17 +395,57 @@ public final class TableMapping {
                 problems.add(prefix + ".transformer: a transformer maps whole rows, so " + prefix
                         + ".columns renames cannot be used with it; do the renames in the transformer");
             }
-            Set<String> targets = new LinkedHashSet<>();
-            for (Map.Entry<String, String> rename : renames.entrySet()) {
-                if (!targets.add(rename.getValue())) {
-                    problems.add(prefix + ".columns." + rename.getKey() + ": target column '" + rename.getValue()
-                            + "' is already written by another column");
+            if (transformer != null && !(converters.isEmpty() && splits.isEmpty() && constants.isEmpty())) {
+                problems.add(prefix + ".transformer: a transformer maps whole rows, so converters, splits and"
+                        + " constants cannot be used with it; convert the values in the transformer");
+            }
+            for (String column : converters.keySet()) {
+                if (ignored.contains(column)) {
+                    problems.add(prefix + ".columns." + column + ".converter: column '" + column
+                            + "' is both converted and ignored");
                 }
+                if (keyColumns.contains(column) && keyMapping != KeyMapping.identity()) {
+                    problems.add(prefix + ".columns." + column + ".converter: key column '" + column
+                            + "' is converted and its keys are also mapped by " + prefix
+                            + ".key-mapping; map the key one way");
+                }
+            }
+            for (String column : splits.keySet()) {
+                String where = prefix + ".columns." + column + ".split: column '" + column + "' ";
+                if (ignored.contains(column)) {
+                    problems.add(where + "is both split and ignored");
+                }
+                if (renames.containsKey(column) || converters.containsKey(column)) {
+                    problems.add(where + "is split, so it cannot also be renamed or converted; the split's"
+                            + " converter does both");
+                }
+                if (keyColumns.contains(column) || column.equals(versionColumn)) {
+                    problems.add(where + "is a key or version column, which cannot be split");
+                }
+            }
+            Map<String, String> writers = new LinkedHashMap<>();
+            for (Map.Entry<String, String> rename : renames.entrySet()) {
+                claim(writers, rename.getValue(), "column '" + rename.getKey() + "'",
+                        prefix + ".columns." + rename.getKey(), problems);
+            }
+            splits.forEach((column, split) -> split.targetColumns().forEach(target -> claim(writers, target,
+                    "the split of column '" + column + "'", prefix + ".columns." + column + ".split", problems)));
+            for (String column : constants.keySet()) {
+                claim(writers, column, "a constant", prefix + ".constants." + column, problems);
             }
             if (!problems.isEmpty()) {
                 throw new IllegalArgumentException(String.join("; ", problems));
             }
             return new TableMapping(this);
+        }
+
+        /** Records who writes a target column, and reports a second writer. */
+        private static void claim(Map<String, String> writers, String targetColumn, String writer, String property,
+                List<String> problems) {
+            String first = writers.putIfAbsent(targetColumn, writer);
+            if (first != null) {
+                problems.add(property + ": target column '" + targetColumn + "' is already written by " + first);
+            }
         }
 
         private static String requireName(String name, String what) {

@@ -6,7 +6,6 @@ import io.dualwrite.mapping.MappedTable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -150,10 +149,8 @@ final class MirrorApplier {
         if (current != null) {
             current.afterPrimaryRead(table, keys);
         }
-        List<Row> targetRows = new ArrayList<>(rows.size());
-        for (Row row : rows.values()) {
-            targetRows.add(table.toTarget(row));
-        }
+        // Mapped before anything is written: a row that does not convert fails the batch untouched.
+        List<Row> targetRows = table.toTarget(rows.values());
         Set<RowKey> absent = new LinkedHashSet<>(keys);
         absent.removeAll(rows.keySet());
         table.target().upsert(otherConnection, targetRows);
