@@ -8,6 +8,7 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Collections;
@@ -92,8 +93,8 @@ public final class Converters {
                 try {
                     return parser.apply(text);
                 } catch (NumberFormatException | ArithmeticException e) {
-                    throw new IllegalArgumentException("'" + text + "' is not a " + sourceType.getSimpleName()
-                            + " number");
+                    throw new IllegalArgumentException("'" + text + "' is not a number of type "
+                            + sourceType.getSimpleName());
                 }
             }
         };
@@ -264,9 +265,10 @@ public final class Converters {
      * Moves wall-clock times ({@code DATETIME}, {@code TIMESTAMP WITHOUT TIME ZONE}) from one time
      * zone to another: a source written in {@code Asia/Shanghai} local time, a target that keeps UTC.
      * A time that does not exist in its zone (inside a daylight-saving gap) fails the row. A time
-     * that exists twice (the hour repeated when clocks go back) is read as the earlier one, so the
-     * source-to-target direction is exact, while two target times in that hour map back to the same
-     * source time.
+     * that exists twice in its own zone (the hour repeated when clocks go back) is read as the earlier
+     * one; a time that would land on the later of two equal times in the other zone fails the row,
+     * since it could not be read back. So whatever converts comes back unchanged, and a UTC or
+     * fixed-offset side never fails.
      *
      * @param sourceZone the zone source values are written in
      * @param targetZone the zone target values are written in
@@ -356,7 +358,13 @@ public final class Converters {
             throw new IllegalArgumentException(time + " does not exist in time zone " + from
                     + " (it falls in a daylight-saving gap)");
         }
-        return time.atZone(from).withZoneSameInstant(to).toLocalDateTime();
+        ZonedDateTime instant = time.atZone(from);
+        LocalDateTime shifted = instant.withZoneSameInstant(to).toLocalDateTime();
+        if (!shifted.atZone(to).toInstant().equals(instant.toInstant())) {
+            throw new IllegalArgumentException(time + " in time zone " + from + " is " + shifted + " in " + to
+                    + ", a time that exists twice there (clocks go back), and would be read back as the other one");
+        }
+        return shifted;
     }
 
     private static BigDecimal decimal(Object value) {

@@ -401,7 +401,7 @@ class MappedTablesTest {
                 .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("dualwrite.tables.t_order.columns.note: target column 'state' is already written by"
-                        + " another column");
+                        + " column 'status'");
     }
 
     @Test
