@@ -38,7 +38,7 @@ final class H2Dialect extends Dialect {
         List<String> updated = columns.stream().filter(c -> keyColumns.stream().noneMatch(c::equalsIgnoreCase)).toList();
         StringBuilder sql = new StringBuilder(MARKER).append(" MERGE INTO ").append(tableName(table))
                 .append(" d USING (VALUES (")
-                .append(String.join(", ", java.util.Collections.nCopies(columns.size(), "?")))
+                .append(String.join(", ", columns.stream().map(c -> placeholder(table, c)).toList()))
                 .append(")) s (").append(columnList(columns, "")).append(") ON ");
         for (int i = 0; i < keyColumns.size(); i++) {
             String key = quote(keyColumns.get(i));
@@ -59,6 +59,14 @@ final class H2Dialect extends Dialect {
         }
         return sql.append(" WHEN NOT MATCHED THEN INSERT (").append(columnList(columns, "")).append(") VALUES (")
                 .append(columnList(columns, "s.")).append(')').toString();
+    }
+
+    /**
+     * A JSON column's parameter is cast in the {@code VALUES} list: left to itself, H2 types the
+     * derived column as text and stores the document as one JSON string.
+     */
+    private static String placeholder(TableMetadata table, String column) {
+        return table.column(column).filter(Dialect::isJson).isPresent() ? "CAST(? AS JSON)" : "?";
     }
 
     @Override

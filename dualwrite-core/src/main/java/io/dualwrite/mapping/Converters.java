@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
@@ -114,12 +115,15 @@ public final class Converters {
         if (codes.isEmpty()) {
             throw new IllegalArgumentException("codeToText: the code table is empty");
         }
-        Map<Long, String> texts = new LinkedHashMap<>();
-        Map<String, Integer> byText = new LinkedHashMap<>();
+        // Sorted, so that messages list codes and texts in the same order every run.
+        Map<Long, String> texts = new TreeMap<>();
+        Map<String, Integer> byText = new TreeMap<>();
         codes.forEach((code, text) -> {
             if (code == null || text == null) {
                 throw new IllegalArgumentException("codeToText: the code table holds a null: " + code + " -> " + text);
             }
+        });
+        new TreeMap<>(codes).forEach((code, text) -> {
             Integer other = byText.put(text, code);
             if (other != null) {
                 throw new IllegalArgumentException("codeToText: codes " + other + " and " + code + " both map to '"
@@ -127,7 +131,7 @@ public final class Converters {
             }
             texts.put(code.longValue(), text);
         });
-        return new Named("codeToText(" + codes + ")") {
+        return new Named("codeToText(" + texts + ")") {
             @Override
             public Object toTarget(Object sourceValue) {
                 long code = wholeNumber(sourceValue, "an integer code");
