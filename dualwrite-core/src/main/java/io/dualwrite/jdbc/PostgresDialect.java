@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
 
 /** PostgreSQL: {@code ON CONFLICT} upsert, {@code FOR SHARE NOWAIT}. */
 final class PostgresDialect extends Dialect {
@@ -52,7 +53,8 @@ final class PostgresDialect extends Dialect {
             String column = quote(updated.get(i));
             sql.append(i == 0 ? "" : ", ").append(column).append(" = EXCLUDED.").append(column);
         }
-        String changed = "(" + columnList(updated, "d.") + ") IS DISTINCT FROM (" + columnList(updated, "EXCLUDED.") + ")";
+        String changed = "(" + comparable(table, updated, "d.") + ") IS DISTINCT FROM ("
+                + comparable(table, updated, "EXCLUDED.") + ")";
         if (versionColumn == null) {
             return sql.append(" WHERE ").append(changed).toString();
         }
@@ -60,6 +62,19 @@ final class PostgresDialect extends Dialect {
         return sql.append(" WHERE d.").append(v).append(" IS NULL OR d.").append(v).append(" < EXCLUDED.").append(v)
                 .append(" OR (d.").append(v).append(" = EXCLUDED.").append(v).append(" AND ").append(changed)
                 .append(')').toString();
+    }
+
+    /**
+     * The columns as the change test compares them: {@code json} has no equality operator, so it is
+     * compared as its text, which {@code json} keeps exactly as written.
+     */
+    private String comparable(TableMetadata table, List<String> columns, String prefix) {
+        StringJoiner joined = new StringJoiner(", ");
+        for (String column : columns) {
+            boolean json = table.column(column).map(c -> "json".equalsIgnoreCase(c.typeName())).orElse(false);
+            joined.add(json ? "CAST(" + prefix + quote(column) + " AS text)" : prefix + quote(column));
+        }
+        return joined.toString();
     }
 
     @Override
