@@ -2,6 +2,7 @@ package io.dualwrite.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assertions.assertTimeout;
 
 import io.dualwrite.testing.OrderTable;
@@ -68,6 +69,28 @@ class DialectTest {
         };
         assertThat(dialect.product()).isEqualTo(expected);
         assertThat(dialect).isSameAs(Dialect.forProduct(expected));
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.dualwrite.testing.Stores#all")
+    void isDuplicateKey_tellsAUniqueKeyViolationFromOtherConstraintErrors(Store store) throws SQLException {
+        db = TestDatabase.create(store, "Dialect");
+        db.execute("CREATE TABLE t_unique (id BIGINT NOT NULL PRIMARY KEY, code VARCHAR(8) NOT NULL UNIQUE)",
+                "INSERT INTO t_unique VALUES (1, 'a')");
+        Dialect dialect = Dialect.of(db.dataSource());
+
+        SQLException duplicateId = violation("INSERT INTO t_unique VALUES (1, 'b')");
+        SQLException duplicateCode = violation("INSERT INTO t_unique VALUES (2, 'a')");
+        SQLException missingCode = violation("INSERT INTO t_unique VALUES (3, NULL)");
+
+        assertThat(dialect.isDuplicateKey(duplicateId)).isTrue();
+        assertThat(dialect.isDuplicateKey(duplicateCode)).isTrue();
+        assertThat(dialect.isDuplicateKey(missingCode)).isFalse();
+        assertThat(dialect.isLockConflict(duplicateId)).isFalse();
+    }
+
+    private SQLException violation(String sql) {
+        return catchThrowableOfType(SQLException.class, () -> inTransaction(c -> execute(c, sql)));
     }
 
     // --- guarded upsert --------------------------------------------------------------------------
