@@ -57,7 +57,12 @@ public final class TableMapping {
      */
     public record Split(List<String> targetColumns, ColumnConverter converter) {
 
-        /** Copies the column list. */
+        /**
+         * Creates a split, copying the column list.
+         *
+         * @param targetColumns the target columns
+         * @param converter the converter
+         */
         public Split {
             targetColumns = List.copyOf(targetColumns);
             Objects.requireNonNull(converter, "converter");

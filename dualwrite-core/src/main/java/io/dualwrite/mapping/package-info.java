@@ -1,14 +1,24 @@
 /**
- * Which source table goes to which target table, and how a row changes on the way.
+ * Which source table goes to which target table, and how a row and its key change on the way.
  *
  * <p>Entry types: {@link io.dualwrite.mapping.TableMapping} (what the user declares, built with
  * {@link io.dualwrite.mapping.TableMapping#builder(String)}) and
  * {@link io.dualwrite.mapping.MappedTables} (the declarations checked against both stores' metadata,
- * ready for the mirror, the backfill and the verifier). {@link io.dualwrite.mapping.RowTransformer} is
- * the escape hatch for anything a declaration cannot say.
+ * ready for the mirror, the backfill and the verifier). {@link io.dualwrite.mapping.MappedTable} is the
+ * one place rows and keys are transformed, in both directions.
+ *
+ * <p>A declaration can rename and ignore columns, convert values with a
+ * {@link io.dualwrite.mapping.ColumnConverter} (built-ins in {@link io.dualwrite.mapping.Converters}:
+ * number and text, code tables, JSON, minor units, timestamp precision, time zones, splitting one
+ * column into several), fill new target columns with constants, and map keys with a
+ * {@link io.dualwrite.mapping.KeyMapping} (identity, offset, or the {@code dualwrite_id_map} table).
+ * {@link io.dualwrite.mapping.RowTransformer} is the escape hatch for anything a declaration cannot
+ * say; one that cannot map back makes its table one-way, and RAMP is refused for it.
  *
  * <p>Validation reports every problem it finds in one {@link io.dualwrite.mapping.MappingException},
- * each naming the table, the column and the {@code dualwrite.tables.*} property that fixes it. This
- * package never writes to a store.
+ * each naming the table, the column and the {@code dualwrite.tables.*} property that fixes it. A value
+ * that does not convert fails its whole row with a message naming table, key, column and value; a row
+ * is never written half-converted. This package never writes an application's tables; the only table
+ * it writes is {@code dualwrite_id_map} in the target, and it creates that only when told to.
  */
 package io.dualwrite.mapping;
