@@ -50,6 +50,29 @@ public sealed interface DualWriteEvent {
     }
 
     /**
+     * The backfill copied one chunk of a table.
+     *
+     * @param table the source table
+     * @param range the key range the chunk belongs to
+     * @param rows rows written to the target
+     * @param failedRows rows that could not be copied and were recorded for a retry
+     * @param took the time from the chunk's read to its commit
+     */
+    record ChunkCopied(String table, int range, int rows, int failedRows, Duration took) implements DualWriteEvent {
+    }
+
+    /**
+     * A table's backfill changed state: started, paused (by an operator or the error breaker), resumed,
+     * cancelled or finished.
+     *
+     * @param table the source table
+     * @param status the new status
+     * @param reason why, for pauses and failures; otherwise empty
+     */
+    record BackfillStateChanged(String table, String status, String reason) implements DualWriteEvent {
+    }
+
+    /**
      * A key gave up after its last retry: it stays out of sync until the reconciler repairs it or an
      * operator replays it.
      *

@@ -10,8 +10,24 @@ import java.util.Locale;
  * @param typeName the database's own type name
  * @param nullable whether the column accepts {@code NULL}
  * @param hasDefault whether the column has a default value, or is generated or auto-incremented
+ * @param size the length or numeric precision ({@code COLUMN_SIZE}), 0 if not reported
+ * @param scale the numeric scale or fractional-second digits ({@code DECIMAL_DIGITS}), 0 if not reported
  */
-public record ColumnMetadata(String name, int jdbcType, String typeName, boolean nullable, boolean hasDefault) {
+public record ColumnMetadata(String name, int jdbcType, String typeName, boolean nullable, boolean hasDefault,
+        int size, int scale) {
+
+    /**
+     * Creates column metadata without size and scale.
+     *
+     * @param name the column's stored name
+     * @param jdbcType the {@link java.sql.Types} code
+     * @param typeName the database's type name
+     * @param nullable whether it accepts {@code NULL}
+     * @param hasDefault whether it has a default
+     */
+    public ColumnMetadata(String name, int jdbcType, String typeName, boolean nullable, boolean hasDefault) {
+        this(name, jdbcType, typeName, nullable, hasDefault, 0, 0);
+    }
 
     /** @return the column name in lower case, the form mappings and rows use */
     public String canonicalName() {

@@ -37,9 +37,11 @@ final class H2Dialect extends Dialect {
             String versionColumn) {
         List<String> updated = columns.stream().filter(c -> keyColumns.stream().noneMatch(c::equalsIgnoreCase)).toList();
         StringBuilder sql = new StringBuilder(MARKER).append(" MERGE INTO ").append(tableName(table))
-                .append(" d USING (VALUES (")
-                .append(String.join(", ", columns.stream().map(c -> placeholder(table, c)).toList()))
-                .append(")) s (").append(columnList(columns, "")).append(") ON ");
+                .append(" d USING (VALUES (");
+        for (int i = 0; i < columns.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append(typedParameter(table.column(columns.get(i)).orElse(null)));
+        }
+        sql.append(")) s (").append(columnList(columns, "")).append(") ON ");
         for (int i = 0; i < keyColumns.size(); i++) {
             String key = quote(keyColumns.get(i));
             sql.append(i == 0 ? "" : " AND ").append("d.").append(key).append(" = s.").append(key);
@@ -62,11 +64,38 @@ final class H2Dialect extends Dialect {
     }
 
     /**
-     * A JSON column's parameter is cast in the {@code VALUES} list: left to itself, H2 types the
-     * derived column as text and stores the document as one JSON string.
+     * A parameter cast to its column's declared type. H2 types an untyped parameter of a derived
+     * table from the values bound to it, and under concurrent use a batch was seen to write NULL for a
+     * whole VARCHAR column that way; the cast fixes the type before any value is bound. A JSON
+     * parameter is cast too: left to itself it is typed as text, and the document is stored as one
+     * JSON string.
      */
-    private static String placeholder(TableMetadata table, String column) {
-        return table.column(column).filter(Dialect::isJson).isPresent() ? "CAST(? AS JSON)" : "?";
+    static String typedParameter(ColumnMetadata column) {
+        if (column == null || column.typeName() == null) {
+            return "?";
+        }
+        if (isJson(column)) {
+            return "CAST(? AS JSON)";
+        }
+        String type = column.typeName().toUpperCase(java.util.Locale.ROOT);
+        if (type.equals("CHARACTER VARYING") || type.equals("VARCHAR") || type.equals("CHARACTER")
+                || type.equals("CHAR") || type.equals("BINARY VARYING") || type.equals("VARBINARY")
+                || type.equals("BINARY") || type.equals("VARCHAR_IGNORECASE")) {
+            return column.size() > 0 ? "CAST(? AS " + type + "(" + column.size() + "))" : "CAST(? AS " + type + ")";
+        }
+        if (type.equals("NUMERIC") || type.equals("DECIMAL")) {
+            return column.size() > 0 ? "CAST(? AS " + type + "(" + column.size() + ", " + column.scale() + "))"
+                    : "CAST(? AS " + type + ")";
+        }
+        if (type.startsWith("TIMESTAMP") || type.startsWith("TIME")) {
+            String base = type.startsWith("TIMESTAMP") ? "TIMESTAMP" : "TIME";
+            return "CAST(? AS " + base + "(" + column.scale() + ")" + type.substring(base.length()) + ")";
+        }
+        if (type.matches("[A-Z ]+") && !type.equals("ENUM") && !type.equals("ARRAY") && !type.equals("ROW")
+                && !type.equals("GEOMETRY") && !type.equals("INTERVAL") && !type.equals("JSON")) {
+            return "CAST(? AS " + type + ")";
+        }
+        return "?";
     }
 
     @Override

@@ -19,6 +19,9 @@ import java.util.stream.Collectors;
  */
 public final class RowKey {
 
+    private static final tools.jackson.databind.json.JsonMapper JSON =
+            tools.jackson.databind.json.JsonMapper.builder().build();
+
     private final List<Object> values;
 
     private RowKey(List<Object> values) {
@@ -92,6 +95,30 @@ public final class RowKey {
             return decimal.longValueExact();
         }
         return value;
+    }
+
+    /**
+     * Encodes the key as a JSON array, the form library tables store keys in.
+     *
+     * @return the JSON text, such as {@code [42]} or {@code ["eu",7]}
+     */
+    public String toJson() {
+        return JSON.writeValueAsString(values);
+    }
+
+    /**
+     * Decodes a key written by {@link #toJson()}.
+     *
+     * @param json the JSON array
+     * @return the key
+     * @throws IllegalArgumentException if the text is not a non-empty JSON array of non-null values
+     */
+    public static RowKey fromJson(String json) {
+        try {
+            return of(JSON.readValue(json, List.class));
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException("'" + json + "' is not a key written by dualwrite (a JSON array)", e);
+        }
     }
 
     /** @return the key column values, in key column order */

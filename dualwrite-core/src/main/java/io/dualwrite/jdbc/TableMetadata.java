@@ -125,7 +125,7 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
                         || "YES".equalsIgnoreCase(generated);
                 boolean nullable = rs.getInt("NULLABLE") != DatabaseMetaData.columnNoNulls;
                 columns.add(new ColumnMetadata(name, rs.getInt("DATA_TYPE"), rs.getString("TYPE_NAME"), nullable,
-                        hasDefault));
+                        hasDefault, rs.getInt("COLUMN_SIZE"), rs.getInt("DECIMAL_DIGITS")));
             }
         }
         Map<Integer, String> keyBySequence = new TreeMap<>();

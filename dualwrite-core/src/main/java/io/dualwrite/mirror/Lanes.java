@@ -149,7 +149,7 @@ final class Lanes implements AutoCloseable {
         try {
             outcome = applier.apply(mapped, byKey.keySet());
         } catch (Exception failure) {
-            if (byKey.size() > 1 && !Failures.isConnectivity(failure)) {
+            if (byKey.size() > 1 && !io.dualwrite.jdbc.Dialect.isConnectionFailure(failure)) {
                 // One bad row must not hold the rest hostage: find it by applying keys one at a time.
                 for (Pending single : byKey.values()) {
                     process(lane, table, List.of(single));

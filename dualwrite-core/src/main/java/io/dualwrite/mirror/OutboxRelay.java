@@ -151,7 +151,7 @@ final class OutboxRelay implements AutoCloseable {
                 events.publish(new DualWriteEvent.ApplyDeferred(table, outcome.deferred().size()));
             }
         } catch (Exception failure) {
-            if (byKey.size() > 1 && !Failures.isConnectivity(failure)) {
+            if (byKey.size() > 1 && !io.dualwrite.jdbc.Dialect.isConnectionFailure(failure)) {
                 for (List<OutboxStore.Entry> single : byKey.values()) {
                     settle(connection, table, single);
                 }

@@ -41,9 +41,9 @@ public final class OrderTable {
      * @return one line per differing key; empty when the tables are equal
      */
     public static List<String> differences(TestDatabase source, String sourceTable, TestDatabase target,
-            String targetTable, String keyColumn) {
-        Map<String, Map<String, Object>> left = load(source, sourceTable, keyColumn);
-        Map<String, Map<String, Object>> right = load(target, targetTable, keyColumn);
+            String targetTable, String... keyColumns) {
+        Map<String, Map<String, Object>> left = load(source, sourceTable, keyColumns);
+        Map<String, Map<String, Object>> right = load(target, targetTable, keyColumns);
         List<String> differences = new ArrayList<>();
         for (Map.Entry<String, Map<String, Object>> row : left.entrySet()) {
             Map<String, Object> other = right.get(row.getKey());
@@ -61,12 +61,16 @@ public final class OrderTable {
         return differences;
     }
 
-    private static Map<String, Map<String, Object>> load(TestDatabase db, String table, String keyColumn) {
+    private static Map<String, Map<String, Object>> load(TestDatabase db, String table, String... keyColumns) {
         Map<String, Map<String, Object>> rows = new TreeMap<>();
         for (Map<String, Object> row : db.queryForList("SELECT * FROM " + table)) {
             Map<String, Object> normalised = new LinkedHashMap<>();
             row.forEach((column, value) -> normalised.put(column, normalise(value)));
-            rows.put(String.valueOf(normalised.get(keyColumn)), normalised);
+            StringBuilder key = new StringBuilder();
+            for (String column : keyColumns) {
+                key.append(normalised.get(column)).append('|');
+            }
+            rows.put(key.toString(), normalised);
         }
         return rows;
     }

@@ -1,0 +1,770 @@
+package io.dualwrite.backfill;
+
+import io.dualwrite.event.DualWriteEvent;
+import io.dualwrite.event.EventPublisher;
+import io.dualwrite.jdbc.ColumnMetadata;
+import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.Row;
+import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.jdbc.TableOps;
+import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.MappedTables;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Copies the rows that existed before dual-write started, table by table, in key order.
+ *
+ * <pre>{@code
+ * BackfillRunner backfill = BackfillRunner.create(BackfillConfig.builder().rowsPerSecond(5_000).build(),
+ *         tables, source, target, events);
+ * backfill.start("t_order");
+ * backfill.progress("t_order");   // rows copied, estimated total, rate, ETA
+ * }</pre>
+ *
+ * <p>Each chunk is read from the source in a short transaction under the mirror's non-waiting share
+ * lock (a writer holding a row makes the chunk retry, smaller, a moment later: the backfill gives way,
+ * never the application), transformed, written with the guarded upsert, and its checkpoint is updated in
+ * the same target transaction; only then is the source transaction ended. So a row deleted while its
+ * chunk is in flight waits for the chunk and is then deleted by the mirror, and a restart resumes after
+ * the last committed chunk with no row skipped.
+ *
+ * <p>Several instances may run the same job: they share its key ranges through leases in the checkpoint
+ * table; {@link #pause}, {@link #resume} and {@link #cancel} act on every instance through it.
+ */
+public final class BackfillRunner implements AutoCloseable {
+
+    private static final Log log = LogFactory.getLog(BackfillRunner.class);
+
+    /** A test hook between a chunk's read and its write. */
+    interface ChunkHook {
+        void afterRead(String table, int range, List<Row> rows);
+    }
+
+    private final BackfillConfig config;
+    private final MappedTables tables;
+    private final DataSource source;
+    private final DataSource target;
+    private final EventPublisher events;
+    private final CheckpointStore store;
+    private final RateLimiter limiter;
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private volatile ChunkHook hook;
+    private volatile boolean lockSourceRows = true;
+    private volatile boolean tablesChecked;
+
+    private BackfillRunner(BackfillConfig config, MappedTables tables, DataSource source, DataSource target,
+            EventPublisher events) {
+        this.config = config;
+        this.tables = tables;
+        this.source = source;
+        this.target = target;
+        this.events = events;
+        this.store = new CheckpointStore(tables.targetDialect(), config.checkpointTable(), config.failureTable());
+        this.limiter = new RateLimiter(config.rowsPerSecond(), config.hourlyLimits(), config.clock(), config.zone());
+    }
+
+    /**
+     * Creates a runner; nothing runs until {@link #start}.
+     *
+     * @param config the settings
+     * @param tables the checked table mappings
+     * @param source the source store
+     * @param target the target store, where checkpoints are kept
+     * @param events where chunk and state events go
+     * @return the runner
+     */
+    public static BackfillRunner create(BackfillConfig config, MappedTables tables, DataSource source,
+            DataSource target, EventPublisher events) {
+        return new BackfillRunner(Objects.requireNonNull(config, "config"), Objects.requireNonNull(tables, "tables"),
+                Objects.requireNonNull(source, "source"), Objects.requireNonNull(target, "target"),
+                Objects.requireNonNull(events, "events"));
+    }
+
+    /** @return the checkpoint and failure table DDL for the target store */
+    public List<String> ddl() {
+        return store.ddl();
+    }
+
+    /**
+     * Starts (or, after a restart, continues) a table's backfill in the background. A job already
+     * finished does nothing; a cancelled one starts over.
+     *
+     * @param table the source table, as mapped
+     * @throws IllegalArgumentException if the table is not mapped or its filter names an unknown column
+     * @throws IllegalStateException if the job already runs in this runner, is paused (use {@link #resume}),
+     *     or the library tables are missing and may not be created (the message holds the DDL)
+     * @throws SQLException if a store cannot be reached
+     */
+    public synchronized void start(String table) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        String job = jobName(mapped);
+        Job running = jobs.get(job);
+        if (running != null && running.isAlive()) {
+            throw new IllegalStateException("the backfill of table '" + table + "' is already running in this runner;"
+                    + " pause or cancel it first");
+        }
+        Query query = query(mapped);
+        ensureTables();
+        long now = config.clock().millis();
+        try (Connection connection = target.getConnection()) {
+            connection.setAutoCommit(false);
+            List<CheckpointStore.Range> ranges = store.load(connection, job);
+            if (ranges.stream().anyMatch(r -> r.status() == BackfillStatus.PAUSED)) {
+                connection.rollback();
+                throw new IllegalStateException("the backfill of table '" + table + "' is paused ("
+                        + ranges.stream().map(CheckpointStore.Range::lastError).filter(Objects::nonNull).findFirst()
+                                .orElse("no reason given") + "); call resume(\"" + table + "\") to continue it");
+            }
+            if (ranges.stream().anyMatch(r -> r.status() == BackfillStatus.CANCELLED)) {
+                store.deleteJob(connection, job);
+                ranges = List.of();
+            }
+            if (ranges.isEmpty() && !store.insertRanges(connection, job, splitRanges(mapped), now)) {
+                connection.rollback();
+                log.info("dualwrite backfill of " + table + ": another runner created the job first; joining it");
+            } else {
+                connection.commit();
+            }
+        }
+        long estimate;
+        try (Connection connection = source.getConnection()) {
+            estimate = mapped.source().dialect().estimateRows(connection, mapped.source().table());
+        }
+        Job started = new Job(mapped, job, query, estimate);
+        jobs.put(job, started);
+        events.publish(new DualWriteEvent.BackfillStateChanged(mapped.name(), BackfillStatus.RUNNING.name(), ""));
+        started.start();
+    }
+
+    /**
+     * Pauses a table's backfill on every runner: the chunk in flight finishes, the rest waits for
+     * {@link #resume}.
+     *
+     * @param table the source table
+     * @param reason why, kept in the checkpoint table
+     * @throws IllegalArgumentException if the table is not mapped
+     * @throws SQLException if the target cannot be reached
+     */
+    public void pause(String table, String reason) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        changeStatus(mapped, List.of(BackfillStatus.PENDING, BackfillStatus.RUNNING), BackfillStatus.PAUSED,
+                reason == null ? "paused by an operator" : reason);
+        stopLocal(jobName(mapped));
+    }
+
+    /**
+     * Resumes a paused backfill here; other runners join when they call {@code resume} or {@code start}.
+     *
+     * @param table the source table
+     * @throws IllegalArgumentException if the table is not mapped
+     * @throws SQLException if a store cannot be reached
+     */
+    public void resume(String table) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        ensureTables();
+        changeStatus(mapped, List.of(BackfillStatus.PAUSED), BackfillStatus.PENDING, null);
+        start(table);
+    }
+
+    /**
+     * Cancels a table's backfill on every runner. Rows already copied stay; {@link #start} begins again.
+     *
+     * @param table the source table
+     * @throws IllegalArgumentException if the table is not mapped
+     * @throws SQLException if the target cannot be reached
+     */
+    public void cancel(String table) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        changeStatus(mapped, List.of(BackfillStatus.PENDING, BackfillStatus.RUNNING, BackfillStatus.PAUSED),
+                BackfillStatus.CANCELLED, "cancelled by an operator");
+        stopLocal(jobName(mapped));
+    }
+
+    /**
+     * Reads a table's progress over every runner from the checkpoint table.
+     *
+     * @param table the source table
+     * @return the progress; status PENDING with no ranges if the job never started
+     * @throws IllegalArgumentException if the table is not mapped
+     * @throws SQLException if the target cannot be reached
+     */
+    public BackfillProgress progress(String table) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        String job = jobName(mapped);
+        List<CheckpointStore.Range> ranges;
+        try (Connection connection = target.getConnection()) {
+            ranges = store.load(connection, job);
+        }
+        Job local = jobs.get(job);
+        long copied = ranges.stream().mapToLong(CheckpointStore.Range::rowsCopied).sum();
+        long failed = ranges.stream().mapToLong(CheckpointStore.Range::failedRows).sum();
+        int done = (int) ranges.stream().filter(r -> r.status() == BackfillStatus.DONE).count();
+        Optional<String> lastError = ranges.stream().map(CheckpointStore.Range::lastError).filter(Objects::nonNull)
+                .findFirst();
+        return new BackfillProgress(mapped.name(), overall(ranges), copied, failed,
+                local == null ? -1 : local.estimate, local == null ? 0 : local.rate(), done, ranges.size(), lastError);
+    }
+
+    /**
+     * Waits until this runner's workers for a table have stopped (finished, paused or cancelled).
+     *
+     * @param table the source table
+     * @param timeout the longest wait
+     * @return true if the job is DONE
+     * @throws InterruptedException if interrupted
+     * @throws SQLException if the target cannot be reached
+     */
+    public boolean awaitCompletion(String table, Duration timeout) throws InterruptedException, SQLException {
+        Job job = jobs.get(jobName(tables.get(table)));
+        if (job != null) {
+            job.join(timeout);
+        }
+        return progress(table).status() == BackfillStatus.DONE;
+    }
+
+    /**
+     * Copies again the rows recorded as failed (after their cause was fixed), by key, under the same
+     * lock and guard; rows that still fail stay recorded.
+     *
+     * @param table the source table
+     * @return how many rows were copied
+     * @throws SQLException if a store cannot be reached
+     */
+    public int retryFailedRows(String table) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        String job = jobName(mapped);
+        List<RowKey> keys;
+        try (Connection connection = target.getConnection()) {
+            keys = store.failedKeys(connection, job);
+        }
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        try (Connection targetConnection = target.getConnection(); Connection sourceConnection = source.getConnection()) {
+            targetConnection.setAutoCommit(false);
+            sourceConnection.setAutoCommit(false);
+            Map<RowKey, Row> rows = mapped.source().readByKeys(sourceConnection, keys, lockSourceRows);
+            Written written = write(mapped, targetConnection, new ArrayList<>(rows.values()));
+            try (var statement = targetConnection.prepareStatement(Dialect.MARKER + " DELETE FROM "
+                    + config.failureTable() + " WHERE job = ?")) {
+                statement.setString(1, job);
+                statement.executeUpdate();
+            }
+            store.recordFailures(targetConnection, job, written.failedKeys, written.errors, config.clock().millis());
+            targetConnection.commit();
+            sourceConnection.rollback();
+            return written.rows;
+        }
+    }
+
+    /** Stops this runner's workers and hands their ranges back so that other runners continue at once. */
+    @Override
+    public void close() {
+        for (Job job : jobs.values()) {
+            job.stop();
+        }
+        for (Job job : jobs.values()) {
+            try {
+                job.join(Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    void hookForTesting(ChunkHook chunkHook) {
+        this.hook = chunkHook;
+    }
+
+    void lockSourceRowsForTesting(boolean lock) {
+        this.lockSourceRows = lock;
+    }
+
+    private static String jobName(MappedTable mapped) {
+        return mapped.name().toLowerCase(Locale.ROOT);
+    }
+
+    private void stopLocal(String job) {
+        Job local = jobs.get(job);
+        if (local != null) {
+            local.stop();
+        }
+    }
+
+    private void changeStatus(MappedTable mapped, List<BackfillStatus> from, BackfillStatus to, String reason)
+            throws SQLException {
+        try (Connection connection = target.getConnection()) {
+            connection.setAutoCommit(false);
+            int changed = store.setStatus(connection, jobName(mapped), from, to, reason, config.clock().millis());
+            connection.commit();
+            if (changed > 0) {
+                log.info("dualwrite backfill of " + mapped.name() + ": " + to + (reason == null ? "" : " (" + reason + ")"));
+                events.publish(new DualWriteEvent.BackfillStateChanged(mapped.name(), to.name(),
+                        reason == null ? "" : reason));
+            }
+        }
+    }
+
+    private void ensureTables() throws SQLException {
+        if (tablesChecked) {
+            return;
+        }
+        try (Connection connection = target.getConnection()) {
+            List<String> missing = store.missingTables(connection);
+            if (!missing.isEmpty()) {
+                if (!config.createTables()) {
+                    throw new IllegalStateException("the backfill needs its tables in the target database. Create them"
+                            + " with:\n" + String.join(";\n", missing) + ";\nor set dualwrite.schema.create=true to let"
+                            + " dualwrite create them.");
+                }
+                try {
+                    store.create(connection, missing);
+                    if (!connection.getAutoCommit()) {
+                        connection.commit();
+                    }
+                } catch (SQLException raced) {
+                    // Another instance created them at the same moment.
+                    if (!store.missingTables(connection).isEmpty()) {
+                        throw raced;
+                    }
+                }
+            }
+        }
+        tablesChecked = true;
+    }
+
+    /** The filter of a table, checked against its columns. */
+    private record Query(String condition, List<Object> parameters) {
+    }
+
+    private Query query(MappedTable mapped) {
+        Optional<BackfillConfig.Filter> filter = config.filter(mapped.name());
+        if (filter.isEmpty()) {
+            return new Query(null, List.of());
+        }
+        List<String> conditions = new ArrayList<>();
+        List<Object> parameters = new ArrayList<>();
+        BackfillConfig.Filter f = filter.get();
+        if (f.timeColumn() != null) {
+            String column = mapped.source().table().column(f.timeColumn()).map(ColumnMetadata::name)
+                    .orElseThrow(() -> new IllegalArgumentException("dualwrite.backfill.tables." + mapped.name()
+                            + ".time-window: column '" + f.timeColumn() + "' does not exist in source table '"
+                            + mapped.name() + "'"));
+            String quoted = mapped.source().dialect().quote(column);
+            if (f.from() != null) {
+                conditions.add(quoted + " >= ?");
+                parameters.add(f.from());
+            }
+            if (f.to() != null) {
+                conditions.add(quoted + " < ?");
+                parameters.add(f.to());
+            }
+        }
+        if (f.condition() != null) {
+            conditions.add("(" + f.condition() + ")");
+            parameters.addAll(f.parameters());
+        }
+        return new Query(String.join(" AND ", conditions), parameters);
+    }
+
+    /** Splits a single integral key's span into ranges; anything else is one range. */
+    private List<RowKey[]> splitRanges(MappedTable mapped) throws SQLException {
+        TableOps ops = mapped.source();
+        List<RowKey[]> ranges = new ArrayList<>();
+        int type = ops.table().column(ops.keyColumns().get(0)).orElseThrow().jdbcType();
+        boolean integral = ops.keyColumns().size() == 1 && (type == Types.BIGINT || type == Types.INTEGER
+                || type == Types.SMALLINT || type == Types.TINYINT);
+        if (!integral || config.rangesPerTable() == 1) {
+            ranges.add(new RowKey[] {null, null});
+            return ranges;
+        }
+        String key = ops.dialect().quote(ops.keyColumns().get(0));
+        long min;
+        long max;
+        try (Connection connection = source.getConnection();
+                var statement = connection.createStatement();
+                var rs = statement.executeQuery(Dialect.MARKER + " SELECT MIN(" + key + "), MAX(" + key + ") FROM "
+                        + ops.dialect().tableName(ops.table()))) {
+            rs.next();
+            min = rs.getLong(1);
+            max = rs.getLong(2);
+            if (rs.wasNull()) {
+                ranges.add(new RowKey[] {null, null});
+                return ranges;
+            }
+        }
+        int count = (int) Math.max(1, Math.min(config.rangesPerTable(), max - min + 1));
+        RowKey previous = null;
+        for (int i = 1; i <= count; i++) {
+            RowKey end = i == count ? null
+                    : RowKey.of(min - 1 + (long) Math.ceil((double) (max - min + 1) * i / count));
+            ranges.add(new RowKey[] {previous, end});
+            previous = end;
+        }
+        return ranges;
+    }
+
+    private static BackfillStatus overall(List<CheckpointStore.Range> ranges) {
+        if (ranges.isEmpty()) {
+            return BackfillStatus.PENDING;
+        }
+        if (ranges.stream().allMatch(r -> r.status() == BackfillStatus.DONE)) {
+            return BackfillStatus.DONE;
+        }
+        for (BackfillStatus status : List.of(BackfillStatus.CANCELLED, BackfillStatus.PAUSED, BackfillStatus.RUNNING)) {
+            if (ranges.stream().anyMatch(r -> r.status() == status)) {
+                return status;
+            }
+        }
+        return BackfillStatus.PENDING;
+    }
+
+    /** What one write of a chunk did. */
+    private static final class Written {
+        int rows;
+        final List<RowKey> failedKeys = new ArrayList<>();
+        final List<String> errors = new ArrayList<>();
+    }
+
+    /**
+     * Transforms and writes rows in one batch; if the batch fails on a row (not on the connection), falls
+     * back to row by row under savepoints so that one bad row does not stop its chunk.
+     */
+    private Written write(MappedTable mapped, Connection targetConnection, List<Row> rows) throws SQLException {
+        Written written = new Written();
+        List<Row> targetRows = new ArrayList<>(rows.size());
+        List<RowKey> keys = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            RowKey key = mapped.source().keyOf(row);
+            try {
+                targetRows.add(mapped.toTarget(row));
+                keys.add(key);
+            } catch (RuntimeException conversion) {
+                written.failedKeys.add(key);
+                written.errors.add(describe(conversion));
+            }
+        }
+        Savepoint beforeBatch = targetConnection.setSavepoint();
+        try {
+            mapped.target().upsert(targetConnection, targetRows);
+            written.rows = targetRows.size();
+            return written;
+        } catch (SQLException batchFailure) {
+            if (Dialect.isConnectionFailure(batchFailure) || tables.targetDialect().isLockConflict(batchFailure)) {
+                throw batchFailure;
+            }
+            targetConnection.rollback(beforeBatch);
+        }
+        for (int i = 0; i < targetRows.size(); i++) {
+            Savepoint beforeRow = targetConnection.setSavepoint();
+            try {
+                mapped.target().upsert(targetConnection, List.of(targetRows.get(i)));
+                written.rows++;
+            } catch (SQLException rowFailure) {
+                if (Dialect.isConnectionFailure(rowFailure)) {
+                    throw rowFailure;
+                }
+                targetConnection.rollback(beforeRow);
+                written.failedKeys.add(keys.get(i));
+                written.errors.add(describe(rowFailure));
+            }
+        }
+        return written;
+    }
+
+    private static String describe(Throwable failure) {
+        String message = failure.getMessage();
+        return failure.getClass().getSimpleName() + (message == null ? "" : ": " + message.replace('\n', ' '));
+    }
+
+    /** One table's backfill in this runner: its worker threads and local state. */
+    private final class Job {
+        final MappedTable mapped;
+        final String name;
+        final Query query;
+        final long estimate;
+        final ErrorBreaker breaker;
+        final AtomicInteger chunkSize = new AtomicInteger(config.chunkSize());
+        final AtomicLong copied = new AtomicLong();
+        final List<Thread> workers = new CopyOnWriteArrayList<>();
+        volatile boolean stopped;
+        volatile double rate;
+        long lastLogMillis;
+
+        Job(MappedTable mapped, String name, Query query, long estimate) {
+            this.mapped = mapped;
+            this.name = name;
+            this.query = query;
+            this.estimate = estimate;
+            this.breaker = new ErrorBreaker(config.breakerWindowRows(), config.breakerMaxErrorRate());
+            this.lastLogMillis = config.clock().millis();
+        }
+
+        void start() {
+            for (int i = 0; i < config.threads(); i++) {
+                Thread worker = new Thread(this::work, "dualwrite-backfill-" + mapped.name() + "-" + i);
+                worker.setDaemon(true);
+                workers.add(worker);
+                worker.start();
+            }
+        }
+
+        boolean isAlive() {
+            return workers.stream().anyMatch(Thread::isAlive);
+        }
+
+        void stop() {
+            stopped = true;
+        }
+
+        void join(Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            for (Thread worker : workers) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left > 0) {
+                    worker.join(left);
+                }
+            }
+        }
+
+        double rate() {
+            return rate;
+        }
+
+        private void work() {
+            try {
+                while (!stopped) {
+                    CheckpointStore.Range range = claim();
+                    if (range == null) {
+                        if (!othersStillWorking()) {
+                            break;
+                        }
+                        sleep(Math.min(config.leaseDuration().toMillis() / 4, 1_000));
+                        continue;
+                    }
+                    copyRange(range);
+                }
+                if (!stopped && workers.get(0) == Thread.currentThread()) {
+                    reportIfDone();
+                }
+            } catch (SQLException e) {
+                log.error("dualwrite backfill of " + mapped.name() + " stopped: the checkpoint table could not be"
+                        + " reached; start it again when the target is back", e);
+            }
+        }
+
+        private CheckpointStore.Range claim() throws SQLException {
+            try (Connection connection = target.getConnection()) {
+                connection.setAutoCommit(false);
+                connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                long now = config.clock().millis();
+                CheckpointStore.Range range = store.claim(connection, name, config.ownerId(), now,
+                        now + config.leaseDuration().toMillis());
+                connection.commit();
+                return range;
+            }
+        }
+
+        private boolean othersStillWorking() throws SQLException {
+            try (Connection connection = target.getConnection()) {
+                return store.load(connection, name).stream().anyMatch(
+                        r -> r.status() == BackfillStatus.PENDING || r.status() == BackfillStatus.RUNNING);
+            }
+        }
+
+        private void reportIfDone() throws SQLException {
+            BackfillProgress progress = progress(mapped.name());
+            if (progress.status() == BackfillStatus.DONE) {
+                log.info("dualwrite " + progress);
+                events.publish(new DualWriteEvent.BackfillStateChanged(mapped.name(), BackfillStatus.DONE.name(), ""));
+            }
+        }
+
+        /** Copies one leased range chunk by chunk until it is done, the lease is lost or the job stops. */
+        private void copyRange(CheckpointStore.Range range) throws SQLException {
+            RowKey after = range.resumeAfter();
+            while (true) {
+                if (stopped) {
+                    release(range);
+                    return;
+                }
+                if (mustBackOff()) {
+                    sleep(config.backoffPause().toMillis());
+                    continue;
+                }
+                int chunk = chunkSize.get();
+                long wait = limiter.reserve(chunk);
+                if (wait > 0) {
+                    sleep(TimeUnit.NANOSECONDS.toMillis(wait));
+                }
+                long started = System.nanoTime();
+                ChunkResult result;
+                try {
+                    result = copyChunk(range, after, chunk);
+                } catch (SQLException e) {
+                    if (mapped.source().dialect().isLockConflict(e) || tables.targetDialect().isLockConflict(e)) {
+                        // A writer holds a row of this chunk: give way, and come back with a smaller chunk.
+                        chunkSize.set(Math.max(config.minChunkSize(), chunk / 2));
+                        sleep(config.lockRetryDelay().toMillis());
+                        continue;
+                    }
+                    if (Dialect.isConnectionFailure(e)) {
+                        log.warn("dualwrite backfill of " + mapped.name() + " lost a connection; retrying in "
+                                + config.backoffPause() + ": " + e.getMessage());
+                        sleep(config.backoffPause().toMillis());
+                        continue;
+                    }
+                    pauseJob("chunk after " + after + " failed: " + describe(e));
+                    return;
+                }
+                if (result == null) {
+                    return;
+                }
+                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                copied.addAndGet(result.written.rows);
+                events.publish(new DualWriteEvent.ChunkCopied(mapped.name(), range.id(), result.written.rows,
+                        result.written.failedKeys.size(), took));
+                rate = rate == 0 ? result.read / seconds(took)
+                        : 0.8 * rate + 0.2 * (result.read / seconds(took));
+                logProgress();
+                if (breaker.record(result.written.rows, result.written.failedKeys.size())) {
+                    pauseJob(String.format("error breaker: %.1f%% of the last %d rows failed (limit %.1f%%); the"
+                            + " failed keys are in %s", 100 * breaker.rate(), config.breakerWindowRows(),
+                            100 * config.breakerMaxErrorRate(), config.failureTable()));
+                    return;
+                }
+                adapt(chunk, took);
+                if (result.writeNanos > config.maxChunkWriteTime().toNanos()) {
+                    sleep(config.backoffPause().toMillis());
+                }
+                if (result.done) {
+                    return;
+                }
+                after = result.lastKey;
+            }
+        }
+
+        private record ChunkResult(Written written, int read, RowKey lastKey, boolean done, long writeNanos) {
+        }
+
+        /** @return the chunk's outcome, or {@code null} if the range is no longer ours (lease lost, paused) */
+        private ChunkResult copyChunk(CheckpointStore.Range range, RowKey after, int chunk) throws SQLException {
+            try (Connection targetConnection = target.getConnection();
+                    Connection sourceConnection = source.getConnection()) {
+                targetConnection.setAutoCommit(false);
+                sourceConnection.setAutoCommit(false);
+                sourceConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                try {
+                    List<Row> rows = mapped.source().scan(sourceConnection, after, range.end(), chunk, lockSourceRows,
+                            query.condition(), query.parameters());
+                    ChunkHook current = hook;
+                    if (current != null) {
+                        current.afterRead(mapped.name(), range.id(), rows);
+                    }
+                    long writeStarted = System.nanoTime();
+                    Written written = write(mapped, targetConnection, rows);
+                    long now = config.clock().millis();
+                    store.recordFailures(targetConnection, name, written.failedKeys, written.errors, now);
+                    RowKey last = rows.isEmpty() ? after : mapped.source().keyOf(rows.get(rows.size() - 1));
+                    boolean done = rows.size() < chunk;
+                    if (!store.advance(targetConnection, name, range.id(), config.ownerId(), last, written.rows,
+                            written.failedKeys.size(), done, now, now + config.leaseDuration().toMillis())) {
+                        targetConnection.rollback();
+                        sourceConnection.rollback();
+                        return null;
+                    }
+                    targetConnection.commit();
+                    long writeNanos = System.nanoTime() - writeStarted;
+                    // Only now may writers touch the chunk's rows: their own applies follow ours.
+                    sourceConnection.rollback();
+                    return new ChunkResult(written, rows.size(), last, done, writeNanos);
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(targetConnection, e);
+                    rollbackQuietly(sourceConnection, e);
+                    throw e;
+                }
+            }
+        }
+
+        private boolean mustBackOff() {
+            return config.mirrorLag().map(lag -> {
+                Duration current = lag.get();
+                return current != null && current.compareTo(config.maxMirrorLag()) > 0;
+            }).orElse(false);
+        }
+
+        private void adapt(int chunk, Duration took) {
+            double factor = (double) config.targetChunkTime().toNanos() / Math.max(1, took.toNanos());
+            factor = Math.max(0.5, Math.min(2.0, factor));
+            int next = (int) Math.max(config.minChunkSize(), Math.min(config.maxChunkSize(), chunk * factor));
+            chunkSize.set(next);
+        }
+
+        private void logProgress() {
+            long now = config.clock().millis();
+            if (now - lastLogMillis >= config.progressLogInterval().toMillis()) {
+                lastLogMillis = now;
+                try {
+                    log.info("dualwrite " + progress(mapped.name()));
+                } catch (SQLException e) {
+                    log.debug("dualwrite could not read backfill progress", e);
+                }
+            }
+        }
+
+        private void pauseJob(String reason) throws SQLException {
+            log.warn("dualwrite backfill of " + mapped.name() + " paused: " + reason);
+            changeStatus(mapped, List.of(BackfillStatus.PENDING, BackfillStatus.RUNNING), BackfillStatus.PAUSED, reason);
+            stopped = true;
+        }
+
+        private void release(CheckpointStore.Range range) throws SQLException {
+            try (Connection connection = target.getConnection()) {
+                connection.setAutoCommit(false);
+                store.release(connection, name, range.id(), config.ownerId(), config.clock().millis());
+                connection.commit();
+            }
+        }
+
+        private static double seconds(Duration duration) {
+            return Math.max(1e-6, duration.toNanos() / 1e9);
+        }
+
+        private static void sleep(long millis) {
+            if (millis <= 0) {
+                return;
+            }
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private static void rollbackQuietly(Connection connection, Exception cause) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollbackFailure) {
+                cause.addSuppressed(rollbackFailure);
+            }
+        }
+    }
+}

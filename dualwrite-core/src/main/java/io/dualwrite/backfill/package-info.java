@@ -1,0 +1,16 @@
+/**
+ * Backfill: copy the history that existed before dual-write, in key order, without hurting the live
+ * source, surviving pauses, crashes and redeploys, and shared by every instance of the service.
+ *
+ * <p>Entry type: {@link io.dualwrite.backfill.BackfillRunner}, configured by an immutable
+ * {@link io.dualwrite.backfill.BackfillConfig}. Progress lives in {@code dualwrite_checkpoint} in the
+ * target, one row per key range: a chunk's rows and its checkpoint commit in one target transaction, so a
+ * restart resumes exactly after the last committed chunk. Ranges are leased with
+ * {@code FOR UPDATE SKIP LOCKED}, so several instances share a job and a dead one's range is taken over
+ * when its lease expires.
+ *
+ * <p>Each chunk is read under the same non-waiting share lock as the mirror's apply and written with the
+ * same guarded upsert: the backfill never overwrites a newer row, never waits on the application, and a
+ * row deleted while its chunk is in flight cannot be resurrected. The backfill never deletes.
+ */
+package io.dualwrite.backfill;
