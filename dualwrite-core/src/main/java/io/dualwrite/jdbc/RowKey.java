@@ -19,8 +19,12 @@ import java.util.stream.Collectors;
  */
 public final class RowKey {
 
+    /** Decimals are written and read exactly, so that {@code 12.50} comes back as {@code 12.50}, not 12.5d. */
     private static final tools.jackson.databind.json.JsonMapper JSON =
-            tools.jackson.databind.json.JsonMapper.builder().build();
+            tools.jackson.databind.json.JsonMapper.builder()
+                    .enable(tools.jackson.core.StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+                    .enable(tools.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                    .build();
 
     private final List<Object> values;
 
