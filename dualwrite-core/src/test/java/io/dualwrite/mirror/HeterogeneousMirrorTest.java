@@ -7,12 +7,10 @@ import io.dualwrite.event.EventPublisher;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.jdbc.TableOps;
-import io.dualwrite.mapping.Converters;
-import io.dualwrite.mapping.KeyMapping;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
-import io.dualwrite.mapping.TableMapping;
 import io.dualwrite.testing.OrderTable;
+import io.dualwrite.testing.LegacyOrders;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
 import java.math.BigDecimal;
@@ -20,7 +18,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,7 +38,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class HeterogeneousMirrorTest {
 
-    private static final Map<Integer, String> STATES = Map.of(0, "NEW", 1, "PAID", 2, "SHIPPED");
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private TestDatabase source;
@@ -64,31 +60,25 @@ class HeterogeneousMirrorTest {
             throws Exception {
         MappedTables tables = createStores(sourceStore, targetStore);
         JdbcTemplate app = new JdbcTemplate(source.dataSource());
-        String insert = "INSERT INTO t_order_legacy (order_no, user_id, status, amount, attributes, full_name,"
-                + " legacy_flag, gmt_modified) VALUES (?, ?, ?, ?, ?, ?, 1, ?)";
-        app.update(insert, "ORD-1", "42", 1, new BigDecimal("12.50"), "{\"color\": \"red\", \"size\": [1, 2]}",
-                "Ada King Lovelace", Timestamp.valueOf("2024-07-01 12:00:00.123999"));
-        app.update(insert, "ORD-2", "7", 0, null, null, "Plato", Timestamp.valueOf("2024-07-01 12:00:01"));
-        app.update(insert, "ORD-3", "8", 2, new BigDecimal("0.05"), "[]", null, Timestamp.valueOf("2024-07-01 12:00:02"));
-        app.update(insert, "ORD-4", "abc", 1, null, null, null, Timestamp.valueOf("2024-07-01 12:00:03"));
+        app.batchUpdate(LegacyOrders.insertSql(), List.of(
+                LegacyOrders.order("ORD-1", "42", 1, new BigDecimal("12.50"), "{\"color\": \"red\", \"size\": [1, 2]}",
+                        "Ada King Lovelace", Timestamp.valueOf("2024-07-01 12:00:00.123999")),
+                LegacyOrders.order("ORD-2", "7", 0, null, null, "Plato", Timestamp.valueOf("2024-07-01 12:00:01")),
+                LegacyOrders.order("ORD-3", "8", 2, new BigDecimal("0.05"), "[]", null,
+                        Timestamp.valueOf("2024-07-01 12:00:02")),
+                LegacyOrders.order("ORD-4", "abc", 1, null, null, null, Timestamp.valueOf("2024-07-01 12:00:03"))));
 
         try (Mirror mirror = started(tables, MirrorMode.ASYNC)) {
             mirror.recorder().recordAll("t_order_legacy", List.of("ORD-1", "ORD-2", "ORD-3", "ORD-4"));
             assertThat(mirror.awaitDrained(Duration.ofSeconds(20))).isTrue();
 
-            assertThat(target.queryForList("SELECT m.source_key, o.buyer_id, o.state, o.amount_cents, o.first_name,"
-                    + " o.last_name, o.currency, o.gmt_modified FROM orders o JOIN dualwrite_id_map m"
-                    + " ON m.target_key = o.id AND m.namespace = 't_order_legacy' ORDER BY o.buyer_id"))
-                    .map(row -> row.values().stream().map(OrderTable::normalise).map(v -> v == null ? "null"
-                            : v.toString().trim()).toList())
-                    .containsExactly(
+            assertThat(LegacyOrders.targetOrders(target)).containsExactly(
                             List.of("[\"ORD-2\"]", "7", "NEW", "null", "Plato", "null", "EUR", "2024-07-01T12:00:01"),
                             List.of("[\"ORD-3\"]", "8", "SHIPPED", "5", "null", "null", "EUR", "2024-07-01T12:00:02"),
                             List.of("[\"ORD-1\"]", "42", "PAID", "1250", "Ada", "King Lovelace", "EUR",
                                     "2024-07-01T12:00:00.123"));
-            assertThat(target.queryForObject(isJsonObject(targetStore), Boolean.class, 42)).isTrue();
-            assertThat(JSON.readTree(target.queryForObject("SELECT " + jsonText(targetStore)
-                    + " FROM orders WHERE buyer_id = 42", String.class)))
+            assertThat(target.queryForObject(LegacyOrders.attrsIsObjectSql(targetStore), Boolean.class, 42)).isTrue();
+            assertThat(JSON.readTree(target.queryForObject(LegacyOrders.attrsTextSql(targetStore), String.class, 42)))
                     .isEqualTo(JSON.readTree("{\"color\": \"red\", \"size\": [1, 2]}"));
             assertThat(target.queryForObject("SELECT COUNT(*) FROM orders WHERE attrs IS NULL", Long.class)).isEqualTo(1L);
             assertThat(mirror.parked()).isEqualTo(1);
@@ -120,15 +110,14 @@ class HeterogeneousMirrorTest {
     @EnumSource(value = MirrorMode.class, names = {"ASYNC", "OUTBOX"})
     void mirror_valuesThatDoNotConvert_parkExactlyTheirRows(MirrorMode mode) throws Exception {
         MappedTables tables = createStores(Store.H2, Store.H2);
-        JdbcTemplate app = new JdbcTemplate(source.dataSource());
-        String insert = "INSERT INTO t_order_legacy (order_no, user_id, status, attributes, gmt_modified)"
-                + " VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)";
-        app.update(insert, "OK-1", "1", 1, "{}");
-        app.update(insert, "BAD-NUMBER", "12x", 1, null);
-        app.update(insert, "OK-2", "2", 0, null);
-        app.update(insert, "BAD-CODE", "3", 9, null);
-        app.update(insert, "BAD-JSON", "4", 1, "{\"unterminated\": ");
-        app.update(insert, "OK-3", "5", 2, "[1]");
+        Timestamp now = new Timestamp(System.currentTimeMillis());
+        new JdbcTemplate(source.dataSource()).batchUpdate(LegacyOrders.insertSql(), List.of(
+                LegacyOrders.order("OK-1", "1", 1, null, "{}", null, now),
+                LegacyOrders.order("BAD-NUMBER", "12x", 1, null, null, null, now),
+                LegacyOrders.order("OK-2", "2", 0, null, null, null, now),
+                LegacyOrders.order("BAD-CODE", "3", 9, null, null, null, now),
+                LegacyOrders.order("BAD-JSON", "4", 1, null, "{\"unterminated\": ", null, now),
+                LegacyOrders.order("OK-3", "5", 2, null, "[1]", null, now)));
 
         try (Mirror mirror = started(tables, mode)) {
             mirror.recorder().recordAll("t_order_legacy", List.of("OK-1", "BAD-NUMBER", "OK-2", "BAD-CODE", "BAD-JSON",
@@ -189,29 +178,8 @@ class HeterogeneousMirrorTest {
     private MappedTables createStores(Store sourceStore, Store targetStore) throws Exception {
         source = TestDatabase.create(sourceStore, "hetero_src");
         target = TestDatabase.create(targetStore, "hetero_tgt");
-        String micros = sourceStore == Store.MARIADB ? "DATETIME(6)" : "TIMESTAMP(6)";
-        source.execute("CREATE TABLE t_order_legacy (order_no VARCHAR(32) NOT NULL PRIMARY KEY,"
-                + " user_id VARCHAR(20) NOT NULL, status SMALLINT NOT NULL, amount DECIMAL(12,2),"
-                + " attributes VARCHAR(1000), full_name VARCHAR(100), legacy_flag INT, gmt_modified " + micros
-                + " NOT NULL)");
-        String json = targetStore == Store.POSTGRESQL ? "JSONB" : "JSON";
-        target.execute("CREATE TABLE orders (id BIGINT NOT NULL PRIMARY KEY, buyer_id BIGINT NOT NULL,"
-                + " state VARCHAR(16) NOT NULL, amount_cents BIGINT, attrs " + json + ", first_name VARCHAR(50),"
-                + " last_name VARCHAR(50), currency CHAR(3) NOT NULL, gmt_modified " + OrderTable.timestampType(targetStore)
-                + " NOT NULL)");
-        TableMapping mapping = TableMapping.builder("t_order_legacy").targetTable("orders")
-                .keyMapping(KeyMapping.idMap())
-                .rename("order_no", "id")
-                .rename("user_id", "buyer_id").convert("user_id", Converters.numberToString(Long.class).inverse())
-                .rename("status", "state").convert("status", Converters.codeToText(STATES))
-                .rename("amount", "amount_cents").convert("amount", Converters.decimalToMinorUnits(2))
-                .rename("attributes", "attrs").convert("attributes", Converters.json())
-                .split("full_name", Converters.splitOnFirst(" "), "first_name", "last_name")
-                .convert("gmt_modified", Converters.timestampPrecision(ChronoUnit.MILLIS))
-                .constant("currency", "EUR")
-                .ignore("legacy_flag")
-                .build();
-        return MappedTables.resolve(List.of(mapping), source.dataSource(), target.dataSource(), true, true);
+        LegacyOrders.create(source, target);
+        return MappedTables.resolve(List.of(LegacyOrders.mapping()), source.dataSource(), target.dataSource(), true, true);
     }
 
     private Mirror started(MappedTables tables, MirrorMode mode) throws Exception {
@@ -227,21 +195,5 @@ class HeterogeneousMirrorTest {
     private List<RowKey> parkedKeys() {
         return events.stream().filter(e -> e instanceof DualWriteEvent.KeyParked)
                 .map(e -> ((DualWriteEvent.KeyParked) e).key()).toList();
-    }
-
-    private static String isJsonObject(Store store) {
-        return switch (store) {
-            case POSTGRESQL -> "SELECT jsonb_typeof(attrs) = 'object' FROM orders WHERE buyer_id = ?";
-            case MARIADB -> "SELECT JSON_TYPE(attrs) = 'OBJECT' FROM orders WHERE buyer_id = ?";
-            case H2 -> "SELECT attrs IS JSON OBJECT FROM orders WHERE buyer_id = ?";
-        };
-    }
-
-    private static String jsonText(Store store) {
-        return switch (store) {
-            case POSTGRESQL -> "attrs::text";
-            case MARIADB -> "attrs";
-            case H2 -> "CAST(attrs AS VARCHAR)";
-        };
     }
 }
