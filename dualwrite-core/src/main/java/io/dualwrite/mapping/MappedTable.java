@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * A {@link TableMapping} checked against both stores: the statements for each side and the row
@@ -160,7 +161,7 @@ public final class MappedTable {
         } else {
             Map<String, Object> values = new LinkedHashMap<>();
             columnMap.forEach((sourceColumn, targetColumn) -> values.put(sourceColumn,
-                    convert(sourceColumn, targetRow.get(targetColumn), false, "target key " + targetKey)));
+                    convert(sourceColumn, targetRow.get(targetColumn), false, () -> "target key " + targetKey)));
             mapping.splits().forEach((column, split) -> values.put(column, merge(column, split, targetRow, targetKey)));
             mapped = Row.of(values);
         }
@@ -218,7 +219,7 @@ public final class MappedTable {
         }
         Map<String, Object> values = new LinkedHashMap<>();
         columnMap.forEach((sourceColumn, targetColumn) -> values.put(targetColumn,
-                convert(sourceColumn, sourceRow.get(sourceColumn), true, sourceRow)));
+                convert(sourceColumn, sourceRow.get(sourceColumn), true, () -> "key " + source.keyOf(sourceRow))));
         mapping.splits().forEach((column, split) -> {
             List<?> parts = split(column, split, sourceRow);
             for (int i = 0; i < parts.size(); i++) {
@@ -229,7 +230,7 @@ public final class MappedTable {
         return Row.of(values);
     }
 
-    private Object convert(String column, Object value, boolean toTarget, Object keySource) {
+    private Object convert(String column, Object value, boolean toTarget, Supplier<String> key) {
         ColumnConverter converter = mapping.converters().get(column);
         if (converter == null || value == null) {
             return value;
@@ -241,7 +242,7 @@ public final class MappedTable {
             }
             return converted;
         } catch (RuntimeException e) {
-            throw conversionFailure(".columns." + column + ".converter", column, value, toTarget, keySource, e);
+            throw conversionFailure(".columns." + column + ".converter", column, value, toTarget, key, e);
         }
     }
 
@@ -257,7 +258,8 @@ public final class MappedTable {
             }
             throw new IllegalArgumentException(split.converter() + " did not return a list of " + count + " values");
         } catch (RuntimeException e) {
-            throw conversionFailure(".columns." + column + ".split", column, value, true, sourceRow, e);
+            throw conversionFailure(".columns." + column + ".split", column, value, true,
+                    () -> "key " + source.keyOf(sourceRow), e);
         }
     }
 
@@ -276,14 +278,14 @@ public final class MappedTable {
             }
             return merged;
         } catch (RuntimeException e) {
-            throw conversionFailure(".columns." + column + ".split", column, parts, false, "target key " + targetKey, e);
+            throw conversionFailure(".columns." + column + ".split", column, parts, false,
+                    () -> "target key " + targetKey, e);
         }
     }
 
     private IllegalArgumentException conversionFailure(String setting, String column, Object value, boolean toTarget,
-            Object keySource, RuntimeException cause) {
-        String key = keySource instanceof Row row ? "key " + source.keyOf(row) : String.valueOf(keySource);
-        return new IllegalArgumentException(property + setting + ": table '" + name() + "', " + key + ", column '"
+            Supplier<String> key, RuntimeException cause) {
+        return new IllegalArgumentException(property + setting + ": table '" + name() + "', " + key.get() + ", column '"
                 + column + "': value " + show(value) + " does not convert " + (toTarget ? "to the target" : "back to the"
                 + " source") + ": " + cause.getMessage(), cause);
     }
@@ -303,7 +305,7 @@ public final class MappedTable {
         boolean changed = false;
         for (int i = 0; i < key.size(); i++) {
             Object value = convert(sourceKeyColumns.get(i), key.get(i), toTarget,
-                    (toTarget ? "key " : "target key ") + key);
+                    () -> (toTarget ? "key " : "target key ") + key);
             changed |= value != key.get(i);
             values.add(value);
         }
