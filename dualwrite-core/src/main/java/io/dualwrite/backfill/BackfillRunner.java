@@ -211,7 +211,8 @@ public final class BackfillRunner implements AutoCloseable {
         String job = jobName(mapped);
         List<CheckpointStore.Range> ranges;
         try (Connection connection = target.getConnection()) {
-            ranges = store.load(connection, job);
+            ranges = tablesChecked || store.missingTables(connection).isEmpty() ? store.load(connection, job)
+                    : List.of();
         }
         Job local = jobs.get(job);
         long copied = ranges.stream().mapToLong(CheckpointStore.Range::rowsCopied).sum();
