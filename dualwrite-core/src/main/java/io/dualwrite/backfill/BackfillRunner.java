@@ -225,6 +225,18 @@ public final class BackfillRunner implements AutoCloseable {
     }
 
     /**
+     * The last progress this runner read for a table, refreshed every progress-log interval and when the
+     * job stops; cheap enough for a metrics gauge.
+     *
+     * @param table the source table
+     * @return the snapshot, or empty if this runner never started the table
+     */
+    public Optional<BackfillProgress> lastProgress(String table) {
+        Job job = jobs.get(jobName(tables.get(table)));
+        return job == null ? Optional.empty() : Optional.ofNullable(job.snapshot);
+    }
+
+    /**
      * Waits until this runner's workers for a table have stopped (finished, paused or cancelled).
      *
      * @param table the source table
@@ -508,6 +520,7 @@ public final class BackfillRunner implements AutoCloseable {
         final List<Thread> workers = new CopyOnWriteArrayList<>();
         volatile boolean stopped;
         volatile double rate;
+        volatile BackfillProgress snapshot;
         long lastLogMillis;
 
         Job(MappedTable mapped, String name, Query query, long estimate) {
@@ -593,6 +606,7 @@ public final class BackfillRunner implements AutoCloseable {
 
         private void reportIfDone() throws SQLException {
             BackfillProgress progress = progress(mapped.name());
+            snapshot = progress;
             if (progress.status() == BackfillStatus.DONE) {
                 log.info("dualwrite " + progress);
                 events.publish(new DualWriteEvent.BackfillStateChanged(mapped.name(), BackfillStatus.DONE.name(), ""));
@@ -724,7 +738,8 @@ public final class BackfillRunner implements AutoCloseable {
             if (now - lastLogMillis >= config.progressLogInterval().toMillis()) {
                 lastLogMillis = now;
                 try {
-                    log.info("dualwrite " + progress(mapped.name()));
+                    snapshot = progress(mapped.name());
+                    log.info("dualwrite " + snapshot);
                 } catch (SQLException e) {
                     log.debug("dualwrite could not read backfill progress", e);
                 }

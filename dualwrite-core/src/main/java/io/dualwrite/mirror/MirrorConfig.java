@@ -22,6 +22,8 @@ public final class MirrorConfig {
     private final int lanes;
     private final int queueCapacity;
     private final int batchSize;
+    private final Duration batchLinger;
+    private final Duration applyTimeout;
     private final Duration syncTimeout;
     private final int maxAttempts;
     private final Duration initialBackoff;
@@ -39,6 +41,8 @@ public final class MirrorConfig {
         this.lanes = b.lanes;
         this.queueCapacity = b.queueCapacity;
         this.batchSize = b.batchSize;
+        this.batchLinger = b.batchLinger;
+        this.applyTimeout = b.applyTimeout;
         this.syncTimeout = b.syncTimeout;
         this.maxAttempts = b.maxAttempts;
         this.initialBackoff = b.initialBackoff;
@@ -80,6 +84,23 @@ public final class MirrorConfig {
     /** @return the most keys of one table applied in one batch; default 256 */
     public int batchSize() {
         return batchSize;
+    }
+
+    /**
+     * @return how long a lane waits for more keys before applying a batch that is not full; default 5 ms.
+     *     Batching is most of the mirror's efficiency: on two cores, applying keys one by one took CPU
+     *     from the application itself (BENCHMARKS.md).
+     */
+    public Duration batchLinger() {
+        return batchLinger;
+    }
+
+    /**
+     * @return the longest a lane's apply may wait on the network before failing (and being retried);
+     *     it bounds how long a hung target can make writers of the same rows wait; default 10 s
+     */
+    public Duration applyTimeout() {
+        return applyTimeout;
     }
 
     /** @return how long a SYNC apply may hold the caller; default 2 s */
@@ -144,6 +165,8 @@ public final class MirrorConfig {
         private int lanes = 4;
         private int queueCapacity = 100_000;
         private int batchSize = 256;
+        private Duration batchLinger = Duration.ofMillis(5);
+        private Duration applyTimeout = Duration.ofSeconds(10);
         private Duration syncTimeout = Duration.ofSeconds(2);
         private int maxAttempts = 10;
         private Duration initialBackoff = Duration.ofMillis(100);
@@ -198,6 +221,30 @@ public final class MirrorConfig {
          */
         public Builder batchSize(int batchSize) {
             this.batchSize = range("dualwrite.mirror.batch-size", batchSize, 1, 10_000);
+            return this;
+        }
+
+        /**
+         * @param batchLinger how long a lane waits for more keys before a batch that is not full, 0..1 s
+         * @return this builder
+         * @throws IllegalArgumentException if negative or above one second
+         */
+        public Builder batchLinger(Duration batchLinger) {
+            if (batchLinger == null || batchLinger.isNegative() || batchLinger.compareTo(Duration.ofSeconds(1)) > 0) {
+                throw new IllegalArgumentException("dualwrite.mirror.batch-linger: must be between 0 and 1s, was "
+                        + batchLinger);
+            }
+            this.batchLinger = batchLinger;
+            return this;
+        }
+
+        /**
+         * @param applyTimeout the longest a lane's apply waits on the network, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder applyTimeout(Duration applyTimeout) {
+            this.applyTimeout = positive("dualwrite.mirror.apply-timeout", applyTimeout);
             return this;
         }
 

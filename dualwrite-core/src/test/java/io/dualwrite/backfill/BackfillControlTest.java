@@ -212,6 +212,20 @@ class BackfillControlTest {
         runner.cancel("t_order");
     }
 
+    @Test
+    void highMirrorLag_holdsTheBackfillUntilTheMirrorCatchesUp() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Duration> lag = new java.util.concurrent.atomic.AtomicReference<>(
+                Duration.ofSeconds(5));
+        BackfillRunner runner = runner(BackfillConfig.builder().createTables(true)
+                .backOffOnMirrorLag(lag::get, Duration.ofSeconds(1)).backoffPause(Duration.ofMillis(50)));
+        runner.start("t_order");
+        Thread.sleep(400);
+        assertThat(target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isZero();
+        lag.set(Duration.ofMillis(10));
+        assertThat(runner.awaitCompletion("t_order", Duration.ofSeconds(20))).isTrue();
+        assertThat(target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(1_000L);
+    }
+
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             latch.await(10, TimeUnit.SECONDS);
