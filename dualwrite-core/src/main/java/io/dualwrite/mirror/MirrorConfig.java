@@ -1,7 +1,7 @@
 package io.dualwrite.mirror;
 
+import io.dualwrite.config.Settings;
 import java.time.Duration;
-import java.util.regex.Pattern;
 
 /**
  * The mirror's settings. Immutable; build with {@link #builder()}. Every setting has a default that
@@ -15,8 +15,6 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class MirrorConfig {
-
-    private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
     private final MirrorMode mode;
     private final int lanes;
@@ -200,7 +198,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder lanes(int lanes) {
-            this.lanes = range("dualwrite.mirror.lanes", lanes, 1, 256);
+            this.lanes = Settings.range("dualwrite.mirror.lanes", lanes, 1, 256);
             return this;
         }
 
@@ -210,7 +208,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder queueCapacity(int queueCapacity) {
-            this.queueCapacity = range("dualwrite.mirror.queue-capacity", queueCapacity, 1, Integer.MAX_VALUE);
+            this.queueCapacity = Settings.range("dualwrite.mirror.queue-capacity", queueCapacity, 1, Integer.MAX_VALUE);
             return this;
         }
 
@@ -220,7 +218,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder batchSize(int batchSize) {
-            this.batchSize = range("dualwrite.mirror.batch-size", batchSize, 1, 10_000);
+            this.batchSize = Settings.range("dualwrite.mirror.batch-size", batchSize, 1, 10_000);
             return this;
         }
 
@@ -244,7 +242,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder applyTimeout(Duration applyTimeout) {
-            this.applyTimeout = positive("dualwrite.mirror.apply-timeout", applyTimeout);
+            this.applyTimeout = Settings.positive("dualwrite.mirror.apply-timeout", applyTimeout);
             return this;
         }
 
@@ -254,7 +252,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder syncTimeout(Duration syncTimeout) {
-            this.syncTimeout = positive("dualwrite.mirror.sync-timeout", syncTimeout);
+            this.syncTimeout = Settings.positive("dualwrite.mirror.sync-timeout", syncTimeout);
             return this;
         }
 
@@ -264,7 +262,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder maxAttempts(int maxAttempts) {
-            this.maxAttempts = range("dualwrite.mirror.max-attempts", maxAttempts, 1, 1_000);
+            this.maxAttempts = Settings.range("dualwrite.mirror.max-attempts", maxAttempts, 1, 1_000);
             return this;
         }
 
@@ -274,7 +272,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder initialBackoff(Duration initialBackoff) {
-            this.initialBackoff = positive("dualwrite.mirror.initial-backoff", initialBackoff);
+            this.initialBackoff = Settings.positive("dualwrite.mirror.initial-backoff", initialBackoff);
             return this;
         }
 
@@ -284,7 +282,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder maxBackoff(Duration maxBackoff) {
-            this.maxBackoff = positive("dualwrite.mirror.max-backoff", maxBackoff);
+            this.maxBackoff = Settings.positive("dualwrite.mirror.max-backoff", maxBackoff);
             return this;
         }
 
@@ -294,7 +292,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder lockRetryDelay(Duration lockRetryDelay) {
-            this.lockRetryDelay = positive("dualwrite.mirror.lock-retry-delay", lockRetryDelay);
+            this.lockRetryDelay = Settings.positive("dualwrite.mirror.lock-retry-delay", lockRetryDelay);
             return this;
         }
 
@@ -304,7 +302,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder maxLockRetries(int maxLockRetries) {
-            this.maxLockRetries = range("dualwrite.mirror.max-lock-retries", maxLockRetries, 1, Integer.MAX_VALUE);
+            this.maxLockRetries = Settings.range("dualwrite.mirror.max-lock-retries", maxLockRetries, 1, Integer.MAX_VALUE);
             return this;
         }
 
@@ -314,7 +312,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder outboxPollInterval(Duration outboxPollInterval) {
-            this.outboxPollInterval = positive("dualwrite.mirror.outbox.poll-interval", outboxPollInterval);
+            this.outboxPollInterval = Settings.positive("dualwrite.mirror.outbox.poll-interval", outboxPollInterval);
             return this;
         }
 
@@ -324,7 +322,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder outboxBatchSize(int outboxBatchSize) {
-            this.outboxBatchSize = range("dualwrite.mirror.outbox.batch-size", outboxBatchSize, 1, 10_000);
+            this.outboxBatchSize = Settings.range("dualwrite.mirror.outbox.batch-size", outboxBatchSize, 1, 10_000);
             return this;
         }
 
@@ -334,10 +332,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not a plain identifier
          */
         public Builder outboxTable(String outboxTable) {
-            if (outboxTable == null || !TABLE_NAME.matcher(outboxTable).matches()) {
-                throw new IllegalArgumentException("dualwrite.mirror.outbox.table: '" + outboxTable
-                        + "' is not a plain table name (letters, digits and '_')");
-            }
+            Settings.tableName("dualwrite.mirror.outbox.table", outboxTable);
             this.outboxTable = outboxTable;
             return this;
         }
@@ -383,19 +378,6 @@ public final class MirrorConfig {
             return new MirrorConfig(this);
         }
 
-        private static int range(String property, int value, int min, int max) {
-            if (value < min || value > max) {
-                throw new IllegalArgumentException(property + ": must be between " + min + " and " + max + ", was "
-                        + value);
-            }
-            return value;
-        }
 
-        private static Duration positive(String property, Duration value) {
-            if (value == null || value.isZero() || value.isNegative()) {
-                throw new IllegalArgumentException(property + ": must be positive, was " + value);
-            }
-            return value;
-        }
     }
 }
