@@ -2,6 +2,7 @@ package io.dualwrite.backfill;
 
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import io.dualwrite.config.Settings;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -15,7 +16,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * The backfill's settings. Immutable; build with {@link #builder()}. Single settings are checked as they
@@ -30,8 +30,6 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class BackfillConfig {
-
-    private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
     /**
      * A restriction of one table's backfill: rows with {@code column} in {@code [from, to)}, and/or an
@@ -281,7 +279,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder chunkSize(int rows) {
-            this.chunkSize = range("dualwrite.backfill.chunk-size", rows, 1, 1_000_000);
+            this.chunkSize = Settings.range("dualwrite.backfill.chunk-size", rows, 1, 1_000_000);
             return this;
         }
 
@@ -292,8 +290,8 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if out of range or min exceeds max
          */
         public Builder chunkSizeBounds(int min, int max) {
-            range("dualwrite.backfill.min-chunk-size", min, 1, 1_000_000);
-            range("dualwrite.backfill.max-chunk-size", max, 1, 1_000_000);
+            Settings.range("dualwrite.backfill.min-chunk-size", min, 1, 1_000_000);
+            Settings.range("dualwrite.backfill.max-chunk-size", max, 1, 1_000_000);
             if (min > max) {
                 throw new IllegalArgumentException("dualwrite.backfill.min-chunk-size (" + min
                         + ") exceeds dualwrite.backfill.max-chunk-size (" + max + ")");
@@ -309,7 +307,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder targetChunkTime(Duration time) {
-            this.targetChunkTime = positive("dualwrite.backfill.target-chunk-time", time);
+            this.targetChunkTime = Settings.positive("dualwrite.backfill.target-chunk-time", time);
             return this;
         }
 
@@ -337,7 +335,7 @@ public final class BackfillConfig {
          */
         public Builder hourlyLimit(int hour, long rows) {
             String property = "dualwrite.backfill.hourly-limits." + String.format("%02d", hour);
-            range("dualwrite.backfill.hourly-limits", hour, 0, 23);
+            Settings.range("dualwrite.backfill.hourly-limits", hour, 0, 23);
             if (rows <= 0) {
                 throw new IllegalArgumentException(property + ": must be positive, was " + rows);
             }
@@ -365,7 +363,7 @@ public final class BackfillConfig {
          */
         public Builder backOffOnMirrorLag(Supplier<Duration> lag, Duration max) {
             this.mirrorLag = Objects.requireNonNull(lag, "lag");
-            this.maxMirrorLag = positive("dualwrite.backfill.max-mirror-lag", max);
+            this.maxMirrorLag = Settings.positive("dualwrite.backfill.max-mirror-lag", max);
             return this;
         }
 
@@ -375,7 +373,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder maxChunkWriteTime(Duration max) {
-            this.maxChunkWriteTime = positive("dualwrite.backfill.max-chunk-write-time", max);
+            this.maxChunkWriteTime = Settings.positive("dualwrite.backfill.max-chunk-write-time", max);
             return this;
         }
 
@@ -385,7 +383,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder backoffPause(Duration pause) {
-            this.backoffPause = positive("dualwrite.backfill.backoff-pause", pause);
+            this.backoffPause = Settings.positive("dualwrite.backfill.backoff-pause", pause);
             return this;
         }
 
@@ -398,7 +396,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder errorBreaker(int windowRows, double maxErrorRate) {
-            range("dualwrite.backfill.breaker.window-rows", windowRows, 1, 10_000_000);
+            Settings.range("dualwrite.backfill.breaker.window-rows", windowRows, 1, 10_000_000);
             if (!(maxErrorRate > 0 && maxErrorRate <= 1)) {
                 throw new IllegalArgumentException("dualwrite.backfill.breaker.max-error-rate: must be in (0, 1], was "
                         + maxErrorRate);
@@ -414,7 +412,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder rangesPerTable(int ranges) {
-            this.rangesPerTable = range("dualwrite.backfill.ranges-per-table", ranges, 1, 4_096);
+            this.rangesPerTable = Settings.range("dualwrite.backfill.ranges-per-table", ranges, 1, 4_096);
             return this;
         }
 
@@ -424,7 +422,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder threads(int threads) {
-            this.threads = range("dualwrite.backfill.threads", threads, 1, 64);
+            this.threads = Settings.range("dualwrite.backfill.threads", threads, 1, 64);
             return this;
         }
 
@@ -434,7 +432,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder leaseDuration(Duration lease) {
-            this.leaseDuration = positive("dualwrite.backfill.lease-duration", lease);
+            this.leaseDuration = Settings.positive("dualwrite.backfill.lease-duration", lease);
             return this;
         }
 
@@ -513,7 +511,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder lockRetryDelay(Duration delay) {
-            this.lockRetryDelay = positive("dualwrite.backfill.lock-retry-delay", delay);
+            this.lockRetryDelay = Settings.positive("dualwrite.backfill.lock-retry-delay", delay);
             return this;
         }
 
@@ -523,7 +521,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder progressLogInterval(Duration interval) {
-            this.progressLogInterval = positive("dualwrite.backfill.progress-log-interval", interval);
+            this.progressLogInterval = Settings.positive("dualwrite.backfill.progress-log-interval", interval);
             return this;
         }
 
@@ -533,7 +531,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not a plain identifier
          */
         public Builder checkpointTable(String table) {
-            this.checkpointTable = tableName("dualwrite.backfill.checkpoint-table", table);
+            this.checkpointTable = Settings.tableName("dualwrite.backfill.checkpoint-table", table);
             return this;
         }
 
@@ -543,7 +541,7 @@ public final class BackfillConfig {
          * @throws IllegalArgumentException if not a plain identifier
          */
         public Builder failureTable(String table) {
-            this.failureTable = tableName("dualwrite.backfill.failure-table", table);
+            this.failureTable = Settings.tableName("dualwrite.backfill.failure-table", table);
             return this;
         }
 
@@ -574,27 +572,7 @@ public final class BackfillConfig {
             return new BackfillConfig(this);
         }
 
-        private static String tableName(String property, String table) {
-            if (table == null || !TABLE_NAME.matcher(table).matches()) {
-                throw new IllegalArgumentException(property + ": '" + table
-                        + "' is not a plain table name (letters, digits and '_')");
-            }
-            return table;
-        }
 
-        private static int range(String property, int value, int min, int max) {
-            if (value < min || value > max) {
-                throw new IllegalArgumentException(property + ": must be between " + min + " and " + max + ", was "
-                        + value);
-            }
-            return value;
-        }
 
-        private static Duration positive(String property, Duration value) {
-            if (value == null || value.isZero() || value.isNegative()) {
-                throw new IllegalArgumentException(property + ": must be positive, was " + value);
-            }
-            return value;
-        }
     }
 }

@@ -211,7 +211,8 @@ public final class BackfillRunner implements AutoCloseable {
         String job = jobName(mapped);
         List<CheckpointStore.Range> ranges;
         try (Connection connection = target.getConnection()) {
-            ranges = store.load(connection, job);
+            ranges = tablesChecked || store.missingTables(connection).isEmpty() ? store.load(connection, job)
+                    : List.of();
         }
         Job local = jobs.get(job);
         long copied = ranges.stream().mapToLong(CheckpointStore.Range::rowsCopied).sum();
@@ -221,6 +222,18 @@ public final class BackfillRunner implements AutoCloseable {
                 .findFirst();
         return new BackfillProgress(mapped.name(), overall(ranges), copied, failed,
                 local == null ? -1 : local.estimate, local == null ? 0 : local.rate(), done, ranges.size(), lastError);
+    }
+
+    /**
+     * The last progress this runner read for a table, refreshed every progress-log interval and when the
+     * job stops; cheap enough for a metrics gauge.
+     *
+     * @param table the source table
+     * @return the snapshot, or empty if this runner never started the table
+     */
+    public Optional<BackfillProgress> lastProgress(String table) {
+        Job job = jobs.get(jobName(tables.get(table)));
+        return job == null ? Optional.empty() : Optional.ofNullable(job.snapshot);
     }
 
     /**
@@ -514,6 +527,7 @@ public final class BackfillRunner implements AutoCloseable {
         final List<Thread> workers = new CopyOnWriteArrayList<>();
         volatile boolean stopped;
         volatile double rate;
+        volatile BackfillProgress snapshot;
         long lastLogMillis;
 
         Job(MappedTable mapped, String name, Query query, long estimate) {
@@ -599,6 +613,7 @@ public final class BackfillRunner implements AutoCloseable {
 
         private void reportIfDone() throws SQLException {
             BackfillProgress progress = progress(mapped.name());
+            snapshot = progress;
             if (progress.status() == BackfillStatus.DONE) {
                 log.info("dualwrite " + progress);
                 events.publish(new DualWriteEvent.BackfillStateChanged(mapped.name(), BackfillStatus.DONE.name(), ""));
@@ -730,7 +745,8 @@ public final class BackfillRunner implements AutoCloseable {
             if (now - lastLogMillis >= config.progressLogInterval().toMillis()) {
                 lastLogMillis = now;
                 try {
-                    log.info("dualwrite " + progress(mapped.name()));
+                    snapshot = progress(mapped.name());
+                    log.info("dualwrite " + snapshot);
                 } catch (SQLException e) {
                     log.debug("dualwrite could not read backfill progress", e);
                 }

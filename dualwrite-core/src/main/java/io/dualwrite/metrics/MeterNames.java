@@ -16,6 +16,19 @@ public final class MeterNames {
     /** Gauge: keys waiting to be applied. */
     public static final String MIRROR_QUEUE_DEPTH = "dualwrite.mirror.queue.depth";
 
+    /** Counter: rows the backfill copied. */
+    public static final String BACKFILL_ROWS = "dualwrite.backfill.rows";
+    /** Counter: rows the backfill could not copy (recorded for a retry). */
+    public static final String BACKFILL_FAILED_ROWS = "dualwrite.backfill.failed.rows";
+    /** Gauge: rows copied so far by every runner, as of the last progress refresh. */
+    public static final String BACKFILL_PROGRESS_ROWS = "dualwrite.backfill.progress.rows";
+    /** Gauge: the table's estimated row count. */
+    public static final String BACKFILL_ESTIMATED_ROWS = "dualwrite.backfill.estimated.rows";
+    /** Gauge: this runner's recent copy rate in rows per second. */
+    public static final String BACKFILL_RATE = "dualwrite.backfill.rate";
+    /** Gauge: estimated seconds left, or NaN while unknown. */
+    public static final String BACKFILL_ETA = "dualwrite.backfill.eta.seconds";
+
     private MeterNames() {
     }
 }

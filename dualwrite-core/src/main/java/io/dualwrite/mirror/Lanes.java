@@ -31,6 +31,9 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class Lanes implements AutoCloseable {
 
+    /** Held connections go back to the pool this often, so that its maximum lifetime still holds. */
+    private static final long SESSION_RENEWAL_NANOS = TimeUnit.SECONDS.toNanos(60);
+
     private final MirrorConfig config;
     private final MappedTables tables;
     private final MirrorApplier applier;
@@ -94,6 +97,24 @@ final class Lanes implements AutoCloseable {
         return total;
     }
 
+    /** @return the commit time of the oldest key still waiting in any lane, or empty when none waits */
+    java.util.OptionalLong oldestPendingCommitNanos() {
+        long oldest = Long.MAX_VALUE;
+        boolean any = false;
+        for (Lane lane : lanes) {
+            lane.queueLock.lock();
+            try {
+                for (Pending pending : lane.waiting.values()) {
+                    oldest = Math.min(oldest, pending.firstCommitNanos);
+                    any = true;
+                }
+            } finally {
+                lane.queueLock.unlock();
+            }
+        }
+        return any ? java.util.OptionalLong.of(oldest) : java.util.OptionalLong.empty();
+    }
+
     long parked() {
         return parked.get();
     }
@@ -147,8 +168,9 @@ final class Lanes implements AutoCloseable {
         }
         MirrorApplier.Outcome outcome;
         try {
-            outcome = applier.apply(mapped, byKey.keySet());
+            outcome = applier.apply(mapped, byKey.keySet(), lane.session());
         } catch (Exception failure) {
+            lane.discardSession();
             if (byKey.size() > 1 && !io.dualwrite.jdbc.Dialect.isConnectionFailure(failure)) {
                 // One bad row must not hold the rest hostage: find it by applying keys one at a time.
                 for (Pending single : byKey.values()) {
@@ -211,6 +233,7 @@ final class Lanes implements AutoCloseable {
         int attempts;
         int lockRetries;
         long dueNanos;
+        long readyNanos;
 
         Pending(Change change, long committedAtNanos) {
             this.change = change;
@@ -235,9 +258,28 @@ final class Lanes implements AutoCloseable {
         int inFlight;
         volatile Thread thread;
         volatile boolean stopped;
+        private MirrorApplier.Session session;
 
         Lane(int index) {
             this.index = index;
+        }
+
+        /** The lane's held connections; called only under {@link #applyLock}. */
+        MirrorApplier.Session session() throws java.sql.SQLException {
+            if (session != null && session.olderThan(SESSION_RENEWAL_NANOS)) {
+                discardSession();
+            }
+            if (session == null) {
+                session = applier.openSession((int) Math.min(Integer.MAX_VALUE, config.applyTimeout().toMillis()));
+            }
+            return session;
+        }
+
+        void discardSession() {
+            if (session != null) {
+                session.close();
+                session = null;
+            }
         }
 
         boolean offer(Change change, long committedAtNanos) {
@@ -252,9 +294,13 @@ final class Lanes implements AutoCloseable {
                     return false;
                 }
                 Pending pending = new Pending(change, committedAtNanos);
+                pending.readyNanos = System.nanoTime();
                 waiting.put(change, pending);
                 ready.add(pending);
-                changed.signalAll();
+                // Wake the worker only when it may be idle or a batch is full: it lingers for the rest.
+                if (ready.size() == 1 || ready.size() >= config.batchSize()) {
+                    changed.signalAll();
+                }
                 return true;
             } finally {
                 queueLock.unlock();
@@ -335,6 +381,12 @@ final class Lanes implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
+            applyLock.lock();
+            try {
+                discardSession();
+            } finally {
+                applyLock.unlock();
+            }
         }
 
         List<Pending> drainAll() {
@@ -359,12 +411,21 @@ final class Lanes implements AutoCloseable {
                 try {
                     long now = System.nanoTime();
                     while (!delayed.isEmpty() && delayed.peek().dueNanos <= now) {
-                        ready.add(delayed.poll());
+                        Pending due = delayed.poll();
+                        due.readyNanos = due.dueNanos;
+                        ready.add(due);
                     }
                     if (ready.isEmpty()) {
                         long wait = delayed.isEmpty() ? TimeUnit.MILLISECONDS.toNanos(100)
                                 : Math.max(0, delayed.peek().dueNanos - now);
                         changed.awaitNanos(wait);
+                        continue;
+                    }
+                    // Linger: a batch of many keys costs about what a batch of one does, so wait a
+                    // moment for more keys unless the batch is full or the oldest key has waited enough.
+                    long lingerLeft = ready.peek().readyNanos + config.batchLinger().toNanos() - now;
+                    if (lingerLeft > 0 && ready.size() < config.batchSize() && !stopped) {
+                        changed.awaitNanos(lingerLeft);
                         continue;
                     }
                     table = ready.peek().change.table();

@@ -262,6 +262,31 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
+     * How far the mirror is behind: the age of the oldest committed change not applied yet (zero when
+     * nothing waits). The backfill backs off while it is high
+     * ({@code BackfillConfig.Builder#backOffOnMirrorLag(mirror::lag, max)}).
+     *
+     * @return the lag
+     */
+    public Duration lag() {
+        Duration lag = lanes.oldestPendingCommitNanos().stream()
+                .mapToObj(oldest -> Duration.ofNanos(Math.max(0, System.nanoTime() - oldest)))
+                .findFirst().orElse(Duration.ZERO);
+        if (outbox != null) {
+            try (Connection connection = source.getConnection()) {
+                long oldest = outbox.oldestPendingMillis(connection);
+                if (oldest > 0) {
+                    Duration outboxLag = Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest));
+                    lag = outboxLag.compareTo(lag) > 0 ? outboxLag : lag;
+                }
+            } catch (SQLException e) {
+                log.debug("dualwrite could not read the outbox lag", e);
+            }
+        }
+        return lag;
+    }
+
+    /**
      * How many keys gave up after their last retry since start (ASYNC and SYNC) or sit parked in the
      * outbox (OUTBOX).
      *

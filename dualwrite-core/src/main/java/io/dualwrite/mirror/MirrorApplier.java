@@ -95,7 +95,64 @@ final class MirrorApplier {
     }
 
     /**
-     * Applies the keys' current state.
+     * A pair of connections held open across applies by one worker, so that an apply costs its own
+     * statements only, not the session set-up and the pool's reset each time. Discarded after any
+     * failure, and renewed after a while so that a pool's maximum lifetime still applies.
+     */
+    final class Session implements AutoCloseable {
+        private final Connection otherConnection;
+        private final Connection primaryConnection;
+        private final long openedNanos = System.nanoTime();
+
+        private Session(Connection otherConnection, Connection primaryConnection) {
+            this.otherConnection = otherConnection;
+            this.primaryConnection = primaryConnection;
+        }
+
+        boolean olderThan(long nanos) {
+            return System.nanoTime() - openedNanos > nanos;
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(primaryConnection);
+            closeQuietly(otherConnection);
+        }
+    }
+
+    /**
+     * Opens a session for repeated applies. The other store's connection comes first: if that store is
+     * down, we fail before taking anything from the primary.
+     *
+     * @param timeoutMillis the socket timeout for both connections, or 0 for the pools' own
+     * @return the session; the caller closes it
+     * @throws SQLException if either store cannot be reached
+     */
+    Session openSession(int timeoutMillis) throws SQLException {
+        Connection otherConnection = other.getConnection();
+        try {
+            Connection primaryConnection = primary.getConnection();
+            try {
+                if (timeoutMillis > 0) {
+                    boundNetworkWait(otherConnection, timeoutMillis);
+                    boundNetworkWait(primaryConnection, timeoutMillis);
+                }
+                otherConnection.setAutoCommit(false);
+                primaryConnection.setAutoCommit(false);
+                primaryConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                return new Session(otherConnection, primaryConnection);
+            } catch (SQLException | RuntimeException e) {
+                closeQuietly(primaryConnection);
+                throw e;
+            }
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(otherConnection);
+            throw e;
+        }
+    }
+
+    /**
+     * Applies the keys' current state on connections of its own.
      *
      * @param table the table
      * @param keys distinct keys of that table
@@ -108,37 +165,37 @@ final class MirrorApplier {
     }
 
     /**
-     * Applies the keys' current state, with every network read on both connections bounded.
+     * Applies the keys' current state on connections of its own, with every network read bounded.
      *
      * @param timeoutMillis the socket timeout for both connections, or 0 for the pools' own
      */
     Outcome apply(MappedTable table, Collection<RowKey> keys, int timeoutMillis) throws SQLException {
+        try (Session session = openSession(timeoutMillis)) {
+            return apply(table, keys, session);
+        }
+    }
+
+    /**
+     * Applies the keys' current state on a session's connections. After a thrown exception the session
+     * should be discarded.
+     */
+    Outcome apply(MappedTable table, Collection<RowKey> keys, Session session) throws SQLException {
         Set<RowKey> unique = new LinkedHashSet<>(keys);
-        // The other store's connection comes first: if that store is down, we fail before locking
-        // anything, so an outage never makes application writers wait on our share locks.
-        try (Connection otherConnection = other.getConnection();
-                Connection primaryConnection = primary.getConnection()) {
-            if (timeoutMillis > 0) {
-                boundNetworkWait(otherConnection, timeoutMillis);
-                boundNetworkWait(primaryConnection, timeoutMillis);
+        Connection primaryConnection = session.primaryConnection;
+        Connection otherConnection = session.otherConnection;
+        try {
+            Outcome outcome = applyLocked(table, unique, primaryConnection, otherConnection);
+            // The primary transaction only read and locked: ending it releases the share locks.
+            primaryConnection.rollback();
+            return outcome;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(otherConnection, e);
+            rollbackQuietly(primaryConnection, e);
+            if (e instanceof SQLException sql && (table.source().dialect().isLockConflict(sql)
+                    || table.target().dialect().isLockConflict(sql))) {
+                return new Outcome(Set.of(), unique, 0, 0);
             }
-            otherConnection.setAutoCommit(false);
-            primaryConnection.setAutoCommit(false);
-            primaryConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-            try {
-                Outcome outcome = applyLocked(table, unique, primaryConnection, otherConnection);
-                // The primary transaction only read and locked: ending it releases the share locks.
-                primaryConnection.rollback();
-                return outcome;
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(otherConnection, e);
-                rollbackQuietly(primaryConnection, e);
-                if (e instanceof SQLException sql && (table.source().dialect().isLockConflict(sql)
-                        || table.target().dialect().isLockConflict(sql))) {
-                    return new Outcome(Set.of(), unique, 0, 0);
-                }
-                throw e;
-            }
+            throw e;
         }
     }
 
@@ -188,6 +245,14 @@ final class MirrorApplier {
             connection.setNetworkTimeout(Runnable::run, timeoutMillis);
         } catch (SQLFeatureNotSupportedException embedded) {
             // H2 in-process has no network to wait on.
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // Closing a broken connection fails too; the pool discards it either way.
         }
     }
 

@@ -1,7 +1,7 @@
 package io.dualwrite.mirror;
 
+import io.dualwrite.config.Settings;
 import java.time.Duration;
-import java.util.regex.Pattern;
 
 /**
  * The mirror's settings. Immutable; build with {@link #builder()}. Every setting has a default that
@@ -16,12 +16,12 @@ import java.util.regex.Pattern;
  */
 public final class MirrorConfig {
 
-    private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
-
     private final MirrorMode mode;
     private final int lanes;
     private final int queueCapacity;
     private final int batchSize;
+    private final Duration batchLinger;
+    private final Duration applyTimeout;
     private final Duration syncTimeout;
     private final int maxAttempts;
     private final Duration initialBackoff;
@@ -39,6 +39,8 @@ public final class MirrorConfig {
         this.lanes = b.lanes;
         this.queueCapacity = b.queueCapacity;
         this.batchSize = b.batchSize;
+        this.batchLinger = b.batchLinger;
+        this.applyTimeout = b.applyTimeout;
         this.syncTimeout = b.syncTimeout;
         this.maxAttempts = b.maxAttempts;
         this.initialBackoff = b.initialBackoff;
@@ -80,6 +82,23 @@ public final class MirrorConfig {
     /** @return the most keys of one table applied in one batch; default 256 */
     public int batchSize() {
         return batchSize;
+    }
+
+    /**
+     * @return how long a lane waits for more keys before applying a batch that is not full; default 5 ms.
+     *     Batching is most of the mirror's efficiency: on two cores, applying keys one by one took CPU
+     *     from the application itself (BENCHMARKS.md).
+     */
+    public Duration batchLinger() {
+        return batchLinger;
+    }
+
+    /**
+     * @return the longest a lane's apply may wait on the network before failing (and being retried);
+     *     it bounds how long a hung target can make writers of the same rows wait; default 10 s
+     */
+    public Duration applyTimeout() {
+        return applyTimeout;
     }
 
     /** @return how long a SYNC apply may hold the caller; default 2 s */
@@ -144,6 +163,8 @@ public final class MirrorConfig {
         private int lanes = 4;
         private int queueCapacity = 100_000;
         private int batchSize = 256;
+        private Duration batchLinger = Duration.ofMillis(5);
+        private Duration applyTimeout = Duration.ofSeconds(10);
         private Duration syncTimeout = Duration.ofSeconds(2);
         private int maxAttempts = 10;
         private Duration initialBackoff = Duration.ofMillis(100);
@@ -177,7 +198,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder lanes(int lanes) {
-            this.lanes = range("dualwrite.mirror.lanes", lanes, 1, 256);
+            this.lanes = Settings.range("dualwrite.mirror.lanes", lanes, 1, 256);
             return this;
         }
 
@@ -187,7 +208,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder queueCapacity(int queueCapacity) {
-            this.queueCapacity = range("dualwrite.mirror.queue-capacity", queueCapacity, 1, Integer.MAX_VALUE);
+            this.queueCapacity = Settings.range("dualwrite.mirror.queue-capacity", queueCapacity, 1, Integer.MAX_VALUE);
             return this;
         }
 
@@ -197,7 +218,31 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder batchSize(int batchSize) {
-            this.batchSize = range("dualwrite.mirror.batch-size", batchSize, 1, 10_000);
+            this.batchSize = Settings.range("dualwrite.mirror.batch-size", batchSize, 1, 10_000);
+            return this;
+        }
+
+        /**
+         * @param batchLinger how long a lane waits for more keys before a batch that is not full, 0..1 s
+         * @return this builder
+         * @throws IllegalArgumentException if negative or above one second
+         */
+        public Builder batchLinger(Duration batchLinger) {
+            if (batchLinger == null || batchLinger.isNegative() || batchLinger.compareTo(Duration.ofSeconds(1)) > 0) {
+                throw new IllegalArgumentException("dualwrite.mirror.batch-linger: must be between 0 and 1s, was "
+                        + batchLinger);
+            }
+            this.batchLinger = batchLinger;
+            return this;
+        }
+
+        /**
+         * @param applyTimeout the longest a lane's apply waits on the network, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder applyTimeout(Duration applyTimeout) {
+            this.applyTimeout = Settings.positive("dualwrite.mirror.apply-timeout", applyTimeout);
             return this;
         }
 
@@ -207,7 +252,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder syncTimeout(Duration syncTimeout) {
-            this.syncTimeout = positive("dualwrite.mirror.sync-timeout", syncTimeout);
+            this.syncTimeout = Settings.positive("dualwrite.mirror.sync-timeout", syncTimeout);
             return this;
         }
 
@@ -217,7 +262,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder maxAttempts(int maxAttempts) {
-            this.maxAttempts = range("dualwrite.mirror.max-attempts", maxAttempts, 1, 1_000);
+            this.maxAttempts = Settings.range("dualwrite.mirror.max-attempts", maxAttempts, 1, 1_000);
             return this;
         }
 
@@ -227,7 +272,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder initialBackoff(Duration initialBackoff) {
-            this.initialBackoff = positive("dualwrite.mirror.initial-backoff", initialBackoff);
+            this.initialBackoff = Settings.positive("dualwrite.mirror.initial-backoff", initialBackoff);
             return this;
         }
 
@@ -237,7 +282,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder maxBackoff(Duration maxBackoff) {
-            this.maxBackoff = positive("dualwrite.mirror.max-backoff", maxBackoff);
+            this.maxBackoff = Settings.positive("dualwrite.mirror.max-backoff", maxBackoff);
             return this;
         }
 
@@ -247,7 +292,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder lockRetryDelay(Duration lockRetryDelay) {
-            this.lockRetryDelay = positive("dualwrite.mirror.lock-retry-delay", lockRetryDelay);
+            this.lockRetryDelay = Settings.positive("dualwrite.mirror.lock-retry-delay", lockRetryDelay);
             return this;
         }
 
@@ -257,7 +302,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder maxLockRetries(int maxLockRetries) {
-            this.maxLockRetries = range("dualwrite.mirror.max-lock-retries", maxLockRetries, 1, Integer.MAX_VALUE);
+            this.maxLockRetries = Settings.range("dualwrite.mirror.max-lock-retries", maxLockRetries, 1, Integer.MAX_VALUE);
             return this;
         }
 
@@ -267,7 +312,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder outboxPollInterval(Duration outboxPollInterval) {
-            this.outboxPollInterval = positive("dualwrite.mirror.outbox.poll-interval", outboxPollInterval);
+            this.outboxPollInterval = Settings.positive("dualwrite.mirror.outbox.poll-interval", outboxPollInterval);
             return this;
         }
 
@@ -277,7 +322,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if out of range
          */
         public Builder outboxBatchSize(int outboxBatchSize) {
-            this.outboxBatchSize = range("dualwrite.mirror.outbox.batch-size", outboxBatchSize, 1, 10_000);
+            this.outboxBatchSize = Settings.range("dualwrite.mirror.outbox.batch-size", outboxBatchSize, 1, 10_000);
             return this;
         }
 
@@ -287,10 +332,7 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if not a plain identifier
          */
         public Builder outboxTable(String outboxTable) {
-            if (outboxTable == null || !TABLE_NAME.matcher(outboxTable).matches()) {
-                throw new IllegalArgumentException("dualwrite.mirror.outbox.table: '" + outboxTable
-                        + "' is not a plain table name (letters, digits and '_')");
-            }
+            Settings.tableName("dualwrite.mirror.outbox.table", outboxTable);
             this.outboxTable = outboxTable;
             return this;
         }
@@ -336,19 +378,6 @@ public final class MirrorConfig {
             return new MirrorConfig(this);
         }
 
-        private static int range(String property, int value, int min, int max) {
-            if (value < min || value > max) {
-                throw new IllegalArgumentException(property + ": must be between " + min + " and " + max + ", was "
-                        + value);
-            }
-            return value;
-        }
 
-        private static Duration positive(String property, Duration value) {
-            if (value == null || value.isZero() || value.isNegative()) {
-                throw new IllegalArgumentException(property + ": must be positive, was " + value);
-            }
-            return value;
-        }
     }
 }

@@ -133,6 +133,16 @@ final class OutboxStore {
         }
     }
 
+    /** @return the creation time of the oldest unapplied, unparked row, or 0 when there is none */
+    long oldestPendingMillis(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(Dialect.MARKER + " SELECT MIN(created_ms) FROM " + table
+                        + " WHERE parked = 0")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     /** @return rows not yet applied and not parked */
     long countPending(Connection connection) throws SQLException {
         return count(connection, "parked = 0");

@@ -133,6 +133,24 @@ class MirrorModesTest {
     }
 
     @Test
+    void lag_growsWhileTheTargetIsDown_andIsZeroOnceDrained() throws Exception {
+        for (MirrorMode mode : List.of(MirrorMode.ASYNC, MirrorMode.OUTBOX)) {
+            try (Mirror mirror = started(MirrorConfig.builder().mode(mode).createOutboxTable(true)
+                    .initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(50)).maxAttempts(500).build())) {
+                assertThat(mirror.lag()).isZero();
+                flakyTarget.setDown(true);
+                insert(mode == MirrorMode.ASYNC ? 7 : 8, "NEW");
+                mirror.recorder().record("t_order", mode == MirrorMode.ASYNC ? 7 : 8);
+                Thread.sleep(300);
+                assertThat(mirror.lag()).as(mode + " lag while down").isGreaterThanOrEqualTo(Duration.ofMillis(250));
+                flakyTarget.setDown(false);
+                assertThat(mirror.awaitDrained(Duration.ofSeconds(10))).isTrue();
+                assertThat(mirror.lag()).as(mode + " lag after drain").isZero();
+            }
+        }
+    }
+
+    @Test
     void outbox_missingTable_startFailsWithTheDdlToRun() {
         Mirror mirror = Mirror.create(MirrorConfig.builder().mode(MirrorMode.OUTBOX).build(), tables,
                 source.dataSource(), flakyTarget, publisher);
