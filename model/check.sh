@@ -48,6 +48,8 @@ checks=(
 "dw-main|P|$DW|-DOPS1=2 -DOPS2=2 -DTFAIL=0|-DSAFETY|-w27|"
 "ramp-one-user-two-txns-each|P|$RP|-DONE_USER -DOPS=2 -DSTEPS=1|-DSAFETY|-w26|"
 "dw-target-failures|P|$DW|-DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
+"dw-commit-order-overwrite|P|$DW|-DNO_GUARD -DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
+"dw-commit-order-clock-at-txn-start|P|$DW|-DNO_GUARD -DFIND_CLOCK_AT_START $SMALL|-DSAFETY|-w26|"
 "dw-h2-exclusive-locks|P|$DW|-DH2_XLOCK -DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
 "dw-fair-termination|P|$DW|-DOPS1=1 -DOPS2=1 -DTFAIL=1|-DNP -DNFAIR=3|-l -f -w25|"
 "ramp-two-users-up-and-back|P|$RP|-DOPS=1 -DSTEPS=2|-DSAFETY|-w25|"

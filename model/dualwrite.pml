@@ -60,6 +60,9 @@
 /* ---- the version guard of the guarded upsert ------------------------------ */
 #ifdef NEG_STRICT_GUARD
 #define GUARD(tv, sv) ((tv) < (sv))
+#elif defined(NO_GUARD)
+/* commit-order overwrite (the library's DUAL_WRITE default): the source lock orders the writes */
+#define GUARD(tv, sv) (1)
 #else
 #define GUARD(tv, sv) ((tv) <= (sv))   /* equal versions may overwrite */
 #endif

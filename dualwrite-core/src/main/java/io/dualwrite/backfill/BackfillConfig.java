@@ -74,7 +74,10 @@ public final class BackfillConfig {
     private final String failureTable;
     private final boolean createTables;
 
+    private final boolean versionGuard;
+
     private BackfillConfig(Builder b) {
+        this.versionGuard = b.versionGuard;
         this.chunkSize = b.chunkSize;
         this.minChunkSize = b.minChunkSize;
         this.maxChunkSize = b.maxChunkSize;
@@ -236,8 +239,21 @@ public final class BackfillConfig {
         return createTables;
     }
 
+    /**
+     * @return whether writes to the target refuse to replace a row whose version is newer; default false.
+     *     In DUAL_WRITE the source's row locks already bring changes to the target in commit order, and a
+     *     guard on the application's {@code gmt_modified} would refuse a later commit that carries an
+     *     older version (PostgreSQL's {@code now()} is the transaction's start), leaving the stores apart
+     *     for good. The model in {@code model/} shows both. RAMP, with two primaries, needs the guard.
+     */
+    public boolean versionGuard() {
+        return versionGuard;
+    }
+
     /** Builds a {@link BackfillConfig}. */
     public static final class Builder {
+
+        private boolean versionGuard;
 
         private int chunkSize = 1_000;
         private int minChunkSize = 50;
@@ -551,6 +567,16 @@ public final class BackfillConfig {
          */
         public Builder createTables(boolean create) {
             this.createTables = create;
+            return this;
+        }
+
+        /**
+         * @param guard whether target writes refuse to replace a row with a newer version (see
+         *     {@link BackfillConfig#versionGuard()})
+         * @return this builder
+         */
+        public Builder versionGuard(boolean guard) {
+            this.versionGuard = guard;
             return this;
         }
 

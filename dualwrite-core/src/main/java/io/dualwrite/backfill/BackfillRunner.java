@@ -484,7 +484,7 @@ public final class BackfillRunner implements AutoCloseable {
         }
         Savepoint beforeBatch = targetConnection.setSavepoint();
         try {
-            mapped.target().upsert(targetConnection, targetRows);
+            writeRows(mapped, targetConnection, targetRows);
             written.rows = targetRows.size();
             return written;
         } catch (SQLException batchFailure) {
@@ -496,7 +496,7 @@ public final class BackfillRunner implements AutoCloseable {
         for (int i = 0; i < targetRows.size(); i++) {
             Savepoint beforeRow = targetConnection.setSavepoint();
             try {
-                mapped.target().upsert(targetConnection, List.of(targetRows.get(i)));
+                writeRows(mapped, targetConnection, List.of(targetRows.get(i)));
                 written.rows++;
             } catch (SQLException rowFailure) {
                 if (Dialect.isConnectionFailure(rowFailure)) {
@@ -508,6 +508,14 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
         return written;
+    }
+
+    private void writeRows(MappedTable mapped, Connection targetConnection, List<Row> rows) throws SQLException {
+        if (config.versionGuard()) {
+            mapped.target().upsert(targetConnection, rows);
+        } else {
+            mapped.target().overwrite(targetConnection, rows);
+        }
     }
 
     private static String describe(Throwable failure) {

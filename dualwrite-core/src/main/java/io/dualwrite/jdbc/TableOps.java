@@ -38,6 +38,7 @@ public final class TableOps {
     private final Map<Integer, String> lockedSelects = new ConcurrentHashMap<>();
     private final Map<Integer, String> plainSelects = new ConcurrentHashMap<>();
     private final String upsertSql;
+    private final String overwriteSql;
     private final String deleteSql;
 
     /**
@@ -71,6 +72,7 @@ public final class TableOps {
         }
         this.columnTypes = this.columns.stream().map(c -> table.column(c).orElseThrow()).toArray(ColumnMetadata[]::new);
         this.upsertSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, this.versionColumn);
+        this.overwriteSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, null);
         this.deleteSql = dialect.deleteByKey(table, this.keyColumns);
     }
 
@@ -163,10 +165,28 @@ public final class TableOps {
      * @throws SQLException on any database error
      */
     public void upsert(Connection connection, Collection<Row> rows) throws SQLException {
+        writeBatch(connection, rows, upsertSql);
+    }
+
+    /**
+     * Writes rows in one JDBC batch, inserting missing rows and replacing stored rows that differ,
+     * whatever their versions: for writers that are already ordered by the source's row locks, where
+     * the latest commit must win even if the application gave it an older version (see
+     * {@code model/README.md}). Identical rows are not rewritten.
+     *
+     * @param connection the connection, in the caller's transaction
+     * @param rows rows carrying every column of {@link #columns()}; at most one row per key
+     * @throws SQLException on any database error
+     */
+    public void overwrite(Connection connection, Collection<Row> rows) throws SQLException {
+        writeBatch(connection, rows, overwriteSql);
+    }
+
+    private void writeBatch(Connection connection, Collection<Row> rows, String sql) throws SQLException {
         if (rows.isEmpty()) {
             return;
         }
-        try (PreparedStatement statement = connection.prepareStatement(upsertSql)) {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
             for (Row row : rows) {
                 for (int i = 0; i < columns.size(); i++) {
                     dialect.bind(statement, i + 1, row.get(columns.get(i)), columnTypes[i]);

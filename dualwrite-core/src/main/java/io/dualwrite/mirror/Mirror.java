@@ -61,7 +61,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         this.source = source;
         this.target = target;
         this.events = events;
-        this.applier = new MirrorApplier(source, target);
+        this.applier = new MirrorApplier(source, target, config.versionGuard());
         this.lanes = new Lanes(config, tables, applier, events);
         if (config.mode() == MirrorMode.OUTBOX) {
             this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());

@@ -71,13 +71,19 @@ final class MirrorApplier {
 
     private final DataSource primary;
     private final DataSource other;
+    private final boolean versionGuard;
     private volatile boolean lockPrimaryRows = true;
     private volatile boolean recheckAbsent = true;
     private volatile Hook hook;
 
     MirrorApplier(DataSource primary, DataSource other) {
+        this(primary, other, false);
+    }
+
+    MirrorApplier(DataSource primary, DataSource other, boolean versionGuard) {
         this.primary = primary;
         this.other = other;
+        this.versionGuard = versionGuard;
     }
 
     /** Switches the primary-side lock off: only for the test that shows the race it prevents. */
@@ -210,7 +216,13 @@ final class MirrorApplier {
         List<Row> targetRows = table.toTarget(rows.values());
         Set<RowKey> absent = new LinkedHashSet<>(keys);
         absent.removeAll(rows.keySet());
-        table.target().upsert(otherConnection, targetRows);
+        // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
+        targetRows.sort((x, y) -> compareKeys(table.target().keyOf(x), table.target().keyOf(y)));
+        if (versionGuard) {
+            table.target().upsert(otherConnection, targetRows);
+        } else {
+            table.target().overwrite(otherConnection, targetRows);
+        }
         otherConnection.commit();
         if (absent.isEmpty()) {
             return new Outcome(keys, Set.of(), targetRows.size(), 0);
@@ -246,6 +258,20 @@ final class MirrorApplier {
         } catch (SQLFeatureNotSupportedException embedded) {
             // H2 in-process has no network to wait on.
         }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static int compareKeys(RowKey a, RowKey b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            Object x = a.get(i);
+            Object y = b.get(i);
+            int c = x instanceof Comparable cx && x.getClass() == y.getClass() ? cx.compareTo(y)
+                    : String.valueOf(x).compareTo(String.valueOf(y));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
     }
 
     private static void closeQuietly(Connection connection) {

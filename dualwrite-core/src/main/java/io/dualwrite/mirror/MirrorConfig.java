@@ -34,7 +34,10 @@ public final class MirrorConfig {
     private final boolean createOutboxTable;
     private final Duration shutdownTimeout;
 
+    private final boolean versionGuard;
+
     private MirrorConfig(Builder b) {
+        this.versionGuard = b.versionGuard;
         this.mode = b.mode;
         this.lanes = b.lanes;
         this.queueCapacity = b.queueCapacity;
@@ -156,8 +159,21 @@ public final class MirrorConfig {
         return shutdownTimeout;
     }
 
+    /**
+     * @return whether writes to the target refuse to replace a row whose version is newer; default false.
+     *     In DUAL_WRITE the source's row locks already bring changes to the target in commit order, and a
+     *     guard on the application's {@code gmt_modified} would refuse a later commit that carries an
+     *     older version (PostgreSQL's {@code now()} is the transaction's start), leaving the stores apart
+     *     for good. The model in {@code model/} shows both. RAMP, with two primaries, needs the guard.
+     */
+    public boolean versionGuard() {
+        return versionGuard;
+    }
+
     /** Builds a {@link MirrorConfig}. */
     public static final class Builder {
+
+        private boolean versionGuard;
 
         private MirrorMode mode = MirrorMode.ASYNC;
         private int lanes = 4;
@@ -357,6 +373,16 @@ public final class MirrorConfig {
                         + shutdownTimeout);
             }
             this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        /**
+         * @param guard whether target writes refuse to replace a row with a newer version (see
+         *     {@link MirrorConfig#versionGuard()})
+         * @return this builder
+         */
+        public Builder versionGuard(boolean guard) {
+            this.versionGuard = guard;
             return this;
         }
 

@@ -67,6 +67,47 @@ class ApplyRaceRegressionTest {
                 .contains("missing in target");
     }
 
+    /**
+     * The model's finding (model/README.md): the version is the application's, taken when it likes —
+     * PostgreSQL's {@code now()} is its transaction's start — so a later commit can carry an older
+     * {@code gmt_modified}. The source lock already applies changes in commit order; a version guard
+     * would refuse the later commit and leave the stores apart for good.
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("io.dualwrite.testing.Stores#pairs")
+    void laterCommitWithAnOlderVersion_stillReachesTheTarget(Store sourceStore, Store targetStore) throws Exception {
+        assertThat(runBackwardsVersion(sourceStore, targetStore, false)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("io.dualwrite.testing.Stores#pairs")
+    void withTheVersionGuard_aLaterCommitWithAnOlderVersionIsRefused(Store sourceStore, Store targetStore)
+            throws Exception {
+        assertThat(runBackwardsVersion(sourceStore, targetStore, true)).singleElement().asString()
+                .contains("differs").contains("status=C");
+    }
+
+    private static List<String> runBackwardsVersion(Store sourceStore, Store targetStore, boolean guard)
+            throws Exception {
+        try (TestDatabase source = TestDatabase.create(sourceStore, "clock_src");
+                TestDatabase target = TestDatabase.create(targetStore, "clock_tgt")) {
+            MappedTable table = setUp(source, target);
+            JdbcTemplate app = new JdbcTemplate(source.dataSource());
+            MirrorApplier applier = new MirrorApplier(source.dataSource(), target.dataSource(), guard);
+            app.update("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (1, 7, 'A', ?)",
+                    Timestamp.valueOf("2026-01-01 10:00:05"));
+            apply(applier, table);
+            app.update("UPDATE t_order SET status = 'B', gmt_modified = ? WHERE id = 1",
+                    Timestamp.valueOf("2026-01-01 10:00:09"));
+            apply(applier, table);
+            // Commits after B, but its transaction started earlier: its now() is older.
+            app.update("UPDATE t_order SET status = 'C', gmt_modified = ? WHERE id = 1",
+                    Timestamp.valueOf("2026-01-01 10:00:07"));
+            apply(applier, table);
+            return OrderTable.differences(source, "t_order", target, "t_order", "id");
+        }
+    }
+
     private static List<String> runTiedUpdateRace(Store sourceStore, Store targetStore, boolean lock)
             throws Exception {
         try (TestDatabase source = TestDatabase.create(sourceStore, "race_src");
