@@ -72,7 +72,7 @@ public final class MirrorConfig {
         return mode;
     }
 
-    /** @return how many worker lanes apply changes; default 4 */
+    /** @return how many worker lanes apply changes; default the number of cores, at most 4 */
     public int lanes() {
         return lanes;
     }
@@ -88,7 +88,7 @@ public final class MirrorConfig {
     }
 
     /**
-     * @return how long a lane waits for more keys before applying a batch that is not full; default 5 ms.
+     * @return how long a lane waits for more keys before applying a batch that is not full; default 20 ms.
      *     Batching is most of the mirror's efficiency: on two cores, applying keys one by one took CPU
      *     from the application itself (BENCHMARKS.md).
      */
@@ -176,10 +176,10 @@ public final class MirrorConfig {
         private boolean versionGuard;
 
         private MirrorMode mode = MirrorMode.ASYNC;
-        private int lanes = 4;
+        private int lanes = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         private int queueCapacity = 100_000;
         private int batchSize = 256;
-        private Duration batchLinger = Duration.ofMillis(5);
+        private Duration batchLinger = Duration.ofMillis(20);
         private Duration applyTimeout = Duration.ofSeconds(10);
         private Duration syncTimeout = Duration.ofSeconds(2);
         private int maxAttempts = 10;

@@ -20,7 +20,7 @@ class MirrorConfigTest {
         MirrorConfig config = MirrorConfig.defaults();
 
         assertThat(config.mode()).isEqualTo(MirrorMode.ASYNC);
-        assertThat(config.lanes()).isEqualTo(4);
+        assertThat(config.lanes()).isEqualTo(Math.min(4, Runtime.getRuntime().availableProcessors()));
         assertThat(config.queueCapacity()).isEqualTo(100_000);
         assertThat(config.batchSize()).isEqualTo(256);
         assertThat(config.syncTimeout()).isEqualTo(Duration.ofSeconds(2));
