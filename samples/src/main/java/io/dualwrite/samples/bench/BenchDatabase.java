@@ -32,12 +32,14 @@ final class BenchDatabase implements AutoCloseable {
 
     private final Store store;
     private final String name;
+    private final boolean owned;
     private final List<HikariDataSource> pools = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private BenchDatabase(Store store, String name) {
+    private BenchDatabase(Store store, String name, boolean owned) {
         this.store = store;
         this.name = name;
+        this.owned = owned;
     }
 
     /**
@@ -46,18 +48,39 @@ final class BenchDatabase implements AutoCloseable {
      * @throws SQLException if the server refuses
      */
     static BenchDatabase create(Store store, String name) throws SQLException {
+        return create(store, name, store.createOrderTable());
+    }
+
+    /**
+     * Creates the database or schema, and in it a table when {@code tableDdl} is given.
+     *
+     * @param tableDdl the table's {@code CREATE TABLE}, or {@code null} for an empty scratch space
+     * @throws SQLException if the server refuses
+     */
+    static BenchDatabase create(Store store, String name, String tableDdl) throws SQLException {
         try (Connection admin = connect(store, store.baseUrl()); Statement statement = admin.createStatement()) {
             statement.execute(store.createScope(name));
         }
-        BenchDatabase database = new BenchDatabase(store, name);
+        BenchDatabase database = new BenchDatabase(store, name, true);
+        if (tableDdl == null) {
+            return database;
+        }
         try (Connection connection = connect(store, store.scopedUrl(name));
                 Statement statement = connection.createStatement()) {
-            statement.execute(store.createOrderTable());
+            statement.execute(tableDdl);
         } catch (SQLException | RuntimeException e) {
             database.close();
             throw e;
         }
         return database;
+    }
+
+    /**
+     * Opens pools on a scratch space another process created and will drop: {@link #close()} then only
+     * closes the pools.
+     */
+    static BenchDatabase attach(Store store, String name) {
+        return new BenchDatabase(store, name, false);
     }
 
     Store store() {
@@ -121,6 +144,11 @@ final class BenchDatabase implements AutoCloseable {
         return pool;
     }
 
+    /** @return a plain connection on the scratch space, for setup and checks; the caller closes it */
+    Connection connect() throws SQLException {
+        return connect(store, store.scopedUrl(name));
+    }
+
     /** @return product and driver versions, as the driver reports them */
     String versions() throws SQLException {
         try (Connection connection = connect(store, store.scopedUrl(name))) {
@@ -145,7 +173,10 @@ final class BenchDatabase implements AutoCloseable {
         }
     }
 
-    /** Closes the pools and drops the scratch space; reports but does not throw a failed drop. */
+    /**
+     * Closes the pools and drops the scratch space (unless {@linkplain #attach attached}); reports but does
+     * not throw a failed drop.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -153,6 +184,9 @@ final class BenchDatabase implements AutoCloseable {
         }
         for (HikariDataSource pool : pools) {
             pool.close();
+        }
+        if (!owned) {
+            return;
         }
         try (Connection admin = connect(store, store.baseUrl()); Statement statement = admin.createStatement()) {
             statement.execute(store.shortLockWait());

@@ -88,7 +88,7 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
                 + (lanes == null ? "default" : lanes) + (quick ? " (quick)" : "");
     }
 
-    private static int positive(String option, String value) {
+    static int positive(String option, String value) {
         int parsed = nonNegative(option, value);
         if (parsed == 0) {
             throw new IllegalArgumentException(option + ": must be positive, was 0");
@@ -96,7 +96,7 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
         return parsed;
     }
 
-    private static int nonNegative(String option, String value) {
+    static int nonNegative(String option, String value) {
         try {
             int parsed = Integer.parseInt(value.replace("_", "").replace(",", ""));
             if (parsed < 0) {

@@ -123,16 +123,20 @@ final class CpuMeter {
                     continue;
                 }
                 String command = stat.substring(open + 1, close);
-                // After the command: state, ppid, ... utime is the 12th field, stime the 13th.
+                // After the command: state, ppid, ... utime is the 12th field, stime the 13th, and the
+                // reaped children's cutime and cstime the 14th and 15th.
                 String[] f = stat.substring(close + 2).split(" ");
                 long used = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                long children = Long.parseLong(f[13]) + Long.parseLong(f[14]);
                 long pid = Long.parseLong(entry.getFileName().toString());
                 if (pid == SELF) {
                     jvm += used;
                 } else if (command.equals("mariadbd") || command.equals("mysqld")) {
-                    mariadb += used;
+                    mariadb += used + children;
                 } else if (command.equals("postgres") || command.startsWith("postgres:")) {
-                    postgres += used;
+                    // A backend that exits (its client disconnected) is reaped by the postmaster, whose
+                    // cutime/cstime then carry its CPU: without them, that CPU would pass for a neighbour's.
+                    postgres += used + children;
                 }
             }
             return new long[] {jvm, mariadb, postgres};

@@ -97,7 +97,7 @@ public final class MirrorBenchmark {
      * Keeps the report readable: without a configuration file, logback prints every DEBUG line of the
      * pools and of Spring. Logback is only a runtime dependency here, hence the reflection.
      */
-    private static void quietLogging() {
+    static void quietLogging() {
         if (System.getProperty("logback.configurationFile") != null) {
             return;
         }
@@ -239,7 +239,7 @@ public final class MirrorBenchmark {
         return results;
     }
 
-    private static <T> List<T> rotated(List<T> list, int by) {
+    static <T> List<T> rotated(List<T> list, int by) {
         List<T> result = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
             result.add(list.get((i + by) % list.size()));
@@ -485,25 +485,25 @@ public final class MirrorBenchmark {
         };
     }
 
-    private static String verdict(boolean pass, boolean noisy) {
+    static String verdict(boolean pass, boolean noisy) {
         return (pass ? "PASS" : "MISS") + (noisy ? " (noisy)" : "");
     }
 
     // ---------------------------------------------------------------------------------------------------
     // Plumbing
 
-    private static void closeAll(List<BenchDatabase> scratch) {
+    static void closeAll(List<BenchDatabase> scratch) {
         for (int i = scratch.size() - 1; i >= 0; i--) {
             scratch.get(i).close();
         }
     }
 
-    private static void progress(String format, Object... args) {
+    static void progress(String format, Object... args) {
         System.out.println(String.format(Locale.ROOT, format, args));
         System.out.flush();
     }
 
-    private static String randomSuffix() {
+    static String randomSuffix() {
         SecureRandom random = new SecureRandom();
         String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
         StringBuilder suffix = new StringBuilder();
@@ -513,7 +513,7 @@ public final class MirrorBenchmark {
         return suffix.toString();
     }
 
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return fields[0] + " " + fields[1] + " " + fields[2] + " (1, 5, 15 min)";
@@ -522,7 +522,7 @@ public final class MirrorBenchmark {
         }
     }
 
-    private static String firstLine(String file, String key) {
+    static String firstLine(String file, String key) {
         try (var lines = Files.lines(Path.of(file))) {
             return lines.filter(l -> l.startsWith(key)).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst()
                     .orElse("n/a");
@@ -531,7 +531,7 @@ public final class MirrorBenchmark {
         }
     }
 
-    private static String version(Class<?> type) {
+    static String version(Class<?> type) {
         String version = type.getPackage().getImplementationVersion();
         if (version != null) {
             return version;
