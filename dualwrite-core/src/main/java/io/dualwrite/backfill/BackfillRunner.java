@@ -586,7 +586,9 @@ public final class BackfillRunner implements AutoCloseable {
                         if (!othersStillWorking()) {
                             break;
                         }
-                        sleep(Math.min(config.leaseDuration().toMillis() / 4, 1_000));
+                        // Ranges still leased (to this runner or another): look again soon, as the last
+                        // range may free up or its lease expire; a long sleep here delays the end of the job.
+                        sleep(Math.min(config.leaseDuration().toMillis() / 4, 100));
                         continue;
                     }
                     copyRange(range);
