@@ -9,8 +9,9 @@
  * {@code FOR UPDATE SKIP LOCKED}, so several instances share a job and a dead one's range is taken over
  * when its lease expires.
  *
- * <p>Each chunk is read under the same non-waiting share lock as the mirror's apply and written with the
- * same guarded upsert: the backfill never overwrites a newer row, never waits on the application, and a
- * row deleted while its chunk is in flight cannot be resurrected. The backfill never deletes.
+ * <p>Each chunk is read under the same non-waiting share lock as the mirror's apply and written the same
+ * way, so chunks and applies reach the target in commit order: the backfill never overwrites a newer row,
+ * never waits on the application, and a row deleted while its chunk is in flight cannot be resurrected.
+ * The backfill never deletes.
  */
 package io.dualwrite.backfill;

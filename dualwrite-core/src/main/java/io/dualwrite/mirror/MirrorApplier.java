@@ -29,12 +29,15 @@ import javax.sql.DataSource;
  * <h2>The lock order that prevents it</h2>
  * The apply opens a transaction on the primary and reads the keys with a share lock
  * ({@code FOR SHARE NOWAIT}; {@code LOCK IN SHARE MODE NOWAIT} on MariaDB; {@code FOR UPDATE NOWAIT}
- * on H2), writes the other store (guarded upsert of present rows, delete of absent keys), commits the
+ * on H2), writes the other store (upsert of present rows, delete of absent keys), commits the
  * other store, and only then ends the primary transaction. While A holds the share lock no writer can
  * commit a new version of those rows, so any write that commits after A's read also applies after A's
  * write has landed, and its own apply reads its newer state: applies reach the other store in the
- * order the versions were committed, ties included. The guard then only protects against writers that
- * bypass the library (and against replays).
+ * order the versions were committed, ties included. So the write to the other store needs no version
+ * guard: it replaces a row that differs (identical rows are left alone), which is right even when the
+ * application's {@code gmt_modified} goes backwards between two commits (PostgreSQL's {@code now()} is the
+ * transaction's start) — a guard would refuse that later commit forever. The guard
+ * ({@link MirrorConfig#versionGuard()}) is for RAMP, where both stores take writes.
  *
  * <h2>Absent rows</h2>
  * PostgreSQL and H2 take no lock on a row that does not exist (no gap locks), so "the key is absent"
