@@ -41,8 +41,8 @@ import org.apache.commons.logging.LogFactory;
  *
  * <p>Each chunk is read from the source in a short transaction under the mirror's non-waiting share
  * lock (a writer holding a row makes the chunk retry, smaller, a moment later: the backfill gives way,
- * never the application), transformed, written to the target (in commit order, like the mirror), and its checkpoint is updated in
- * the same target transaction; only then is the source transaction ended. So a row deleted while its
+ * never the application), transformed, written to the target (in commit order, like the mirror), and
+ * its checkpoint is updated in the same target transaction; only then is the source transaction ended. So a row deleted while its
  * chunk is in flight waits for the chunk and is then deleted by the mirror, and a restart resumes after
  * the last committed chunk with no row skipped.
  *
