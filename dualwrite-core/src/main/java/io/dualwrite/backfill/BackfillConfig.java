@@ -124,7 +124,7 @@ public final class BackfillConfig {
         return minChunkSize;
     }
 
-    /** @return the largest chunk the adaptation may choose; default 20,000 */
+    /** @return the largest chunk the adaptation may choose; default 10,000 */
     public int maxChunkSize() {
         return maxChunkSize;
     }
@@ -257,7 +257,7 @@ public final class BackfillConfig {
 
         private int chunkSize = 1_000;
         private int minChunkSize = 50;
-        private int maxChunkSize = 20_000;
+        private int maxChunkSize = 10_000;
         private Duration targetChunkTime = Duration.ofMillis(500);
         private long rowsPerSecond;
         private final Map<Integer, Long> hourlyLimits = new TreeMap<>();

@@ -28,14 +28,27 @@ public final class Row {
      * @throws IllegalArgumentException if two column names differ only in case
      */
     public static Row of(Map<String, ?> values) {
-        Map<String, Object> copy = new LinkedHashMap<>();
+        Map<String, Object> copy = new LinkedHashMap<>(capacity(values.size()));
         values.forEach((column, value) -> {
-            if (copy.containsKey(canonical(column))) {
+            String key = canonical(column);
+            if (copy.containsKey(key)) {
                 throw new IllegalArgumentException("column '" + column + "' appears twice in a row");
             }
-            copy.put(canonical(column), value);
+            copy.put(key, value);
         });
         return new Row(copy);
+    }
+
+    /**
+     * Wraps a map whose keys are already lower case and distinct, without copying it: the storage
+     * layer's hot path, one map per row read. The caller must not touch the map afterwards.
+     */
+    static Row ofCanonical(LinkedHashMap<String, Object> values) {
+        return new Row(values);
+    }
+
+    static int capacity(int columns) {
+        return columns * 4 / 3 + 1;
     }
 
     /**
@@ -46,6 +59,11 @@ public final class Row {
      * @throws IllegalArgumentException if the row has no such column
      */
     public Object get(String column) {
+        // Most callers already pass the lower-case name: look it up before paying for toLowerCase.
+        Object value = values.get(column);
+        if (value != null) {
+            return value;
+        }
         String key = canonical(column);
         if (!values.containsKey(key)) {
             throw new IllegalArgumentException("row has no column '" + column + "'; it has " + values.keySet());

@@ -37,6 +37,8 @@ public final class TableOps {
     private final int[] keyPositions;
     private final Map<Integer, String> lockedSelects = new ConcurrentHashMap<>();
     private final Map<Integer, String> plainSelects = new ConcurrentHashMap<>();
+    private final String[] canonicalColumns;
+    private final String[] canonicalKeyColumns;
     private final String upsertSql;
     private final String overwriteSql;
     private final String deleteSql;
@@ -73,6 +75,8 @@ public final class TableOps {
         this.columnTypes = this.columns.stream().map(c -> table.column(c).orElseThrow()).toArray(ColumnMetadata[]::new);
         this.upsertSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, this.versionColumn);
         this.overwriteSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, null);
+        this.canonicalColumns = this.columns.stream().map(Row::canonical).toArray(String[]::new);
+        this.canonicalKeyColumns = this.keyColumns.stream().map(Row::canonical).toArray(String[]::new);
         this.deleteSql = dialect.deleteByKey(table, this.keyColumns);
     }
 
@@ -113,8 +117,8 @@ public final class TableOps {
      * @return its key
      */
     public RowKey keyOf(Row row) {
-        List<Object> values = new ArrayList<>(keyColumns.size());
-        for (String key : keyColumns) {
+        List<Object> values = new ArrayList<>(canonicalKeyColumns.length);
+        for (String key : canonicalKeyColumns) {
             values.add(row.get(key));
         }
         return RowKey.of(values);
@@ -189,7 +193,7 @@ public final class TableOps {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             for (Row row : rows) {
                 for (int i = 0; i < columns.size(); i++) {
-                    dialect.bind(statement, i + 1, row.get(columns.get(i)), columnTypes[i]);
+                    dialect.bind(statement, i + 1, row.get(canonicalColumns[i]), columnTypes[i]);
                 }
                 statement.addBatch();
             }
@@ -255,11 +259,11 @@ public final class TableOps {
     }
 
     private Row readRow(ResultSet rs) throws SQLException {
-        Map<String, Object> values = new LinkedHashMap<>();
-        for (int i = 0; i < columns.size(); i++) {
-            values.put(columns.get(i), dialect.read(rs, i + 1, columnTypes[i]));
+        LinkedHashMap<String, Object> values = new LinkedHashMap<>(Row.capacity(canonicalColumns.length));
+        for (int i = 0; i < canonicalColumns.length; i++) {
+            values.put(canonicalColumns[i], dialect.read(rs, i + 1, columnTypes[i]));
         }
-        return Row.of(values);
+        return Row.ofCanonical(values);
     }
 
     private int bindKey(PreparedStatement statement, int index, RowKey key) throws SQLException {
