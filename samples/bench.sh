@@ -14,8 +14,7 @@ read -r -a mvn_flags <<< "${BENCH_MVN_FLAGS:--B -q -o}"
 if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
   ./mvnw "${mvn_flags[@]}" install -DskipTests
 fi
-# The whole (test-scope) classpath: logback-classic is only declared test-scoped in samples/pom.xml, and
-# without it the library's WARN and dead-letter lines would go nowhere.
+# The whole (test-scope) classpath, so that the harness sees everything the samples' tests see.
 classpath_file="$PWD/samples/target/bench-classpath.txt"
 ./mvnw "${mvn_flags[@]}" -pl samples dependency:build-classpath -Dmdep.outputFile="$classpath_file"
 read -r -a java_opts <<< "${BENCH_JAVA_OPTS:-}"
