@@ -96,7 +96,6 @@ class BackfillRunnerTest {
             throws Exception {
         databases(sourceStore, targetStore);
         seedOrders(2_500);
-        String ts = OrderTable.timestampType(sourceStore);
         for (TestDatabase db : List.of(source, target)) {
             String type = OrderTable.timestampType(db.store());
             db.execute("CREATE TABLE t_item (order_id BIGINT NOT NULL, line VARCHAR(20) NOT NULL, qty INT NOT NULL,"
@@ -114,20 +113,10 @@ class BackfillRunnerTest {
         }
         jdbc.batchUpdate("INSERT INTO t_item (order_id, line, qty, gmt_modified) VALUES (?, ?, ?, ?)", items);
         jdbc.batchUpdate("INSERT INTO t_code (code, label, gmt_modified) VALUES (?, ?, ?)", codes);
-        assertThat(ts).isNotBlank();
         MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_order").build(),
                 TableMapping.builder("t_item").build(), TableMapping.builder("t_code").build()),
                 source.dataSource(), target.dataSource(), false);
         BackfillRunner runner = runner(smallChunks().threads(2), tables);
-        ConcurrentLinkedQueue<String> badReads = new ConcurrentLinkedQueue<>();
-        runner.hookForTesting((table, range, rows) -> {
-            for (Row row : rows) {
-                if (table.equals("t_order") && row.get("note") == null && ((Number) row.get("id")).longValue() % 3 != 0) {
-                    badReads.add("DEBUG bad read " + row);
-                }
-            }
-        });
-
         for (String table : List.of("t_order", "t_item", "t_code")) {
             runner.start(table);
         }
@@ -135,16 +124,14 @@ class BackfillRunnerTest {
             assertThat(runner.awaitCompletion(table, Duration.ofSeconds(60))).as(table + " done").isTrue();
         }
 
-        assertThat(badReads).isEmpty();
-        assertThat(target.queryForList("SELECT * FROM dualwrite_checkpoint ORDER BY job, range_id")).as("checkpoints")
-                .allMatch(row -> row.get("status").equals("DONE"))
-                .satisfies(rows -> assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id"))
-                        .as("differences, checkpoints " + rows + " events " + events).isEmpty());
+        assertThat(target.queryForList("SELECT status FROM dualwrite_checkpoint")).as("every range of every job")
+                .allMatch(row -> row.get("status").equals("DONE"));
+        // Regression: H2's MERGE once wrote NULL into a whole VARCHAR column of a batch (H2Dialect.typedParameter).
+        assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
         assertThat(OrderTable.differences(source, "t_item", target, "t_item", "order_id", "line")).isEmpty();
         assertThat(OrderTable.differences(source, "t_code", target, "t_code", "code")).isEmpty();
         BackfillProgress progress = runner.progress("t_order");
-        assertThat(progress.rowsCopied()).as("events " + events.stream().filter(e -> e.table().equals("t_order"))
-                .toList()).isEqualTo(2_500);
+        assertThat(progress.rowsCopied()).as("no chunk counted twice").isEqualTo(2_500);
         assertThat(progress.ranges()).isEqualTo(4);
         assertThat(progress.rangesDone()).isEqualTo(4);
         assertThat(progress.eta()).contains(Duration.ZERO);
