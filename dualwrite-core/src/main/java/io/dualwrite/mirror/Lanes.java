@@ -335,6 +335,10 @@ final class Lanes implements AutoCloseable {
             applyLock.lock();
             try {
                 byTable.forEach((table, batch) -> process(this, table, batch));
+                if (!running) {
+                    // No worker will reuse the connections (before start or after close): give them back.
+                    discardSession();
+                }
             } finally {
                 applyLock.unlock();
             }
