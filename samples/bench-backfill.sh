@@ -12,14 +12,5 @@
 # the integration tests' defaults. BENCH_SKIP_BUILD=1 skips the Maven build; BENCH_MVN_FLAGS replaces
 # the Maven flags (default: batch, quiet, offline); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-read -r -a mvn_flags <<< "${BENCH_MVN_FLAGS:--B -q -o}"
-if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
-  ./mvnw "${mvn_flags[@]}" install -DskipTests
-fi
-# The whole (test-scope) classpath, as in bench.sh: logback-classic is only test-scoped in samples/pom.xml.
-classpath_file="$PWD/samples/target/bench-classpath.txt"
-./mvnw "${mvn_flags[@]}" -pl samples dependency:build-classpath -Dmdep.outputFile="$classpath_file"
-read -r -a java_opts <<< "${BENCH_JAVA_OPTS:-}"
-exec java "${java_opts[@]}" -cp "samples/target/classes:$(cat "$classpath_file")" \
-  io.dualwrite.samples.bench.BackfillBenchmark "$@"
+# Same build and classpath as the mirror benchmark; only the main class differs.
+BENCH_MAIN=io.dualwrite.samples.bench.BackfillBenchmark exec "$(dirname "$0")/bench.sh" "$@"

@@ -7,7 +7,7 @@
 #
 # Servers come from DUALWRITE_IT_MARIADB_URL / DUALWRITE_IT_POSTGRES_URL (and _USER, _PASSWORD), with
 # the integration tests' defaults. BENCH_SKIP_BUILD=1 skips the Maven build; BENCH_MVN_FLAGS replaces
-# the Maven flags (default: batch, quiet, offline); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording).
+# the Maven flags (default: batch, quiet, offline); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording); BENCH_MAIN picks another harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 read -r -a mvn_flags <<< "${BENCH_MVN_FLAGS:--B -q -o}"
@@ -19,4 +19,4 @@ classpath_file="$PWD/samples/target/bench-classpath.txt"
 ./mvnw "${mvn_flags[@]}" -pl samples dependency:build-classpath -Dmdep.outputFile="$classpath_file"
 read -r -a java_opts <<< "${BENCH_JAVA_OPTS:-}"
 exec java "${java_opts[@]}" -cp "samples/target/classes:$(cat "$classpath_file")" \
-  io.dualwrite.samples.bench.MirrorBenchmark "$@"
+  "${BENCH_MAIN:-io.dualwrite.samples.bench.MirrorBenchmark}" "$@"

@@ -190,6 +190,32 @@ final class PlainCopy {
         return new Result(rows, nanos, chunkCount);
     }
 
+    /**
+     * Runs the keyset read and adds each row it returns to the write batch.
+     *
+     * @param lastKey in: unused; out: the id of the last row read, unchanged when none was
+     * @return how many rows were added
+     */
+    private int batchRows(PreparedStatement read, PreparedStatement write, long[] lastKey) throws SQLException {
+        int n = 0;
+        try (ResultSet rs = read.executeQuery()) {
+            while (rs.next()) {
+                for (int c = 0; c < types.length; c++) {
+                    Object value = rs.getObject(c + 1);
+                    if (value == null) {
+                        write.setNull(c + 1, types[c]);
+                    } else {
+                        write.setObject(c + 1, value);
+                    }
+                }
+                write.addBatch();
+                lastKey[0] = rs.getLong(1);
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** @return rows copied and chunks committed for ids in {@code (after, upTo]} */
     private long[] copySlice(long after, long upTo) throws SQLException {
         long rows = 0;
@@ -202,22 +228,9 @@ final class PlainCopy {
             while (true) {
                 read.setLong(1, last);
                 read.setLong(2, upTo);
-                int n = 0;
-                try (ResultSet rs = read.executeQuery()) {
-                    while (rs.next()) {
-                        for (int c = 0; c < types.length; c++) {
-                            Object value = rs.getObject(c + 1);
-                            if (value == null) {
-                                write.setNull(c + 1, types[c]);
-                            } else {
-                                write.setObject(c + 1, value);
-                            }
-                        }
-                        write.addBatch();
-                        last = rs.getLong(1);
-                        n++;
-                    }
-                }
+                long[] lastKey = {last};
+                int n = batchRows(read, write, lastKey);
+                last = lastKey[0];
                 if (n > 0) {
                     write.executeBatch();
                     to.commit();
@@ -278,22 +291,9 @@ final class PlainCopy {
                 } else {
                     read.setLong(1, last);
                     read.setLong(2, upTo);
-                    n = 0;
-                    try (ResultSet rs = read.executeQuery()) {
-                        while (rs.next()) {
-                            for (int c = 0; c < types.length; c++) {
-                                Object value = rs.getObject(c + 1);
-                                if (value == null) {
-                                    write.setNull(c + 1, types[c]);
-                                } else {
-                                    write.setObject(c + 1, value);
-                                }
-                            }
-                            write.addBatch();
-                            last = rs.getLong(1);
-                            n++;
-                        }
-                    }
+                    long[] lastKey = {last};
+                    n = batchRows(read, write, lastKey);
+                    last = lastKey[0];
                     if (n > 0) {
                         write.executeBatch();
                     }
