@@ -38,4 +38,13 @@ public @interface DualWrite {
 
     /** @return a SpEL expression for a collection or array of keys */
     String keys() default "";
+
+    /**
+     * A SpEL expression over the method's arguments (not {@code #result}) for the request's routing key,
+     * e.g. {@code "#order.userId"}. Bound in {@link io.dualwrite.routing.RoutingContext} before the
+     * method and its transaction start, by {@link io.dualwrite.routing.RoutingKeyAspect}.
+     *
+     * @return the expression, or empty for none
+     */
+    String routingKey() default "";
 }

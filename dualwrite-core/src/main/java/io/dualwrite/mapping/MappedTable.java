@@ -38,9 +38,13 @@ public final class MappedTable {
     private final List<String> sourceKeyColumns;
     private final List<String> targetKeyColumns;
     private final String property;
+    /** For a reversed view, the table it reverses; null for a table as declared. */
+    private final MappedTable forward;
+    private final MappedTable reversed;
 
     MappedTable(TableMapping mapping, TableOps source, TableOps target, Map<String, String> columnMap,
             KeyMapping keyMapping) {
+        this.forward = null;
         this.mapping = mapping;
         this.source = source;
         this.target = target;
@@ -49,6 +53,37 @@ public final class MappedTable {
         this.sourceKeyColumns = source.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
         this.targetKeyColumns = target.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
         this.property = "dualwrite.tables." + mapping.sourceTable();
+        this.reversed = new MappedTable(this);
+    }
+
+    private MappedTable(MappedTable forward) {
+        this.forward = forward;
+        this.reversed = forward;
+        this.mapping = forward.mapping;
+        this.source = forward.target;
+        this.target = forward.source;
+        this.columnMap = forward.columnMap;
+        this.keyMapping = forward.keyMapping;
+        this.sourceKeyColumns = forward.targetKeyColumns;
+        this.targetKeyColumns = forward.sourceKeyColumns;
+        this.property = forward.property;
+    }
+
+    /**
+     * The same table with the stores' roles swapped, for mirroring from the target back to the source
+     * during RAMP: {@link #source()} is the target table, {@link #toTarget(Row)} maps a target row back
+     * to its source row, {@link #toTargetKey} maps a target key to its source key, and so on.
+     * {@link #name()} stays the source table's configured name. Reversing twice gives this table.
+     *
+     * @return the reversed view
+     */
+    public MappedTable reversed() {
+        return reversed;
+    }
+
+    /** @return whether this is a {@link #reversed()} view, whose {@link #source()} is the target store */
+    public boolean isReversed() {
+        return forward != null;
     }
 
     /** @return the declared mapping */
@@ -84,6 +119,9 @@ public final class MappedTable {
      * @return true unless the table is one-way
      */
     public boolean reversible() {
+        if (forward != null) {
+            return true;
+        }
         return mapping.transformer().map(RowTransformer::reversible).orElse(true);
     }
 
@@ -112,6 +150,13 @@ public final class MappedTable {
      * @throws IllegalStateException if the id map cannot be read or written
      */
     public List<Row> toTarget(Collection<Row> sourceRows) {
+        if (forward != null) {
+            List<Row> back = new ArrayList<>(sourceRows.size());
+            for (Row row : sourceRows) {
+                back.add(forward.toSource(row));
+            }
+            return back;
+        }
         List<Row> mapped = new ArrayList<>(sourceRows.size());
         List<RowKey> sourceKeys = new ArrayList<>(sourceRows.size());
         for (Row row : sourceRows) {
@@ -142,6 +187,9 @@ public final class MappedTable {
      *     cannot be read
      */
     public Row toSource(Row targetRow) {
+        if (forward != null) {
+            return forward.toTarget(targetRow);
+        }
         RowKey targetKey = target.keyOf(targetRow);
         Row mapped;
         if (mapping.transformer().isPresent()) {
@@ -179,6 +227,9 @@ public final class MappedTable {
      * @throws IllegalStateException if the id map cannot be read or written
      */
     public RowKey toTargetKey(RowKey sourceKey) {
+        if (forward != null) {
+            return forward.toSourceKey(sourceKey);
+        }
         if (keyMapping != KeyMapping.identity()) {
             return mapKeys(List.of(sourceKey)).get(sourceKey);
         }
@@ -194,6 +245,9 @@ public final class MappedTable {
      * @throws IllegalStateException if the id map cannot be read
      */
     public RowKey toSourceKey(RowKey targetKey) {
+        if (forward != null) {
+            return forward.toTargetKey(targetKey);
+        }
         if (keyMapping == KeyMapping.identity()) {
             return convertKey(targetKey, false);
         }

@@ -411,6 +411,25 @@ public final class MappedTables {
         return tables.values();
     }
 
+    /**
+     * The same mappings with the stores' roles swapped (see {@link MappedTable#reversed()}), for the
+     * mirror that carries target-routed writes back to the source during RAMP. Tables are still looked
+     * up by their source table's configured name.
+     *
+     * @return the reversed mappings
+     * @throws IllegalStateException naming the tables whose mapping is one-way
+     */
+    public MappedTables reversed() {
+        List<String> oneWay = tables.values().stream().filter(t -> !t.reversible()).map(MappedTable::name).toList();
+        if (!oneWay.isEmpty()) {
+            throw new IllegalStateException("tables " + oneWay + " cannot be mirrored from the target back to the"
+                    + " source: their dualwrite.tables.<table>.transformer does not implement RowTransformer.toSource");
+        }
+        Map<String, MappedTable> view = new LinkedHashMap<>();
+        tables.forEach((name, table) -> view.put(name, table.reversed()));
+        return new MappedTables(view, targetDialect, sourceDialect);
+    }
+
     /** @return the source store's dialect */
     public Dialect sourceDialect() {
         return sourceDialect;

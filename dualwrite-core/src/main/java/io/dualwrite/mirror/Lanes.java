@@ -108,6 +108,10 @@ final class Lanes implements AutoCloseable {
                     oldest = Math.min(oldest, pending.firstCommitNanos);
                     any = true;
                 }
+                if (lane.inFlightOldestNanos != Long.MAX_VALUE) {
+                    oldest = Math.min(oldest, lane.inFlightOldestNanos);
+                    any = true;
+                }
             } finally {
                 lane.queueLock.unlock();
             }
@@ -256,6 +260,8 @@ final class Lanes implements AutoCloseable {
         final ArrayDeque<Pending> ready = new ArrayDeque<>();
         final PriorityQueue<Pending> delayed = new PriorityQueue<>((a, b) -> Long.compare(a.dueNanos, b.dueNanos));
         int inFlight;
+        /** The first commit time of the batch being applied, or {@code Long.MAX_VALUE}; under queueLock. */
+        long inFlightOldestNanos = Long.MAX_VALUE;
         volatile Thread thread;
         volatile boolean stopped;
         private MirrorApplier.Session session;
@@ -440,6 +446,7 @@ final class Lanes implements AutoCloseable {
                             it.remove();
                             waiting.remove(pending.change);
                             batch.add(pending);
+                            inFlightOldestNanos = Math.min(inFlightOldestNanos, pending.firstCommitNanos);
                         }
                     }
                     inFlight += batch.size();
@@ -463,6 +470,7 @@ final class Lanes implements AutoCloseable {
                     queueLock.lock();
                     try {
                         inFlight -= batch.size();
+                        inFlightOldestNanos = Long.MAX_VALUE;
                         changed.signalAll();
                     } finally {
                         queueLock.unlock();

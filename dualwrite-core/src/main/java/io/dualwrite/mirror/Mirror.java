@@ -45,6 +45,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private final MappedTables tables;
     private final DataSource source;
     private final DataSource target;
+    private final DataSource transactional;
     private final EventPublisher events;
     private final MirrorApplier applier;
     private final Lanes lanes;
@@ -55,11 +56,12 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private volatile boolean started;
 
     private Mirror(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
-            EventPublisher events) {
+            DataSource transactional, EventPublisher events) {
         this.config = config;
         this.tables = tables;
         this.source = source;
         this.target = target;
+        this.transactional = transactional;
         this.events = events;
         this.applier = new MirrorApplier(source, target, config.versionGuard());
         this.lanes = new Lanes(config, tables, applier, events);
@@ -86,9 +88,31 @@ public final class Mirror implements ChangeSink, AutoCloseable {
      */
     public static Mirror create(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
             EventPublisher events) {
+        return create(config, tables, source, target, source, events);
+    }
+
+    /**
+     * Creates a mirror whose application transactions run on another {@link DataSource} than
+     * {@code source}: the routing data source during a migration, which hands out {@code source}'s
+     * connections. OUTBOX writes its rows on the transaction's connection, found through
+     * {@code transactional}; everything else uses {@code source} and {@code target} directly.
+     *
+     * <p>For the mirror that carries target-routed writes back during RAMP, pass
+     * {@link MappedTables#reversed()} with the stores swapped: {@code source} is then the target store.
+     *
+     * @param config the settings
+     * @param tables the checked table mappings
+     * @param source the store whose committed writes this mirror carries
+     * @param target the store it writes them to
+     * @param transactional the data source the application's transaction manager uses
+     * @param events where events go
+     * @return the mirror
+     */
+    public static Mirror create(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
+            DataSource transactional, EventPublisher events) {
         return new Mirror(Objects.requireNonNull(config, "config"), Objects.requireNonNull(tables, "tables"),
                 Objects.requireNonNull(source, "source"), Objects.requireNonNull(target, "target"),
-                Objects.requireNonNull(events, "events"));
+                Objects.requireNonNull(transactional, "transactional"), Objects.requireNonNull(events, "events"));
     }
 
     /**
@@ -170,14 +194,14 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         if (outbox == null) {
             return;
         }
-        Connection connection = DataSourceUtils.getConnection(source);
+        Connection connection = DataSourceUtils.getConnection(transactional);
         try {
             outbox.insert(connection, changes, System.currentTimeMillis());
         } catch (SQLException e) {
             throw new IllegalStateException("dualwrite could not write " + changes.size() + " changes to "
                     + config.outboxTable() + "; the transaction is rolled back so that no change goes unrecorded", e);
         } finally {
-            DataSourceUtils.releaseConnection(connection, source);
+            DataSourceUtils.releaseConnection(connection, transactional);
         }
     }
 
@@ -331,6 +355,66 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             Thread.sleep(20);
         }
         return false;
+    }
+
+    /**
+     * Sets the observer of the primary rows each apply reads (one at a time; null removes it).
+     *
+     * @param observer the observer
+     */
+    public void observeRows(RowObserver observer) {
+        applier.observer(observer);
+    }
+
+    /**
+     * Proves that this mirror can carry a table's rows, without changing either store: a few rows are
+     * read, mapped and written in a transaction that is rolled back. The ramp guard runs it on the
+     * reverse mirror before any traffic goes to the target.
+     *
+     * @param table the source table's configured name
+     * @return how many rows went through; 0 when the table is empty (nothing proven but the statements)
+     * @throws SQLException if a statement fails on either store
+     * @throws IllegalArgumentException if a row does not map, or the table is not mapped
+     */
+    public int probe(String table) throws SQLException {
+        return applier.probe(tables.get(table));
+    }
+
+    /**
+     * Waits until every change committed up to a moment has been applied (or parked): the ramp barrier's
+     * "drained what it committed before acknowledging". Changes committed later may still wait.
+     *
+     * @param committedUpToNanos a {@link System#nanoTime()} reading; in OUTBOX mode it is compared with
+     *     the outbox rows' wall-clock times through the offset between the two clocks now
+     * @param timeout the longest wait
+     * @return true once nothing older is left, false on timeout
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitAppliedUpTo(long committedUpToNanos, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long upToMillis = System.currentTimeMillis() - (System.nanoTime() - committedUpToNanos) / 1_000_000;
+        while (true) {
+            java.util.OptionalLong oldest = lanes.oldestPendingCommitNanos();
+            boolean lanesDone = oldest.isEmpty() || oldest.getAsLong() > committedUpToNanos;
+            boolean outboxDone = true;
+            if (lanesDone && outbox != null) {
+                relay.wakeUp();
+                try (Connection connection = source.getConnection()) {
+                    long oldestRow = outbox.oldestPendingMillis(connection);
+                    outboxDone = oldestRow == 0 || oldestRow > upToMillis;
+                } catch (SQLException e) {
+                    outboxDone = false;
+                    log.debug("dualwrite could not read the outbox", e);
+                }
+            }
+            if (lanesDone && outboxDone) {
+                return true;
+            }
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
     }
 
     /** Stops the relay, then drains the lanes for up to the shutdown timeout; what is left is parked and logged. */

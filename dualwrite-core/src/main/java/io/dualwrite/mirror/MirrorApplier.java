@@ -78,6 +78,7 @@ final class MirrorApplier {
     private volatile boolean lockPrimaryRows = true;
     private volatile boolean recheckAbsent = true;
     private volatile Hook hook;
+    private volatile RowObserver observer;
 
     MirrorApplier(DataSource primary, DataSource other) {
         this(primary, other, false);
@@ -97,6 +98,10 @@ final class MirrorApplier {
     /** Switches the absent-key re-check off: only for the test that shows the race it prevents. */
     void recheckAbsentForTesting(boolean recheck) {
         this.recheckAbsent = recheck;
+    }
+
+    void observer(RowObserver rowObserver) {
+        this.observer = rowObserver;
     }
 
     void hookForTesting(Hook hook) {
@@ -211,6 +216,14 @@ final class MirrorApplier {
     private Outcome applyLocked(MappedTable table, Set<RowKey> keys, Connection primaryConnection,
             Connection otherConnection) throws SQLException {
         Map<RowKey, Row> rows = table.source().readByKeys(primaryConnection, keys, lockPrimaryRows);
+        RowObserver watching = observer;
+        if (watching != null && !rows.isEmpty()) {
+            try {
+                watching.rowsRead(table, rows.values());
+            } catch (RuntimeException e) {
+                // An observer only counts; it must never cost a row its mirroring.
+            }
+        }
         Hook current = hook;
         if (current != null) {
             current.afterPrimaryRead(table, keys);
@@ -239,6 +252,35 @@ final class MirrorApplier {
         }
         otherConnection.commit();
         return new Outcome(keys, Set.of(), targetRows.size(), absent.size());
+    }
+
+    /**
+     * Proves the path without changing anything: reads up to a few rows of the primary, maps them, and
+     * writes them to the other store in a transaction that is rolled back.
+     *
+     * @return how many rows went through; 0 when the primary table is empty
+     * @throws SQLException if a statement fails on either store
+     * @throws IllegalArgumentException if a row does not map
+     */
+    int probe(MappedTable table) throws SQLException {
+        try (Connection primaryConnection = primary.getConnection();
+                Connection otherConnection = other.getConnection()) {
+            primaryConnection.setAutoCommit(false);
+            otherConnection.setAutoCommit(false);
+            try {
+                List<Row> rows = table.source().scan(primaryConnection, null, null, 3, false, null, List.of());
+                List<Row> mapped = table.toTarget(rows);
+                if (versionGuard) {
+                    table.target().upsert(otherConnection, mapped);
+                } else {
+                    table.target().overwrite(otherConnection, mapped);
+                }
+                return mapped.size();
+            } finally {
+                otherConnection.rollback();
+                primaryConnection.rollback();
+            }
+        }
     }
 
     private boolean stillAbsent(MappedTable table, Set<RowKey> absent, Connection primaryConnection)

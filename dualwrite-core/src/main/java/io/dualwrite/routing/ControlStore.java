@@ -1,0 +1,54 @@
+package io.dualwrite.routing;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Where the migration's live setting is kept and shared by every instance of the service: the
+ * {@link ControlState} and each instance's heartbeat and acknowledgement. Implementations:
+ * {@link PropertiesControlStore} (one process, set from configuration) and {@link JdbcControlStore}
+ * (the {@code dualwrite_control} table, for a fleet).
+ */
+public interface ControlStore {
+
+    /**
+     * @return the current state
+     * @throws SQLException if the store cannot be read
+     */
+    ControlState read() throws SQLException;
+
+    /**
+     * Replaces the state if nobody changed it since {@code expectedVersion}.
+     *
+     * @param expectedVersion the version the change was based on
+     * @param next the new state, whose version is {@code expectedVersion + 1}
+     * @return true if replaced, false if another change came first
+     * @throws SQLException if the store cannot be written
+     */
+    boolean compareAndSet(long expectedVersion, ControlState next) throws SQLException;
+
+    /**
+     * Renews an instance's lease and records what it has acknowledged.
+     *
+     * @param instanceId the instance
+     * @param acknowledged the highest state version it has acknowledged
+     * @param leaseUntil when it counts as gone unless renewed
+     * @throws SQLException if the store cannot be written
+     */
+    void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws SQLException;
+
+    /**
+     * @return every instance that has sent a heartbeat and not left, live or not
+     * @throws SQLException if the store cannot be read
+     */
+    List<InstanceStatus> instances() throws SQLException;
+
+    /**
+     * Removes an instance that shuts down, so that steps need not wait for its lease to expire.
+     *
+     * @param instanceId the instance
+     * @throws SQLException if the store cannot be written
+     */
+    void leave(String instanceId) throws SQLException;
+}

@@ -1,0 +1,145 @@
+package io.dualwrite.routing;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.ConnectionProxy;
+import org.springframework.jdbc.datasource.lookup.AbstractRoutingDataSource;
+
+/**
+ * The application's {@link DataSource} during a migration: each connection comes from the store the
+ * request's route names ({@link RoutingContext}'s key under the {@link MigrationController}'s rules).
+ * A Spring transaction takes one connection when it begins, so the route is fixed for the whole
+ * transaction; within one {@link RoutingContext} scope every connection takes the route of the first.
+ *
+ * <p>Every connection is admitted by the controller first: a request whose key a ramp step is moving
+ * waits there (bounded), and a step waits for the requests admitted before it to end. There is no
+ * lenient fallback: a route without a store is an error, never a silent default.
+ */
+public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
+
+    private final MigrationController controller;
+    private final DataSource source;
+    private final DataSource target;
+
+    /**
+     * @param source the old store (the application's own data source)
+     * @param target the new store
+     * @param controller the migration's controller
+     */
+    public DualWriteRoutingDataSource(DataSource source, DataSource target, MigrationController controller) {
+        this.source = Objects.requireNonNull(source, "source");
+        this.target = Objects.requireNonNull(target, "target");
+        this.controller = Objects.requireNonNull(controller, "controller");
+        setTargetDataSources(Map.of(Route.SOURCE, source, Route.TARGET, target));
+        setLenientFallback(false);
+        afterPropertiesSet();
+    }
+
+    /** @return the source store */
+    public DataSource source() {
+        return source;
+    }
+
+    /** @return the target store */
+    public DataSource target() {
+        return target;
+    }
+
+    /**
+     * The route of the current request, without admission: for callers that only ask.
+     *
+     * @return the route of the current scope's connections, or of its key under the rules in force
+     */
+    @Override
+    protected Object determineCurrentLookupKey() {
+        RoutingContext.Scope scope = RoutingContext.currentScope();
+        if (scope != null && scope.admission() != null) {
+            return scope.admission().route();
+        }
+        return controller.route(RoutingContext.currentKey());
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        return connect(null, null);
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        return connect(username, password);
+    }
+
+    private Connection connect(String username, String password) throws SQLException {
+        RoutingContext.Scope scope = RoutingContext.currentScope();
+        if (scope != null) {
+            MigrationController.Admission admission = scope.admission();
+            if (admission == null) {
+                admission = controller.admit(scope.key());
+                scope.admit(admission);
+            }
+            return open(admission.route(), username, password);
+        }
+        MigrationController.Admission admission = controller.admit(null);
+        try {
+            return releasing(open(admission.route(), username, password), admission);
+        } catch (SQLException | RuntimeException e) {
+            admission.release();
+            throw e;
+        }
+    }
+
+    private Connection open(Route route, String username, String password) throws SQLException {
+        DataSource store = route == Route.TARGET ? target : source;
+        return username == null ? store.getConnection() : store.getConnection(username, password);
+    }
+
+    /** A connection outside any routing scope stays in flight until it is closed. */
+    private static Connection releasing(Connection connection, MigrationController.Admission admission) {
+        InvocationHandler handler = new InvocationHandler() {
+            @Override
+            public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+                switch (method.getName()) {
+                    case "getTargetConnection":
+                        return connection;
+                    case "equals":
+                        return proxy == args[0];
+                    case "hashCode":
+                        return System.identityHashCode(proxy);
+                    case "unwrap":
+                        if (((Class<?>) args[0]).isInstance(proxy)) {
+                            return proxy;
+                        }
+                        break;
+                    case "isWrapperFor":
+                        if (((Class<?>) args[0]).isInstance(proxy)) {
+                            return true;
+                        }
+                        break;
+                    case "close":
+                        try {
+                            connection.close();
+                        } finally {
+                            admission.release();
+                        }
+                        return null;
+                    default:
+                        break;
+                }
+                try {
+                    return method.invoke(connection, args);
+                } catch (InvocationTargetException e) {
+                    throw e.getTargetException();
+                }
+            }
+        };
+        return (Connection) Proxy.newProxyInstance(DualWriteRoutingDataSource.class.getClassLoader(),
+                new Class<?>[] {ConnectionProxy.class}, handler);
+    }
+}

@@ -1,0 +1,292 @@
+package io.dualwrite.routing;
+
+import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.TableMetadata;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * A control store in two tables of the target database, shared by every instance of the service:
+ * {@code dualwrite_control} (one row per migration: the active rules, the pending step and its
+ * deadline, a version for compare-and-set) and {@code dualwrite_instance} (one row per live instance:
+ * its lease and the version it has acknowledged). Every call runs on its own auto-commit connection.
+ */
+public final class JdbcControlStore implements ControlStore {
+
+    /** The control table's name. */
+    public static final String CONTROL_TABLE = "dualwrite_control";
+    /** The instance table's name. */
+    public static final String INSTANCE_TABLE = "dualwrite_instance";
+    private static final int MAX_TEXT = 1000;
+    private static final String RULE_COLUMNS = "phase, percent, strategy, allow_list, deny_list, default_route";
+    private static final String PENDING_COLUMNS = "pending_phase, pending_percent, pending_strategy, pending_allow,"
+            + " pending_deny, pending_default_route";
+
+    private final DataSource dataSource;
+    private final String migration;
+
+    private JdbcControlStore(DataSource dataSource, String migration) {
+        this.dataSource = dataSource;
+        this.migration = migration;
+    }
+
+    /**
+     * Opens the store, creating its tables if allowed, and its row with the initial rules if no
+     * instance has yet.
+     *
+     * @param dataSource the database that holds the tables (the target)
+     * @param migration the migration's name, so that one database can serve several
+     * @param initial the rules for a migration that has no row yet
+     * @param createTables whether missing tables may be created
+     * @return the store
+     * @throws IllegalStateException if a table is missing and may not be created; the message holds the DDL
+     * @throws SQLException if the database cannot be reached
+     */
+    public static JdbcControlStore open(DataSource dataSource, String migration, RoutingRules initial,
+            boolean createTables) throws SQLException {
+        Objects.requireNonNull(dataSource, "dataSource");
+        Objects.requireNonNull(initial, "initial");
+        if (migration == null || migration.isBlank() || migration.length() > 64) {
+            throw new IllegalArgumentException("dualwrite.control.migration: a name of 1 to 64 characters is needed, not '"
+                    + migration + "'");
+        }
+        JdbcControlStore store = new JdbcControlStore(dataSource, migration);
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(true);
+            List<String> missing = new ArrayList<>();
+            if (TableMetadata.read(connection, CONTROL_TABLE).isEmpty()) {
+                missing.add(ddl().get(0));
+            }
+            if (TableMetadata.read(connection, INSTANCE_TABLE).isEmpty()) {
+                missing.add(ddl().get(1));
+            }
+            if (!missing.isEmpty()) {
+                if (!createTables) {
+                    throw new IllegalStateException("dualwrite.control.store=TABLE needs these tables in the target"
+                            + " database. Create them with:\n" + String.join(";\n", missing)
+                            + ";\nor set dualwrite.schema.create=true to let dualwrite create them.");
+                }
+                try (Statement statement = connection.createStatement()) {
+                    for (String sql : missing) {
+                        statement.execute(sql);
+                    }
+                }
+            }
+            store.insertIfAbsent(connection, ControlState.initial(initial));
+        }
+        return store;
+    }
+
+    /** @return the DDL of the two tables; the types are common to MariaDB, PostgreSQL and H2 */
+    public static List<String> ddl() {
+        return List.of("CREATE TABLE " + CONTROL_TABLE + " (\n"
+                + "  migration VARCHAR(64) NOT NULL PRIMARY KEY,\n"
+                + "  version BIGINT NOT NULL,\n"
+                + ruleColumns("") + ruleColumns("pending_")
+                + "  deadline_ms BIGINT,\n"
+                + "  changed_by VARCHAR(128),\n"
+                + "  message VARCHAR(" + MAX_TEXT + "),\n"
+                + "  updated_ms BIGINT NOT NULL\n"
+                + ")",
+                "CREATE TABLE " + INSTANCE_TABLE + " (\n"
+                + "  migration VARCHAR(64) NOT NULL,\n"
+                + "  instance_id VARCHAR(128) NOT NULL,\n"
+                + "  acknowledged BIGINT NOT NULL,\n"
+                + "  lease_until_ms BIGINT NOT NULL,\n"
+                + "  PRIMARY KEY (migration, instance_id)\n"
+                + ")");
+    }
+
+    private static String ruleColumns(String prefix) {
+        String list = prefix.isEmpty() ? "_list" : "";
+        return "  " + prefix + "phase VARCHAR(16),\n  " + prefix + "percent INT,\n  " + prefix + "strategy VARCHAR(16),\n  "
+                + prefix + "allow" + list + " VARCHAR(4000),\n  " + prefix + "deny" + list + " VARCHAR(4000),\n  "
+                + prefix + "default_route VARCHAR(16),\n";
+    }
+
+    private void insertIfAbsent(Connection connection, ControlState state) throws SQLException {
+        if (read(connection) != null) {
+            return;
+        }
+        try (PreparedStatement insert = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + CONTROL_TABLE
+                + " (migration, version, " + RULE_COLUMNS + ", changed_by, message, updated_ms)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, migration);
+            insert.setLong(2, state.version());
+            bindRules(insert, 3, state.active());
+            insert.setString(9, state.changedBy());
+            insert.setString(10, clip(state.message()));
+            insert.setLong(11, System.currentTimeMillis());
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            if (!Dialect.of(connection).isDuplicateKey(e)) {
+                throw e;
+            }
+            // Another instance created it first; its initial rules stand.
+        }
+    }
+
+    @Override
+    public ControlState read() throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            ControlState state = read(connection);
+            if (state == null) {
+                throw new IllegalStateException(CONTROL_TABLE + " has no row for migration '" + migration
+                        + "'; it was deleted while the service ran");
+            }
+            return state;
+        }
+    }
+
+    private ControlState read(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT version, " + RULE_COLUMNS
+                + ", " + PENDING_COLUMNS + ", deadline_ms, changed_by, message FROM " + CONTROL_TABLE
+                + " WHERE migration = ?")) {
+            select.setString(1, migration);
+            try (ResultSet rs = select.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                RoutingRules active = rules(rs, 2);
+                RoutingRules pending = rs.getString(8) == null ? null : rules(rs, 8);
+                long deadline = rs.getLong(14);
+                return new ControlState(rs.getLong(1), active, pending,
+                        pending == null ? null : Instant.ofEpochMilli(deadline), rs.getString(15), rs.getString(16));
+            }
+        }
+    }
+
+    @Override
+    public boolean compareAndSet(long expectedVersion, ControlState next) throws SQLException {
+        if (next.version() != expectedVersion + 1) {
+            return false;
+        }
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + CONTROL_TABLE
+                        + " SET version = ?, phase = ?, percent = ?, strategy = ?, allow_list = ?, deny_list = ?,"
+                        + " default_route = ?, pending_phase = ?, pending_percent = ?, pending_strategy = ?,"
+                        + " pending_allow = ?, pending_deny = ?, pending_default_route = ?, deadline_ms = ?,"
+                        + " changed_by = ?, message = ?, updated_ms = ? WHERE migration = ? AND version = ?")) {
+            connection.setAutoCommit(true);
+            update.setLong(1, next.version());
+            bindRules(update, 2, next.active());
+            bindRules(update, 8, next.pending());
+            if (next.deadline() == null) {
+                update.setNull(14, java.sql.Types.BIGINT);
+            } else {
+                update.setLong(14, next.deadline().toEpochMilli());
+            }
+            update.setString(15, clip(next.changedBy()));
+            update.setString(16, clip(next.message()));
+            update.setLong(17, System.currentTimeMillis());
+            update.setString(18, migration);
+            update.setLong(19, expectedVersion);
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    @Override
+    public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(true);
+            try (PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + INSTANCE_TABLE
+                    + " SET acknowledged = ?, lease_until_ms = ? WHERE migration = ? AND instance_id = ?")) {
+                update.setLong(1, acknowledged);
+                update.setLong(2, leaseUntil.toEpochMilli());
+                update.setString(3, migration);
+                update.setString(4, instanceId);
+                if (update.executeUpdate() == 1) {
+                    return;
+                }
+            }
+            try (PreparedStatement insert = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + INSTANCE_TABLE
+                    + " (migration, instance_id, acknowledged, lease_until_ms) VALUES (?, ?, ?, ?)")) {
+                insert.setString(1, migration);
+                insert.setString(2, instanceId);
+                insert.setLong(3, acknowledged);
+                insert.setLong(4, leaseUntil.toEpochMilli());
+                insert.executeUpdate();
+            }
+        }
+    }
+
+    @Override
+    public List<InstanceStatus> instances() throws SQLException {
+        List<InstanceStatus> result = new ArrayList<>();
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT instance_id,"
+                        + " acknowledged, lease_until_ms FROM " + INSTANCE_TABLE + " WHERE migration = ?"
+                        + " ORDER BY instance_id")) {
+            select.setString(1, migration);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    result.add(new InstanceStatus(rs.getString(1), rs.getLong(2), Instant.ofEpochMilli(rs.getLong(3))));
+                }
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public void leave(String instanceId) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement delete = connection.prepareStatement(Dialect.MARKER + " DELETE FROM " + INSTANCE_TABLE
+                        + " WHERE migration = ? AND instance_id = ?")) {
+            connection.setAutoCommit(true);
+            delete.setString(1, migration);
+            delete.setString(2, instanceId);
+            delete.executeUpdate();
+        }
+    }
+
+    private static void bindRules(PreparedStatement statement, int first, RoutingRules rules) throws SQLException {
+        if (rules == null) {
+            for (int i = 0; i < 6; i++) {
+                statement.setNull(first + i, i == 1 ? java.sql.Types.INTEGER : java.sql.Types.VARCHAR);
+            }
+            return;
+        }
+        statement.setString(first, rules.phase().name());
+        statement.setInt(first + 1, rules.percent());
+        statement.setString(first + 2, rules.strategy().name());
+        statement.setString(first + 3, join(rules.allow()));
+        statement.setString(first + 4, join(rules.deny()));
+        statement.setString(first + 5, rules.defaultRoute().name());
+    }
+
+    private static RoutingRules rules(ResultSet rs, int first) throws SQLException {
+        return new RoutingRules(Phase.parse(rs.getString(first)), rs.getInt(first + 1),
+                RoutingStrategy.valueOf(rs.getString(first + 2)), split(rs.getString(first + 3)),
+                split(rs.getString(first + 4)), Route.valueOf(rs.getString(first + 5)));
+    }
+
+    private static String join(Set<String> keys) {
+        String joined = String.join("\n", keys);
+        if (joined.length() > 4000) {
+            throw new IllegalArgumentException("dualwrite.routing.allow/deny: the lists hold " + joined.length()
+                    + " characters, more than the control table's 4000; route large groups by percent instead");
+        }
+        return joined;
+    }
+
+    private static Set<String> split(String text) {
+        if (text == null || text.isEmpty()) {
+            return Set.of();
+        }
+        return Set.copyOf(Arrays.asList(text.split("\n")));
+    }
+
+    private static String clip(String text) {
+        return text == null || text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT - 3) + "...";
+    }
+}

@@ -1,0 +1,716 @@
+package io.dualwrite.routing;
+
+import java.lang.management.ManagementFactory;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Follows the migration's live setting in a {@link ControlStore} and moves it, one barrier step at a
+ * time. One per service instance; the routing data source and the change sink ask it for routes.
+ *
+ * <h2>A step is a barrier</h2>
+ * A change of phase, percent or lists moves some keys from one primary store to the other. Were a
+ * mirror apply from the old primary still in flight when the new primary took its first write of such a
+ * key, the late apply could overwrite that write or resurrect a row just deleted there. So a change is
+ * never written as the new setting; it runs as a step:
+ * <ol>
+ * <li>{@link #request} checks the change and the guards, and writes it to the store as <em>pending</em>,
+ *     with a deadline;</li>
+ * <li>each instance, on its next poll, holds new requests whose key moves (their admission waits, for
+ *     at most the hold timeout), waits for the transactions it admitted before on those keys to end, and
+ *     for its mirrors to apply everything committed until then; then it acknowledges in the store;</li>
+ * <li>when every live instance has acknowledged — an instance whose heartbeat lease expired no longer
+ *     counts — any instance makes the step <em>active</em>; held requests go on, on their new route;</li>
+ * <li>a step not acknowledged by its deadline reverts to the previous setting, with the reason.</li>
+ * </ol>
+ * A change of phase (not only of routes) waits for every transaction admitted before, and while it is
+ * pending, mirroring stays on if either side of the step mirrors, so no commit falls between "not yet
+ * captured" and "backfill already past it".
+ *
+ * <p>A request whose hold times out fails ({@link RouteHeldException}) rather than go on by the old
+ * route, which is what the barrier exists to prevent.
+ */
+public final class MigrationController implements AutoCloseable {
+
+    private static final Log log = LogFactory.getLog(MigrationController.class);
+    private static final long FAST_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final ControlStore store;
+    private final String instanceId;
+    private final Duration pollInterval;
+    private final Duration stepTimeout;
+    private final Duration holdTimeout;
+    private final Duration lease;
+    private final List<RampGuard> guards;
+    private final List<Drain> drains;
+    private final Clock clock;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Condition pollNow = lock.newCondition();
+    private final Set<Admission> inFlight = new LinkedHashSet<>();
+    private final AtomicLong heldRequests = new AtomicLong();
+    private final AtomicLong heldTimeouts = new AtomicLong();
+    private volatile ControlState state;
+    /** The pending version this instance holds moving keys for, or -1. Under lock. */
+    private long holdingFor = -1;
+    /** When the admissions that block the pending step had all ended; 0 while some are open. */
+    private long quietSinceNanos;
+    private volatile long acknowledged = -1;
+    private volatile long leaseValidUntilNanos;
+    private volatile boolean running;
+    private volatile boolean barrier = true;
+    private Thread poller;
+
+    private MigrationController(Builder builder) throws SQLException {
+        this.store = builder.store;
+        this.instanceId = builder.instanceId;
+        this.pollInterval = builder.pollInterval;
+        this.stepTimeout = builder.stepTimeout;
+        this.holdTimeout = builder.holdTimeout;
+        this.lease = builder.lease;
+        this.guards = List.copyOf(builder.guards);
+        this.drains = List.copyOf(builder.drains);
+        this.clock = builder.clock;
+        this.state = store.read();
+    }
+
+    /**
+     * Starts a builder.
+     *
+     * @param store where the live setting is kept
+     * @return the builder
+     */
+    public static Builder builder(ControlStore store) {
+        return new Builder(store);
+    }
+
+    /**
+     * Registers this instance in the store and starts following it.
+     *
+     * @throws SQLException if the store cannot be reached
+     */
+    public synchronized void start() throws SQLException {
+        if (running) {
+            return;
+        }
+        state = store.read();
+        heartbeat();
+        running = true;
+        poller = new Thread(this::pollLoop, "dualwrite-control-" + instanceId);
+        poller.setDaemon(true);
+        poller.start();
+        log.info("dualwrite instance " + instanceId + " follows the control store: " + describe(state));
+    }
+
+    /** @return this instance's id in the control store */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /** @return the last state read from the store */
+    public ControlState state() {
+        return state;
+    }
+
+    /** @return the rules in force */
+    public RoutingRules rules() {
+        return state.active();
+    }
+
+    /** @return a router that follows the rules in force */
+    public TrafficRouter router() {
+        return new TrafficRouter(this::rules);
+    }
+
+    /**
+     * The route of a key under the rules in force, without waiting for a step under way.
+     *
+     * @param key the routing key, or null
+     * @return the route
+     * @throws IllegalArgumentException if the strategy is MODULO and the key is not a whole number
+     */
+    public Route route(Object key) {
+        return TrafficRouter.route(state.active(), key);
+    }
+
+    /**
+     * Whether committed writes are mirrored now: in DUAL_WRITE and RAMP, and during a step into or out of
+     * them (mirroring a change twice is harmless; missing one is not).
+     *
+     * @return true if changes must be mirrored
+     */
+    public boolean mirroring() {
+        ControlState current = state;
+        return current.active().phase().mirrors()
+                || (current.pending() != null && current.pending().phase().mirrors());
+    }
+
+    /** @return how many requests were held by a step, since start */
+    public long heldRequests() {
+        return heldRequests.get();
+    }
+
+    /** @return how many held requests failed because the step did not end in time, since start */
+    public long heldTimeouts() {
+        return heldTimeouts.get();
+    }
+
+    /**
+     * @return the instances registered in the store
+     * @throws SQLException if the store cannot be read
+     */
+    public List<InstanceStatus> instances() throws SQLException {
+        return store.instances();
+    }
+
+    /**
+     * Moves to another phase.
+     *
+     * @param phase the phase
+     * @param force whether to override the guards (logged)
+     * @return what became of the step
+     * @throws IllegalArgumentException if the phase skips one, or TARGET_ONLY is asked before RAMP at 100
+     * @throws SQLException if the store cannot be reached
+     * @throws InterruptedException if interrupted while the step runs
+     */
+    public StepResult requestPhase(Phase phase, boolean force) throws SQLException, InterruptedException {
+        return request(rules().withPhase(phase), force, "phase " + phase);
+    }
+
+    /**
+     * Changes the ramp percent.
+     *
+     * @param percent 0..100
+     * @param force whether to override the guards (logged)
+     * @return what became of the step
+     * @throws IllegalArgumentException if the percent is outside 0..100
+     * @throws SQLException if the store cannot be reached
+     * @throws InterruptedException if interrupted while the step runs
+     */
+    public StepResult requestPercent(int percent, boolean force) throws SQLException, InterruptedException {
+        return request(rules().withPercent(percent), force, "percent " + percent);
+    }
+
+    /**
+     * Runs a step to new rules and waits until it is active or reverted.
+     *
+     * @param next the rules to move to
+     * @param force whether to override the guards; the override is logged with the reasons
+     * @param why what the change is for, for the log
+     * @return what became of the step: ACTIVATED, REVERTED (with the reason), REFUSED (by a guard or
+     *     because another step is under way) or UNCHANGED
+     * @throws IllegalArgumentException if the change is not allowed (a skipped phase, TARGET_ONLY before
+     *     RAMP at 100, a listed key without a bucket); nothing is changed
+     * @throws SQLException if the store cannot be reached
+     * @throws InterruptedException if interrupted while waiting; the step goes on without this caller
+     */
+    public StepResult request(RoutingRules next, boolean force, String why) throws SQLException, InterruptedException {
+        Objects.requireNonNull(next, "next");
+        ControlState current = store.read();
+        RoutingRules from = current.active();
+        checkTransition(from, next, force);
+        if (current.pending() != null) {
+            return new StepResult(StepResult.Outcome.REFUSED, "a step to " + current.pending() + " is under way"
+                    + " (until " + current.deadline() + "); wait for it to end", current);
+        }
+        if (from.equals(next)) {
+            return new StepResult(StepResult.Outcome.UNCHANGED, "already " + from, current);
+        }
+        if (advances(from, next)) {
+            List<String> refusals = new ArrayList<>();
+            for (RampGuard guard : guards) {
+                guard.check(from, next).ifPresent(refusals::add);
+            }
+            if (!refusals.isEmpty()) {
+                if (!force) {
+                    String message = "refused " + from + " -> " + next + ": " + String.join("; ", refusals)
+                            + " (force overrides)";
+                    log.warn("dualwrite " + message);
+                    return new StepResult(StepResult.Outcome.REFUSED, message, current);
+                }
+                log.warn("dualwrite step " + from + " -> " + next + " FORCED by " + instanceId + " over: "
+                        + String.join("; ", refusals));
+            }
+        }
+        Instant deadline = clock.instant().plus(stepTimeout);
+        ControlState begun = current.begin(next, deadline, instanceId, why == null ? "" : why);
+        if (!store.compareAndSet(current.version(), begun)) {
+            return new StepResult(StepResult.Outcome.REFUSED, "the setting changed while this step was being asked;"
+                    + " read it again and retry", store.read());
+        }
+        log.info("dualwrite step " + from + " -> " + next + " pending (" + why + "), deadline " + deadline);
+        observe(begun);
+        long giveUp = System.nanoTime() + stepTimeout.toNanos() + 2 * pollInterval.toNanos() + TimeUnit.SECONDS.toNanos(1);
+        while (System.nanoTime() < giveUp) {
+            ControlState now = store.read();
+            if (now.version() > begun.version()) {
+                observe(now);
+                boolean activated = now.version() == begun.version() + 1 && now.pending() == null
+                        && now.active().equals(next);
+                return new StepResult(activated ? StepResult.Outcome.ACTIVATED : StepResult.Outcome.REVERTED,
+                        now.message(), now);
+            }
+            wakePoller();
+            Thread.sleep(20);
+        }
+        return new StepResult(StepResult.Outcome.REVERTED, "no instance finished the step; it reverts at its deadline",
+                store.read());
+    }
+
+    /** Refuses changes no force may make. */
+    private static void checkTransition(RoutingRules from, RoutingRules to, boolean force) {
+        PropertiesControlStore.checkListedKeys(to);
+        int step = to.phase().ordinal() - from.phase().ordinal();
+        if (Math.abs(step) > 1) {
+            throw new IllegalArgumentException("dualwrite.phase: " + from.phase() + " -> " + to.phase()
+                    + " skips a phase; go through " + Phase.values()[from.phase().ordinal() + Integer.signum(step)]
+                    + " first");
+        }
+        if (to.phase() == Phase.TARGET_ONLY && from.phase() == Phase.RAMP
+                && (from.percent() != 100 || !from.deny().isEmpty())) {
+            throw new IllegalArgumentException("dualwrite.phase: TARGET_ONLY needs RAMP at 100 percent with an empty"
+                    + " deny-list first; now " + from);
+        }
+        if (from.phase() == Phase.TARGET_ONLY && to.phase() != Phase.TARGET_ONLY && !force) {
+            throw new IllegalArgumentException("dualwrite.phase: leaving TARGET_ONLY would lose the writes made since,"
+                    + " because TARGET_ONLY mirrors nothing to the source; pass force to do it anyway");
+        }
+        if (!from.strategy().equals(to.strategy()) && from.phase() == Phase.RAMP && to.phase() == Phase.RAMP
+                && from.percent() > 0 && from.percent() < 100) {
+            throw new IllegalArgumentException("dualwrite.routing.strategy: changing " + from.strategy() + " -> "
+                    + to.strategy() + " at " + from.percent() + "% would move users both ways at once; ramp to 0 or"
+                    + " 100 first");
+        }
+    }
+
+    /** Whether the step sends more traffic to the target, as the guards must approve. */
+    private static boolean advances(RoutingRules from, RoutingRules to) {
+        if (to.phase().ordinal() > from.phase().ordinal()) {
+            return to.phase() == Phase.RAMP || to.phase() == Phase.TARGET_ONLY;
+        }
+        if (to.phase() != Phase.RAMP) {
+            return false;
+        }
+        return to.percent() > from.percent() || !from.allow().containsAll(to.allow())
+                || !to.deny().containsAll(from.deny()) || to.defaultRoute() != from.defaultRoute();
+    }
+
+    /**
+     * Admits a request to a store: waits while a step under way moves its key, then returns its route
+     * and counts it as in flight until released.
+     *
+     * @param key the routing key, or null
+     * @return the admission; release it when the request's transaction has ended
+     * @throws RouteHeldException if a step held the request for longer than the hold timeout
+     * @throws IllegalArgumentException if the strategy is MODULO and the key is not a whole number
+     */
+    Admission admit(Object key) throws RouteHeldException {
+        long deadline = System.nanoTime() + holdTimeout.toNanos();
+        boolean held = false;
+        lock.lock();
+        try {
+            while (true) {
+                ControlState current = state;
+                Route route = TrafficRouter.route(current.active(), key);
+                if (current.pending() == null || !barrier || !moves(current, key, route)) {
+                    Admission admission = new Admission(this, key, route, current.active().phase());
+                    inFlight.add(admission);
+                    return admission;
+                }
+                if (!held) {
+                    held = true;
+                    heldRequests.incrementAndGet();
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    heldTimeouts.incrementAndGet();
+                    throw new RouteHeldException("dualwrite held this request (routing key " + key + ") for "
+                            + holdTimeout.toMillis() + " ms while the step " + current.active() + " -> "
+                            + current.pending() + " moved its key, and the step has not ended; retry, or see why the"
+                            + " step is slow (dualwrite.routing.hold-timeout)");
+                }
+                changed.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RouteHeldException("dualwrite was interrupted while holding a request for a ramp step");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean moves(ControlState current, Object key, Route route) {
+        try {
+            return TrafficRouter.route(current.pending(), key) != route;
+        } catch (IllegalArgumentException noBucket) {
+            return true;
+        }
+    }
+
+    private void release(Admission admission) {
+        lock.lock();
+        try {
+            inFlight.remove(admission);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void pollLoop() {
+        while (running) {
+            try {
+                tick();
+            } catch (RuntimeException | SQLException e) {
+                log.warn("dualwrite could not follow the control store (will retry): " + e.getMessage());
+            }
+            lock.lock();
+            try {
+                if (running) {
+                    long wait = state.pending() != null ? FAST_POLL_NANOS : pollInterval.toNanos();
+                    pollNow.awaitNanos(wait);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** One poll: read the state, renew the lease, work on the step under way. Visible for tests. */
+    void tick() throws SQLException {
+        ControlState current = store.read();
+        observe(current);
+        heartbeat();
+        if (current.pending() == null) {
+            return;
+        }
+        if (acknowledged < current.version() && readyToAcknowledge(current)) {
+            acknowledged = current.version();
+            heartbeat();
+            log.info("dualwrite instance " + instanceId + " acknowledged step " + current.active() + " -> "
+                    + current.pending());
+        }
+        finishStep(current);
+    }
+
+    private void observe(ControlState next) {
+        lock.lock();
+        try {
+            ControlState previous = state;
+            if (next.version() <= previous.version()) {
+                return;
+            }
+            state = next;
+            if (next.pending() == null || holdingFor != next.version()) {
+                holdingFor = next.pending() == null ? -1 : next.version();
+                quietSinceNanos = 0;
+            }
+            changed.signalAll();
+            if (!previous.active().equals(next.active())) {
+                log.info("dualwrite routing changed: " + previous.active() + " -> " + next.active() + " (" + next.message()
+                        + ", by " + next.changedBy() + ")");
+            } else if (next.pending() == null && previous.pending() != null) {
+                log.warn("dualwrite step " + previous.active() + " -> " + previous.pending() + " ended without effect: "
+                        + next.message());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Holding starts when {@link #observe} sees the pending state; here we wait for the admissions the
+     * step must not overlap to end, then for the mirrors to apply what those committed.
+     */
+    private boolean readyToAcknowledge(ControlState current) {
+        if (!barrier) {
+            return true;
+        }
+        lock.lock();
+        try {
+            if (quietSinceNanos == 0) {
+                boolean phaseChange = current.active().phase() != current.pending().phase();
+                for (Admission admission : inFlight) {
+                    if (phaseChange || moves(current, admission.key, admission.route)) {
+                        return false;
+                    }
+                }
+                quietSinceNanos = System.nanoTime();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Drain drain : drains) {
+            try {
+                if (!drain.awaitAppliedUpTo(quietSinceNanos, Duration.ZERO)) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void finishStep(ControlState current) throws SQLException {
+        Instant now = clock.instant();
+        List<String> waitingFor = new ArrayList<>();
+        for (InstanceStatus instance : store.instances()) {
+            if (instance.liveAt(now) && instance.acknowledged() < current.version()) {
+                waitingFor.add(instance.instanceId());
+            }
+        }
+        ControlState next;
+        if (waitingFor.isEmpty()) {
+            next = current.activate(instanceId, "step " + current.active() + " -> " + current.pending()
+                    + " active (" + current.message() + ")");
+        } else if (now.isAfter(current.deadline())) {
+            next = current.revert(instanceId, "step " + current.active() + " -> " + current.pending() + " reverted: "
+                    + "instances " + waitingFor + " did not acknowledge before " + current.deadline()
+                    + " (they hold requests on moving keys until their transactions end and their mirrors drain)");
+        } else {
+            return;
+        }
+        if (store.compareAndSet(current.version(), next)) {
+            observe(next);
+        }
+    }
+
+    private void heartbeat() throws SQLException {
+        long before = System.nanoTime();
+        store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease));
+        leaseValidUntilNanos = before + lease.toNanos();
+    }
+
+    /** @return whether this instance's lease in the store is still valid by its own clock */
+    public boolean leaseValid() {
+        return System.nanoTime() - leaseValidUntilNanos < 0;
+    }
+
+    /** Switches the barrier off: steps neither hold nor wait. Only for the test that shows what it prevents. */
+    void barrierForTesting(boolean on) {
+        this.barrier = on;
+    }
+
+    private void wakePoller() {
+        lock.lock();
+        try {
+            pollNow.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String describe(ControlState state) {
+        return state.active() + (state.pending() == null ? "" : " (step to " + state.pending() + " pending)");
+    }
+
+    /** Stops following the store and leaves it, so that steps need not wait for this instance's lease. */
+    @Override
+    public synchronized void close() {
+        running = false;
+        wakePoller();
+        if (poller != null) {
+            try {
+                poller.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            store.leave(instanceId);
+        } catch (SQLException | RuntimeException e) {
+            log.warn("dualwrite instance " + instanceId + " could not leave the control store; its lease expires in "
+                    + lease + ": " + e.getMessage());
+        }
+    }
+
+    /** Waits until a mirror has applied what was committed up to a moment; {@code Mirror::awaitAppliedUpTo}. */
+    @FunctionalInterface
+    public interface Drain {
+        /**
+         * @param committedUpToNanos a {@link System#nanoTime()} reading
+         * @param timeout the longest wait; zero asks without waiting
+         * @return true when everything committed until then has been applied
+         * @throws InterruptedException if interrupted
+         */
+        boolean awaitAppliedUpTo(long committedUpToNanos, Duration timeout) throws InterruptedException;
+    }
+
+    /** A request admitted to a route, in flight until released. */
+    static final class Admission {
+        private final Object key;
+        private final Route route;
+        private final Phase phase;
+        private volatile MigrationController owner;
+
+        private Admission(MigrationController owner, Object key, Route route, Phase phase) {
+            this.owner = owner;
+            this.key = key;
+            this.route = route;
+            this.phase = phase;
+        }
+
+        Route route() {
+            return route;
+        }
+
+        Phase phase() {
+            return phase;
+        }
+
+        void release() {
+            MigrationController current = owner;
+            if (current != null) {
+                owner = null;
+                current.release(this);
+            }
+        }
+    }
+
+    /** Settings of a {@link MigrationController}. */
+    public static final class Builder {
+        private final ControlStore store;
+        private String instanceId = defaultInstanceId();
+        private Duration pollInterval = Duration.ofSeconds(2);
+        private Duration stepTimeout = Duration.ofSeconds(60);
+        private Duration holdTimeout = Duration.ofSeconds(10);
+        private Duration lease;
+        private final List<RampGuard> guards = new ArrayList<>();
+        private final List<Drain> drains = new ArrayList<>();
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(ControlStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+        }
+
+        private static String defaultInstanceId() {
+            String jvm = ManagementFactory.getRuntimeMXBean().getName();
+            return jvm + "-" + UUID.randomUUID().toString().substring(0, 8);
+        }
+
+        /**
+         * @param id this instance's id in the store (default: pid@host and a random suffix)
+         * @return this builder
+         */
+        public Builder instanceId(String id) {
+            if (id == null || id.isBlank() || id.length() > 128) {
+                throw new IllegalArgumentException("dualwrite.control.instance-id: 1 to 128 characters, not '" + id + "'");
+            }
+            this.instanceId = id;
+            return this;
+        }
+
+        /**
+         * @param interval how often the store is read (default 2 s; 50 ms while a step is under way)
+         * @return this builder
+         */
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = positive("dualwrite.control.poll-interval", interval);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a step may wait for every instance's acknowledgement before it reverts
+         *     (default 60 s)
+         * @return this builder
+         */
+        public Builder stepTimeout(Duration timeout) {
+            this.stepTimeout = positive("dualwrite.routing.step-timeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a request on a moving key may be held before it fails (default 10 s)
+         * @return this builder
+         */
+        public Builder holdTimeout(Duration timeout) {
+            this.holdTimeout = positive("dualwrite.routing.hold-timeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param duration how long an instance counts as live after its last heartbeat (default five
+         *     poll intervals)
+         * @return this builder
+         */
+        public Builder lease(Duration duration) {
+            this.lease = positive("dualwrite.control.lease", duration);
+            return this;
+        }
+
+        /**
+         * @param guard a check that may refuse steps that send more traffic to the target
+         * @return this builder
+         */
+        public Builder guard(RampGuard guard) {
+            guards.add(Objects.requireNonNull(guard, "guard"));
+            return this;
+        }
+
+        /**
+         * @param drain a mirror to drain before acknowledging a step, e.g. {@code mirror::awaitAppliedUpTo}
+         * @return this builder
+         */
+        public Builder drain(Drain drain) {
+            drains.add(Objects.requireNonNull(drain, "drain"));
+            return this;
+        }
+
+        /**
+         * @param value the clock for leases and deadlines (tests)
+         * @return this builder
+         */
+        public Builder clock(Clock value) {
+            this.clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        /**
+         * @return the controller; call {@link MigrationController#start()}
+         * @throws IllegalArgumentException if the lease is not longer than the poll interval
+         * @throws SQLException if the store cannot be read
+         */
+        public MigrationController build() throws SQLException {
+            Duration effectiveLease = lease == null ? pollInterval.multipliedBy(5) : lease;
+            if (effectiveLease.compareTo(pollInterval.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("dualwrite.control.lease (" + effectiveLease + ") must be at least two"
+                        + " poll intervals (" + pollInterval + "), or live instances would drop out between polls");
+            }
+            this.lease = effectiveLease;
+            return new MigrationController(this);
+        }
+
+        private static Duration positive(String property, Duration value) {
+            if (value == null || value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(property + ": must be a positive duration, not " + value);
+            }
+            return value;
+        }
+    }
+
+    /** @return a short description, for logs */
+    @Override
+    public String toString() {
+        return "MigrationController[" + instanceId + ": " + describe(state) + "]";
+    }
+
+}

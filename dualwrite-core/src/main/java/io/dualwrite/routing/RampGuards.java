@@ -1,0 +1,105 @@
+package io.dualwrite.routing;
+
+import io.dualwrite.backfill.BackfillProgress;
+import io.dualwrite.backfill.BackfillRunner;
+import io.dualwrite.backfill.BackfillStatus;
+import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.mirror.Mirror;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.DoubleSupplier;
+
+/** The built-in {@link RampGuard}s: backfill finished, mismatch rate low, reverse path proven. */
+public final class RampGuards {
+
+    private RampGuards() {
+    }
+
+    /**
+     * Refuses while a table's backfill is not DONE, or left failed rows behind.
+     *
+     * @param runner the backfill runner
+     * @param tables the source tables whose backfill must be done
+     * @return the guard
+     */
+    public static RampGuard backfillDone(BackfillRunner runner, Collection<String> tables) {
+        Objects.requireNonNull(runner, "runner");
+        List<String> names = List.copyOf(tables);
+        return (from, to) -> {
+            List<String> unfinished = new ArrayList<>();
+            for (String table : names) {
+                try {
+                    BackfillProgress progress = runner.progress(table);
+                    if (progress.status() != BackfillStatus.DONE) {
+                        unfinished.add(table + " is " + progress.status() + " (" + progress.rowsCopied() + " of ~"
+                                + progress.estimatedTotal() + " rows)");
+                    } else if (progress.failedRows() > 0) {
+                        unfinished.add(table + " has " + progress.failedRows() + " failed rows (retryFailedRows)");
+                    }
+                } catch (java.sql.SQLException | RuntimeException e) {
+                    unfinished.add(table + ": progress unknown (" + e.getMessage() + ")");
+                }
+            }
+            return unfinished.isEmpty() ? Optional.empty()
+                    : Optional.of("backfill unfinished: " + String.join(", ", unfinished));
+        };
+    }
+
+    /**
+     * Refuses while the recent confirmed mismatch rate is above a threshold.
+     *
+     * @param rate the recent rate of confirmed mismatches among compared rows, 0..1
+     * @param max the highest rate allowed
+     * @return the guard
+     */
+    public static RampGuard mismatchRateAtMost(DoubleSupplier rate, double max) {
+        Objects.requireNonNull(rate, "rate");
+        if (!(max >= 0 && max <= 1)) {
+            throw new IllegalArgumentException("dualwrite.routing.max-mismatch-rate: " + max + " is outside 0..1");
+        }
+        return (from, to) -> {
+            double current = rate.getAsDouble();
+            return current > max ? Optional.of(String.format("confirmed mismatch rate %.4f is above %.4f", current, max))
+                    : Optional.empty();
+        };
+    }
+
+    /**
+     * Refuses while the way back is unproven: a table without a version column or with a one-way
+     * transformer, or a probe through the reverse mirror (rows read on the target, mapped back, written
+     * to the source in a rolled-back transaction) that fails.
+     *
+     * @param tables the mapped tables
+     * @param reverse the mirror from the target back to the source, or null when none could be built
+     * @return the guard
+     */
+    public static RampGuard reversePathProven(MappedTables tables, Mirror reverse) {
+        Objects.requireNonNull(tables, "tables");
+        return (from, to) -> {
+            List<String> problems = new ArrayList<>();
+            for (MappedTable table : tables.all()) {
+                String property = "dualwrite.tables." + table.name();
+                if (table.mapping().versionColumn().isEmpty()) {
+                    problems.add(property + ".version-column: table '" + table.name() + "' has no version column, so"
+                            + " writes on both stores cannot be ordered");
+                } else if (!table.reversible()) {
+                    problems.add(property + ".transformer: table '" + table.name() + "' cannot be mapped back to the"
+                            + " source");
+                } else if (reverse == null) {
+                    problems.add("no mirror from the target back to the source is configured");
+                } else {
+                    try {
+                        reverse.probe(table.name());
+                    } catch (java.sql.SQLException | RuntimeException e) {
+                        problems.add("probe of the reverse path for table '" + table.name() + "' failed: " + e.getMessage());
+                    }
+                }
+            }
+            return problems.isEmpty() ? Optional.empty() : Optional.of("reverse path unproven: " + String.join("; ", problems));
+        };
+    }
+}

@@ -1,0 +1,110 @@
+package io.dualwrite.routing;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One complete routing setting: the phase, the ramp percent and how keys map to buckets, the allow- and
+ * deny-lists, and the route of requests that carry no routing key. Immutable; compared by value.
+ *
+ * @param phase where the migration stands
+ * @param percent 0..100: during RAMP, buckets below it go to the target
+ * @param strategy how keys become buckets
+ * @param allow keys (as text) always routed to the target during RAMP
+ * @param deny keys (as text) always routed to the source during RAMP; deny wins over allow
+ * @param defaultRoute the route during RAMP of a request with no routing key
+ */
+public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, Set<String> allow, Set<String> deny,
+        Route defaultRoute) {
+
+    /**
+     * Checks the parts.
+     *
+     * @throws IllegalArgumentException if the percent is outside 0..100
+     * @throws NullPointerException if a part is null
+     */
+    public RoutingRules {
+        Objects.requireNonNull(phase, "phase");
+        Objects.requireNonNull(strategy, "strategy");
+        Objects.requireNonNull(defaultRoute, "defaultRoute");
+        if (percent < 0 || percent > 100) {
+            throw new IllegalArgumentException("dualwrite.routing.percent: " + percent + " is outside 0..100");
+        }
+        allow = Collections.unmodifiableSortedSet(new TreeSet<>(Objects.requireNonNull(allow, "allow")));
+        deny = Collections.unmodifiableSortedSet(new TreeSet<>(Objects.requireNonNull(deny, "deny")));
+    }
+
+    /**
+     * The rules before a migration starts: SOURCE_ONLY, 0 %, HASH, no lists, default route SOURCE.
+     *
+     * @return the initial rules
+     */
+    public static RoutingRules initial() {
+        return new RoutingRules(Phase.SOURCE_ONLY, 0, RoutingStrategy.HASH, Set.of(), Set.of(), Route.SOURCE);
+    }
+
+    /**
+     * @param next the phase
+     * @return these rules in another phase
+     */
+    public RoutingRules withPhase(Phase next) {
+        return new RoutingRules(next, percent, strategy, allow, deny, defaultRoute);
+    }
+
+    /**
+     * @param next 0..100
+     * @return these rules with another percent
+     * @throws IllegalArgumentException if outside 0..100
+     */
+    public RoutingRules withPercent(int next) {
+        return new RoutingRules(phase, next, strategy, allow, deny, defaultRoute);
+    }
+
+    /**
+     * @param next the strategy
+     * @return these rules with another strategy
+     */
+    public RoutingRules withStrategy(RoutingStrategy next) {
+        return new RoutingRules(phase, percent, next, allow, deny, defaultRoute);
+    }
+
+    /**
+     * @param nextAllow keys forced to the target
+     * @param nextDeny keys forced to the source
+     * @return these rules with other lists
+     */
+    public RoutingRules withLists(Collection<String> nextAllow, Collection<String> nextDeny) {
+        return new RoutingRules(phase, percent, strategy, new LinkedHashSet<>(nextAllow), new LinkedHashSet<>(nextDeny),
+                defaultRoute);
+    }
+
+    /**
+     * @param next the route of requests without a key during RAMP
+     * @return these rules with another default route
+     */
+    public RoutingRules withDefaultRoute(Route next) {
+        return new RoutingRules(phase, percent, strategy, allow, deny, next);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder(phase.name());
+        if (phase == Phase.RAMP) {
+            text.append(' ').append(percent).append("% ").append(strategy);
+        }
+        if (!allow.isEmpty()) {
+            text.append(" allow=").append(allow);
+        }
+        if (!deny.isEmpty()) {
+            text.append(" deny=").append(deny);
+        }
+        if (defaultRoute != Route.SOURCE) {
+            text.append(" default=").append(defaultRoute);
+        }
+        return text.toString();
+    }
+}
