@@ -1,0 +1,206 @@
+package io.dualwrite.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class MigrationControllerTest {
+
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    private final PropertiesControlStore store = new PropertiesControlStore(RoutingRules.initial()
+            .withPhase(Phase.DUAL_WRITE).withStrategy(RoutingStrategy.MODULO));
+    private final List<MigrationController> controllers = new java.util.ArrayList<>();
+
+    @AfterEach
+    void closeControllers() {
+        controllers.forEach(MigrationController::close);
+    }
+
+    private MigrationController controller(String id, RampGuard... guards) throws Exception {
+        MigrationController.Builder builder = MigrationController.builder(store).instanceId(id).pollInterval(POLL)
+                .stepTimeout(Duration.ofSeconds(2)).holdTimeout(Duration.ofSeconds(5));
+        for (RampGuard guard : guards) {
+            builder.guard(guard);
+        }
+        MigrationController controller = builder.build();
+        controller.start();
+        controllers.add(controller);
+        return controller;
+    }
+
+    @Test
+    void step_becomesActiveOnEveryInstance() throws Exception {
+        MigrationController a = controller("a");
+        MigrationController b = controller("b");
+
+        StepResult result = a.requestPhase(Phase.RAMP, false);
+
+        assertThat(result.outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        assertThat(a.rules().phase()).isEqualTo(Phase.RAMP);
+        awaitPhase(b, Phase.RAMP);
+        assertThat(a.requestPercent(30, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        awaitPercent(b, 30);
+        assertThat(b.route(29L)).isEqualTo(Route.TARGET);
+        assertThat(b.route(30L)).isEqualTo(Route.SOURCE);
+    }
+
+    @Test
+    void step_revertsWithTheReason_whenALiveInstanceNeverAcknowledges() throws Exception {
+        MigrationController a = controller("a");
+        store.heartbeat("silent", -1, Instant.now().plusSeconds(600));
+
+        StepResult result = a.requestPhase(Phase.RAMP, false);
+
+        assertThat(result.outcome()).isEqualTo(StepResult.Outcome.REVERTED);
+        assertThat(result.message()).contains("reverted").contains("[silent]").contains("did not acknowledge");
+        assertThat(a.rules().phase()).isEqualTo(Phase.DUAL_WRITE);
+        assertThat(store.read().pending()).isNull();
+    }
+
+    @Test
+    void deadInstance_dropsOutWhenItsLeaseExpires() throws Exception {
+        MigrationController a = controller("a");
+        store.heartbeat("crashed", -1, Instant.now().minusSeconds(1));
+
+        assertThat(a.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+    }
+
+    @Test
+    void badChanges_areRefused_andNothingChanges() throws Exception {
+        MigrationController a = controller("a");
+        ControlState before = store.read();
+
+        assertThatThrownBy(() -> a.requestPhase(Phase.TARGET_ONLY, true))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("dualwrite.phase: DUAL_WRITE -> TARGET_ONLY skips a phase; go through RAMP first");
+        assertThatThrownBy(() -> a.requestPercent(-1, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("dualwrite.routing.percent: -1 is outside 0..100");
+        assertThatThrownBy(() -> a.request(a.rules().withLists(List.of("abc"), List.of()), false, "allow a name"))
+                .hasMessageStartingWith("dualwrite.routing.allow: dualwrite.routing.strategy=MODULO needs whole-number");
+        assertThat(a.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        assertThatThrownBy(() -> a.requestPhase(Phase.TARGET_ONLY, false))
+                .hasMessageContaining("TARGET_ONLY needs RAMP at 100 percent");
+        assertThat(store.read().active()).isEqualTo(before.active().withPhase(Phase.RAMP));
+    }
+
+    @Test
+    void eachGuard_refusesAdvancing_andForceOverrides() throws Exception {
+        AtomicBoolean backfillDone = new AtomicBoolean(false);
+        AtomicBoolean mismatchesLow = new AtomicBoolean(false);
+        RampGuard backfill = (from, to) -> backfillDone.get() ? Optional.empty() : Optional.of("backfill of t_order RUNNING");
+        RampGuard mismatches = RampGuards.mismatchRateAtMost(() -> mismatchesLow.get() ? 0.0 : 0.05, 0.001);
+        MigrationController a = controller("a", backfill, mismatches);
+
+        StepResult refused = a.requestPhase(Phase.RAMP, false);
+        assertThat(refused.outcome()).isEqualTo(StepResult.Outcome.REFUSED);
+        assertThat(refused.message()).contains("backfill of t_order RUNNING")
+                .contains("confirmed mismatch rate 0.0500 is above 0.0010").contains("force overrides");
+        assertThat(a.rules().phase()).isEqualTo(Phase.DUAL_WRITE);
+
+        backfillDone.set(true);
+        assertThat(a.requestPhase(Phase.RAMP, false).message()).doesNotContain("backfill").contains("mismatch rate");
+        assertThat(a.requestPhase(Phase.RAMP, true).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+
+        assertThat(a.requestPercent(10, false).outcome()).as("raising is guarded").isEqualTo(StepResult.Outcome.REFUSED);
+        mismatchesLow.set(true);
+        assertThat(a.requestPercent(10, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        mismatchesLow.set(false);
+        assertThat(a.requestPercent(0, false).outcome()).as("rolling back is never guarded")
+                .isEqualTo(StepResult.Outcome.ACTIVATED);
+    }
+
+    @Test
+    void movingKey_isHeldUntilTheStepIsActive_andOthersAreNot() throws Exception {
+        MigrationController a = controller("a");
+        assertThat(a.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        // An instance-owned transaction on a key that moves keeps the step from going active.
+        MigrationController.Admission open = a.admit(5L);
+        CompletableFuture<StepResult> step = CompletableFuture.supplyAsync(() -> {
+            try {
+                return a.requestPercent(10, false);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        awaitPending(a);
+        assertThat(a.admit(50L).route()).as("a key that does not move goes on").isEqualTo(Route.SOURCE);
+        CountDownLatch admitted = new CountDownLatch(1);
+        CompletableFuture<Route> held = CompletableFuture.supplyAsync(() -> {
+            try {
+                Route route = a.admit(7L).route();
+                admitted.countDown();
+                return route;
+            } catch (RouteHeldException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(admitted.await(500, TimeUnit.MILLISECONDS)).as("moving key held").isFalse();
+        assertThat(step).isNotDone();
+
+        open.release();
+
+        assertThat(step.get(5, TimeUnit.SECONDS).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo(Route.TARGET);
+        assertThat(a.heldRequests()).isEqualTo(1);
+    }
+
+    @Test
+    void heldRequest_failsAfterTheHoldTimeout_ratherThanTakeTheOldRoute() throws Exception {
+        MigrationController a = MigrationController.builder(store).instanceId("a").pollInterval(POLL)
+                .stepTimeout(Duration.ofSeconds(3)).holdTimeout(Duration.ofMillis(300)).build();
+        a.start();
+        controllers.add(a);
+        assertThat(a.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        MigrationController.Admission open = a.admit(5L);
+        CompletableFuture<StepResult> step = CompletableFuture.supplyAsync(() -> {
+            try {
+                return a.requestPercent(10, false);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        awaitPending(a);
+
+        assertThatThrownBy(() -> a.admit(6L)).isInstanceOf(RouteHeldException.class)
+                .hasMessageContaining("routing key 6").hasMessageContaining("dualwrite.routing.hold-timeout");
+        assertThat(step.get(10, TimeUnit.SECONDS).outcome()).as("the open transaction never ended")
+                .isEqualTo(StepResult.Outcome.REVERTED);
+        open.release();
+        assertThat(a.admit(6L).route()).isEqualTo(Route.SOURCE);
+    }
+
+    private static void awaitPending(MigrationController controller) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (controller.state().pending() == null && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(controller.state().pending()).isNotNull();
+    }
+
+    private static void awaitPhase(MigrationController controller, Phase phase) throws InterruptedException {
+        long deadline = System.nanoTime() + 2 * POLL.toNanos() + TimeUnit.MILLISECONDS.toNanos(200);
+        while (controller.rules().phase() != phase && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(controller.rules().phase()).isEqualTo(phase);
+    }
+
+    private static void awaitPercent(MigrationController controller, int percent) throws InterruptedException {
+        long deadline = System.nanoTime() + 2 * POLL.toNanos() + TimeUnit.MILLISECONDS.toNanos(200);
+        while (controller.rules().percent() != percent && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(controller.rules().percent()).isEqualTo(percent);
+    }
+}
