@@ -70,6 +70,9 @@ public final class MigrationController implements AutoCloseable {
     private long holdingFor = -1;
     /** When the admissions that block the pending step had all ended; 0 while some are open. */
     private long quietSinceNanos;
+    /** Admissions numbered below this were taken before the pending step was seen. Under lock. */
+    private long firstAdmissionOfStep;
+    private long admissions;
     private volatile long acknowledged = -1;
     private volatile long leaseValidUntilNanos;
     private volatile boolean running;
@@ -328,7 +331,7 @@ public final class MigrationController implements AutoCloseable {
                 ControlState current = state;
                 Route route = TrafficRouter.route(current.active(), key);
                 if (current.pending() == null || !barrier || !moves(current, key, route)) {
-                    Admission admission = new Admission(this, key, route, current.active().phase());
+                    Admission admission = new Admission(this, admissions++, key, route);
                     inFlight.add(admission);
                     return admission;
                 }
@@ -421,6 +424,7 @@ public final class MigrationController implements AutoCloseable {
             if (next.pending() == null || holdingFor != next.version()) {
                 holdingFor = next.pending() == null ? -1 : next.version();
                 quietSinceNanos = 0;
+                firstAdmissionOfStep = admissions;
             }
             changed.signalAll();
             if (!previous.active().equals(next.active())) {
@@ -446,9 +450,12 @@ public final class MigrationController implements AutoCloseable {
         lock.lock();
         try {
             if (quietSinceNanos == 0) {
+                // Admissions taken since the step was seen are no threat: moving keys are held, and the
+                // rest are mirrored while either phase of the step mirrors.
                 boolean phaseChange = current.active().phase() != current.pending().phase();
                 for (Admission admission : inFlight) {
-                    if (phaseChange || moves(current, admission.key, admission.route)) {
+                    if (admission.number < firstAdmissionOfStep
+                            && (phaseChange || moves(current, admission.key, admission.route))) {
                         return false;
                     }
                 }
@@ -557,24 +564,20 @@ public final class MigrationController implements AutoCloseable {
 
     /** A request admitted to a route, in flight until released. */
     static final class Admission {
+        private final long number;
         private final Object key;
         private final Route route;
-        private final Phase phase;
         private volatile MigrationController owner;
 
-        private Admission(MigrationController owner, Object key, Route route, Phase phase) {
+        private Admission(MigrationController owner, long number, Object key, Route route) {
             this.owner = owner;
+            this.number = number;
             this.key = key;
             this.route = route;
-            this.phase = phase;
         }
 
         Route route() {
             return route;
-        }
-
-        Phase phase() {
-            return phase;
         }
 
         void release() {
