@@ -110,7 +110,7 @@ public final class JdbcControlStore implements ControlStore {
     private static String ruleColumns(String prefix) {
         String list = prefix.isEmpty() ? "_list" : "";
         return "  " + prefix + "phase VARCHAR(16),\n  " + prefix + "percent INT,\n  " + prefix + "strategy VARCHAR(16),\n  "
-                + prefix + "allow" + list + " VARCHAR(4000),\n  " + prefix + "deny" + list + " VARCHAR(4000),\n  "
+                + prefix + "allow" + list + " VARCHAR(2000),\n  " + prefix + "deny" + list + " VARCHAR(2000),\n  "
                 + prefix + "default_route VARCHAR(16),\n";
     }
 
@@ -272,9 +272,9 @@ public final class JdbcControlStore implements ControlStore {
 
     private static String join(Set<String> keys) {
         String joined = String.join("\n", keys);
-        if (joined.length() > 4000) {
+        if (joined.length() > 2000) {
             throw new IllegalArgumentException("dualwrite.routing.allow/deny: the lists hold " + joined.length()
-                    + " characters, more than the control table's 4000; route large groups by percent instead");
+                    + " characters, more than the control table's 2000; route large groups by percent instead");
         }
         return joined;
     }
