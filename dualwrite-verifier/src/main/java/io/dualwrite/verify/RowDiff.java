@@ -94,6 +94,11 @@ final class RowDiff {
         return table;
     }
 
+    /** @return the compared target columns, lower case */
+    List<String> comparedColumns() {
+        return List.of(columns);
+    }
+
     /** Whether the mapping leaves rows as they are, so a source row compares without being mapped. */
     boolean plain() {
         return plain;
@@ -140,16 +145,6 @@ final class RowDiff {
     /** @return the sign of the mapped source row's version against the target row's; 0 when unknown */
     int compareVersions(Row mappedSource, Row target) {
         return Values.compareVersions(version(mappedSource), version(target), zone);
-    }
-
-    /** @return the source key of a target row, or its target key when it does not map back */
-    RowKey sourceKeyOf(Row target) {
-        RowKey targetKey = table.target().keyOf(target);
-        try {
-            return table.toSourceKey(targetKey);
-        } catch (RuntimeException unmapped) {
-            return targetKey;
-        }
     }
 
     /** Builds the mismatch, leaving masked columns' values out. */

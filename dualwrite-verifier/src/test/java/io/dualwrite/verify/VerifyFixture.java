@@ -22,12 +22,27 @@ final class VerifyFixture implements AutoCloseable {
     private final Logger logger = (Logger) LoggerFactory.getLogger(MismatchLog.LOGGER);
 
     VerifyFixture(Store sourceStore, Store targetStore, String prefix) {
+        this(sourceStore, targetStore, prefix, OrderTable.ddl(sourceStore, "t_order"));
+    }
+
+    /** With a source table of its own, e.g. {@link #preciseDdl}. */
+    VerifyFixture(Store sourceStore, Store targetStore, String prefix, String sourceDdl) {
         this.source = TestDatabase.create(sourceStore, prefix + "_src");
         this.target = TestDatabase.create(targetStore, prefix + "_tgt");
-        source.execute(OrderTable.ddl(sourceStore, "t_order"));
+        source.execute(sourceDdl);
         target.execute(OrderTable.ddl(targetStore, "t_order"));
         appender.start();
         logger.addAppender(appender);
+    }
+
+    /**
+     * An order table more precise than {@link OrderTable#ddl}: amounts with four decimals, times with
+     * microseconds, so that equal values differ in scale and precision between the stores.
+     */
+    static String preciseDdl(Store store) {
+        return "CREATE TABLE t_order (id BIGINT NOT NULL PRIMARY KEY, user_id BIGINT NOT NULL,"
+                + " status VARCHAR(32) NOT NULL, amount DECIMAL(14,4), note VARCHAR(200), gmt_modified "
+                + (store == Store.MARIADB ? "DATETIME(6)" : "TIMESTAMP(6)") + " NOT NULL)";
     }
 
     MappedTables tables() throws Exception {
