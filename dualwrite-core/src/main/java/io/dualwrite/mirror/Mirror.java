@@ -7,6 +7,7 @@ import io.dualwrite.capture.DualWriteAspect;
 import io.dualwrite.event.DualWriteEvent;
 import io.dualwrite.event.EventPublisher;
 import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -14,9 +15,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -430,5 +433,36 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     /** Test access to the applier, for the tests that switch parts of the protocol off. */
     MirrorApplier applier() {
         return applier;
+    }
+
+    /**
+     * Brings the current source state of some keys to the target now, on the caller's thread, through the
+     * same locked apply as every mirrored change: so a repair obeys the same ordering and the same version
+     * guard, and cannot overwrite a write that commits while it runs. Keys a writer holds are retried every
+     * {@link MirrorConfig#lockRetryDelay()} until the timeout. It works whether or not the mirror was
+     * started, so a reconciler may use a mirror of its own.
+     *
+     * @param table the source table, as mapped
+     * @param keys source keys of that table
+     * @param timeout how long to keep retrying keys held by writers
+     * @return the keys that could not be applied before the timeout (empty when all were)
+     * @throws SQLException if either store fails
+     * @throws IllegalArgumentException if the table is not mapped or a row does not map to the target
+     */
+    public Set<RowKey> repair(String table, Collection<RowKey> keys, Duration timeout) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        long deadline = System.nanoTime() + Objects.requireNonNull(timeout, "timeout").toNanos();
+        Set<RowKey> remaining = new LinkedHashSet<>(keys);
+        while (!remaining.isEmpty()) {
+            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            remaining = new LinkedHashSet<>(
+                    applier.apply(mapped, remaining, (int) Math.min(Integer.MAX_VALUE, left)).deferred());
+            if (remaining.isEmpty() || System.nanoTime() >= deadline) {
+                break;
+            }
+            events.publish(new DualWriteEvent.ApplyDeferred(mapped.name(), remaining.size()));
+            sleepUntil(Math.min(deadline, System.nanoTime() + config.lockRetryDelay().toNanos()));
+        }
+        return remaining;
     }
 }

@@ -1,0 +1,162 @@
+package io.dualwrite.verify;
+
+import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.jdbc.TableMetadata;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The reconciler's checkpoint table in the target: one row per job (table and window) with the phase and
+ * the last key compared, the counts so far and the sample keys, so that an interrupted run resumes after its
+ * last chunk with its findings intact. Runs on the caller's connection, in auto-commit.
+ */
+final class ReconcileCheckpoints {
+
+    private static final int MAX_SAMPLES_LENGTH = 4000;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** The state of one job. */
+    static final class State {
+        String phase = "SOURCE";
+        RowKey lastKey;
+        long compared;
+        long missing;
+        long extra;
+        long different;
+        long repaired;
+        long unrepaired;
+        final Map<Mismatch.Kind, List<RowKey>> samples = new EnumMap<>(Mismatch.Kind.class);
+        boolean done;
+    }
+
+    private final String table;
+
+    ReconcileCheckpoints(Dialect dialect, String table) {
+        dialect.quote(table);
+        // Left unquoted so that it folds to the store's own case, like tables made by hand.
+        this.table = table;
+    }
+
+    String ddl() {
+        return "CREATE TABLE " + table + " (\n"
+                + "  job VARCHAR(255) NOT NULL PRIMARY KEY,\n"
+                + "  phase VARCHAR(16) NOT NULL,\n"
+                + "  last_key VARCHAR(2000),\n"
+                + "  compared BIGINT NOT NULL,\n"
+                + "  missing BIGINT NOT NULL,\n"
+                + "  extra BIGINT NOT NULL,\n"
+                + "  different BIGINT NOT NULL,\n"
+                + "  repaired BIGINT NOT NULL,\n"
+                + "  unrepaired BIGINT NOT NULL,\n"
+                + "  samples VARCHAR(" + MAX_SAMPLES_LENGTH + "),\n"
+                + "  status VARCHAR(16) NOT NULL,\n"
+                + "  updated_ms BIGINT NOT NULL\n"
+                + ")";
+    }
+
+    boolean exists(Connection connection) throws SQLException {
+        return TableMetadata.read(connection, table).isPresent();
+    }
+
+    void create(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(ddl());
+        }
+    }
+
+    /** @return the job's state, or null if it has none */
+    State load(Connection connection, String job) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(Dialect.MARKER + " SELECT phase, last_key,"
+                + " compared, missing, extra, different, repaired, unrepaired, samples, status FROM " + table
+                + " WHERE job = ?")) {
+            statement.setString(1, job);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                State state = new State();
+                state.phase = rs.getString(1);
+                state.lastKey = rs.getString(2) == null ? null : RowKey.fromJson(rs.getString(2));
+                state.compared = rs.getLong(3);
+                state.missing = rs.getLong(4);
+                state.extra = rs.getLong(5);
+                state.different = rs.getLong(6);
+                state.repaired = rs.getLong(7);
+                state.unrepaired = rs.getLong(8);
+                if (rs.getString(9) != null) {
+                    Map<String, List<String>> samples = JSON.readValue(rs.getString(9),
+                            new TypeReference<Map<String, List<String>>>() { });
+                    samples.forEach((kind, keys) -> state.samples.put(Mismatch.Kind.valueOf(kind),
+                            new ArrayList<>(keys.stream().map(RowKey::fromJson).toList())));
+                }
+                state.done = "DONE".equals(rs.getString(10));
+                return state;
+            }
+        }
+    }
+
+    void save(Connection connection, String job, State state, long now) throws SQLException {
+        String samples = samplesJson(state);
+        try (PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + table
+                + " SET phase = ?, last_key = ?, compared = ?, missing = ?, extra = ?, different = ?, repaired = ?,"
+                + " unrepaired = ?, samples = ?, status = ?, updated_ms = ? WHERE job = ?")) {
+            bind(update, state, samples, now);
+            update.setString(12, job);
+            if (update.executeUpdate() == 1) {
+                return;
+            }
+        }
+        try (PreparedStatement insert = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + table
+                + " (phase, last_key, compared, missing, extra, different, repaired, unrepaired, samples, status,"
+                + " updated_ms, job) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            bind(insert, state, samples, now);
+            insert.setString(12, job);
+            insert.executeUpdate();
+        }
+    }
+
+    private static void bind(PreparedStatement statement, State state, String samples, long now)
+            throws SQLException {
+        statement.setString(1, state.phase);
+        if (state.lastKey == null) {
+            statement.setNull(2, Types.VARCHAR);
+        } else {
+            statement.setString(2, state.lastKey.toJson());
+        }
+        statement.setLong(3, state.compared);
+        statement.setLong(4, state.missing);
+        statement.setLong(5, state.extra);
+        statement.setLong(6, state.different);
+        statement.setLong(7, state.repaired);
+        statement.setLong(8, state.unrepaired);
+        statement.setString(9, samples);
+        statement.setString(10, state.done ? "DONE" : "RUNNING");
+        statement.setLong(11, now);
+    }
+
+    /** The samples as JSON, dropping keys from the end until it fits the column. */
+    private static String samplesJson(State state) {
+        Map<String, List<String>> samples = new LinkedHashMap<>();
+        state.samples.forEach((kind, keys) -> samples.put(kind.name(),
+                new ArrayList<>(keys.stream().map(RowKey::toJson).toList())));
+        String json = JSON.writeValueAsString(samples);
+        while (json.length() > MAX_SAMPLES_LENGTH) {
+            samples.values().stream().filter(keys -> !keys.isEmpty()).findFirst()
+                    .ifPresent(keys -> keys.remove(keys.size() - 1));
+            json = JSON.writeValueAsString(samples);
+        }
+        return json;
+    }
+}

@@ -1,0 +1,59 @@
+package io.dualwrite.verify;
+
+import io.dualwrite.jdbc.RowKey;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one {@link Reconciler} run found. Counts cover the whole job, including the chunks an earlier,
+ * interrupted run of the same table and window compared before this one resumed.
+ *
+ * @param table the source table
+ * @param complete whether the whole table (or window) was compared; false when the time budget ran out
+ * @param compared source rows compared (in the window, if one was set)
+ * @param missingInTarget rows the source has and the target lacks
+ * @param extraInTarget rows the target has and the source lacks
+ * @param different rows both have, with different values
+ * @param repaired rows repaired
+ * @param unrepaired differing rows left unrepaired (a dry run leaves all of them)
+ * @param samples up to {@link ReconcileConfig#sampleKeys()} source keys per kind of difference
+ * @param chunks chunks compared by this run
+ * @param checksumChunks of those, chunks settled by their checksum without reading rows
+ * @param repairProblems why repairs were refused, distinct messages
+ * @param took how long this run took
+ */
+public record ReconcileReport(String table, boolean complete, long compared, long missingInTarget,
+        long extraInTarget, long different, long repaired, long unrepaired, Map<Mismatch.Kind, List<RowKey>> samples,
+        long chunks, long checksumChunks, List<String> repairProblems, Duration took) {
+
+    /** Copies the collections. */
+    public ReconcileReport {
+        EnumMap<Mismatch.Kind, List<RowKey>> copy = new EnumMap<>(Mismatch.Kind.class);
+        samples.forEach((kind, keys) -> copy.put(kind, List.copyOf(keys)));
+        samples = java.util.Collections.unmodifiableMap(copy);
+        repairProblems = List.copyOf(repairProblems);
+    }
+
+    /** @return every difference found: missing, extra and different rows */
+    public long differences() {
+        return missingInTarget + extraInTarget + different;
+    }
+
+    /**
+     * @param kind a kind of difference
+     * @return the sample keys of that kind
+     */
+    public List<RowKey> samples(Mismatch.Kind kind) {
+        return samples.getOrDefault(kind, List.of());
+    }
+
+    @Override
+    public String toString() {
+        return "reconcile of " + table + (complete ? "" : " (incomplete)") + ": " + compared + " rows compared, "
+                + missingInTarget + " missing in target, " + extraInTarget + " extra in target, " + different
+                + " different, " + repaired + " repaired, " + unrepaired + " unrepaired; samples " + samples + " ("
+                + chunks + " chunks, " + checksumChunks + " by checksum, " + took.toMillis() + " ms)";
+    }
+}

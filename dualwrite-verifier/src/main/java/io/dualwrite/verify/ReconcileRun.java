@@ -1,0 +1,468 @@
+package io.dualwrite.verify;
+
+import io.dualwrite.jdbc.ColumnMetadata;
+import io.dualwrite.jdbc.Row;
+import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.jdbc.TableOps;
+import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.TableMapping;
+import io.dualwrite.routing.Route;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/** One run of the {@link Reconciler} over one table: the chunk loop, the comparison and the repairs. */
+final class ReconcileRun {
+
+    private static final Log log = LogFactory.getLog(Reconciler.class);
+
+    private final ReconcileConfig config;
+    private final MappedTable table;
+    private final RowDiff diff;
+    private final TableOps sourceOps;
+    private final TableOps targetOps;
+    private final Connection src;
+    private final Connection tgt;
+    private final ReconcileCheckpoints checkpoints;
+    private final String job;
+    private final MismatchLog mismatchLog;
+    private final VerifyEvent.Listener listener;
+    private final Throttle throttle;
+    private final boolean ordered;
+    private final ChunkChecksums sourceSums;
+    private final ChunkChecksums targetSums;
+    private final String sourceWindow;
+    private final String targetWindow;
+    private final List<Object> windowParameters = new ArrayList<>();
+    private final Set<String> repairProblems = new LinkedHashSet<>();
+    private ReconcileCheckpoints.State state;
+    private long chunks;
+    private long checksumChunks;
+
+    /** A row that differs in a first reading, to be read again by key before it counts. */
+    private record Candidate(RowKey sourceKey, RowKey targetKey) {
+    }
+
+    ReconcileRun(ReconcileConfig config, MappedTable table, RowDiff diff, boolean sameProduct, Connection src,
+            Connection tgt, ReconcileCheckpoints checkpoints, String job, MismatchLog mismatchLog,
+            VerifyEvent.Listener listener) {
+        this.config = config;
+        this.table = table;
+        this.diff = diff;
+        this.sourceOps = table.source();
+        this.targetOps = table.target();
+        this.src = src;
+        this.tgt = tgt;
+        this.checkpoints = checkpoints;
+        this.job = job;
+        this.mismatchLog = mismatchLog;
+        this.listener = listener;
+        this.throttle = new Throttle(config.rowsPerSecond(), config.clock());
+        config.windowFrom().ifPresent(windowParameters::add);
+        config.windowTo().ifPresent(windowParameters::add);
+        this.sourceWindow = window(sourceOps);
+        this.targetWindow = window(targetOps);
+        this.ordered = keysKeepTheirOrder();
+        if (ordered && config.checksums() && sameProduct && diff.plain() && sameSchema()) {
+            List<String> columns = diff.comparedColumns();
+            this.sourceSums = new ChunkChecksums(sourceOps, columns, sourceWindow, windowParameters);
+            this.targetSums = new ChunkChecksums(targetOps, columns, targetWindow, windowParameters);
+        } else {
+            this.sourceSums = null;
+            this.targetSums = null;
+        }
+    }
+
+    private String window(TableOps ops) {
+        if (windowParameters.isEmpty()) {
+            return null;
+        }
+        String column = ops.dialect().quote(ops.versionColumn());
+        List<String> conditions = new ArrayList<>();
+        config.windowFrom().ifPresent(from -> conditions.add(column + " >= ?"));
+        config.windowTo().ifPresent(to -> conditions.add(column + " < ?"));
+        return String.join(" AND ", conditions);
+    }
+
+    /**
+     * Integral keys that the mapping leaves as they are sort the same on both sides, so both can be read by
+     * key range. Text keys cannot be trusted to (collations differ between stores), nor mapped keys.
+     */
+    private boolean keysKeepTheirOrder() {
+        TableMapping mapping = table.mapping();
+        if (mapping.transformer().isPresent() || mapping.keyMapping() != io.dualwrite.mapping.KeyMapping.identity()) {
+            return false;
+        }
+        for (String key : sourceOps.keyColumns()) {
+            if (mapping.converters().containsKey(key.toLowerCase(java.util.Locale.ROOT))) {
+                return false;
+            }
+        }
+        return allIntegral(sourceOps) && allIntegral(targetOps);
+    }
+
+    private static boolean allIntegral(TableOps ops) {
+        for (String key : ops.keyColumns()) {
+            ColumnMetadata column = ops.table().column(key).orElseThrow();
+            boolean integral = switch (column.jdbcType()) {
+                case Types.BIGINT, Types.INTEGER, Types.SMALLINT, Types.TINYINT -> true;
+                case Types.NUMERIC, Types.DECIMAL -> column.scale() == 0;
+                default -> false;
+            };
+            if (!integral) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Same columns, same types, same sizes: the stores render equal rows as equal text. */
+    private boolean sameSchema() {
+        for (String column : diff.comparedColumns()) {
+            var s = sourceOps.table().column(column);
+            var t = targetOps.table().column(column);
+            if (s.isEmpty() || t.isEmpty() || s.get().jdbcType() != t.get().jdbcType()
+                    || !s.get().typeName().equalsIgnoreCase(t.get().typeName()) || s.get().size() != t.get().size()
+                    || s.get().scale() != t.get().scale()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    ReconcileReport execute() throws SQLException {
+        long started = System.nanoTime();
+        long deadline = config.timeBudget().map(b -> config.clock().millis() + b.toMillis()).orElse(Long.MAX_VALUE);
+        state = config.resume() ? checkpoints.load(tgt, job) : null;
+        if (state == null || state.done) {
+            state = new ReconcileCheckpoints.State();
+        }
+        boolean finished = false;
+        boolean first = true;
+        while (!finished) {
+            if (!first && config.clock().millis() >= deadline) {
+                return report(false, started);
+            }
+            first = false;
+            finished = ordered ? orderedChunk() : lookupChunk();
+            chunks++;
+            checkpoints.save(tgt, job, state, config.clock().millis());
+            pause(throttle.take(config.chunkSize()));
+        }
+        state.done = true;
+        checkpoints.save(tgt, job, state, config.clock().millis());
+        if (state.compared + state.extra == 0) {
+            throw new IllegalStateException("reconcile of table '" + table.name() + "' compared no rows: both sides"
+                    + " are empty" + (windowParameters.isEmpty() ? "" : " in the window " + config.windowFrom()
+                    .map(String::valueOf).orElse("-") + " .. " + config.windowTo().map(String::valueOf).orElse("-"))
+                    + "; a check that sees nothing proves nothing (check dualwrite.verify.reconcile.window and the"
+                    + " data sources)");
+        }
+        return report(true, started);
+    }
+
+    private ReconcileReport report(boolean complete, long started) {
+        Map<Mismatch.Kind, List<RowKey>> samples = new EnumMap<>(Mismatch.Kind.class);
+        samples.putAll(state.samples);
+        return new ReconcileReport(table.name(), complete, state.compared, state.missing, state.extra,
+                state.different, state.repaired, state.unrepaired, samples, chunks, checksumChunks,
+                new ArrayList<>(repairProblems), Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    private static void pause(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One chunk of the key-range path. @return true when it was the last */
+    private boolean orderedChunk() throws SQLException {
+        RowKey after = state.lastKey;
+        if (sourceSums != null) {
+            RowKey end = sourceSums.chunkEnd(src, after, config.chunkSize());
+            ChunkChecksums.Sum left = sourceSums.sum(src, after, end);
+            ChunkChecksums.Sum right = targetSums.sum(tgt, after, end);
+            if (left.equals(right)) {
+                state.compared += left.rows();
+                checksumChunks++;
+                listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), (int) left.rows(), true));
+                state.lastKey = end;
+                return end == null;
+            }
+            List<Row> sourceRows = scanRange(sourceOps, src, after, end, sourceWindow);
+            compareRange(sourceRows, after, end);
+            state.lastKey = end;
+            return end == null;
+        }
+        List<Row> sourceRows = sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow,
+                windowParameters);
+        RowKey end = sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size()
+                - 1));
+        compareRange(sourceRows, after, end);
+        state.lastKey = end;
+        return end == null;
+    }
+
+    private List<Row> scanRange(TableOps ops, Connection connection, RowKey after, RowKey end, String window)
+            throws SQLException {
+        List<Row> rows = new ArrayList<>();
+        RowKey cursor = after;
+        while (true) {
+            List<Row> page = ops.scan(connection, cursor, end, config.chunkSize(), false, window, windowParameters);
+            rows.addAll(page);
+            if (page.size() < config.chunkSize()) {
+                return rows;
+            }
+            cursor = ops.keyOf(page.get(page.size() - 1));
+        }
+    }
+
+    /** Merges a chunk of source rows with the target's rows of the same key range, page by page. */
+    private void compareRange(List<Row> sourceRows, RowKey after, RowKey end) throws SQLException {
+        List<Row> mapped = diff.toTargetShape(sourceRows);
+        Map<RowKey, Row> bySourceKey = new LinkedHashMap<>();
+        Map<RowKey, RowKey> sourceKeyOf = new HashMap<>();
+        for (int i = 0; i < sourceRows.size(); i++) {
+            RowKey targetKey = targetOps.keyOf(mapped.get(i));
+            bySourceKey.put(targetKey, mapped.get(i));
+            sourceKeyOf.put(targetKey, sourceOps.keyOf(sourceRows.get(i)));
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        RowKey cursor = after;
+        int targetRows = 0;
+        while (true) {
+            List<Row> page = targetOps.scan(tgt, cursor, end, config.chunkSize(), false, targetWindow,
+                    windowParameters);
+            targetRows += page.size();
+            for (Row targetRow : page) {
+                RowKey targetKey = targetOps.keyOf(targetRow);
+                Row sourceRow = bySourceKey.remove(targetKey);
+                if (sourceRow == null) {
+                    candidates.add(new Candidate(sourceKeyOrNull(targetKey), targetKey));
+                } else if (!diff.differences(sourceRow, targetRow).isEmpty()) {
+                    candidates.add(new Candidate(sourceKeyOf.get(targetKey), targetKey));
+                }
+            }
+            if (page.size() < config.chunkSize()) {
+                break;
+            }
+            cursor = targetOps.keyOf(page.get(page.size() - 1));
+            // A run of target-only rows must not pile up in memory: settle them page by page.
+            if (candidates.size() >= config.chunkSize()) {
+                settle(candidates);
+                candidates.clear();
+            }
+        }
+        bySourceKey.forEach((targetKey, row) -> candidates.add(new Candidate(sourceKeyOf.get(targetKey), targetKey)));
+        state.compared += sourceRows.size();
+        settle(candidates);
+        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(sourceRows.size(), targetRows),
+                false));
+    }
+
+    /** One chunk of the look-up path. @return true when the whole table was walked */
+    private boolean lookupChunk() throws SQLException {
+        if ("SOURCE".equals(state.phase)) {
+            List<Row> sourceRows = sourceOps.scan(src, state.lastKey, null, config.chunkSize(), false, sourceWindow,
+                    windowParameters);
+            List<Row> mapped = diff.toTargetShape(sourceRows);
+            List<RowKey> targetKeys = new ArrayList<>(mapped.size());
+            mapped.forEach(row -> targetKeys.add(targetOps.keyOf(row)));
+            Map<RowKey, Row> targetRows = targetOps.readByKeys(tgt, targetKeys, false);
+            List<Candidate> candidates = new ArrayList<>();
+            for (int i = 0; i < mapped.size(); i++) {
+                Row targetRow = targetRows.get(targetKeys.get(i));
+                if (targetRow == null || !diff.differences(mapped.get(i), targetRow).isEmpty()) {
+                    candidates.add(new Candidate(sourceOps.keyOf(sourceRows.get(i)), targetKeys.get(i)));
+                }
+            }
+            state.compared += sourceRows.size();
+            settle(candidates);
+            listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), sourceRows.size(), false));
+            if (sourceRows.size() < config.chunkSize()) {
+                state.phase = "TARGET";
+                state.lastKey = null;
+            } else {
+                state.lastKey = sourceOps.keyOf(sourceRows.get(sourceRows.size() - 1));
+            }
+            return false;
+        }
+        List<Row> targetRows = targetOps.scan(tgt, state.lastKey, null, config.chunkSize(), false, targetWindow,
+                windowParameters);
+        Map<RowKey, Candidate> bySourceKey = new LinkedHashMap<>();
+        List<Candidate> candidates = new ArrayList<>();
+        for (Row targetRow : targetRows) {
+            RowKey targetKey = targetOps.keyOf(targetRow);
+            RowKey sourceKey = sourceKeyOrNull(targetKey);
+            if (sourceKey == null) {
+                candidates.add(new Candidate(null, targetKey));
+            } else {
+                bySourceKey.put(sourceKey, new Candidate(sourceKey, targetKey));
+            }
+        }
+        Map<RowKey, Row> sourceRows = sourceOps.readByKeys(src, bySourceKey.keySet(), false);
+        for (Map.Entry<RowKey, Candidate> entry : bySourceKey.entrySet()) {
+            Row sourceRow = sourceRows.get(entry.getKey());
+            // Rows the source holds were compared while walking the source, unless their source version lies
+            // outside the window: those are compared now.
+            if (sourceRow == null || !windowParameters.isEmpty() && !inWindow(diff.version(diff.toTargetShape(
+                    sourceRow)))) {
+                candidates.add(entry.getValue());
+            }
+        }
+        settle(candidates);
+        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), targetRows.size(), false));
+        if (targetRows.size() < config.chunkSize()) {
+            return true;
+        }
+        state.lastKey = targetOps.keyOf(targetRows.get(targetRows.size() - 1));
+        return false;
+    }
+
+    /** @return the source key of a target key, or null for a row created in the target that maps to none */
+    private RowKey sourceKeyOrNull(RowKey targetKey) {
+        try {
+            return table.toSourceKey(targetKey);
+        } catch (RuntimeException unmapped) {
+            return null;
+        }
+    }
+
+    private boolean inWindow(Object version) {
+        if (version == null) {
+            return false;
+        }
+        java.time.ZoneId zone = config.rules().zone();
+        boolean afterFrom = config.windowFrom().map(from -> Values.compareVersions(version, from, zone) >= 0)
+                .orElse(true);
+        boolean beforeTo = config.windowTo().map(to -> Values.compareVersions(version, to, zone) < 0).orElse(true);
+        return afterFrom && beforeTo;
+    }
+
+    /**
+     * Reads the candidates again by key on both sides and counts, logs and repairs those that still differ:
+     * a row live traffic changed between the two scans is not reported, and rows outside the window on one
+     * side are compared whole.
+     */
+    private void settle(List<Candidate> candidates) throws SQLException {
+        if (candidates.isEmpty()) {
+            return;
+        }
+        Set<RowKey> sourceKeys = new LinkedHashSet<>();
+        Set<RowKey> targetKeys = new LinkedHashSet<>();
+        for (Candidate candidate : candidates) {
+            if (candidate.sourceKey() != null) {
+                sourceKeys.add(candidate.sourceKey());
+            }
+            targetKeys.add(candidate.targetKey());
+        }
+        // The target first, as in the double read: what it holds came from a state the source had before.
+        Map<RowKey, Row> targetRows = targetOps.readByKeys(tgt, targetKeys, false);
+        Map<RowKey, Row> sourceRows = sourceOps.readByKeys(src, sourceKeys, false);
+        Map<Route, List<RowKey>> repairs = new EnumMap<>(Route.class);
+        for (Candidate candidate : candidates) {
+            Row sourceRow = candidate.sourceKey() == null ? null : sourceRows.get(candidate.sourceKey());
+            Row targetRow = targetRows.get(candidate.targetKey());
+            Row mapped = sourceRow == null ? null : diff.toTargetShape(sourceRow);
+            Mismatch.Kind kind;
+            List<String> columns = List.of();
+            if (mapped != null && targetRow == null) {
+                kind = Mismatch.Kind.MISSING_IN_TARGET;
+            } else if (mapped == null && targetRow != null) {
+                kind = Mismatch.Kind.EXTRA_IN_TARGET;
+            } else if (mapped != null) {
+                columns = diff.differences(mapped, targetRow);
+                if (columns.isEmpty()) {
+                    continue;
+                }
+                kind = Mismatch.Kind.DIFFERENT;
+            } else {
+                continue;
+            }
+            RowKey key = candidate.sourceKey() != null ? candidate.sourceKey() : candidate.targetKey();
+            Route primary = routeOf(sourceRow, targetRow);
+            record(diff.mismatch(key, kind, primary, orEmpty(mapped), orEmpty(targetRow), columns));
+            if (candidate.sourceKey() != null) {
+                repairs.computeIfAbsent(primary, r -> new ArrayList<>()).add(candidate.sourceKey());
+            } else {
+                state.unrepaired++;
+                repairProblems.add("table '" + table.name() + "': target rows whose key does not map back to the"
+                        + " source cannot be repaired, e.g. target key " + candidate.targetKey());
+            }
+        }
+        repair(repairs);
+    }
+
+    private Route routeOf(Row sourceRow, Row targetRow) {
+        Row row = sourceRow;
+        if (row == null && table.reversible()) {
+            try {
+                row = table.toSource(targetRow);
+            } catch (RuntimeException unmapped) {
+                row = null;
+            }
+        }
+        if (row == null) {
+            return Route.SOURCE;
+        }
+        Route route = config.rowRoutes().routeOf(table.name(), row);
+        return route == null ? Route.SOURCE : route;
+    }
+
+    private void record(Mismatch mismatch) {
+        switch (mismatch.kind()) {
+            case MISSING_IN_TARGET -> state.missing++;
+            case EXTRA_IN_TARGET -> state.extra++;
+            case DIFFERENT -> state.different++;
+        }
+        List<RowKey> samples = state.samples.computeIfAbsent(mismatch.kind(), k -> new ArrayList<>());
+        if (samples.size() < config.sampleKeys()) {
+            samples.add(mismatch.key());
+        }
+        boolean logged = mismatchLog.write(VerifyEvent.Check.RECONCILE, mismatch);
+        listener.onEvent(new VerifyEvent.MismatchFound(table.name(), VerifyEvent.Check.RECONCILE, mismatch, logged));
+    }
+
+    private void repair(Map<Route, List<RowKey>> repairs) throws SQLException {
+        for (Map.Entry<Route, List<RowKey>> group : repairs.entrySet()) {
+            int count = group.getValue().size();
+            if (config.dryRun()) {
+                state.unrepaired += count;
+                continue;
+            }
+            try {
+                Set<RowKey> failed = config.repairer().repair(table.name(), group.getKey(), group.getValue());
+                state.repaired += count - failed.size();
+                state.unrepaired += failed.size();
+                listener.onEvent(new VerifyEvent.Repaired(table.name(), VerifyEvent.Check.RECONCILE,
+                        count - failed.size(), failed.size()));
+            } catch (IllegalStateException refused) {
+                log.warn("dualwrite reconciler could not repair " + count + " rows of table '" + table.name() + "': "
+                        + refused.getMessage());
+                repairProblems.add(refused.getMessage());
+                state.unrepaired += count;
+                listener.onEvent(new VerifyEvent.Repaired(table.name(), VerifyEvent.Check.RECONCILE, 0, count));
+            }
+        }
+    }
+
+    private static Row orEmpty(Row row) {
+        return row == null ? Row.of(Map.of()) : row;
+    }
+}

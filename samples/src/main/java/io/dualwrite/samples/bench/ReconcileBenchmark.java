@@ -1,0 +1,276 @@
+package io.dualwrite.samples.bench;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.mapping.TableMapping;
+import io.dualwrite.verify.ReconcileConfig;
+import io.dualwrite.verify.ReconcileReport;
+import io.dualwrite.verify.Reconciler;
+import io.dualwrite.verify.VerifyEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The reconciler's benchmark (issue 5): how fast dualwrite's {@link Reconciler} compares a million identical
+ * rows of the ten-column order table, MariaDB against PostgreSQL (the row path: rows read in key ranges on
+ * both sides, mapped, normalised and merged) and MariaDB against MariaDB (the checksum path: per-chunk
+ * checksums computed in the databases), beside:
+ * <ul>
+ *   <li>the baseline a developer would write: two streamed cursors over the whole tables, ordered by key,
+ *       compared value by value ({@link #streamingCompare});</li>
+ *   <li>{@code pt-table-sync --print --algorithms Chunk} on the MariaDB pair, when it is on the PATH.</li>
+ * </ul>
+ * Each round runs every variant once, in a rotating order; figures are medians in rows per second. Targets:
+ * row path at least 0.8 of the baseline, checksum path faster than pt-table-sync, all in the heap the JVM was
+ * given (the script passes {@code -Xmx256m}).
+ *
+ * <pre>
+ * samples/bench-reconcile.sh --rows 1000000 --rounds 3
+ * samples/bench-reconcile.sh --rows 20000 --rounds 1      # smoke run
+ * </pre>
+ *
+ * Scratch databases and schemas are named {@code dw_rc*_<random>} and dropped at the end.
+ */
+public final class ReconcileBenchmark {
+
+    private static final double ROW_PATH_TARGET = 0.80;
+    private static final int STREAM_FETCH = 5_000;
+
+    private ReconcileBenchmark() {
+    }
+
+    /** One way of comparing the tables. */
+    private enum Variant {
+        BASELINE_PG("two streamed cursors, MariaDB vs PostgreSQL"),
+        DUALWRITE_PG("dualwrite row path, MariaDB vs PostgreSQL"),
+        BASELINE_MARIADB("two streamed cursors, MariaDB vs MariaDB"),
+        DUALWRITE_CHECKSUM("dualwrite checksum path, MariaDB vs MariaDB"),
+        DUALWRITE_ROWS_MARIADB("dualwrite row path, MariaDB vs MariaDB"),
+        PT_TABLE_SYNC("pt-table-sync --algorithms Chunk, MariaDB vs MariaDB");
+
+        private final String label;
+
+        Variant(String label) {
+            this.label = label;
+        }
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param args {@code --rows N}, {@code --rounds N}, {@code --chunk N}, {@code --skip-pt-table-sync}
+     * @throws Exception if a store fails or a comparison finds a difference
+     */
+    public static void main(String[] args) throws Exception {
+        int rows = intOption(args, "--rows", 1_000_000);
+        int rounds = intOption(args, "--rounds", 3);
+        int chunk = intOption(args, "--chunk", 5_000);
+        boolean pt = !Arrays.asList(args).contains("--skip-pt-table-sync") && onPath("pt-table-sync");
+        String suffix = Long.toString(Math.abs(new SplittableRandom().nextLong()), 36).substring(0, 8);
+        System.out.printf(Locale.ROOT, "reconcile benchmark: %,d rows, %d rounds, chunk %,d, max heap %d MiB%s%n", rows,
+                rounds, chunk, Runtime.getRuntime().maxMemory() >> 20, pt ? "" : " (pt-table-sync not run)");
+        try (BenchDatabase source = BenchDatabase.create(Store.MARIADB, "dw_rcs_" + suffix, OrderTable.ddl(Store.MARIADB));
+                BenchDatabase postgres = BenchDatabase.create(Store.POSTGRESQL, "dw_rcp_" + suffix,
+                        OrderTable.ddl(Store.POSTGRESQL));
+                BenchDatabase mariadb = BenchDatabase.create(Store.MARIADB, "dw_rcm_" + suffix,
+                        OrderTable.ddl(Store.MARIADB))) {
+            Thread cleanup = new Thread(() -> {
+                source.close();
+                postgres.close();
+                mariadb.close();
+            });
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            for (BenchDatabase database : List.of(source, postgres, mariadb)) {
+                OrderTable.load(database, rows);
+            }
+            HikariDataSource sourcePool = source.pool("rc-source", 2, false);
+            HikariDataSource postgresPool = postgres.pool("rc-postgres", 2, false);
+            HikariDataSource mariadbPool = mariadb.pool("rc-mariadb", 2, false);
+            MappedTables toPostgres = resolve(sourcePool, postgresPool);
+            MappedTables toMariadb = resolve(sourcePool, mariadbPool);
+            ReconcileConfig checksums = ReconcileConfig.builder().chunkSize(chunk).createTables(true).build();
+            ReconcileConfig rowsOnly = ReconcileConfig.builder().chunkSize(chunk).createTables(true).checksums(false)
+                    .build();
+
+            Map<Variant, List<Double>> rates = new LinkedHashMap<>();
+            List<Variant> variants = new ArrayList<>(Arrays.asList(Variant.values()));
+            if (!pt) {
+                variants.remove(Variant.PT_TABLE_SYNC);
+            }
+            for (int round = 0; round < rounds; round++) {
+                List<Variant> order = new ArrayList<>(variants);
+                java.util.Collections.rotate(order, round);
+                for (Variant variant : order) {
+                    long start = System.nanoTime();
+                    long compared = switch (variant) {
+                        case BASELINE_PG -> streamingCompare(sourcePool, postgresPool);
+                        case DUALWRITE_PG -> reconcile(checksums, toPostgres, sourcePool, postgresPool);
+                        case BASELINE_MARIADB -> streamingCompare(sourcePool, mariadbPool);
+                        case DUALWRITE_CHECKSUM -> reconcile(checksums, toMariadb, sourcePool, mariadbPool);
+                        case DUALWRITE_ROWS_MARIADB -> reconcile(rowsOnly, toMariadb, sourcePool, mariadbPool);
+                        case PT_TABLE_SYNC -> ptTableSync(source, mariadb, chunk, rows);
+                    };
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    if (compared != rows) {
+                        throw new IllegalStateException(variant.label + " compared " + compared + " rows, not " + rows);
+                    }
+                    rates.computeIfAbsent(variant, v -> new ArrayList<>()).add(rows / seconds);
+                    System.out.printf(Locale.ROOT, "  round %d  %-56s %,10.0f rows/s  (%.2f s)%n", round + 1,
+                            variant.label, rows / seconds, seconds);
+                }
+            }
+            System.out.println();
+            System.out.println("| variant | rows/s (median) |");
+            System.out.println("|---|---:|");
+            rates.forEach((variant, values) -> System.out.printf(Locale.ROOT, "| %s | %,.0f |%n", variant.label,
+                    median(values)));
+            double rowRatio = median(rates.get(Variant.DUALWRITE_PG)) / median(rates.get(Variant.BASELINE_PG));
+            System.out.printf(Locale.ROOT, "%nrow path / baseline (MariaDB vs PostgreSQL): %.2f (target >= %.2f): %s%n",
+                    rowRatio, ROW_PATH_TARGET, rowRatio >= ROW_PATH_TARGET ? "met" : "MISSED");
+            if (pt) {
+                double ptRatio = median(rates.get(Variant.DUALWRITE_CHECKSUM)) / median(rates.get(Variant.PT_TABLE_SYNC));
+                System.out.printf(Locale.ROOT, "checksum path / pt-table-sync (MariaDB vs MariaDB): %.2f (target > 1): %s%n",
+                        ptRatio, ptRatio > 1 ? "met" : "MISSED");
+            }
+            System.out.printf(Locale.ROOT, "max heap %d MiB, peak used after the run %d MiB%n",
+                    Runtime.getRuntime().maxMemory() >> 20,
+                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        }
+    }
+
+    private static MappedTables resolve(HikariDataSource source, HikariDataSource target) throws SQLException {
+        return MappedTables.resolve(List.of(TableMapping.builder(OrderTable.NAME).build()), source, target, false);
+    }
+
+    private static long reconcile(ReconcileConfig config, MappedTables tables, HikariDataSource source,
+            HikariDataSource target) throws SQLException {
+        ReconcileReport report = Reconciler.create(config, tables, source, target, VerifyEvent.Listener.none())
+                .run(OrderTable.NAME);
+        if (report.differences() != 0 || !report.complete()) {
+            throw new IllegalStateException("identical tables reported different: " + report);
+        }
+        return report.compared();
+    }
+
+    /**
+     * The baseline: one streamed cursor per table, in key order, compared value by value with the little
+     * normalisation two stores need (decimal scale, CHAR padding); no mapping, no checkpoint, no re-read.
+     */
+    static long streamingCompare(HikariDataSource left, HikariDataSource right) throws SQLException {
+        String sql = "SELECT " + String.join(", ", OrderTable.COLUMNS) + " FROM " + OrderTable.NAME + " ORDER BY id";
+        try (Connection a = left.getConnection(); Connection b = right.getConnection()) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            try (PreparedStatement sa = a.prepareStatement(sql, ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+                    PreparedStatement sb = b.prepareStatement(sql, ResultSet.TYPE_FORWARD_ONLY,
+                            ResultSet.CONCUR_READ_ONLY)) {
+                sa.setFetchSize(STREAM_FETCH);
+                sb.setFetchSize(STREAM_FETCH);
+                try (ResultSet ra = sa.executeQuery(); ResultSet rb = sb.executeQuery()) {
+                    int columns = OrderTable.COLUMNS.size();
+                    long rows = 0;
+                    while (ra.next()) {
+                        if (!rb.next()) {
+                            throw new IllegalStateException("right side ended after " + rows + " rows");
+                        }
+                        for (int i = 1; i <= columns; i++) {
+                            if (!same(ra.getObject(i), rb.getObject(i))) {
+                                throw new IllegalStateException("row " + ra.getLong(1) + " column " + i + " differs: "
+                                        + ra.getObject(i) + " / " + rb.getObject(i));
+                            }
+                        }
+                        rows++;
+                    }
+                    if (rb.next()) {
+                        throw new IllegalStateException("right side has more rows than " + rows);
+                    }
+                    a.commit();
+                    b.commit();
+                    return rows;
+                }
+            }
+        }
+    }
+
+    private static boolean same(Object x, Object y) {
+        if (Objects.equals(x, y)) {
+            return true;
+        }
+        if (x instanceof BigDecimal dx && y instanceof BigDecimal dy) {
+            return dx.compareTo(dy) == 0;
+        }
+        if (x instanceof Number nx && y instanceof Number ny) {
+            return nx.longValue() == ny.longValue();
+        }
+        if (x instanceof String sx && y instanceof String sy) {
+            return sx.stripTrailing().equals(sy.stripTrailing());
+        }
+        return false;
+    }
+
+    /** Runs pt-table-sync in print mode; identical tables must print no statement. */
+    private static long ptTableSync(BenchDatabase source, BenchDatabase target, int chunk, int rows)
+            throws IOException, InterruptedException {
+        String host = Store.MARIADB.baseUrl().replaceFirst("^jdbc:mariadb://([^:/]+).*", "$1");
+        String port = Store.MARIADB.baseUrl().replaceFirst("^jdbc:mariadb://[^:/]+:?([0-9]*).*", "$1");
+        String user = Store.MARIADB.user() == null ? "root" : Store.MARIADB.user();
+        String password = Store.MARIADB.password();
+        String dsn = "h=" + host + (port.isEmpty() ? "" : ",P=" + port) + ",u=" + user
+                + (password == null || password.isEmpty() ? "" : ",p=" + password);
+        ProcessBuilder builder = new ProcessBuilder("pt-table-sync", "--print", "--algorithms", "Chunk",
+                "--chunk-size", Integer.toString(chunk), "--no-check-triggers",
+                dsn + ",D=" + source.name() + ",t=" + OrderTable.NAME, "D=" + target.name() + ",t=" + OrderTable.NAME);
+        builder.redirectErrorStream(true);
+        Process process = builder.start();
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        try (InputStream in = process.getInputStream()) {
+            in.transferTo(output);
+        }
+        if (!process.waitFor(30, TimeUnit.MINUTES) || process.exitValue() != 0 || output.size() > 0) {
+            throw new IllegalStateException("pt-table-sync failed or printed changes (exit "
+                    + (process.isAlive() ? "none" : process.exitValue()) + "): " + output);
+        }
+        return rows;
+    }
+
+    private static boolean onPath(String command) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (new java.io.File(dir, command).canExecute()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int intOption(String[] args, String name, int fallback) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals(name)) {
+                return Integer.parseInt(args[i + 1].replace("_", ""));
+            }
+        }
+        return fallback;
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+}
