@@ -1,11 +1,16 @@
 package io.dualwrite.verify;
 
 import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mirror.Mirror;
 import io.dualwrite.routing.Route;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -49,6 +54,40 @@ public interface Repairer {
                         + " pass a Repairer that writes through the reverse mirror");
             }
             return mirror.repair(table, keys, timeout);
+        };
+    }
+
+    /**
+     * Repairs through the mirror of each row's primary: the forward mirror for rows primary in the
+     * source, the reverse mirror of RAMP (over {@link MappedTables#reversed()}) for rows primary in the
+     * target. Keys stay in the source's key space; those for the reverse mirror are mapped.
+     *
+     * @param tables the mapped tables
+     * @param forward the mirror from the source to the target
+     * @param reverse the mirror from the target back to the source
+     * @param timeout how long to retry keys held by writers
+     * @return the repairer
+     * @throws NullPointerException if an argument is null
+     */
+    static Repairer throughMirrors(MappedTables tables, Mirror forward, Mirror reverse, Duration timeout) {
+        Objects.requireNonNull(tables, "tables");
+        Objects.requireNonNull(forward, "forward");
+        Objects.requireNonNull(reverse, "reverse");
+        Objects.requireNonNull(timeout, "timeout");
+        return (table, primary, keys) -> {
+            if (primary == Route.SOURCE) {
+                return forward.repair(table, keys, timeout);
+            }
+            MappedTable mapped = tables.get(table);
+            Map<RowKey, RowKey> sourceKeyOf = new LinkedHashMap<>();
+            for (RowKey key : keys) {
+                sourceKeyOf.put(mapped.toTargetKey(key), key);
+            }
+            Set<RowKey> left = new LinkedHashSet<>();
+            for (RowKey targetKey : reverse.repair(table, sourceKeyOf.keySet(), timeout)) {
+                left.add(sourceKeyOf.get(targetKey));
+            }
+            return left;
         };
     }
 }

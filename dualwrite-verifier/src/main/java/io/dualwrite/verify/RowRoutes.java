@@ -1,7 +1,10 @@
 package io.dualwrite.verify;
 
 import io.dualwrite.jdbc.Row;
+import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.routing.Route;
+import io.dualwrite.routing.TrafficRouter;
+import java.util.Objects;
 
 /**
  * Which store is primary for a row, so that a repair keeps the primary's state: before RAMP always the
@@ -24,5 +27,21 @@ public interface RowRoutes {
     /** @return routes that make the source primary for every row (every phase before RAMP) */
     static RowRoutes allSource() {
         return (table, row) -> Route.SOURCE;
+    }
+
+    /**
+     * Routes each row by its own routing column under the router's current rules: the row's route, not
+     * the route of whichever request last wrote it, so cross-route writes are settled the same way on
+     * every run. A table without a routing column, or a row whose column is null, takes the router's
+     * route for a request with no key.
+     *
+     * @param tables the mapped tables, which name each table's routing column
+     * @param router the migration's router
+     * @return the routes
+     */
+    static RowRoutes byRoutingColumn(MappedTables tables, TrafficRouter router) {
+        Objects.requireNonNull(tables, "tables");
+        Objects.requireNonNull(router, "router");
+        return (table, row) -> router.route(tables.get(table).mapping().routingColumn().map(row::get).orElse(null));
     }
 }
