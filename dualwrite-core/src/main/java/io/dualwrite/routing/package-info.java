@@ -1,8 +1,26 @@
 /**
  * Routing: which store is primary for each request during a migration, and how the migration moves
- * from phase to phase.
+ * from phase to phase without losing a write.
  *
- * <p>{@link io.dualwrite.routing.Route} names a store; {@link io.dualwrite.routing.Phase} names where the
- * migration stands.
+ * <p>Entry type: {@link io.dualwrite.routing.MigrationController}, one per service instance, which
+ * follows the live setting in a {@link io.dualwrite.routing.ControlStore} (in memory from properties,
+ * or the {@code dualwrite_control} table shared by a fleet) and changes it one barrier step at a time.
+ * Around it:
+ * <ul>
+ * <li>{@link io.dualwrite.routing.TrafficRouter}: a routing key's bucket and route under
+ *     {@link io.dualwrite.routing.RoutingRules} (phase, percent, MODULO or HASH, allow- and deny-lists);</li>
+ * <li>{@link io.dualwrite.routing.RoutingContext}, {@link io.dualwrite.routing.RoutingKey} and
+ *     {@link io.dualwrite.routing.RoutingKeyAspect}: the request's routing key, bound before the
+ *     transaction opens;</li>
+ * <li>{@link io.dualwrite.routing.DualWriteRoutingDataSource}: the application's data source, which
+ *     admits each request through the controller and hands out the routed store's connection;</li>
+ * <li>{@link io.dualwrite.routing.RoutingChangeSink}: sends each committed change set to the forward
+ *     or the reverse mirror, by the route its transaction took;</li>
+ * <li>{@link io.dualwrite.routing.RampGuards} and {@link io.dualwrite.routing.CrossRouteWrites}.</li>
+ * </ul>
+ *
+ * <p>This package must never let a request take a route that a step in progress is changing (it waits,
+ * or fails after the hold timeout), never activate a step before every live instance has drained what
+ * it committed under the old route, and never change the setting except through a step.
  */
 package io.dualwrite.routing;
