@@ -308,6 +308,20 @@ public abstract class Dialect {
     public abstract boolean isLockConflict(SQLException e);
 
     /**
+     * Statements that bound how long this session's writes wait for another transaction's row lock, and
+     * that restore the server's default before the connection goes back to its pool. During RAMP both
+     * stores take application writes, so a mirror write may meet an application's lock; waiting for it
+     * without bound could close a wait cycle across the two stores that neither database can see.
+     *
+     * @param timeout the longest wait for a row lock
+     * @return the statement that sets the bound, and the one that resets it; empty when the store has
+     *     no per-session setting
+     */
+    public List<String> lockTimeoutStatements(java.time.Duration timeout) {
+        return List.of();
+    }
+
+    /**
      * Whether an exception means an insert hit a unique or primary key that another row already holds.
      *
      * @param e the exception

@@ -90,6 +90,14 @@ final class MySqlDialect extends Dialect {
     }
 
     @Override
+    public List<String> lockTimeoutStatements(java.time.Duration timeout) {
+        // Whole seconds only; a second is the shortest wait InnoDB offers.
+        long seconds = Math.max(1, (timeout.toMillis() + 999) / 1000);
+        return List.of("SET SESSION innodb_lock_wait_timeout = " + seconds,
+                "SET SESSION innodb_lock_wait_timeout = DEFAULT");
+    }
+
+    @Override
     public boolean isDuplicateKey(SQLException e) {
         // 1062 ER_DUP_ENTRY; SQL state 23000 alone would also match NOT NULL and foreign key errors
         return hasCode(e, 1062);

@@ -84,6 +84,11 @@ final class PostgresDialect extends Dialect {
     }
 
     @Override
+    public List<String> lockTimeoutStatements(java.time.Duration timeout) {
+        return List.of("SET lock_timeout = " + Math.max(1, timeout.toMillis()), "RESET lock_timeout");
+    }
+
+    @Override
     public boolean isDuplicateKey(SQLException e) {
         return hasState(e, "23505");
     }

@@ -67,6 +67,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         this.transactional = transactional;
         this.events = events;
         this.applier = new MirrorApplier(source, target, config.versionGuard());
+        applier.writeLockTimeout(tables.targetDialect().lockTimeoutStatements(config.writeLockTimeout()));
         this.lanes = new Lanes(config, tables, applier, events);
         if (config.mode() == MirrorMode.OUTBOX) {
             this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());

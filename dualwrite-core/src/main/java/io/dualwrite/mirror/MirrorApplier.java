@@ -79,6 +79,7 @@ final class MirrorApplier {
     private volatile boolean recheckAbsent = true;
     private volatile Hook hook;
     private volatile RowObserver observer;
+    private volatile List<String> writeLockTimeout = List.of();
 
     MirrorApplier(DataSource primary, DataSource other) {
         this(primary, other, false);
@@ -98,6 +99,11 @@ final class MirrorApplier {
     /** Switches the absent-key re-check off: only for the test that shows the race it prevents. */
     void recheckAbsentForTesting(boolean recheck) {
         this.recheckAbsent = recheck;
+    }
+
+    /** Sets the statements that bound, then reset, the other store's lock waits (see Dialect). */
+    void writeLockTimeout(List<String> setAndReset) {
+        this.writeLockTimeout = setAndReset;
     }
 
     void observer(RowObserver rowObserver) {
@@ -130,6 +136,18 @@ final class MirrorApplier {
         @Override
         public void close() {
             closeQuietly(primaryConnection);
+            // The bound on lock waits is a session setting: the pool must not hand it to its next user.
+            if (!writeLockTimeout.isEmpty()) {
+                try {
+                    otherConnection.rollback();
+                    otherConnection.setAutoCommit(true);
+                    try (java.sql.Statement statement = otherConnection.createStatement()) {
+                        statement.execute(writeLockTimeout.get(1));
+                    }
+                } catch (SQLException e) {
+                    abortQuietly(otherConnection);
+                }
+            }
             closeQuietly(otherConnection);
         }
     }
@@ -150,6 +168,13 @@ final class MirrorApplier {
                 if (timeoutMillis > 0) {
                     boundNetworkWait(otherConnection, timeoutMillis);
                     boundNetworkWait(primaryConnection, timeoutMillis);
+                }
+                if (!writeLockTimeout.isEmpty()) {
+                    // Outside a transaction: PostgreSQL would undo a SET made in one that rolls back.
+                    otherConnection.setAutoCommit(true);
+                    try (java.sql.Statement statement = otherConnection.createStatement()) {
+                        statement.execute(writeLockTimeout.get(0));
+                    }
                 }
                 otherConnection.setAutoCommit(false);
                 primaryConnection.setAutoCommit(false);
@@ -324,6 +349,15 @@ final class MirrorApplier {
             connection.close();
         } catch (SQLException ignored) {
             // Closing a broken connection fails too; the pool discards it either way.
+        }
+    }
+
+    /** A connection whose session could not be restored must not go back to the pool as it is. */
+    private static void abortQuietly(Connection connection) {
+        try {
+            connection.abort(Runnable::run);
+        } catch (SQLException | RuntimeException ignored) {
+            // Closing follows; the pool discards a broken connection.
         }
     }
 

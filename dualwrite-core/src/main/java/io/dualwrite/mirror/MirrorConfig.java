@@ -28,6 +28,7 @@ public final class MirrorConfig {
     private final Duration maxBackoff;
     private final Duration lockRetryDelay;
     private final int maxLockRetries;
+    private final Duration writeLockTimeout;
     private final Duration outboxPollInterval;
     private final int outboxBatchSize;
     private final String outboxTable;
@@ -50,6 +51,7 @@ public final class MirrorConfig {
         this.maxBackoff = b.maxBackoff;
         this.lockRetryDelay = b.lockRetryDelay;
         this.maxLockRetries = b.maxLockRetries;
+        this.writeLockTimeout = b.writeLockTimeout;
         this.outboxPollInterval = b.outboxPollInterval;
         this.outboxBatchSize = b.outboxBatchSize;
         this.outboxTable = b.outboxTable;
@@ -134,6 +136,14 @@ public final class MirrorConfig {
         return maxLockRetries;
     }
 
+    /**
+     * @return how long a mirror write waits for a row lock on the store it writes before it gives way and
+     *     retries; default 2 s (MariaDB rounds up to whole seconds)
+     */
+    public Duration writeLockTimeout() {
+        return writeLockTimeout;
+    }
+
     /** @return how often the outbox relay looks for rows when not woken; default 500 ms */
     public Duration outboxPollInterval() {
         return outboxPollInterval;
@@ -187,6 +197,7 @@ public final class MirrorConfig {
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Duration lockRetryDelay = Duration.ofMillis(5);
         private int maxLockRetries = 1_000;
+        private Duration writeLockTimeout = Duration.ofSeconds(2);
         private Duration outboxPollInterval = Duration.ofMillis(500);
         private int outboxBatchSize = 500;
         private String outboxTable = "dualwrite_outbox";
@@ -309,6 +320,18 @@ public final class MirrorConfig {
          */
         public Builder lockRetryDelay(Duration lockRetryDelay) {
             this.lockRetryDelay = Settings.positive("dualwrite.mirror.lock-retry-delay", lockRetryDelay);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a mirror write waits for a row lock on the store it writes; bounded so
+         *     that during RAMP, where both stores take application writes, no wait cycle across the two
+         *     stores can hold the library for long
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder writeLockTimeout(Duration timeout) {
+            this.writeLockTimeout = Settings.positive("dualwrite.mirror.write-lock-timeout", timeout);
             return this;
         }
 
