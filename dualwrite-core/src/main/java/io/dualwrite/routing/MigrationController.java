@@ -1,5 +1,6 @@
 package io.dualwrite.routing;
 
+import io.dualwrite.mirror.Mirror;
 import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -56,7 +57,7 @@ public final class MigrationController implements AutoCloseable {
     private final Duration holdTimeout;
     private final Duration lease;
     private final List<RampGuard> guards;
-    private final List<Drain> drains;
+    private final List<Drain> drains = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Clock clock;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -73,6 +74,8 @@ public final class MigrationController implements AutoCloseable {
     /** Admissions numbered below this were taken before the pending step was seen. Under lock. */
     private long firstAdmissionOfStep;
     private long admissions;
+    /** The drains' parked counts when the pending step was seen. Under lock. */
+    private long parkedAtStep;
     private volatile long acknowledged = -1;
     private volatile long leaseValidUntilNanos;
     private volatile boolean running;
@@ -87,7 +90,6 @@ public final class MigrationController implements AutoCloseable {
         this.holdTimeout = builder.holdTimeout;
         this.lease = builder.lease;
         this.guards = List.copyOf(builder.guards);
-        this.drains = List.copyOf(builder.drains);
         this.clock = builder.clock;
         this.state = store.read();
     }
@@ -118,6 +120,17 @@ public final class MigrationController implements AutoCloseable {
         poller.setDaemon(true);
         poller.start();
         log.info("dualwrite instance " + instanceId + " follows the control store: " + describe(state));
+    }
+
+    /**
+     * Adds a mirror this instance drains before it acknowledges a step. Mirrors write through the routing
+     * data source, which needs this controller, so they are added after it is built; add every one before
+     * {@link #start()}.
+     *
+     * @param drain the mirror's drain, e.g. {@code Drain.of(mirror)}
+     */
+    public void addDrain(Drain drain) {
+        drains.add(Objects.requireNonNull(drain, "drain"));
     }
 
     /** @return this instance's id in the control store */
@@ -425,6 +438,7 @@ public final class MigrationController implements AutoCloseable {
                 holdingFor = next.pending() == null ? -1 : next.version();
                 quietSinceNanos = 0;
                 firstAdmissionOfStep = admissions;
+                parkedAtStep = parkedNow();
             }
             changed.signalAll();
             if (!previous.active().equals(next.active())) {
@@ -464,6 +478,13 @@ public final class MigrationController implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        long parked = parkedNow() - parkedAtStep;
+        if (parked > 0) {
+            log.warn("dualwrite instance " + instanceId + " does not acknowledge the step " + current.active() + " -> "
+                    + current.pending() + ": " + parked + " keys were parked while it drained; the step reverts at its"
+                    + " deadline. Reconcile the parked keys, then ask again");
+            return false;
+        }
         for (Drain drain : drains) {
             try {
                 if (!drain.awaitAppliedUpTo(quietSinceNanos, Duration.ZERO)) {
@@ -475,6 +496,14 @@ public final class MigrationController implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    private long parkedNow() {
+        long parked = 0;
+        for (Drain drain : drains) {
+            parked += drain.parked();
+        }
+        return parked;
     }
 
     private void finishStep(ControlState current) throws SQLException {
@@ -550,7 +579,7 @@ public final class MigrationController implements AutoCloseable {
         }
     }
 
-    /** Waits until a mirror has applied what was committed up to a moment; {@code Mirror::awaitAppliedUpTo}. */
+    /** Waits until a mirror has applied what was committed up to a moment; see {@link #of(Mirror)}. */
     @FunctionalInterface
     public interface Drain {
         /**
@@ -560,6 +589,35 @@ public final class MigrationController implements AutoCloseable {
          * @throws InterruptedException if interrupted
          */
         boolean awaitAppliedUpTo(long committedUpToNanos, Duration timeout) throws InterruptedException;
+
+        /**
+         * A parked key left the queue without reaching the other store: a step must not count it as
+         * drained, or the reconciler would later "repair" the row from a new primary that never got it.
+         *
+         * @return how many keys this mirror has parked so far
+         */
+        default long parked() {
+            return 0;
+        }
+
+        /**
+         * @param mirror a mirror
+         * @return its drain, parked keys included
+         */
+        static Drain of(Mirror mirror) {
+            Objects.requireNonNull(mirror, "mirror");
+            return new Drain() {
+                @Override
+                public boolean awaitAppliedUpTo(long committedUpToNanos, Duration timeout) throws InterruptedException {
+                    return mirror.awaitAppliedUpTo(committedUpToNanos, timeout);
+                }
+
+                @Override
+                public long parked() {
+                    return mirror.parked();
+                }
+            };
+        }
     }
 
     /** A request admitted to a route, in flight until released. */
@@ -598,7 +656,6 @@ public final class MigrationController implements AutoCloseable {
         private Duration holdTimeout = Duration.ofSeconds(10);
         private Duration lease;
         private final List<RampGuard> guards = new ArrayList<>();
-        private final List<Drain> drains = new ArrayList<>();
         private Clock clock = Clock.systemUTC();
 
         private Builder(ControlStore store) {
@@ -666,15 +723,6 @@ public final class MigrationController implements AutoCloseable {
          */
         public Builder guard(RampGuard guard) {
             guards.add(Objects.requireNonNull(guard, "guard"));
-            return this;
-        }
-
-        /**
-         * @param drain a mirror to drain before acknowledging a step, e.g. {@code mirror::awaitAppliedUpTo}
-         * @return this builder
-         */
-        public Builder drain(Drain drain) {
-            drains.add(Objects.requireNonNull(drain, "drain"));
             return this;
         }
 

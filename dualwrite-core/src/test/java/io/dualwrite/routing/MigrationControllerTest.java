@@ -77,6 +77,29 @@ class MigrationControllerTest {
     }
 
     @Test
+    void keyParkedWhileDraining_keepsTheStepFromGoingActive() throws Exception {
+        MigrationController a = controller("a");
+        java.util.concurrent.atomic.AtomicLong parked = new java.util.concurrent.atomic.AtomicLong(3);
+        a.addDrain(new MigrationController.Drain() {
+            @Override
+            public boolean awaitAppliedUpTo(long committedUpToNanos, Duration timeout) {
+                return true;
+            }
+
+            @Override
+            public long parked() {
+                // Parks one more key each time it is asked: one while the step drains.
+                return parked.getAndIncrement();
+            }
+        });
+
+        StepResult result = a.requestPhase(Phase.RAMP, false);
+
+        assertThat(result.outcome()).isEqualTo(StepResult.Outcome.REVERTED);
+        assertThat(a.rules().phase()).isEqualTo(Phase.DUAL_WRITE);
+    }
+
+    @Test
     void badChanges_areRefused_andNothingChanges() throws Exception {
         MigrationController a = controller("a");
         ControlState before = store.read();

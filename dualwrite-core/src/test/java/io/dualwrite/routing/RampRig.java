@@ -47,18 +47,13 @@ final class RampRig implements AutoCloseable {
         MirrorConfig config = MirrorConfig.builder().initialBackoff(Duration.ofMillis(20))
                 .maxBackoff(Duration.ofMillis(200)).maxAttempts(200).build();
         EventPublisher events = new EventPublisher();
-        // The controller comes first: the routing data source needs it, and the mirrors need that.
-        Mirror[] mirrors = new Mirror[2];
         controller = MigrationController.builder(store).instanceId(prefix).pollInterval(Duration.ofMillis(100))
-                .stepTimeout(Duration.ofSeconds(20)).holdTimeout(Duration.ofSeconds(20))
-                .drain((upTo, timeout) -> mirrors[0].awaitAppliedUpTo(upTo, timeout))
-                .drain((upTo, timeout) -> mirrors[1].awaitAppliedUpTo(upTo, timeout))
-                .build();
+                .stepTimeout(Duration.ofSeconds(20)).holdTimeout(Duration.ofSeconds(20)).build();
         routing = new DualWriteRoutingDataSource(source.dataSource(), target.dataSource(), controller);
         forward = Mirror.create(config, tables, source.dataSource(), target.dataSource(), routing, events);
         reverse = Mirror.create(config, tables.reversed(), target.dataSource(), source.dataSource(), routing, events);
-        mirrors[0] = forward;
-        mirrors[1] = reverse;
+        controller.addDrain(MigrationController.Drain.of(forward));
+        controller.addDrain(MigrationController.Drain.of(reverse));
         crossRoute = new CrossRouteWrites(controller, Route.SOURCE);
         forward.observeRows(crossRoute);
         forward.start();
