@@ -56,7 +56,7 @@ public final class MigrationController implements AutoCloseable {
     private final Duration stepTimeout;
     private final Duration holdTimeout;
     private final Duration lease;
-    private final List<RampGuard> guards;
+    private final List<RampGuard> guards = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Drain> drains = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Clock clock;
 
@@ -89,7 +89,6 @@ public final class MigrationController implements AutoCloseable {
         this.stepTimeout = builder.stepTimeout;
         this.holdTimeout = builder.holdTimeout;
         this.lease = builder.lease;
-        this.guards = List.copyOf(builder.guards);
         this.clock = builder.clock;
         this.state = store.read();
     }
@@ -131,6 +130,15 @@ public final class MigrationController implements AutoCloseable {
      */
     public void addDrain(Drain drain) {
         drains.add(Objects.requireNonNull(drain, "drain"));
+    }
+
+    /**
+     * Adds a check that may refuse steps sending more traffic to the target (see {@link RampGuards}).
+     *
+     * @param guard the guard
+     */
+    public void addGuard(RampGuard guard) {
+        guards.add(Objects.requireNonNull(guard, "guard"));
     }
 
     /** @return this instance's id in the control store */
@@ -655,7 +663,6 @@ public final class MigrationController implements AutoCloseable {
         private Duration stepTimeout = Duration.ofSeconds(60);
         private Duration holdTimeout = Duration.ofSeconds(10);
         private Duration lease;
-        private final List<RampGuard> guards = new ArrayList<>();
         private Clock clock = Clock.systemUTC();
 
         private Builder(ControlStore store) {
@@ -714,15 +721,6 @@ public final class MigrationController implements AutoCloseable {
          */
         public Builder lease(Duration duration) {
             this.lease = positive("dualwrite.control.lease", duration);
-            return this;
-        }
-
-        /**
-         * @param guard a check that may refuse steps that send more traffic to the target
-         * @return this builder
-         */
-        public Builder guard(RampGuard guard) {
-            guards.add(Objects.requireNonNull(guard, "guard"));
             return this;
         }
 

@@ -30,10 +30,10 @@ class MigrationControllerTest {
     private MigrationController controller(String id, RampGuard... guards) throws Exception {
         MigrationController.Builder builder = MigrationController.builder(store).instanceId(id).pollInterval(POLL)
                 .stepTimeout(Duration.ofSeconds(2)).holdTimeout(Duration.ofSeconds(5));
-        for (RampGuard guard : guards) {
-            builder.guard(guard);
-        }
         MigrationController controller = builder.build();
+        for (RampGuard guard : guards) {
+            controller.addGuard(guard);
+        }
         controller.start();
         controllers.add(controller);
         return controller;
