@@ -66,7 +66,8 @@ public class DualWriteAutoConfiguration {
     /** The name of the target pool's bean; define a bean of that name to bring your own. */
     public static final String TARGET_DATA_SOURCE = "dualWriteTargetDataSource";
 
-    private static final Pattern PROPERTY = Pattern.compile("^(dualwrite\\.[A-Za-z0-9_.\\-\\[\\]]+?):");
+    /** The property a library message opens with, e.g. {@code dualwrite.mirror.lanes: must be ...}. */
+    private static final Pattern PROPERTY = Pattern.compile("^(dualwrite(?:\\.[A-Za-z0-9_\\-\\[\\]]+)+)");
 
     /** Creates the configuration; Spring does. */
     public DualWriteAutoConfiguration() {
@@ -351,6 +352,11 @@ public class DualWriteAutoConfiguration {
                     throw new IllegalArgumentException("dualwrite.backfill.zone: '" + f.getZone()
                             + "' is not a time zone", e);
                 }
+            }
+            if (f.getMinChunkSize() != null || f.getMaxChunkSize() != null) {
+                BackfillConfig defaults = BackfillConfig.defaults();
+                b.chunkSizeBounds(f.getMinChunkSize() == null ? defaults.minChunkSize() : f.getMinChunkSize(),
+                        f.getMaxChunkSize() == null ? defaults.maxChunkSize() : f.getMaxChunkSize());
             }
             set(f.getChunkSize(), b::chunkSize);
             set(f.getThreads(), b::threads);

@@ -47,7 +47,8 @@ public class DualWriteFailureAnalyzer implements FailureAnalyzer, Ordered {
     }
 
     private static FailureAnalysis binding(BindException bind) {
-        String property = bind.getName().toString();
+        // A refusing setter fails the enclosing bean's binding; the property itself names the key.
+        String property = (bind.getProperty() == null ? bind.getName() : bind.getProperty().getName()).toString();
         Object value = bind.getProperty() == null ? null : bind.getProperty().getValue();
         String reason = reason(bind);
         StringBuilder description = new StringBuilder(property).append(": ");

@@ -693,6 +693,12 @@ public class DualWriteProperties {
         /** First chunk's size in rows; it then adapts to the target chunk time; default 1,000. */
         private Integer chunkSize;
 
+        /** Smallest chunk the adaptation may choose; default 50. */
+        private Integer minChunkSize;
+
+        /** Largest chunk the adaptation may choose; default 10,000. */
+        private Integer maxChunkSize;
+
         /** Whether every mapped table's backfill starts (or resumes its checkpoint) when the application starts. */
         private boolean autoStart;
 
@@ -735,6 +741,22 @@ public class DualWriteProperties {
 
         public void setChunkSize(Integer chunkSize) {
             this.chunkSize = chunkSize;
+        }
+
+        public Integer getMinChunkSize() {
+            return minChunkSize;
+        }
+
+        public void setMinChunkSize(Integer minChunkSize) {
+            this.minChunkSize = minChunkSize;
+        }
+
+        public Integer getMaxChunkSize() {
+            return maxChunkSize;
+        }
+
+        public void setMaxChunkSize(Integer maxChunkSize) {
+            this.maxChunkSize = maxChunkSize;
         }
 
         public boolean isAutoStart() {
