@@ -236,7 +236,7 @@ class DualWriteAutoConfigurationTest {
     void outbox_writesTheOutboxRowInTheApplicationsTransaction() {
         runner().withUserConfiguration(OrderDaoConfig.class)
                 .withPropertyValues("dualwrite.mirror.mode=OUTBOX", "dualwrite.phase=DUAL_WRITE",
-                        "dualwrite.mirror.outbox.poll-interval=1h")
+                        "dualwrite.mirror.outbox.poll-interval=50ms")
                 .run(context -> {
                     OrderDao dao = context.getBean(OrderDao.class);
                     // A rolled-back write leaves no outbox row: the capture ran inside the transaction.
