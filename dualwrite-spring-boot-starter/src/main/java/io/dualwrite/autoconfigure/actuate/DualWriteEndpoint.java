@@ -39,9 +39,12 @@ import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
 @WebEndpoint(id = "dualwrite")
 public class DualWriteEndpoint {
 
-    /** The HTTP status of a refused or conflicting write. */
+    /** The HTTP status of a refused write. */
     static final int STATUS_FORBIDDEN = 403;
+    /** The HTTP status of a write the job's state does not allow. */
     static final int STATUS_CONFLICT = 409;
+    /** How long a pause waits for the chunk in flight on this instance. */
+    private static final Duration PAUSE_WAIT = Duration.ofSeconds(30);
 
     private final DualWriteProperties properties;
     private final Mirror mirror;
@@ -162,8 +165,7 @@ public class DualWriteEndpoint {
             try {
                 switch (verb) {
                     case "start" -> backfill.start(name);
-                    case "pause" -> backfill.pause(name, reason == null ? "paused through the dualwrite endpoint"
-                            : reason);
+                    case "pause" -> pause(name, reason);
                     default -> backfill.resume(name);
                 }
                 outcome.put(name, progress(name));
@@ -176,6 +178,19 @@ public class DualWriteEndpoint {
             }
         }
         return new WebEndpointResponse<>(outcome, status);
+    }
+
+    /**
+     * Pauses, then waits for this instance's chunk in flight, so that the answer shows the job stopped
+     * and an immediate resume does not find the old worker still running.
+     */
+    private void pause(String table, String reason) throws SQLException {
+        backfill.pause(table, reason == null ? "paused through the dualwrite endpoint" : reason);
+        try {
+            backfill.awaitCompletion(table, PAUSE_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static WebEndpointResponse<Map<String, Object>> error(int status, String message) {
