@@ -336,7 +336,16 @@ public final class BackfillRunner implements AutoCloseable {
         }
     }
 
-    private void ensureTables() throws SQLException {
+    /**
+     * Checks that the checkpoint and failure tables exist in the target, creating them when
+     * {@link BackfillConfig#createTables()} allows; {@link #start} does the same, so call this only to
+     * fail at start-up rather than at the first start.
+     *
+     * @throws IllegalStateException if a table is missing and may not be created; the message holds the
+     *     DDL to run
+     * @throws SQLException if the target cannot be reached or the tables cannot be created
+     */
+    public void ensureTables() throws SQLException {
         if (tablesChecked) {
             return;
         }

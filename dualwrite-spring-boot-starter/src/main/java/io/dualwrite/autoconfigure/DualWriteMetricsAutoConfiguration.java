@@ -1,0 +1,58 @@
+package io.dualwrite.autoconfigure;
+
+import io.dualwrite.backfill.BackfillRunner;
+import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.metrics.BackfillMetrics;
+import io.dualwrite.metrics.DualWriteMetrics;
+import io.dualwrite.mirror.Mirror;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Micrometer meters for the mirror and the backfill (names in {@link io.dualwrite.metrics.MeterNames}),
+ * when the application has a {@link MeterRegistry}. The binders are beans, so Spring Boot binds them to
+ * every registry; the event counters are fed by the subscription of {@link DualWriteAutoConfiguration}.
+ */
+@AutoConfiguration(after = DualWriteAutoConfiguration.class, afterName = {
+        "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+@ConditionalOnClass(MeterRegistry.class)
+@ConditionalOnBean({MeterRegistry.class, Mirror.class})
+public class DualWriteMetricsAutoConfiguration {
+
+    /** Creates the configuration; Spring does. */
+    public DualWriteMetricsAutoConfiguration() {
+    }
+
+    /**
+     * Counters and timers of applies, failures and parked keys, and the queue depth gauge.
+     *
+     * @param mirror the mirror whose queue is gauged
+     * @return the binder, also an event listener
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public DualWriteMetrics dualWriteMetrics(Mirror mirror) {
+        return new DualWriteMetrics(mirror, Mirror::pending);
+    }
+
+    /**
+     * Per-table backfill progress gauges.
+     *
+     * @param backfill the runner
+     * @param tables the mapped tables
+     * @return the binder
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(BackfillRunner.class)
+    public BackfillMetrics dualWriteBackfillMetrics(BackfillRunner backfill, MappedTables tables) {
+        return new BackfillMetrics(backfill, tables.all().stream().map(MappedTable::name).toList());
+    }
+}

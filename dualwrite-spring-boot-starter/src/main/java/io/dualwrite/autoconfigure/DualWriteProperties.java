@@ -1,0 +1,959 @@
+package io.dualwrite.autoconfigure;
+
+import io.dualwrite.mirror.MirrorMode;
+import io.dualwrite.routing.Phase;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Every {@code dualwrite.*} setting of the starter. Durations take Spring's forms ({@code 30s},
+ * {@code 5m}, {@code PT1H}); unset numeric settings keep the library's own defaults, which each
+ * description names.
+ *
+ * <pre>{@code
+ * dualwrite.phase=DUAL_WRITE
+ * dualwrite.target.url=jdbc:postgresql://db-new/orders
+ * dualwrite.tables.t_order.target-table=orders
+ * dualwrite.tables.t_order.columns.amount=amount_cents
+ * }</pre>
+ */
+@ConfigurationProperties(prefix = "dualwrite")
+public class DualWriteProperties {
+
+    /** Whether dualwrite is on; when false the starter creates nothing and the application runs as without it. */
+    private boolean enabled = true;
+
+    /**
+     * Where the migration stands: SOURCE_ONLY (nothing captured), DUAL_WRITE (writes mirrored to the
+     * target), RAMP or TARGET_ONLY.
+     */
+    private Phase phase = Phase.SOURCE_ONLY;
+
+    /** The new store. */
+    private final Target target = new Target();
+
+    /** How committed writes travel to the target. */
+    private final Mirror mirror = new Mirror();
+
+    /** Source table name to its mapping; only mapped tables are mirrored, backfilled and verified. */
+    private Map<String, Table> tables = new LinkedHashMap<>();
+
+    /** How requests are routed between the stores during RAMP. */
+    private final Routing routing = new Routing();
+
+    /** Copying the rows that existed before dual-write. */
+    private final Backfill backfill = new Backfill();
+
+    /** Double reads and the reconciler. */
+    private final Verify verify = new Verify();
+
+    /** Where the live phase and ramp settings are kept. */
+    private final Control control = new Control();
+
+    /** The library's own tables. */
+    private final Schema schema = new Schema();
+
+    /** The actuator endpoint. */
+    private final Management management = new Management();
+
+    /** The health indicator's thresholds. */
+    private final Health health = new Health();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public Phase getPhase() {
+        return phase;
+    }
+
+    public void setPhase(Phase phase) {
+        this.phase = phase;
+    }
+
+    public Target getTarget() {
+        return target;
+    }
+
+    public Mirror getMirror() {
+        return mirror;
+    }
+
+    public Map<String, Table> getTables() {
+        return tables;
+    }
+
+    public void setTables(Map<String, Table> tables) {
+        this.tables = tables;
+    }
+
+    public Routing getRouting() {
+        return routing;
+    }
+
+    public Backfill getBackfill() {
+        return backfill;
+    }
+
+    public Verify getVerify() {
+        return verify;
+    }
+
+    public Control getControl() {
+        return control;
+    }
+
+    public Schema getSchema() {
+        return schema;
+    }
+
+    public Management getManagement() {
+        return management;
+    }
+
+    public Health getHealth() {
+        return health;
+    }
+
+    /** The target store's connection; its pool settings are under {@code dualwrite.target.hikari.*}. */
+    public static class Target {
+
+        /**
+         * JDBC URL of the target database. Without it the starter stays off. Batched-write settings
+         * (rewriteBatchedStatements, reWriteBatchedInserts) are added unless the URL sets them.
+         */
+        private String url;
+
+        /** Login user of the target database. */
+        private String username;
+
+        /** Login password of the target database. */
+        private String password;
+
+        /** JDBC driver class of the target; detected from the URL when unset. */
+        private String driverClassName;
+
+        public String getUrl() {
+            return url;
+        }
+
+        public void setUrl(String url) {
+            this.url = url;
+        }
+
+        public String getUsername() {
+            return username;
+        }
+
+        public void setUsername(String username) {
+            this.username = username;
+        }
+
+        public String getPassword() {
+            return password;
+        }
+
+        public void setPassword(String password) {
+            this.password = password;
+        }
+
+        public String getDriverClassName() {
+            return driverClassName;
+        }
+
+        public void setDriverClassName(String driverClassName) {
+            this.driverClassName = driverClassName;
+        }
+    }
+
+    /** The mirror's settings; unset ones keep {@code MirrorConfig}'s defaults. */
+    public static class Mirror {
+
+        /** How changes travel: SYNC (on the caller's thread), ASYNC (worker lanes) or OUTBOX (crash-safe table). */
+        private MirrorMode mode = MirrorMode.ASYNC;
+
+        /** Worker lanes applying changes; default the number of cores, at most 4. */
+        private Integer lanes;
+
+        /** Keys that may wait in all lanes together; default 100,000. */
+        private Integer queueCapacity;
+
+        /** Most keys of one table applied in one batch; default 256. */
+        private Integer batchSize;
+
+        /** How long a lane waits for more keys before applying a batch that is not full; default 20 ms. */
+        private Duration batchLinger;
+
+        /** Longest a SYNC apply may hold the caller; default 2 s. */
+        private Duration syncTimeout;
+
+        /** Longest one apply may wait on the network before it fails and is retried; default 10 s. */
+        private Duration applyTimeout;
+
+        /** Attempts before a failing key is parked; default 10. */
+        private Integer maxAttempts;
+
+        /** Wait before the first retry, doubled each time; default 100 ms. */
+        private Duration initialBackoff;
+
+        /** Longest wait between retries; default 30 s. */
+        private Duration maxBackoff;
+
+        /** How long shutdown waits for queued changes; default 10 s. */
+        private Duration shutdownTimeout;
+
+        /** The outbox (OUTBOX mode). */
+        private final Outbox outbox = new Outbox();
+
+        public MirrorMode getMode() {
+            return mode;
+        }
+
+        public void setMode(MirrorMode mode) {
+            this.mode = mode;
+        }
+
+        public Integer getLanes() {
+            return lanes;
+        }
+
+        public void setLanes(Integer lanes) {
+            this.lanes = lanes;
+        }
+
+        public Integer getQueueCapacity() {
+            return queueCapacity;
+        }
+
+        public void setQueueCapacity(Integer queueCapacity) {
+            this.queueCapacity = queueCapacity;
+        }
+
+        public Integer getBatchSize() {
+            return batchSize;
+        }
+
+        public void setBatchSize(Integer batchSize) {
+            this.batchSize = batchSize;
+        }
+
+        public Duration getBatchLinger() {
+            return batchLinger;
+        }
+
+        public void setBatchLinger(Duration batchLinger) {
+            this.batchLinger = batchLinger;
+        }
+
+        public Duration getSyncTimeout() {
+            return syncTimeout;
+        }
+
+        public void setSyncTimeout(Duration syncTimeout) {
+            this.syncTimeout = syncTimeout;
+        }
+
+        public Duration getApplyTimeout() {
+            return applyTimeout;
+        }
+
+        public void setApplyTimeout(Duration applyTimeout) {
+            this.applyTimeout = applyTimeout;
+        }
+
+        public Integer getMaxAttempts() {
+            return maxAttempts;
+        }
+
+        public void setMaxAttempts(Integer maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
+        public Duration getInitialBackoff() {
+            return initialBackoff;
+        }
+
+        public void setInitialBackoff(Duration initialBackoff) {
+            this.initialBackoff = initialBackoff;
+        }
+
+        public Duration getMaxBackoff() {
+            return maxBackoff;
+        }
+
+        public void setMaxBackoff(Duration maxBackoff) {
+            this.maxBackoff = maxBackoff;
+        }
+
+        public Duration getShutdownTimeout() {
+            return shutdownTimeout;
+        }
+
+        public void setShutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = shutdownTimeout;
+        }
+
+        public Outbox getOutbox() {
+            return outbox;
+        }
+
+        /** The outbox table and its relay. */
+        public static class Outbox {
+
+            /** Name of the outbox table in the source database; default dualwrite_outbox. */
+            private String table;
+
+            /** How often the relay looks for rows when not woken; default 500 ms. */
+            private Duration pollInterval;
+
+            /** Outbox rows claimed at a time; default 500. */
+            private Integer batchSize;
+
+            public String getTable() {
+                return table;
+            }
+
+            public void setTable(String table) {
+                this.table = table;
+            }
+
+            public Duration getPollInterval() {
+                return pollInterval;
+            }
+
+            public void setPollInterval(Duration pollInterval) {
+                this.pollInterval = pollInterval;
+            }
+
+            public Integer getBatchSize() {
+                return batchSize;
+            }
+
+            public void setBatchSize(Integer batchSize) {
+                this.batchSize = batchSize;
+            }
+        }
+    }
+
+    /** How one source table maps to its target table. */
+    public static class Table {
+
+        /** Target table; default the source table's name. */
+        private String targetTable;
+
+        /** Key columns (source names) in key order; default the source table's primary key. */
+        private List<String> keyColumns = new ArrayList<>();
+
+        /** Column holding the row's last-modified time (source name); "none" for a table without one. */
+        private String versionColumn;
+
+        /** Column whose value routes the row during RAMP, usually the user id (source name). */
+        private String routingColumn;
+
+        /** Source column to the target column it is written to, for renamed columns. */
+        private Map<String, String> columns = new LinkedHashMap<>();
+
+        /** Source columns that are not copied. */
+        private List<String> ignoreColumns = new ArrayList<>();
+
+        /** Name of a RowTransformer bean that maps whole rows instead of the declarative mapping. */
+        private String transformer;
+
+        /** Source column to the conversion of its values on the way to the target. */
+        private Map<String, Convert> convert = new LinkedHashMap<>();
+
+        /** Target column to a constant written to it, for new NOT NULL columns no source column fills. */
+        private Map<String, String> constants = new LinkedHashMap<>();
+
+        /** How keys change between the stores. */
+        private final KeyMappingSettings keyMapping = new KeyMappingSettings();
+
+        public String getTargetTable() {
+            return targetTable;
+        }
+
+        public void setTargetTable(String targetTable) {
+            this.targetTable = targetTable;
+        }
+
+        public List<String> getKeyColumns() {
+            return keyColumns;
+        }
+
+        public void setKeyColumns(List<String> keyColumns) {
+            this.keyColumns = keyColumns;
+        }
+
+        public String getVersionColumn() {
+            return versionColumn;
+        }
+
+        public void setVersionColumn(String versionColumn) {
+            this.versionColumn = versionColumn;
+        }
+
+        public String getRoutingColumn() {
+            return routingColumn;
+        }
+
+        public void setRoutingColumn(String routingColumn) {
+            this.routingColumn = routingColumn;
+        }
+
+        public Map<String, String> getColumns() {
+            return columns;
+        }
+
+        public void setColumns(Map<String, String> columns) {
+            this.columns = columns;
+        }
+
+        public List<String> getIgnoreColumns() {
+            return ignoreColumns;
+        }
+
+        public void setIgnoreColumns(List<String> ignoreColumns) {
+            this.ignoreColumns = ignoreColumns;
+        }
+
+        public String getTransformer() {
+            return transformer;
+        }
+
+        public void setTransformer(String transformer) {
+            this.transformer = transformer;
+        }
+
+        public Map<String, Convert> getConvert() {
+            return convert;
+        }
+
+        public void setConvert(Map<String, Convert> convert) {
+            this.convert = convert;
+        }
+
+        public Map<String, String> getConstants() {
+            return constants;
+        }
+
+        public void setConstants(Map<String, String> constants) {
+            this.constants = constants;
+        }
+
+        public KeyMappingSettings getKeyMapping() {
+            return keyMapping;
+        }
+    }
+
+    /** A built-in value conversion of one column; see {@code io.dualwrite.mapping.Converters}. */
+    public static class Convert {
+
+        /** The conversion. */
+        private ConverterType type;
+
+        /**
+         * NUMBER_TO_STRING: Java type of the source column (Long, Integer, Short, Byte, BigInteger,
+         * BigDecimal, Double, Float).
+         */
+        private String sourceType = "Long";
+
+        /** CODE_TO_TEXT: integer code to its text, e.g. 0=NEW, 1=PAID. */
+        private Map<Integer, String> codes = new LinkedHashMap<>();
+
+        /** DECIMAL_TO_MINOR_UNITS: decimal places of the source amount. */
+        private int scale = 2;
+
+        /** TIMESTAMP_PRECISION: the target's precision, SECONDS, MILLIS or MICROS. */
+        private ChronoUnit precision = ChronoUnit.MILLIS;
+
+        /** TIME_ZONE_SHIFT: zone source values are written in. */
+        private String sourceZone;
+
+        /** TIME_ZONE_SHIFT: zone target values are written in. */
+        private String targetZone;
+
+        public ConverterType getType() {
+            return type;
+        }
+
+        public void setType(ConverterType type) {
+            this.type = type;
+        }
+
+        public String getSourceType() {
+            return sourceType;
+        }
+
+        public void setSourceType(String sourceType) {
+            this.sourceType = sourceType;
+        }
+
+        public Map<Integer, String> getCodes() {
+            return codes;
+        }
+
+        public void setCodes(Map<Integer, String> codes) {
+            this.codes = codes;
+        }
+
+        public int getScale() {
+            return scale;
+        }
+
+        public void setScale(int scale) {
+            this.scale = scale;
+        }
+
+        public ChronoUnit getPrecision() {
+            return precision;
+        }
+
+        public void setPrecision(ChronoUnit precision) {
+            this.precision = precision;
+        }
+
+        public String getSourceZone() {
+            return sourceZone;
+        }
+
+        public void setSourceZone(String sourceZone) {
+            this.sourceZone = sourceZone;
+        }
+
+        public String getTargetZone() {
+            return targetZone;
+        }
+
+        public void setTargetZone(String targetZone) {
+            this.targetZone = targetZone;
+        }
+    }
+
+    /** The built-in conversions, one per factory of {@code io.dualwrite.mapping.Converters}. */
+    public enum ConverterType {
+        /** A number in the source, its decimal text in the target. */
+        NUMBER_TO_STRING,
+        /** An integer code in the source, its text in the target. */
+        CODE_TO_TEXT,
+        /** JSON text in the source, a JSON column in the target. */
+        JSON,
+        /** A decimal amount in the source, whole minor units in the target. */
+        DECIMAL_TO_MINOR_UNITS,
+        /** Timestamps cut to the target column's precision. */
+        TIMESTAMP_PRECISION,
+        /** Wall-clock times moved from one time zone to another. */
+        TIME_ZONE_SHIFT
+    }
+
+    /** How a table's keys map between the stores. */
+    public static class KeyMappingSettings {
+
+        /** IDENTITY (same key), OFFSET (target id = source id + offset) or ID_MAP (generated numbers). */
+        private KeyMappingType type = KeyMappingType.IDENTITY;
+
+        /** OFFSET: added to the source id on the way to the target. */
+        private long offset;
+
+        /** ID_MAP: the name keys are kept under; default the source table's name. */
+        private String namespace;
+
+        /** ID_MAP: keys cached in each direction. */
+        private long cachedKeys = 100_000;
+
+        public KeyMappingType getType() {
+            return type;
+        }
+
+        public void setType(KeyMappingType type) {
+            this.type = type;
+        }
+
+        public long getOffset() {
+            return offset;
+        }
+
+        public void setOffset(long offset) {
+            this.offset = offset;
+        }
+
+        public String getNamespace() {
+            return namespace;
+        }
+
+        public void setNamespace(String namespace) {
+            this.namespace = namespace;
+        }
+
+        public long getCachedKeys() {
+            return cachedKeys;
+        }
+
+        public void setCachedKeys(long cachedKeys) {
+            this.cachedKeys = cachedKeys;
+        }
+    }
+
+    /** The key mappings of {@code io.dualwrite.mapping.KeyMapping}. */
+    public enum KeyMappingType {
+        /** The target key is the source key. */
+        IDENTITY,
+        /** Target id = source id + offset. */
+        OFFSET,
+        /** A generated number per source key, kept in dualwrite_id_map in the target. */
+        ID_MAP
+    }
+
+    /** Cut-over routing during RAMP. */
+    public static class Routing {
+
+        /** Share of routing buckets (0..100) whose requests go to the target during RAMP. */
+        private int percent;
+
+        /** How a routing key becomes a bucket: MODULO (numeric key mod 100) or HASH (stable hash mod 100). */
+        private RoutingStrategy strategy = RoutingStrategy.MODULO;
+
+        /** Routing keys always sent to the target during RAMP. */
+        private List<String> allow = new ArrayList<>();
+
+        /** Routing keys always kept on the source during RAMP. */
+        private List<String> deny = new ArrayList<>();
+
+        public int getPercent() {
+            return percent;
+        }
+
+        /**
+         * Sets the percent.
+         *
+         * @param percent 0..100
+         * @throws IllegalArgumentException if outside 0..100
+         */
+        public void setPercent(int percent) {
+            if (percent < 0 || percent > 100) {
+                throw new IllegalArgumentException("dualwrite.routing.percent: must be between 0 and 100, was "
+                        + percent);
+            }
+            this.percent = percent;
+        }
+
+        public RoutingStrategy getStrategy() {
+            return strategy;
+        }
+
+        public void setStrategy(RoutingStrategy strategy) {
+            this.strategy = strategy;
+        }
+
+        public List<String> getAllow() {
+            return allow;
+        }
+
+        public void setAllow(List<String> allow) {
+            this.allow = allow;
+        }
+
+        public List<String> getDeny() {
+            return deny;
+        }
+
+        public void setDeny(List<String> deny) {
+            this.deny = deny;
+        }
+    }
+
+    /** How a routing key becomes one of 100 buckets. */
+    public enum RoutingStrategy {
+        /** The numeric key mod 100. */
+        MODULO,
+        /** A stable hash of the key mod 100. */
+        HASH
+    }
+
+    /** The backfill; unset settings keep {@code BackfillConfig}'s defaults. */
+    public static class Backfill {
+
+        /** Rows per second when no hourly limit applies; 0 means unthrottled. */
+        private long rowsPerSecond;
+
+        /** Hour of day ("00".."23") to rows per second in that hour, overriding rows-per-second. */
+        private Map<String, Long> hourlyLimits = new LinkedHashMap<>();
+
+        /** Zone the hours of hourly-limits are read in; default the system zone. */
+        private String zone;
+
+        /** First chunk's size in rows; it then adapts to the target chunk time; default 1,000. */
+        private Integer chunkSize;
+
+        /** Smallest chunk the adaptation may choose; default 50. */
+        private Integer minChunkSize;
+
+        /** Largest chunk the adaptation may choose; default 10,000. */
+        private Integer maxChunkSize;
+
+        /** Whether every mapped table's backfill starts (or resumes its checkpoint) when the application starts. */
+        private boolean autoStart;
+
+        /** Worker threads per table in this instance; default 1. */
+        private Integer threads;
+
+        /** Key ranges a table with a single integral key is split into, shared between instances; default 16. */
+        private Integer rangesPerTable;
+
+        /** Mirror lag above which the backfill waits between chunks, so live changes go first; default 30 s. */
+        private Duration maxMirrorLag;
+
+        public long getRowsPerSecond() {
+            return rowsPerSecond;
+        }
+
+        public void setRowsPerSecond(long rowsPerSecond) {
+            this.rowsPerSecond = rowsPerSecond;
+        }
+
+        public Map<String, Long> getHourlyLimits() {
+            return hourlyLimits;
+        }
+
+        public void setHourlyLimits(Map<String, Long> hourlyLimits) {
+            this.hourlyLimits = hourlyLimits;
+        }
+
+        public String getZone() {
+            return zone;
+        }
+
+        public void setZone(String zone) {
+            this.zone = zone;
+        }
+
+        public Integer getChunkSize() {
+            return chunkSize;
+        }
+
+        public void setChunkSize(Integer chunkSize) {
+            this.chunkSize = chunkSize;
+        }
+
+        public Integer getMinChunkSize() {
+            return minChunkSize;
+        }
+
+        public void setMinChunkSize(Integer minChunkSize) {
+            this.minChunkSize = minChunkSize;
+        }
+
+        public Integer getMaxChunkSize() {
+            return maxChunkSize;
+        }
+
+        public void setMaxChunkSize(Integer maxChunkSize) {
+            this.maxChunkSize = maxChunkSize;
+        }
+
+        public boolean isAutoStart() {
+            return autoStart;
+        }
+
+        public void setAutoStart(boolean autoStart) {
+            this.autoStart = autoStart;
+        }
+
+        public Integer getThreads() {
+            return threads;
+        }
+
+        public void setThreads(Integer threads) {
+            this.threads = threads;
+        }
+
+        public Integer getRangesPerTable() {
+            return rangesPerTable;
+        }
+
+        public void setRangesPerTable(Integer rangesPerTable) {
+            this.rangesPerTable = rangesPerTable;
+        }
+
+        public Duration getMaxMirrorLag() {
+            return maxMirrorLag;
+        }
+
+        public void setMaxMirrorLag(Duration maxMirrorLag) {
+            this.maxMirrorLag = maxMirrorLag;
+        }
+    }
+
+    /** Double reads and the reconciler. */
+    public static class Verify {
+
+        /** Share of @DualRead reads (0..1) compared on both stores. */
+        private double sampleRate;
+
+        /** Columns whose values mismatch logs never print. */
+        private List<String> maskColumns = new ArrayList<>();
+
+        /** The scheduled reconciler. */
+        private final Reconcile reconcile = new Reconcile();
+
+        public double getSampleRate() {
+            return sampleRate;
+        }
+
+        /**
+         * Sets the sample rate.
+         *
+         * @param sampleRate 0..1
+         * @throws IllegalArgumentException if outside 0..1
+         */
+        public void setSampleRate(double sampleRate) {
+            if (!(sampleRate >= 0 && sampleRate <= 1)) {
+                throw new IllegalArgumentException("dualwrite.verify.sample-rate: must be between 0 and 1, was "
+                        + sampleRate);
+            }
+            this.sampleRate = sampleRate;
+        }
+
+        public List<String> getMaskColumns() {
+            return maskColumns;
+        }
+
+        public void setMaskColumns(List<String> maskColumns) {
+            this.maskColumns = maskColumns;
+        }
+
+        public Reconcile getReconcile() {
+            return reconcile;
+        }
+
+        /** When and how the reconciler runs. */
+        public static class Reconcile {
+
+            /** Spring cron expression for the scheduled reconcile, e.g. "0 0 3 * * *"; unset means never. */
+            private String cron;
+
+            /** Window of row versions a scheduled run compares, ending now (1d for a T+1 check); unset means whole tables. */
+            private Duration window;
+
+            /** Whether differences found are repaired (primary wins); false only reports them. */
+            private boolean repair = true;
+
+            public String getCron() {
+                return cron;
+            }
+
+            public void setCron(String cron) {
+                this.cron = cron;
+            }
+
+            public Duration getWindow() {
+                return window;
+            }
+
+            public void setWindow(Duration window) {
+                this.window = window;
+            }
+
+            public boolean isRepair() {
+                return repair;
+            }
+
+            public void setRepair(boolean repair) {
+                this.repair = repair;
+            }
+        }
+    }
+
+    /** Where live settings are kept. */
+    public static class Control {
+
+        /** PROPERTIES (phase and ramp from these properties) or TABLE (dualwrite_control, shared by all instances). */
+        private ControlStore store = ControlStore.PROPERTIES;
+
+        public ControlStore getStore() {
+            return store;
+        }
+
+        public void setStore(ControlStore store) {
+            this.store = store;
+        }
+    }
+
+    /** Where the phase and ramp settings live. */
+    public enum ControlStore {
+        /** In the Spring properties of each instance. */
+        PROPERTIES,
+        /** In the dualwrite_control table in the target, polled by every instance. */
+        TABLE
+    }
+
+    /** The library's own tables. */
+    public static class Schema {
+
+        /**
+         * Whether missing library tables (dualwrite_checkpoint, dualwrite_backfill_failure, dualwrite_outbox,
+         * dualwrite_id_map) are created at start-up; when false a missing one stops start-up with its DDL.
+         */
+        private boolean create;
+
+        public boolean isCreate() {
+            return create;
+        }
+
+        public void setCreate(boolean create) {
+            this.create = create;
+        }
+    }
+
+    /** The actuator endpoint. */
+    public static class Management {
+
+        /** Whether the dualwrite endpoint's write operations (backfill start, pause, resume) are allowed. */
+        private boolean writeEnabled;
+
+        public boolean isWriteEnabled() {
+            return writeEnabled;
+        }
+
+        public void setWriteEnabled(boolean writeEnabled) {
+            this.writeEnabled = writeEnabled;
+        }
+    }
+
+    /** When the health indicator reports DOWN. */
+    public static class Health {
+
+        /**
+         * Parked keys above which health is DOWN. In ASYNC and SYNC mode the count runs since start-up; in
+         * OUTBOX mode it is the parked outbox rows.
+         */
+        private long maxParked = 0;
+
+        /** Mirror lag above which health is DOWN. */
+        private Duration maxLag = Duration.ofMinutes(5);
+
+        public long getMaxParked() {
+            return maxParked;
+        }
+
+        public void setMaxParked(long maxParked) {
+            this.maxParked = maxParked;
+        }
+
+        public Duration getMaxLag() {
+            return maxLag;
+        }
+
+        public void setMaxLag(Duration maxLag) {
+            this.maxLag = maxLag;
+        }
+    }
+}

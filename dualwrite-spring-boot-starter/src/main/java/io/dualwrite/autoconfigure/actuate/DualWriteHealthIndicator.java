@@ -1,0 +1,58 @@
+package io.dualwrite.autoconfigure.actuate;
+
+import io.dualwrite.autoconfigure.DualWriteProperties;
+import io.dualwrite.mirror.Mirror;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/**
+ * DOWN when the mirror has parked more keys than {@code dualwrite.health.max-parked} or lags more than
+ * {@code dualwrite.health.max-lag}; details carry the mode, queue, lag and parked count.
+ *
+ * <p>A DOWN here says the target is falling behind, not that the application cannot serve: keep this
+ * indicator out of the readiness and liveness groups, or a target outage takes the service out of
+ * rotation too.
+ */
+public class DualWriteHealthIndicator implements HealthIndicator {
+
+    private final Mirror mirror;
+    private final DualWriteProperties.Health thresholds;
+
+    /**
+     * Creates the indicator.
+     *
+     * @param mirror the mirror
+     * @param thresholds the limits above which health is DOWN
+     */
+    public DualWriteHealthIndicator(Mirror mirror, DualWriteProperties.Health thresholds) {
+        this.mirror = Objects.requireNonNull(mirror, "mirror");
+        this.thresholds = Objects.requireNonNull(thresholds, "thresholds");
+    }
+
+    @Override
+    public Health health() {
+        long parked = mirror.parked();
+        Duration lag = mirror.lag();
+        List<String> problems = new ArrayList<>();
+        if (parked > thresholds.getMaxParked()) {
+            problems.add(parked + " parked keys exceed dualwrite.health.max-parked=" + thresholds.getMaxParked()
+                    + "; the reconciler repairs them");
+        }
+        if (lag.compareTo(thresholds.getMaxLag()) > 0) {
+            problems.add("mirror lag " + lag + " exceeds dualwrite.health.max-lag=" + thresholds.getMaxLag());
+        }
+        Health.Builder health = problems.isEmpty() ? Health.up() : Health.down();
+        health.withDetail("mode", mirror.mode().name())
+                .withDetail("pending", mirror.pending())
+                .withDetail("lag", lag.toString())
+                .withDetail("parked", parked);
+        if (!problems.isEmpty()) {
+            health.withDetail("problems", problems);
+        }
+        return health.build();
+    }
+}

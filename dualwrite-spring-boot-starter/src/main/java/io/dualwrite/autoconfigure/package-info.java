@@ -1,0 +1,15 @@
+/**
+ * Spring Boot auto-configuration for dualwrite: one dependency and {@code dualwrite.*} properties make
+ * the application's own {@code DataSource} the source of a migration into a target pool.
+ *
+ * <p>Entry types: {@link io.dualwrite.autoconfigure.DualWriteProperties} (every setting, with
+ * metadata for IDEs) and {@link io.dualwrite.autoconfigure.DualWriteAutoConfiguration} (the beans, each
+ * replaceable by the application's own); {@link io.dualwrite.autoconfigure.DualWriteFailureAnalyzer}
+ * explains start-up failures. Listed in {@code AutoConfiguration.imports}; nothing here is found by
+ * component scanning.
+ *
+ * <p>This package only assembles the library: it never holds migration logic of its own, never
+ * replaces the application's {@code DataSource} outside the one marked routing hook, and never lets a
+ * mirroring problem fail the application's write.
+ */
+package io.dualwrite.autoconfigure;

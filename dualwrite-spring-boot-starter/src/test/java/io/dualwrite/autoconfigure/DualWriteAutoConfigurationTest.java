@@ -1,0 +1,344 @@
+package io.dualwrite.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.dualwrite.backfill.BackfillRunner;
+import io.dualwrite.backfill.BackfillStatus;
+import io.dualwrite.capture.ChangeRecorder;
+import io.dualwrite.capture.DualWrite;
+import io.dualwrite.event.EventPublisher;
+import io.dualwrite.jdbc.Row;
+import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.mapping.RowTransformer;
+import io.dualwrite.mapping.TableMapping;
+import io.dualwrite.metrics.MeterNames;
+import io.dualwrite.mirror.Mirror;
+import io.dualwrite.mirror.MirrorMode;
+import io.dualwrite.testing.OrderTable;
+import io.dualwrite.testing.Store;
+import io.dualwrite.testing.TestDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.List;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.aop.Advisor;
+import org.springframework.aop.framework.Advised;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.interceptor.TransactionInterceptor;
+
+/** The auto-configuration against two H2 databases: what it creates, what it honours, when it backs off. */
+class DualWriteAutoConfigurationTest {
+
+    private TestDatabase source;
+    private TestDatabase target;
+
+    @BeforeEach
+    void createStores() {
+        source = TestDatabase.create(Store.H2, "boot_src");
+        target = TestDatabase.create(Store.H2, "boot_tgt");
+        source.execute(OrderTable.ddl(Store.H2, "t_order"));
+        target.execute(OrderTable.ddl(Store.H2, "orders"));
+    }
+
+    @AfterEach
+    void dropStores() {
+        source.close();
+        target.close();
+    }
+
+    /** The application's own auto-configuration plus ours, with a mapped table and the library tables allowed. */
+    private ApplicationContextRunner runner() {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class,
+                        JdbcTemplateAutoConfiguration.class, AopAutoConfiguration.class,
+                        MetricsAutoConfiguration.class,
+                        DualWriteAutoConfiguration.class, DualWriteMetricsAutoConfiguration.class))
+                .withPropertyValues("spring.datasource.url=" + source.jdbcUrl(), "spring.datasource.username=sa",
+                        "dualwrite.target.url=" + target.jdbcUrl(), "dualwrite.target.username=sa",
+                        "dualwrite.tables.t_order.target-table=orders", "dualwrite.schema.create=true");
+    }
+
+    @Test
+    void defaults_createEveryBeanAndLeaveTheApplicationItsOwnDataSource() {
+        runner().run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).hasSingleBean(MappedTables.class).hasSingleBean(Mirror.class)
+                    .hasSingleBean(ChangeRecorder.class).hasSingleBean(BackfillRunner.class)
+                    .hasSingleBean(DualWriteAdvisor.class).hasSingleBean(EventPublisher.class);
+            assertThat(context.getBean(DataSource.class)).isNotSameAs(
+                    context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE));
+            assertThat(context.getBean(JdbcTemplate.class).getDataSource()).isSameAs(context.getBean(DataSource.class));
+            assertThat(context.getBean(Mirror.class).mode()).isEqualTo(MirrorMode.ASYNC);
+            assertThat(context.getBean(DualWriteProperties.class).getPhase().name()).isEqualTo("SOURCE_ONLY");
+        });
+    }
+
+    @Test
+    void properties_areHonoured() {
+        runner().withPropertyValues("dualwrite.mirror.mode=sync", "dualwrite.target.hikari.maximum-pool-size=3",
+                "dualwrite.target.hikari.pool-name=orders-target", "dualwrite.tables.t_order.ignore-columns=note",
+                "dualwrite.tables.t_order.columns.amount=amount")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(Mirror.class).mode()).isEqualTo(MirrorMode.SYNC);
+                    HikariDataSource pool = context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE,
+                            HikariDataSource.class);
+                    assertThat(pool.getMaximumPoolSize()).isEqualTo(3);
+                    assertThat(pool.getPoolName()).isEqualTo("orders-target");
+                    assertThat(pool.getJdbcUrl()).isEqualTo(target.jdbcUrl());
+                    var table = context.getBean(MappedTables.class).get("t_order");
+                    assertThat(table.target().table().name()).isEqualToIgnoringCase("orders");
+                    assertThat(table.source().columns()).doesNotContain("note");
+                });
+    }
+
+    @Test
+    void targetUrl_getsTheDialectsBatchedWriteSettings() {
+        assertThat(DualWriteAutoConfiguration.withBatchedWrites("jdbc:mariadb://db/orders"))
+                .isEqualTo("jdbc:mariadb://db/orders?rewriteBatchedStatements=true");
+        assertThat(DualWriteAutoConfiguration.withBatchedWrites("jdbc:postgresql://db/orders?ssl=true"))
+                .isEqualTo("jdbc:postgresql://db/orders?ssl=true&reWriteBatchedInserts=true");
+        assertThat(DualWriteAutoConfiguration.withBatchedWrites("jdbc:mariadb://db/o?rewriteBatchedStatements=false"))
+                .isEqualTo("jdbc:mariadb://db/o?rewriteBatchedStatements=false");
+    }
+
+    @Test
+    void transformerProperty_namesARowTransformerBean() {
+        runner().withUserConfiguration(TransformerConfig.class)
+                .withPropertyValues("dualwrite.tables.t_order.transformer=orderTransformer")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(MappedTables.class).get("t_order").mapping().transformer())
+                            .containsSame(context.getBean("orderTransformer", RowTransformer.class));
+                });
+    }
+
+    @Test
+    void userBeans_replaceOurs() {
+        runner().withUserConfiguration(UserBeans.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(ChangeRecorder.class)).isSameAs(UserBeans.RECORDER);
+            assertThat(context.getBean(EventPublisher.class)).isSameAs(UserBeans.EVENTS);
+        });
+    }
+
+    @Test
+    void userTargetDataSource_replacesThePoolAndNeedsNoUrl() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DualWriteAutoConfiguration.class))
+                .withBean(TestDatabase.class, () -> target)
+                .withUserConfiguration(UserTarget.class)
+                .withPropertyValues("spring.datasource.url=" + source.jdbcUrl(), "spring.datasource.username=sa",
+                        "dualwrite.tables.t_order.target-table=orders", "dualwrite.schema.create=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(Mirror.class);
+                    assertThat(context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE))
+                            .isSameAs(target.dataSource());
+                });
+    }
+
+    @Test
+    void tableMappingBeans_areMappedBesideTheProperties() {
+        source.execute(OrderTable.ddl(Store.H2, "t_refund"));
+        target.execute(OrderTable.ddl(Store.H2, "t_refund"));
+        runner().withBean(TableMapping.class, () -> TableMapping.builder("t_refund").build()).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(MappedTables.class).contains("t_refund")).isTrue();
+            assertThat(context.getBean(MappedTables.class).contains("t_order")).isTrue();
+        });
+    }
+
+    @Test
+    void disabled_backsOffEntirely() {
+        runner().withPropertyValues("dualwrite.enabled=false").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(Mirror.class).doesNotHaveBean(MappedTables.class)
+                    .doesNotHaveBean(DualWriteAdvisor.class).doesNotHaveBean(DualWriteProperties.class)
+                    .doesNotHaveBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE);
+        });
+    }
+
+    @Test
+    void noTarget_backsOffEntirely() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DualWriteAutoConfiguration.class))
+                .withPropertyValues("spring.datasource.url=" + source.jdbcUrl(),
+                        "dualwrite.tables.t_order.target-table=orders")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(Mirror.class).doesNotHaveBean(MappedTables.class);
+                });
+    }
+
+    @Test
+    void dualWriteAnnotation_runsInsideTheTransaction() {
+        runner().withUserConfiguration(OrderDaoConfig.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            OrderDao dao = context.getBean(OrderDao.class);
+            List<Advisor> chain = List.of(((Advised) dao).getAdvisors());
+            int transaction = indexOf(chain, TransactionInterceptor.class);
+            int capture = chain.indexOf(context.getBean(DualWriteAdvisor.class));
+            assertThat(transaction).isNotNegative();
+            assertThat(capture).isGreaterThan(transaction);
+        });
+    }
+
+    private static int indexOf(List<Advisor> chain, Class<?> adviceType) {
+        for (int i = 0; i < chain.size(); i++) {
+            if (adviceType.isInstance(chain.get(i).getAdvice())) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void sourceOnly_capturesNothing_dualWrite_mirrorsTheAnnotatedWrite() {
+        runner().withUserConfiguration(OrderDaoConfig.class).withPropertyValues("dualwrite.mirror.mode=SYNC")
+                .run(context -> {
+                    context.getBean(OrderDao.class).insert(1, "NEW");
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class)).isZero();
+                });
+        runner().withUserConfiguration(OrderDaoConfig.class)
+                .withPropertyValues("dualwrite.mirror.mode=SYNC", "dualwrite.phase=dual-write")
+                .run(context -> {
+                    context.getBean(OrderDao.class).insert(2, "NEW");
+                    context.getBean(ChangeRecorder.class).record("t_order", 1);
+                    assertThat(target.queryForList("SELECT id FROM orders ORDER BY id"))
+                            .extracting(row -> ((Number) row.get("id")).longValue()).containsExactly(1L, 2L);
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(registry.get(MeterNames.MIRROR_APPLIED).tag("table", "t_order")
+                            .tag("operation", "upsert").counter().count()).isEqualTo(2.0);
+                });
+    }
+
+    @Test
+    void outbox_writesTheOutboxRowInTheApplicationsTransaction() {
+        runner().withUserConfiguration(OrderDaoConfig.class)
+                .withPropertyValues("dualwrite.mirror.mode=OUTBOX", "dualwrite.phase=DUAL_WRITE",
+                        "dualwrite.mirror.outbox.poll-interval=50ms")
+                .run(context -> {
+                    OrderDao dao = context.getBean(OrderDao.class);
+                    // A rolled-back write leaves no outbox row: the capture ran inside the transaction.
+                    org.assertj.core.api.Assertions.assertThatThrownBy(() -> dao.insertThenFail(3))
+                            .isInstanceOf(IllegalStateException.class);
+                    assertThat(source.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isZero();
+                    assertThat(source.queryForObject("SELECT COUNT(*) FROM dualwrite_outbox", Long.class)).isZero();
+                    dao.insert(4, "NEW");
+                    assertThat(context.getBean(Mirror.class).awaitDrained(Duration.ofSeconds(10))).isTrue();
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class)).isEqualTo(1L);
+                });
+    }
+
+    @Test
+    void backfillAutoStart_copiesTheHistory() {
+        JdbcTemplate history = new JdbcTemplate(source.dataSource());
+        for (long id = 1; id <= 50; id++) {
+            history.update("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (?, 1, 'OLD', ?)", id,
+                    new Timestamp(System.currentTimeMillis()));
+        }
+        runner().withPropertyValues("dualwrite.backfill.auto-start=true", "dualwrite.backfill.chunk-size=7",
+                "dualwrite.backfill.min-chunk-size=5",
+                "dualwrite.phase=DUAL_WRITE").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    BackfillRunner backfill = context.getBean(BackfillRunner.class);
+                    assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
+                    assertThat(backfill.progress("t_order").status()).isEqualTo(BackfillStatus.DONE);
+                    assertThat(OrderTable.differences(source, "t_order", target, "orders", "id")).isEmpty();
+                });
+    }
+
+    /** A DAO as applications write them: plain JdbcTemplate, transactional, annotated. */
+    public static class OrderDao {
+
+        private final JdbcTemplate jdbc;
+
+        public OrderDao(JdbcTemplate jdbc) {
+            this.jdbc = jdbc;
+        }
+
+        @Transactional
+        @DualWrite(table = "t_order", key = "#id")
+        public void insert(long id, String status) {
+            jdbc.update("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (?, 7, ?, ?)", id, status,
+                    new Timestamp(System.currentTimeMillis()));
+        }
+
+        @Transactional
+        @DualWrite(table = "t_order", key = "#id")
+        public void insertThenFail(long id) {
+            insert(id, "DOOMED");
+            throw new IllegalStateException("the application's own failure after the write");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OrderDaoConfig {
+
+        @Bean
+        OrderDao orderDao(JdbcTemplate jdbc) {
+            return new OrderDao(jdbc);
+        }
+
+        @Bean
+        MeterRegistry meterRegistry() {
+            return new SimpleMeterRegistry();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserBeans {
+
+        static final ChangeRecorder RECORDER = (table, key) -> { };
+        static final EventPublisher EVENTS = new EventPublisher();
+
+        @Bean
+        ChangeRecorder myRecorder() {
+            return RECORDER;
+        }
+
+        @Bean
+        EventPublisher myEvents() {
+            return EVENTS;
+        }
+    }
+
+    /** Brings its own target pool, the way the auto-configuration's Javadoc says. */
+    @Configuration(proxyBeanMethods = false)
+    static class UserTarget {
+
+        @Bean(name = DualWriteAutoConfiguration.TARGET_DATA_SOURCE, defaultCandidate = false)
+        DataSource myTarget(TestDatabase target) {
+            return target.dataSource();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TransformerConfig {
+
+        @Bean
+        RowTransformer orderTransformer() {
+            return source -> Row.of(source.asMap());
+        }
+    }
+}

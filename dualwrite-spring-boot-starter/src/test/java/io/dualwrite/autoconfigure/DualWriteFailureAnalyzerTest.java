@@ -1,0 +1,166 @@
+package io.dualwrite.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dualwrite.testing.OrderTable;
+import io.dualwrite.testing.Store;
+import io.dualwrite.testing.TestDatabase;
+import java.net.URL;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.io.UrlResource;
+import org.springframework.core.io.support.PropertiesLoaderUtils;
+import org.springframework.util.StringUtils;
+
+/**
+ * Start-up failures reach the operator as a description and an action that name the property. The
+ * texts locked here are what an operator reads; change them deliberately.
+ */
+class DualWriteFailureAnalyzerTest {
+
+    private TestDatabase source;
+    private TestDatabase target;
+
+    @BeforeEach
+    void createStores() {
+        source = TestDatabase.create(Store.H2, "analyzer_src");
+        target = TestDatabase.create(Store.H2, "analyzer_tgt");
+        source.execute(OrderTable.ddl(Store.H2, "t_order"));
+        target.execute(OrderTable.ddl(Store.H2, "t_order"));
+    }
+
+    @AfterEach
+    void dropStores() {
+        source.close();
+        target.close();
+    }
+
+    private ApplicationContextRunner runner(String... properties) {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DualWriteAutoConfiguration.class))
+                .withPropertyValues("spring.datasource.url=" + source.jdbcUrl(), "spring.datasource.username=sa",
+                        "dualwrite.target.url=" + target.jdbcUrl(), "dualwrite.target.username=sa",
+                        "dualwrite.tables.t_order.target-table=t_order")
+                .withPropertyValues(properties);
+    }
+
+    /** Starts a context that must fail, and hands the analysis of its failure to the assertions. */
+    private void failsWith(Consumer<FailureAnalysis> assertions, String... properties) {
+        runner(properties).run(context -> {
+            assertThat(context).hasFailed();
+            FailureAnalysis analysis = new DualWriteFailureAnalyzer().analyze(context.getStartupFailure());
+            assertThat(analysis).as("analysis of %s", context.getStartupFailure()).isNotNull();
+            assertions.accept(analysis);
+        });
+    }
+
+    @Test
+    void unknownPhase_namesTheKeyAndThePhases() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).startsWith("dualwrite.phase: 'SIDEWAYS' is not a valid value");
+            assertThat(analysis.getAction())
+                    .isEqualTo("Set dualwrite.phase to one of SOURCE_ONLY, DUAL_WRITE, RAMP, TARGET_ONLY.");
+        }, "dualwrite.schema.create=true", "dualwrite.phase=SIDEWAYS");
+    }
+
+    @Test
+    void percentOutOfRange_namesTheKeyAndTheRange() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).startsWith(
+                    "dualwrite.routing.percent: '150' is not a valid value: must be between 0 and 100, was 150");
+            assertThat(analysis.getAction()).contains("dualwrite.routing.percent");
+        }, "dualwrite.schema.create=true", "dualwrite.routing.percent=150");
+    }
+
+    @Test
+    void unknownMirrorMode_namesTheKeyAndTheModes() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).startsWith("dualwrite.mirror.mode: 'TELEPATHY' is not a valid value");
+            assertThat(analysis.getAction()).isEqualTo("Set dualwrite.mirror.mode to one of SYNC, ASYNC, OUTBOX.");
+        }, "dualwrite.schema.create=true", "dualwrite.mirror.mode=TELEPATHY");
+    }
+
+    @Test
+    void settingTheLibraryRefuses_namesTheKey() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).isEqualTo("dualwrite.mirror.lanes: must be between 1 and 256, was 0");
+            assertThat(analysis.getAction()).isEqualTo("Correct dualwrite.mirror.lanes in the application's configuration.");
+        }, "dualwrite.schema.create=true", "dualwrite.mirror.lanes=0");
+    }
+
+    @Test
+    void mappingThatDoesNotFit_listsEveryProblemWithItsKey() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).startsWith("dualwrite table mappings have 2 problems:")
+                    .contains("dualwrite.tables.t_order.columns.amount: column 'amount_cents' does not exist in"
+                            + " target table 't_order'")
+                    .contains("dualwrite.tables.t_order.ignore-columns: column 'legacy' does not exist in source"
+                            + " table 't_order'");
+            assertThat(analysis.getAction()).startsWith("Fix each property named above");
+        }, "dualwrite.schema.create=true", "dualwrite.tables.t_order.columns.amount=amount_cents",
+                "dualwrite.tables.t_order.ignore-columns=legacy");
+    }
+
+    @Test
+    void unknownTransformerBean_namesTheKey() {
+        failsWith(analysis -> assertThat(analysis.getDescription())
+                .startsWith("dualwrite.tables.t_order.transformer: no RowTransformer bean named 'nope'"),
+                "dualwrite.schema.create=true", "dualwrite.tables.t_order.transformer=nope");
+    }
+
+    @Test
+    void missingLibraryTables_stopStartUpWithTheirDdl() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).contains("CREATE TABLE dualwrite_checkpoint")
+                    .contains("CREATE TABLE dualwrite_backfill_failure");
+            assertThat(analysis.getAction()).isEqualTo("Run the DDL above on the target database, or set"
+                    + " dualwrite.schema.create=true to let dualwrite create its tables at start-up.");
+        });
+        assertThat(target.queryForObject("SELECT COUNT(*) FROM information_schema.tables WHERE"
+                + " LOWER(table_name) = 'dualwrite_checkpoint'", Long.class)).isZero();
+    }
+
+    @Test
+    void missingOutboxTable_stopsStartUpWithItsDdl() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).contains("CREATE TABLE dualwrite_outbox");
+            assertThat(analysis.getAction()).startsWith("Run the DDL above on the source database");
+        }, "dualwrite.mirror.mode=OUTBOX");
+    }
+
+    @Test
+    void rampWithoutRouting_isRefusedNamingThePhase() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).startsWith("dualwrite.phase: RAMP sends requests to the target");
+            assertThat(analysis.getAction()).isEqualTo("Set dualwrite.phase to SOURCE_ONLY or DUAL_WRITE.");
+        }, "dualwrite.schema.create=true", "dualwrite.phase=RAMP");
+    }
+
+    @Test
+    void otherFailures_areLeftToSpringBoot() {
+        assertThat(new DualWriteFailureAnalyzer().analyze(new IllegalStateException("not ours"))).isNull();
+    }
+
+    @Test
+    void analyzer_isRegisteredForSpringBoot() throws Exception {
+        List<String> registered = new ArrayList<>();
+        for (URL url : Collections.list(getClass().getClassLoader().getResources("META-INF/spring.factories"))) {
+            Properties factories = PropertiesLoaderUtils.loadProperties(new UrlResource(url));
+            registered.addAll(StringUtils.commaDelimitedListToSet(
+                    factories.getProperty(FailureAnalyzer.class.getName(), "")));
+        }
+        assertThat(registered).contains(DualWriteFailureAnalyzer.class.getName());
+    }
+}

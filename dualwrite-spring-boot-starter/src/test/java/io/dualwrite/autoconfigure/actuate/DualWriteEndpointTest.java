@@ -1,0 +1,180 @@
+package io.dualwrite.autoconfigure.actuate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dualwrite.autoconfigure.DualWriteAutoConfiguration;
+import io.dualwrite.backfill.BackfillRunner;
+import io.dualwrite.capture.ChangeRecorder;
+import io.dualwrite.mirror.Mirror;
+import io.dualwrite.testing.FailingDataSource;
+import io.dualwrite.testing.OrderTable;
+import io.dualwrite.testing.Store;
+import io.dualwrite.testing.TestDatabase;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/** The endpoint's status and controls, and the health indicator's thresholds. */
+class DualWriteEndpointTest {
+
+    private TestDatabase source;
+    private TestDatabase target;
+
+    @BeforeEach
+    void createStores() {
+        source = TestDatabase.create(Store.H2, "endpoint_src");
+        target = TestDatabase.create(Store.H2, "endpoint_tgt");
+        source.execute(OrderTable.ddl(Store.H2, "t_order"));
+        target.execute(OrderTable.ddl(Store.H2, "t_order"));
+        JdbcTemplate history = new JdbcTemplate(source.dataSource());
+        for (long id = 1; id <= 30; id++) {
+            history.update("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (?, 1, 'OLD', ?)", id,
+                    new Timestamp(System.currentTimeMillis()));
+        }
+    }
+
+    @AfterEach
+    void dropStores() {
+        source.close();
+        target.close();
+    }
+
+    private ApplicationContextRunner runner() {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DualWriteAutoConfiguration.class, DualWriteEndpointAutoConfiguration.class))
+                .withPropertyValues("spring.datasource.url=" + source.jdbcUrl(), "spring.datasource.username=sa",
+                        "dualwrite.target.url=" + target.jdbcUrl(), "dualwrite.target.username=sa",
+                        "dualwrite.tables.t_order.target-table=t_order", "dualwrite.schema.create=true",
+                        "dualwrite.phase=DUAL_WRITE", "management.endpoints.web.exposure.include=dualwrite");
+    }
+
+    @Test
+    void writeOperations_areRefusedWithoutTheEnablingProperty() {
+        runner().run(context -> {
+            DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+            WebEndpointResponse<Map<String, Object>> response = endpoint.write("backfill", "start", "t_order", null);
+            assertThat(response.getStatus()).isEqualTo(403);
+            assertThat(response.getBody()).containsEntry("error", "dualwrite write operations are disabled; set"
+                    + " dualwrite.management.write-enabled=true to allow 'backfill'");
+            assertThat(context.getBean(BackfillRunner.class).progress("t_order").ranges()).isZero();
+            assertThat(endpoint.status()).containsEntry("writeEnabled", false);
+        });
+    }
+
+    @Test
+    void backfill_startsPausesAndResumes_andTheStatusShowsIt() {
+        runner().withPropertyValues("dualwrite.management.write-enabled=true", "dualwrite.backfill.rows-per-second=10",
+                "dualwrite.backfill.chunk-size=5", "dualwrite.backfill.min-chunk-size=5",
+                "dualwrite.backfill.ranges-per-table=1").run(context -> {
+                    DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+                    assertThat(endpoint.write("backfill", "start", "t_order", null).getStatus()).isEqualTo(200);
+                    assertThat(endpoint.write("backfill", "start", "t_order", null).getStatus()).isEqualTo(409);
+                    WebEndpointResponse<Map<String, Object>> paused = endpoint.write("backfill", "pause", null,
+                            "maintenance window");
+                    assertThat(paused.getStatus()).isEqualTo(200);
+                    assertThat(backfillOf(endpoint.status())).containsEntry("status", "PAUSED")
+                            .containsEntry("lastError", "maintenance window").containsKey("estimatedTotal");
+                    assertThat(endpoint.write("backfill", "resume", "t_order", null).getStatus()).isEqualTo(200);
+                    BackfillRunner backfill = context.getBean(BackfillRunner.class);
+                    assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
+                    assertThat(backfillOf(endpoint.status())).containsEntry("status", "DONE")
+                            .containsEntry("rowsCopied", 30L).containsEntry("eta", "PT0S");
+                    assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
+                });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> backfillOf(Map<String, Object> status) {
+        Map<String, Object> tables = (Map<String, Object>) status.get("tables");
+        return (Map<String, Object>) ((Map<String, Object>) tables.get("t_order")).get("backfill");
+    }
+
+    @Test
+    void badRequests_sayWhatIsAccepted() {
+        runner().withPropertyValues("dualwrite.management.write-enabled=true").run(context -> {
+            DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+            assertThat(endpoint.write("phase", null, null, null).getBody())
+                    .containsEntry("error", "unknown operation 'phase'; expected one of [backfill]");
+            assertThat(endpoint.write("backfill", "explode", null, null).getBody())
+                    .containsEntry("error", "backfill: unknown action 'explode'; expected one of [start, pause, resume]");
+            WebEndpointResponse<Map<String, Object>> unmapped = endpoint.write("backfill", "start", "t_user", null);
+            assertThat(unmapped.getStatus()).isEqualTo(400);
+            assertThat(unmapped.getBody()).containsEntry("error",
+                    "backfill: table 't_user' is not mapped; mapped tables: [t_order]");
+        });
+    }
+
+    @Test
+    void status_showsPhaseAndMirror() {
+        runner().run(context -> {
+            Map<String, Object> status = context.getBean(DualWriteEndpoint.class).status();
+            assertThat(status).containsEntry("phase", "DUAL_WRITE");
+            assertThat(status.get("mirror")).isEqualTo(Map.of("mode", "ASYNC", "pending", 0L, "lag", "PT0S",
+                    "lagMillis", 0L, "parked", 0L));
+            assertThat(backfillOf(status)).containsEntry("status", "PENDING").containsEntry("rowsCopied", 0L);
+        });
+    }
+
+    @Test
+    void health_isDownWhenMoreKeysParkThanAllowed() {
+        runner().withUserConfiguration(FlakyTarget.class).withBean(TestDatabase.class, () -> target)
+                .withPropertyValues("dualwrite.mirror.max-attempts=1", "dualwrite.mirror.mode=SYNC")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    DualWriteHealthIndicator health = context.getBean(DualWriteHealthIndicator.class);
+                    assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+                    parkOneKey(context);
+                    assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(health.health().getDetails()).containsEntry("parked", 1L)
+                            .containsEntry("problems", List.of("1 parked keys exceed dualwrite.health.max-parked=0;"
+                                    + " the reconciler repairs them"));
+                });
+    }
+
+    @Test
+    void health_thresholdsComeFromTheProperties() {
+        runner().withUserConfiguration(FlakyTarget.class).withBean(TestDatabase.class, () -> target)
+                .withPropertyValues("dualwrite.mirror.max-attempts=1", "dualwrite.mirror.mode=SYNC",
+                        "dualwrite.health.max-parked=1")
+                .run(context -> {
+                    parkOneKey(context);
+                    assertThat(context.getBean(DualWriteHealthIndicator.class).health().getStatus())
+                            .isEqualTo(Status.UP);
+                });
+    }
+
+    /** Takes the target down and writes one row, whose single apply attempt fails and parks it. */
+    private static void parkOneKey(ApplicationContext context) throws InterruptedException {
+        context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE, FailingDataSource.class).setDown(true);
+        new JdbcTemplate(context.getBean(DataSource.class)).update("UPDATE t_order SET status = 'NEW' WHERE id = 1");
+        context.getBean(ChangeRecorder.class).record("t_order", 1);
+        Mirror mirror = context.getBean(Mirror.class);
+        assertThat(mirror.awaitDrained(Duration.ofSeconds(10))).isTrue();
+        assertThat(mirror.parked()).isEqualTo(1);
+    }
+
+    /** The target pool, wrapped so that a test can take the target down. */
+    @Configuration(proxyBeanMethods = false)
+    static class FlakyTarget {
+
+        @Bean(name = DualWriteAutoConfiguration.TARGET_DATA_SOURCE, defaultCandidate = false)
+        FailingDataSource flakyTarget(TestDatabase target) {
+            return new FailingDataSource(target.dataSource());
+        }
+    }
+}
