@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.ConnectionProxy;
 import org.springframework.jdbc.datasource.lookup.AbstractRoutingDataSource;
@@ -24,7 +25,8 @@ import org.springframework.jdbc.datasource.lookup.AbstractRoutingDataSource;
  */
 public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
 
-    private final MigrationController controller;
+    private final Supplier<MigrationController> controllers;
+    private volatile MigrationController controller;
     private final DataSource source;
     private final DataSource target;
 
@@ -34,9 +36,22 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
      * @param controller the migration's controller
      */
     public DualWriteRoutingDataSource(DataSource source, DataSource target, MigrationController controller) {
+        this(source, target, () -> controller);
+        Objects.requireNonNull(controller, "controller");
+    }
+
+    /**
+     * For containers that build the controller after this data source (it is needed by beans the
+     * controller depends on): the controller is fetched on the first connection.
+     *
+     * @param source the old store (the application's own data source)
+     * @param target the new store
+     * @param controller supplies the migration's controller
+     */
+    public DualWriteRoutingDataSource(DataSource source, DataSource target, Supplier<MigrationController> controller) {
         this.source = Objects.requireNonNull(source, "source");
         this.target = Objects.requireNonNull(target, "target");
-        this.controller = Objects.requireNonNull(controller, "controller");
+        this.controllers = Objects.requireNonNull(controller, "controller");
         setTargetDataSources(Map.of(Route.SOURCE, source, Route.TARGET, target));
         setLenientFallback(false);
         afterPropertiesSet();
@@ -63,7 +78,16 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
         if (scope != null && scope.admission() != null) {
             return scope.admission().route();
         }
-        return controller.route(RoutingContext.currentKey());
+        return controller().route(RoutingContext.currentKey());
+    }
+
+    private MigrationController controller() {
+        MigrationController current = controller;
+        if (current == null) {
+            current = Objects.requireNonNull(controllers.get(), "the routing data source's controller");
+            controller = current;
+        }
+        return current;
     }
 
     @Override
@@ -81,12 +105,12 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
         if (scope != null) {
             MigrationController.Admission admission = scope.admission();
             if (admission == null) {
-                admission = controller.admit(scope.key());
+                admission = controller().admit(scope.key());
                 scope.admit(admission);
             }
             return open(admission.route(), username, password);
         }
-        MigrationController.Admission admission = controller.admit(null);
+        MigrationController.Admission admission = controller().admit(null);
         try {
             return releasing(open(admission.route(), username, password), admission);
         } catch (SQLException | RuntimeException e) {

@@ -173,6 +173,16 @@ public final class MigrationController implements AutoCloseable {
     }
 
     /**
+     * The route of the request on this thread: the one its connection was admitted with, or else its
+     * routing key's route under the rules in force. Double reads compare against the other store.
+     *
+     * @return the route
+     */
+    public Route currentRoute() {
+        return RoutingChangeSink.currentRoute(this);
+    }
+
+    /**
      * Whether committed writes are mirrored now: in DUAL_WRITE and RAMP, and during a step into or out of
      * them (mirroring a change twice is harmless; missing one is not).
      *
