@@ -446,14 +446,15 @@ final class SqlAnalyzer {
             List<OrderByElement> orderBy, Limit limit) {
         StringBuilder text = new StringBuilder(Dialect.MARKER).append(" SELECT ");
         String qualifier = sqlTable.getAlias() != null ? sqlTable.getAlias().getName() : null;
+        StringBuilder keyList = new StringBuilder();
         for (int i = 0; i < table.storedKeyColumns().size(); i++) {
-            text.append(i == 0 ? "" : ", ");
+            keyList.append(i == 0 ? "" : ", ");
             if (qualifier != null) {
-                text.append(qualifier).append('.');
+                keyList.append(qualifier).append('.');
             }
-            text.append(table.dialect().quote(table.storedKeyColumns().get(i)));
+            keyList.append(table.dialect().quote(table.storedKeyColumns().get(i)));
         }
-        text.append(" FROM ").append(sqlTable);
+        text.append(keyList).append(" FROM ").append(sqlTable);
         List<Integer> order = new ArrayList<>();
         StringBuilder buffer = new StringBuilder();
         SelectDeParser selects = new SelectDeParser(buffer);
@@ -477,6 +478,10 @@ final class SqlAnalyzer {
                 orderBy.get(i).getExpression().accept(expressions, null);
                 text.append(i == 0 ? "" : ", ").append(buffer).append(orderBy.get(i).isAsc() ? "" : " DESC");
             }
+        }
+        if ((orderBy == null || orderBy.isEmpty()) && limit == null) {
+            // Locks taken in key order: two such statements running at once queue instead of deadlocking.
+            text.append(" ORDER BY ").append(keyList);
         }
         if (limit != null && limit.getRowCount() != null) {
             buffer.setLength(0);
