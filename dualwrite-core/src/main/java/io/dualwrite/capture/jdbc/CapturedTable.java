@@ -46,17 +46,16 @@ final class CapturedTable {
         return mapped.name();
     }
 
-    /** @return the table as this side's SQL names it, for messages */
+    /** @return the table as this side's mapping names it, for messages */
     String sideName() {
-        return (side == Route.SOURCE ? mapped.source() : mapped.target()).table().name();
+        return side == Route.SOURCE ? mapped.name() : mapped.mapping().targetTable();
     }
 
     /** @return the names SQL may use for this table on this side, in lower case */
     List<String> namesInSql() {
         List<String> names = new ArrayList<>();
-        names.add(sideName().toLowerCase(Locale.ROOT));
-        String configured = (side == Route.SOURCE ? mapped.name() : mapped.mapping().targetTable())
-                .toLowerCase(Locale.ROOT);
+        names.add((side == Route.SOURCE ? mapped.source() : mapped.target()).table().name().toLowerCase(Locale.ROOT));
+        String configured = sideName().toLowerCase(Locale.ROOT);
         names.add(configured);
         int dot = configured.lastIndexOf('.');
         if (dot >= 0) {
