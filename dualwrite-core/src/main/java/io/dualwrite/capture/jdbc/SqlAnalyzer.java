@@ -16,7 +16,6 @@ import net.sf.jsqlparser.expression.DoubleValue;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.JdbcParameter;
 import net.sf.jsqlparser.expression.LongValue;
-import net.sf.jsqlparser.expression.Parenthesis;
 import net.sf.jsqlparser.expression.SignedExpression;
 import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
@@ -343,7 +342,7 @@ final class SqlAnalyzer {
         if (fromWith.kind() != StatementPlan.Kind.PASS) {
             return fromWith;
         }
-        boolean joined = notEmpty(delete.getTables()) || notEmpty(delete.getJoins()) || notEmpty(delete.getUsingList())
+        boolean joined = notEmpty(delete.getTables()) || notEmpty(delete.getJoins())
                 || notEmpty(delete.getUsingFromItemList());
         if (joined) {
             Set<CapturedTable> involved = mentioned(sql);
@@ -428,9 +427,7 @@ final class SqlAnalyzer {
     private static Expression unwrap(Expression expression) {
         Expression current = expression;
         while (true) {
-            if (current instanceof Parenthesis parenthesis) {
-                current = parenthesis.getExpression();
-            } else if (current instanceof ParenthesedExpressionList<?> list && list.size() == 1) {
+            if (current instanceof ParenthesedExpressionList<?> list && list.size() == 1) {
                 current = list.get(0);
             } else {
                 return current;
