@@ -17,6 +17,10 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * transaction, bound with {@link TransactionSynchronizationManager}, handed to the {@link ChangeSink}
  * before and after commit and dropped on rollback. A transaction suspended by {@code REQUIRES_NEW}
  * keeps its own set.
+ *
+ * <p>Outside a transaction, changes are handed on at once, except during a call that
+ * {@link DualWriteAspect} intercepts: there they are collected and handed on once when the call
+ * returns, so that the annotation and the capturing {@code DataSource} together name each key once.
  */
 public final class ChangeCapture implements ChangeRecorder {
 
@@ -24,6 +28,8 @@ public final class ChangeCapture implements ChangeRecorder {
 
     private final ChangeSink sink;
     private final Predicate<String> knownTable;
+    /** The changes collected during the current intercepted call outside a transaction; null outside one. */
+    private final ThreadLocal<Set<Change>> callScope = new ThreadLocal<>();
 
     /**
      * Creates the capture.
@@ -52,6 +58,7 @@ public final class ChangeCapture implements ChangeRecorder {
      *
      * @param changes the changes
      */
+    @Override
     public void recordAll(Collection<Change> changes) {
         if (changes.isEmpty()) {
             return;
@@ -68,9 +75,55 @@ public final class ChangeCapture implements ChangeRecorder {
             }
             set.changes.addAll(changes);
         } else {
-            Set<Change> unique = new LinkedHashSet<>(changes);
-            sink.beforeCommit(unique);
-            handOn(unique, System.nanoTime());
+            handOnCommitted(changes);
+        }
+    }
+
+    @Override
+    public void recordCommitted(Collection<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        for (Change change : changes) {
+            requireMapped(change.table());
+        }
+        handOnCommitted(changes);
+    }
+
+    private void handOnCommitted(Collection<Change> changes) {
+        Set<Change> scope = callScope.get();
+        if (scope != null) {
+            scope.addAll(changes);
+            return;
+        }
+        Set<Change> unique = new LinkedHashSet<>(changes);
+        sink.beforeCommit(unique);
+        handOn(unique, System.nanoTime());
+    }
+
+    /**
+     * Opens a call scope on this thread, unless one is open already.
+     *
+     * @return whether this call opened it, and so must {@linkplain #closeCallScope() close} it
+     */
+    boolean openCallScope() {
+        if (callScope.get() != null) {
+            return false;
+        }
+        callScope.set(new LinkedHashSet<>());
+        return true;
+    }
+
+    /**
+     * Closes this thread's call scope and hands on what it collected: those changes are committed
+     * already, so they go on whether or not the call succeeded.
+     */
+    void closeCallScope() {
+        Set<Change> collected = callScope.get();
+        callScope.remove();
+        if (collected != null && !collected.isEmpty()) {
+            sink.beforeCommit(collected);
+            handOn(collected, System.nanoTime());
         }
     }
 

@@ -41,4 +41,30 @@ public interface ChangeRecorder {
             record(table, key);
         }
     }
+
+    /**
+     * Records changes, possibly of several tables, as one unit: in the current transaction's change set,
+     * or handed on at once when no transaction is active.
+     *
+     * @param changes the changes
+     * @throws IllegalArgumentException if a table is not mapped
+     */
+    default void recordAll(Collection<Change> changes) {
+        for (Change change : changes) {
+            record(change.table(), change.key());
+        }
+    }
+
+    /**
+     * Records changes that a transaction Spring does not manage has already committed: a raw JDBC
+     * statement in autocommit mode, or a raw transaction right after its {@code commit()}. They are
+     * handed on now, even while a synchronization of some unrelated transaction is active on the
+     * thread, whose rollback must not drop them.
+     *
+     * @param changes the committed changes
+     * @throws IllegalArgumentException if a table is not mapped
+     */
+    default void recordCommitted(Collection<Change> changes) {
+        recordAll(changes);
+    }
 }

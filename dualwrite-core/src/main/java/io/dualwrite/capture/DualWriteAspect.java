@@ -23,6 +23,7 @@ import org.springframework.expression.EvaluationException;
 import org.springframework.expression.Expression;
 import org.springframework.expression.ParseException;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Records the keys named by {@link DualWrite} annotations after the method returns. Register it as a
@@ -79,6 +80,9 @@ public class DualWriteAspect implements Ordered {
             method = AopUtils.getMostSpecificMethod(method, joinPoint.getTarget().getClass());
         }
         List<Binding> methodBindings = bindings.computeIfAbsent(method, this::bind);
+        // Outside a transaction, what a capturing DataSource hands on during the call waits for its end,
+        // so that the keys the annotation names again go on once.
+        boolean scoped = !TransactionSynchronizationManager.isSynchronizationActive() && capture.openCallScope();
         Object result;
         try {
             result = joinPoint.proceed();
@@ -88,9 +92,22 @@ public class DualWriteAspect implements Ordered {
             } catch (RuntimeException evaluation) {
                 failure.addSuppressed(evaluation);
             }
+            if (scoped) {
+                try {
+                    capture.closeCallScope();
+                } catch (RuntimeException handOn) {
+                    failure.addSuppressed(handOn);
+                }
+            }
             throw failure;
         }
-        capture.recordAll(changes(methodBindings, method, joinPoint.getArgs(), result));
+        try {
+            capture.recordAll(changes(methodBindings, method, joinPoint.getArgs(), result));
+        } finally {
+            if (scoped) {
+                capture.closeCallScope();
+            }
+        }
         return result;
     }
 

@@ -82,4 +82,16 @@ public sealed interface DualWriteEvent {
      */
     record KeyParked(String table, RowKey key, String reason) implements DualWriteEvent {
     }
+
+    /**
+     * A statement wrote a mapped table in a way capture cannot attribute to keys (a multi-table update,
+     * {@code INSERT ... SELECT}, a stored procedure, DDL), and ran because
+     * {@code dualwrite.capture.unattributable=WARN}: the table needs a reconcile to bring the other store
+     * back in line.
+     *
+     * @param table the source table, as named in the table mappings
+     * @param sql the statement's text
+     */
+    record UnattributedWrite(String table, String sql) implements DualWriteEvent {
+    }
 }

@@ -76,6 +76,8 @@ public final class DualWriteMetrics implements MeterBinder, DualWriteEventListen
         } else if (event instanceof DualWriteEvent.ChunkCopied chunk) {
             counter(current, MeterNames.BACKFILL_ROWS, table, null).increment(chunk.rows());
             counter(current, MeterNames.BACKFILL_FAILED_ROWS, table, null).increment(chunk.failedRows());
+        } else if (event instanceof DualWriteEvent.UnattributedWrite) {
+            counter(current, MeterNames.CAPTURE_UNATTRIBUTED, table, null).increment();
         }
     }
 

@@ -16,6 +16,9 @@ public final class MeterNames {
     /** Gauge: keys waiting to be applied. */
     public static final String MIRROR_QUEUE_DEPTH = "dualwrite.mirror.queue.depth";
 
+    /** Counter: statements that wrote a mapped table without naming their keys, run under the WARN policy. */
+    public static final String CAPTURE_UNATTRIBUTED = "dualwrite.capture.unattributed";
+
     /** Counter: rows the backfill copied. */
     public static final String BACKFILL_ROWS = "dualwrite.backfill.rows";
     /** Counter: rows the backfill could not copy (recorded for a retry). */

@@ -1,0 +1,297 @@
+package io.dualwrite.capture.jdbc;
+
+import io.dualwrite.capture.Change;
+import io.dualwrite.jdbc.RowKey;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import javax.sql.rowset.CachedRowSet;
+import javax.sql.rowset.RowSetFactory;
+import javax.sql.rowset.RowSetProvider;
+
+/**
+ * A statement on a capturing connection: notes bound values, finds the keys before the statement
+ * runs (locking pre-read included), reads generated keys after it, and records the changes through
+ * its connection. A plain {@link Statement} is analysed per SQL text it executes; a prepared one was
+ * analysed when prepared.
+ */
+final class CapturingStatement implements InvocationHandler {
+
+    private static final Object[] NO_PARAMETERS = new Object[0];
+    private static volatile RowSetFactory rowSets;
+
+    private final Statement delegate;
+    private final CapturingConnection connection;
+    private final StatementPlan prepared;
+    private Object[] parameters = NO_PARAMETERS;
+    private final List<Object[]> batch = new ArrayList<>();
+    private final List<StatementPlan> plainBatch = new ArrayList<>();
+    private CachedRowSet generatedKeys;
+
+    private CapturingStatement(Statement delegate, CapturingConnection connection, StatementPlan prepared) {
+        this.delegate = delegate;
+        this.connection = connection;
+        this.prepared = prepared;
+    }
+
+    static Statement wrap(Statement delegate, Class<? extends Statement> type, CapturingConnection connection,
+            StatementPlan prepared) {
+        return (Statement) Proxy.newProxyInstance(CapturingStatement.class.getClassLoader(), new Class<?>[] {type},
+                new CapturingStatement(delegate, connection, prepared));
+    }
+
+    @Override
+    public Object invoke(Object self, Method method, Object[] args) throws Throwable {
+        String name = method.getName();
+        if (prepared != null && args != null && args.length >= 2 && args[0] instanceof Integer index
+                && name.startsWith("set")) {
+            bind(index, name.equals("setNull") ? new ValueSource.BoundNull((Integer) args[1]) : args[1]);
+            return CapturingConnection.call(delegate, method, args);
+        }
+        switch (name) {
+            case "execute":
+            case "executeUpdate":
+            case "executeLargeUpdate":
+            case "executeQuery":
+                if (args == null || args.length == 0) {
+                    return execute(List.of(prepared), Collections.singletonList(parameters),
+                            () -> CapturingConnection.call(delegate, method, args));
+                }
+                return executePlain(method, args);
+            case "addBatch":
+                if (args == null || args.length == 0) {
+                    batch.add(parameters.clone());
+                } else {
+                    StatementPlan plan = plainBatchPlan((String) args[0]);
+                    connection.context().refuseIfFailing(plan);
+                    plainBatch.add(plan);
+                }
+                return CapturingConnection.call(delegate, method, args);
+            case "clearBatch":
+                batch.clear();
+                plainBatch.clear();
+                return CapturingConnection.call(delegate, method, args);
+            case "executeBatch":
+            case "executeLargeBatch":
+                return executeBatch(method, args);
+            case "clearParameters":
+                parameters = NO_PARAMETERS;
+                return CapturingConnection.call(delegate, method, args);
+            case "getGeneratedKeys":
+                if (generatedKeys != null) {
+                    generatedKeys.beforeFirst();
+                    return generatedKeys;
+                }
+                return CapturingConnection.call(delegate, method, args);
+            case "getConnection":
+                return connection.proxy();
+            case "equals":
+                return self == args[0];
+            case "hashCode":
+                return System.identityHashCode(self);
+            case "toString":
+                return "CapturingStatement[" + delegate + "]";
+            default:
+                return CapturingConnection.call(delegate, method, args);
+        }
+    }
+
+    private void bind(int index, Object value) {
+        if (index >= parameters.length) {
+            parameters = Arrays.copyOf(parameters, Math.max(index + 1, parameters.length * 2));
+        }
+        parameters[index] = value;
+    }
+
+    /** A plain statement's text: keys from its literals, or by pre-read; generated keys only when asked for. */
+    private Object executePlain(Method method, Object[] args) throws Throwable {
+        String sql = (String) args[0];
+        StatementPlan plan = connection.context().plan(sql);
+        if (plan.kind() == StatementPlan.Kind.PASS) {
+            return CapturingConnection.call(delegate, method, args);
+        }
+        Execution run = () -> CapturingConnection.call(delegate, method, args);
+        if (plan.kind() == StatementPlan.Kind.WRITE && plan.generatedKeys() && args.length == 1
+                && !method.getName().equals("executeQuery")) {
+            boolean byName = CapturingConnection.keysByName(connection.context().dialect());
+            Method withKeys = Statement.class.getMethod(method.getName(), String.class,
+                    byName ? String[].class : int.class);
+            Object keys = byName ? plan.table().storedKeyColumns().toArray(String[]::new)
+                    : (Object) Statement.RETURN_GENERATED_KEYS;
+            run = () -> CapturingConnection.call(delegate, withKeys, new Object[] {sql, keys});
+        } else if (plan.kind() == StatementPlan.Kind.WRITE && plan.generatedKeys() && args.length == 2
+                && args[1] instanceof String[] names) {
+            Object[] withKeys = {sql, CapturingConnection.withKeyColumns(names, plan.table())};
+            run = () -> CapturingConnection.call(delegate, method, withKeys);
+        }
+        return execute(List.of(plan), Collections.singletonList(NO_PARAMETERS), run);
+    }
+
+    /** A statement batch cannot ask for generated keys, so an insert that needs them cannot be attributed. */
+    private StatementPlan plainBatchPlan(String sql) {
+        StatementPlan plan = connection.context().plan(sql);
+        if (plan.kind() == StatementPlan.Kind.WRITE && plan.generatedKeys()) {
+            return StatementPlan.unattributable(sql, List.of(plan.table()),
+                    "an insert leaving the key to the database, in a Statement batch, which cannot return generated"
+                            + " keys; use a PreparedStatement batch");
+        }
+        return plan;
+    }
+
+    private Object executeBatch(Method method, Object[] args) throws Throwable {
+        List<StatementPlan> plans;
+        List<Object[]> parameterSets;
+        if (prepared != null) {
+            plans = Collections.nCopies(batch.size(), prepared);
+            parameterSets = new ArrayList<>(batch);
+        } else {
+            plans = new ArrayList<>(plainBatch);
+            parameterSets = Collections.nCopies(plans.size(), NO_PARAMETERS);
+        }
+        batch.clear();
+        plainBatch.clear();
+        return execute(plans, parameterSets, () -> CapturingConnection.call(delegate, method, args));
+    }
+
+    /**
+     * Runs statements (one, or a batch) and records what they wrote. Keys known before the run are
+     * recorded even if it fails: part of a batch may have been written, and a needless apply only
+     * re-reads rows. A pre-read in autocommit mode runs in a short transaction with the statement, so
+     * that its locks hold the set of rows until the statement has written them.
+     */
+    private Object execute(List<StatementPlan> plans, List<Object[]> parameterSets, Execution run) throws Throwable {
+        boolean writes = false;
+        boolean preSelects = false;
+        for (StatementPlan plan : plans) {
+            connection.context().refuseIfFailing(plan);
+            writes |= plan.kind() == StatementPlan.Kind.WRITE;
+            preSelects |= plan.preSelects();
+        }
+        if (!writes) {
+            try {
+                return run.run();
+            } finally {
+                reportUnattributed(plans);
+            }
+        }
+        Connection raw = connection.delegate();
+        boolean ownTransaction = preSelects && raw.getAutoCommit();
+        if (ownTransaction) {
+            raw.setAutoCommit(false);
+        }
+        List<Change> changes = new ArrayList<>();
+        Throwable failure = null;
+        Object result = null;
+        try {
+            for (int i = 0; i < plans.size(); i++) {
+                StatementPlan plan = plans.get(i);
+                if (plan.kind() == StatementPlan.Kind.WRITE) {
+                    List<RowKey> keys = new ArrayList<>();
+                    plan.keysBefore(raw, parameterSets.get(i), keys);
+                    changes.addAll(connection.context().changes(plan.table(), keys, plan.sql()));
+                }
+            }
+            result = run.run();
+            StatementPlan first = plans.get(0);
+            if (first.kind() == StatementPlan.Kind.WRITE && first.generatedKeys()) {
+                changes.addAll(readGeneratedKeys(first));
+            }
+        } catch (Throwable e) {
+            failure = e;
+        } finally {
+            if (ownTransaction) {
+                failure = endOwnTransaction(raw, failure);
+            }
+            reportUnattributed(plans);
+        }
+        try {
+            connection.record(changes);
+        } catch (SQLException | RuntimeException e) {
+            if (failure == null) {
+                throw e;
+            }
+            failure.addSuppressed(e);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return result;
+    }
+
+    /** Commits as autocommit would have, even after a failure: what ran before it stays, as it would have. */
+    private static Throwable endOwnTransaction(Connection raw, Throwable failure) {
+        Throwable result = failure;
+        try {
+            raw.commit();
+        } catch (SQLException e) {
+            if (result == null) {
+                result = e;
+            } else {
+                result.addSuppressed(e);
+            }
+        }
+        try {
+            raw.setAutoCommit(true);
+        } catch (SQLException e) {
+            if (result == null) {
+                result = e;
+            } else {
+                result.addSuppressed(e);
+            }
+        }
+        return result;
+    }
+
+    private void reportUnattributed(List<StatementPlan> plans) {
+        StatementPlan last = null;
+        for (StatementPlan plan : plans) {
+            if (plan.kind() == StatementPlan.Kind.UNATTRIBUTABLE && plan != last) {
+                connection.context().reportUnattributed(plan);
+                last = plan;
+            }
+        }
+    }
+
+    /**
+     * Reads the generated keys once, into a copy the application can still read through
+     * {@code getGeneratedKeys()}.
+     */
+    private List<Change> readGeneratedKeys(StatementPlan plan) throws SQLException {
+        List<RowKey> keys = new ArrayList<>();
+        try (ResultSet generated = delegate.getGeneratedKeys()) {
+            CachedRowSet copy = rowSetFactory().createCachedRowSet();
+            copy.populate(generated);
+            if (!plan.keysGenerated(copy, keys)) {
+                connection.context().reportMissingGeneratedKeys(plan, "no key column among them");
+            }
+            copy.beforeFirst();
+            generatedKeys = copy;
+        } catch (SQLException e) {
+            connection.context().reportMissingGeneratedKeys(plan, e.getMessage());
+        }
+        return connection.context().changes(plan.table(), keys, plan.sql());
+    }
+
+    private static RowSetFactory rowSetFactory() throws SQLException {
+        RowSetFactory factory = rowSets;
+        if (factory == null) {
+            factory = RowSetProvider.newFactory();
+            rowSets = factory;
+        }
+        return factory;
+    }
+
+    /** One run of the wrapped statement. */
+    @FunctionalInterface
+    private interface Execution {
+        Object run() throws Throwable;
+    }
+}

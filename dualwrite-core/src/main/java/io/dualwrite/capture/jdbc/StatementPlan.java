@@ -1,0 +1,234 @@
+package io.dualwrite.capture.jdbc;
+
+import io.dualwrite.jdbc.RowKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * What capture does with one SQL text, decided once and cached: let it pass, refuse or report it, or
+ * find the keys it writes — from its values, a locking pre-read, or the generated keys.
+ */
+final class StatementPlan {
+
+    enum Kind {
+        /** Writes no mapped table: runs untouched. */
+        PASS,
+        /** Writes a mapped table; the keys can be found. */
+        WRITE,
+        /** Writes (or may write) a mapped table, and the keys cannot be found. */
+        UNATTRIBUTABLE
+    }
+
+    static final StatementPlan PASS = new StatementPlan(Kind.PASS, null, null, List.of(), null, List.of(), null,
+            null, false);
+
+    private final Kind kind;
+    private final String sql;
+    private final CapturedTable table;
+    private final List<CapturedTable> unattributedTables;
+    private final String reason;
+    private final List<KeyShape> shapes;
+    private final PreSelect preSelect;
+    private final List<ValueSource> newKey;
+    private final boolean generatedKeys;
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    private StatementPlan(Kind kind, String sql, CapturedTable table, List<CapturedTable> unattributedTables,
+            String reason, List<KeyShape> shapes, PreSelect preSelect, List<ValueSource> newKey,
+            boolean generatedKeys) {
+        this.kind = kind;
+        this.sql = sql;
+        this.table = table;
+        this.unattributedTables = unattributedTables;
+        this.reason = reason;
+        this.shapes = shapes;
+        this.preSelect = preSelect;
+        this.newKey = newKey;
+        this.generatedKeys = generatedKeys;
+    }
+
+    static StatementPlan unattributable(String sql, List<CapturedTable> tables, String reason) {
+        return new StatementPlan(Kind.UNATTRIBUTABLE, sql, null, List.copyOf(tables), reason, List.of(), null, null,
+                false);
+    }
+
+    /**
+     * @param shapes keys named by the statement's values or WHERE clause
+     * @param preSelect the locking read that finds the keys otherwise, or null
+     * @param newKey for an UPDATE that sets key columns, the new value per key column (null where unchanged);
+     *     null if no key column is set
+     * @param generatedKeys whether the keys (or some) come back as generated keys
+     */
+    static StatementPlan write(String sql, CapturedTable table, List<KeyShape> shapes, PreSelect preSelect,
+            List<ValueSource> newKey, boolean generatedKeys) {
+        return new StatementPlan(Kind.WRITE, sql, table, List.of(), null, List.copyOf(shapes), preSelect, newKey,
+                generatedKeys);
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    String sql() {
+        return sql;
+    }
+
+    CapturedTable table() {
+        return table;
+    }
+
+    List<CapturedTable> unattributedTables() {
+        return unattributedTables;
+    }
+
+    String reason() {
+        return reason;
+    }
+
+    boolean generatedKeys() {
+        return generatedKeys;
+    }
+
+    boolean preSelects() {
+        return preSelect != null;
+    }
+
+    /** @return true the first time only: the WARN policy logs each SQL text once */
+    boolean firstWarning() {
+        return warned.compareAndSet(false, true);
+    }
+
+    /**
+     * Finds the keys the statement is about to write, with its bound values: from the values it names,
+     * or by the locking pre-read on the statement's own connection (the caller holds a transaction open
+     * across it and the statement, so that the locks keep the set of rows still).
+     *
+     * @param connection the raw connection the statement runs on
+     * @param parameters the bound values by 1-based index
+     * @param into where the keys go
+     */
+    void keysBefore(Connection connection, Object[] parameters, Collection<RowKey> into) throws SQLException {
+        List<RowKey> old = new ArrayList<>();
+        for (KeyShape shape : shapes) {
+            shape.expand(table, parameters, old);
+        }
+        if (preSelect != null) {
+            preSelect.run(connection, table, parameters, old);
+        }
+        into.addAll(old);
+        if (newKey != null) {
+            for (RowKey key : old) {
+                List<Object> values = new ArrayList<>(key.values());
+                boolean complete = true;
+                for (int i = 0; i < newKey.size(); i++) {
+                    if (newKey.get(i) != null) {
+                        Object value = newKey.get(i).value(parameters);
+                        complete &= value != null;
+                        values.set(i, table.normalise(i, value));
+                    }
+                }
+                if (complete) {
+                    into.add(RowKey.of(values));
+                }
+            }
+        }
+    }
+
+    /**
+     * Reads the keys from a statement's generated keys.
+     *
+     * @return false if the result does not hold every key column
+     */
+    boolean keysGenerated(ResultSet generated, Collection<RowKey> into) throws SQLException {
+        List<String> keys = table.storedKeyColumns();
+        ResultSetMetaData meta = generated.getMetaData();
+        int[] positions = new int[keys.size()];
+        for (int k = 0; k < keys.size(); k++) {
+            for (int c = 1; c <= meta.getColumnCount(); c++) {
+                if (meta.getColumnLabel(c).equalsIgnoreCase(keys.get(k))) {
+                    positions[k] = c;
+                }
+            }
+            if (positions[k] == 0) {
+                // MariaDB names its one generated column insert_id, whatever the key is called.
+                if (keys.size() == 1 && meta.getColumnCount() == 1) {
+                    positions[k] = 1;
+                } else {
+                    return false;
+                }
+            }
+        }
+        while (generated.next()) {
+            List<Object> values = new ArrayList<>(keys.size());
+            for (int k = 0; k < keys.size(); k++) {
+                values.add(table.normalise(k, generated.getObject(positions[k])));
+            }
+            if (!values.contains(null)) {
+                into.add(RowKey.of(values));
+            }
+        }
+        return true;
+    }
+
+    /** Keys a statement names: per key column, the values it may take (one each for an inserted row). */
+    record KeyShape(List<List<ValueSource>> alternatives) {
+
+        void expand(CapturedTable table, Object[] parameters, Collection<RowKey> into) {
+            expand(table, parameters, 0, new Object[alternatives.size()], into);
+        }
+
+        private void expand(CapturedTable table, Object[] parameters, int column, Object[] key,
+                Collection<RowKey> into) {
+            if (column == key.length) {
+                into.add(RowKey.of(key.clone()));
+                return;
+            }
+            for (ValueSource source : alternatives.get(column)) {
+                Object value = source.value(parameters);
+                if (value != null) {
+                    key[column] = table.normalise(column, value);
+                    expand(table, parameters, column + 1, key, into);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code SELECT key FROM table WHERE <the statement's WHERE> FOR UPDATE}, with the positions of the
+     * statement's parameters it binds, in order.
+     */
+    record PreSelect(String sql, int[] parameterIndexes) {
+
+        void run(Connection connection, CapturedTable table, Object[] parameters, Collection<RowKey> into)
+                throws SQLException {
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                for (int i = 0; i < parameterIndexes.length; i++) {
+                    int index = parameterIndexes[i];
+                    Object value = index < parameters.length ? parameters[index] : null;
+                    if (value instanceof ValueSource.BoundNull bound) {
+                        select.setNull(i + 1, bound.sqlType());
+                    } else {
+                        select.setObject(i + 1, value);
+                    }
+                }
+                try (ResultSet rows = select.executeQuery()) {
+                    int width = table.keyColumns().size();
+                    while (rows.next()) {
+                        Object[] key = new Object[width];
+                        for (int k = 0; k < width; k++) {
+                            key[k] = table.normalise(k, rows.getObject(k + 1));
+                        }
+                        into.add(RowKey.of(key));
+                    }
+                }
+            }
+        }
+    }
+}
