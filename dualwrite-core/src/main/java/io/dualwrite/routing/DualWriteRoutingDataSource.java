@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.ConnectionProxy;
@@ -29,6 +30,9 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
     private volatile MigrationController controller;
     private final DataSource source;
     private final DataSource target;
+    private volatile BiFunction<Route, DataSource, DataSource> wrapper;
+    private volatile DataSource sourceConnections;
+    private volatile DataSource targetConnections;
 
     /**
      * @param source the old store (the application's own data source)
@@ -55,6 +59,18 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
         setTargetDataSources(Map.of(Route.SOURCE, source, Route.TARGET, target));
         setLenientFallback(false);
         afterPropertiesSet();
+    }
+
+    /**
+     * Wraps each store's connections, e.g. in a capturing data source that records the keys of every
+     * write (see {@code io.dualwrite.capture.jdbc.CapturingDataSource}). The wrapper is applied once per
+     * store, on its first connection, so it may depend on things built after this data source. Call it
+     * before the first connection.
+     *
+     * @param wrap the route and the store in, the data source to take that route's connections from out
+     */
+    public void wrapConnections(BiFunction<Route, DataSource, DataSource> wrap) {
+        this.wrapper = Objects.requireNonNull(wrap, "wrap");
     }
 
     /** @return the source store */
@@ -120,8 +136,31 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
     }
 
     private Connection open(Route route, String username, String password) throws SQLException {
-        DataSource store = route == Route.TARGET ? target : source;
+        DataSource store = connections(route);
         return username == null ? store.getConnection() : store.getConnection(username, password);
+    }
+
+    private DataSource connections(Route route) {
+        BiFunction<Route, DataSource, DataSource> wrap = wrapper;
+        if (wrap == null) {
+            return route == Route.TARGET ? target : source;
+        }
+        DataSource wrapped = route == Route.TARGET ? targetConnections : sourceConnections;
+        if (wrapped == null) {
+            synchronized (this) {
+                wrapped = route == Route.TARGET ? targetConnections : sourceConnections;
+                if (wrapped == null) {
+                    wrapped = Objects.requireNonNull(wrap.apply(route, route == Route.TARGET ? target : source),
+                            "the connection wrapper returned null");
+                    if (route == Route.TARGET) {
+                        targetConnections = wrapped;
+                    } else {
+                        sourceConnections = wrapped;
+                    }
+                }
+            }
+        }
+        return wrapped;
     }
 
     /** A connection outside any routing scope stays in flight until it is closed. */

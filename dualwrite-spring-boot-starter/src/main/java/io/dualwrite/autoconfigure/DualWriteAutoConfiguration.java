@@ -608,6 +608,22 @@ public class DualWriteAutoConfiguration {
     }
 
     /**
+     * Reconciles a table a little after a write to it ran unmirrored under
+     * {@code dualwrite.capture.unattributable=WARN}.
+     *
+     * @param service the reconcile service
+     * @param properties the settings
+     * @return the listener
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty("dualwrite.capture.transparent")
+    UnattributedWriteReconciler dualWriteUnattributedWriteReconciler(ReconcileService service,
+            DualWriteProperties properties) {
+        return new UnattributedWriteReconciler(service, properties.getCapture().getReconcileDelay());
+    }
+
+    /**
      * A reconciler over whole tables with the configured repair, for application code.
      *
      * @param service the reconcile service

@@ -1,5 +1,6 @@
 package io.dualwrite.autoconfigure;
 
+import io.dualwrite.capture.jdbc.UnattributablePolicy;
 import io.dualwrite.mirror.MirrorMode;
 import io.dualwrite.routing.Phase;
 import io.dualwrite.routing.Route;
@@ -65,6 +66,9 @@ public class DualWriteProperties {
 
     /** The health indicator's thresholds. */
     private final Health health = new Health();
+
+    /** Transparent capture of writes in the application's DataSource. */
+    private final Capture capture = new Capture();
 
     public boolean isEnabled() {
         return enabled;
@@ -917,6 +921,47 @@ public class DualWriteProperties {
             public void setRepair(boolean repair) {
                 this.repair = repair;
             }
+        }
+    }
+
+    public Capture getCapture() {
+        return capture;
+    }
+
+    /** Transparent capture: the DataSource records the keys of every write to a mapped table. */
+    public static class Capture {
+
+        /** Whether the application's DataSource captures writes itself, so no method needs @DualWrite. */
+        private boolean transparent;
+
+        /** What a write to a mapped table whose rows cannot be told does: FAIL (refuse it) or WARN (run it, reconcile the table). */
+        private UnattributablePolicy unattributable = UnattributablePolicy.FAIL;
+
+        /** How long after an unattributable write (under WARN) its table is reconciled. */
+        private Duration reconcileDelay = Duration.ofMinutes(1);
+
+        public boolean isTransparent() {
+            return transparent;
+        }
+
+        public void setTransparent(boolean transparent) {
+            this.transparent = transparent;
+        }
+
+        public UnattributablePolicy getUnattributable() {
+            return unattributable;
+        }
+
+        public void setUnattributable(UnattributablePolicy unattributable) {
+            this.unattributable = unattributable;
+        }
+
+        public Duration getReconcileDelay() {
+            return reconcileDelay;
+        }
+
+        public void setReconcileDelay(Duration reconcileDelay) {
+            this.reconcileDelay = reconcileDelay;
         }
     }
 

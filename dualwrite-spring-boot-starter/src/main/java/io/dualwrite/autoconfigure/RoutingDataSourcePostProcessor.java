@@ -1,7 +1,14 @@
 package io.dualwrite.autoconfigure;
 
+import io.dualwrite.capture.Change;
+import io.dualwrite.capture.ChangeCapture;
+import io.dualwrite.capture.ChangeRecorder;
+import io.dualwrite.capture.jdbc.CapturingDataSource;
+import io.dualwrite.event.EventPublisher;
+import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.routing.DualWriteRoutingDataSource;
 import io.dualwrite.routing.MigrationController;
+import java.util.Collection;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
@@ -13,6 +20,9 @@ import org.springframework.core.Ordered;
  * application's transaction manager, JdbcTemplate and repositories use it unchanged, and its connections
  * come from the store each request is routed to. The application's pool stays underneath as the source
  * ({@link DualWriteRoutingDataSource#source()}), which the mirror, backfill and verifier use directly.
+ *
+ * <p>With {@code dualwrite.capture.transparent=true} each store's connections also capture the keys of
+ * every write to a mapped table, so no method needs {@code @DualWrite}.
  *
  * <p>The controller is looked up on the first connection, not here: it depends on the target pool and the
  * control store, and a post-processor must not pull those in early.
@@ -33,7 +43,55 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
             return bean;
         }
         DataSource target = beans.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE, DataSource.class);
-        return new DualWriteRoutingDataSource(application, target, () -> beans.getBean(MigrationController.class));
+        DualWriteRoutingDataSource routing = new DualWriteRoutingDataSource(application, target,
+                () -> beans.getBean(MigrationController.class));
+        DualWriteProperties.Capture capture = beans.getBean(DualWriteProperties.class).getCapture();
+        if (capture.isTransparent()) {
+            // Built on the first connection: the capture needs the mappings and the mirrors, which need this.
+            routing.wrapConnections((route, store) -> CapturingDataSource.builder(store,
+                    beans.getBean(MappedTables.class), new LazyRecorder(beans)).side(route)
+                    .unattributable(capture.getUnattributable()).events(beans.getBean(EventPublisher.class)).build());
+        }
+        return routing;
+    }
+
+    /** The routed change capture, looked up when the first write is recorded. */
+    private static final class LazyRecorder implements ChangeRecorder {
+        private final BeanFactory beans;
+        private volatile ChangeCapture capture;
+
+        LazyRecorder(BeanFactory beans) {
+            this.beans = beans;
+        }
+
+        private ChangeCapture capture() {
+            ChangeCapture current = capture;
+            if (current == null) {
+                current = beans.getBean("dualWriteChangeCapture", ChangeCapture.class);
+                capture = current;
+            }
+            return current;
+        }
+
+        @Override
+        public void record(String table, Object key) {
+            capture().record(table, key);
+        }
+
+        @Override
+        public void recordAll(String table, Collection<?> keys) {
+            capture().recordAll(table, keys);
+        }
+
+        @Override
+        public void recordAll(Collection<Change> changes) {
+            capture().recordAll(changes);
+        }
+
+        @Override
+        public void recordCommitted(Collection<Change> changes) {
+            capture().recordCommitted(changes);
+        }
     }
 
     private static boolean isLibraryBean(String beanName) {

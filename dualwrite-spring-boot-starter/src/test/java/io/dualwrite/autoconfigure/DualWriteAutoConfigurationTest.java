@@ -244,6 +244,27 @@ class DualWriteAutoConfigurationTest {
     }
 
     @Test
+    void transparentCapture_mirrorsUnannotatedJdbcWrites_andRefusesWhatItCannotAttribute() {
+        runner().withPropertyValues("dualwrite.mirror.mode=SYNC", "dualwrite.phase=DUAL_WRITE",
+                "dualwrite.capture.transparent=true").run(context -> {
+                    JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+                    org.springframework.transaction.support.TransactionTemplate transactions =
+                            new org.springframework.transaction.support.TransactionTemplate(
+                                    context.getBean(PlatformTransactionManager.class));
+                    transactions.executeWithoutResult(status -> jdbc.update("INSERT INTO t_order (id, user_id, status,"
+                            + " gmt_modified) VALUES (7, 1, 'NEW', CURRENT_TIMESTAMP)"));
+                    jdbc.update("UPDATE t_order SET status = 'PAID' WHERE id = ?", 7);
+                    assertThat(target.queryForObject("SELECT status FROM orders WHERE id = 7", String.class))
+                            .isEqualTo("PAID");
+                    org.assertj.core.api.Assertions.assertThatThrownBy(() -> jdbc.update("INSERT INTO t_order"
+                            + " (id, user_id, status, gmt_modified) SELECT id + 100, user_id, status, gmt_modified"
+                            + " FROM t_order"))
+                            .hasMessageContaining("dualwrite.capture.unattributable=WARN");
+                    assertThat(source.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(1);
+                });
+    }
+
+    @Test
     void outbox_writesTheOutboxRowInTheApplicationsTransaction() {
         runner().withUserConfiguration(OrderDaoConfig.class)
                 .withPropertyValues("dualwrite.mirror.mode=OUTBOX", "dualwrite.phase=DUAL_WRITE",
