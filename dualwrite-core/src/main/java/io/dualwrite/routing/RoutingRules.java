@@ -90,6 +90,17 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
         return new RoutingRules(phase, percent, strategy, allow, deny, next);
     }
 
+    /**
+     * Checks that every listed key has a bucket under the strategy (MODULO needs whole numbers).
+     *
+     * @return these rules
+     * @throws IllegalArgumentException naming the list and the key
+     */
+    public RoutingRules requireListedKeysHaveBuckets() {
+        PropertiesControlStore.checkListedKeys(this);
+        return this;
+    }
+
     @Override
     public String toString() {
         StringBuilder text = new StringBuilder(phase.name());

@@ -11,7 +11,28 @@ import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.TableMapping;
 import io.dualwrite.mirror.Mirror;
 import io.dualwrite.mirror.MirrorConfig;
+import io.dualwrite.capture.ChangeCapture;
+import io.dualwrite.capture.DualWriteAspect;
+import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.routing.ControlStore;
+import io.dualwrite.routing.CrossRouteWrites;
+import io.dualwrite.routing.DualWriteRoutingDataSource;
+import io.dualwrite.routing.JdbcControlStore;
+import io.dualwrite.routing.MigrationController;
 import io.dualwrite.routing.Phase;
+import io.dualwrite.routing.PropertiesControlStore;
+import io.dualwrite.routing.Route;
+import io.dualwrite.routing.RoutingChangeSink;
+import io.dualwrite.routing.RampGuards;
+import io.dualwrite.routing.RoutingRules;
+import io.dualwrite.verify.ComparisonRules;
+import io.dualwrite.verify.DoubleReadConfig;
+import io.dualwrite.verify.DoubleReader;
+import io.dualwrite.verify.DualReadAspect;
+import io.dualwrite.verify.ReconcileConfig;
+import io.dualwrite.verify.Reconciler;
+import io.dualwrite.verify.Repairer;
+import io.dualwrite.verify.RowRoutes;
 import java.sql.SQLException;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -27,6 +48,7 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -74,36 +96,28 @@ public class DualWriteAutoConfiguration {
     }
 
     /**
-     * ROUTING HOOK: the one place that decides which store the library treats as the source.
+     * The source store: the application's own pool, underneath the routing {@code DataSource} that
+     * {@link RoutingDataSourcePostProcessor} put in its place. The mirror, the backfill, the mappings and
+     * the verifier use it directly; the application goes through the routing one.
      *
-     * <p>Today the application's {@code DataSource} is the source, unchanged, and the phases that need
-     * the routing {@code DataSource} (RAMP, TARGET_ONLY) are refused. When routing lands, the
-     * application's {@code DataSource} bean is wrapped by the routing {@code DataSource} (made primary,
-     * so that its JdbcTemplate, transactions and repositories go through it) and this method returns the
-     * raw source underneath it, which the mirror, the backfill and the mappings keep using.
-     *
-     * @param applicationDataSource the application's single {@code DataSource}
+     * @param applicationDataSource the application's {@code DataSource} bean
      * @param properties the settings
      * @return the source store
-     * @throws DualWriteSettingException for a phase that needs routing
      */
     static DataSource source(DataSource applicationDataSource, DualWriteProperties properties) {
-        Phase phase = properties.getPhase();
-        if (phase == Phase.RAMP || phase == Phase.TARGET_ONLY) {
-            throw new DualWriteSettingException("dualwrite.phase", "dualwrite.phase: " + phase
-                    + " sends requests to the target, which needs the routing DataSource; this version of the"
-                    + " starter mirrors only (SOURCE_ONLY, DUAL_WRITE)",
-                    "Set dualwrite.phase to SOURCE_ONLY or DUAL_WRITE.");
-        }
-        return applicationDataSource;
+        return applicationDataSource instanceof DualWriteRoutingDataSource routing ? routing.source()
+                : applicationDataSource;
     }
 
     /**
-     * Whether changes are recorded: in phases that mirror. Read on every call, so a live phase can
-     * replace the property later.
+     * Puts the routing {@code DataSource} in place of the application's own.
+     *
+     * @return the post-processor
      */
-    static BooleanSupplier capturing(DualWriteProperties properties) {
-        return () -> properties.getPhase().mirrors();
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static RoutingDataSourcePostProcessor dualWriteRoutingDataSourcePostProcessor() {
+        return new RoutingDataSourcePostProcessor();
     }
 
     /**
@@ -210,62 +224,203 @@ public class DualWriteAutoConfiguration {
     }
 
     /**
-     * The mirror, started here (before any application bean can write) and closed at shutdown, which
-     * drains what is queued.
+     * Where the migration's live setting is kept: {@code dualwrite.control.store=PROPERTIES} (this
+     * instance's properties, changed through the endpoint) or {@code TABLE} ({@code dualwrite_control} in
+     * the target, shared by every instance; the properties only seed a new row).
      *
      * @param properties the settings
-     * @param tables the mappings
-     * @param dataSource the application's data source
      * @param target the target pool
-     * @param events the publisher
-     * @return the started mirror
+     * @return the store
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public ControlStore dualWriteControlStore(DualWriteProperties properties,
+            @Qualifier(TARGET_DATA_SOURCE) DataSource target) {
+        RoutingRules rules = settings(() -> initialRules(properties));
+        if (properties.getControl().getStore() == DualWriteProperties.ControlStore.PROPERTIES) {
+            return new PropertiesControlStore(rules);
+        }
+        try {
+            return settings(() -> {
+                try {
+                    return JdbcControlStore.open(target, properties.getControl().getMigration(), rules,
+                            properties.getSchema().isCreate());
+                } catch (SQLException e) {
+                    throw unreachable(e);
+                }
+            });
+        } catch (IllegalStateException missingTable) {
+            throw missingTable(missingTable, "the target");
+        }
+    }
+
+    static RoutingRules initialRules(DualWriteProperties properties) {
+        DualWriteProperties.Routing routing = properties.getRouting();
+        return new RoutingRules(properties.getPhase(), routing.getPercent(), routing.getStrategy(),
+                new java.util.LinkedHashSet<>(routing.getAllow()), new java.util.LinkedHashSet<>(routing.getDeny()),
+                routing.getDefaultRoute()).requireListedKeysHaveBuckets();
+    }
+
+    /**
+     * This instance's migration controller: follows the control store, runs ramp steps as barriers,
+     * admits every connection of the routing {@code DataSource}.
+     *
+     * @param properties the settings
+     * @param store the control store
+     * @return the started controller
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
-            @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events) {
-        Mirror mirror = Mirror.create(mirrorConfig(properties), tables, source(dataSource, properties), target,
-                events);
+    public MigrationController dualWriteMigrationController(DualWriteProperties properties, ControlStore store) {
+        DualWriteProperties.Routing routing = properties.getRouting();
+        DualWriteProperties.Control control = properties.getControl();
+        MigrationController controller = settings(() -> {
+            MigrationController.Builder b = MigrationController.builder(store).pollInterval(control.getPollInterval())
+                    .holdTimeout(routing.getHoldTimeout()).stepTimeout(routing.getStepTimeout());
+            set(control.getInstanceId(), b::instanceId);
+            try {
+                return b.build();
+            } catch (SQLException e) {
+                throw unreachable(e);
+            }
+        });
         try {
-            mirror.start();
-        } catch (IllegalStateException missingTable) {
-            mirror.close();
-            throw missingTable(missingTable, "the source");
+            controller.start();
         } catch (SQLException e) {
-            mirror.close();
             throw unreachable(e);
         }
+        return controller;
+    }
+
+    /**
+     * The mirror from the source to the target, started here (before any application bean can write) and
+     * closed at shutdown, which drains what is queued. Ramp steps drain it before they go active.
+     *
+     * @param properties the settings
+     * @param tables the mappings
+     * @param dataSource the application's (routing) data source, whose transactions OUTBOX joins
+     * @param target the target pool
+     * @param events the publisher
+     * @param controller the migration controller
+     * @return the started mirror
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean(name = "dualWriteMirror")
+    public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
+            @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events, MigrationController controller) {
+        Mirror mirror = Mirror.create(mirrorConfig(properties), tables, source(dataSource, properties), target,
+                dataSource, events);
+        mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE));
+        controller.addDrain(MigrationController.Drain.of(mirror));
+        start(mirror, "the source");
         return mirror;
     }
 
     /**
-     * The programmatic recorder, recording only in phases that mirror.
+     * The mirror that carries target-routed writes back to the source during RAMP. Absent (null) when a
+     * table's transformer cannot map rows back; RAMP is then refused by the reverse-path guard.
      *
-     * @param mirror the mirror
      * @param properties the settings
+     * @param tables the mappings
+     * @param dataSource the application's (routing) data source
+     * @param target the target pool
+     * @param events the publisher
+     * @param controller the migration controller
+     * @return the started mirror, or null
+     */
+    @Bean(name = "dualWriteReverseMirror", destroyMethod = "close", defaultCandidate = false)
+    @ConditionalOnMissingBean(name = "dualWriteReverseMirror")
+    public Mirror dualWriteReverseMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
+            @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events, MigrationController controller) {
+        if (!tables.all().stream().allMatch(MappedTable::reversible)) {
+            return null;
+        }
+        Mirror mirror = Mirror.create(mirrorConfig(properties), tables.reversed(), target,
+                source(dataSource, properties), dataSource, events);
+        mirror.observeRows(new CrossRouteWrites(controller, Route.TARGET));
+        controller.addDrain(MigrationController.Drain.of(mirror));
+        start(mirror, "the target");
+        return mirror;
+    }
+
+    private static void start(Mirror mirror, String database) {
+        try {
+            mirror.start();
+        } catch (IllegalStateException missingTable) {
+            mirror.close();
+            throw missingTable(missingTable, database);
+        } catch (SQLException e) {
+            mirror.close();
+            throw unreachable(e);
+        }
+    }
+
+    /**
+     * The change capture behind {@code @DualWrite}, the {@link ChangeRecorder} and the capturing data
+     * source: each committed change set goes to the mirror of the store its transaction was routed to.
+     *
+     * @param controller the migration controller
+     * @param tables the mappings
+     * @param mirror the forward mirror
+     * @param reverse the reverse mirror, if any
+     * @return the capture
+     */
+    @Bean(defaultCandidate = false)
+    @ConditionalOnMissingBean
+    public ChangeCapture dualWriteChangeCapture(MigrationController controller, MappedTables tables,
+            @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse) {
+        return new ChangeCapture(new RoutingChangeSink(controller, tables, mirror, reverse.getIfAvailable()),
+                tables::contains);
+    }
+
+    /**
+     * The programmatic recorder, recording only while the phase (or a step under way) mirrors.
+     *
+     * @param capture the capture
+     * @param controller the migration controller
      * @return the recorder
      */
     @Bean
     @ConditionalOnMissingBean
-    public ChangeRecorder dualWriteChangeRecorder(Mirror mirror, DualWriteProperties properties) {
-        return new PhaseGatedRecorder(mirror.recorder(), capturing(properties));
+    public ChangeRecorder dualWriteChangeRecorder(@Qualifier("dualWriteChangeCapture") ChangeCapture capture,
+            MigrationController controller) {
+        return new PhaseGatedRecorder(capture, controller::mirroring);
     }
 
     /**
      * Serves {@code @DualWrite}. Static and lazy: the proxy creator fetches advisors early, and must not
      * start the mirror (and its data sources) while doing so.
      *
-     * @param mirror supplies the mirror's aspect on first use
-     * @param properties the settings, read on each call
+     * @param beans where the capture (not an autowiring candidate) is found on first use
+     * @param controller supplies the controller, whose phase decides whether anything is recorded
      * @return the advisor
      */
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     @ConditionalOnMissingBean
-    public static DualWriteAdvisor dualWriteAdvisor(ObjectProvider<Mirror> mirror,
-            ObjectProvider<DualWriteProperties> properties) {
-        return new DualWriteAdvisor(() -> mirror.getObject().aspect(),
-                () -> capturing(properties.getObject()).getAsBoolean());
+    public static DualWriteAdvisor dualWriteAdvisor(BeanFactory beans, ObjectProvider<MigrationController> controller) {
+        DualWriteAspect[] aspect = new DualWriteAspect[1];
+        return new DualWriteAdvisor(() -> {
+            synchronized (aspect) {
+                if (aspect[0] == null) {
+                    aspect[0] = new DualWriteAspect(beans.getBean("dualWriteChangeCapture", ChangeCapture.class));
+                }
+                return aspect[0];
+            }
+        }, () -> controller.getObject().mirroring());
+    }
+
+    /**
+     * Binds {@code @RoutingKey} parameters and {@code @DualWrite(routingKey = ...)} before the transaction
+     * interceptor takes its connection.
+     *
+     * @return the advisor
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean
+    public static RoutingKeyAdvisor dualWriteRoutingKeyAdvisor() {
+        return new RoutingKeyAdvisor();
     }
 
     /**
@@ -284,7 +439,7 @@ public class DualWriteAutoConfiguration {
     @ConditionalOnMissingBean
     public BackfillRunner dualWriteBackfillRunner(DualWriteProperties properties, MappedTables tables,
             DataSource dataSource, @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events,
-            Mirror mirror) {
+            @Qualifier("dualWriteMirror") Mirror mirror) {
         BackfillRunner runner = BackfillRunner.create(backfillConfig(properties, mirror), tables,
                 source(dataSource, properties), target, events);
         try {
@@ -302,15 +457,166 @@ public class DualWriteAutoConfiguration {
      *
      * @param backfill the runner
      * @param tables the mappings
-     * @param properties the settings
+     * @param controller the controller, for the phase in force
      * @return the lifecycle bean
      */
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty("dualwrite.backfill.auto-start")
     BackfillAutoStart dualWriteBackfillAutoStart(BackfillRunner backfill, MappedTables tables,
-            DualWriteProperties properties) {
-        return new BackfillAutoStart(backfill, tables, properties::getPhase);
+            MigrationController controller) {
+        return new BackfillAutoStart(backfill, tables, () -> controller.rules().phase());
+    }
+
+    /**
+     * The guards that may refuse a step sending traffic to the target: every table's backfill done, the
+     * recent double-read mismatch rate at most {@code dualwrite.routing.max-mismatch-rate}, and the reverse
+     * path proven by a rolled-back probe. {@code force} on the endpoint overrides them (logged).
+     *
+     * @param controller the controller
+     * @param backfill the backfill runner
+     * @param tables the mappings
+     * @param reverse the reverse mirror, if any
+     * @param verify the verification status
+     * @param properties the settings
+     * @return a bean that adds them once every singleton exists
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "dualWriteRampGuards")
+    public SmartInitializingSingleton dualWriteRampGuards(MigrationController controller, BackfillRunner backfill,
+            MappedTables tables, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse,
+            VerifyStatus verify, DualWriteProperties properties) {
+        return () -> {
+            List<String> names = tables.all().stream().map(MappedTable::name).toList();
+            controller.addGuard(RampGuards.backfillDone(backfill, names));
+            controller.addGuard(RampGuards.mismatchRateAtMost(verify::recentMismatchRate,
+                    properties.getRouting().getMaxMismatchRate()));
+            controller.addGuard(RampGuards.reversePathProven(tables, reverse.getIfAvailable()));
+        };
+    }
+
+    /**
+     * What verification has seen; every verifier event passes through it (and on to the meters, when
+     * Micrometer is present).
+     *
+     * @return the status
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public VerifyStatus dualWriteVerifyStatus() {
+        return new VerifyStatus();
+    }
+
+    /**
+     * Sampled double reads of {@code @DualRead} methods at {@code dualwrite.verify.sample-rate}, compared
+     * against the store the request was not routed to; {@code dualwrite.verify.mask-columns} (a column, or
+     * table.column) never printed.
+     *
+     * @param properties the settings
+     * @param tables the mappings
+     * @param dataSource the application's data source
+     * @param target the target pool
+     * @param controller the controller, for each request's route
+     * @param status where events go
+     * @return the reader
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public DoubleReader dualWriteDoubleReader(DualWriteProperties properties, MappedTables tables,
+            DataSource dataSource, @Qualifier(TARGET_DATA_SOURCE) DataSource target, MigrationController controller,
+            VerifyStatus status) {
+        DoubleReadConfig config = settings(() -> DoubleReadConfig.builder()
+                .sampleRate(properties.getVerify().getSampleRate()).currentRoute(controller::currentRoute)
+                .rules(comparisonRules(properties, tables)).build());
+        return DoubleReader.create(config, tables, source(dataSource, properties), target, status);
+    }
+
+    static ComparisonRules comparisonRules(DualWriteProperties properties, MappedTables tables) {
+        ComparisonRules.Builder rules = ComparisonRules.builder();
+        for (String entry : properties.getVerify().getMaskColumns()) {
+            int dot = entry.indexOf('.');
+            if (dot > 0) {
+                rules.mask(entry.substring(0, dot), entry.substring(dot + 1));
+            } else {
+                for (MappedTable table : tables.all()) {
+                    rules.mask(table.name(), entry);
+                }
+            }
+        }
+        return rules.build();
+    }
+
+    /**
+     * Serves {@code @DualRead}.
+     *
+     * @param reader supplies the reader on first use
+     * @return the advisor
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean
+    public static DualReadAdvisor dualReadAdvisor(ObjectProvider<DoubleReader> reader) {
+        DualReadAspect[] aspect = new DualReadAspect[1];
+        return new DualReadAdvisor(() -> {
+            synchronized (aspect) {
+                if (aspect[0] == null) {
+                    aspect[0] = new DualReadAspect(reader.getObject());
+                }
+                return aspect[0];
+            }
+        });
+    }
+
+    /**
+     * Reconciles on demand (the endpoint) and on {@code dualwrite.verify.reconcile.cron}; repairs unless
+     * {@code dualwrite.verify.reconcile.repair=false}, through the mirror of each row's own route.
+     *
+     * @param properties the settings
+     * @param tables the mappings
+     * @param dataSource the application's data source
+     * @param target the target pool
+     * @param mirror the forward mirror
+     * @param reverse the reverse mirror, if any
+     * @param controller the controller, whose router gives each row's route
+     * @param status where reports and events go
+     * @return the service
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public ReconcileService dualWriteReconcileService(DualWriteProperties properties, MappedTables tables,
+            DataSource dataSource, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse,
+            MigrationController controller, VerifyStatus status) {
+        DualWriteProperties.Verify.Reconcile reconcile = properties.getVerify().getReconcile();
+        Mirror back = reverse.getIfAvailable();
+        Repairer repairer = back == null ? Repairer.throughMirror(mirror, Duration.ofSeconds(30))
+                : Repairer.throughMirrors(tables, mirror, back, Duration.ofSeconds(30));
+        ComparisonRules rules = comparisonRules(properties, tables);
+        java.util.function.Supplier<ReconcileConfig.Builder> config = () -> ReconcileConfig.builder()
+                .createTables(properties.getSchema().isCreate()).dryRun(!reconcile.isRepair()).repairWith(repairer)
+                .rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router())).rules(rules);
+        settings(() -> config.get().build());
+        ReconcileService service = new ReconcileService(config, tables, source(dataSource, properties), target, status,
+                reconcile.getWindow());
+        if (reconcile.getCron() != null && !reconcile.getCron().isBlank()) {
+            settings(() -> {
+                service.schedule(reconcile.getCron());
+                return service;
+            });
+        }
+        return service;
+    }
+
+    /**
+     * A reconciler over whole tables with the configured repair, for application code.
+     *
+     * @param service the reconcile service
+     * @return the reconciler
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public Reconciler dualWriteReconciler(ReconcileService service) {
+        return service.wholeTables();
     }
 
     static MirrorConfig mirrorConfig(DualWriteProperties properties) {

@@ -6,6 +6,7 @@ import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.metrics.BackfillMetrics;
 import io.dualwrite.metrics.DualWriteMetrics;
 import io.dualwrite.mirror.Mirror;
+import io.dualwrite.verify.VerifyMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -14,7 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /**
- * Micrometer meters for the mirror and the backfill (names in {@link io.dualwrite.metrics.MeterNames}),
+ * Micrometer meters for the mirror, the backfill and the verifier (names in {@link io.dualwrite.metrics.MeterNames}),
  * when the application has a {@link MeterRegistry}. The binders are beans, so Spring Boot binds them to
  * every registry; the event counters are fed by the subscription of {@link DualWriteAutoConfiguration}.
  */
@@ -54,5 +55,20 @@ public class DualWriteMetricsAutoConfiguration {
     @ConditionalOnBean(BackfillRunner.class)
     public BackfillMetrics dualWriteBackfillMetrics(BackfillRunner backfill, MappedTables tables) {
         return new BackfillMetrics(backfill, tables.all().stream().map(MappedTable::name).toList());
+    }
+
+    /**
+     * Double-read and reconcile meters ({@code dualwrite.verify.*}), fed by every verifier event.
+     *
+     * @param status the verification status the events pass through
+     * @return the binder
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(VerifyStatus.class)
+    public VerifyMetrics dualWriteVerifyMetrics(VerifyStatus status) {
+        VerifyMetrics metrics = new VerifyMetrics();
+        status.forwardTo(metrics);
+        return metrics;
     }
 }

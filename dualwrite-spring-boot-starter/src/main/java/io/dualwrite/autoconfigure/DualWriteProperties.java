@@ -2,6 +2,8 @@ package io.dualwrite.autoconfigure;
 
 import io.dualwrite.mirror.MirrorMode;
 import io.dualwrite.routing.Phase;
+import io.dualwrite.routing.Route;
+import io.dualwrite.routing.RoutingStrategy;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -627,6 +629,60 @@ public class DualWriteProperties {
         /** Routing keys always kept on the source during RAMP. */
         private List<String> deny = new ArrayList<>();
 
+        /** Route during RAMP of requests that carry no routing key. */
+        private Route defaultRoute = Route.SOURCE;
+
+        /** How long a request whose key a ramp step is moving may be held before it fails. */
+        private Duration holdTimeout = Duration.ofSeconds(10);
+
+        /** How long a ramp step may wait for every instance to acknowledge before it reverts. */
+        private Duration stepTimeout = Duration.ofSeconds(60);
+
+        /** Highest recent confirmed double-read mismatch rate (0..1) at which RAMP may advance. */
+        private double maxMismatchRate = 0.001;
+
+        public Route getDefaultRoute() {
+            return defaultRoute;
+        }
+
+        public void setDefaultRoute(Route defaultRoute) {
+            this.defaultRoute = defaultRoute;
+        }
+
+        public Duration getHoldTimeout() {
+            return holdTimeout;
+        }
+
+        public void setHoldTimeout(Duration holdTimeout) {
+            this.holdTimeout = holdTimeout;
+        }
+
+        public Duration getStepTimeout() {
+            return stepTimeout;
+        }
+
+        public void setStepTimeout(Duration stepTimeout) {
+            this.stepTimeout = stepTimeout;
+        }
+
+        public double getMaxMismatchRate() {
+            return maxMismatchRate;
+        }
+
+        /**
+         * Sets the highest mismatch rate at which RAMP may advance.
+         *
+         * @param maxMismatchRate 0..1
+         * @throws IllegalArgumentException if outside 0..1
+         */
+        public void setMaxMismatchRate(double maxMismatchRate) {
+            if (!(maxMismatchRate >= 0 && maxMismatchRate <= 1)) {
+                throw new IllegalArgumentException("dualwrite.routing.max-mismatch-rate: must be between 0 and 1, was "
+                        + maxMismatchRate);
+            }
+            this.maxMismatchRate = maxMismatchRate;
+        }
+
         public int getPercent() {
             return percent;
         }
@@ -668,14 +724,6 @@ public class DualWriteProperties {
         public void setDeny(List<String> deny) {
             this.deny = deny;
         }
-    }
-
-    /** How a routing key becomes one of 100 buckets. */
-    public enum RoutingStrategy {
-        /** The numeric key mod 100. */
-        MODULO,
-        /** A stable hash of the key mod 100. */
-        HASH
     }
 
     /** The backfill; unset settings keep {@code BackfillConfig}'s defaults. */
@@ -877,6 +925,39 @@ public class DualWriteProperties {
 
         /** PROPERTIES (phase and ramp from these properties) or TABLE (dualwrite_control, shared by all instances). */
         private ControlStore store = ControlStore.PROPERTIES;
+
+        /** How often each instance reads the control store (a step in progress is followed faster). */
+        private Duration pollInterval = Duration.ofSeconds(2);
+
+        /** Name of this migration's row in dualwrite_control, so one database can steer several. */
+        private String migration = "default";
+
+        /** This instance's id in the control store; unset means pid@host plus a random suffix. */
+        private String instanceId;
+
+        public Duration getPollInterval() {
+            return pollInterval;
+        }
+
+        public void setPollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+        }
+
+        public String getMigration() {
+            return migration;
+        }
+
+        public void setMigration(String migration) {
+            this.migration = migration;
+        }
+
+        public String getInstanceId() {
+            return instanceId;
+        }
+
+        public void setInstanceId(String instanceId) {
+            this.instanceId = instanceId;
+        }
 
         public ControlStore getStore() {
             return store;

@@ -15,6 +15,8 @@ import io.dualwrite.mapping.TableMapping;
 import io.dualwrite.metrics.MeterNames;
 import io.dualwrite.mirror.Mirror;
 import io.dualwrite.mirror.MirrorMode;
+import io.dualwrite.routing.DualWriteRoutingDataSource;
+import io.dualwrite.routing.MigrationController;
 import io.dualwrite.testing.OrderTable;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
@@ -35,6 +37,8 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -77,15 +81,22 @@ class DualWriteAutoConfigurationTest {
     }
 
     @Test
-    void defaults_createEveryBeanAndLeaveTheApplicationItsOwnDataSource() {
+    void defaults_createEveryBean_andRouteTheApplicationsOwnDataSource() {
         runner().run(context -> {
             assertThat(context).hasNotFailed();
-            assertThat(context).hasSingleBean(MappedTables.class).hasSingleBean(Mirror.class)
-                    .hasSingleBean(ChangeRecorder.class).hasSingleBean(BackfillRunner.class)
-                    .hasSingleBean(DualWriteAdvisor.class).hasSingleBean(EventPublisher.class);
-            assertThat(context.getBean(DataSource.class)).isNotSameAs(
-                    context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE));
-            assertThat(context.getBean(JdbcTemplate.class).getDataSource()).isSameAs(context.getBean(DataSource.class));
+            assertThat(context).hasSingleBean(MappedTables.class).hasBean("dualWriteMirror")
+                    .hasBean("dualWriteReverseMirror").hasBean("dualWriteChangeCapture")
+                    .hasSingleBean(BackfillRunner.class).hasSingleBean(MigrationController.class)
+                    .hasSingleBean(DualWriteAdvisor.class).hasSingleBean(RoutingKeyAdvisor.class)
+                    .hasSingleBean(EventPublisher.class).hasSingleBean(ReconcileService.class);
+            assertThat(context.getBean(ChangeRecorder.class)).isInstanceOf(PhaseGatedRecorder.class);
+            DataSource application = context.getBean(DataSource.class);
+            assertThat(application).isInstanceOf(DualWriteRoutingDataSource.class);
+            assertThat(((DualWriteRoutingDataSource) application).source()).isInstanceOf(HikariDataSource.class)
+                    .isNotSameAs(context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE));
+            assertThat(context.getBean(JdbcTemplate.class).getDataSource()).isSameAs(application);
+            assertThat(((DataSourceTransactionManager) context.getBean(PlatformTransactionManager.class))
+                    .getDataSource()).as("transactions take routed connections").isSameAs(application);
             assertThat(context.getBean(Mirror.class).mode()).isEqualTo(MirrorMode.ASYNC);
             assertThat(context.getBean(DualWriteProperties.class).getPhase().name()).isEqualTo("SOURCE_ONLY");
         });
@@ -150,7 +161,7 @@ class DualWriteAutoConfigurationTest {
                 .withPropertyValues("spring.datasource.url=" + source.jdbcUrl(), "spring.datasource.username=sa",
                         "dualwrite.tables.t_order.target-table=orders", "dualwrite.schema.create=true")
                 .run(context -> {
-                    assertThat(context).hasNotFailed().hasSingleBean(Mirror.class);
+                    assertThat(context).hasNotFailed().hasBean("dualWriteMirror");
                     assertThat(context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE))
                             .isSameAs(target.dataSource());
                 });

@@ -141,11 +141,21 @@ class DualWriteFailureAnalyzerTest {
     }
 
     @Test
-    void rampWithoutRouting_isRefusedNamingThePhase() {
+    void allowListKeyWithoutBucket_isRefusedNamingTheList() {
         failsWith(analysis -> {
-            assertThat(analysis.getDescription()).startsWith("dualwrite.phase: RAMP sends requests to the target");
-            assertThat(analysis.getAction()).isEqualTo("Set dualwrite.phase to SOURCE_ONLY or DUAL_WRITE.");
-        }, "dualwrite.schema.create=true", "dualwrite.phase=RAMP");
+            assertThat(analysis.getDescription()).startsWith("dualwrite.routing.allow: dualwrite.routing.strategy=MODULO"
+                    + " needs whole-number routing keys, but got 'alice'");
+            assertThat(analysis.getAction()).isEqualTo("Correct dualwrite.routing.allow in the application's"
+                    + " configuration.");
+        }, "dualwrite.schema.create=true", "dualwrite.routing.allow=12,alice");
+    }
+
+    @Test
+    void missingControlTable_stopsStartUpWithItsDdl() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription()).contains("CREATE TABLE dualwrite_control");
+            assertThat(analysis.getAction()).startsWith("Run the DDL above on the target database");
+        }, "dualwrite.control.store=TABLE");
     }
 
     @Test

@@ -1,6 +1,15 @@
 package io.dualwrite.autoconfigure.actuate;
 
 import io.dualwrite.autoconfigure.DualWriteProperties;
+import io.dualwrite.autoconfigure.ReconcileService;
+import io.dualwrite.autoconfigure.VerifyStatus;
+import io.dualwrite.routing.ControlState;
+import io.dualwrite.routing.InstanceStatus;
+import io.dualwrite.routing.MigrationController;
+import io.dualwrite.routing.Phase;
+import io.dualwrite.routing.RoutingRules;
+import io.dualwrite.routing.StepResult;
+import io.dualwrite.verify.ReconcileReport;
 import io.dualwrite.backfill.BackfillProgress;
 import io.dualwrite.backfill.BackfillRunner;
 import io.dualwrite.mapping.MappedTable;
@@ -25,16 +34,19 @@ import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
  * The {@code dualwrite} actuator endpoint: where the migration stands, and the operator's controls.
  *
  * <ul>
- *   <li>{@code GET /actuator/dualwrite}: phase, mirror mode, queue, lag and parked keys, and each
- *       table's backfill progress and ETA.</li>
+ *   <li>{@code GET /actuator/dualwrite}: phase, percent, lists, the step under way and the instances;
+ *       each mirror's mode, queue, lag and parked keys; each table's backfill progress and ETA; double-read
+ *       counts and the last reconcile report per table.</li>
+ *   <li>{@code POST /actuator/dualwrite/phase} {@code {"phase": "RAMP", "force": false}},
+ *       {@code /percent} {@code {"percent": 10}}, {@code /lists} {@code {"allow": "1,2", "deny": "3"}}: run a
+ *       ramp step and answer with its outcome (200 when in force, 409 when refused or reverted).</li>
+ *   <li>{@code POST /actuator/dualwrite/reconcile} {@code {"table": "t_order", "windowed": false}}.</li>
  *   <li>{@code POST /actuator/dualwrite/backfill} with {@code {"action": "start|pause|resume",
  *       "table": "t_order", "reason": "..."}}: acts on one table, or on every mapped table when
  *       {@code table} is left out. Refused with 403 unless
  *       {@code dualwrite.management.write-enabled=true}.</li>
  * </ul>
  *
- * <p>The write operation's selector names what to change, so that later controls (phase, percent,
- * reconcile) are further values of it.
  */
 @WebEndpoint(id = "dualwrite")
 public class DualWriteEndpoint {
@@ -48,23 +60,35 @@ public class DualWriteEndpoint {
 
     private final DualWriteProperties properties;
     private final Mirror mirror;
+    private final Mirror reverse;
     private final MappedTables tables;
     private final BackfillRunner backfill;
+    private final MigrationController controller;
+    private final ReconcileService reconcile;
+    private final VerifyStatus verify;
 
     /**
      * Creates the endpoint.
      *
-     * @param properties the settings (phase, whether writes are allowed)
-     * @param mirror the mirror
+     * @param properties the settings (whether writes are allowed)
+     * @param mirror the forward mirror
+     * @param reverse the reverse mirror, or null
      * @param tables the mapped tables
      * @param backfill the backfill runner
+     * @param controller the migration controller
+     * @param reconcile the reconcile service
+     * @param verify the verification status
      */
-    public DualWriteEndpoint(DualWriteProperties properties, Mirror mirror, MappedTables tables,
-            BackfillRunner backfill) {
+    public DualWriteEndpoint(DualWriteProperties properties, Mirror mirror, @Nullable Mirror reverse, MappedTables tables,
+            BackfillRunner backfill, MigrationController controller, ReconcileService reconcile, VerifyStatus verify) {
         this.properties = Objects.requireNonNull(properties, "properties");
         this.mirror = Objects.requireNonNull(mirror, "mirror");
+        this.reverse = reverse;
         this.tables = Objects.requireNonNull(tables, "tables");
         this.backfill = Objects.requireNonNull(backfill, "backfill");
+        this.controller = Objects.requireNonNull(controller, "controller");
+        this.reconcile = Objects.requireNonNull(reconcile, "reconcile");
+        this.verify = Objects.requireNonNull(verify, "verify");
     }
 
     /**
@@ -75,15 +99,14 @@ public class DualWriteEndpoint {
     @ReadOperation
     public Map<String, Object> status() {
         Map<String, Object> status = new LinkedHashMap<>();
-        status.put("phase", properties.getPhase().name());
-        Map<String, Object> mirrorStatus = new LinkedHashMap<>();
-        mirrorStatus.put("mode", mirror.mode().name());
-        mirrorStatus.put("pending", mirror.pending());
-        Duration lag = mirror.lag();
-        mirrorStatus.put("lag", lag.toString());
-        mirrorStatus.put("lagMillis", lag.toMillis());
-        mirrorStatus.put("parked", mirror.parked());
-        status.put("mirror", mirrorStatus);
+        ControlState state = controller.state();
+        RoutingRules rules = state.active();
+        status.put("phase", rules.phase().name());
+        status.put("routing", routing(state));
+        status.put("mirror", mirror(mirror));
+        if (reverse != null) {
+            status.put("reverseMirror", mirror(reverse));
+        }
         Map<String, Object> tablesStatus = new LinkedHashMap<>();
         for (MappedTable table : tables.all()) {
             Map<String, Object> tableStatus = new LinkedHashMap<>();
@@ -92,8 +115,72 @@ public class DualWriteEndpoint {
             tablesStatus.put(table.name(), tableStatus);
         }
         status.put("tables", tablesStatus);
+        Map<String, Object> verifyStatus = new LinkedHashMap<>(verify.counts());
+        Map<String, Object> reports = new LinkedHashMap<>();
+        verify.lastReports().forEach((table, report) -> reports.put(table, report(report)));
+        verify.lastFailures().forEach((table, failure) -> reports.put(table, Map.of("error", failure)));
+        verifyStatus.put("lastReconcile", reports);
+        status.put("verify", verifyStatus);
         status.put("writeEnabled", properties.getManagement().isWriteEnabled());
         return status;
+    }
+
+    private Map<String, Object> routing(ControlState state) {
+        Map<String, Object> routing = new LinkedHashMap<>();
+        RoutingRules rules = state.active();
+        routing.put("percent", rules.percent());
+        routing.put("strategy", rules.strategy().name());
+        routing.put("allow", rules.allow());
+        routing.put("deny", rules.deny());
+        routing.put("defaultRoute", rules.defaultRoute().name());
+        routing.put("version", state.version());
+        if (state.pending() != null) {
+            routing.put("pending", state.pending().toString());
+            routing.put("deadline", String.valueOf(state.deadline()));
+        }
+        routing.put("lastChange", state.message());
+        routing.put("changedBy", state.changedBy());
+        routing.put("instance", controller.instanceId());
+        routing.put("heldRequests", controller.heldRequests());
+        routing.put("heldTimeouts", controller.heldTimeouts());
+        try {
+            List<Map<String, Object>> instances = new ArrayList<>();
+            for (InstanceStatus instance : controller.instances()) {
+                instances.add(Map.of("id", instance.instanceId(), "acknowledged", instance.acknowledged(),
+                        "leaseUntil", instance.leaseUntil().toString()));
+            }
+            routing.put("instances", instances);
+        } catch (SQLException e) {
+            routing.put("instances", "the control store could not be read: " + e.getMessage());
+        }
+        return routing;
+    }
+
+    private static Map<String, Object> mirror(Mirror mirror) {
+        Map<String, Object> mirrorStatus = new LinkedHashMap<>();
+        mirrorStatus.put("mode", mirror.mode().name());
+        mirrorStatus.put("pending", mirror.pending());
+        Duration lag = mirror.lag();
+        mirrorStatus.put("lag", lag.toString());
+        mirrorStatus.put("lagMillis", lag.toMillis());
+        mirrorStatus.put("parked", mirror.parked());
+        return mirrorStatus;
+    }
+
+    private static Map<String, Object> report(ReconcileReport report) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("complete", report.complete());
+        result.put("compared", report.compared());
+        result.put("missingInTarget", report.missingInTarget());
+        result.put("extraInTarget", report.extraInTarget());
+        result.put("different", report.different());
+        result.put("repaired", report.repaired());
+        result.put("unrepaired", report.unrepaired());
+        Map<String, Object> samples = new LinkedHashMap<>();
+        report.samples().forEach((kind, keys) -> samples.put(kind.name(), keys.stream().map(Object::toString).toList()));
+        result.put("samples", samples);
+        result.put("tookMillis", report.took().toMillis());
+        return result;
     }
 
     private Map<String, Object> progress(String table) {
@@ -121,27 +208,92 @@ public class DualWriteEndpoint {
     }
 
     /**
-     * Changes something; today the backfill ({@code operation = "backfill"}).
+     * Changes something. Every write is refused unless {@code dualwrite.management.write-enabled=true}.
      *
-     * @param operation what to change: {@code backfill}
+     * @param operation what to change: {@code backfill}, {@code phase}, {@code percent}, {@code lists} or
+     *     {@code reconcile}
      * @param action for {@code backfill}: {@code start}, {@code pause} or {@code resume}
-     * @param table the source table, or {@code null} for every mapped table
+     * @param table for {@code backfill} and {@code reconcile}: the source table, or {@code null} for every one
      * @param reason why, for {@code pause}; kept in the checkpoint table
-     * @return per table what happened; 403 when writes are not enabled, 400 for a bad request, 409 when
-     *     a table's job is not in a state that allows the action
+     * @param phase for {@code phase}: SOURCE_ONLY, DUAL_WRITE, RAMP or TARGET_ONLY
+     * @param percent for {@code percent}: 0..100
+     * @param allow for {@code lists}: comma-separated keys always routed to the target
+     * @param deny for {@code lists}: comma-separated keys always routed to the source
+     * @param force for {@code phase}, {@code percent}, {@code lists}: override the guards (logged)
+     * @param windowed for {@code reconcile}: compare only the last {@code dualwrite.verify.reconcile.window}
+     * @return what happened; 403 when writes are not enabled, 400 for a bad request, 409 when the state does
+     *     not allow it (a guard refused, a step reverted, a backfill not in a state for the action)
      */
     @WriteOperation
     public WebEndpointResponse<Map<String, Object>> write(@Selector String operation, @Nullable String action,
-            @Nullable String table, @Nullable String reason) {
+            @Nullable String table, @Nullable String reason, @Nullable String phase, @Nullable Integer percent,
+            @Nullable String allow, @Nullable String deny, @Nullable Boolean force, @Nullable Boolean windowed) {
         if (!properties.getManagement().isWriteEnabled()) {
             return error(STATUS_FORBIDDEN, "dualwrite write operations are disabled; set"
                     + " dualwrite.management.write-enabled=true to allow '" + operation + "'");
         }
-        if (!"backfill".equals(operation)) {
-            return error(WebEndpointResponse.STATUS_BAD_REQUEST, "unknown operation '" + operation
-                    + "'; expected one of [backfill]");
+        boolean forced = Boolean.TRUE.equals(force);
+        try {
+            switch (operation) {
+                case "backfill":
+                    return backfill(action, table, reason);
+                case "phase":
+                    if (phase == null) {
+                        return error(WebEndpointResponse.STATUS_BAD_REQUEST, "phase: give \"phase\": one of"
+                                + " SOURCE_ONLY, DUAL_WRITE, RAMP, TARGET_ONLY");
+                    }
+                    return step(controller.requestPhase(Phase.parse(phase), forced));
+                case "percent":
+                    if (percent == null) {
+                        return error(WebEndpointResponse.STATUS_BAD_REQUEST, "percent: give \"percent\": 0..100");
+                    }
+                    return step(controller.requestPercent(percent, forced));
+                case "lists":
+                    return step(controller.request(controller.rules().withLists(keys(allow), keys(deny)), forced,
+                            "allow " + keys(allow) + " deny " + keys(deny)));
+                case "reconcile":
+                    if (table != null && !tables.contains(table)) {
+                        return error(WebEndpointResponse.STATUS_BAD_REQUEST, "reconcile: table '" + table
+                                + "' is not mapped; mapped tables: " + tables.all().stream().map(MappedTable::name).toList());
+                    }
+                    Map<String, Object> results = new LinkedHashMap<>();
+                    reconcile.run(table, Boolean.TRUE.equals(windowed)).forEach((name, result) -> results.put(name,
+                            result instanceof ReconcileReport report ? report(report) : Map.of("error", result)));
+                    return new WebEndpointResponse<>(results, WebEndpointResponse.STATUS_OK);
+                default:
+                    return error(WebEndpointResponse.STATUS_BAD_REQUEST, "unknown operation '" + operation
+                            + "'; expected one of [backfill, phase, percent, lists, reconcile]");
+            }
+        } catch (IllegalArgumentException bad) {
+            return error(WebEndpointResponse.STATUS_BAD_REQUEST, bad.getMessage());
+        } catch (SQLException e) {
+            return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, "the control store could not be reached: "
+                    + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, "interrupted while the step ran");
         }
-        return backfill(action, table, reason);
+    }
+
+    private WebEndpointResponse<Map<String, Object>> step(StepResult result) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("outcome", result.outcome().name());
+        body.put("message", result.message());
+        body.put("routing", routing(result.state()));
+        body.put("phase", result.state().active().phase().name());
+        return new WebEndpointResponse<>(body, result.inForce() ? WebEndpointResponse.STATUS_OK : STATUS_CONFLICT);
+    }
+
+    private static List<String> keys(String list) {
+        List<String> keys = new ArrayList<>();
+        if (list != null) {
+            for (String key : list.split(",")) {
+                if (!key.isBlank()) {
+                    keys.add(key.trim());
+                }
+            }
+        }
+        return keys;
     }
 
     private WebEndpointResponse<Map<String, Object>> backfill(String action, String table, String reason) {

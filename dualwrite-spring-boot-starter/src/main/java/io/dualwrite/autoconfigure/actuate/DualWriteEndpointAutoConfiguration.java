@@ -2,6 +2,11 @@ package io.dualwrite.autoconfigure.actuate;
 
 import io.dualwrite.autoconfigure.DualWriteAutoConfiguration;
 import io.dualwrite.autoconfigure.DualWriteProperties;
+import io.dualwrite.autoconfigure.ReconcileService;
+import io.dualwrite.autoconfigure.VerifyStatus;
+import io.dualwrite.routing.MigrationController;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import io.dualwrite.backfill.BackfillRunner;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mirror.Mirror;
@@ -23,7 +28,7 @@ import org.springframework.context.annotation.Configuration;
  * until {@code dualwrite.management.write-enabled=true}.
  */
 @AutoConfiguration(after = DualWriteAutoConfiguration.class)
-@ConditionalOnBean({Mirror.class, MappedTables.class, BackfillRunner.class})
+@ConditionalOnBean({Mirror.class, MappedTables.class, BackfillRunner.class, MigrationController.class})
 public class DualWriteEndpointAutoConfiguration {
 
     /** Creates the configuration; Spring does. */
@@ -38,9 +43,12 @@ public class DualWriteEndpointAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        DualWriteEndpoint dualWriteEndpoint(DualWriteProperties properties, Mirror mirror, MappedTables tables,
-                BackfillRunner backfill) {
-            return new DualWriteEndpoint(properties, mirror, tables, backfill);
+        DualWriteEndpoint dualWriteEndpoint(DualWriteProperties properties, Mirror mirror,
+                @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse, MappedTables tables,
+                BackfillRunner backfill, MigrationController controller, ReconcileService reconcile,
+                VerifyStatus verify) {
+            return new DualWriteEndpoint(properties, mirror, reverse.getIfAvailable(), tables, backfill, controller,
+                    reconcile, verify);
         }
     }
 

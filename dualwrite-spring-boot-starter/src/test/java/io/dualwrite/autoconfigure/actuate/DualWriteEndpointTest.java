@@ -67,7 +67,7 @@ class DualWriteEndpointTest {
     void writeOperations_areRefusedWithoutTheEnablingProperty() {
         runner().run(context -> {
             DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
-            WebEndpointResponse<Map<String, Object>> response = endpoint.write("backfill", "start", "t_order", null);
+            WebEndpointResponse<Map<String, Object>> response = endpoint.write("backfill", "start", "t_order", null, null, null, null, null, null, null);
             assertThat(response.getStatus()).isEqualTo(403);
             assertThat(response.getBody()).containsEntry("error", "dualwrite write operations are disabled; set"
                     + " dualwrite.management.write-enabled=true to allow 'backfill'");
@@ -82,14 +82,14 @@ class DualWriteEndpointTest {
                 "dualwrite.backfill.chunk-size=5", "dualwrite.backfill.min-chunk-size=5",
                 "dualwrite.backfill.ranges-per-table=1").run(context -> {
                     DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
-                    assertThat(endpoint.write("backfill", "start", "t_order", null).getStatus()).isEqualTo(200);
-                    assertThat(endpoint.write("backfill", "start", "t_order", null).getStatus()).isEqualTo(409);
+                    assertThat(endpoint.write("backfill", "start", "t_order", null, null, null, null, null, null, null).getStatus()).isEqualTo(200);
+                    assertThat(endpoint.write("backfill", "start", "t_order", null, null, null, null, null, null, null).getStatus()).isEqualTo(409);
                     WebEndpointResponse<Map<String, Object>> paused = endpoint.write("backfill", "pause", null,
-                            "maintenance window");
+                            "maintenance window", null, null, null, null, null, null);
                     assertThat(paused.getStatus()).isEqualTo(200);
                     assertThat(backfillOf(endpoint.status())).containsEntry("status", "PAUSED")
                             .containsEntry("lastError", "maintenance window").containsKey("estimatedTotal");
-                    assertThat(endpoint.write("backfill", "resume", "t_order", null).getStatus()).isEqualTo(200);
+                    assertThat(endpoint.write("backfill", "resume", "t_order", null, null, null, null, null, null, null).getStatus()).isEqualTo(200);
                     BackfillRunner backfill = context.getBean(BackfillRunner.class);
                     assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
                     assertThat(backfillOf(endpoint.status())).containsEntry("status", "DONE")
@@ -108,11 +108,17 @@ class DualWriteEndpointTest {
     void badRequests_sayWhatIsAccepted() {
         runner().withPropertyValues("dualwrite.management.write-enabled=true").run(context -> {
             DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
-            assertThat(endpoint.write("phase", null, null, null).getBody())
-                    .containsEntry("error", "unknown operation 'phase'; expected one of [backfill]");
-            assertThat(endpoint.write("backfill", "explode", null, null).getBody())
+            assertThat(endpoint.write("rollout", null, null, null, null, null, null, null, null, null).getBody())
+                    .containsEntry("error", "unknown operation 'rollout'; expected one of [backfill, phase, percent,"
+                            + " lists, reconcile]");
+            assertThat(endpoint.write("phase", null, null, null, "HALFWAY", null, null, null, null, null).getBody())
+                    .containsEntry("error", "dualwrite.phase: unknown phase 'HALFWAY'; expected one of SOURCE_ONLY,"
+                            + " DUAL_WRITE, RAMP, TARGET_ONLY");
+            assertThat(endpoint.write("percent", null, null, null, null, 140, null, null, null, null).getBody())
+                    .containsEntry("error", "dualwrite.routing.percent: 140 is outside 0..100");
+            assertThat(endpoint.write("backfill", "explode", null, null, null, null, null, null, null, null).getBody())
                     .containsEntry("error", "backfill: unknown action 'explode'; expected one of [start, pause, resume]");
-            WebEndpointResponse<Map<String, Object>> unmapped = endpoint.write("backfill", "start", "t_user", null);
+            WebEndpointResponse<Map<String, Object>> unmapped = endpoint.write("backfill", "start", "t_user", null, null, null, null, null, null, null);
             assertThat(unmapped.getStatus()).isEqualTo(400);
             assertThat(unmapped.getBody()).containsEntry("error",
                     "backfill: table 't_user' is not mapped; mapped tables: [t_order]");
