@@ -1,6 +1,7 @@
 package io.dualwrite.samples.orders;
 
 import io.dualwrite.autoconfigure.DualWriteAutoConfiguration;
+import io.dualwrite.autoconfigure.VerifyStatus;
 import io.dualwrite.backfill.BackfillProgress;
 import io.dualwrite.backfill.BackfillRunner;
 import io.dualwrite.backfill.BackfillStatus;
@@ -12,9 +13,6 @@ import io.dualwrite.routing.Route;
 import io.dualwrite.routing.StepResult;
 import io.dualwrite.verify.ReconcileReport;
 import io.dualwrite.verify.Reconciler;
-import io.dualwrite.verify.VerifyMetrics;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -50,7 +48,7 @@ public class MigrationScenario {
     private final ObjectProvider<Mirror> mirrors;
     private final ObjectProvider<MigrationController> controllers;
     private final ObjectProvider<Reconciler> reconcilers;
-    private final ObjectProvider<MeterRegistry> meters;
+    private final ObjectProvider<VerifyStatus> verify;
     private final DataSource source;
     private final DataSource target;
     private final Duration soak;
@@ -66,7 +64,7 @@ public class MigrationScenario {
      * @param mirrors the forward and (with routing) reverse mirror
      * @param controllers the migration's controller, when routing is on
      * @param reconcilers the reconciler, when verification is on
-     * @param meters where double-read counts are read
+     * @param verify what double reads and reconciles saw
      * @param application the application's data source
      * @param target the new store
      * @param soak how long the users write at each step ({@code demo.step-duration})
@@ -74,7 +72,7 @@ public class MigrationScenario {
      */
     public MigrationScenario(OrderDao dao, OrderService orders, LoadGenerator load, LagRecorder lags,
             BackfillRunner backfill, ObjectProvider<Mirror> mirrors, ObjectProvider<MigrationController> controllers,
-            ObjectProvider<Reconciler> reconcilers, ObjectProvider<MeterRegistry> meters, DataSource application,
+            ObjectProvider<Reconciler> reconcilers, ObjectProvider<VerifyStatus> verify, DataSource application,
             @Qualifier(DualWriteAutoConfiguration.TARGET_DATA_SOURCE) DataSource target,
             @Value("${demo.step-duration:2s}") Duration soak, @Value("${demo.ramp:1,10,50,100}") List<Integer> ramp) {
         this.dao = dao;
@@ -85,7 +83,7 @@ public class MigrationScenario {
         this.mirrors = mirrors;
         this.controllers = controllers;
         this.reconcilers = reconcilers;
-        this.meters = meters;
+        this.verify = verify;
         this.source = OrderIds.sourceOf(application);
         this.target = target;
         this.soak = soak;
@@ -188,8 +186,8 @@ public class MigrationScenario {
             problems.add(stats.writeErrors() + " application writes failed");
         }
         return new MigrationReport(stores, historyRows, progress.rowsCopied(), backfillTook, reconcileFound,
-                reconcileRepaired, steps, counter(VerifyMetrics.READS), counter(VerifyMetrics.MISMATCHES),
-                counter(VerifyMetrics.REPAIRS, "outcome", "repaired"), lags.all(), stats, finalDifferences, old.size(),
+                reconcileRepaired, steps, count("readsCompared"), count("readMismatches"),
+                count("rowsRepaired") - reconcileRepaired, lags.all(), stats, finalDifferences, old.size(),
                 next.size(), differing, afterCutOver, problems);
     }
 
@@ -223,8 +221,8 @@ public class MigrationScenario {
     /** Records a step, lets the users write under it, and prints what the double reads saw meanwhile. */
     private boolean step(StepResult result, String label, List<String> steps, List<String> problems)
             throws InterruptedException {
-        long readsBefore = counter(VerifyMetrics.READS);
-        long mismatchesBefore = counter(VerifyMetrics.MISMATCHES);
+        long readsBefore = count("readsCompared");
+        long mismatchesBefore = count("readMismatches");
         int lagMark = lags.mark();
         LoadGenerator.Stats before = load.stats();
         if (!result.inForce()) {
@@ -238,8 +236,8 @@ public class MigrationScenario {
         LoadGenerator.Stats after = load.stats();
         String line = String.format("%-28s %s; %,d writes (%d errors); double reads %,d compared, %,d mismatches;"
                 + " mirror lag %s", label, result.outcome(), after.writes() - before.writes(),
-                after.writeErrors() - before.writeErrors(), counter(VerifyMetrics.READS) - readsBefore,
-                counter(VerifyMetrics.MISMATCHES) - mismatchesBefore, lags.since(lagMark));
+                after.writeErrors() - before.writeErrors(), count("readsCompared") - readsBefore,
+                count("readMismatches") - mismatchesBefore, lags.since(lagMark));
         steps.add(line);
         out.println(line);
         return true;
@@ -300,15 +298,9 @@ public class MigrationScenario {
                 Long.class));
     }
 
-    private long counter(String name, String... tags) {
-        MeterRegistry registry = meters.getIfAvailable();
-        if (registry == null) {
-            return 0;
-        }
-        double sum = 0;
-        for (Counter counter : registry.find(name).tags(tags).counters()) {
-            sum += counter.count();
-        }
-        return (long) sum;
+    /** One of {@link VerifyStatus#counts()}, or 0 without verification. */
+    private long count(String name) {
+        VerifyStatus status = verify.getIfAvailable();
+        return status == null ? 0 : ((Number) status.counts().getOrDefault(name, 0L)).longValue();
     }
 }
