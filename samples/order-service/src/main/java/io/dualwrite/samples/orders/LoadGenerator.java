@@ -31,6 +31,7 @@ public class LoadGenerator {
     private final AtomicLong writeErrors = new AtomicLong();
     private final AtomicLong readErrors = new AtomicLong();
     private final ConcurrentLinkedQueue<String> firstErrors = new ConcurrentLinkedQueue<>();
+    private volatile boolean viewing = true;
 
     /**
      * @param orders the service
@@ -74,6 +75,23 @@ public class LoadGenerator {
         workers.clear();
     }
 
+    /**
+     * Whether users open single orders, the {@code @DualRead} path. A double read of a history row the
+     * backfill has not copied yet is confirmed as missing in the target and counts against the ramp guard's
+     * mismatch rate for ten minutes; so, as the runbook has operators turn sampling on after the backfill,
+     * the scenario lets users open orders only from then on.
+     *
+     * @param open whether users open single orders
+     */
+    public void viewOrders(boolean open) {
+        this.viewing = open;
+    }
+
+    /** @return whether the users are shopping */
+    public boolean running() {
+        return running.get();
+    }
+
     /** @return what the users did so far */
     public Stats stats() {
         return new Stats(writes.get(), reads.get(), writeErrors.get(), readErrors.get(), List.copyOf(firstErrors));
@@ -95,7 +113,7 @@ public class LoadGenerator {
                     reads.incrementAndGet();
                     if (!mine.isEmpty()) {
                         Order order = mine.get(random.nextInt(mine.size()));
-                        write = dice < 75;
+                        write = dice < 75 || !viewing;
                         if (write) {
                             act(order, random);
                         } else {

@@ -107,6 +107,7 @@ public class MigrationScenario {
         out.println("migrating t_order (" + stores + ") while " + "users shop; " + String.format("%,d", historyRows)
                 + " orders of history");
 
+        load.viewOrders(false);
         load.start();
         boolean routing = controller != null;
         if (routing && controller.rules().phase() == Phase.SOURCE_ONLY) {
@@ -121,6 +122,7 @@ public class MigrationScenario {
             problems.add("the backfill did not finish: " + progress);
         }
 
+        load.viewOrders(true);
         long reconcileFound = 0;
         long reconcileRepaired = 0;
         if (reconciler != null) {
@@ -225,6 +227,7 @@ public class MigrationScenario {
         long mismatchesBefore = count("readMismatches");
         int lagMark = lags.mark();
         LoadGenerator.Stats before = load.stats();
+        long[] storesBefore = dao.writesByStore();
         if (!result.inForce()) {
             String line = String.format("%-28s %s: %s", label, result.outcome(), result.message());
             steps.add(line);
@@ -232,11 +235,21 @@ public class MigrationScenario {
             problems.add(label + " was " + result.outcome() + ": " + result.message());
             return false;
         }
+        if (!load.running()) {
+            String line = String.format("%-28s %s", label, result.outcome());
+            steps.add(line);
+            out.println(line);
+            return true;
+        }
         Thread.sleep(soak.toMillis());
         LoadGenerator.Stats after = load.stats();
-        String line = String.format("%-28s %s; %,d writes (%d errors); double reads %,d compared, %,d mismatches;"
-                + " mirror lag %s", label, result.outcome(), after.writes() - before.writes(),
-                after.writeErrors() - before.writeErrors(), count("readsCompared") - readsBefore,
+        long[] storesAfter = dao.writesByStore();
+        long onTarget = storesAfter[0] - storesBefore[0];
+        long all = onTarget + storesAfter[1] - storesBefore[1];
+        String line = String.format("%-28s %s; %,d writes, %3d%% on the new store, %d errors; double reads %,d"
+                + " compared, %,d mismatches; mirror lag %s", label, result.outcome(), after.writes() - before.writes(),
+                all == 0 ? 0 : Math.round(100.0 * onTarget / all), after.writeErrors() - before.writeErrors(),
+                count("readsCompared") - readsBefore,
                 count("readMismatches") - mismatchesBefore, lags.since(lagMark));
         steps.add(line);
         out.println(line);

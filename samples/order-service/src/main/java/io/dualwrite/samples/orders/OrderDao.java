@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -49,6 +50,8 @@ public class OrderDao {
     private final ObjectProvider<MigrationController> controller;
     private final MappedTable mapping;
     private final String jsonParameter;
+    private final AtomicLong writesOnTarget = new AtomicLong();
+    private final AtomicLong writesOnSource = new AtomicLong();
 
     /**
      * @param jdbc the application's JdbcTemplate (over the routing data source during a migration)
@@ -87,7 +90,7 @@ public class OrderDao {
     @DualWrite(table = TABLE, key = "#id", routingKey = "#userId")
     public void insert(long userId, long id, long amountCents, String shipping, Instant now) {
         Timestamp at = Timestamp.from(now);
-        if (onTarget()) {
+        if (onTarget(true)) {
             jdbc.update("INSERT INTO orders (" + NEW_COLUMNS + ") VALUES (?, ?, ?, ?, " + jsonParameter + ", ?, ?)",
                     targetId(id), userId, OrderStatus.NEW.name(), amountCents, shipping, at, at);
         } else {
@@ -111,7 +114,7 @@ public class OrderDao {
     public boolean changeStatus(long userId, long id, Set<OrderStatus> from, OrderStatus to, Instant now) {
         Timestamp at = Timestamp.from(now);
         String in = String.join(", ", Collections.nCopies(from.size(), "?"));
-        if (onTarget()) {
+        if (onTarget(true)) {
             Object[] args = new Object[4 + from.size()];
             args[0] = to.name();
             args[1] = at;
@@ -188,8 +191,21 @@ public class OrderDao {
      * the route its connection took, which no ramp step changes until the transaction ends.
      */
     private boolean onTarget() {
+        return onTarget(false);
+    }
+
+    private boolean onTarget(boolean write) {
         MigrationController migration = controller.getIfAvailable();
-        return migration != null && migration.currentRoute() == Route.TARGET;
+        boolean target = migration != null && migration.currentRoute() == Route.TARGET;
+        if (write) {
+            (target ? writesOnTarget : writesOnSource).incrementAndGet();
+        }
+        return target;
+    }
+
+    /** @return write transactions so far that the new store took, and that the old store took: {target, source} */
+    public long[] writesByStore() {
+        return new long[] {writesOnTarget.get(), writesOnSource.get()};
     }
 
     private long targetId(long id) {
