@@ -1,5 +1,8 @@
 package io.dualwrite.samples.orders;
 
+import io.dualwrite.backfill.BackfillRunner;
+import io.dualwrite.backfill.BackfillStatus;
+import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.Map;
 import org.springframework.boot.SpringApplication;
@@ -45,7 +48,10 @@ public class OrderServiceApplication {
         }
         if (serve) {
             Runtime.getRuntime().addShutdownHook(new Thread(setup::dropScratch, "drop-scratch-databases"));
-            context.getBean(LoadGenerator.class).start();
+            LoadGenerator load = context.getBean(LoadGenerator.class);
+            load.viewOrders(false);
+            load.start();
+            openOrdersAfterBackfill(context.getBean(BackfillRunner.class), load);
             System.out.println("serving: http://localhost:" + context.getEnvironment().getProperty("local.server.port")
                     + "/actuator/dualwrite (simulated users are shopping; Ctrl-C stops)");
             return;
@@ -60,5 +66,23 @@ public class OrderServiceApplication {
             setup.dropScratch();
         }
         System.exit(exitCode);
+    }
+
+    /** As in the scenario: users open single orders (the double-read path) once the backfill is done. */
+    private static void openOrdersAfterBackfill(BackfillRunner backfill, LoadGenerator load) {
+        Thread watcher = new Thread(() -> {
+            try {
+                while (backfill.progress(OrderDao.TABLE).status() != BackfillStatus.DONE) {
+                    Thread.sleep(1000);
+                }
+                load.viewOrders(true);
+            } catch (SQLException e) {
+                System.err.println("could not follow the backfill: " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "open-orders-after-backfill");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 }
