@@ -68,5 +68,12 @@ abstract class MigrationScenarioTest {
         assertThat(report.lag().count()).as("keys mirrored").isPositive();
         assertThat(report.identical()).as("identical stores").isTrue();
         assertThat(report.sourceRows()).isGreaterThan(HISTORY);
+        // DUAL_WRITE, RAMP 0, 1, 10, 50, 100, the rollback to 0, forward to 100, TARGET_ONLY
+        assertThat(report.steps()).hasSize(9).allMatch(step -> step.contains("ACTIVATED"));
+        assertThat(report.steps().get(5)).contains("100% on the new store");
+        assertThat(report.steps().get(6)).contains("  0% on the new store");
+        assertThat(report.doubleReads()).as("double reads compared").isPositive();
+        assertThat(report.doubleReadMismatches()).as("double-read mismatches").isZero();
+        assertThat(report.afterCutOver()).startsWith("TARGET_ONLY: 20 orders created");
     }
 }
