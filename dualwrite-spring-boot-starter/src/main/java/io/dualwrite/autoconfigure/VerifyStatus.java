@@ -48,9 +48,12 @@ public final class VerifyStatus implements VerifyEvent.Listener {
     public void onEvent(VerifyEvent event) {
         if (event instanceof VerifyEvent.ReadCompared read) {
             compared.incrementAndGet();
-            remember(read.matched() ? 0 : 1);
+            // A first comparison that differs is often lag (or a row the backfill has not reached yet) and is
+            // re-checked; only a MismatchFound confirms it, so only that counts against the rate.
+            remember(1, 0);
         } else if (event instanceof VerifyEvent.MismatchFound found && found.check() == VerifyEvent.Check.DOUBLE_READ) {
             mismatches.incrementAndGet();
+            remember(0, 1);
         } else if (event instanceof VerifyEvent.ReadDropped) {
             dropped.incrementAndGet();
         } else if (event instanceof VerifyEvent.Repaired done) {
@@ -61,15 +64,15 @@ public final class VerifyStatus implements VerifyEvent.Listener {
         }
     }
 
-    private synchronized void remember(int mismatch) {
+    private synchronized void remember(int reads, int mismatch) {
         long now = System.nanoTime();
         long[] last = recent.peekLast();
         long bucket = now / 1_000_000_000L;
         if (last != null && last[0] == bucket) {
-            last[1]++;
+            last[1] += reads;
             last[2] += mismatch;
         } else {
-            recent.addLast(new long[] {bucket, 1, mismatch});
+            recent.addLast(new long[] {bucket, reads, mismatch});
         }
         long oldest = bucket - RECENT.toSeconds();
         while (!recent.isEmpty() && recent.peekFirst()[0] < oldest) {

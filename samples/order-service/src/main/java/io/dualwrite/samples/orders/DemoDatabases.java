@@ -1,0 +1,133 @@
+package io.dualwrite.samples.orders;
+
+import io.dualwrite.jdbc.Dialect;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Random;
+import java.util.random.RandomGenerator;
+import javax.sql.DataSource;
+
+/**
+ * The world the service lives in before the migration: the old schema {@code t_order} with its
+ * history, and the new schema {@code orders}, empty, in the new store.
+ *
+ * <pre>
+ * t_order (old store)                       orders (new store)
+ *   id            BIGINT primary key   -->    order_id      BIGINT primary key  (id + 1,000,000,000)
+ *   user_id       BIGINT               -->    buyer_id      BIGINT
+ *   status        TINYINT 0..3         -->    state         VARCHAR(16) NEW, PAID, SHIPPED, CANCELLED
+ *   amount        DECIMAL(12,2)        -->    amount_cents  BIGINT
+ *   ship_addr     VARCHAR(1000) JSON   -->    shipping      JSON (jsonb on PostgreSQL)
+ *   gmt_create    DATETIME(3)          -->    created_at    TIMESTAMP(3)
+ *   gmt_modified  DATETIME(3)          -->    updated_at    TIMESTAMP(3)  (the version column)
+ * </pre>
+ */
+public final class DemoDatabases {
+
+    private static final String[][] ADDRESSES = {
+        {"Lisbon", "Rua Augusta 12", "1100-053"},
+        {"Berlin", "Torstrasse 5", "10119"},
+        {"Osaka", "Dotonbori 1-7", "542-0071"},
+        {"Nairobi", "Moi Avenue 40", "00100"},
+        {"Montreal", "Rue Sainte-Catherine 300", "H2X 1L7"},
+    };
+
+    private DemoDatabases() {
+    }
+
+    /**
+     * Creates {@code t_order} in the old store and {@code orders} in the new one.
+     *
+     * @param source the old store
+     * @param target the new store
+     * @throws SQLException if a statement fails
+     */
+    public static void createTables(DataSource source, DataSource target) throws SQLException {
+        execute(source, sourceDdl(Dialect.of(source).product()));
+        execute(target, targetDdl(Dialect.of(target).product()));
+    }
+
+    /**
+     * Fills {@code t_order} with the history the backfill will copy.
+     *
+     * @param source the old store
+     * @param rows how many orders, with ids 1..rows
+     * @param users how many users they belong to
+     * @param seed the random seed
+     * @throws SQLException if the insert fails
+     */
+    public static void seedHistory(DataSource source, int rows, int users, long seed) throws SQLException {
+        Random random = new Random(seed);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        try (Connection connection = source.getConnection();
+                PreparedStatement insert = connection.prepareStatement("INSERT INTO t_order (id, user_id, status,"
+                        + " amount, ship_addr, gmt_create, gmt_modified) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            connection.setAutoCommit(false);
+            for (int id = 1; id <= rows; id++) {
+                int dice = random.nextInt(10);
+                OrderStatus status = dice < 4 ? OrderStatus.NEW : dice < 7 ? OrderStatus.PAID
+                        : dice < 9 ? OrderStatus.SHIPPED : OrderStatus.CANCELLED;
+                Instant created = now.minus(Duration.ofMinutes(1 + random.nextInt(365 * 24 * 60)));
+                Instant modified = created.plusMillis(random.nextInt(3_600_000));
+                insert.setLong(1, id);
+                insert.setLong(2, 1 + random.nextInt(users));
+                insert.setInt(3, status.code());
+                insert.setBigDecimal(4, BigDecimal.valueOf(100 + random.nextInt(50_000), 2));
+                insert.setString(5, random.nextInt(5) == 0 ? null : address(random));
+                insert.setTimestamp(6, Timestamp.from(created));
+                insert.setTimestamp(7, Timestamp.from(modified.isAfter(now) ? now : modified));
+                insert.addBatch();
+                if (id % 1000 == 0) {
+                    insert.executeBatch();
+                }
+            }
+            insert.executeBatch();
+            connection.commit();
+        }
+    }
+
+    /**
+     * @param random where the choice comes from
+     * @return a shipping address as compact JSON text, as the old service wrote it
+     */
+    static String address(RandomGenerator random) {
+        String[] address = ADDRESSES[random.nextInt(ADDRESSES.length)];
+        return "{\"city\":\"" + address[0] + "\",\"street\":\"" + address[1] + "\",\"zip\":\"" + address[2] + "\"}";
+    }
+
+    static List<String> sourceDdl(Dialect.Product product) {
+        String time = product == Dialect.Product.MARIADB || product == Dialect.Product.MYSQL ? "DATETIME(3)"
+                : "TIMESTAMP(3)";
+        String code = product == Dialect.Product.POSTGRESQL ? "SMALLINT" : "TINYINT";
+        return List.of("CREATE TABLE t_order (id BIGINT NOT NULL PRIMARY KEY, user_id BIGINT NOT NULL, status "
+                + code + " NOT NULL, amount DECIMAL(12,2) NOT NULL, ship_addr VARCHAR(1000), gmt_create " + time
+                + " NOT NULL, gmt_modified " + time + " NOT NULL)",
+                "CREATE INDEX idx_t_order_user ON t_order (user_id)");
+    }
+
+    static List<String> targetDdl(Dialect.Product product) {
+        boolean mysql = product == Dialect.Product.MARIADB || product == Dialect.Product.MYSQL;
+        String time = mysql ? "DATETIME(3)" : "TIMESTAMP(3)";
+        String json = product == Dialect.Product.POSTGRESQL ? "JSONB" : "JSON";
+        return List.of("CREATE TABLE orders (order_id BIGINT NOT NULL PRIMARY KEY, buyer_id BIGINT NOT NULL,"
+                + " state VARCHAR(16) NOT NULL, amount_cents BIGINT NOT NULL, shipping " + json + ", created_at "
+                + time + " NOT NULL, updated_at " + time + " NOT NULL)",
+                "CREATE INDEX idx_orders_buyer ON orders (buyer_id)");
+    }
+
+    private static void execute(DataSource dataSource, List<String> statements) throws SQLException {
+        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                statement.execute(sql);
+            }
+        }
+    }
+}

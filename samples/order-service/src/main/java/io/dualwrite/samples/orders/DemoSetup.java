@@ -1,0 +1,110 @@
+package io.dualwrite.samples.orders;
+
+import io.dualwrite.jdbc.Dialect;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
+import org.springframework.context.ApplicationListener;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+
+/**
+ * Prepares the world before the service starts, as it would be found in production: the old store with
+ * its history, the new store with its empty schema. Runs once the configuration is read and before any
+ * bean exists, because dualwrite checks its mappings against both stores at start-up.
+ *
+ * <p>With {@code demo.scratch.enabled=true} (the {@code mariadb-postgres} profile) it first creates a
+ * uniquely named database on the source server and schema on the target server and points the service at
+ * them; {@link #dropScratch()} drops them after the run.
+ */
+final class DemoSetup implements ApplicationListener<ApplicationEnvironmentPreparedEvent> {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final List<Runnable> drops = new ArrayList<>();
+
+    @Override
+    public void onApplicationEvent(ApplicationEnvironmentPreparedEvent event) {
+        ConfigurableEnvironment env = event.getEnvironment();
+        try {
+            if (env.getProperty("demo.scratch.enabled", Boolean.class, false)) {
+                createScratch(env);
+            }
+            DataSource source = dataSource(env, "spring.datasource");
+            DataSource target = dataSource(env, "dualwrite.target");
+            DemoDatabases.createTables(source, target);
+            int rows = env.getProperty("demo.history.orders", Integer.class, 20_000);
+            int users = env.getProperty("demo.users", Integer.class, 1_000);
+            DemoDatabases.seedHistory(source, rows, users, 42);
+            System.out.printf("setup: t_order holds %,d orders of %,d users in %s; orders is empty in %s%n", rows,
+                    users, Dialect.of(source).product(), Dialect.of(target).product());
+        } catch (SQLException e) {
+            dropScratch();
+            throw new IllegalStateException("demo setup: could not prepare the databases: " + e.getMessage(), e);
+        }
+    }
+
+    /** Drops the scratch database and schema, if this run created them. */
+    void dropScratch() {
+        for (Runnable drop : drops) {
+            drop.run();
+        }
+        drops.clear();
+    }
+
+    private void createScratch(ConfigurableEnvironment env) throws SQLException {
+        String name = "dw_demo_" + Long.toString(Math.abs(RANDOM.nextLong()), 36);
+        Map<String, Object> properties = new LinkedHashMap<>();
+        scratch(env, "demo.scratch.source", name, "spring.datasource", properties);
+        scratch(env, "demo.scratch.target", name, "dualwrite.target", properties);
+        env.getPropertySources().addFirst(new MapPropertySource("demo-scratch", properties));
+    }
+
+    /**
+     * Creates {@code name} on one server: a database on MariaDB/MySQL, a schema on PostgreSQL (so that the
+     * server's own database need not be dropped with connections open).
+     */
+    private void scratch(ConfigurableEnvironment env, String prefix, String name, String into,
+            Map<String, Object> properties) throws SQLException {
+        String adminUrl = Objects.requireNonNull(env.getProperty(prefix + ".admin-url"), prefix + ".admin-url");
+        String user = env.getProperty(prefix + ".username");
+        String password = env.getProperty(prefix + ".password", "");
+        DriverManagerDataSource admin = new DriverManagerDataSource(adminUrl, user, password);
+        Dialect.Product product = Dialect.of(admin).product();
+        boolean postgres = product == Dialect.Product.POSTGRESQL;
+        run(admin, postgres ? "CREATE SCHEMA " + name : "CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+        drops.add(() -> {
+            try {
+                run(admin, postgres ? "DROP SCHEMA IF EXISTS " + name + " CASCADE" : "DROP DATABASE IF EXISTS " + name);
+                System.out.println("dropped " + (postgres ? "schema " : "database ") + name + " on " + adminUrl);
+            } catch (SQLException e) {
+                System.err.println("could not drop " + name + " on " + adminUrl + ": " + e.getMessage());
+            }
+        });
+        String url = env.getProperty(prefix + ".url-template", "").replace("{name}", name);
+        properties.put(into + ".url", url);
+        properties.put(into + ".username", user);
+        properties.put(into + ".password", password);
+        System.out.println("created " + (postgres ? "schema " : "database ") + name + " on " + adminUrl);
+    }
+
+    private static DataSource dataSource(ConfigurableEnvironment env, String prefix) {
+        return new DriverManagerDataSource(env.getRequiredProperty(prefix + ".url"), env.getProperty(prefix
+                + ".username"), env.getProperty(prefix + ".password", ""));
+    }
+
+    private static void run(DataSource dataSource, String sql) throws SQLException {
+        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+}
