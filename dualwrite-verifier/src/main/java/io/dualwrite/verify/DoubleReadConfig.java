@@ -29,6 +29,7 @@ public final class DoubleReadConfig {
     private final boolean repair;
     private final Repairer repairer;
     private final Supplier<Route> currentRoute;
+    private final java.util.function.Predicate<String> comparing;
     private final ComparisonRules rules;
 
     private DoubleReadConfig(Builder b) {
@@ -44,6 +45,7 @@ public final class DoubleReadConfig {
         this.repair = b.repair;
         this.repairer = b.repairer;
         this.currentRoute = b.currentRoute;
+        this.comparing = b.comparing;
         this.rules = b.rules;
     }
 
@@ -115,6 +117,14 @@ public final class DoubleReadConfig {
         return currentRoute;
     }
 
+    /**
+     * @return whether a table's reads are compared at all right now (by default always): not before its
+     *     changes are mirrored and its history copied, when every difference would be expected
+     */
+    public java.util.function.Predicate<String> comparing() {
+        return comparing;
+    }
+
     /** @return the comparison rules */
     public ComparisonRules rules() {
         return rules;
@@ -135,6 +145,7 @@ public final class DoubleReadConfig {
         private boolean repair;
         private Repairer repairer;
         private Supplier<Route> currentRoute = () -> Route.SOURCE;
+        private java.util.function.Predicate<String> comparing = table -> true;
         private ComparisonRules rules = ComparisonRules.defaults();
 
         private Builder() {
@@ -249,6 +260,20 @@ public final class DoubleReadConfig {
         public Builder repairWith(Repairer repairer) {
             this.repairer = Objects.requireNonNull(repairer, "dualwrite.verify.repair: the repairer is null");
             this.repair = true;
+            return this;
+        }
+
+        /**
+         * Sets when a table's reads are compared at all, e.g. only once its changes are mirrored and its
+         * backfill is done: before that every sampled difference is expected and would only be noise (and
+         * count against the ramp guard). Asked on the caller's thread before sampling.
+         *
+         * @param when true for a table whose reads may be compared now
+         * @return this builder
+         * @throws NullPointerException if null
+         */
+        public Builder comparingWhen(java.util.function.Predicate<String> when) {
+            this.comparing = Objects.requireNonNull(when, "comparingWhen");
             return this;
         }
 

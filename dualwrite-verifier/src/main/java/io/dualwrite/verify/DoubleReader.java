@@ -138,7 +138,8 @@ public final class DoubleReader implements AutoCloseable {
     public boolean sample(String table, Object key) {
         MappedTable mapped = tables.get(table);
         double rate = config.sampleRate(mapped.name());
-        if (rate <= 0 || rate < 1 && ThreadLocalRandom.current().nextDouble() >= rate) {
+        if (rate <= 0 || rate < 1 && ThreadLocalRandom.current().nextDouble() >= rate
+                || !config.comparing().test(mapped.name())) {
             return false;
         }
         RowKey rowKey = RowKey.from(key);

@@ -261,4 +261,17 @@ class DoubleReaderTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void tableNotBeingCompared_isNeverSampled() throws Exception {
+        try (VerifyFixture f = new VerifyFixture(io.dualwrite.testing.Store.H2, io.dualwrite.testing.Store.H2, "gate");
+                DoubleReader reader = DoubleReader.create(DoubleReadConfig.builder().sampleRate(1.0)
+                        .comparingWhen(table -> false).build(), f.tables(), f.source.dataSource(),
+                        f.target.dataSource(), f.listener())) {
+            VerifyFixture.insert(f.source, 1, "NEW", "1.00", "only in the source", "2026-11-20 10:00:00");
+
+            org.assertj.core.api.Assertions.assertThat(reader.sample("t_order", 1L)).isFalse();
+            org.assertj.core.api.Assertions.assertThat(f.events).isEmpty();
+        }
+    }
 }
