@@ -44,6 +44,12 @@ import org.apache.commons.logging.LogFactory;
  *
  * <p>A request whose hold times out fails ({@link RouteHeldException}) rather than go on by the old
  * route, which is what the barrier exists to prevent.
+ *
+ * <p>During RAMP an instance that cannot renew its lease in the control store (a partition, a long pause)
+ * holds its requests, and fails them after the hold timeout: the others drop it when its lease expires
+ * and may then activate a step it has not seen. It stops at three quarters of its lease, by its own
+ * clock. Outside RAMP it goes on: the source takes every write there, and the control store lives in the
+ * target, whose outage must not stop the application.
  */
 public final class MigrationController implements AutoCloseable {
 
@@ -361,7 +367,8 @@ public final class MigrationController implements AutoCloseable {
             while (true) {
                 ControlState current = state;
                 Route route = TrafficRouter.route(current.active(), key);
-                if (current.pending() == null || !barrier || !moves(current, key, route)) {
+                boolean fenced = running && barrier && current.active().phase() == Phase.RAMP && !leaseValid();
+                if (!fenced && (current.pending() == null || !barrier || !moves(current, key, route))) {
                     Admission admission = new Admission(this, admissions++, key, route);
                     inFlight.add(admission);
                     return admission;
@@ -373,6 +380,12 @@ public final class MigrationController implements AutoCloseable {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     heldTimeouts.incrementAndGet();
+                    if (fenced) {
+                        throw new RouteHeldException("dualwrite held this request (routing key " + key + ") for "
+                                + holdTimeout.toMillis() + " ms: this instance (" + instanceId + ") has not renewed its"
+                                + " lease in the control store, so the other instances may already route by a newer"
+                                + " step; it takes no RAMP requests until the control store answers again");
+                    }
                     throw new RouteHeldException("dualwrite held this request (routing key " + key + ") for "
                             + holdTimeout.toMillis() + " ms while the step " + current.active() + " -> "
                             + current.pending() + " moved its key, and the step has not ended; retry, or see why the"
@@ -551,7 +564,18 @@ public final class MigrationController implements AutoCloseable {
     private void heartbeat() throws SQLException {
         long before = System.nanoTime();
         store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease));
-        leaseValidUntilNanos = before + lease.toNanos();
+        // Three quarters: this instance must stop before the others, whose clocks may run a little ahead,
+        // count it out.
+        boolean wasValid = leaseValid();
+        leaseValidUntilNanos = before + lease.toNanos() * 3 / 4;
+        if (!wasValid) {
+            lock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     /** @return whether this instance's lease in the store is still valid by its own clock */

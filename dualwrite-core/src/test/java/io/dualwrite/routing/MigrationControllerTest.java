@@ -100,6 +100,62 @@ class MigrationControllerTest {
     }
 
     @Test
+    void instanceThatLostItsLease_takesNoRampRequests_untilItRenews() throws Exception {
+        AtomicBoolean reachable = new AtomicBoolean(true);
+        ControlStore flaky = new ControlStore() {
+            @Override
+            public ControlState read() throws java.sql.SQLException {
+                check();
+                return store.read();
+            }
+
+            @Override
+            public boolean compareAndSet(long expectedVersion, ControlState next) throws java.sql.SQLException {
+                check();
+                return store.compareAndSet(expectedVersion, next);
+            }
+
+            @Override
+            public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws java.sql.SQLException {
+                check();
+                store.heartbeat(instanceId, acknowledged, leaseUntil);
+            }
+
+            @Override
+            public List<InstanceStatus> instances() throws java.sql.SQLException {
+                check();
+                return store.instances();
+            }
+
+            @Override
+            public void leave(String instanceId) {
+                store.leave(instanceId);
+            }
+
+            private void check() throws java.sql.SQLException {
+                if (!reachable.get()) {
+                    throw new java.sql.SQLException("control store down");
+                }
+            }
+        };
+        MigrationController a = MigrationController.builder(flaky).instanceId("a").pollInterval(POLL)
+                .lease(Duration.ofMillis(400)).holdTimeout(Duration.ofMillis(300)).build();
+        a.start();
+        controllers.add(a);
+        assertThat(a.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        assertThat(a.admit(1L).route()).isEqualTo(Route.SOURCE);
+
+        reachable.set(false);
+        Thread.sleep(500);
+
+        assertThatThrownBy(() -> a.admit(1L)).isInstanceOf(RouteHeldException.class)
+                .hasMessageContaining("has not renewed its lease in the control store");
+        reachable.set(true);
+        Thread.sleep(3 * POLL.toMillis());
+        assertThat(a.admit(1L).route()).isEqualTo(Route.SOURCE);
+    }
+
+    @Test
     void badChanges_areRefused_andNothingChanges() throws Exception {
         MigrationController a = controller("a");
         ControlState before = store.read();
