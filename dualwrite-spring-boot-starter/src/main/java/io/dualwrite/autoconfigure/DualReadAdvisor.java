@@ -8,8 +8,6 @@ import org.aopalliance.aop.Advice;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.aop.Pointcut;
-import org.springframework.aop.ProxyMethodInvocation;
-import org.springframework.aop.aspectj.MethodInvocationProceedingJoinPoint;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.core.Ordered;
@@ -35,11 +33,7 @@ public class DualReadAdvisor extends AbstractPointcutAdvisor {
     }
 
     private static Object invoke(Supplier<DualReadAspect> aspect, MethodInvocation invocation) throws Throwable {
-        if (!(invocation instanceof ProxyMethodInvocation proxied)) {
-            throw new IllegalStateException("@DualRead on " + invocation.getMethod()
-                    + " needs a Spring AOP proxy invocation, got " + invocation.getClass().getName());
-        }
-        return aspect.get().sample(new MethodInvocationProceedingJoinPoint(proxied));
+        return aspect.get().sample(AspectInvocations.joinPoint(invocation, "@DualRead"));
     }
 
     @Override

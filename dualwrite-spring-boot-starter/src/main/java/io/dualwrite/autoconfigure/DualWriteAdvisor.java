@@ -10,8 +10,6 @@ import org.aopalliance.aop.Advice;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.aop.Pointcut;
-import org.springframework.aop.ProxyMethodInvocation;
-import org.springframework.aop.aspectj.MethodInvocationProceedingJoinPoint;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.ComposablePointcut;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
@@ -76,11 +74,7 @@ public class DualWriteAdvisor extends AbstractPointcutAdvisor {
             if (!capturing.getAsBoolean()) {
                 return invocation.proceed();
             }
-            if (!(invocation instanceof ProxyMethodInvocation proxied)) {
-                throw new IllegalStateException("@DualWrite on " + invocation.getMethod()
-                        + " needs a Spring AOP proxy invocation, got " + invocation.getClass().getName());
-            }
-            return aspect.get().recordKeys(new MethodInvocationProceedingJoinPoint(proxied));
+            return aspect.get().recordKeys(AspectInvocations.joinPoint(invocation, "@DualWrite"));
         }
     }
 }

@@ -9,8 +9,6 @@ import org.aopalliance.aop.Advice;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.aop.Pointcut;
-import org.springframework.aop.ProxyMethodInvocation;
-import org.springframework.aop.aspectj.MethodInvocationProceedingJoinPoint;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.core.Ordered;
@@ -49,11 +47,7 @@ public class RoutingKeyAdvisor extends AbstractPointcutAdvisor {
     }
 
     private Object invoke(MethodInvocation invocation) throws Throwable {
-        if (!(invocation instanceof ProxyMethodInvocation proxied)) {
-            throw new IllegalStateException("@RoutingKey on " + invocation.getMethod()
-                    + " needs a Spring AOP proxy invocation, got " + invocation.getClass().getName());
-        }
-        return aspect.bindRoutingKey(new MethodInvocationProceedingJoinPoint(proxied));
+        return aspect.bindRoutingKey(AspectInvocations.joinPoint(invocation, "@RoutingKey"));
     }
 
     @Override
