@@ -265,6 +265,30 @@ class DualWriteAutoConfigurationTest {
     }
 
     @Test
+    void reconcileCron_runsOnSchedule_andRepairs() {
+        source.execute("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (1, 1, 'NEW', CURRENT_TIMESTAMP)");
+        runner().withPropertyValues("dualwrite.phase=DUAL_WRITE", "dualwrite.verify.reconcile.cron=* * * * * *")
+                .run(context -> {
+                    VerifyStatus status = context.getBean(VerifyStatus.class);
+                    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    while (!status.lastReports().containsKey("t_order") && System.nanoTime() < deadline) {
+                        Thread.sleep(50);
+                    }
+                    assertThat(status.lastReports().get("t_order").missingInTarget()).isEqualTo(1);
+                    assertThat(status.lastReports().get("t_order").repaired()).isEqualTo(1);
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM orders WHERE id = 1", Long.class))
+                            .isEqualTo(1);
+                });
+    }
+
+    @Test
+    void badCron_failsStartUpNamingTheKey() {
+        runner().withPropertyValues("dualwrite.verify.reconcile.cron=every night").run(context ->
+                assertThat(context).getFailure().hasStackTraceContaining(
+                        "dualwrite.verify.reconcile.cron: 'every night' is not a cron expression"));
+    }
+
+    @Test
     void outbox_writesTheOutboxRowInTheApplicationsTransaction() {
         runner().withUserConfiguration(OrderDaoConfig.class)
                 .withPropertyValues("dualwrite.mirror.mode=OUTBOX", "dualwrite.phase=DUAL_WRITE",
