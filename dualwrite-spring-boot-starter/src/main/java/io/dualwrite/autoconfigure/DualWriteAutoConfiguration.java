@@ -605,6 +605,13 @@ public class DualWriteAutoConfiguration {
         settings(() -> config.get().build());
         ReconcileService service = new ReconcileService(config, tables, source(dataSource, properties), target, status,
                 reconcile.getWindow());
+        try {
+            service.wholeTables().ensureTables();
+        } catch (IllegalStateException missingTable) {
+            throw missingTable(missingTable, "the target");
+        } catch (SQLException e) {
+            throw unreachable(e);
+        }
         if (reconcile.getCron() != null && !reconcile.getCron().isBlank()) {
             settings(() -> {
                 service.schedule(reconcile.getCron());

@@ -115,6 +115,20 @@ public final class Reconciler {
         }
     }
 
+    /**
+     * Checks the checkpoint table now, creating it if the config allows, so that a missing table stops
+     * start-up rather than the first run.
+     *
+     * @throws IllegalStateException if the table is missing and may not be created; the message holds its DDL
+     * @throws SQLException if the target cannot be reached
+     */
+    public void ensureTables() throws SQLException {
+        try (Connection connection = target.getConnection()) {
+            connection.setAutoCommit(true);
+            ensureCheckpointTable(connection);
+        }
+    }
+
     private void ensureCheckpointTable(Connection connection) throws SQLException {
         if (checkpoints.exists(connection)) {
             return;
