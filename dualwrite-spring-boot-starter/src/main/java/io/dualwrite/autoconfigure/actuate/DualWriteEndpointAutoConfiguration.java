@@ -60,8 +60,9 @@ public class DualWriteEndpointAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "dualwriteHealthIndicator")
-        DualWriteHealthIndicator dualwriteHealthIndicator(Mirror mirror, DualWriteProperties properties) {
-            return new DualWriteHealthIndicator(mirror, properties.getHealth());
+        DualWriteHealthIndicator dualwriteHealthIndicator(Mirror mirror,
+                @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse, DualWriteProperties properties) {
+            return new DualWriteHealthIndicator(mirror, reverse.getIfAvailable(), properties.getHealth());
         }
     }
 }

@@ -10,7 +10,7 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * DOWN when the mirror has parked more keys than {@code dualwrite.health.max-parked} or lags more than
+ * DOWN when the mirrors (forward, and back during RAMP) have parked more keys than {@code dualwrite.health.max-parked} or lags more than
  * {@code dualwrite.health.max-lag}; details carry the mode, queue, lag and parked count.
  *
  * <p>A DOWN here says the target is falling behind, not that the application cannot serve: keep this
@@ -20,6 +20,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 public class DualWriteHealthIndicator implements HealthIndicator {
 
     private final Mirror mirror;
+    private final Mirror reverse;
     private final DualWriteProperties.Health thresholds;
 
     /**
@@ -29,14 +30,29 @@ public class DualWriteHealthIndicator implements HealthIndicator {
      * @param thresholds the limits above which health is DOWN
      */
     public DualWriteHealthIndicator(Mirror mirror, DualWriteProperties.Health thresholds) {
+        this(mirror, null, thresholds);
+    }
+
+    /**
+     * Creates the indicator over both mirrors of RAMP.
+     *
+     * @param mirror the forward mirror
+     * @param reverse the mirror from the target back to the source, or null
+     * @param thresholds the limits above which health is DOWN
+     */
+    public DualWriteHealthIndicator(Mirror mirror, Mirror reverse, DualWriteProperties.Health thresholds) {
         this.mirror = Objects.requireNonNull(mirror, "mirror");
+        this.reverse = reverse;
         this.thresholds = Objects.requireNonNull(thresholds, "thresholds");
     }
 
     @Override
     public Health health() {
-        long parked = mirror.parked();
+        long parked = mirror.parked() + (reverse == null ? 0 : reverse.parked());
         Duration lag = mirror.lag();
+        if (reverse != null && reverse.lag().compareTo(lag) > 0) {
+            lag = reverse.lag();
+        }
         List<String> problems = new ArrayList<>();
         if (parked > thresholds.getMaxParked()) {
             problems.add(parked + " parked keys exceed dualwrite.health.max-parked=" + thresholds.getMaxParked()
@@ -47,7 +63,7 @@ public class DualWriteHealthIndicator implements HealthIndicator {
         }
         Health.Builder health = problems.isEmpty() ? Health.up() : Health.down();
         health.withDetail("mode", mirror.mode().name())
-                .withDetail("pending", mirror.pending())
+                .withDetail("pending", mirror.pending() + (reverse == null ? 0 : reverse.pending()))
                 .withDetail("lag", lag.toString())
                 .withDetail("parked", parked);
         if (!problems.isEmpty()) {
