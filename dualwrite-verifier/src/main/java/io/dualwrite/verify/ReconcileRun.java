@@ -50,6 +50,11 @@ final class ReconcileRun {
     private long chunks;
     private long checksumChunks;
 
+    /** How long a few still-differing rows wait for in-flight mirror applies before they count. */
+    private static final java.time.Duration LAG_RECHECK = java.time.Duration.ofMillis(500);
+    /** More differing rows than this in one batch are drift, not lag: they count without the wait. */
+    private static final int LAG_RECHECK_MAX_ROWS = 32;
+
     /** A row that differs in a first reading, to be read again by key before it counts. */
     private record Candidate(RowKey sourceKey, RowKey targetKey) {
     }
@@ -358,12 +363,46 @@ final class ReconcileRun {
     /**
      * Reads the candidates again by key on both sides and counts, logs and repairs those that still differ:
      * a row live traffic changed between the two scans is not reported, and rows outside the window on one
-     * side are compared whole.
+     * side are compared whole. A few rows that still differ are read once more after a short pause, for
+     * they are most likely changes whose mirror apply was still in flight: lag, not drift.
      */
     private void settle(List<Candidate> candidates) throws SQLException {
         if (candidates.isEmpty()) {
             return;
         }
+        List<Found> found = compare(candidates);
+        if (!found.isEmpty() && found.size() <= LAG_RECHECK_MAX_ROWS) {
+            try {
+                Thread.sleep(LAG_RECHECK.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            found = compare(found.stream().map(Found::candidate).toList());
+        }
+        Map<Route, List<RowKey>> repairs = new EnumMap<>(Route.class);
+        for (Found difference : found) {
+            Candidate candidate = difference.candidate();
+            RowKey key = candidate.sourceKey() != null ? candidate.sourceKey() : candidate.targetKey();
+            Route primary = routeOf(difference.sourceRow(), difference.targetRow());
+            record(diff.mismatch(key, difference.kind(), primary, orEmpty(difference.mapped()),
+                    orEmpty(difference.targetRow()), difference.columns()));
+            if (candidate.sourceKey() != null) {
+                repairs.computeIfAbsent(primary, r -> new ArrayList<>()).add(candidate.sourceKey());
+            } else {
+                state.unrepaired++;
+                repairProblems.add("table '" + table.name() + "': target rows whose key does not map back to the"
+                        + " source cannot be repaired, e.g. target key " + candidate.targetKey());
+            }
+        }
+        repair(repairs);
+    }
+
+    /** A candidate that differs on a reading by key. */
+    private record Found(Candidate candidate, Mismatch.Kind kind, List<String> columns, Row sourceRow, Row mapped,
+            Row targetRow) {
+    }
+
+    private List<Found> compare(List<Candidate> candidates) throws SQLException {
         Set<RowKey> sourceKeys = new LinkedHashSet<>();
         Set<RowKey> targetKeys = new LinkedHashSet<>();
         for (Candidate candidate : candidates) {
@@ -375,38 +414,23 @@ final class ReconcileRun {
         // The target first, as in the double read: what it holds came from a state the source had before.
         Map<RowKey, Row> targetRows = targetOps.readByKeys(tgt, targetKeys, false);
         Map<RowKey, Row> sourceRows = sourceOps.readByKeys(src, sourceKeys, false);
-        Map<Route, List<RowKey>> repairs = new EnumMap<>(Route.class);
+        List<Found> found = new ArrayList<>();
         for (Candidate candidate : candidates) {
             Row sourceRow = candidate.sourceKey() == null ? null : sourceRows.get(candidate.sourceKey());
             Row targetRow = targetRows.get(candidate.targetKey());
             Row mapped = sourceRow == null ? null : diff.toTargetShape(sourceRow);
-            Mismatch.Kind kind;
-            List<String> columns = List.of();
             if (mapped != null && targetRow == null) {
-                kind = Mismatch.Kind.MISSING_IN_TARGET;
+                found.add(new Found(candidate, Mismatch.Kind.MISSING_IN_TARGET, List.of(), sourceRow, mapped, null));
             } else if (mapped == null && targetRow != null) {
-                kind = Mismatch.Kind.EXTRA_IN_TARGET;
+                found.add(new Found(candidate, Mismatch.Kind.EXTRA_IN_TARGET, List.of(), null, null, targetRow));
             } else if (mapped != null) {
-                columns = diff.differences(mapped, targetRow);
-                if (columns.isEmpty()) {
-                    continue;
+                List<String> columns = diff.differences(mapped, targetRow);
+                if (!columns.isEmpty()) {
+                    found.add(new Found(candidate, Mismatch.Kind.DIFFERENT, columns, sourceRow, mapped, targetRow));
                 }
-                kind = Mismatch.Kind.DIFFERENT;
-            } else {
-                continue;
-            }
-            RowKey key = candidate.sourceKey() != null ? candidate.sourceKey() : candidate.targetKey();
-            Route primary = routeOf(sourceRow, targetRow);
-            record(diff.mismatch(key, kind, primary, orEmpty(mapped), orEmpty(targetRow), columns));
-            if (candidate.sourceKey() != null) {
-                repairs.computeIfAbsent(primary, r -> new ArrayList<>()).add(candidate.sourceKey());
-            } else {
-                state.unrepaired++;
-                repairProblems.add("table '" + table.name() + "': target rows whose key does not map back to the"
-                        + " source cannot be repaired, e.g. target key " + candidate.targetKey());
             }
         }
-        repair(repairs);
+        return found;
     }
 
     private Route routeOf(Row sourceRow, Row targetRow) {
