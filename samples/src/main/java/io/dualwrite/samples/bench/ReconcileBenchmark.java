@@ -121,6 +121,8 @@ public final class ReconcileBenchmark {
             resetHeapPeaks();
             Map<Variant, List<Double>> rates = new LinkedHashMap<>();
             Map<Variant, List<Long>> heapPeaks = new LinkedHashMap<>();
+            Map<Variant, List<Double>> neighbours = new LinkedHashMap<>();
+            CpuMeter cpu = new CpuMeter();
             List<Variant> variants = new ArrayList<>(Arrays.asList(Variant.values()));
             if (!pt) {
                 variants.remove(Variant.PT_TABLE_SYNC);
@@ -130,6 +132,7 @@ public final class ReconcileBenchmark {
                 java.util.Collections.rotate(order, round);
                 for (Variant variant : order) {
                     resetHeapPeaks();
+                    CpuMeter.Snapshot before = cpu.snapshot();
                     long start = System.nanoTime();
                     long compared = switch (variant) {
                         case BASELINE_PG -> streamingCompare(sourcePool, postgresPool);
@@ -140,23 +143,38 @@ public final class ReconcileBenchmark {
                         case PT_TABLE_SYNC -> ptTableSync(source, mariadb, chunk, rows);
                     };
                     double seconds = (System.nanoTime() - start) / 1e9;
+                    CpuMeter.Usage usage = cpu.between(before, cpu.snapshot());
                     if (compared != rows) {
                         throw new IllegalStateException(variant.label + " compared " + compared + " rows, not " + rows);
                     }
                     long heapPeak = heapPeak();
                     rates.computeIfAbsent(variant, v -> new ArrayList<>()).add(rows / seconds);
                     heapPeaks.computeIfAbsent(variant, v -> new ArrayList<>()).add(heapPeak);
-                    System.out.printf(Locale.ROOT, "  round %d  %-56s %,10.0f rows/s  (%.2f s, heap peak %d MiB)%n",
-                            round + 1, variant.label, rows / seconds, seconds, heapPeak >> 20);
+                    // pt-table-sync is a process of its own: for that variant "others" holds it too.
+                    neighbours.computeIfAbsent(variant, v -> new ArrayList<>()).add(usage.others());
+                    System.out.printf(Locale.ROOT, "  round %d  %-56s %,10.0f rows/s  (%.2f s, heap peak %d MiB,"
+                            + " cores: busy %.2f jvm %.2f mariadbd %.2f postgres %.2f others %.2f)%n",
+                            round + 1, variant.label, rows / seconds, seconds, heapPeak >> 20, usage.machineBusy(),
+                            usage.jvm(), usage.mariadb(), usage.postgres(), usage.others());
                 }
             }
             System.out.println();
-            System.out.println("| variant | rows/s (median) | per round | heap peak, max of rounds |");
-            System.out.println("|---|---:|---|---:|");
-            rates.forEach((variant, values) -> System.out.printf(Locale.ROOT, "| %s | %,.0f | %s | %s |%n",
-                    variant.label, median(values), perRound(values), variant == Variant.PT_TABLE_SYNC ? "-"
+            System.out.println("| variant | rows/s (median) | per round | others' cores per round | heap peak,"
+                    + " max of rounds |");
+            System.out.println("|---|---:|---|---|---:|");
+            rates.forEach((variant, values) -> System.out.printf(Locale.ROOT, "| %s | %,.0f | %s | %s | %s |%n",
+                    variant.label, median(values), perRound(values), perRound2(neighbours.get(variant)),
+                    variant == Variant.PT_TABLE_SYNC ? "-"
                             : (heapPeaks.get(variant).stream().mapToLong(Long::longValue).max().orElse(0) >> 20)
                                     + " MiB"));
+            printRatios("row path / baseline, MariaDB vs PostgreSQL", rates.get(Variant.DUALWRITE_PG),
+                    rates.get(Variant.BASELINE_PG));
+            printRatios("row path / baseline, MariaDB vs MariaDB", rates.get(Variant.DUALWRITE_ROWS_MARIADB),
+                    rates.get(Variant.BASELINE_MARIADB));
+            if (pt) {
+                printRatios("checksum path / pt-table-sync", rates.get(Variant.DUALWRITE_CHECKSUM),
+                        rates.get(Variant.PT_TABLE_SYNC));
+            }
             double rowRatio = median(rates.get(Variant.DUALWRITE_PG)) / median(rates.get(Variant.BASELINE_PG));
             System.out.printf(Locale.ROOT, "%nrow path / baseline (MariaDB vs PostgreSQL): %.2f (target >= %.2f): %s%n",
                     rowRatio, ROW_PATH_TARGET, rowRatio >= ROW_PATH_TARGET ? "met" : "MISSED");
@@ -260,6 +278,24 @@ public final class ReconcileBenchmark {
             out.append(out.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%,.0f", value));
         }
         return out.toString();
+    }
+
+    private static String perRound2(List<Double> values) {
+        StringBuilder out = new StringBuilder();
+        for (Double value : values) {
+            out.append(out.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", value));
+        }
+        return out.toString();
+    }
+
+    /** The ratio of each round's two figures (measured in the same round), and of the medians. */
+    private static void printRatios(String what, List<Double> measured, List<Double> against) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < measured.size(); i++) {
+            ratios.add(measured.get(i) / against.get(i));
+        }
+        System.out.printf(Locale.ROOT, "%s: median ratio %.2f, per round %s%n", what,
+                median(measured) / median(against), perRound2(ratios));
     }
 
     private static void resetHeapPeaks() {
