@@ -83,14 +83,17 @@ public final class ReconcileBenchmark {
      * Runs the benchmark.
      *
      * @param args {@code --rows N}, {@code --rounds N}, {@code --chunk N}, {@code --skip-pt-table-sync},
-     *     {@code --double-read-seconds S} (per window, 6 windows per mode; 0 skips)
+     *     {@code --double-read-seconds S} (per window; 0 skips), {@code --double-read-windows N} (per mode),
+     *     {@code --double-read-only} (skips the comparisons)
      * @throws Exception if a store fails or a comparison finds a difference
      */
     public static void main(String[] args) throws Exception {
         int rows = intOption(args, "--rows", 1_000_000);
         int rounds = intOption(args, "--rounds", 3);
         int chunk = intOption(args, "--chunk", 5_000);
-        int doubleReadSeconds = intOption(args, "--double-read-seconds", 5);
+        int doubleReadSeconds = intOption(args, "--double-read-seconds", 2);
+        int doubleReadWindows = intOption(args, "--double-read-windows", 10);
+        boolean doubleReadOnly = Arrays.asList(args).contains("--double-read-only");
         boolean pt = !Arrays.asList(args).contains("--skip-pt-table-sync") && onPath("pt-table-sync");
         String suffix = Long.toString(Math.abs(new SplittableRandom().nextLong()), 36).substring(0, 8);
         System.out.printf(Locale.ROOT, "reconcile benchmark: %,d rows, %d rounds, chunk %,d, max heap %d MiB%s%n", rows,
@@ -127,7 +130,7 @@ public final class ReconcileBenchmark {
             if (!pt) {
                 variants.remove(Variant.PT_TABLE_SYNC);
             }
-            for (int round = 0; round < rounds; round++) {
+            for (int round = 0; round < (doubleReadOnly ? 0 : rounds); round++) {
                 List<Variant> order = new ArrayList<>(variants);
                 java.util.Collections.rotate(order, round);
                 for (Variant variant : order) {
@@ -158,6 +161,10 @@ public final class ReconcileBenchmark {
                             usage.jvm(), usage.mariadb(), usage.postgres(), usage.others());
                 }
             }
+            if (doubleReadOnly) {
+                doubleReadLatency(sourcePool, postgresPool, toPostgres, rows, doubleReadSeconds, doubleReadWindows);
+                return;
+            }
             System.out.println();
             System.out.println("| variant | rows/s (median) | per round | others' cores per round | heap peak,"
                     + " max of rounds |");
@@ -187,7 +194,7 @@ public final class ReconcileBenchmark {
                     + " the variant (garbage included), pools reset before each variant%n",
                     Runtime.getRuntime().maxMemory() >> 20);
             if (doubleReadSeconds > 0) {
-                doubleReadLatency(sourcePool, postgresPool, toPostgres, rows, doubleReadSeconds);
+                doubleReadLatency(sourcePool, postgresPool, toPostgres, rows, doubleReadSeconds, doubleReadWindows);
             }
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
@@ -196,10 +203,11 @@ public final class ReconcileBenchmark {
     /**
      * The caller's latency of a keyed read with and without {@link DoubleReader} sampling 1% of the calls:
      * one application thread, a random id per call, {@code JdbcTemplate}-free plain JDBC on a pooled
-     * connection, 6 windows per mode alternating OFF/ON then ON/OFF. Figures are medians across windows.
+     * connection, {@code windows} windows per mode alternating OFF/ON then ON/OFF. Figures are medians across
+     * windows, the median of the per-pair ratios, and the caller thread's CPU per read.
      */
     static void doubleReadLatency(HikariDataSource source, HikariDataSource target, MappedTables tables, int rows,
-            int seconds) throws SQLException {
+            int seconds, int windows) throws SQLException {
         String sql = "SELECT " + String.join(", ", OrderTable.COLUMNS) + " FROM " + OrderTable.NAME + " WHERE id = ?";
         SplittableRandom random = new SplittableRandom(11);
         try (DoubleReader reader = DoubleReader.create(DoubleReadConfig.builder().sampleRate(0.01).build(), tables,
@@ -222,34 +230,41 @@ public final class ReconcileBenchmark {
             });
             List<long[]> off = new ArrayList<>();
             List<long[]> on = new ArrayList<>();
-            for (int round = 0; round < 6; round++) {
+            java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            for (int round = 0; round < windows; round++) {
                 for (int turn = 0; turn < 2; turn++) {
                     boolean sampling = (round % 2 == 0) == (turn == 1);
+                    long cpuBefore = threads.getCurrentThreadCpuTime();
                     LongSamples samples = sampling ? window(seconds, () -> {
                         long id = 1 + random.nextInt(rows);
                         reader.read(OrderTable.NAME, id, () -> read.apply(id));
                     }) : window(seconds, () -> read.apply(1 + random.nextInt(rows)));
-                    long[] figures = {samples.percentile(50), samples.percentile(99), samples.size()};
+                    long cpuPerRead = (threads.getCurrentThreadCpuTime() - cpuBefore) / Math.max(1, samples.size());
+                    long[] figures = {samples.percentile(50), samples.percentile(99), samples.size(), cpuPerRead};
                     (sampling ? on : off).add(figures);
-                    System.out.printf(Locale.ROOT, "  double read window %d %-22s p50 %,d ns  p99 %,d ns  (%,d reads)%n",
-                            round + 1, sampling ? "DoubleReader 1%" : "plain read", figures[0], figures[1],
-                            figures[2]);
+                    System.out.printf(Locale.ROOT, "  double read window %d %-22s p50 %,d ns  p99 %,d ns  (%,d reads,"
+                            + " caller cpu %,d ns/read)%n", round + 1, sampling ? "DoubleReader 1%" : "plain read",
+                            figures[0], figures[1], figures[2], figures[3]);
                 }
             }
             System.out.println();
-            System.out.println("| caller's keyed read (MariaDB source) | p50 µs | p99 µs | reads per window | p50 ratio per window |");
-            System.out.println("|---|---:|---:|---:|---|");
-            StringBuilder ratios = new StringBuilder();
+            System.out.println("| caller's keyed read (MariaDB source) | p50 µs | p99 µs | reads per window | caller CPU"
+                    + " per read µs | p50 ratio per window pair |");
+            System.out.println("|---|---:|---:|---:|---:|---|");
+            List<Double> p50Ratios = new ArrayList<>();
+            List<Double> p99Ratios = new ArrayList<>();
             for (int i = 0; i < off.size(); i++) {
-                ratios.append(i == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f",
-                        (double) on.get(i)[0] / off.get(i)[0]));
+                p50Ratios.add((double) on.get(i)[0] / off.get(i)[0]);
+                p99Ratios.add((double) on.get(i)[1] / off.get(i)[1]);
             }
-            System.out.printf(Locale.ROOT, "| plain read | %.1f | %.1f | %,d | - |%n", medianOf(off, 0) / 1e3,
-                    medianOf(off, 1) / 1e3, (long) medianOf(off, 2));
-            System.out.printf(Locale.ROOT, "| through DoubleReader, sample rate 0.01 | %.1f | %.1f | %,d | %s |%n",
-                    medianOf(on, 0) / 1e3, medianOf(on, 1) / 1e3, (long) medianOf(on, 2), ratios);
-            System.out.printf(Locale.ROOT, "%ndouble read, caller p50 ratio %.3f, p99 ratio %.3f%n",
-                    medianOf(on, 0) / medianOf(off, 0), medianOf(on, 1) / medianOf(off, 1));
+            System.out.printf(Locale.ROOT, "| plain read | %.1f | %.1f | %,d | %.1f | - |%n", medianOf(off, 0) / 1e3,
+                    medianOf(off, 1) / 1e3, (long) medianOf(off, 2), medianOf(off, 3) / 1e3);
+            System.out.printf(Locale.ROOT, "| through DoubleReader, sample rate 0.01 | %.1f | %.1f | %,d | %.1f | %s |%n",
+                    medianOf(on, 0) / 1e3, medianOf(on, 1) / 1e3, (long) medianOf(on, 2), medianOf(on, 3) / 1e3,
+                    perRound2(p50Ratios));
+            System.out.printf(Locale.ROOT, "%ndouble read: caller p50 ratio of medians %.3f, median of pair ratios %.3f;"
+                    + " p99 ratio of medians %.3f, median of pair ratios %.3f%n", medianOf(on, 0) / medianOf(off, 0),
+                    median(p50Ratios), medianOf(on, 1) / medianOf(off, 1), median(p99Ratios));
         }
     }
 
