@@ -5,7 +5,9 @@
 #
 #   samples/bench-reconcile.sh --rows 20000 --rounds 1        # smoke run
 #   samples/bench-reconcile.sh --rows 1000000 --rounds 3      # the full run
-#   options: --rows N, --rounds N, --chunk N (default 5000), --skip-pt-table-sync
+#   options: --rows N, --rounds N, --chunk N (default 5000), --skip-pt-table-sync,
+#            --double-read-seconds S (per window, default 2; 0 skips), --double-read-windows N (default 10),
+#            --double-read-only (only the double-read caller-latency measurement)
 #
 # pt-table-sync comes from percona-toolkit (Debian: apt-get install -y percona-toolkit); without it that
 # variant is skipped. Servers come from DUALWRITE_IT_MARIADB_URL / DUALWRITE_IT_POSTGRES_URL (and _USER,

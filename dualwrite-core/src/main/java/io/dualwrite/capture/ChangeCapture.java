@@ -63,9 +63,7 @@ public final class ChangeCapture implements ChangeRecorder {
         if (changes.isEmpty()) {
             return;
         }
-        for (Change change : changes) {
-            requireMapped(change.table());
-        }
+        requireAllMapped(changes);
         if (TransactionSynchronizationManager.isSynchronizationActive()) {
             ChangeSet set = (ChangeSet) TransactionSynchronizationManager.getResource(this);
             if (set == null) {
@@ -84,9 +82,7 @@ public final class ChangeCapture implements ChangeRecorder {
         if (changes.isEmpty()) {
             return;
         }
-        for (Change change : changes) {
-            requireMapped(change.table());
-        }
+        requireAllMapped(changes);
         handOnCommitted(changes);
     }
 
@@ -130,6 +126,17 @@ public final class ChangeCapture implements ChangeRecorder {
     private Change change(String table, Object key) {
         requireMapped(table);
         return new Change(table, RowKey.from(key));
+    }
+
+    /** A batch's changes mostly name one table: each name is checked when it differs from the one before. */
+    private void requireAllMapped(Collection<Change> changes) {
+        String checked = null;
+        for (Change change : changes) {
+            if (checked == null || !checked.equals(change.table())) {
+                requireMapped(change.table());
+                checked = change.table();
+            }
+        }
     }
 
     private void requireMapped(String table) {

@@ -351,8 +351,9 @@ public abstract class Dialect {
 
     /** Whether the column holds JSON, by its type name ({@code json}, {@code jsonb}). */
     static boolean isJson(ColumnMetadata column) {
-        String type = column.typeName() == null ? "" : column.typeName().toLowerCase(Locale.ROOT);
-        return type.equals("json") || type.equals("jsonb");
+        // Called for every value read: compare without building a lower-case copy of the type name.
+        String type = column.typeName();
+        return "json".equalsIgnoreCase(type) || "jsonb".equalsIgnoreCase(type);
     }
 
     /**

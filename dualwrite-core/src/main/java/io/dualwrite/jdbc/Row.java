@@ -61,7 +61,8 @@ public final class Row {
     public Object get(String column) {
         // Most callers already pass the lower-case name: look it up before paying for toLowerCase.
         Object value = values.get(column);
-        if (value != null) {
+        if (value != null || values.containsKey(column)) {
+            // A NULL under the exact name is as common as any value (nullable columns); no toLowerCase for it.
             return value;
         }
         String key = canonical(column);

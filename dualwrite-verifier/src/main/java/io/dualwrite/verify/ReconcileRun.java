@@ -13,19 +13,32 @@ import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
-/** One run of the {@link Reconciler} over one table: the chunk loop, the comparison and the repairs. */
+/**
+ * One run of the {@link Reconciler} over one table: the chunk loop, the comparison and the repairs.
+ *
+ * <p>A second thread overlaps the two stores' work: on the row path it reads the next source chunk while
+ * this thread reads and compares the target's rows of the current one; on the checksum path it computes the
+ * target's sum while this thread computes the source's. Each connection is used by one thread at a time:
+ * the helper holds {@code src} from {@link #prefetch} until {@link #finishPrefetch}, which every other use
+ * of {@code src} calls first, and {@code tgt} only inside {@link #bothSums}, which waits for it.
+ */
 final class ReconcileRun {
 
     private static final Log log = LogFactory.getLog(Reconciler.class);
+    /** At most one checkpoint write per this many nanoseconds, besides the first, the last and a budget stop. */
+    private static final long CHECKPOINT_INTERVAL_NANOS = 1_000_000_000L;
 
     private final ReconcileConfig config;
     private final MappedTable table;
@@ -49,6 +62,10 @@ final class ReconcileRun {
     private ReconcileCheckpoints.State state;
     private long chunks;
     private long checksumChunks;
+    private ExecutorService helper;
+    private Future<List<Row>> prefetched;
+    private List<Row> readyChunk;
+    private long lastCheckpointNanos;
 
     /** How long a few still-differing rows wait for in-flight mirror applies before they count. */
     private static final java.time.Duration LAG_RECHECK = java.time.Duration.ofMillis(500);
@@ -155,15 +172,28 @@ final class ReconcileRun {
         }
         boolean finished = false;
         boolean first = true;
-        while (!finished) {
-            if (!first && config.clock().millis() >= deadline) {
-                return report(false, started);
+        helper = ordered ? Executors.newSingleThreadExecutor(ReconcileRun::helperThread) : null;
+        try {
+            while (!finished) {
+                if (!first && config.clock().millis() >= deadline) {
+                    finishPrefetch();
+                    checkpoints.save(tgt, job, state, config.clock().millis());
+                    return report(false, started);
+                }
+                first = false;
+                finished = ordered ? orderedChunk() : lookupChunk();
+                chunks++;
+                saveCheckpointNowAndThen(chunks == 1);
+                pause(throttle.take(config.chunkSize()));
             }
-            first = false;
-            finished = ordered ? orderedChunk() : lookupChunk();
-            chunks++;
-            checkpoints.save(tgt, job, state, config.clock().millis());
-            pause(throttle.take(config.chunkSize()));
+        } finally {
+            if (helper != null) {
+                // The connections are closed after this returns: no read of the helper may outlive it.
+                prefetched = null;
+                readyChunk = null;
+                helper.shutdown();
+                awaitHelper();
+            }
         }
         state.done = true;
         checkpoints.save(tgt, job, state, config.clock().millis());
@@ -175,6 +205,96 @@ final class ReconcileRun {
                     + " data sources)");
         }
         return report(true, started);
+    }
+
+    /**
+     * A checkpoint write is a commit on the target; once per chunk it costs more than the chunk's compare on
+     * a fast pair, so it is written at most once a second. A failed run resumes up to a second further back.
+     */
+    private void saveCheckpointNowAndThen(boolean force) throws SQLException {
+        long now = System.nanoTime();
+        if (force || now - lastCheckpointNanos >= CHECKPOINT_INTERVAL_NANOS) {
+            checkpoints.save(tgt, job, state, config.clock().millis());
+            lastCheckpointNanos = now;
+        }
+    }
+
+    private static Thread helperThread(Runnable task) {
+        Thread thread = new Thread(task, "dualwrite-reconcile-reader");
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    private void awaitHelper() {
+        try {
+            if (!helper.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+                log.warn("dualwrite reconciler: a read of table '" + table.name() + "' did not stop within a minute");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts reading the source chunk after {@code after} on the helper thread; it holds {@code src} until awaited. */
+    private void prefetch(RowKey after) {
+        prefetched = helper.submit(() -> sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow,
+                windowParameters));
+    }
+
+    /** Waits for a prefetch under way, keeping its rows for the next chunk: frees {@code src} for this thread. */
+    private void finishPrefetch() throws SQLException {
+        Future<List<Row>> pending = prefetched;
+        if (pending != null) {
+            prefetched = null;
+            readyChunk = await(pending);
+        }
+    }
+
+    /** @return the prefetched source chunk, or null when none was started */
+    private List<Row> takePrefetched() throws SQLException {
+        finishPrefetch();
+        List<Row> rows = readyChunk;
+        readyChunk = null;
+        return rows;
+    }
+
+    private static <T> T await(Future<T> pending) throws SQLException {
+        try {
+            return pending.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pending.cancel(true);
+            throw new SQLException("interrupted while reading the next chunk", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof SQLException sql) {
+                throw sql;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new SQLException(cause);
+        }
+    }
+
+    /** Both sides' sums of {@code (after, end]}, the target's on the helper thread. */
+    private ChunkChecksums.Sum[] bothSums(RowKey after, RowKey end) throws SQLException {
+        Future<ChunkChecksums.Sum> right = helper.submit(() -> targetSums.sum(tgt, after, end));
+        ChunkChecksums.Sum left;
+        try {
+            left = sourceSums.sum(src, after, end);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                await(right);
+            } catch (SQLException | RuntimeException ignored) {
+                e.addSuppressed(ignored);
+            }
+            throw e;
+        }
+        return new ChunkChecksums.Sum[] {left, await(right)};
     }
 
     private ReconcileReport report(boolean complete, long started) {
@@ -201,9 +321,9 @@ final class ReconcileRun {
         RowKey after = state.lastKey;
         if (sourceSums != null) {
             RowKey end = sourceSums.chunkEnd(src, after, config.chunkSize());
-            ChunkChecksums.Sum left = sourceSums.sum(src, after, end);
-            ChunkChecksums.Sum right = targetSums.sum(tgt, after, end);
-            if (left.equals(right)) {
+            ChunkChecksums.Sum[] sums = bothSums(after, end);
+            ChunkChecksums.Sum left = sums[0];
+            if (left.equals(sums[1])) {
                 state.compared += left.rows();
                 checksumChunks++;
                 listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), (int) left.rows(), true));
@@ -215,10 +335,15 @@ final class ReconcileRun {
             state.lastKey = end;
             return end == null;
         }
-        List<Row> sourceRows = sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow,
-                windowParameters);
+        List<Row> sourceRows = takePrefetched();
+        if (sourceRows == null) {
+            sourceRows = sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow, windowParameters);
+        }
         RowKey end = sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size()
                 - 1));
+        if (end != null) {
+            prefetch(end);
+        }
         compareRange(sourceRows, after, end);
         state.lastKey = end;
         return end == null;
@@ -238,18 +363,21 @@ final class ReconcileRun {
         }
     }
 
-    /** Merges a chunk of source rows with the target's rows of the same key range, page by page. */
+    /**
+     * Merges a chunk of source rows with the target's rows of the same key range, page by page. Both sides
+     * come in key order and the keys map as they are (see {@link #keysKeepTheirOrder}), so one walk along
+     * both lists pairs the rows, without a map of the chunk.
+     */
     private void compareRange(List<Row> sourceRows, RowKey after, RowKey end) throws SQLException {
         List<Row> mapped = diff.toTargetShape(sourceRows);
-        Map<RowKey, Row> bySourceKey = new LinkedHashMap<>();
-        Map<RowKey, RowKey> sourceKeyOf = new HashMap<>();
-        for (int i = 0; i < sourceRows.size(); i++) {
-            RowKey targetKey = targetOps.keyOf(mapped.get(i));
-            bySourceKey.put(targetKey, mapped.get(i));
-            sourceKeyOf.put(targetKey, sourceOps.keyOf(sourceRows.get(i)));
+        int count = sourceRows.size();
+        RowKey[] sourceKeys = new RowKey[count];
+        for (int i = 0; i < count; i++) {
+            sourceKeys[i] = sourceOps.keyOf(sourceRows.get(i));
         }
         List<Candidate> candidates = new ArrayList<>();
         RowKey cursor = after;
+        int next = 0;
         int targetRows = 0;
         while (true) {
             List<Row> page = targetOps.scan(tgt, cursor, end, config.chunkSize(), false, targetWindow,
@@ -257,11 +385,17 @@ final class ReconcileRun {
             targetRows += page.size();
             for (Row targetRow : page) {
                 RowKey targetKey = targetOps.keyOf(targetRow);
-                Row sourceRow = bySourceKey.remove(targetKey);
-                if (sourceRow == null) {
+                while (next < count && compareKeys(sourceKeys[next], targetKey) < 0) {
+                    candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
+                    next++;
+                }
+                if (next < count && compareKeys(sourceKeys[next], targetKey) == 0) {
+                    if (!diff.differences(mapped.get(next), targetRow).isEmpty()) {
+                        candidates.add(new Candidate(sourceKeys[next], targetKey));
+                    }
+                    next++;
+                } else {
                     candidates.add(new Candidate(sourceKeyOrNull(targetKey), targetKey));
-                } else if (!diff.differences(sourceRow, targetRow).isEmpty()) {
-                    candidates.add(new Candidate(sourceKeyOf.get(targetKey), targetKey));
                 }
             }
             if (page.size() < config.chunkSize()) {
@@ -274,11 +408,26 @@ final class ReconcileRun {
                 candidates.clear();
             }
         }
-        bySourceKey.forEach((targetKey, row) -> candidates.add(new Candidate(sourceKeyOf.get(targetKey), targetKey)));
-        state.compared += sourceRows.size();
+        for (; next < count; next++) {
+            candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
+        }
+        state.compared += count;
         settle(candidates);
-        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(sourceRows.size(), targetRows),
-                false));
+        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(count, targetRows), false));
+    }
+
+    /** Orders integral keys (Long after {@link RowKey}'s normalisation, or wider numbers) column by column. */
+    private static int compareKeys(RowKey a, RowKey b) {
+        for (int i = 0; i < a.size(); i++) {
+            Object x = a.get(i);
+            Object y = b.get(i);
+            int order = x instanceof Long lx && y instanceof Long ly ? Long.compare(lx, ly)
+                    : new java.math.BigDecimal(x.toString()).compareTo(new java.math.BigDecimal(y.toString()));
+            if (order != 0) {
+                return order;
+            }
+        }
+        return 0;
     }
 
     /** One chunk of the look-up path. @return true when the whole table was walked */
@@ -370,6 +519,8 @@ final class ReconcileRun {
         if (candidates.isEmpty()) {
             return;
         }
+        // The source connection is about to be used here: the prefetch of the next chunk must be done with it.
+        finishPrefetch();
         List<Found> found = compare(candidates);
         if (!found.isEmpty() && found.size() <= LAG_RECHECK_MAX_ROWS) {
             try {

@@ -33,8 +33,11 @@ import javax.sql.DataSource;
  * key on both sides before it counts, so a row changed by live traffic between the two reads is not
  * reported, and rows that fall in the window on one side only are still compared.
  *
- * <p>Progress, counts and sample keys are checkpointed in the target after each chunk
- * ({@link ReconcileConfig#checkpointTable()}), so an interrupted run of the same table and window resumes.
+ * <p>Progress, counts and sample keys are checkpointed in the target after the first chunk, then at most
+ * once a second, when the time budget stops a run, and at the end ({@link ReconcileConfig#checkpointTable()}),
+ * so an interrupted run of the same table and window resumes, at most a second's work further back. On the
+ * key-range paths one helper thread per run reads the other store at the same time (the next source chunk,
+ * or the target's checksum), so that neither database waits for the other.
  * Repairs go through the {@link Repairer}, whose default is the mirror's locked apply: the primary wins
  * (the source before RAMP, the row's route during RAMP). Not thread-safe per table: run one reconciliation
  * of a table at a time.

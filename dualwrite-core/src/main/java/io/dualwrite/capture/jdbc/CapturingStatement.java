@@ -54,6 +54,9 @@ final class CapturingStatement implements InvocationHandler {
         if (prepared != null && args != null && args.length >= 2 && args[0] instanceof Integer index
                 && name.startsWith("set")) {
             bind(index, name.equals("setNull") ? new ValueSource.BoundNull((Integer) args[1]) : args[1]);
+            if (args.length == 2 && setDirectly(name, index, args[1])) {
+                return null;
+            }
             return CapturingConnection.call(delegate, method, args);
         }
         switch (name) {
@@ -102,6 +105,29 @@ final class CapturingStatement implements InvocationHandler {
             default:
                 return CapturingConnection.call(delegate, method, args);
         }
+    }
+
+    /**
+     * The setters a batch calls once per value, called without reflection: {@code Method.invoke} checks
+     * access on every call, which on a 100-row batch of 6 columns was most of capture's own cost.
+     *
+     * @return false for any other setter, which goes through reflection as before
+     */
+    private boolean setDirectly(String name, int index, Object value) throws SQLException {
+        java.sql.PreparedStatement statement = (java.sql.PreparedStatement) delegate;
+        switch (name) {
+            case "setObject" -> statement.setObject(index, value);
+            case "setString" -> statement.setString(index, (String) value);
+            case "setLong" -> statement.setLong(index, (Long) value);
+            case "setInt" -> statement.setInt(index, (Integer) value);
+            case "setBigDecimal" -> statement.setBigDecimal(index, (java.math.BigDecimal) value);
+            case "setTimestamp" -> statement.setTimestamp(index, (java.sql.Timestamp) value);
+            case "setNull" -> statement.setNull(index, (Integer) value);
+            default -> {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void bind(int index, Object value) {

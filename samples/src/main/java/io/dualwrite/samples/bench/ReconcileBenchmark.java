@@ -3,6 +3,8 @@ package io.dualwrite.samples.bench;
 import com.zaxxer.hikari.HikariDataSource;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.TableMapping;
+import io.dualwrite.verify.DoubleReadConfig;
+import io.dualwrite.verify.DoubleReader;
 import io.dualwrite.verify.ReconcileConfig;
 import io.dualwrite.verify.ReconcileReport;
 import io.dualwrite.verify.Reconciler;
@@ -10,6 +12,9 @@ import io.dualwrite.verify.VerifyEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,6 +43,10 @@ import java.util.concurrent.TimeUnit;
  * Each round runs every variant once, in a rotating order; figures are medians in rows per second. Targets:
  * row path at least 0.8 of the baseline, checksum path faster than pt-table-sync, all in the heap the JVM was
  * given (the script passes {@code -Xmx256m}).
+ *
+ * <p>After the rounds, unless {@code --double-read-seconds 0}: the caller's latency of a keyed
+ * {@code SELECT} on the source through {@link DoubleReader#read} with a 1% sample rate, against the same
+ * {@code SELECT} without it, in alternating windows ({@link #doubleReadLatency}).
  *
  * <pre>
  * samples/bench-reconcile.sh --rows 1000000 --rounds 3
@@ -73,13 +82,18 @@ public final class ReconcileBenchmark {
     /**
      * Runs the benchmark.
      *
-     * @param args {@code --rows N}, {@code --rounds N}, {@code --chunk N}, {@code --skip-pt-table-sync}
+     * @param args {@code --rows N}, {@code --rounds N}, {@code --chunk N}, {@code --skip-pt-table-sync},
+     *     {@code --double-read-seconds S} (per window; 0 skips), {@code --double-read-windows N} (per mode),
+     *     {@code --double-read-only} (skips the comparisons)
      * @throws Exception if a store fails or a comparison finds a difference
      */
     public static void main(String[] args) throws Exception {
         int rows = intOption(args, "--rows", 1_000_000);
         int rounds = intOption(args, "--rounds", 3);
         int chunk = intOption(args, "--chunk", 5_000);
+        int doubleReadSeconds = intOption(args, "--double-read-seconds", 2);
+        int doubleReadWindows = intOption(args, "--double-read-windows", 10);
+        boolean doubleReadOnly = Arrays.asList(args).contains("--double-read-only");
         boolean pt = !Arrays.asList(args).contains("--skip-pt-table-sync") && onPath("pt-table-sync");
         String suffix = Long.toString(Math.abs(new SplittableRandom().nextLong()), 36).substring(0, 8);
         System.out.printf(Locale.ROOT, "reconcile benchmark: %,d rows, %d rounds, chunk %,d, max heap %d MiB%s%n", rows,
@@ -107,15 +121,21 @@ public final class ReconcileBenchmark {
             ReconcileConfig rowsOnly = ReconcileConfig.builder().chunkSize(chunk).createTables(true).checksums(false)
                     .build();
 
+            resetHeapPeaks();
             Map<Variant, List<Double>> rates = new LinkedHashMap<>();
+            Map<Variant, List<Long>> heapPeaks = new LinkedHashMap<>();
+            Map<Variant, List<Double>> neighbours = new LinkedHashMap<>();
+            CpuMeter cpu = new CpuMeter();
             List<Variant> variants = new ArrayList<>(Arrays.asList(Variant.values()));
             if (!pt) {
                 variants.remove(Variant.PT_TABLE_SYNC);
             }
-            for (int round = 0; round < rounds; round++) {
+            for (int round = 0; round < (doubleReadOnly ? 0 : rounds); round++) {
                 List<Variant> order = new ArrayList<>(variants);
                 java.util.Collections.rotate(order, round);
                 for (Variant variant : order) {
+                    resetHeapPeaks();
+                    CpuMeter.Snapshot before = cpu.snapshot();
                     long start = System.nanoTime();
                     long compared = switch (variant) {
                         case BASELINE_PG -> streamingCompare(sourcePool, postgresPool);
@@ -126,19 +146,42 @@ public final class ReconcileBenchmark {
                         case PT_TABLE_SYNC -> ptTableSync(source, mariadb, chunk, rows);
                     };
                     double seconds = (System.nanoTime() - start) / 1e9;
+                    CpuMeter.Usage usage = cpu.between(before, cpu.snapshot());
                     if (compared != rows) {
                         throw new IllegalStateException(variant.label + " compared " + compared + " rows, not " + rows);
                     }
+                    long heapPeak = heapPeak();
                     rates.computeIfAbsent(variant, v -> new ArrayList<>()).add(rows / seconds);
-                    System.out.printf(Locale.ROOT, "  round %d  %-56s %,10.0f rows/s  (%.2f s)%n", round + 1,
-                            variant.label, rows / seconds, seconds);
+                    heapPeaks.computeIfAbsent(variant, v -> new ArrayList<>()).add(heapPeak);
+                    // pt-table-sync is a process of its own: for that variant "others" holds it too.
+                    neighbours.computeIfAbsent(variant, v -> new ArrayList<>()).add(usage.others());
+                    System.out.printf(Locale.ROOT, "  round %d  %-56s %,10.0f rows/s  (%.2f s, heap peak %d MiB,"
+                            + " cores: busy %.2f jvm %.2f mariadbd %.2f postgres %.2f others %.2f)%n",
+                            round + 1, variant.label, rows / seconds, seconds, heapPeak >> 20, usage.machineBusy(),
+                            usage.jvm(), usage.mariadb(), usage.postgres(), usage.others());
                 }
             }
+            if (doubleReadOnly) {
+                doubleReadLatency(sourcePool, postgresPool, toPostgres, rows, doubleReadSeconds, doubleReadWindows);
+                return;
+            }
             System.out.println();
-            System.out.println("| variant | rows/s (median) |");
-            System.out.println("|---|---:|");
-            rates.forEach((variant, values) -> System.out.printf(Locale.ROOT, "| %s | %,.0f |%n", variant.label,
-                    median(values)));
+            System.out.println("| variant | rows/s (median) | per round | others' cores per round | heap peak,"
+                    + " max of rounds |");
+            System.out.println("|---|---:|---|---|---:|");
+            rates.forEach((variant, values) -> System.out.printf(Locale.ROOT, "| %s | %,.0f | %s | %s | %s |%n",
+                    variant.label, median(values), perRound(values), perRound2(neighbours.get(variant)),
+                    variant == Variant.PT_TABLE_SYNC ? "-"
+                            : (heapPeaks.get(variant).stream().mapToLong(Long::longValue).max().orElse(0) >> 20)
+                                    + " MiB"));
+            printRatios("row path / baseline, MariaDB vs PostgreSQL", rates.get(Variant.DUALWRITE_PG),
+                    rates.get(Variant.BASELINE_PG));
+            printRatios("row path / baseline, MariaDB vs MariaDB", rates.get(Variant.DUALWRITE_ROWS_MARIADB),
+                    rates.get(Variant.BASELINE_MARIADB));
+            if (pt) {
+                printRatios("checksum path / pt-table-sync", rates.get(Variant.DUALWRITE_CHECKSUM),
+                        rates.get(Variant.PT_TABLE_SYNC));
+            }
             double rowRatio = median(rates.get(Variant.DUALWRITE_PG)) / median(rates.get(Variant.BASELINE_PG));
             System.out.printf(Locale.ROOT, "%nrow path / baseline (MariaDB vs PostgreSQL): %.2f (target >= %.2f): %s%n",
                     rowRatio, ROW_PATH_TARGET, rowRatio >= ROW_PATH_TARGET ? "met" : "MISSED");
@@ -147,11 +190,145 @@ public final class ReconcileBenchmark {
                 System.out.printf(Locale.ROOT, "checksum path / pt-table-sync (MariaDB vs MariaDB): %.2f (target > 1): %s%n",
                         ptRatio, ptRatio > 1 ? "met" : "MISSED");
             }
-            System.out.printf(Locale.ROOT, "max heap %d MiB, peak used after the run %d MiB%n",
-                    Runtime.getRuntime().maxMemory() >> 20,
-                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+            System.out.printf(Locale.ROOT, "max heap %d MiB; heap peak = sum of the heap pools' peak use during"
+                    + " the variant (garbage included), pools reset before each variant%n",
+                    Runtime.getRuntime().maxMemory() >> 20);
+            if (doubleReadSeconds > 0) {
+                doubleReadLatency(sourcePool, postgresPool, toPostgres, rows, doubleReadSeconds, doubleReadWindows);
+            }
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
+    }
+
+    /**
+     * The caller's latency of a keyed read with and without {@link DoubleReader} sampling 1% of the calls:
+     * one application thread, a random id per call, {@code JdbcTemplate}-free plain JDBC on a pooled
+     * connection, {@code windows} windows per mode alternating OFF/ON then ON/OFF. Figures are medians across
+     * windows, the median of the per-pair ratios, and the caller thread's CPU per read.
+     */
+    static void doubleReadLatency(HikariDataSource source, HikariDataSource target, MappedTables tables, int rows,
+            int seconds, int windows) throws SQLException {
+        String sql = "SELECT " + String.join(", ", OrderTable.COLUMNS) + " FROM " + OrderTable.NAME + " WHERE id = ?";
+        SplittableRandom random = new SplittableRandom(11);
+        try (DoubleReader reader = DoubleReader.create(DoubleReadConfig.builder().sampleRate(0.01).build(), tables,
+                source, target, VerifyEvent.Listener.none())) {
+            java.util.function.LongFunction<Object> read = id -> {
+                try (Connection c = source.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+                    s.setLong(1, id);
+                    try (ResultSet rs = s.executeQuery()) {
+                        return rs.next() ? rs.getString(3) : null;
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            // Warm-up of both paths.
+            window(seconds, () -> read.apply(1 + random.nextInt(rows)));
+            window(seconds, () -> {
+                long id = 1 + random.nextInt(rows);
+                reader.read(OrderTable.NAME, id, () -> read.apply(id));
+            });
+            List<long[]> off = new ArrayList<>();
+            List<long[]> on = new ArrayList<>();
+            java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            for (int round = 0; round < windows; round++) {
+                for (int turn = 0; turn < 2; turn++) {
+                    boolean sampling = (round % 2 == 0) == (turn == 1);
+                    long cpuBefore = threads.getCurrentThreadCpuTime();
+                    LongSamples samples = sampling ? window(seconds, () -> {
+                        long id = 1 + random.nextInt(rows);
+                        reader.read(OrderTable.NAME, id, () -> read.apply(id));
+                    }) : window(seconds, () -> read.apply(1 + random.nextInt(rows)));
+                    long cpuPerRead = (threads.getCurrentThreadCpuTime() - cpuBefore) / Math.max(1, samples.size());
+                    long[] figures = {samples.percentile(50), samples.percentile(99), samples.size(), cpuPerRead};
+                    (sampling ? on : off).add(figures);
+                    System.out.printf(Locale.ROOT, "  double read window %d %-22s p50 %,d ns  p99 %,d ns  (%,d reads,"
+                            + " caller cpu %,d ns/read)%n", round + 1, sampling ? "DoubleReader 1%" : "plain read",
+                            figures[0], figures[1], figures[2], figures[3]);
+                }
+            }
+            System.out.println();
+            System.out.println("| caller's keyed read (MariaDB source) | p50 µs | p99 µs | reads per window | caller CPU"
+                    + " per read µs | p50 ratio per window pair |");
+            System.out.println("|---|---:|---:|---:|---:|---|");
+            List<Double> p50Ratios = new ArrayList<>();
+            List<Double> p99Ratios = new ArrayList<>();
+            for (int i = 0; i < off.size(); i++) {
+                p50Ratios.add((double) on.get(i)[0] / off.get(i)[0]);
+                p99Ratios.add((double) on.get(i)[1] / off.get(i)[1]);
+            }
+            System.out.printf(Locale.ROOT, "| plain read | %.1f | %.1f | %,d | %.1f | - |%n", medianOf(off, 0) / 1e3,
+                    medianOf(off, 1) / 1e3, (long) medianOf(off, 2), medianOf(off, 3) / 1e3);
+            System.out.printf(Locale.ROOT, "| through DoubleReader, sample rate 0.01 | %.1f | %.1f | %,d | %.1f | %s |%n",
+                    medianOf(on, 0) / 1e3, medianOf(on, 1) / 1e3, (long) medianOf(on, 2), medianOf(on, 3) / 1e3,
+                    perRound2(p50Ratios));
+            System.out.printf(Locale.ROOT, "%ndouble read: caller p50 ratio of medians %.3f, median of pair ratios %.3f;"
+                    + " p99 ratio of medians %.3f, median of pair ratios %.3f%n", medianOf(on, 0) / medianOf(off, 0),
+                    median(p50Ratios), medianOf(on, 1) / medianOf(off, 1), median(p99Ratios));
+        }
+    }
+
+    private static LongSamples window(int seconds, Runnable call) {
+        LongSamples samples = new LongSamples(16_384);
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        long now = System.nanoTime();
+        while (now < end) {
+            call.run();
+            long after = System.nanoTime();
+            samples.add(after - now);
+            now = after;
+        }
+        return samples;
+    }
+
+    private static double medianOf(List<long[]> windows, int slot) {
+        List<Double> values = new ArrayList<>();
+        windows.forEach(w -> values.add((double) w[slot]));
+        return median(values);
+    }
+
+    private static String perRound(List<Double> values) {
+        StringBuilder out = new StringBuilder();
+        for (Double value : values) {
+            out.append(out.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%,.0f", value));
+        }
+        return out.toString();
+    }
+
+    private static String perRound2(List<Double> values) {
+        StringBuilder out = new StringBuilder();
+        for (Double value : values) {
+            out.append(out.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", value));
+        }
+        return out.toString();
+    }
+
+    /** The ratio of each round's two figures (measured in the same round), and of the medians. */
+    private static void printRatios(String what, List<Double> measured, List<Double> against) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < measured.size(); i++) {
+            ratios.add(measured.get(i) / against.get(i));
+        }
+        System.out.printf(Locale.ROOT, "%s: median ratio %.2f, per round %s%n", what,
+                median(measured) / median(against), perRound2(ratios));
+    }
+
+    private static void resetHeapPeaks() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    private static long heapPeak() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
     }
 
     private static MappedTables resolve(HikariDataSource source, HikariDataSource target) throws SQLException {
