@@ -381,7 +381,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
      * @throws IllegalArgumentException if a row does not map, or the table is not mapped
      */
     public int probe(String table) throws SQLException {
-        return applier.probe(tables.get(table));
+        return applier.probe(tables.get(table), (int) Math.min(Integer.MAX_VALUE, config.applyTimeout().toMillis()));
     }
 
     /**

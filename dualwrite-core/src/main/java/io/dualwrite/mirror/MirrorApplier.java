@@ -182,6 +182,10 @@ final class MirrorApplier {
                 return new Session(otherConnection, primaryConnection);
             } catch (SQLException | RuntimeException e) {
                 closeQuietly(primaryConnection);
+                if (!writeLockTimeout.isEmpty()) {
+                    // The lock bound may be set: this connection must not go back to the pool as it is.
+                    abortQuietly(otherConnection);
+                }
                 throw e;
             }
         } catch (SQLException | RuntimeException e) {
@@ -287,23 +291,27 @@ final class MirrorApplier {
      * @throws SQLException if a statement fails on either store
      * @throws IllegalArgumentException if a row does not map
      */
-    int probe(MappedTable table) throws SQLException {
-        try (Connection primaryConnection = primary.getConnection();
-                Connection otherConnection = other.getConnection()) {
-            primaryConnection.setAutoCommit(false);
-            otherConnection.setAutoCommit(false);
+    int probe(MappedTable table, int timeoutMillis) throws SQLException {
+        // A session, so that the probe is bounded like an apply: network timeout and lock-wait bound.
+        try (Session session = openSession(timeoutMillis)) {
             try {
-                List<Row> rows = table.source().scan(primaryConnection, null, null, 3, false, null, List.of());
+                List<Row> rows = table.source().scan(session.primaryConnection, null, null, 3, false, null, List.of());
                 List<Row> mapped = table.toTarget(rows);
                 if (versionGuard) {
-                    table.target().upsert(otherConnection, mapped);
+                    table.target().upsert(session.otherConnection, mapped);
                 } else {
-                    table.target().overwrite(otherConnection, mapped);
+                    table.target().overwrite(session.otherConnection, mapped);
                 }
                 return mapped.size();
             } finally {
-                otherConnection.rollback();
-                primaryConnection.rollback();
+                // Nothing a probe wrote may stay; a failed rollback fails the session's reset, which discards it.
+                for (Connection connection : List.of(session.otherConnection, session.primaryConnection)) {
+                    try {
+                        connection.rollback();
+                    } catch (SQLException ignored) {
+                        // see above
+                    }
+                }
             }
         }
     }

@@ -70,6 +70,8 @@ public final class MigrationController implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private final Condition pollNow = lock.newCondition();
     private final Set<Admission> inFlight = new LinkedHashSet<>();
+    /** The admission this thread took first and still holds, if any: nested ones must not wait for a step. */
+    private final ThreadLocal<Admission> outerAdmission = new ThreadLocal<>();
     private final AtomicLong heldRequests = new AtomicLong();
     private final AtomicLong heldTimeouts = new AtomicLong();
     private volatile ControlState state;
@@ -118,8 +120,18 @@ public final class MigrationController implements AutoCloseable {
         if (running) {
             return;
         }
-        state = store.read();
+        // Registered first: a step written after our read must wait for us, not activate without us.
         heartbeat();
+        ControlState current = store.read();
+        long parked = current.pending() == null ? 0 : parkedNow();
+        lock.lock();
+        try {
+            state = current;
+            beginStepBookkeeping(current, parked);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
         running = true;
         poller = new Thread(this::pollLoop, "dualwrite-control-" + instanceId);
         poller.setDaemon(true);
@@ -229,7 +241,8 @@ public final class MigrationController implements AutoCloseable {
      * @throws InterruptedException if interrupted while the step runs
      */
     public StepResult requestPhase(Phase phase, boolean force) throws SQLException, InterruptedException {
-        return request(rules().withPhase(phase), force, "phase " + phase);
+        Objects.requireNonNull(phase, "phase");
+        return request(rules -> rules.withPhase(phase), force, "phase " + phase);
     }
 
     /**
@@ -243,7 +256,8 @@ public final class MigrationController implements AutoCloseable {
      * @throws InterruptedException if interrupted while the step runs
      */
     public StepResult requestPercent(int percent, boolean force) throws SQLException, InterruptedException {
-        return request(rules().withPercent(percent), force, "percent " + percent);
+        RoutingRules.initial().withPercent(percent); // refuses a percent outside 0..100 before the store is read
+        return request(rules -> rules.withPercent(percent), force, "percent " + percent);
     }
 
     /**
@@ -261,8 +275,27 @@ public final class MigrationController implements AutoCloseable {
      */
     public StepResult request(RoutingRules next, boolean force, String why) throws SQLException, InterruptedException {
         Objects.requireNonNull(next, "next");
+        return request(rules -> next, force, why);
+    }
+
+    /**
+     * Runs a step that changes the setting in force — read fresh from the store, not this instance's last
+     * poll, so that a change another instance just made is kept — and waits until it is active or reverted.
+     *
+     * @param change from the rules in force to the rules asked for, e.g. {@code r -> r.withPercent(10)}
+     * @param force whether to override the guards; the override is logged with the reasons
+     * @param why what the change is for, for the log
+     * @return what became of the step (see {@link #request(RoutingRules, boolean, String)})
+     * @throws IllegalArgumentException if the change is not allowed; nothing is changed
+     * @throws SQLException if the store cannot be reached
+     * @throws InterruptedException if interrupted while waiting; the step goes on without this caller
+     */
+    public StepResult request(java.util.function.UnaryOperator<RoutingRules> change, boolean force, String why)
+            throws SQLException, InterruptedException {
+        Objects.requireNonNull(change, "change");
         ControlState current = store.read();
         RoutingRules from = current.active();
+        RoutingRules next = Objects.requireNonNull(change.apply(from), "the change returned no rules");
         checkTransition(from, next, force);
         if (current.pending() != null) {
             return new StepResult(StepResult.Outcome.REFUSED, "a step to " + current.pending() + " is under way"
@@ -368,9 +401,16 @@ public final class MigrationController implements AutoCloseable {
                 ControlState current = state;
                 Route route = TrafficRouter.route(current.active(), key);
                 boolean fenced = running && barrier && current.active().phase() == Phase.RAMP && !leaseValid();
-                if (!fenced && (current.pending() == null || !barrier || !moves(current, key, route))) {
+                // A thread already inside a transaction admitted before the step would wait for a step that
+                // waits for it: its nested request goes on, and ends before the outer one releases.
+                Admission outer = outerAdmission.get();
+                boolean nested = outer != null && outer.owner != null && outer.number < firstAdmissionOfStep;
+                if (!fenced && (current.pending() == null || !barrier || nested || !moves(current, key, route))) {
                     Admission admission = new Admission(this, admissions++, key, route);
                     inFlight.add(admission);
+                    if (outer == null || outer.owner == null) {
+                        outerAdmission.set(admission);
+                    }
                     return admission;
                 }
                 if (!held) {
@@ -410,6 +450,9 @@ public final class MigrationController implements AutoCloseable {
     }
 
     private void release(Admission admission) {
+        if (outerAdmission.get() == admission) {
+            outerAdmission.remove();
+        }
         lock.lock();
         try {
             inFlight.remove(admission);
@@ -458,6 +501,11 @@ public final class MigrationController implements AutoCloseable {
     }
 
     private void observe(ControlState next) {
+        if (next.version() <= state.version()) {
+            return;
+        }
+        // Asked before taking the lock: in OUTBOX mode it is a query, and admissions wait on this lock.
+        long parked = next.pending() == null ? 0 : parkedNow();
         lock.lock();
         try {
             ControlState previous = state;
@@ -466,10 +514,7 @@ public final class MigrationController implements AutoCloseable {
             }
             state = next;
             if (next.pending() == null || holdingFor != next.version()) {
-                holdingFor = next.pending() == null ? -1 : next.version();
-                quietSinceNanos = 0;
-                firstAdmissionOfStep = admissions;
-                parkedAtStep = parkedNow();
+                beginStepBookkeeping(next, parked);
             }
             changed.signalAll();
             if (!previous.active().equals(next.active())) {
@@ -482,6 +527,14 @@ public final class MigrationController implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under lock: what the acknowledgement of a newly seen step (or of none) is measured against. */
+    private void beginStepBookkeeping(ControlState next, long parked) {
+        holdingFor = next.pending() == null ? -1 : next.version();
+        quietSinceNanos = 0;
+        firstAdmissionOfStep = admissions;
+        parkedAtStep = parked;
     }
 
     /**

@@ -28,7 +28,9 @@ import org.springframework.expression.spel.standard.SpelExpressionParser;
  * Binds the routing key of methods with a {@link RoutingKey} parameter or a {@code routingKey} on
  * {@link DualWrite} for the call. It runs first of all advice ({@link Ordered#HIGHEST_PRECEDENCE}), so
  * the key is bound before Spring's transaction interceptor takes a connection — which is when the route
- * is fixed. A method called inside an existing scope for the same key joins it.
+ * is fixed. A method called inside an existing scope for the same key joins it. A {@code @DualWrite}
+ * method without a routing key, called outside any scope, runs in a scope with no key, so that its
+ * writes and the hand-over of its keys after it returns share one route.
  */
 @Aspect
 public class RoutingKeyAspect implements Ordered {
@@ -58,7 +60,15 @@ public class RoutingKeyAspect implements Ordered {
         }
         Optional<Function<Object[], Object>> extractor = extractors.computeIfAbsent(method, this::extractor);
         if (extractor.isEmpty()) {
-            return joinPoint.proceed();
+            if (RoutingContext.currentScope() != null) {
+                return joinPoint.proceed();
+            }
+            // A @DualWrite method without a routing key still gets a scope: its keys are handed on when it
+            // returns, after its connections are closed, and the scope keeps the route they were written by
+            // (and keeps a ramp step waiting) until then.
+            try (RoutingContext.Scope ignored = RoutingContext.open(null)) {
+                return joinPoint.proceed();
+            }
         }
         try (RoutingContext.Scope ignored = RoutingContext.open(extractor.get().apply(joinPoint.getArgs()))) {
             return joinPoint.proceed();

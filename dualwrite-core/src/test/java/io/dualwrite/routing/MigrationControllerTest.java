@@ -251,8 +251,19 @@ class MigrationControllerTest {
         });
         awaitPending(a);
 
-        assertThatThrownBy(() -> a.admit(6L)).isInstanceOf(RouteHeldException.class)
+        CompletableFuture<MigrationController.Admission> other = CompletableFuture.supplyAsync(() -> {
+            try {
+                return a.admit(6L);
+            } catch (RouteHeldException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        assertThatThrownBy(() -> other.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(RouteHeldException.class)
                 .hasMessageContaining("routing key 6").hasMessageContaining("dualwrite.routing.hold-timeout");
+        // The thread that holds the pre-step admission is not held: it would wait for a step waiting for it.
+        MigrationController.Admission nested = a.admit(6L);
+        assertThat(nested.route()).isEqualTo(Route.SOURCE);
+        nested.release();
         assertThat(step.get(10, TimeUnit.SECONDS).outcome()).as("the open transaction never ended")
                 .isEqualTo(StepResult.Outcome.REVERTED);
         open.release();

@@ -267,7 +267,7 @@ public class DualWriteAutoConfiguration {
      *
      * @param properties the settings
      * @param store the control store
-     * @return the started controller
+     * @return the controller, started once the mirrors exist ({@code dualWriteMigrationControllerStart})
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
@@ -284,12 +284,30 @@ public class DualWriteAutoConfiguration {
                 throw unreachable(e);
             }
         });
-        try {
-            controller.start();
-        } catch (SQLException e) {
-            throw unreachable(e);
-        }
         return controller;
+    }
+
+    /**
+     * Starts the controller once every singleton exists: by then both mirrors have registered their drains,
+     * so a step found pending at start-up is never acknowledged before they are drained.
+     *
+     * @param controller the controller
+     * @param mirror the forward mirror (created first)
+     * @param reverse the reverse mirror, if any (created first)
+     * @return the starter
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "dualWriteMigrationControllerStart")
+    public SmartInitializingSingleton dualWriteMigrationControllerStart(MigrationController controller,
+            @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse) {
+        reverse.getIfAvailable();
+        return () -> {
+            try {
+                controller.start();
+            } catch (SQLException e) {
+                throw unreachable(e);
+            }
+        };
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.dualwrite.autoconfigure;
 
+import io.dualwrite.capture.Change;
 import io.dualwrite.capture.ChangeRecorder;
 import java.util.Collection;
 import java.util.function.BooleanSupplier;
@@ -26,6 +27,20 @@ final class PhaseGatedRecorder implements ChangeRecorder {
     public void recordAll(String table, Collection<?> keys) {
         if (capturing.getAsBoolean()) {
             capture.recordAll(table, keys);
+        }
+    }
+
+    @Override
+    public void recordAll(Collection<Change> changes) {
+        if (capturing.getAsBoolean()) {
+            capture.recordAll(changes);
+        }
+    }
+
+    @Override
+    public void recordCommitted(Collection<Change> changes) {
+        if (capturing.getAsBoolean()) {
+            capture.recordCommitted(changes);
         }
     }
 }

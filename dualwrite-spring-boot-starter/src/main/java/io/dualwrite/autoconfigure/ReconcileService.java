@@ -34,7 +34,9 @@ public final class ReconcileService implements AutoCloseable {
     private final DataSource target;
     private final VerifyStatus status;
     private final Duration window;
-    private ThreadPoolTaskScheduler scheduler;
+    /** One run at a time; not the object's monitor, so that closing never waits for a run. */
+    private final Object runs = new Object();
+    private volatile ThreadPoolTaskScheduler scheduler;
 
     /**
      * @param config a fresh builder with the settings each run shares (repair, routes, throttle)
@@ -67,7 +69,13 @@ public final class ReconcileService implements AutoCloseable {
      * @return each table's report, or the reason it failed
      * @throws IllegalArgumentException if the table is not mapped
      */
-    public synchronized Map<String, Object> run(String table, boolean windowed) {
+    public Map<String, Object> run(String table, boolean windowed) {
+        synchronized (runs) {
+            return runLocked(table, windowed);
+        }
+    }
+
+    private Map<String, Object> runLocked(String table, boolean windowed) {
         Map<String, Object> results = new LinkedHashMap<>();
         for (MappedTable mapped : table == null ? tables.all() : java.util.List.of(tables.get(table))) {
             ReconcileConfig.Builder builder = config.get();
@@ -112,9 +120,10 @@ public final class ReconcileService implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (scheduler != null) {
-            scheduler.shutdown();
+    public void close() {
+        ThreadPoolTaskScheduler current = scheduler;
+        if (current != null) {
+            current.shutdown();
         }
     }
 }

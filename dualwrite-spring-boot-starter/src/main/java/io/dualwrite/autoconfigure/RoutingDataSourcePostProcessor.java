@@ -8,10 +8,15 @@ import io.dualwrite.event.EventPublisher;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.routing.DualWriteRoutingDataSource;
 import io.dualwrite.routing.MigrationController;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.core.Ordered;
 
@@ -30,6 +35,7 @@ import org.springframework.core.Ordered;
 final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFactoryAware, Ordered {
 
     private BeanFactory beans;
+    private volatile String migrated;
 
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
@@ -39,7 +45,7 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
         if (!(bean instanceof DataSource application) || bean instanceof DualWriteRoutingDataSource
-                || DualWriteAutoConfiguration.TARGET_DATA_SOURCE.equals(beanName) || isLibraryBean(beanName)) {
+                || !beanName.equals(migratedBeanName())) {
             return bean;
         }
         DataSource target = beans.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE, DataSource.class);
@@ -94,8 +100,38 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
         }
     }
 
-    private static boolean isLibraryBean(String beanName) {
-        return beanName.startsWith("dualWrite");
+    /**
+     * The application's one {@code DataSource} that the migration moves: the single autowiring candidate,
+     * or the primary one among several (as {@code @ConditionalOnSingleCandidate} accepted). Other pools of
+     * the application (reporting, batch) are left alone.
+     */
+    private String migratedBeanName() {
+        String name = migrated;
+        if (name != null) {
+            return name;
+        }
+        if (!(beans instanceof ConfigurableListableBeanFactory factory)) {
+            return "";
+        }
+        List<String> candidates = new ArrayList<>();
+        List<String> primary = new ArrayList<>();
+        for (String candidate : factory.getBeanNamesForType(DataSource.class, true, false)) {
+            if (candidate.startsWith("dualWrite") || !factory.containsBeanDefinition(candidate)) {
+                continue;
+            }
+            BeanDefinition definition = factory.getBeanDefinition(candidate);
+            if (!definition.isAutowireCandidate() || definition instanceof AbstractBeanDefinition abstractDefinition
+                    && !abstractDefinition.isDefaultCandidate()) {
+                continue;
+            }
+            candidates.add(candidate);
+            if (definition.isPrimary()) {
+                primary.add(candidate);
+            }
+        }
+        name = candidates.size() == 1 ? candidates.get(0) : primary.size() == 1 ? primary.get(0) : "";
+        migrated = name;
+        return name;
     }
 
     @Override

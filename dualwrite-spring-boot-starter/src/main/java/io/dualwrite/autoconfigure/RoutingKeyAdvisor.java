@@ -16,7 +16,8 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 
 /**
  * Binds the routing key of methods with a {@link RoutingKey} parameter or a
- * {@code @DualWrite(routingKey = ...)} for the call, through Spring's advisor chain. Highest precedence:
+ * {@code @DualWrite(routingKey = ...)} for the call (and a scope without a key for other
+ * {@code @DualWrite} methods), through Spring's advisor chain. Highest precedence:
  * the key must be bound before the transaction interceptor takes a connection, because that is when the
  * transaction's route is fixed.
  */
@@ -35,8 +36,8 @@ public class RoutingKeyAdvisor extends AbstractPointcutAdvisor {
                     }
                 }
             }
-            return AnnotatedElementUtils.findMergedRepeatableAnnotations(method, DualWrite.class).stream()
-                    .anyMatch(write -> !write.routingKey().isBlank());
+            // Every @DualWrite method: one without a routing key still runs in a scope (see RoutingKeyAspect).
+            return !AnnotatedElementUtils.findMergedRepeatableAnnotations(method, DualWrite.class).isEmpty();
         }
     };
     private final transient Advice advice = (MethodInterceptor) this::invoke;

@@ -217,8 +217,8 @@ public class DualWriteEndpoint {
      * @param reason why, for {@code pause}; kept in the checkpoint table
      * @param phase for {@code phase}: SOURCE_ONLY, DUAL_WRITE, RAMP or TARGET_ONLY
      * @param percent for {@code percent}: 0..100
-     * @param allow for {@code lists}: comma-separated keys always routed to the target
-     * @param deny for {@code lists}: comma-separated keys always routed to the source
+     * @param allow for {@code lists}: comma-separated keys always routed to the target (left out: unchanged)
+     * @param deny for {@code lists}: comma-separated keys always routed to the source (left out: unchanged)
      * @param force for {@code phase}, {@code percent}, {@code lists}: override the guards (logged)
      * @param windowed for {@code reconcile}: compare only the last {@code dualwrite.verify.reconcile.window}
      * @return what happened; 403 when writes are not enabled, 400 for a bad request, 409 when the state does
@@ -249,8 +249,11 @@ public class DualWriteEndpoint {
                     }
                     return step(controller.requestPercent(percent, forced));
                 case "lists":
-                    return step(controller.request(controller.rules().withLists(keys(allow), keys(deny)), forced,
-                            "allow " + keys(allow) + " deny " + keys(deny)));
+                    // A list left out stays as it is; the change applies to the setting in force, read fresh.
+                    return step(controller.request(rules -> rules.withLists(allow == null ? rules.allow() : keys(allow),
+                            deny == null ? rules.deny() : keys(deny)), forced,
+                            "lists" + (allow == null ? "" : " allow " + keys(allow))
+                                    + (deny == null ? "" : " deny " + keys(deny))));
                 case "reconcile":
                     if (table != null && !tables.contains(table)) {
                         return error(WebEndpointResponse.STATUS_BAD_REQUEST, "reconcile: table '" + table
