@@ -41,6 +41,8 @@ public final class MappedTable {
     /** For a reversed view, the table it reverses; null for a table as declared. */
     private final MappedTable forward;
     private final MappedTable reversed;
+    /** Same columns in the same order, nothing converted: a row is its own image on the other side. */
+    private final boolean identity;
 
     MappedTable(TableMapping mapping, TableOps source, TableOps target, Map<String, String> columnMap,
             KeyMapping keyMapping) {
@@ -53,6 +55,11 @@ public final class MappedTable {
         this.sourceKeyColumns = source.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
         this.targetKeyColumns = target.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
         this.property = "dualwrite.tables." + mapping.sourceTable();
+        this.identity = mapping.transformer().isEmpty() && mapping.converters().isEmpty() && mapping.splits().isEmpty()
+                && mapping.constants().isEmpty() && keyMapping == KeyMapping.identity()
+                && columnMap.entrySet().stream().allMatch(e -> e.getKey().equals(e.getValue()))
+                && new ArrayList<>(columnMap.keySet()).equals(target.columns())
+                && source.columns().equals(target.columns());
         this.reversed = new MappedTable(this);
     }
 
@@ -67,6 +74,7 @@ public final class MappedTable {
         this.sourceKeyColumns = forward.targetKeyColumns;
         this.targetKeyColumns = forward.sourceKeyColumns;
         this.property = forward.property;
+        this.identity = forward.identity;
     }
 
     /**
@@ -157,6 +165,9 @@ public final class MappedTable {
             }
             return back;
         }
+        if (identity) {
+            return new ArrayList<>(sourceRows);
+        }
         List<Row> mapped = new ArrayList<>(sourceRows.size());
         List<RowKey> sourceKeys = new ArrayList<>(sourceRows.size());
         for (Row row : sourceRows) {
@@ -189,6 +200,9 @@ public final class MappedTable {
     public Row toSource(Row targetRow) {
         if (forward != null) {
             return forward.toTarget(targetRow);
+        }
+        if (identity) {
+            return targetRow;
         }
         RowKey targetKey = target.keyOf(targetRow);
         Row mapped;
