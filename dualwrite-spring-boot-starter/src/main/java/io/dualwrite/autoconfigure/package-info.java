@@ -1,6 +1,7 @@
 /**
  * Spring Boot auto-configuration for dualwrite: one dependency and {@code dualwrite.*} properties make
- * the application's own {@code DataSource} the source of a migration into a target pool.
+ * the application's own {@code DataSource} the source of a migration into a target pool, and put the
+ * routing {@code DataSource} in its place, so the application's own code follows every phase.
  *
  * <p>Entry types: {@link io.dualwrite.autoconfigure.DualWriteProperties} (every setting, with
  * metadata for IDEs) and {@link io.dualwrite.autoconfigure.DualWriteAutoConfiguration} (the beans, each
@@ -9,7 +10,7 @@
  * component scanning.
  *
  * <p>This package only assembles the library: it never holds migration logic of its own, never
- * replaces the application's {@code DataSource} outside the one marked routing hook, and never lets a
- * mirroring problem fail the application's write.
+ * replaces a {@code DataSource} other than the migrated one ({@code RoutingDataSourcePostProcessor}), and
+ * never lets a mirroring problem fail the application's write.
  */
 package io.dualwrite.autoconfigure;
