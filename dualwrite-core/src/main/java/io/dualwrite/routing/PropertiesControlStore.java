@@ -68,8 +68,9 @@ public final class PropertiesControlStore implements ControlStore {
                 RoutingStrategy.class, initial.strategy());
         Route defaultRoute = enumValue("dualwrite.routing.default-route", properties.get("dualwrite.routing.default-route"),
                 Route.class, initial.defaultRoute());
-        RoutingRules rules = new RoutingRules(phase, percent, strategy, Set.copyOf(list(properties.get("dualwrite.routing.allow"))),
-                Set.copyOf(list(properties.get("dualwrite.routing.deny"))), defaultRoute);
+        Set<String> allow = Set.copyOf(list(properties.get("dualwrite.routing.allow")));
+        Set<String> deny = Set.copyOf(list(properties.get("dualwrite.routing.deny")));
+        RoutingRules rules = new RoutingRules(phase, percent, strategy, allow, deny, defaultRoute);
         checkListedKeys(rules);
         return rules;
     }

@@ -67,7 +67,7 @@ class DualWriteEndpointTest {
     void writeOperations_areRefusedWithoutTheEnablingProperty() {
         runner().run(context -> {
             DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
-            WebEndpointResponse<Map<String, Object>> response = endpoint.write("backfill", "start", "t_order", null, null, null, null, null, null, null);
+            WebEndpointResponse<Map<String, Object>> response = backfill(endpoint, "start", "t_order", null);
             assertThat(response.getStatus()).isEqualTo(403);
             assertThat(response.getBody()).containsEntry("error", "dualwrite write operations are disabled; set"
                     + " dualwrite.management.write-enabled=true to allow 'backfill'");
@@ -82,14 +82,14 @@ class DualWriteEndpointTest {
                 "dualwrite.backfill.chunk-size=5", "dualwrite.backfill.min-chunk-size=5",
                 "dualwrite.backfill.ranges-per-table=1").run(context -> {
                     DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
-                    assertThat(endpoint.write("backfill", "start", "t_order", null, null, null, null, null, null, null).getStatus()).isEqualTo(200);
-                    assertThat(endpoint.write("backfill", "start", "t_order", null, null, null, null, null, null, null).getStatus()).isEqualTo(409);
-                    WebEndpointResponse<Map<String, Object>> paused = endpoint.write("backfill", "pause", null,
-                            "maintenance window", null, null, null, null, null, null);
+                    assertThat(backfill(endpoint, "start", "t_order", null).getStatus()).isEqualTo(200);
+                    assertThat(backfill(endpoint, "start", "t_order", null).getStatus()).isEqualTo(409);
+                    WebEndpointResponse<Map<String, Object>> paused = backfill(endpoint, "pause", null,
+                            "maintenance window");
                     assertThat(paused.getStatus()).isEqualTo(200);
                     assertThat(backfillOf(endpoint.status())).containsEntry("status", "PAUSED")
                             .containsEntry("lastError", "maintenance window").containsKey("estimatedTotal");
-                    assertThat(endpoint.write("backfill", "resume", "t_order", null, null, null, null, null, null, null).getStatus()).isEqualTo(200);
+                    assertThat(backfill(endpoint, "resume", "t_order", null).getStatus()).isEqualTo(200);
                     BackfillRunner backfill = context.getBean(BackfillRunner.class);
                     assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
                     assertThat(backfillOf(endpoint.status())).containsEntry("status", "DONE")
@@ -116,9 +116,9 @@ class DualWriteEndpointTest {
                             + " DUAL_WRITE, RAMP, TARGET_ONLY");
             assertThat(endpoint.write("percent", null, null, null, null, 140, null, null, null, null).getBody())
                     .containsEntry("error", "dualwrite.routing.percent: 140 is outside 0..100");
-            assertThat(endpoint.write("backfill", "explode", null, null, null, null, null, null, null, null).getBody())
+            assertThat(backfill(endpoint, "explode", null, null).getBody())
                     .containsEntry("error", "backfill: unknown action 'explode'; expected one of [start, pause, resume]");
-            WebEndpointResponse<Map<String, Object>> unmapped = endpoint.write("backfill", "start", "t_user", null, null, null, null, null, null, null);
+            WebEndpointResponse<Map<String, Object>> unmapped = backfill(endpoint, "start", "t_user", null);
             assertThat(unmapped.getStatus()).isEqualTo(400);
             assertThat(unmapped.getBody()).containsEntry("error",
                     "backfill: table 't_user' is not mapped; mapped tables: [t_order]");
@@ -182,5 +182,10 @@ class DualWriteEndpointTest {
         FailingDataSource flakyTarget(TestDatabase target) {
             return new FailingDataSource(target.dataSource());
         }
+    }
+
+    private static WebEndpointResponse<Map<String, Object>> backfill(DualWriteEndpoint endpoint, String action,
+            String table, String reason) {
+        return endpoint.write("backfill", action, table, reason, null, null, null, null, null, null);
     }
 }
