@@ -37,7 +37,8 @@ import javax.sql.DataSource;
  * guard: it replaces a row that differs (identical rows are left alone), which is right even when the
  * application's {@code gmt_modified} goes backwards between two commits (PostgreSQL's {@code now()} is the
  * transaction's start) — a guard would refuse that later commit forever. The guard
- * ({@link MirrorConfig#versionGuard()}) is for RAMP, where both stores take writes.
+ * ({@link MirrorConfig#versionGuard()}) stays available; in RAMP the ramp barrier, not the guard, keeps the
+ * two directions from crossing (see {@code io.dualwrite.routing.MigrationController}).
  *
  * <h2>Absent rows</h2>
  * PostgreSQL and H2 take no lock on a row that does not exist (no gap locks), so "the key is absent"

@@ -174,7 +174,9 @@ public final class MirrorConfig {
      *     In DUAL_WRITE the source's row locks already bring changes to the target in commit order, and a
      *     guard on the application's {@code gmt_modified} would refuse a later commit that carries an
      *     older version (PostgreSQL's {@code now()} is the transaction's start), leaving the stores apart
-     *     for good. The model in {@code model/} shows both. RAMP, with two primaries, needs the guard.
+     *     for good. The model in {@code model/} shows both. RAMP does not need it either: its barrier
+     *     keeps the two mirror directions apart for each routing key. The guard only decides between
+     *     cross-route writes to one row from both stores, which the reconciler settles anyway.
      */
     public boolean versionGuard() {
         return versionGuard;
