@@ -112,12 +112,19 @@ final class CapturingConnection implements InvocationHandler {
                 return call(delegate, method, args);
             case UNATTRIBUTABLE:
                 context.refuseIfFailing(plan);
-                return CapturingStatement.wrap((Statement) call(delegate, method, args), type, this, plan);
+                return wrap((Statement) call(delegate, method, args), type, plan);
             default:
                 Statement statement = plan.generatedKeys() && type == PreparedStatement.class
                         ? prepareForKeys(plan, method, args) : (Statement) call(delegate, method, args);
-                return CapturingStatement.wrap(statement, type, this, plan);
+                return wrap(statement, type, plan);
         }
+    }
+
+    private Statement wrap(Statement statement, Class<? extends PreparedStatement> type, StatementPlan plan) {
+        if (type == PreparedStatement.class) {
+            return CapturingStatement.wrapPrepared((PreparedStatement) statement, this, plan);
+        }
+        return CapturingStatement.wrap(statement, type, this, plan);
     }
 
     /**

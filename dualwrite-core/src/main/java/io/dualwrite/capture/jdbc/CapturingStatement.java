@@ -6,6 +6,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -48,12 +49,23 @@ final class CapturingStatement implements InvocationHandler {
                 new CapturingStatement(delegate, connection, prepared));
     }
 
+    /**
+     * Wraps a prepared statement without a dynamic proxy: a batch calls its setters once per value,
+     * and a proxy would allocate an argument array (and box a primitive) for each.
+     */
+    static PreparedStatement wrapPrepared(PreparedStatement delegate, CapturingConnection connection,
+            StatementPlan prepared) {
+        return new CapturingPreparedStatement(delegate, new CapturingStatement(delegate, connection, prepared));
+    }
+
     @Override
     public Object invoke(Object self, Method method, Object[] args) throws Throwable {
         String name = method.getName();
         if (prepared != null && args != null && args.length >= 2 && args[0] instanceof Integer index
                 && name.startsWith("set")) {
-            bind(index, name.equals("setNull") ? new ValueSource.BoundNull((Integer) args[1]) : args[1]);
+            if (records(index)) {
+                bind(index, name.equals("setNull") ? new ValueSource.BoundNull((Integer) args[1]) : args[1]);
+            }
             if (args.length == 2 && setDirectly(name, index, args[1])) {
                 return null;
             }
@@ -65,13 +77,12 @@ final class CapturingStatement implements InvocationHandler {
             case "executeLargeUpdate":
             case "executeQuery":
                 if (args == null || args.length == 0) {
-                    return execute(List.of(prepared), Collections.singletonList(parameters),
-                            () -> CapturingConnection.call(delegate, method, args));
+                    return executePrepared(() -> CapturingConnection.call(delegate, method, args));
                 }
                 return executePlain(method, args);
             case "addBatch":
                 if (args == null || args.length == 0) {
-                    batch.add(parameters.clone());
+                    addBatch();
                 } else {
                     StatementPlan plan = plainBatchPlan((String) args[0]);
                     connection.context().refuseIfFailing(plan);
@@ -79,14 +90,13 @@ final class CapturingStatement implements InvocationHandler {
                 }
                 return CapturingConnection.call(delegate, method, args);
             case "clearBatch":
-                batch.clear();
-                plainBatch.clear();
+                clearBatch();
                 return CapturingConnection.call(delegate, method, args);
             case "executeBatch":
             case "executeLargeBatch":
-                return executeBatch(method, args);
+                return executeBatch(() -> CapturingConnection.call(delegate, method, args));
             case "clearParameters":
-                parameters = NO_PARAMETERS;
+                clearParameters();
                 return CapturingConnection.call(delegate, method, args);
             case "getGeneratedKeys":
                 if (generatedKeys != null) {
@@ -130,11 +140,47 @@ final class CapturingStatement implements InvocationHandler {
         return true;
     }
 
-    private void bind(int index, Object value) {
+    CapturingConnection connection() {
+        return connection;
+    }
+
+    /** @return whether the plan reads this parameter: only those are kept, for the keys */
+    boolean records(int index) {
+        return prepared.recordsParameter(index);
+    }
+
+    void bind(int index, Object value) {
         if (index >= parameters.length) {
             parameters = Arrays.copyOf(parameters, Math.max(index + 1, parameters.length * 2));
         }
         parameters[index] = value;
+    }
+
+    /** Keeps the parameters bound so far for the row just added; JDBC keeps them bound for the next. */
+    void addBatch() {
+        batch.add(parameters.clone());
+    }
+
+    void clearBatch() {
+        batch.clear();
+        plainBatch.clear();
+    }
+
+    void clearParameters() {
+        parameters = NO_PARAMETERS;
+    }
+
+    /** @return the copy read after the last run, or null if none was read */
+    ResultSet generatedKeys() throws SQLException {
+        if (generatedKeys != null) {
+            generatedKeys.beforeFirst();
+        }
+        return generatedKeys;
+    }
+
+    /** Runs the prepared statement once with the parameters bound now. */
+    Object executePrepared(Execution run) throws Throwable {
+        return execute(List.of(prepared), Collections.singletonList(parameters), run);
     }
 
     /** A plain statement's text: keys from its literals, or by pre-read; generated keys only when asked for. */
@@ -172,7 +218,7 @@ final class CapturingStatement implements InvocationHandler {
         return plan;
     }
 
-    private Object executeBatch(Method method, Object[] args) throws Throwable {
+    Object executeBatch(Execution run) throws Throwable {
         List<StatementPlan> plans;
         List<Object[]> parameterSets;
         if (prepared != null) {
@@ -184,7 +230,7 @@ final class CapturingStatement implements InvocationHandler {
         }
         batch.clear();
         plainBatch.clear();
-        return execute(plans, parameterSets, () -> CapturingConnection.call(delegate, method, args));
+        return execute(plans, parameterSets, run);
     }
 
     /**
@@ -213,18 +259,11 @@ final class CapturingStatement implements InvocationHandler {
         if (ownTransaction) {
             raw.setAutoCommit(false);
         }
-        List<Change> changes = new ArrayList<>();
+        List<Change> changes = new ArrayList<>(plans.size());
         Throwable failure = null;
         Object result = null;
         try {
-            for (int i = 0; i < plans.size(); i++) {
-                StatementPlan plan = plans.get(i);
-                if (plan.kind() == StatementPlan.Kind.WRITE) {
-                    List<RowKey> keys = new ArrayList<>();
-                    plan.keysBefore(raw, parameterSets.get(i), keys);
-                    changes.addAll(connection.context().changes(plan.table(), keys, plan.sql()));
-                }
-            }
+            keysBefore(raw, plans, parameterSets, changes);
             result = run.run();
             StatementPlan first = plans.get(0);
             if (first.kind() == StatementPlan.Kind.WRITE && first.generatedKeys()) {
@@ -250,6 +289,33 @@ final class CapturingStatement implements InvocationHandler {
             throw failure;
         }
         return result;
+    }
+
+    /**
+     * The keys of every statement about to run, in order. A prepared batch repeats one plan: its rows'
+     * keys go into one list, turned into changes at once, also when a pre-read fails part way.
+     */
+    private void keysBefore(Connection raw, List<StatementPlan> plans, List<Object[]> parameterSets,
+            List<Change> changes) throws SQLException {
+        StatementPlan keysOf = null;
+        List<RowKey> keys = new ArrayList<>(plans.size());
+        try {
+            for (int i = 0; i < plans.size(); i++) {
+                StatementPlan plan = plans.get(i);
+                if (plan.kind() == StatementPlan.Kind.WRITE) {
+                    if (keysOf != null && plan != keysOf) {
+                        changes.addAll(connection.context().changes(keysOf.table(), keys, keysOf.sql()));
+                        keys.clear();
+                    }
+                    keysOf = plan;
+                    plan.keysBefore(raw, parameterSets.get(i), keys);
+                }
+            }
+        } finally {
+            if (keysOf != null) {
+                changes.addAll(connection.context().changes(keysOf.table(), keys, keysOf.sql()));
+            }
+        }
     }
 
     /** Commits as autocommit would have, even after a failure: what ran before it stays, as it would have. */
@@ -317,7 +383,7 @@ final class CapturingStatement implements InvocationHandler {
 
     /** One run of the wrapped statement. */
     @FunctionalInterface
-    private interface Execution {
+    interface Execution {
         Object run() throws Throwable;
     }
 }

@@ -38,6 +38,7 @@ final class StatementPlan {
     private final PreSelect preSelect;
     private final List<ValueSource> newKey;
     private final boolean generatedKeys;
+    private final boolean[] recordedParameters;
     private final AtomicBoolean warned = new AtomicBoolean();
 
     private StatementPlan(Kind kind, String sql, CapturedTable table, List<CapturedTable> unattributedTables,
@@ -52,6 +53,35 @@ final class StatementPlan {
         this.preSelect = preSelect;
         this.newKey = newKey;
         this.generatedKeys = generatedKeys;
+        this.recordedParameters = recordedParameters(shapes, preSelect, newKey);
+    }
+
+    /** The parameters the keys are found from: a statement keeps only these, not every value it binds. */
+    private static boolean[] recordedParameters(List<KeyShape> shapes, PreSelect preSelect,
+            List<ValueSource> newKey) {
+        List<Integer> indexes = new ArrayList<>();
+        for (KeyShape shape : shapes) {
+            for (List<ValueSource> column : shape.alternatives()) {
+                column.forEach(source -> addIndex(source, indexes));
+            }
+        }
+        if (newKey != null) {
+            newKey.forEach(source -> addIndex(source, indexes));
+        }
+        if (preSelect != null) {
+            for (int index : preSelect.parameterIndexes()) {
+                indexes.add(index);
+            }
+        }
+        boolean[] recorded = new boolean[indexes.stream().mapToInt(Integer::intValue).max().orElse(-1) + 1];
+        indexes.forEach(index -> recorded[index] = true);
+        return recorded;
+    }
+
+    private static void addIndex(ValueSource source, List<Integer> indexes) {
+        if (source instanceof ValueSource.Parameter parameter) {
+            indexes.add(parameter.index());
+        }
     }
 
     static StatementPlan unattributable(String sql, List<CapturedTable> tables, String reason) {
@@ -98,6 +128,11 @@ final class StatementPlan {
 
     boolean preSelects() {
         return preSelect != null;
+    }
+
+    /** @return whether the keys depend on the parameter with this 1-based index */
+    boolean recordsParameter(int index) {
+        return index < recordedParameters.length && recordedParameters[index];
     }
 
     /** @return true the first time only: the WARN policy logs each SQL text once */

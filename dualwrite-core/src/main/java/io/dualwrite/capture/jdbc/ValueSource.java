@@ -14,10 +14,17 @@ interface ValueSource {
     }
 
     static ValueSource parameter(int index) {
-        return parameters -> {
+        return new Parameter(index);
+    }
+
+    /** A bound parameter, by 1-based index: the plan tells a statement which parameters to keep. */
+    record Parameter(int index) implements ValueSource {
+
+        @Override
+        public Object value(Object[] parameters) {
             Object value = index < parameters.length ? parameters[index] : null;
             return value instanceof BoundNull ? null : value;
-        };
+        }
     }
 
     /** A parameter bound with {@code setNull}: kept with its type so that a re-run query can bind it. */

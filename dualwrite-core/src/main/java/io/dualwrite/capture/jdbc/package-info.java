@@ -13,6 +13,7 @@
  * <p>It must never change what a statement does for the application: the only additions are a
  * locking pre-read in the statement's own transaction and a request for generated keys, whose result
  * the application still receives. It never captures the library's own statements, and never uses
- * bytecode generation (JDK proxies over the JDBC interfaces).
+ * bytecode generation (JDK proxies over the JDBC interfaces; prepared statements, which batches call
+ * per value, are wrapped by a hand-written class instead).
  */
 package io.dualwrite.capture.jdbc;

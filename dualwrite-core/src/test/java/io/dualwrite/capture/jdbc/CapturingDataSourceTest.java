@@ -197,6 +197,40 @@ class CapturingDataSourceTest {
         assertThat(f.differences()).isEmpty();
     }
 
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("io.dualwrite.testing.Stores#pairs")
+    void rawJdbcBatch_primitiveSettersAndClearedParameters_capturesEachRowsKey(Store source, Store target)
+            throws Exception {
+        fixture(source, target);
+        try (Connection connection = f.capturing.getConnection();
+                PreparedStatement statement = connection.prepareStatement(
+                        "INSERT INTO t_order (id, user_id, status, note, gmt_modified) VALUES (?, ?, ?, ?, ?)")) {
+            for (long id = 1; id <= 3; id++) {
+                statement.setInt(2, 1);
+                statement.setLong(1, id);
+                statement.setString(3, "NEW");
+                statement.setString(4, "first");
+                statement.setTimestamp(5, now());
+                statement.addBatch();
+            }
+            statement.clearBatch();
+            for (long id = 7; id <= 8; id++) {
+                statement.clearParameters();
+                statement.setLong(1, id);
+                statement.setInt(2, 1);
+                statement.setString(3, "NEW");
+                statement.setNull(4, java.sql.Types.VARCHAR);
+                statement.setTimestamp(5, now());
+                statement.addBatch();
+            }
+            statement.executeLargeBatch();
+            assertThat(statement.getConnection()).as("the capturing connection").isSameAs(connection);
+        }
+
+        assertThat(f.keys("t_order")).as("the cleared batch wrote nothing").containsExactly(7L, 8L);
+        assertThat(f.differences()).isEmpty();
+    }
+
     private static void insert(Connection connection, long id) throws Exception {
         try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
             statement.setLong(1, id);
