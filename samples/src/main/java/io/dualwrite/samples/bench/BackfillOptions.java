@@ -47,23 +47,9 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
     static BackfillOptions parse(String[] args) {
         Map<String, String> values = new HashMap<>();
         List<String> flags = new ArrayList<>();
-        List<String> withValue = List.of("--rows", "--rounds", "--threads", "--targets", "--plain-chunk",
-                "--probe-heap", "--markdown");
-        List<String> known = List.of("--skip-pgloader", "--skip-second-pass", "--skip-memory", "--ablation",
-                "--version-guard", "--quick");
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (withValue.contains(arg)) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(arg + " needs a value");
-                }
-                values.put(arg, args[++i]);
-            } else if (known.contains(arg)) {
-                flags.add(arg);
-            } else {
-                throw new IllegalArgumentException("unknown argument '" + arg + "'");
-            }
-        }
+        BenchOptions.split(args, List.of("--rows", "--rounds", "--threads", "--targets", "--plain-chunk", "--probe-heap",
+                "--markdown"), List.of("--skip-pgloader", "--skip-second-pass", "--skip-memory", "--ablation",
+                "--version-guard", "--quick"), values, flags);
         boolean quick = flags.contains("--quick");
         List<Integer> threads = Arrays.stream(values.getOrDefault("--threads", "1,2").split(","))
                 .map(t -> BenchOptions.positive("--threads", t.trim())).distinct().toList();

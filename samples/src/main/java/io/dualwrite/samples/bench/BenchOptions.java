@@ -44,22 +44,9 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
     static BenchOptions parse(String[] args) {
         Map<String, String> values = new HashMap<>();
         List<String> flags = new ArrayList<>();
-        List<String> withValue = List.of("--seconds", "--warmup", "--rounds", "--rows", "--burst", "--threads",
-                "--modes", "--lanes", "--markdown");
-        List<String> known = List.of("--skip-latency", "--skip-throughput", "--no-outbox", "--reverse", "--quick");
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (withValue.contains(arg)) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(arg + " needs a value");
-                }
-                values.put(arg, args[++i]);
-            } else if (known.contains(arg)) {
-                flags.add(arg);
-            } else {
-                throw new IllegalArgumentException("unknown argument '" + arg + "'");
-            }
-        }
+        split(args, List.of("--seconds", "--warmup", "--rounds", "--rows", "--burst", "--threads", "--modes", "--lanes",
+                "--markdown"), List.of("--skip-latency", "--skip-throughput", "--no-outbox", "--reverse", "--quick"),
+                values, flags);
         boolean quick = flags.contains("--quick");
         List<Mode> modes = Arrays.stream(values.getOrDefault("--modes", "OFF,ASYNC,SYNC").split(","))
                 .map(m -> Mode.valueOf(m.trim().toUpperCase(Locale.ROOT))).toList();
@@ -86,6 +73,28 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
         return "seconds=" + seconds + " warmup=" + warmupSeconds + " rounds=" + rounds + " rows=" + rows + " burst="
                 + burstKeys + " threads=" + threads + " modes=" + modes + " lanes="
                 + (lanes == null ? "default" : lanes) + (quick ? " (quick)" : "");
+    }
+
+    /**
+     * Splits a harness's command line into options with a value and flags.
+     *
+     * @throws IllegalArgumentException for an unknown argument or an option without its value
+     */
+    static void split(String[] args, List<String> withValue, List<String> known, Map<String, String> values,
+            List<String> flags) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (withValue.contains(arg)) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(arg + " needs a value");
+                }
+                values.put(arg, args[++i]);
+            } else if (known.contains(arg)) {
+                flags.add(arg);
+            } else {
+                throw new IllegalArgumentException("unknown argument '" + arg + "'");
+            }
+        }
     }
 
     static int positive(String option, String value) {

@@ -127,8 +127,8 @@ public final class CaptureBenchmark {
 
             // Warm-up: JIT, the statement cache and the plan cache, on both sides.
             for (Workload workload : List.of(off, on)) {
-                measure(() -> workload.update(), Math.max(1, seconds / 2));
-                measure(() -> workload.insert(nextId, batch), Math.max(1, seconds / 2));
+                LongSamples.timed(Math.max(1, seconds / 2), () -> workload.update());
+                LongSamples.timed(Math.max(1, seconds / 2), () -> workload.insert(nextId, batch));
             }
             long capturedBefore = captured.sum();
             List<long[]> updates = new ArrayList<>();
@@ -144,8 +144,8 @@ public final class CaptureBenchmark {
                         boolean captureOn = onFirst == (turn == 0);
                         Workload workload = captureOn ? on : off;
                         long cpuBefore = cpuNanos();
-                        LongSamples samples = workloadIndex == 0 ? measure(workload::update, seconds)
-                                : measure(() -> workload.insert(nextId, batch), seconds);
+                        LongSamples samples = workloadIndex == 0 ? LongSamples.timed(seconds, workload::update)
+                                : LongSamples.timed(seconds, () -> workload.insert(nextId, batch));
                         long cpuPerCall = (cpuNanos() - cpuBefore) / Math.max(1, samples.size());
                         int slot = captureOn ? 2 : 0;
                         figures[slot] = samples.percentile(50);
@@ -218,19 +218,6 @@ public final class CaptureBenchmark {
     private static String micros(long nanos) {
         return nanos < 100_000 ? String.format(Locale.ROOT, "%.1f µs", nanos / 1e3)
                 : String.format(Locale.ROOT, "%,d µs", nanos / 1_000);
-    }
-
-    private static LongSamples measure(Runnable call, int forSeconds) {
-        LongSamples samples = new LongSamples(16_384);
-        long end = System.nanoTime() + forSeconds * 1_000_000_000L;
-        long now = System.nanoTime();
-        while (now < end) {
-            call.run();
-            long after = System.nanoTime();
-            samples.add(after - now);
-            now = after;
-        }
-        return samples;
     }
 
     /** The application's code, the same on both data sources. */

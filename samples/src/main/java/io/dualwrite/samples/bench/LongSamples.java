@@ -76,4 +76,24 @@ final class LongSamples {
             sorted = true;
         }
     }
+
+    /**
+     * Calls {@code call} back to back for {@code seconds} and keeps each call's wall time.
+     *
+     * @param seconds how long to keep calling
+     * @param call the timed call
+     * @return the samples, in nanoseconds
+     */
+    static LongSamples timed(int seconds, Runnable call) {
+        LongSamples samples = new LongSamples(16_384);
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        long now = System.nanoTime();
+        while (now < end) {
+            call.run();
+            long after = System.nanoTime();
+            samples.add(after - now);
+            now = after;
+        }
+        return samples;
+    }
 }

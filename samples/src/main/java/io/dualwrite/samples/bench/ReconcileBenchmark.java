@@ -223,8 +223,8 @@ public final class ReconcileBenchmark {
                 }
             };
             // Warm-up of both paths.
-            window(seconds, () -> read.apply(1 + random.nextInt(rows)));
-            window(seconds, () -> {
+            LongSamples.timed(seconds, () -> read.apply(1 + random.nextInt(rows)));
+            LongSamples.timed(seconds, () -> {
                 long id = 1 + random.nextInt(rows);
                 reader.read(OrderTable.NAME, id, () -> read.apply(id));
             });
@@ -235,10 +235,10 @@ public final class ReconcileBenchmark {
                 for (int turn = 0; turn < 2; turn++) {
                     boolean sampling = (round % 2 == 0) == (turn == 1);
                     long cpuBefore = threads.getCurrentThreadCpuTime();
-                    LongSamples samples = sampling ? window(seconds, () -> {
+                    LongSamples samples = sampling ? LongSamples.timed(seconds, () -> {
                         long id = 1 + random.nextInt(rows);
                         reader.read(OrderTable.NAME, id, () -> read.apply(id));
-                    }) : window(seconds, () -> read.apply(1 + random.nextInt(rows)));
+                    }) : LongSamples.timed(seconds, () -> read.apply(1 + random.nextInt(rows)));
                     long cpuPerRead = (threads.getCurrentThreadCpuTime() - cpuBefore) / Math.max(1, samples.size());
                     long[] figures = {samples.percentile(50), samples.percentile(99), samples.size(), cpuPerRead};
                     (sampling ? on : off).add(figures);
@@ -266,19 +266,6 @@ public final class ReconcileBenchmark {
                     + " p99 ratio of medians %.3f, median of pair ratios %.3f%n", medianOf(on, 0) / medianOf(off, 0),
                     median(p50Ratios), medianOf(on, 1) / medianOf(off, 1), median(p99Ratios));
         }
-    }
-
-    private static LongSamples window(int seconds, Runnable call) {
-        LongSamples samples = new LongSamples(16_384);
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        long now = System.nanoTime();
-        while (now < end) {
-            call.run();
-            long after = System.nanoTime();
-            samples.add(after - now);
-            now = after;
-        }
-        return samples;
     }
 
     private static double medianOf(List<long[]> windows, int slot) {
