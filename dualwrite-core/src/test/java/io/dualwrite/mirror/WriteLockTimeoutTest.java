@@ -54,7 +54,10 @@ class WriteLockTimeoutTest {
                     statement.executeUpdate("UPDATE t_order SET note = 'held by the application' WHERE id = 1");
                 }
 
-                MirrorApplier.Outcome outcome = mirror.applier().apply(tables.get("t_order"), List.of(RowKey.of(1L)));
+                // Without the bound, PostgreSQL waits for ever: the timeout turns that hang into a failure.
+                MirrorApplier.Outcome outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                        Duration.ofSeconds(15),
+                        () -> mirror.applier().apply(tables.get("t_order"), List.of(RowKey.of(1L))));
 
                 assertThat(outcome.deferred()).as("gave way to the application's lock").containsExactly(RowKey.of(1L));
                 application.rollback();
