@@ -6,11 +6,13 @@ import io.dualwrite.mapping.MappedTable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
@@ -259,11 +261,10 @@ final class MirrorApplier {
             current.afterPrimaryRead(table, keys);
         }
         // Mapped before anything is written: a row that does not convert fails the batch untouched.
-        List<Row> targetRows = table.toTarget(rows.values());
+        // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
+        List<Row> targetRows = inKeyOrder(table.toTarget(rows.values()), table.target()::keyOf);
         Set<RowKey> absent = new LinkedHashSet<>(keys);
         absent.removeAll(rows.keySet());
-        // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
-        targetRows.sort((x, y) -> compareKeys(table.target().keyOf(x), table.target().keyOf(y)));
         if (versionGuard) {
             table.target().upsert(otherConnection, targetRows);
         } else {
@@ -337,6 +338,23 @@ final class MirrorApplier {
         } catch (SQLFeatureNotSupportedException embedded) {
             // H2 in-process has no network to wait on.
         }
+    }
+
+    /** Sorts rows by key, working out each row's key once (not once per comparison). */
+    static List<Row> inKeyOrder(List<Row> rows, Function<Row, RowKey> keyOf) {
+        if (rows.size() < 2) {
+            return rows;
+        }
+        List<Map.Entry<RowKey, Row>> keyed = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            keyed.add(Map.entry(keyOf.apply(row), row));
+        }
+        keyed.sort((x, y) -> compareKeys(x.getKey(), y.getKey()));
+        List<Row> sorted = new ArrayList<>(keyed.size());
+        for (Map.Entry<RowKey, Row> entry : keyed) {
+            sorted.add(entry.getValue());
+        }
+        return sorted;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

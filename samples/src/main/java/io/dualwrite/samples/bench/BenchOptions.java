@@ -13,7 +13,7 @@ import java.util.Map;
  * means quick settings with 5-second windows.
  */
 record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int burstKeys, List<Integer> threads,
-        List<Mode> modes, Integer lanes, boolean latency, boolean throughput, boolean outboxBurst, boolean reverse,
+        List<Mode> modes, Integer lanes, Integer lingerMillis, Integer batchSize, boolean latency, boolean throughput, boolean outboxBurst, boolean reverse,
         boolean quick, Path markdown) {
 
     static final String USAGE = """
@@ -26,6 +26,8 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
               --threads A,B      application thread counts (default 1,8)
               --modes M,...      latency modes among OFF, ASYNC, SYNC, OUTBOX (default OFF,ASYNC,SYNC)
               --lanes N          mirror lanes (default: the library's default)
+              --linger MS        mirror batch linger in milliseconds (default: the library's default)
+              --batch N          mirror batch size, keys per apply at most (default: the library's default)
               --skip-latency     no latency runs
               --skip-throughput  no throughput bursts
               --no-outbox        throughput burst in ASYNC only
@@ -45,7 +47,7 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
         Map<String, String> values = new HashMap<>();
         List<String> flags = new ArrayList<>();
         split(args, List.of("--seconds", "--warmup", "--rounds", "--rows", "--burst", "--threads", "--modes", "--lanes",
-                "--markdown"), List.of("--skip-latency", "--skip-throughput", "--no-outbox", "--reverse", "--quick"),
+                "--linger", "--batch", "--markdown"), List.of("--skip-latency", "--skip-throughput", "--no-outbox", "--reverse", "--quick"),
                 values, flags);
         boolean quick = flags.contains("--quick");
         List<Mode> modes = Arrays.stream(values.getOrDefault("--modes", "OFF,ASYNC,SYNC").split(","))
@@ -60,6 +62,8 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
                 positive("--burst", values.getOrDefault("--burst", quick ? "2000" : "50000")),
                 threads, modes,
                 values.containsKey("--lanes") ? positive("--lanes", values.get("--lanes")) : null,
+                values.containsKey("--linger") ? nonNegative("--linger", values.get("--linger")) : null,
+                values.containsKey("--batch") ? positive("--batch", values.get("--batch")) : null,
                 !flags.contains("--skip-latency"), !flags.contains("--skip-throughput"),
                 !flags.contains("--no-outbox"), flags.contains("--reverse"), quick,
                 values.containsKey("--markdown") ? Path.of(values.get("--markdown")) : null);
@@ -72,7 +76,9 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
     String describe() {
         return "seconds=" + seconds + " warmup=" + warmupSeconds + " rounds=" + rounds + " rows=" + rows + " burst="
                 + burstKeys + " threads=" + threads + " modes=" + modes + " lanes="
-                + (lanes == null ? "default" : lanes) + (quick ? " (quick)" : "");
+                + (lanes == null ? "default" : lanes) + " linger=" + (lingerMillis == null ? "default" : lingerMillis + " ms")
+                + " batch=" + (batchSize == null ? "default" : batchSize)
+                + (quick ? " (quick)" : "");
     }
 
     /**

@@ -49,6 +49,7 @@ final class LatencyRun {
      * One run's figures; latencies in nanoseconds, counted for calls that started in the measured window.
      *
      * @param calls the whole call, per operation
+     * @param statements the UPDATE statement alone
      * @param commits end of the transaction's body to the first after-commit callback
      * @param handoffs dualwrite's after-commit dispatch
      * @param events what the mirror reported (lags recorded from the window's start until drained), or
@@ -56,7 +57,7 @@ final class LatencyRun {
      * @param drainNanos time from the window's end until the mirror had nothing left to apply
      */
     record Result(Mode mode, int threads, int round, long operations, long errors, String firstError,
-            double seconds, LongSamples calls, LongSamples commits, LongSamples handoffs, RunEvents events,
+            double seconds, LongSamples calls, LongSamples statements, LongSamples commits, LongSamples handoffs, RunEvents events,
             long drainNanos, CpuMeter.Usage cpu) {
 
         double perSecond() {
@@ -132,6 +133,7 @@ final class LatencyRun {
             String firstError = workers.stream().map(w -> w.firstError).filter(e -> e != null).findFirst().orElse(null);
             return new Result(mode, threads, round, operations, errors, firstError, measure.toNanos() / 1e9,
                     LongSamples.merge(workers.stream().map(w -> w.calls).toList()),
+                    LongSamples.merge(workers.stream().map(w -> w.statements).toList()),
                     LongSamples.merge(workers.stream().map(w -> w.commits).toList()),
                     LongSamples.merge(workers.stream().map(w -> w.handoffs).toList()),
                     events, drainNanos, cpu.between(before, after).withAppThreads(appCores));
@@ -153,6 +155,7 @@ final class LatencyRun {
     private final class Worker implements Runnable {
 
         final LongSamples calls = new LongSamples(64 * 1024);
+        final LongSamples statements = new LongSamples(64 * 1024);
         final LongSamples commits = new LongSamples(64 * 1024);
         final LongSamples handoffs = new LongSamples(64 * 1024);
         final ChangeRecorder recorder;
@@ -166,6 +169,7 @@ final class LatencyRun {
         long cpuAtWindowStart = -1;
         long cpuAtWindowEnd = -1;
         String firstError;
+        long statementNanos;
         long bodyEnd;
 
         Worker(ChangeRecorder recorder, long measureStart, long measureEnd) {
@@ -193,7 +197,9 @@ final class LatencyRun {
                 try {
                     template.executeWithoutResult(transaction -> {
                         TransactionSynchronizationManager.registerSynchronization(beforeDualwrite);
+                        long statementStart = System.nanoTime();
                         jdbc.update(UPDATE, status, Timestamp.valueOf(LocalDateTime.now()), id);
+                        statementNanos = System.nanoTime() - statementStart;
                         if (recorder != null) {
                             recorder.record(BenchDatabase.TABLE, id);
                         }
@@ -211,6 +217,7 @@ final class LatencyRun {
                 if (start >= measureStart) {
                     operations++;
                     calls.add(end - start);
+                    statements.add(statementNanos);
                     commits.add(beforeDualwrite.at - bodyEnd);
                     handoffs.add(afterDualwrite.at - beforeDualwrite.at);
                 }

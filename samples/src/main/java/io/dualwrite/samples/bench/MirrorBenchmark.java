@@ -187,6 +187,12 @@ public final class MirrorBenchmark {
         if (options.lanes() != null) {
             builder.lanes(options.lanes());
         }
+        if (options.batchSize() != null) {
+            builder.batchSize(options.batchSize());
+        }
+        if (options.lingerMillis() != null) {
+            builder.batchLinger(Duration.ofMillis(options.lingerMillis()));
+        }
         return builder.build();
     }
 
@@ -271,7 +277,8 @@ public final class MirrorBenchmark {
                 .row("target pool url", targetUrl)
                 .row("libraries", "HikariCP " + version(HikariDataSource.class) + ", Spring " + SpringVersion.getVersion()
                         + ", dualwrite " + version(Mirror.class))
-                .row("mirror", "lanes " + laneCount() + ", batch size " + MirrorConfig.defaults().batchSize()
+                .row("mirror", "lanes " + laneCount() + ", linger " + config(MirrorMode.ASYNC).batchLinger().toMillis()
+                        + " ms, batch size " + config(MirrorMode.ASYNC).batchSize()
                         + ", queue capacity " + MirrorConfig.defaults().queueCapacity())
                 .row("load average before", loadBefore)
                 .row("load average after", loadAfter);
@@ -417,14 +424,16 @@ public final class MirrorBenchmark {
         }
         report.heading("Every latency run (us), in the order run");
         Report.Table table = new Report.Table("round", "threads", "mode", "tx/s", "p50", "p90", "p99", "p99.9", "max",
-                "commit p50", "hand-off p50", "hand-off p99", "busy", "steal", "app", "dualwrite", "mariadbd",
+                "update p50", "update p99", "commit p50", "commit p99", "hand-off p50", "hand-off p99", "busy", "steal", "app", "dualwrite", "mariadbd",
                 "postgres", "other", "applied", "keys/apply", "deferred", "drain ms", "errors");
         for (LatencyRun.Result r : results) {
             RunEvents e = r.events();
             table.row(r.round(), r.threads(), r.mode(), Report.count(r.perSecond()),
                     Report.micros(r.calls().percentile(50)), Report.micros(r.calls().percentile(90)),
                     Report.micros(r.calls().percentile(99)), Report.micros(r.calls().percentile(99.9)),
-                    Report.micros(r.calls().max()), Report.micros(r.commits().percentile(50)),
+                    Report.micros(r.calls().max()), Report.micros(r.statements().percentile(50)),
+                    Report.micros(r.statements().percentile(99)), Report.micros(r.commits().percentile(50)),
+                    Report.micros(r.commits().percentile(99)),
                     Report.micros(r.handoffs().percentile(50)), Report.micros(r.handoffs().percentile(99)),
                     Report.cores(r.cpu().machineBusy()), Report.cores(r.cpu().steal()),
                     Report.cores(r.cpu().appThreads()), Report.cores(r.cpu().laneThreads()),
