@@ -12,7 +12,12 @@ import io.dualwrite.testing.TestDatabase;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import javax.sql.DataSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -37,21 +42,37 @@ final class RampRig implements AutoCloseable {
     final CrossRouteWrites crossRoute;
 
     RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial) throws Exception {
+        this(sourceStore, targetStore, prefix, initial, UnaryOperator.identity(), null, Duration.ofSeconds(20));
+    }
+
+    /**
+     * @param targetView what every part of the migration sees of the target (a {@code FailingDataSource}
+     *     to take it down); the test's own checks read the target directly
+     * @param lease the controller's lease, or {@code null} for its default
+     * @param holdTimeout how long a request waits for a step or a lease before it fails
+     */
+    RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial,
+            UnaryOperator<DataSource> targetView, Duration lease, Duration holdTimeout) throws Exception {
         source = TestDatabase.create(sourceStore, prefix + "_src", 24);
         target = TestDatabase.create(targetStore, prefix + "_tgt", 24);
         source.execute(OrderTable.ddl(sourceStore, "t_order"));
         target.execute(OrderTable.ddl(targetStore, "t_order"));
+        DataSource targetSeen = targetView.apply(target.dataSource());
         tables = MappedTables.resolve(List.of(TableMapping.builder("t_order").routingColumn("user_id").build()),
-                source.dataSource(), target.dataSource(), true);
-        JdbcControlStore store = JdbcControlStore.open(target.dataSource(), "orders", initial, true);
+                source.dataSource(), targetSeen, true);
+        JdbcControlStore store = JdbcControlStore.open(targetSeen, "orders", initial, true);
         MirrorConfig config = MirrorConfig.builder().initialBackoff(Duration.ofMillis(20))
                 .maxBackoff(Duration.ofMillis(200)).maxAttempts(200).build();
         EventPublisher events = new EventPublisher();
-        controller = MigrationController.builder(store).instanceId(prefix).pollInterval(Duration.ofMillis(100))
-                .stepTimeout(Duration.ofSeconds(20)).holdTimeout(Duration.ofSeconds(20)).build();
-        routing = new DualWriteRoutingDataSource(source.dataSource(), target.dataSource(), controller);
-        forward = Mirror.create(config, tables, source.dataSource(), target.dataSource(), routing, events);
-        reverse = Mirror.create(config, tables.reversed(), target.dataSource(), source.dataSource(), routing, events);
+        MigrationController.Builder builder = MigrationController.builder(store).instanceId(prefix)
+                .pollInterval(Duration.ofMillis(100)).stepTimeout(Duration.ofSeconds(20)).holdTimeout(holdTimeout);
+        if (lease != null) {
+            builder.lease(lease);
+        }
+        controller = builder.build();
+        routing = new DualWriteRoutingDataSource(source.dataSource(), targetSeen, controller);
+        forward = Mirror.create(config, tables, source.dataSource(), targetSeen, routing, events);
+        reverse = Mirror.create(config, tables.reversed(), targetSeen, source.dataSource(), routing, events);
         controller.addDrain(MigrationController.Drain.of(forward));
         controller.addDrain(MigrationController.Drain.of(reverse));
         crossRoute = new CrossRouteWrites(controller, Route.SOURCE);
@@ -93,6 +114,15 @@ final class RampRig implements AutoCloseable {
     boolean drain() throws InterruptedException {
         return forward.awaitDrained(Duration.ofSeconds(30)) && reverse.awaitDrained(Duration.ofSeconds(30))
                 && forward.awaitDrained(Duration.ofSeconds(30));
+    }
+
+    /** @return every order's note in a store, by order id */
+    Map<Long, String> notes(TestDatabase db) {
+        Map<Long, String> notes = new TreeMap<>();
+        for (Map<String, Object> row : db.queryForList("SELECT id, note FROM t_order")) {
+            notes.put(((Number) row.get("id")).longValue(), Objects.toString(row.get("note")));
+        }
+        return notes;
     }
 
     List<String> differences() {

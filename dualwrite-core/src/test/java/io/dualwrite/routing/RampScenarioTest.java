@@ -3,11 +3,9 @@ package io.dualwrite.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dualwrite.testing.Store;
-import io.dualwrite.testing.TestDatabase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -109,17 +107,10 @@ class RampScenarioTest {
         try {
             assertThat(rig.drain()).as("drained at " + when).isTrue();
             assertThat(rig.differences()).as("source vs target at " + when).isEmpty();
-            assertThat(notes(rig.source)).as("source vs the writers' record at " + when).isEqualTo(new TreeMap<>(expected));
+            assertThat(rig.notes(rig.source)).as("source vs the writers' record at " + when)
+                    .isEqualTo(new TreeMap<>(expected));
         } finally {
             pause.writeLock().unlock();
         }
-    }
-
-    private static Map<Long, String> notes(TestDatabase db) {
-        Map<Long, String> notes = new TreeMap<>();
-        for (Map<String, Object> row : db.queryForList("SELECT id, note FROM t_order")) {
-            notes.put(((Number) row.get("id")).longValue(), Objects.toString(row.get("note")));
-        }
-        return notes;
     }
 }
