@@ -407,37 +407,47 @@ public final class BackfillRunner implements AutoCloseable {
         return new Query(String.join(" AND ", conditions), parameters);
     }
 
-    /** Splits a single integral key's span into ranges; anything else is one range. */
+    /**
+     * Splits a single integral key's span into ranges; anything else is one range. The last range ends at
+     * the largest key there is now: a row inserted later is mirrored (the backfill runs in DUAL_WRITE), so
+     * chasing new keys would only copy it twice, and a backfill throttled below the insert rate would never
+     * end. A composite key has no such bound (MAX per column is not the last key), so its range stays open.
+     */
     private List<RowKey[]> splitRanges(MappedTable mapped) throws SQLException {
         TableOps ops = mapped.source();
         List<RowKey[]> ranges = new ArrayList<>();
-        int type = ops.table().column(ops.keyColumns().get(0)).orElseThrow().jdbcType();
-        boolean integral = ops.keyColumns().size() == 1 && (type == Types.BIGINT || type == Types.INTEGER
-                || type == Types.SMALLINT || type == Types.TINYINT);
-        if (!integral || config.rangesPerTable() == 1) {
+        if (ops.keyColumns().size() != 1) {
             ranges.add(new RowKey[] {null, null});
             return ranges;
         }
         String key = ops.dialect().quote(ops.keyColumns().get(0));
-        long min;
-        long max;
+        Object min;
+        Object max;
         try (Connection connection = source.getConnection();
                 var statement = connection.createStatement();
                 var rs = statement.executeQuery(Dialect.MARKER + " SELECT MIN(" + key + "), MAX(" + key + ") FROM "
                         + ops.dialect().tableName(ops.table()))) {
             rs.next();
-            min = rs.getLong(1);
-            max = rs.getLong(2);
-            if (rs.wasNull()) {
-                ranges.add(new RowKey[] {null, null});
-                return ranges;
-            }
+            min = rs.getObject(1);
+            max = rs.getObject(2);
         }
-        int count = (int) Math.max(1, Math.min(config.rangesPerTable(), max - min + 1));
+        if (max == null) {
+            ranges.add(new RowKey[] {null, null});
+            return ranges;
+        }
+        int type = ops.table().column(ops.keyColumns().get(0)).orElseThrow().jdbcType();
+        boolean integral = type == Types.BIGINT || type == Types.INTEGER || type == Types.SMALLINT
+                || type == Types.TINYINT;
+        if (!integral || config.rangesPerTable() == 1) {
+            ranges.add(new RowKey[] {null, RowKey.of(max)});
+            return ranges;
+        }
+        long low = ((Number) min).longValue();
+        long high = ((Number) max).longValue();
+        int count = (int) Math.max(1, Math.min(config.rangesPerTable(), high - low + 1));
         RowKey previous = null;
         for (int i = 1; i <= count; i++) {
-            RowKey end = i == count ? null
-                    : RowKey.of(min - 1 + (long) Math.ceil((double) (max - min + 1) * i / count));
+            RowKey end = RowKey.of(i == count ? high : low - 1 + (long) Math.ceil((double) (high - low + 1) * i / count));
             ranges.add(new RowKey[] {previous, end});
             previous = end;
         }

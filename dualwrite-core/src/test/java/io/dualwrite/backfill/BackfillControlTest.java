@@ -104,6 +104,41 @@ class BackfillControlTest {
         }
     }
 
+    /**
+     * Rows inserted during the backfill are the mirror's (it runs in DUAL_WRITE): a backfill that chased
+     * them would never end while inserts outpace it, which a throttled backfill on a busy table does.
+     */
+    @Test
+    void rowsInsertedFasterThanItCopies_doNotKeepTheBackfillRunning() throws Exception {
+        for (int ranges : new int[] {1, 4}) {
+            BackfillRunner runner = runner(BackfillConfig.builder().createTables(true).chunkSize(50)
+                    .chunkSizeBounds(50, 50).rangesPerTable(ranges));
+            if (ranges > 1) {
+                // A new job: the first one's checkpoint says DONE.
+                target.execute("DELETE FROM t_order", "DELETE FROM dualwrite_checkpoint");
+            }
+            JdbcTemplate writer = new JdbcTemplate(source.dataSource());
+            long[] next = {source.queryForObject("SELECT MAX(id) FROM t_order", Long.class) + 1};
+            runner.hookForTesting((table, range, rows) -> {
+                // Two chunks' worth of new orders for every chunk read.
+                for (int i = 0; i < 100; i++) {
+                    writer.update("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (?, 1, 'NEW',"
+                            + " CURRENT_TIMESTAMP)", next[0]++);
+                }
+            });
+            long before = source.queryForObject("SELECT COUNT(*) FROM t_order", Long.class);
+
+            runner.start("t_order");
+
+            assertThat(runner.awaitCompletion("t_order", Duration.ofSeconds(30)))
+                    .as("backfill over " + ranges + " range(s) ended").isTrue();
+            assertThat(runner.progress("t_order").rowsCopied()).as("rows copied, " + ranges + " range(s)")
+                    .isEqualTo(before);
+            assertThat(target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(before);
+            runner.close();
+        }
+    }
+
     @Test
     void timeWindowAndWhere_copyOnlyMatchingRows() throws Exception {
         BackfillRunner runner = runner(BackfillConfig.builder().createTables(true)
