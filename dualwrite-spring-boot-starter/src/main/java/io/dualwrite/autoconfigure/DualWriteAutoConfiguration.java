@@ -619,7 +619,8 @@ public class DualWriteAutoConfiguration {
         ComparisonRules rules = comparisonRules(properties, tables);
         java.util.function.Supplier<ReconcileConfig.Builder> config = () -> ReconcileConfig.builder()
                 .createTables(properties.getSchema().isCreate()).dryRun(!reconcile.isRepair()).repairWith(repairer)
-                .rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router())).rules(rules);
+                .rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router())).rules(rules)
+                .owner(controller.instanceId()).lease(reconcile.getLease());
         settings(() -> config.get().build());
         ReconcileService service = new ReconcileService(config, tables, source(dataSource, properties), target, status,
                 reconcile.getWindow());

@@ -898,6 +898,9 @@ public class DualWriteProperties {
             /** Whether differences found are repaired (primary wins); false only reports them. */
             private boolean repair = true;
 
+            /** How long an instance's hold on a table's reconcile lasts unless renewed; one instance reconciles a table at a time. */
+            private Duration lease = Duration.ofMinutes(2);
+
             public String getCron() {
                 return cron;
             }
@@ -920,6 +923,14 @@ public class DualWriteProperties {
 
             public void setRepair(boolean repair) {
                 this.repair = repair;
+            }
+
+            public Duration getLease() {
+                return lease;
+            }
+
+            public void setLease(Duration lease) {
+                this.lease = lease;
             }
         }
     }

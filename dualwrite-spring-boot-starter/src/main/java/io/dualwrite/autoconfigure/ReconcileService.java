@@ -2,6 +2,7 @@ package io.dualwrite.autoconfigure;
 
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.verify.ReconcileBusyException;
 import io.dualwrite.verify.ReconcileConfig;
 import io.dualwrite.verify.ReconcileReport;
 import io.dualwrite.verify.Reconciler;
@@ -89,6 +90,10 @@ public final class ReconcileService implements AutoCloseable {
                 status.reconciled(report);
                 log.info("dualwrite " + report);
                 results.put(mapped.name(), report);
+            } catch (ReconcileBusyException busy) {
+                // Another instance is checking this table right now: once is enough.
+                log.info("dualwrite reconcile of " + mapped.name() + " skipped: " + busy.getMessage());
+                results.put(mapped.name(), "skipped: " + busy.getMessage());
             } catch (SQLException | RuntimeException e) {
                 status.reconcileFailed(mapped.name(), e.getMessage());
                 log.warn("dualwrite reconcile of " + mapped.name() + " failed: " + e.getMessage());

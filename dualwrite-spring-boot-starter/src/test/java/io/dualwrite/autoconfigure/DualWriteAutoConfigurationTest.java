@@ -20,11 +20,13 @@ import io.dualwrite.routing.MigrationController;
 import io.dualwrite.testing.OrderTable;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
+import io.dualwrite.verify.ReconcileReport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -279,6 +281,29 @@ class DualWriteAutoConfigurationTest {
                     assertThat(target.queryForObject("SELECT COUNT(*) FROM orders WHERE id = 1", Long.class))
                             .isEqualTo(1);
                 });
+    }
+
+    @Test
+    void reconcile_ofATableAnotherInstanceIsReconciling_isSkippedNotFailed() {
+        source.execute("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (1, 1, 'NEW', CURRENT_TIMESTAMP)");
+        runner().withPropertyValues("dualwrite.phase=DUAL_WRITE").run(context -> {
+            assertThat(context).hasNotFailed();
+            target.execute("INSERT INTO dualwrite_reconcile_checkpoint_lease (table_name, owner, valid_until_ms)"
+                    + " VALUES ('t_order', 'other-instance', " + (System.currentTimeMillis() + 60_000) + ")");
+            ReconcileService service = context.getBean(ReconcileService.class);
+
+            Map<String, Object> busy = service.run("t_order", false);
+
+            assertThat(busy.get("t_order")).asString().startsWith("skipped: table 't_order' is being reconciled by"
+                    + " other-instance");
+            assertThat(context.getBean(VerifyStatus.class).lastReports()).doesNotContainKey("t_order");
+
+            target.execute("UPDATE dualwrite_reconcile_checkpoint_lease SET valid_until_ms = 0");
+            Map<String, Object> free = service.run("t_order", false);
+
+            assertThat(free.get("t_order")).isInstanceOf(ReconcileReport.class);
+            assertThat(((ReconcileReport) free.get("t_order")).missingInTarget()).isEqualTo(1);
+        });
     }
 
     @Test

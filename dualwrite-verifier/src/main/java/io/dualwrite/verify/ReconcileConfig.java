@@ -1,6 +1,8 @@
 package io.dualwrite.verify;
 
 import io.dualwrite.config.Settings;
+import java.lang.management.ManagementFactory;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -41,6 +43,8 @@ public final class ReconcileConfig {
     private final Duration timeBudget;
     private final Clock clock;
     private final int mismatchLinesPerMinute;
+    private final String owner;
+    private final Duration lease;
 
     private ReconcileConfig(Builder b) {
         this.chunkSize = b.chunkSize;
@@ -59,6 +63,8 @@ public final class ReconcileConfig {
         this.timeBudget = b.timeBudget;
         this.clock = b.clock;
         this.mismatchLinesPerMinute = b.mismatchLinesPerMinute;
+        this.owner = b.owner;
+        this.lease = b.lease;
     }
 
     /** @return a new builder with the defaults */
@@ -151,6 +157,21 @@ public final class ReconcileConfig {
         return mismatchLinesPerMinute;
     }
 
+    /** @return the table holding one lease per reconciled table: the checkpoint table's name plus {@code _lease} */
+    public String leaseTable() {
+        return checkpointTable + "_lease";
+    }
+
+    /** @return who this reconciler is in the lease table; default {@code pid@host} and a random suffix */
+    public String owner() {
+        return owner;
+    }
+
+    /** @return how long a table's lease lasts unless renewed (it is renewed as the run goes); default 2 minutes */
+    public Duration lease() {
+        return lease;
+    }
+
     /** Builds a {@link ReconcileConfig}. */
     public static final class Builder {
 
@@ -170,6 +191,9 @@ public final class ReconcileConfig {
         private Duration timeBudget;
         private Clock clock = Clock.systemUTC();
         private int mismatchLinesPerMinute = 60;
+        private String owner = ManagementFactory.getRuntimeMXBean().getName() + "/"
+                + Long.toHexString(new SecureRandom().nextLong() & 0xffffffL);
+        private Duration lease = Duration.ofMinutes(2);
 
         private Builder() {
         }
@@ -364,6 +388,41 @@ public final class ReconcileConfig {
         public Builder mismatchLinesPerMinute(int lines) {
             this.mismatchLinesPerMinute = Settings.range("dualwrite.verify.reconcile.mismatch-lines-per-minute",
                     lines, 1, 100_000);
+            return this;
+        }
+
+        /**
+         * Names this reconciler in the lease table, so that the endpoint and the logs say which instance
+         * is reconciling a table.
+         *
+         * @param name up to 255 characters
+         * @return this builder
+         * @throws IllegalArgumentException if blank or longer
+         */
+        public Builder owner(String name) {
+            if (name == null || name.isBlank() || name.length() > 255) {
+                throw new IllegalArgumentException("the reconciler's owner name must be 1 to 255 characters, was '"
+                        + name + "'");
+            }
+            this.owner = name;
+            return this;
+        }
+
+        /**
+         * Sets how long a table's lease lasts unless renewed. A run renews it with its checkpoints (at least
+         * every third of it); an instance that dies mid-run frees the table after this long.
+         *
+         * @param duration at least 3 seconds
+         * @return this builder
+         * @throws IllegalArgumentException if shorter
+         */
+        public Builder lease(Duration duration) {
+            Settings.positive("dualwrite.verify.reconcile.lease", duration);
+            if (duration.compareTo(Duration.ofSeconds(3)) < 0) {
+                throw new IllegalArgumentException("dualwrite.verify.reconcile.lease must be at least 3 s, was "
+                        + duration);
+            }
+            this.lease = duration;
             return this;
         }
 

@@ -59,6 +59,7 @@ final class ReconcileRun {
     private final String targetWindow;
     private final List<Object> windowParameters = new ArrayList<>();
     private final Set<String> repairProblems = new LinkedHashSet<>();
+    private final Lease lease;
     private ReconcileCheckpoints.State state;
     private long chunks;
     private long checksumChunks;
@@ -76,9 +77,17 @@ final class ReconcileRun {
     private record Candidate(RowKey sourceKey, RowKey targetKey) {
     }
 
+    /** Keeps the table's lease while the run goes on; called with every checkpoint. */
+    @FunctionalInterface
+    interface Lease {
+        /** @throws ReconcileBusyException if another instance has taken the table over */
+        void keep() throws SQLException;
+    }
+
     ReconcileRun(ReconcileConfig config, MappedTable table, RowDiff diff, boolean sameProduct, Connection src,
             Connection tgt, ReconcileCheckpoints checkpoints, String job, MismatchLog mismatchLog,
-            VerifyEvent.Listener listener) {
+            VerifyEvent.Listener listener, Lease lease) {
+        this.lease = lease;
         this.config = config;
         this.table = table;
         this.diff = diff;
@@ -216,6 +225,7 @@ final class ReconcileRun {
         if (force || now - lastCheckpointNanos >= CHECKPOINT_INTERVAL_NANOS) {
             checkpoints.save(tgt, job, state, config.clock().millis());
             lastCheckpointNanos = now;
+            lease.keep();
         }
     }
 

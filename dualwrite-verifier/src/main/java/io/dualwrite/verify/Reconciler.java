@@ -4,6 +4,9 @@ import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import javax.sql.DataSource;
@@ -50,6 +53,7 @@ public final class Reconciler {
     private final DataSource target;
     private final VerifyEvent.Listener listener;
     private final ReconcileCheckpoints checkpoints;
+    private final ReconcileLeases leases;
     private final MismatchLog mismatchLog;
 
     private Reconciler(ReconcileConfig config, MappedTables tables, DataSource source, DataSource target,
@@ -60,6 +64,7 @@ public final class Reconciler {
         this.target = target;
         this.listener = listener;
         this.checkpoints = new ReconcileCheckpoints(tables.targetDialect(), config.checkpointTable());
+        this.leases = new ReconcileLeases(tables.targetDialect(), config.leaseTable());
         this.mismatchLog = new MismatchLog(config.mismatchLinesPerMinute(), System::nanoTime);
     }
 
@@ -81,9 +86,9 @@ public final class Reconciler {
                 Objects.requireNonNull(listener, "listener"));
     }
 
-    /** @return the DDL of the checkpoint table, for the target */
+    /** @return the DDL of the checkpoint and lease tables, for the target */
     public String ddl() {
-        return checkpoints.ddl();
+        return checkpoints.ddl() + ";\n" + leases.ddl() + ";\n";
     }
 
     /**
@@ -110,12 +115,52 @@ public final class Reconciler {
                 Connection targetConnection = target.getConnection()) {
             sourceConnection.setAutoCommit(true);
             targetConnection.setAutoCommit(true);
-            ensureCheckpointTable(targetConnection);
-            ReconcileRun run = new ReconcileRun(config, mapped, new RowDiff(mapped, config.rules()),
-                    tables.sourceDialect().product() == tables.targetDialect().product(), sourceConnection,
-                    targetConnection, checkpoints, job(mapped), mismatchLog, listener);
-            return run.execute();
+            ensureTables(targetConnection);
+            String leased = mapped.name().toLowerCase(Locale.ROOT);
+            long leaseMillis = config.lease().toMillis();
+            ReconcileLeases.Holder holder = leases.claim(targetConnection, leased, config.owner(),
+                    config.clock().millis(), leaseMillis);
+            if (holder != null) {
+                throw new ReconcileBusyException("table '" + mapped.name() + "' is being reconciled by "
+                        + holder.owner() + " (its lease runs until " + Instant.ofEpochMilli(holder.validUntilMillis())
+                        + "); this run did not start. One instance reconciles a table at a time (table "
+                        + config.leaseTable() + ")", holder.owner());
+            }
+            try {
+                ReconcileRun run = new ReconcileRun(config, mapped, new RowDiff(mapped, config.rules()),
+                        tables.sourceDialect().product() == tables.targetDialect().product(), sourceConnection,
+                        targetConnection, checkpoints, job(mapped), mismatchLog, listener,
+                        renewer(targetConnection, mapped, leased, leaseMillis));
+                return run.execute();
+            } finally {
+                try {
+                    leases.release(targetConnection, leased, config.owner());
+                } catch (SQLException e) {
+                    // The target failed the run too; the lease runs out by itself after config.lease().
+                }
+            }
         }
+    }
+
+    /** Renews the table's lease at most every third of it; fails the run once another instance holds it. */
+    private ReconcileRun.Lease renewer(Connection targetConnection, MappedTable mapped, String leased,
+            long leaseMillis) {
+        long[] renewedAt = {config.clock().millis()};
+        return () -> {
+            long now = config.clock().millis();
+            if (now - renewedAt[0] < leaseMillis / 3) {
+                return;
+            }
+            if (!leases.renew(targetConnection, leased, config.owner(), now, leaseMillis)) {
+                ReconcileLeases.Holder holder = leases.holder(targetConnection, leased);
+                String owner = holder == null ? "nobody" : holder.owner();
+                throw new ReconcileBusyException("the lease on table '" + mapped.name() + "' ran out before this run ("
+                        + config.owner() + ") renewed it, and " + owner + " took it over; this run stopped after its"
+                        + " last checkpoint, which the new holder resumes (a chunk took longer than "
+                        + config.lease() + ": raise dualwrite.verify.reconcile.lease)", owner);
+            }
+            renewedAt[0] = now;
+        };
     }
 
     /**
@@ -128,20 +173,37 @@ public final class Reconciler {
     public void ensureTables() throws SQLException {
         try (Connection connection = target.getConnection()) {
             connection.setAutoCommit(true);
-            ensureCheckpointTable(connection);
+            ensureTables(connection);
         }
     }
 
-    private void ensureCheckpointTable(Connection connection) throws SQLException {
-        if (checkpoints.exists(connection)) {
+    private void ensureTables(Connection connection) throws SQLException {
+        List<String> missing = new ArrayList<>();
+        StringBuilder ddl = new StringBuilder();
+        if (!checkpoints.exists(connection)) {
+            missing.add(config.checkpointTable());
+            ddl.append(checkpoints.ddl()).append(";\n");
+        }
+        if (!leases.exists(connection)) {
+            missing.add(config.leaseTable());
+            ddl.append(leases.ddl()).append(";\n");
+        }
+        if (missing.isEmpty()) {
             return;
         }
         if (!config.createTables()) {
-            throw new IllegalStateException("the reconciler needs table '" + config.checkpointTable()
-                    + "' in the target database. Create it with:\n" + checkpoints.ddl()
-                    + "\nor set dualwrite.schema.create=true to let dualwrite create it.");
+            throw new IllegalStateException("the reconciler needs " + (missing.size() == 1 ? "table " : "tables ")
+                    + "'" + String.join("' and '", missing) + "'" + " in the target database. Create "
+                    + (missing.size() == 1 ? "it" : "them") + " with:\n" + ddl
+                    + "or set dualwrite.schema.create=true to let dualwrite create "
+                    + (missing.size() == 1 ? "it." : "them."));
         }
-        checkpoints.create(connection);
+        if (missing.contains(config.checkpointTable())) {
+            checkpoints.create(connection);
+        }
+        if (missing.contains(config.leaseTable())) {
+            leases.create(connection);
+        }
     }
 
     /** One job per table and window, so that yesterday's run never resumes into today's. */

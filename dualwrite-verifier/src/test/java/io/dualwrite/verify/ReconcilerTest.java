@@ -217,7 +217,8 @@ class ReconcilerTest {
                     f.target.dataSource(), f.listener());
             assertThatThrownBy(() -> reconciler.run("t_order"))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("needs table 'dualwrite_reconcile_checkpoint' in the target database")
+                    .hasMessageContaining("needs tables 'dualwrite_reconcile_checkpoint' and"
+                            + " 'dualwrite_reconcile_checkpoint_lease' in the target database")
                     .hasMessageContaining(reconciler.ddl());
         }
     }
