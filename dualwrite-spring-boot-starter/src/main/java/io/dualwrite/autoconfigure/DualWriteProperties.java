@@ -1037,7 +1037,8 @@ public class DualWriteProperties {
 
         /**
          * Whether missing library tables (dualwrite_checkpoint, dualwrite_backfill_failure, dualwrite_outbox,
-         * dualwrite_id_map) are created at start-up; when false a missing one stops start-up with its DDL.
+         * dualwrite_id_map, dualwrite_reconcile_checkpoint and its _lease table) are created at start-up; when
+         * false a missing one stops start-up with its DDL.
          */
         private boolean create;
 

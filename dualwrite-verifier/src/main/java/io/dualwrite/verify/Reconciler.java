@@ -42,8 +42,9 @@ import javax.sql.DataSource;
  * key-range paths one helper thread per run reads the other store at the same time (the next source chunk,
  * or the target's checksum), so that neither database waits for the other.
  * Repairs go through the {@link Repairer}, whose default is the mirror's locked apply: the primary wins
- * (the source before RAMP, the row's route during RAMP). Not thread-safe per table: run one reconciliation
- * of a table at a time.
+ * (the source before RAMP, the row's route during RAMP). One run per table at a time, across instances:
+ * a run holds the table's lease ({@link ReconcileConfig#leaseTable()}), renewed with its checkpoints, and a
+ * run that finds the lease held by another instance throws {@link ReconcileBusyException} without starting.
  */
 public final class Reconciler {
 
