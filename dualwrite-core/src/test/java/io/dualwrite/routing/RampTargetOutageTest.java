@@ -41,11 +41,7 @@ class RampTargetOutageTest {
     @Test
     void targetDownForLessThanTheLease_sourceRoutedWritesAllSucceed_andBothStoresConverge() throws Exception {
         AtomicReference<FailingDataSource> view = new AtomicReference<>();
-        try (RampRig rig = new RampRig(Store.MARIADB, Store.POSTGRESQL, "outage", BarrierTest.rampAt(50),
-                target -> {
-                    view.set(new FailingDataSource(target));
-                    return view.get();
-                }, Duration.ofSeconds(8), Duration.ofSeconds(1))) {
+        try (RampRig rig = rig("outage", view, Duration.ofSeconds(8), Duration.ofSeconds(1))) {
             FailingDataSource target = view.get();
             Writers writers = new Writers(rig);
             assertThat(writers.routes.values()).as("users on both routes").contains(Route.SOURCE, Route.TARGET);
@@ -81,11 +77,7 @@ class RampTargetOutageTest {
     @Test
     void targetDownForLongerThanTheLease_rampHoldsEveryRequest_thenServesAgainWhenItReturns() throws Exception {
         AtomicReference<FailingDataSource> view = new AtomicReference<>();
-        try (RampRig rig = new RampRig(Store.MARIADB, Store.POSTGRESQL, "fence", BarrierTest.rampAt(50),
-                target -> {
-                    view.set(new FailingDataSource(target));
-                    return view.get();
-                }, Duration.ofSeconds(1), Duration.ofMillis(300))) {
+        try (RampRig rig = rig("fence", view, Duration.ofSeconds(1), Duration.ofMillis(300))) {
             FailingDataSource target = view.get();
             long sourceUser = firstUser(rig, Route.SOURCE);
             long targetUser = firstUser(rig, Route.TARGET);
@@ -112,6 +104,15 @@ class RampTargetOutageTest {
                     .containsEntry(targetUser * 100, "after");
             assertThat(rig.differences()).isEmpty();
         }
+    }
+
+    /** A rig at RAMP 50 whose migration sees the target through a data source the test can take down. */
+    private static RampRig rig(String prefix, AtomicReference<FailingDataSource> view, Duration lease,
+            Duration holdTimeout) throws Exception {
+        return new RampRig(Store.MARIADB, Store.POSTGRESQL, prefix, BarrierTest.rampAt(50), target -> {
+            view.set(new FailingDataSource(target));
+            return view.get();
+        }, lease, holdTimeout);
     }
 
     private static long firstUser(RampRig rig, Route route) {

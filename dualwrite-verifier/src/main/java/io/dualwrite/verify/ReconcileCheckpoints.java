@@ -2,12 +2,10 @@ package io.dualwrite.verify;
 
 import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
-import io.dualwrite.jdbc.TableMetadata;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -22,7 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
  * the last key compared, the counts so far and the sample keys, so that an interrupted run resumes after its
  * last chunk with its findings intact. Runs on the caller's connection, in auto-commit.
  */
-final class ReconcileCheckpoints {
+final class ReconcileCheckpoints extends LibraryTable {
 
     private static final int MAX_SAMPLES_LENGTH = 4000;
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -41,14 +39,11 @@ final class ReconcileCheckpoints {
         boolean done;
     }
 
-    private final String table;
-
     ReconcileCheckpoints(Dialect dialect, String table) {
-        dialect.quote(table);
-        // Left unquoted so that it folds to the store's own case, like tables made by hand.
-        this.table = table;
+        super(dialect, table);
     }
 
+    @Override
     String ddl() {
         return "CREATE TABLE " + table + " (\n"
                 + "  job VARCHAR(255) NOT NULL PRIMARY KEY,\n"
@@ -64,16 +59,6 @@ final class ReconcileCheckpoints {
                 + "  status VARCHAR(16) NOT NULL,\n"
                 + "  updated_ms BIGINT NOT NULL\n"
                 + ")";
-    }
-
-    boolean exists(Connection connection) throws SQLException {
-        return TableMetadata.read(connection, table).isPresent();
-    }
-
-    void create(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute(ddl());
-        }
     }
 
     /** @return the job's state, or null if it has none */

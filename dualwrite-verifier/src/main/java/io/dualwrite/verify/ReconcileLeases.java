@@ -1,12 +1,10 @@
 package io.dualwrite.verify;
 
 import io.dualwrite.jdbc.Dialect;
-import io.dualwrite.jdbc.TableMetadata;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 
 /**
  * One reconcile per table at a time across every instance: a lease row per table in the target
@@ -16,40 +14,23 @@ import java.sql.Statement;
  * milliseconds; a lease lasts minutes, so seconds of skew between hosts do not matter. Runs on the caller's
  * connection, in auto-commit.
  */
-final class ReconcileLeases {
+final class ReconcileLeases extends LibraryTable {
 
     /** Who holds a table's lease, and until when. */
     record Holder(String owner, long validUntilMillis) {
     }
 
-    private final String table;
-
     ReconcileLeases(Dialect dialect, String table) {
-        dialect.quote(table);
-        // Left unquoted so that it folds to the store's own case, like tables made by hand.
-        this.table = table;
+        super(dialect, table);
     }
 
-    String table() {
-        return table;
-    }
-
+    @Override
     String ddl() {
         return "CREATE TABLE " + table + " (\n"
                 + "  table_name VARCHAR(255) NOT NULL PRIMARY KEY,\n"
                 + "  owner VARCHAR(255) NOT NULL,\n"
                 + "  valid_until_ms BIGINT NOT NULL\n"
                 + ")";
-    }
-
-    boolean exists(Connection connection) throws SQLException {
-        return TableMetadata.read(connection, table).isPresent();
-    }
-
-    void create(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute(ddl());
-        }
     }
 
     /**

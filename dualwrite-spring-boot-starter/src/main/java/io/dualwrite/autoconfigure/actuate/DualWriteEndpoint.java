@@ -314,6 +314,12 @@ public class DualWriteEndpoint {
             return error(WebEndpointResponse.STATUS_BAD_REQUEST, "backfill: table '" + table + "' is not mapped;"
                     + " mapped tables: " + tables.all().stream().map(MappedTable::name).toList());
         }
+        Phase phase = controller.rules().phase();
+        if (!verb.equals("pause") && !phase.mirrors()) {
+            return error(STATUS_CONFLICT, "backfill: phase " + phase + " does not mirror writes, so rows written"
+                    + " while the backfill runs would be missing in the target; switch to DUAL_WRITE first"
+                    + " (POST .../phase {\"phase\":\"DUAL_WRITE\"})");
+        }
         Map<String, Object> outcome = new LinkedHashMap<>();
         int status = WebEndpointResponse.STATUS_OK;
         for (String name : names) {

@@ -77,6 +77,19 @@ class DualWriteEndpointTest {
     }
 
     @Test
+    void backfill_beforeDualWrite_isRefusedNamingThePhase() {
+        runner().withPropertyValues("dualwrite.management.write-enabled=true", "dualwrite.phase=SOURCE_ONLY")
+                .run(context -> {
+                    DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+                    WebEndpointResponse<Map<String, Object>> response = backfill(endpoint, "start", "t_order", null);
+                    assertThat(response.getStatus()).isEqualTo(409);
+                    assertThat(response.getBody()).extractingByKey("error").asString()
+                            .startsWith("backfill: phase SOURCE_ONLY does not mirror writes");
+                    assertThat(context.getBean(BackfillRunner.class).progress("t_order").ranges()).isZero();
+                });
+    }
+
+    @Test
     void backfill_startsPausesAndResumes_andTheStatusShowsIt() {
         runner().withPropertyValues("dualwrite.management.write-enabled=true", "dualwrite.backfill.rows-per-second=10",
                 "dualwrite.backfill.chunk-size=5", "dualwrite.backfill.min-chunk-size=5",
