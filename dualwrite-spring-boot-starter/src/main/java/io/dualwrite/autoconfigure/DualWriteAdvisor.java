@@ -6,12 +6,9 @@ import io.dualwrite.capture.DualWrites;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.aopalliance.aop.Advice;
 import org.aopalliance.intercept.MethodInterceptor;
-import org.aopalliance.intercept.MethodInvocation;
-import org.springframework.aop.Pointcut;
-import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.ComposablePointcut;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.core.Ordered;
 
@@ -27,14 +24,9 @@ import org.springframework.core.Ordered;
  * which wins the tie; an application that orders its own transaction advisor must keep it above
  * {@link Ordered#LOWEST_PRECEDENCE}.
  */
-public class DualWriteAdvisor extends AbstractPointcutAdvisor {
+public class DualWriteAdvisor extends DefaultPointcutAdvisor {
 
     private static final long serialVersionUID = 1L;
-
-    private final transient Pointcut pointcut = new ComposablePointcut(
-            AnnotationMatchingPointcut.forMethodAnnotation(DualWrite.class))
-            .union(AnnotationMatchingPointcut.forMethodAnnotation(DualWrites.class));
-    private final transient Advice advice;
 
     /**
      * Creates the advisor.
@@ -43,38 +35,17 @@ public class DualWriteAdvisor extends AbstractPointcutAdvisor {
      * @param capturing whether changes are recorded at all; false in phases that mirror nothing
      */
     public DualWriteAdvisor(Supplier<DualWriteAspect> aspect, BooleanSupplier capturing) {
-        Objects.requireNonNull(aspect, "aspect");
-        Objects.requireNonNull(capturing, "capturing");
-        this.advice = new Interceptor(aspect, capturing);
+        super(new ComposablePointcut(AnnotationMatchingPointcut.forMethodAnnotation(DualWrite.class))
+                .union(AnnotationMatchingPointcut.forMethodAnnotation(DualWrites.class)),
+                interceptor(aspect, capturing));
         setOrder(Ordered.LOWEST_PRECEDENCE);
     }
 
-    @Override
-    public Pointcut getPointcut() {
-        return pointcut;
-    }
-
-    @Override
-    public Advice getAdvice() {
-        return advice;
-    }
-
-    private static final class Interceptor implements MethodInterceptor {
-
-        private final Supplier<DualWriteAspect> aspect;
-        private final BooleanSupplier capturing;
-
-        Interceptor(Supplier<DualWriteAspect> aspect, BooleanSupplier capturing) {
-            this.aspect = aspect;
-            this.capturing = capturing;
-        }
-
-        @Override
-        public Object invoke(MethodInvocation invocation) throws Throwable {
-            if (!capturing.getAsBoolean()) {
-                return invocation.proceed();
-            }
-            return aspect.get().recordKeys(AspectInvocations.joinPoint(invocation, "@DualWrite"));
-        }
+    private static MethodInterceptor interceptor(Supplier<DualWriteAspect> aspect, BooleanSupplier capturing) {
+        Objects.requireNonNull(aspect, "aspect");
+        Objects.requireNonNull(capturing, "capturing");
+        return invocation -> capturing.getAsBoolean()
+                ? aspect.get().recordKeys(AspectInvocations.joinPoint(invocation, "@DualWrite"))
+                : invocation.proceed();
     }
 }

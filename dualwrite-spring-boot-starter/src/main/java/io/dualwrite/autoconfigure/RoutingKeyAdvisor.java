@@ -5,11 +5,8 @@ import io.dualwrite.routing.RoutingKey;
 import io.dualwrite.routing.RoutingKeyAspect;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
-import org.aopalliance.aop.Advice;
 import org.aopalliance.intercept.MethodInterceptor;
-import org.aopalliance.intercept.MethodInvocation;
-import org.springframework.aop.Pointcut;
-import org.springframework.aop.support.AbstractPointcutAdvisor;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
@@ -21,12 +18,22 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
  * the key must be bound before the transaction interceptor takes a connection, because that is when the
  * transaction's route is fixed.
  */
-public class RoutingKeyAdvisor extends AbstractPointcutAdvisor {
+public class RoutingKeyAdvisor extends DefaultPointcutAdvisor {
 
     private static final long serialVersionUID = 1L;
 
-    private final transient RoutingKeyAspect aspect = new RoutingKeyAspect();
-    private final transient Pointcut pointcut = new StaticMethodMatcherPointcut() {
+    /** Creates the advisor, first in every advisor chain. */
+    public RoutingKeyAdvisor() {
+        super(new RoutingKeyMethods(), interceptor(new RoutingKeyAspect()));
+        setOrder(Ordered.HIGHEST_PRECEDENCE);
+    }
+
+    private static MethodInterceptor interceptor(RoutingKeyAspect aspect) {
+        return invocation -> aspect.bindRoutingKey(AspectInvocations.joinPoint(invocation, "@RoutingKey"));
+    }
+
+    /** Methods with a {@link RoutingKey} parameter, and every {@link DualWrite} method. */
+    private static final class RoutingKeyMethods extends StaticMethodMatcherPointcut {
         @Override
         public boolean matches(Method method, Class<?> targetClass) {
             for (Annotation[] parameter : method.getParameterAnnotations()) {
@@ -39,25 +46,5 @@ public class RoutingKeyAdvisor extends AbstractPointcutAdvisor {
             // Every @DualWrite method: one without a routing key still runs in a scope (see RoutingKeyAspect).
             return !AnnotatedElementUtils.findMergedRepeatableAnnotations(method, DualWrite.class).isEmpty();
         }
-    };
-    private final transient Advice advice = (MethodInterceptor) this::invoke;
-
-    /** Creates the advisor, first in every advisor chain. */
-    public RoutingKeyAdvisor() {
-        setOrder(Ordered.HIGHEST_PRECEDENCE);
-    }
-
-    private Object invoke(MethodInvocation invocation) throws Throwable {
-        return aspect.bindRoutingKey(AspectInvocations.joinPoint(invocation, "@RoutingKey"));
-    }
-
-    @Override
-    public Pointcut getPointcut() {
-        return pointcut;
-    }
-
-    @Override
-    public Advice getAdvice() {
-        return advice;
     }
 }

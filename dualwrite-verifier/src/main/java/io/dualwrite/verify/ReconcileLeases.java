@@ -50,16 +50,19 @@ final class ReconcileLeases extends LibraryTable {
             insert.setLong(3, now + leaseMillis);
             insert.executeUpdate();
             return null;
-        } catch (SQLException duplicate) {
-            // Another instance inserted it first (or holds it): say who, or fail if it is something else.
-            Holder holder = holder(connection, tableName);
+        } catch (SQLException insertFailed) {
+            // Another instance inserted the row first: say who holds it, or fail if it is something else.
+            Holder holder;
+            try {
+                holder = holder(connection, tableName);
+            } catch (SQLException readFailed) {
+                insertFailed.addSuppressed(readFailed);
+                throw insertFailed;
+            }
             if (holder == null) {
-                throw duplicate;
+                throw insertFailed;
             }
-            if (takeOver(connection, tableName, owner, now, leaseMillis)) {
-                return null;
-            }
-            return holder(connection, tableName);
+            return holder;
         }
     }
 
