@@ -65,14 +65,16 @@ public final class BackfillRunner implements AutoCloseable {
     private final EventPublisher events;
     private final CheckpointStore store;
     private final RateLimiter limiter;
+    private final BackfillGate gate;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private volatile ChunkHook hook;
     private volatile boolean lockSourceRows = true;
     private volatile boolean tablesChecked;
 
     private BackfillRunner(BackfillConfig config, MappedTables tables, DataSource source, DataSource target,
-            EventPublisher events) {
+            EventPublisher events, BackfillGate gate) {
         this.config = config;
+        this.gate = gate;
         this.tables = tables;
         this.source = source;
         this.target = target;
@@ -93,9 +95,26 @@ public final class BackfillRunner implements AutoCloseable {
      */
     public static BackfillRunner create(BackfillConfig config, MappedTables tables, DataSource source,
             DataSource target, EventPublisher events) {
+        return create(config, tables, source, target, events, BackfillGate.OPEN);
+    }
+
+    /**
+     * Creates a runner whose chunks pass a gate, as in a service that routes: the routing controller's
+     * {@code backfillGate()} keeps chunks out of RAMP, where target-routed users write the target.
+     *
+     * @param config the settings
+     * @param tables the checked table mappings
+     * @param source the source store
+     * @param target the target store, where checkpoints are kept
+     * @param events where chunk and state events go
+     * @param gate what every chunk, and {@link #retryFailedRows}, must pass
+     * @return the runner
+     */
+    public static BackfillRunner create(BackfillConfig config, MappedTables tables, DataSource source,
+            DataSource target, EventPublisher events, BackfillGate gate) {
         return new BackfillRunner(Objects.requireNonNull(config, "config"), Objects.requireNonNull(tables, "tables"),
                 Objects.requireNonNull(source, "source"), Objects.requireNonNull(target, "target"),
-                Objects.requireNonNull(events, "events"));
+                Objects.requireNonNull(events, "events"), Objects.requireNonNull(gate, "gate"));
     }
 
     /** @return the checkpoint and failure table DDL for the target store */
@@ -111,10 +130,13 @@ public final class BackfillRunner implements AutoCloseable {
      * @throws IllegalArgumentException if the table is not mapped or its filter names an unknown column
      * @throws IllegalStateException if the job already runs in this runner, is paused (use {@link #resume}),
      *     or the library tables are missing and may not be created (the message holds the DDL)
+     * @throws BackfillGate.Refused if the gate refuses for good, as in RAMP (a passing refusal, such as
+     *     a step under way, only makes the chunks wait)
      * @throws SQLException if a store cannot be reached
      */
     public synchronized void start(String table) throws SQLException {
         MappedTable mapped = tables.get(table);
+        refuseIfGateClosedForGood(mapped.name());
         String job = jobName(mapped);
         Job running = jobs.get(job);
         if (running != null && running.isAlive()) {
@@ -175,10 +197,12 @@ public final class BackfillRunner implements AutoCloseable {
      *
      * @param table the source table
      * @throws IllegalArgumentException if the table is not mapped
+     * @throws BackfillGate.Refused if the gate refuses for good, as in RAMP; the job stays paused
      * @throws SQLException if a store cannot be reached
      */
     public void resume(String table) throws SQLException {
         MappedTable mapped = tables.get(table);
+        refuseIfGateClosedForGood(mapped.name());
         ensureTables();
         changeStatus(mapped, List.of(BackfillStatus.PAUSED), BackfillStatus.PENDING, null);
         start(table);
@@ -259,6 +283,7 @@ public final class BackfillRunner implements AutoCloseable {
      *
      * @param table the source table
      * @return how many rows were copied
+     * @throws BackfillGate.Refused if the gate refuses the copy now (RAMP, a step under way)
      * @throws SQLException if a store cannot be reached
      */
     public int retryFailedRows(String table) throws SQLException {
@@ -271,7 +296,9 @@ public final class BackfillRunner implements AutoCloseable {
         if (keys.isEmpty()) {
             return 0;
         }
-        try (Connection targetConnection = target.getConnection(); Connection sourceConnection = source.getConnection()) {
+        try (BackfillGate.Pass pass = gate.enter(mapped.name());
+                Connection targetConnection = target.getConnection();
+                Connection sourceConnection = source.getConnection()) {
             targetConnection.setAutoCommit(false);
             sourceConnection.setAutoCommit(false);
             Map<RowKey, Row> rows = mapped.source().readByKeys(sourceConnection, keys, lockSourceRows);
@@ -282,9 +309,25 @@ public final class BackfillRunner implements AutoCloseable {
                 statement.executeUpdate();
             }
             store.recordFailures(targetConnection, job, written.failedKeys, written.errors, config.clock().millis());
+            if (!pass.stillValid()) {
+                targetConnection.rollback();
+                sourceConnection.rollback();
+                throw new BackfillGate.Refused("dualwrite did not retry the failed rows of " + table + ": this"
+                        + " instance lost its lease in the control store while copying; call it again", false);
+            }
             targetConnection.commit();
             sourceConnection.rollback();
             return written.rows;
+        }
+    }
+
+    private void refuseIfGateClosedForGood(String table) {
+        try {
+            gate.enter(table).close();
+        } catch (BackfillGate.Refused refused) {
+            if (refused.lasting()) {
+                throw refused;
+            }
         }
     }
 
@@ -668,8 +711,15 @@ public final class BackfillRunner implements AutoCloseable {
                 }
                 long started = System.nanoTime();
                 ChunkResult result;
-                try {
-                    result = copyChunk(range, after, chunk);
+                try (BackfillGate.Pass pass = gate.enter(mapped.name())) {
+                    result = copyChunk(range, after, chunk, pass);
+                } catch (BackfillGate.Refused refused) {
+                    if (refused.lasting()) {
+                        pauseJob(refused.getMessage());
+                        return;
+                    }
+                    sleep(config.backoffPause().toMillis());
+                    continue;
                 } catch (SQLException e) {
                     if (mapped.source().dialect().isLockConflict(e) || tables.targetDialect().isLockConflict(e)) {
                         // A writer holds a row of this chunk: give way, and come back with a smaller chunk.
@@ -716,8 +766,12 @@ public final class BackfillRunner implements AutoCloseable {
         private record ChunkResult(Written written, int read, RowKey lastKey, boolean done, long writeNanos) {
         }
 
-        /** @return the chunk's outcome, or {@code null} if the range is no longer ours (lease lost, paused) */
-        private ChunkResult copyChunk(CheckpointStore.Range range, RowKey after, int chunk) throws SQLException {
+        /**
+         * @return the chunk's outcome, or {@code null} if the range is no longer ours (lease lost, paused)
+         * @throws BackfillGate.Refused if the pass lapsed before the commit; nothing was written
+         */
+        private ChunkResult copyChunk(CheckpointStore.Range range, RowKey after, int chunk, BackfillGate.Pass pass)
+                throws SQLException {
             try (Connection targetConnection = target.getConnection();
                     Connection sourceConnection = source.getConnection()) {
                 targetConnection.setAutoCommit(false);
@@ -741,6 +795,10 @@ public final class BackfillRunner implements AutoCloseable {
                         targetConnection.rollback();
                         sourceConnection.rollback();
                         return null;
+                    }
+                    if (!pass.stillValid()) {
+                        throw new BackfillGate.Refused("dualwrite backfill of " + mapped.name() + ": this instance"
+                                + " lost its lease in the control store during a chunk; the chunk is rolled back", false);
                     }
                     targetConnection.commit();
                     long writeNanos = System.nanoTime() - writeStarted;

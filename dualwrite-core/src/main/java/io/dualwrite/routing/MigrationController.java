@@ -1,5 +1,6 @@
 package io.dualwrite.routing;
 
+import io.dualwrite.backfill.BackfillGate;
 import io.dualwrite.mirror.Mirror;
 import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
@@ -436,6 +437,60 @@ public final class MigrationController implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RouteHeldException("dualwrite was interrupted while holding a request for a ramp step");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The gate backfill chunks pass on this instance. It is open while the source is the primary of every
+     * row ({@link Phase#sourceIsPrimaryOfEveryRow()}) and no step into RAMP or TARGET_ONLY is pending; a
+     * chunk let in counts as a transaction in flight, which a phase step waits for before this instance
+     * acknowledges it (a phase step waits for every admission taken before it). So no chunk that read the
+     * source can write the target after a target-routed user could have written there. In RAMP the
+     * refusal is lasting (the job pauses with it); while a step is pending, or this instance's lease has
+     * lapsed, the chunk retries.
+     *
+     * @return the gate, for {@code BackfillRunner.create}
+     */
+    public BackfillGate backfillGate() {
+        return this::admitBackfillChunk;
+    }
+
+    private BackfillGate.Pass admitBackfillChunk(String table) {
+        lock.lock();
+        try {
+            ControlState current = state;
+            Phase active = current.active().phase();
+            if (!active.sourceIsPrimaryOfEveryRow()) {
+                throw new BackfillGate.Refused("dualwrite backfill of " + table + " refused in phase " + active
+                        + ": users routed to the target write there, and a chunk read from the source would overwrite"
+                        + " their newer rows; step back to DUAL_WRITE to finish the backfill, or let the reconciler"
+                        + " repair the table by each row's route", true);
+            }
+            if (current.pending() != null && !current.pending().phase().sourceIsPrimaryOfEveryRow()) {
+                throw new BackfillGate.Refused("dualwrite backfill of " + table + " waits: the step " + current.active()
+                        + " -> " + current.pending() + " is under way", false);
+            }
+            if (running && !leaseValid()) {
+                throw new BackfillGate.Refused("dualwrite backfill of " + table + " waits: instance " + instanceId
+                        + " has not renewed its lease in the control store, so the others may already have stepped"
+                        + " without it", false);
+            }
+            Admission admission = new Admission(this, admissions++, null, Route.SOURCE);
+            inFlight.add(admission);
+            return new BackfillGate.Pass() {
+                @Override
+                public boolean stillValid() {
+                    // A step waits for this admission; only being counted out (a lapsed lease) lets one pass it.
+                    return !running || leaseValid();
+                }
+
+                @Override
+                public void close() {
+                    admission.release();
+                }
+            };
         } finally {
             lock.unlock();
         }

@@ -28,6 +28,16 @@ public enum Phase {
     }
 
     /**
+     * Whether the source is the primary of every row in this phase, so that nothing but the library
+     * writes the target and a backfill may copy source rows over it.
+     *
+     * @return true in SOURCE_ONLY and DUAL_WRITE
+     */
+    public boolean sourceIsPrimaryOfEveryRow() {
+        return this == SOURCE_ONLY || this == DUAL_WRITE;
+    }
+
+    /**
      * Parses a phase name, case-insensitively.
      *
      * @param text the name, e.g. {@code "dual_write"} or {@code "DUAL-WRITE"}

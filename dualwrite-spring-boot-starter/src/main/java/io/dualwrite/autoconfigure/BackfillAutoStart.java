@@ -16,6 +16,8 @@ import org.springframework.context.SmartLifecycle;
  * {@code dualwrite.backfill.auto-start=true}: starts, or continues from its checkpoint, every mapped
  * table's backfill once the context is up. A table an operator paused stays paused, and one already
  * done is left alone; a table that cannot start is logged, never a reason to stop the application.
+ * In RAMP and TARGET_ONLY nothing starts (the runner's gate would refuse each table anyway): one error
+ * line says why.
  */
 final class BackfillAutoStart implements SmartLifecycle {
 
@@ -34,6 +36,13 @@ final class BackfillAutoStart implements SmartLifecycle {
 
     @Override
     public void start() {
+        if (!phase.get().sourceIsPrimaryOfEveryRow()) {
+            log.error("dualwrite.backfill.auto-start ignored in phase " + phase.get() + ": users routed to the target"
+                    + " write there, and a backfill would copy older source rows over their writes. Step back to"
+                    + " DUAL_WRITE to finish the backfill, or reconcile the tables");
+            running = true;
+            return;
+        }
         if (!phase.get().mirrors()) {
             log.warn("dualwrite.backfill.auto-start in phase " + phase.get() + ": changes are not captured in this"
                     + " phase, so rows written during the backfill may be missing in the target until the reconciler"

@@ -451,15 +451,16 @@ public class DualWriteAutoConfiguration {
      * @param target the target pool
      * @param events the publisher
      * @param mirror the mirror, whose lag the backfill gives way to
+     * @param controller the controller, whose gate keeps chunks out of RAMP
      * @return the runner
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public BackfillRunner dualWriteBackfillRunner(DualWriteProperties properties, MappedTables tables,
             DataSource dataSource, @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events,
-            @Qualifier("dualWriteMirror") Mirror mirror) {
+            @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) {
         BackfillRunner runner = BackfillRunner.create(backfillConfig(properties, mirror), tables,
-                source(dataSource, properties), target, events);
+                source(dataSource, properties), target, events, controller.backfillGate());
         try {
             runner.ensureTables();
         } catch (IllegalStateException missingTable) {

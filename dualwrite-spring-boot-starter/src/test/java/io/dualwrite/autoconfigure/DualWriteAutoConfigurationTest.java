@@ -349,6 +349,25 @@ class DualWriteAutoConfigurationTest {
                 });
     }
 
+    @Test
+    void backfillAutoStart_inRamp_startsNothingAndTheEndpointsStartIsRefused() {
+        JdbcTemplate history = new JdbcTemplate(source.dataSource());
+        for (long id = 1; id <= 20; id++) {
+            history.update("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (?, 1, 'OLD', ?)", id,
+                    new Timestamp(System.currentTimeMillis()));
+        }
+        runner().withPropertyValues("dualwrite.backfill.auto-start=true", "dualwrite.phase=RAMP",
+                "dualwrite.routing.percent=50").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    BackfillRunner backfill = context.getBean(BackfillRunner.class);
+                    assertThat(backfill.progress("t_order").ranges()).as("no job planned").isZero();
+                    org.assertj.core.api.Assertions.assertThatThrownBy(() -> backfill.start("t_order"))
+                            .isInstanceOf(io.dualwrite.backfill.BackfillGate.Refused.class)
+                            .hasMessageContaining("refused in phase RAMP");
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class)).isZero();
+                });
+    }
+
     /** A DAO as applications write them: plain JdbcTemplate, transactional, annotated. */
     public static class OrderDao {
 
