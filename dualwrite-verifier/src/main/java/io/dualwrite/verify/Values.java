@@ -51,6 +51,10 @@ final class Values {
         if (a.getClass() == b.getClass() && !(a instanceof BigDecimal) && a.equals(b)) {
             return true;
         }
+        if ((a instanceof Float || a instanceof Double || b instanceof Float || b instanceof Double)
+                && a instanceof Number na && b instanceof Number nb) {
+            return sameFloatingPoint(na, nb);
+        }
         Object x = normalise(a, zone);
         Object y = normalise(b, zone);
         if (x instanceof BigDecimal dx && y instanceof BigDecimal dy) {
@@ -74,7 +78,32 @@ final class Values {
         return x.equals(y);
     }
 
-    /** The value in one comparable form: numbers and booleans as decimals, date-times as local date-times. */
+    /**
+     * A floating-point value on either side. A REAL (float) column holds only a float's precision, so a
+     * pair with a float on one side compares at that precision: 0.1f read back as a double is
+     * 0.10000000149011612, which must equal the double 0.1 it came from. NaN equals NaN and infinities
+     * equal themselves, as the stores keep them; a decimal never equals them.
+     */
+    private static boolean sameFloatingPoint(Number a, Number b) {
+        if (a instanceof Float || b instanceof Float) {
+            return Float.compare(a.floatValue(), b.floatValue()) == 0;
+        }
+        double x = a.doubleValue();
+        double y = b.doubleValue();
+        if (!Double.isFinite(x) || !Double.isFinite(y)) {
+            return Double.compare(x, y) == 0 && isFloatingPoint(a) && isFloatingPoint(b);
+        }
+        return new BigDecimal(a.toString()).compareTo(new BigDecimal(b.toString())) == 0;
+    }
+
+    private static boolean isFloatingPoint(Number n) {
+        return n instanceof Double || n instanceof Float;
+    }
+
+    /**
+     * The value in one comparable form: numbers and booleans as decimals, date-times as local date-times.
+     * NaN and the infinities, which no decimal can hold, stay doubles.
+     */
     static Object normalise(Object value, ZoneId zone) {
         if (value instanceof BigDecimal) {
             return value;
@@ -86,7 +115,8 @@ final class Values {
             return new BigDecimal(big);
         }
         if (value instanceof Double || value instanceof Float) {
-            return new BigDecimal(value.toString());
+            double d = ((Number) value).doubleValue();
+            return Double.isFinite(d) ? new BigDecimal(value.toString()) : Double.valueOf(d);
         }
         if (value instanceof Boolean bool) {
             return bool ? BigDecimal.ONE : BigDecimal.ZERO;

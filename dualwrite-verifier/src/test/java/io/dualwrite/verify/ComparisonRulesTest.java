@@ -30,6 +30,27 @@ class ComparisonRulesTest {
     }
 
     @Test
+    void nanAndInfinities_equalThemselves_neverADecimal() {
+        assertThat(same(Double.NaN, Double.NaN)).isTrue();
+        assertThat(same(Float.NaN, Double.NaN)).isTrue();
+        assertThat(same(Double.POSITIVE_INFINITY, Float.POSITIVE_INFINITY)).isTrue();
+        assertThat(same(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)).isFalse();
+        assertThat(same(Double.NaN, 0.0d)).isFalse();
+        assertThat(same(Double.POSITIVE_INFINITY, new BigDecimal("1E+308"))).isFalse();
+        assertThat(Values.normalise(Double.NaN, PARIS)).isEqualTo(Double.NaN);
+    }
+
+    @Test
+    void realAgainstDouble_comparesAtTheRealsPrecision() {
+        // A REAL column's 0.1f, written to a DOUBLE column, reads back as 0.10000000149011612.
+        assertThat(same(0.1f, (double) 0.1f)).isTrue();
+        assertThat(same((double) 0.1f, 0.1f)).isTrue();
+        assertThat(same(0.1f, 0.2d)).isFalse();
+        assertThat(same(0.1d, 0.10000000149011612d)).as("two doubles keep the double's precision").isFalse();
+        assertThat(same(0.5d, new BigDecimal("0.50"))).isTrue();
+    }
+
+    @Test
     void booleans_equalOneAndZero() {
         assertThat(same(true, 1)).isTrue();
         assertThat(same(false, (short) 0)).isTrue();
