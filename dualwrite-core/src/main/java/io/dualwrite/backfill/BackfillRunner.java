@@ -4,6 +4,7 @@ import io.dualwrite.event.DualWriteEvent;
 import io.dualwrite.event.EventPublisher;
 import io.dualwrite.jdbc.ColumnMetadata;
 import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.RestoringDataSource;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.jdbc.TableOps;
@@ -76,8 +77,9 @@ public final class BackfillRunner implements AutoCloseable {
         this.config = config;
         this.gate = gate;
         this.tables = tables;
-        this.source = source;
-        this.target = target;
+        // The library's own connections go back to the pool with the settings they came out with.
+        this.source = RestoringDataSource.of(source);
+        this.target = RestoringDataSource.of(target);
         this.events = events;
         this.store = new CheckpointStore(tables.targetDialect(), config.checkpointTable(), config.failureTable());
         this.limiter = new RateLimiter(config.rowsPerSecond(), config.hourlyLimits(), config.clock(), config.zone());

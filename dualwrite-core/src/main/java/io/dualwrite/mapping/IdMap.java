@@ -54,7 +54,7 @@ final class IdMap implements KeyMapping {
     private final Cache<RowKey, RowKey> sourceByTarget;
 
     IdMap(DataSource target, Dialect dialect, String namespace, long maximumCachedKeys) {
-        this.target = target;
+        this.target = io.dualwrite.jdbc.RestoringDataSource.of(target);
         this.dialect = dialect;
         this.namespace = namespace;
         this.insertSql = Dialect.MARKER + switch (dialect.product()) {

@@ -6,6 +6,7 @@ import io.dualwrite.capture.ChangeSink;
 import io.dualwrite.capture.DualWriteAspect;
 import io.dualwrite.event.DualWriteEvent;
 import io.dualwrite.event.EventPublisher;
+import io.dualwrite.jdbc.RestoringDataSource;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
@@ -62,16 +63,17 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             DataSource transactional, EventPublisher events) {
         this.config = config;
         this.tables = tables;
-        this.source = source;
-        this.target = target;
+        // The library's own connections go back to the pool with the settings they came out with.
+        this.source = RestoringDataSource.of(source);
+        this.target = RestoringDataSource.of(target);
         this.transactional = transactional;
         this.events = events;
-        this.applier = new MirrorApplier(source, target, config.versionGuard());
+        this.applier = new MirrorApplier(this.source, this.target, config.versionGuard());
         applier.writeLockTimeout(tables.targetDialect().lockTimeoutStatements(config.writeLockTimeout()));
         this.lanes = new Lanes(config, tables, applier, events);
         if (config.mode() == MirrorMode.OUTBOX) {
             this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());
-            this.relay = new OutboxRelay(config, tables, applier, events, source, outbox);
+            this.relay = new OutboxRelay(config, tables, applier, events, this.source, outbox);
         } else {
             this.outbox = null;
             this.relay = null;

@@ -333,7 +333,7 @@ final class MirrorApplier {
 
     private static void boundNetworkWait(Connection connection, int timeoutMillis) throws SQLException {
         try {
-            // The pool restores its own setting when the connection is returned.
+            // Put back when the connection is returned: by HikariCP, and by RestoringDataSource on any pool.
             connection.setNetworkTimeout(Runnable::run, timeoutMillis);
         } catch (SQLFeatureNotSupportedException embedded) {
             // H2 in-process has no network to wait on.
