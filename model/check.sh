@@ -53,6 +53,7 @@ checks=(
 "dw-h2-exclusive-locks|P|$DW|-DH2_XLOCK -DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
 "dw-fair-termination|P|$DW|-DOPS1=1 -DOPS2=1 -DTFAIL=1|-DNP -DNFAIR=3|-l -f -w25|"
 "ramp-two-users-up-and-back|P|$RP|-DOPS=1 -DSTEPS=2|-DSAFETY|-w25|"
+"ramp-merchant-writes-moving-users-row|P|$RP|-DMERCHANT -DONE_USER -DOPS=1 -DSTEPS=2|-DSAFETY|-w25|"
 "ramp-fair-termination|P|$RP|-DONE_USER -DOPS=1 -DSTEPS=2|-DNP -DNFAIR=4|-l -f -w25|"
 # --- negative controls: each must produce a counterexample -----------------------------
 "neg-apply-without-source-lock|X|$DW|-DNEG_APPLY_NOLOCK $SMALL|-DSAFETY|-w24|$MONO_OR_CONV"
@@ -62,6 +63,7 @@ checks=(
 "neg-ramp-flag-flip|X|$RP|-DNEG_FLAG_FLIP -DNO_LIB_WAIT_ASSERT -DOPS=1|-DSAFETY|-E -w24|$RAMP_DATA"
 "neg-ramp-flag-flip-mirror-race|X|$RP|-DNEG_FLAG_FLIP -DSHORT_TXN -DNO_APP_READ_ASSERT -DNO_LIB_WAIT_ASSERT -DOPS=1|-DSAFETY|-E -w24|assertion violated .*(sq ?>= ?seq\[|pres\[\(\(0\*2\)\+[01]\)\] ?== ?pres)"
 # --- findings: gaps in DESIGN.md, each shown by a counterexample ----------------------
+"neg-ramp-step-waits-for-moving-keys-only|X|$RP|-DMERCHANT -DNEG_MOVING_ONLY -DONE_USER -DNO_LIB_WAIT_ASSERT -DOPS=1|-DSAFETY|-w24|$RAMP_DATA"
 "find-version-taken-at-txn-start|X|$DW|-DFIND_CLOCK_AT_START $SMALL|-DSAFETY|-w24|$CONV"
 "find-backfill-before-all-instances-capture|X|$DW|-DFIND_PHASE_LAG $SMALL|-DSAFETY|-w24|$CONV"
 "find-ramp-ack-with-txn-in-flight|X|$RP|-DFIND_RAMP_INFLIGHT -DNO_LIB_WAIT_ASSERT -DOPS=1|-DSAFETY|-w24|$APPREAD"

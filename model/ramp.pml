@@ -29,6 +29,11 @@
  *   FIND_CROSS_ROUTE    finding: a request routed by another routing key (a merchant on
  *                       S) writes user 0's row: a cross-route write, which DESIGN accepts
  *                       as counted/logged; checked here for deadlock only (pan -A)
+ *   MERCHANT            a merchant's request (its key never moves) writes user 0's row on S,
+ *                       admitted before its instance sees a step; counted as in flight, since a
+ *                       step waits for every older transaction (issue 15, item 7)
+ *   NEG_MOVING_ONLY     negative control for MERCHANT: the step waits only for the older
+ *                       transactions of moving keys, so the merchant's is not counted
  *   FIND_HOLD_TIMEOUT   finding: a held request whose bounded wait expires continues on
  *                       the route its instance still has (the old one)
  *   SHORT_TXN           a transaction's route choice, lock and commit are one step (no
@@ -125,6 +130,17 @@ proctype Writer(byte i)            /* instance i's request threads; id i+1 */
             :: k == 1 -> r = T                          /* user 1: always on T */
             :: k == 0 && !ihold[i] ->                  /* held while a step is pending */
                          r = iroute[i]; inflight[i]++; fl = 1
+#ifdef MERCHANT
+            /* a merchant's request (its own key never moves, so it is never held) writes user 0's
+             * row on S, admitted while this instance has seen no step and routes user 0 to S.  The
+             * step waits for every transaction admitted before it (MigrationController), so it is
+             * counted like the moving user's own; NEG_MOVING_ONLY counts only those of moving keys. */
+            :: k == 0 && !ihold[i] && iroute[i] == S -> r = S;
+#ifndef NEG_MOVING_ONLY
+                         inflight[i]++; fl = 1;
+#endif
+                         printf("W%d: merchant writes user 0's row on S\n", w)
+#endif
 #ifdef FIND_CROSS_ROUTE
             :: k == 0 -> r = S;        /* a merchant's request (routed to S) writes user 0's row */
                          printf("W%d: cross-route write of user 0 on S\n", w)
