@@ -241,10 +241,10 @@ public final class BackfillConfig {
 
     /**
      * @return whether writes to the target refuse to replace a row whose version is newer; default false.
-     *     In DUAL_WRITE the source's row locks already bring changes to the target in commit order, and a
-     *     guard on the application's {@code gmt_modified} would refuse a later commit that carries an
-     *     older version (PostgreSQL's {@code now()} is the transaction's start), leaving the stores apart
-     *     for good. The model in {@code model/} shows both. RAMP, with two primaries, needs the guard.
+     *     The rule is the mirror's ({@code MirrorConfig.versionGuard()}): the source's row locks order the
+     *     backfill's writes with the mirror's, latest commit wins, and the guard is an extra for a version
+     *     column that never goes back. A backfill runs only while the source is the primary of every row
+     *     ({@link BackfillGate}), so it never meets a newer target-routed write.
      */
     public boolean versionGuard() {
         return versionGuard;

@@ -170,13 +170,21 @@ public final class MirrorConfig {
     }
 
     /**
-     * @return whether writes to the target refuse to replace a row whose version is newer; default false.
-     *     In DUAL_WRITE the source's row locks already bring changes to the target in commit order, and a
-     *     guard on the application's {@code gmt_modified} would refuse a later commit that carries an
-     *     older version (PostgreSQL's {@code now()} is the transaction's start), leaving the stores apart
-     *     for good. The model in {@code model/} shows both. RAMP does not need it either: its barrier
-     *     keeps the two mirror directions apart for each routing key. The guard only decides between
-     *     cross-route writes to one row from both stores, which the reconciler settles anyway.
+     * The version rule, stated once for the whole library (README "How an apply stays correct" and the
+     * {@code dualwrite.mirror.version-guard} / {@code dualwrite.backfill.version-guard} properties say the
+     * same): <b>the latest commit wins, and the primary's row lock is what orders commits.</b> Every
+     * write to the other store (mirror, backfill, repair) reads the primary's row under a share lock and
+     * replaces a row that differs, so writes land in the primary's commit order even when two commits
+     * carry the same {@code gmt_modified} or the second carries an older one. The guard is an extra, off
+     * by default: with it, a write also never replaces a row whose version column is newer. Turn it on only
+     * when that column never goes back in commit order (set under the row lock by a clock that does not
+     * go back) and something besides the library may write the other store; otherwise it refuses a later
+     * commit for good (PostgreSQL's {@code now()} is the transaction's start), and the reconciler reports
+     * the row. RAMP needs no guard: its barrier keeps the two mirror directions apart for each routing key,
+     * and the backfill does not run there ({@code BackfillGate}). The model in {@code model/} shows both
+     * halves of the argument.
+     *
+     * @return whether writes to the other store refuse to replace a row whose version is newer; default false
      */
     public boolean versionGuard() {
         return versionGuard;

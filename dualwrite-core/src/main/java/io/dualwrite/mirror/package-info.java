@@ -1,6 +1,8 @@
 /**
  * The mirror: after a source transaction commits, bring the changed rows' current state to the other
- * store, in version order, without ever failing or blocking the application's write.
+ * store, in the primary's commit order (the latest commit wins; the optional version guard is described
+ * once, at {@link io.dualwrite.mirror.MirrorConfig#versionGuard()}), without ever failing or blocking the
+ * application's write.
  *
  * <p>Entry type: {@link io.dualwrite.mirror.Mirror}, created from an immutable
  * {@link io.dualwrite.mirror.MirrorConfig}. It is the {@link io.dualwrite.capture.ChangeSink} of the

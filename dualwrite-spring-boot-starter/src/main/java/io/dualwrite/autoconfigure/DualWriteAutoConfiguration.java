@@ -673,7 +673,7 @@ public class DualWriteAutoConfiguration {
         DualWriteProperties.Mirror m = properties.getMirror();
         return settings(() -> {
             MirrorConfig.Builder b = MirrorConfig.builder().mode(m.getMode())
-                    .createOutboxTable(properties.getSchema().isCreate());
+                    .createOutboxTable(properties.getSchema().isCreate()).versionGuard(m.isVersionGuard());
             set(m.getLanes(), b::lanes);
             set(m.getQueueCapacity(), b::queueCapacity);
             set(m.getBatchSize(), b::batchSize);
@@ -695,7 +695,7 @@ public class DualWriteAutoConfiguration {
         DualWriteProperties.Backfill f = properties.getBackfill();
         return settings(() -> {
             BackfillConfig.Builder b = BackfillConfig.builder().rowsPerSecond(f.getRowsPerSecond())
-                    .createTables(properties.getSchema().isCreate())
+                    .createTables(properties.getSchema().isCreate()).versionGuard(f.isVersionGuard())
                     .backOffOnMirrorLag(mirror::lag, f.getMaxMirrorLag() == null ? Duration.ofSeconds(30)
                             : f.getMaxMirrorLag());
             for (Map.Entry<String, Long> limit : f.getHourlyLimits().entrySet()) {

@@ -217,6 +217,14 @@ public class DualWriteProperties {
         /** How long shutdown waits for queued changes; default 10 s. */
         private Duration shutdownTimeout;
 
+        /**
+         * Whether a mirror write also refuses to replace a row whose version column is newer. The source's
+         * row lock already brings changes in commit order (latest commit wins); turn this on only when the
+         * version column never goes back in commit order and something else may write the target. A later
+         * commit with an older version is then refused, and left to the reconciler.
+         */
+        private boolean versionGuard;
+
         /** The outbox (OUTBOX mode). */
         private final Outbox outbox = new Outbox();
 
@@ -306,6 +314,14 @@ public class DualWriteProperties {
 
         public void setShutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = shutdownTimeout;
+        }
+
+        public boolean isVersionGuard() {
+            return versionGuard;
+        }
+
+        public void setVersionGuard(boolean versionGuard) {
+            this.versionGuard = versionGuard;
         }
 
         public Outbox getOutbox() {
@@ -736,6 +752,12 @@ public class DualWriteProperties {
         /** Rows per second when no hourly limit applies; 0 means unthrottled. */
         private long rowsPerSecond;
 
+        /**
+         * Whether a chunk also refuses to replace a target row whose version column is newer; see
+         * dualwrite.mirror.version-guard. The source's row locks already order the backfill with the mirror.
+         */
+        private boolean versionGuard;
+
         /** Hour of day ("00".."23") to rows per second in that hour, overriding rows-per-second. */
         private Map<String, Long> hourlyLimits = new LinkedHashMap<>();
 
@@ -769,6 +791,14 @@ public class DualWriteProperties {
 
         public void setRowsPerSecond(long rowsPerSecond) {
             this.rowsPerSecond = rowsPerSecond;
+        }
+
+        public boolean isVersionGuard() {
+            return versionGuard;
+        }
+
+        public void setVersionGuard(boolean versionGuard) {
+            this.versionGuard = versionGuard;
         }
 
         public Map<String, Long> getHourlyLimits() {

@@ -124,6 +124,19 @@ class DualWriteAutoConfigurationTest {
     }
 
     @Test
+    void versionGuard_isOffByDefault_andOnWhereThePropertiesSaySo() {
+        DualWriteProperties defaults = new DualWriteProperties();
+        assertThat(DualWriteAutoConfiguration.mirrorConfig(defaults).versionGuard()).isFalse();
+        DualWriteProperties guarded = new DualWriteProperties();
+        guarded.getMirror().setVersionGuard(true);
+        guarded.getBackfill().setVersionGuard(true);
+        assertThat(DualWriteAutoConfiguration.mirrorConfig(guarded).versionGuard()).isTrue();
+        Mirror mirror = org.mockito.Mockito.mock(Mirror.class);
+        assertThat(DualWriteAutoConfiguration.backfillConfig(guarded, mirror).versionGuard()).isTrue();
+        assertThat(DualWriteAutoConfiguration.backfillConfig(defaults, mirror).versionGuard()).isFalse();
+    }
+
+    @Test
     void targetUrl_getsTheDialectsBatchedWriteSettings() {
         assertThat(DualWriteAutoConfiguration.withBatchedWrites("jdbc:mariadb://db/orders"))
                 .isEqualTo("jdbc:mariadb://db/orders?rewriteBatchedStatements=true");
