@@ -551,11 +551,20 @@ public final class MigrationController implements AutoCloseable {
         }
     }
 
-    /** One poll: read the state, renew the lease, work on the step under way. Visible for tests. */
+    /**
+     * One poll: renew the lease, read the state, work on the step under way. Visible for tests.
+     *
+     * <p>Renew first, then read, and trust the renewed lease only once what was read is in force. A step
+     * that counted this instance out (its lease had lapsed) was activated before the renewal reached the
+     * store, so the read after it sees that step; a step written after the renewal sees this instance
+     * live and waits for its acknowledgement. Read first, and a step activated between the read and the
+     * renewal would be routed by the old view, with a valid lease, for a whole poll interval.
+     */
     void tick() throws SQLException {
+        long renewedAt = writeHeartbeat();
         ControlState current = store.read();
         observe(current);
-        heartbeat();
+        trustLeaseFrom(renewedAt);
         if (current.pending() == null) {
             return;
         }
@@ -686,8 +695,17 @@ public final class MigrationController implements AutoCloseable {
     }
 
     private void heartbeat() throws SQLException {
+        trustLeaseFrom(writeHeartbeat());
+    }
+
+    /** @return the {@link System#nanoTime()} before the write, from which the renewed lease runs */
+    private long writeHeartbeat() throws SQLException {
         long before = System.nanoTime();
         store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease));
+        return before;
+    }
+
+    private void trustLeaseFrom(long before) {
         // Three quarters: this instance must stop before the others, whose clocks may run a little ahead,
         // count it out.
         boolean wasValid = leaseValid();

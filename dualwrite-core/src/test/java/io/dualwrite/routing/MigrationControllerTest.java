@@ -155,6 +155,114 @@ class MigrationControllerTest {
         assertThat(a.admit(1L).route()).isEqualTo(Route.SOURCE);
     }
 
+    /**
+     * Issue 16, item 1: an instance whose lease lapsed (B) renews it at its next poll. Had it read the state
+     * before renewing, a step activated without it between that read and the renewal would be routed by
+     * B's old view, with a valid lease, for a whole poll interval. B renews first, then reads.
+     */
+    @Test
+    void lapsedInstance_renewsBeforeItReads_soItNeverRoutesByAViewOlderThanItsLease() throws Exception {
+        MigrationController a = MigrationController.builder(store).instanceId("a").pollInterval(POLL)
+                .stepTimeout(Duration.ofSeconds(10)).build();
+        a.start();
+        controllers.add(a);
+        assertThat(a.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        AtomicBoolean cutOff = new AtomicBoolean();
+        AtomicBoolean stepOnRead = new AtomicBoolean();
+        CompletableFuture<StepResult> step = new CompletableFuture<>();
+        ControlStore seenByB = new ForwardingControlStore(store) {
+            @Override
+            public ControlState read() throws java.sql.SQLException {
+                ControlState read = super.read();
+                if (stepOnRead.getAndSet(false)) {
+                    // A ramps to 10 % (user 7 moves) right after B's read: at once if B counts as dead.
+                    CompletableFuture.runAsync(() -> {
+                        try {
+                            step.complete(a.requestPercent(10, false));
+                        } catch (Exception e) {
+                            step.completeExceptionally(e);
+                        }
+                    });
+                    try {
+                        step.get(1, TimeUnit.SECONDS);
+                    } catch (Exception notYet) {
+                        // B is live: A waits for its acknowledgement.
+                    }
+                }
+                return read;
+            }
+
+            @Override
+            public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil)
+                    throws java.sql.SQLException {
+                if (cutOff.get()) {
+                    throw new java.sql.SQLException("control store unreachable from b");
+                }
+                super.heartbeat(instanceId, acknowledged, leaseUntil);
+            }
+        };
+        MigrationController b = MigrationController.builder(seenByB).instanceId("b").pollInterval(POLL)
+                .lease(Duration.ofMillis(400)).holdTimeout(Duration.ofMillis(300)).build();
+        b.start();
+        controllers.add(b);
+
+        cutOff.set(true);
+        Thread.sleep(500);
+        assertThat(b.leaseValid()).isFalse();
+        stepOnRead.set(true);
+        cutOff.set(false);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!b.leaseValid() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+
+        // The first admission b takes with its renewed lease.
+        MigrationController.Admission admission = b.admit(7L);
+        int activePercent = store.read().active().percent();
+        assertThat(admission.route() == Route.SOURCE && activePercent == 10)
+                .as("b admits user 7 to the source while the others route it to the target (active percent %d)",
+                        activePercent)
+                .isFalse();
+        admission.release();
+        assertThat(step.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        awaitPercent(b, 10);
+        assertThat(b.route(7L)).isEqualTo(Route.TARGET);
+    }
+
+    /** A control store that passes every call on; tests override what they fault. */
+    private static class ForwardingControlStore implements ControlStore {
+        private final ControlStore delegate;
+
+        ForwardingControlStore(ControlStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public ControlState read() throws java.sql.SQLException {
+            return delegate.read();
+        }
+
+        @Override
+        public boolean compareAndSet(long expectedVersion, ControlState next) throws java.sql.SQLException {
+            return delegate.compareAndSet(expectedVersion, next);
+        }
+
+        @Override
+        public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws java.sql.SQLException {
+            delegate.heartbeat(instanceId, acknowledged, leaseUntil);
+        }
+
+        @Override
+        public List<InstanceStatus> instances() throws java.sql.SQLException {
+            return delegate.instances();
+        }
+
+        @Override
+        public void leave(String instanceId) throws java.sql.SQLException {
+            delegate.leave(instanceId);
+        }
+    }
+
     @Test
     void badChanges_areRefused_andNothingChanges() throws Exception {
         MigrationController a = controller("a");
