@@ -193,6 +193,12 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         return outbox == null ? null : outbox.ddl();
     }
 
+    /**
+     * OUTBOX: writes the changes' outbox rows on the Spring transaction's connection, found through the
+     * transactional data source, so that they commit with it.
+     *
+     * @throws IllegalStateException if the rows could not be written; the transaction then rolls back
+     */
     @Override
     public void beforeCommit(Collection<Change> changes) {
         if (outbox == null) {
@@ -202,11 +208,40 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         try {
             outbox.insert(connection, changes, System.currentTimeMillis());
         } catch (SQLException e) {
-            throw new IllegalStateException("dualwrite could not write " + changes.size() + " changes to "
-                    + config.outboxTable() + "; the transaction is rolled back so that no change goes unrecorded", e);
+            throw new IllegalStateException(outboxFailure(changes), e);
         } finally {
             DataSourceUtils.releaseConnection(connection, transactional);
         }
+    }
+
+    /**
+     * OUTBOX: writes the changes' outbox rows on the application's own connection, in the transaction
+     * about to commit there.
+     *
+     * @throws SQLException if the rows could not be written; the caller rolls the transaction back
+     */
+    @Override
+    public void beforeCommit(Collection<Change> changes, Connection connection) throws SQLException {
+        if (outbox == null) {
+            return;
+        }
+        try {
+            outbox.insert(connection, changes, System.currentTimeMillis());
+        } catch (SQLException e) {
+            throw new SQLException(outboxFailure(changes), e.getSQLState(), e);
+        }
+    }
+
+    /** @return whether this mirror writes outbox rows before the application's commit */
+    @Override
+    public boolean writesBeforeCommit() {
+        return outbox != null;
+    }
+
+    private String outboxFailure(Collection<Change> changes) {
+        return "dualwrite could not write " + changes.size() + " changes to " + config.outboxTable()
+                + " (dualwrite.mirror.outbox.table) in the source; the application's transaction is rolled back so"
+                + " that no change goes unrecorded";
     }
 
     @Override
