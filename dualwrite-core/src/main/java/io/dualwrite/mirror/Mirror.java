@@ -38,7 +38,9 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
  * }</pre>
  *
  * <p>{@code source} must be the very {@link DataSource} the application's transaction manager uses:
- * OUTBOX writes its rows on the transaction's own connection, found through it.
+ * OUTBOX writes its rows on a Spring transaction's own connection, found through it. Transparent capture
+ * hands over the connection itself for a transaction Spring does not manage
+ * ({@link #beforeCommit(Collection, Connection)}).
  */
 public final class Mirror implements ChangeSink, AutoCloseable {
 
