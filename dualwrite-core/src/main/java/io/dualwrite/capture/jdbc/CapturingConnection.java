@@ -193,11 +193,11 @@ final class CapturingConnection implements InvocationHandler {
     }
 
     /**
-     * Whether an autocommit write must run in a transaction of its own, so that what the recorder writes
-     * before commit (OUTBOX rows) commits with it.
+     * Whether the recorder writes changes before their commit (OUTBOX): an autocommit write must then run
+     * in a transaction of its own, so that those rows commit with it.
      */
-    boolean needsOwnTransaction() throws SQLException {
-        return delegate.getAutoCommit() && context.recorder().writesBeforeCommit();
+    boolean writesBeforeCommit() {
+        return context.recorder().writesBeforeCommit();
     }
 
     /**

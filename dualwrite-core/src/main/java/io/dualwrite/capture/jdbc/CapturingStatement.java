@@ -256,7 +256,7 @@ final class CapturingStatement implements InvocationHandler {
             }
         }
         Connection raw = connection.delegate();
-        boolean ownTransaction = preSelects && raw.getAutoCommit() || connection.needsOwnTransaction();
+        boolean ownTransaction = raw.getAutoCommit() && (preSelects || connection.writesBeforeCommit());
         if (ownTransaction) {
             raw.setAutoCommit(false);
         }

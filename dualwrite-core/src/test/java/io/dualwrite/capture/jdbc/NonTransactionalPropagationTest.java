@@ -96,6 +96,15 @@ class NonTransactionalPropagationTest {
         assertThat(rig.differences()).isEmpty();
     }
 
+    @Test
+    void annotationAndCaptureUnderSupports_nameTheKeyOnce_itsOutboxRowIsWrittenOnceWithTheWrite() throws Exception {
+        orders.annotatedAndCapturedSupports(43);
+
+        assertThat(rig.outboxRows()).isEqualTo(1);
+        assertThat(rig.restart()).isTrue();
+        assertThat(rig.differences()).isEmpty();
+    }
+
     /** Calls the proxied method for this propagation and path, from outside the bean as an application does. */
     private void write(Propagation propagation, boolean annotated, long id, boolean throwing) {
         switch (propagation) {
@@ -190,6 +199,12 @@ class NonTransactionalPropagationTest {
         @Transactional(propagation = Propagation.NEVER)
         public void capturedNever(long id, boolean throwing) {
             insert(captured, id, throwing);
+        }
+
+        @Transactional(propagation = Propagation.SUPPORTS)
+        @DualWrite(table = "t_order", key = "#id")
+        public void annotatedAndCapturedSupports(long id) {
+            insert(captured, id, false);
         }
 
         private static void insert(JdbcTemplate jdbc, long id, boolean throwing) {
