@@ -1,6 +1,8 @@
 package io.dualwrite.capture;
 
 import io.dualwrite.jdbc.RowKey;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,14 +15,21 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * The {@link ChangeRecorder} behind both the annotation and the programmatic API: a change set per
- * transaction, bound with {@link TransactionSynchronizationManager}, handed to the {@link ChangeSink}
- * before and after commit and dropped on rollback. A transaction suspended by {@code REQUIRES_NEW}
- * keeps its own set.
+ * The {@link ChangeRecorder} behind the annotation, the programmatic API and transparent capture: a
+ * change set per Spring transaction, bound with {@link TransactionSynchronizationManager}, handed to the
+ * {@link ChangeSink} before and after commit and dropped on rollback. A transaction suspended by
+ * {@code REQUIRES_NEW} keeps its own set. Where each kind of change waits is mapped in the
+ * {@linkplain io.dualwrite.capture package documentation}.
  *
- * <p>Outside a transaction, changes are handed on at once, except during a call that
- * {@link DualWriteAspect} intercepts: there they are collected and handed on once when the call
- * returns, so that the annotation and the capturing {@code DataSource} together name each key once.
+ * <p>Only an actual transaction gets a change set. Under {@code SUPPORTS}, {@code NOT_SUPPORTED} or
+ * {@code NEVER} Spring's synchronization is active without one: every write has auto-committed, and a
+ * method that throws never reaches after-commit, so such changes are handed on at once, like those
+ * recorded with no synchronization at all.
+ *
+ * <p>Outside a transaction, during a call that {@link DualWriteAspect} intercepts, committed changes
+ * wait for the call's end and go on once, so that the annotation and the capturing {@code DataSource}
+ * together name each key once; keys whose outbox rows were written in their own write's transaction
+ * ({@link #recordCommitting}) are not written again.
  */
 public final class ChangeCapture implements ChangeRecorder {
 
@@ -29,7 +38,7 @@ public final class ChangeCapture implements ChangeRecorder {
     private final ChangeSink sink;
     private final Predicate<String> knownTable;
     /** The changes collected during the current intercepted call outside a transaction; null outside one. */
-    private final ThreadLocal<Set<Change>> callScope = new ThreadLocal<>();
+    private final ThreadLocal<CallScope> callScope = new ThreadLocal<>();
 
     /**
      * Creates the capture.
@@ -54,7 +63,7 @@ public final class ChangeCapture implements ChangeRecorder {
 
     /**
      * Records changes, possibly of several tables, as one unit: in the current transaction's change set,
-     * or handed on at once when no transaction is active.
+     * or handed on at once when no transaction is active (auto-committed writes).
      *
      * @param changes the changes
      */
@@ -64,7 +73,8 @@ public final class ChangeCapture implements ChangeRecorder {
             return;
         }
         requireAllMapped(changes);
-        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+        if (TransactionSynchronizationManager.isActualTransactionActive()
+                && TransactionSynchronizationManager.isSynchronizationActive()) {
             ChangeSet set = (ChangeSet) TransactionSynchronizationManager.getResource(this);
             if (set == null) {
                 set = new ChangeSet();
@@ -86,15 +96,48 @@ public final class ChangeCapture implements ChangeRecorder {
         handOnCommitted(changes);
     }
 
+    /**
+     * Writes the changes' outbox rows on {@code connection}, in the transaction about to commit there,
+     * and returns their hand-over for after the commit.
+     *
+     * @throws SQLException if the sink could not write them; the caller rolls back
+     */
+    @Override
+    public Runnable recordCommitting(Collection<Change> changes, Connection connection) throws SQLException {
+        if (changes.isEmpty()) {
+            return () -> { };
+        }
+        requireAllMapped(changes);
+        Set<Change> unique = new LinkedHashSet<>(changes);
+        sink.beforeCommit(unique, connection);
+        return () -> handOnWritten(unique);
+    }
+
+    @Override
+    public boolean writesBeforeCommit() {
+        return sink.writesBeforeCommit();
+    }
+
+    /** Changes committed with nothing written for them yet: written now (too late to roll back), then handed on. */
     private void handOnCommitted(Collection<Change> changes) {
-        Set<Change> scope = callScope.get();
+        CallScope scope = callScope.get();
         if (scope != null) {
-            scope.addAll(changes);
+            scope.committed.addAll(changes);
             return;
         }
         Set<Change> unique = new LinkedHashSet<>(changes);
         sink.beforeCommit(unique);
         handOn(unique, System.nanoTime());
+    }
+
+    /** Changes whose before-commit part went with their transaction: only the after-commit part is left. */
+    private void handOnWritten(Set<Change> changes) {
+        CallScope scope = callScope.get();
+        if (scope != null) {
+            scope.written.addAll(changes);
+            return;
+        }
+        handOn(changes, System.nanoTime());
     }
 
     /**
@@ -106,20 +149,30 @@ public final class ChangeCapture implements ChangeRecorder {
         if (callScope.get() != null) {
             return false;
         }
-        callScope.set(new LinkedHashSet<>());
+        callScope.set(new CallScope());
         return true;
     }
 
     /**
      * Closes this thread's call scope and hands on what it collected: those changes are committed
-     * already, so they go on whether or not the call succeeded.
+     * already, so they go on whether or not the call succeeded. Only keys that nobody wrote before their
+     * commit go to {@link ChangeSink#beforeCommit(Collection)}.
      */
     void closeCallScope() {
-        Set<Change> collected = callScope.get();
+        CallScope collected = callScope.get();
         callScope.remove();
-        if (collected != null && !collected.isEmpty()) {
-            sink.beforeCommit(collected);
-            handOn(collected, System.nanoTime());
+        if (collected == null) {
+            return;
+        }
+        Set<Change> unwritten = new LinkedHashSet<>(collected.committed);
+        unwritten.removeAll(collected.written);
+        if (!unwritten.isEmpty()) {
+            sink.beforeCommit(unwritten);
+        }
+        Set<Change> all = new LinkedHashSet<>(collected.written);
+        all.addAll(unwritten);
+        if (!all.isEmpty()) {
+            handOn(all, System.nanoTime());
         }
     }
 
@@ -154,6 +207,12 @@ public final class ChangeCapture implements ChangeRecorder {
             log.error("dualwrite could not hand on " + changes.size() + " committed changes; the reconciler will"
                     + " repair them", e);
         }
+    }
+
+    /** What an intercepted call outside a transaction committed, by whether it is written already. */
+    private static final class CallScope {
+        final Set<Change> committed = new LinkedHashSet<>();
+        final Set<Change> written = new LinkedHashSet<>();
     }
 
     private final class ChangeSet implements TransactionSynchronization {

@@ -1,11 +1,14 @@
 package io.dualwrite.capture;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Collection;
 
 /**
  * Records that the current transaction changed rows, for code that cannot use {@link DualWrite}.
  * Inside a Spring-managed transaction the changes are mirrored after it commits and forgotten if it
- * rolls back; outside one, they are handed on at once, so call it after the write.
+ * rolls back; outside one (no transaction, or {@code SUPPORTS}, {@code NOT_SUPPORTED}, {@code NEVER},
+ * where every write auto-commits), they are handed on at once, so call it after the write.
  *
  * <pre>{@code
  * jdbc.update("UPDATE t_order SET status = ? WHERE id = ?", status, id);
@@ -66,5 +69,33 @@ public interface ChangeRecorder {
      */
     default void recordCommitted(Collection<Change> changes) {
         recordAll(changes);
+    }
+
+    /**
+     * Records changes of a transaction Spring does not manage, just before it commits on
+     * {@code connection}: what must commit with them (the OUTBOX rows) is written there now, in that
+     * transaction. The caller commits, and then runs the returned hand-over, even if the commit failed
+     * (a needless apply only re-reads rows). If this throws, the caller rolls back instead.
+     *
+     * <p>The default writes nothing and hands on through {@link #recordCommitted} after the commit.
+     *
+     * @param changes the changes the transaction made
+     * @param connection the physical connection, with its transaction open
+     * @return what to run once {@code commit()} has returned
+     * @throws SQLException if the changes could not be written; nothing must commit then
+     */
+    default Runnable recordCommitting(Collection<Change> changes, Connection connection) throws SQLException {
+        return () -> recordCommitted(changes);
+    }
+
+    /**
+     * Whether {@link #recordCommitting} writes anything (OUTBOX): then transparent capture runs an
+     * autocommit write in a short transaction of its own, so that the write and its outbox rows commit
+     * together or not at all.
+     *
+     * @return whether changes must be written in the application's transaction
+     */
+    default boolean writesBeforeCommit() {
+        return false;
     }
 }

@@ -31,8 +31,13 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  *
  * <p>Keys are recorded even when the method throws, as long as they evaluate: mirroring reads the
  * row's current state, so a spurious change is harmless, while a write that happened before the
- * exception (outside a transaction) must not be missed. On the exceptional path an evaluation problem
- * is attached to the method's exception as suppressed, never thrown instead of it.
+ * exception (outside a transaction, or under {@code SUPPORTS}, {@code NOT_SUPPORTED} or {@code NEVER},
+ * where writes auto-commit) must not be missed. On the exceptional path an evaluation problem is attached
+ * to the method's exception as suppressed, never thrown instead of it.
+ *
+ * <p>In OUTBOX mode a method outside a transaction has committed its writes before its keys are known,
+ * so their outbox rows come after the commit; only a transaction around the method ({@code REQUIRED}), or
+ * transparent capture, which writes them with each statement, closes that window.
  */
 @Aspect
 public class DualWriteAspect implements Ordered {
@@ -80,9 +85,10 @@ public class DualWriteAspect implements Ordered {
             method = AopUtils.getMostSpecificMethod(method, joinPoint.getTarget().getClass());
         }
         List<Binding> methodBindings = bindings.computeIfAbsent(method, this::bind);
-        // Outside a transaction, what a capturing DataSource hands on during the call waits for its end,
-        // so that the keys the annotation names again go on once.
-        boolean scoped = !TransactionSynchronizationManager.isSynchronizationActive() && capture.openCallScope();
+        // Outside a transaction (SUPPORTS and friends included: their writes auto-commit), what a capturing
+        // DataSource hands on during the call waits for its end, so that the keys the annotation names
+        // again go on once.
+        boolean scoped = !TransactionSynchronizationManager.isActualTransactionActive() && capture.openCallScope();
         Object result;
         try {
             result = joinPoint.proceed();

@@ -39,7 +39,9 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
  * }</pre>
  *
  * <p>{@code source} must be the very {@link DataSource} the application's transaction manager uses:
- * OUTBOX writes its rows on the transaction's own connection, found through it.
+ * OUTBOX writes its rows on a Spring transaction's own connection, found through it. Transparent capture
+ * hands over the connection itself for a transaction Spring does not manage
+ * ({@link #beforeCommit(Collection, Connection)}).
  */
 public final class Mirror implements ChangeSink, AutoCloseable {
 
@@ -195,6 +197,12 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         return outbox == null ? null : outbox.ddl();
     }
 
+    /**
+     * OUTBOX: writes the changes' outbox rows on the Spring transaction's connection, found through the
+     * transactional data source, so that they commit with it.
+     *
+     * @throws IllegalStateException if the rows could not be written; the transaction then rolls back
+     */
     @Override
     public void beforeCommit(Collection<Change> changes) {
         if (outbox == null) {
@@ -204,11 +212,40 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         try {
             outbox.insert(connection, changes, System.currentTimeMillis());
         } catch (SQLException e) {
-            throw new IllegalStateException("dualwrite could not write " + changes.size() + " changes to "
-                    + config.outboxTable() + "; the transaction is rolled back so that no change goes unrecorded", e);
+            throw new IllegalStateException(outboxFailure(changes), e);
         } finally {
             DataSourceUtils.releaseConnection(connection, transactional);
         }
+    }
+
+    /**
+     * OUTBOX: writes the changes' outbox rows on the application's own connection, in the transaction
+     * about to commit there.
+     *
+     * @throws SQLException if the rows could not be written; the caller rolls the transaction back
+     */
+    @Override
+    public void beforeCommit(Collection<Change> changes, Connection connection) throws SQLException {
+        if (outbox == null) {
+            return;
+        }
+        try {
+            outbox.insert(connection, changes, System.currentTimeMillis());
+        } catch (SQLException e) {
+            throw new SQLException(outboxFailure(changes), e.getSQLState(), e);
+        }
+    }
+
+    /** @return whether this mirror writes outbox rows before the application's commit */
+    @Override
+    public boolean writesBeforeCommit() {
+        return outbox != null;
+    }
+
+    private String outboxFailure(Collection<Change> changes) {
+        return "dualwrite could not write " + changes.size() + " changes to " + config.outboxTable()
+                + " (dualwrite.mirror.outbox.table) in the source; the application's transaction is rolled back so"
+                + " that no change goes unrecorded";
     }
 
     @Override

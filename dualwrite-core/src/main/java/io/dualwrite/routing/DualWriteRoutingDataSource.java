@@ -163,7 +163,11 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
         return wrapped;
     }
 
-    /** A connection outside any routing scope stays in flight until it is closed. */
+    /**
+     * A connection outside any routing scope stays in flight until it is closed. The proxy is a
+     * {@link ConnectionProxy}: a Spring transaction holds it rather than the store's connection, and
+     * capture follows {@code getTargetConnection()} to see that the transaction is Spring's.
+     */
     private static Connection releasing(Connection connection, MigrationController.Admission admission) {
         InvocationHandler handler = new InvocationHandler() {
             @Override

@@ -4,6 +4,8 @@ import io.dualwrite.capture.Change;
 import io.dualwrite.capture.ChangeSink;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mirror.Mirror;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -54,6 +56,27 @@ public final class RoutingChangeSink implements ChangeSink {
         if (mirror != null) {
             mirror.beforeCommit(inKeySpace(route, changes));
         }
+    }
+
+    @Override
+    public void beforeCommit(Collection<Change> changes, Connection connection) throws SQLException {
+        if (!controller.mirroring()) {
+            return;
+        }
+        Route route = currentRoute();
+        Mirror mirror = mirrorOf(route);
+        if (mirror != null) {
+            mirror.beforeCommit(inKeySpace(route, changes), connection);
+        }
+    }
+
+    @Override
+    public boolean writesBeforeCommit() {
+        if (!controller.mirroring()) {
+            return false;
+        }
+        Mirror mirror = mirrorOf(currentRoute());
+        return mirror != null && mirror.writesBeforeCommit();
     }
 
     @Override

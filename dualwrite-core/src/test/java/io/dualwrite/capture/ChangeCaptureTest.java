@@ -139,6 +139,21 @@ class ChangeCaptureTest {
     }
 
     @Test
+    void record_underSupportsWithoutATransaction_isHandedOnAtOnceEvenIfTheMethodThrows() {
+        TransactionTemplate supports = new TransactionTemplate(tx.getTransactionManager());
+        supports.setPropagationBehavior(TransactionDefinition.PROPAGATION_SUPPORTS);
+
+        assertThatThrownBy(() -> supports.executeWithoutResult(status -> {
+            jdbc.update(INSERT, 1);
+            capture.record("t_order", 1);
+            throw new IllegalStateException("application failure");
+        })).hasMessage("application failure");
+
+        assertThat(countOrders()).as("the write auto-committed").isEqualTo(1);
+        assertThat(sink.afterCommit).containsExactly(List.of(order(1)));
+    }
+
+    @Test
     void record_inARequiresNewTransaction_isCommittedWithItAndNotWithTheOuterOne() {
         tx.executeWithoutResult(outer -> {
             jdbc.update(INSERT, 1);

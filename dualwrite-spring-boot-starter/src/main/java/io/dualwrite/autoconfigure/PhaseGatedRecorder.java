@@ -2,6 +2,8 @@ package io.dualwrite.autoconfigure;
 
 import io.dualwrite.capture.Change;
 import io.dualwrite.capture.ChangeRecorder;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Collection;
 import java.util.function.BooleanSupplier;
 
@@ -42,5 +44,15 @@ final class PhaseGatedRecorder implements ChangeRecorder {
         if (capturing.getAsBoolean()) {
             capture.recordCommitted(changes);
         }
+    }
+
+    @Override
+    public Runnable recordCommitting(Collection<Change> changes, Connection connection) throws SQLException {
+        return capturing.getAsBoolean() ? capture.recordCommitting(changes, connection) : () -> { };
+    }
+
+    @Override
+    public boolean writesBeforeCommit() {
+        return capturing.getAsBoolean() && capture.writesBeforeCommit();
     }
 }

@@ -9,6 +9,8 @@ import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.routing.DualWriteRoutingDataSource;
 import io.dualwrite.routing.MigrationController;
 import java.util.ArrayList;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Collection;
 import java.util.List;
 import javax.sql.DataSource;
@@ -97,6 +99,16 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
         @Override
         public void recordCommitted(Collection<Change> changes) {
             capture().recordCommitted(changes);
+        }
+
+        @Override
+        public Runnable recordCommitting(Collection<Change> changes, Connection connection) throws SQLException {
+            return capture().recordCommitting(changes, connection);
+        }
+
+        @Override
+        public boolean writesBeforeCommit() {
+            return capture().writesBeforeCommit();
         }
     }
 

@@ -16,16 +16,27 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.jdbc.datasource.ConnectionProxy;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * The connection handed to the application: statements on mapped tables come back wrapped, and the
- * changes of a transaction Spring does not manage wait here for {@code commit()} (dropped on
- * {@code rollback()} or on close without commit).
- *
- * <p>A Spring-managed transaction is recognised by its {@link ConnectionHolder} holding this very
- * connection; its changes go to the recorder at once, which puts them in the transaction's change set
- * exactly as {@link io.dualwrite.capture.DualWrite} does.
+ * The connection handed to the application: statements on mapped tables come back wrapped, and this is
+ * where every change they capture is sent on its way. Where it waits depends on who commits (the same
+ * table is in the {@linkplain io.dualwrite.capture package map}):
+ * <ul>
+ * <li>a Spring-managed transaction, recognised by its {@link ConnectionHolder} holding this connection,
+ *     directly or through the outer proxies of other data sources (the routing data source's, for one):
+ *     into the transaction's change set at once, exactly as {@link io.dualwrite.capture.DualWrite} does;
+ * <li>a raw transaction ({@code setAutoCommit(false)}, then {@code commit()}): in {@code pending} here.
+ *     {@code commit()} (or {@code setAutoCommit(true)}) first has the recorder write what must commit
+ *     with them (the OUTBOX rows) on this connection, then commits, then hands them on; if that write
+ *     fails it rolls back and throws instead. {@code rollback()} or a close without commit drops them;
+ * <li>an autocommit write: when the recorder {@linkplain io.dualwrite.capture.ChangeRecorder#writesBeforeCommit()
+ *     writes before commit}, the statement runs in a short transaction of its own that commits the write
+ *     and its outbox rows together (see {@link #commitOwnTransaction}); otherwise it is handed on right
+ *     after the statement. Under {@code SUPPORTS}, {@code NOT_SUPPORTED} and {@code NEVER} a connection
+ *     that Spring holds is still in autocommit mode, and is treated as such.
+ * </ul>
  */
 final class CapturingConnection implements InvocationHandler {
 
@@ -67,12 +78,7 @@ final class CapturingConnection implements InvocationHandler {
             case "prepareCall":
                 return prepare(method, args, CallableStatement.class);
             case "commit":
-                try {
-                    delegate.commit();
-                } finally {
-                    // Even a commit that failed may have committed; a needless apply only re-reads the rows.
-                    handOnPending();
-                }
+                commitWithPending(delegate::commit);
                 return null;
             case "rollback":
                 if (args == null || args.length == 0) {
@@ -83,11 +89,11 @@ final class CapturingConnection implements InvocationHandler {
                 // Which changes came after the savepoint is unknown; keeping them all costs one needless apply.
                 return call(delegate, method, args);
             case "setAutoCommit":
-                boolean wasInTransaction = !delegate.getAutoCommit();
-                delegate.setAutoCommit((Boolean) args[0]);
-                if ((Boolean) args[0] && wasInTransaction) {
+                if ((Boolean) args[0] && !delegate.getAutoCommit()) {
                     // Switching autocommit on commits the open transaction (JDBC).
-                    handOnPending();
+                    commitWithPending(() -> delegate.setAutoCommit(true));
+                } else {
+                    delegate.setAutoCommit((Boolean) args[0]);
                 }
                 return null;
             case "close":
@@ -169,8 +175,9 @@ final class CapturingConnection implements InvocationHandler {
     }
 
     /**
-     * Records changes a statement on this connection made: into the Spring transaction's change set,
-     * handed on now in autocommit mode, or kept for {@code commit()}.
+     * Records changes a statement on this connection made in a transaction: into the Spring transaction's
+     * change set, or kept for {@code commit()}; in autocommit mode, when nothing is written before commit,
+     * handed on now.
      */
     void record(List<Change> changes) throws SQLException {
         if (changes.isEmpty()) {
@@ -185,26 +192,120 @@ final class CapturingConnection implements InvocationHandler {
         }
     }
 
+    /**
+     * Whether the recorder writes changes before their commit (OUTBOX): an autocommit write must then run
+     * in a transaction of its own, so that those rows commit with it.
+     */
+    boolean writesBeforeCommit() {
+        return context.recorder().writesBeforeCommit();
+    }
+
+    /**
+     * Ends the short transaction opened around an autocommit write: commits it with its changes as
+     * {@code commit()} would (after a statement failure too: what ran before it stays, as under
+     * autocommit), or rolls it back when their outbox rows cannot be written; then restores autocommit.
+     *
+     * @param changes the changes the write made
+     * @param failure the statement's own failure, or null
+     * @return the failure to throw, or null
+     */
+    Throwable commitOwnTransaction(List<Change> changes, Throwable failure) {
+        Throwable result = failure;
+        try {
+            commitWith(changes, delegate::commit);
+        } catch (SQLException | RuntimeException e) {
+            result = combine(result, e);
+        }
+        try {
+            delegate.setAutoCommit(true);
+        } catch (SQLException e) {
+            result = combine(result, e);
+        }
+        return result;
+    }
+
+    /**
+     * A Spring-managed transaction on this connection: an actual transaction (not the synchronization
+     * that {@code SUPPORTS} opens without one) whose {@link ConnectionHolder} holds this connection,
+     * perhaps behind other data sources' proxies.
+     */
     private boolean springManaged() {
-        if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()
+                || !TransactionSynchronizationManager.isSynchronizationActive()) {
             return false;
         }
         for (Object resource : TransactionSynchronizationManager.getResourceMap().values()) {
             if (resource instanceof ConnectionHolder holder && holder.getConnectionHandle() != null
-                    && holder.getConnection() == proxy) {
+                    && reaches(holder.getConnection())) {
                 return true;
             }
         }
         return false;
     }
 
-    private void handOnPending() {
-        if (pending.isEmpty()) {
+    /** Whether {@code connection} is this one, or a chain of {@link ConnectionProxy}s ending at it. */
+    private boolean reaches(Connection connection) {
+        Connection current = connection;
+        // Bounded: a proxy that returned itself must not loop forever.
+        for (int depth = 0; current != null && depth < 16; depth++) {
+            if (current == proxy) {
+                return true;
+            }
+            if (!(current instanceof ConnectionProxy outer)) {
+                return false;
+            }
+            current = outer.getTargetConnection();
+        }
+        return false;
+    }
+
+    private void commitWithPending(SqlAction commit) throws SQLException {
+        List<Change> changes = new ArrayList<>(pending);
+        pending.clear();
+        commitWith(changes, commit);
+    }
+
+    /**
+     * The one place a raw transaction's changes are handed on: what must commit with them is written on
+     * the delegate first, and if that fails the transaction is rolled back and the failure thrown;
+     * otherwise {@code commit} runs and the changes go on, even if it failed (it may have committed, and
+     * a needless apply only re-reads the rows).
+     */
+    private void commitWith(List<Change> changes, SqlAction commit) throws SQLException {
+        if (changes.isEmpty()) {
+            commit.run();
             return;
         }
-        List<Change> committed = new ArrayList<>(pending);
-        pending.clear();
-        context.recorder().recordCommitted(committed);
+        Runnable handOn;
+        try {
+            handOn = context.recorder().recordCommitting(changes, delegate);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                delegate.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
+        }
+        try {
+            commit.run();
+        } finally {
+            handOn.run();
+        }
+    }
+
+    private static Throwable combine(Throwable first, Throwable next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    /** A commit, or the {@code setAutoCommit(true)} that commits. */
+    @FunctionalInterface
+    private interface SqlAction {
+        void run() throws SQLException;
     }
 
     static Object call(Object target, Method method, Object[] args) throws Throwable {

@@ -32,11 +32,22 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * old and the new key. On the {@link Route#TARGET} side the SQL names target tables and keys, which
  * are mapped back to source keys, the form every change takes.
  *
- * <p>Where changes go: inside a Spring-managed transaction (this connection bound by the transaction
- * manager), into its change set, handed on after commit and dropped on rollback; with raw JDBC in
- * autocommit mode, handed on after the statement; in a raw transaction, kept until {@code commit()},
- * dropped on {@code rollback()} or on close without commit. The transaction manager must use this
- * data source (or one that delegates to it, such as the routing data source), not the pool behind it.
+ * <p>Where changes wait and when they are handed on, by who commits the write:
+ * <ul>
+ * <li>a Spring transaction (an actual one, whose transaction manager holds this connection, also behind
+ *     the routing data source's proxy): in its change set; the OUTBOX rows are written just before it
+ *     commits, the changes handed on after, dropped on rollback;
+ * <li>a raw transaction: kept on the connection until {@code commit()}, which first writes their OUTBOX
+ *     rows on the same connection (and rolls back and throws if it cannot), then commits and hands them
+ *     on; dropped on {@code rollback()} or on close without commit;
+ * <li>autocommit, also under {@code SUPPORTS}, {@code NOT_SUPPORTED} and {@code NEVER}: handed on after
+ *     the statement; in OUTBOX mode the statement runs with its outbox rows in a short transaction of
+ *     its own, so that a failed outbox write takes the statement back and the application sees the
+ *     exception for a write that did not happen.
+ * </ul>
+ * The transaction manager must use this data source (or one that delegates to it, such as the routing
+ * data source), not the pool behind it. The same table, with the annotation's rows, is in the
+ * {@linkplain io.dualwrite.capture capture package map}.
  *
  * <p>Statements that name no mapped table pass through: a prepared statement is then the pool's own,
  * unwrapped. Statements on a mapped table whose keys cannot be told follow the

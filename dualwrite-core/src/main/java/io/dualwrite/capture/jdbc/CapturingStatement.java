@@ -236,8 +236,9 @@ final class CapturingStatement implements InvocationHandler {
     /**
      * Runs statements (one, or a batch) and records what they wrote. Keys known before the run are
      * recorded even if it fails: part of a batch may have been written, and a needless apply only
-     * re-reads rows. A pre-read in autocommit mode runs in a short transaction with the statement, so
-     * that its locks hold the set of rows until the statement has written them.
+     * re-reads rows. An autocommit write runs in a short transaction of its own when a pre-read must hold
+     * its locks until the statement has written the rows, or when the changes' outbox rows must commit
+     * with the write ({@link CapturingConnection#commitOwnTransaction}).
      */
     private Object execute(List<StatementPlan> plans, List<Object[]> parameterSets, Execution run) throws Throwable {
         boolean writes = false;
@@ -255,7 +256,7 @@ final class CapturingStatement implements InvocationHandler {
             }
         }
         Connection raw = connection.delegate();
-        boolean ownTransaction = preSelects && raw.getAutoCommit();
+        boolean ownTransaction = raw.getAutoCommit() && (preSelects || connection.writesBeforeCommit());
         if (ownTransaction) {
             raw.setAutoCommit(false);
         }
@@ -272,18 +273,19 @@ final class CapturingStatement implements InvocationHandler {
         } catch (Throwable e) {
             failure = e;
         } finally {
-            if (ownTransaction) {
-                failure = endOwnTransaction(raw, failure);
-            }
             reportUnattributed(plans);
         }
-        try {
-            connection.record(changes);
-        } catch (SQLException | RuntimeException e) {
-            if (failure == null) {
-                throw e;
+        if (ownTransaction) {
+            failure = connection.commitOwnTransaction(changes, failure);
+        } else {
+            try {
+                connection.record(changes);
+            } catch (SQLException | RuntimeException e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e);
             }
-            failure.addSuppressed(e);
         }
         if (failure != null) {
             throw failure;
@@ -316,30 +318,6 @@ final class CapturingStatement implements InvocationHandler {
                 changes.addAll(connection.context().changes(keysOf.table(), keys, keysOf.sql()));
             }
         }
-    }
-
-    /** Commits as autocommit would have, even after a failure: what ran before it stays, as it would have. */
-    private static Throwable endOwnTransaction(Connection raw, Throwable failure) {
-        Throwable result = failure;
-        try {
-            raw.commit();
-        } catch (SQLException e) {
-            if (result == null) {
-                result = e;
-            } else {
-                result.addSuppressed(e);
-            }
-        }
-        try {
-            raw.setAutoCommit(true);
-        } catch (SQLException e) {
-            if (result == null) {
-                result = e;
-            } else {
-                result.addSuppressed(e);
-            }
-        }
-        return result;
     }
 
     private void reportUnattributed(List<StatementPlan> plans) {
