@@ -359,6 +359,41 @@ public final class MigrationController implements AutoCloseable {
                 store.read());
     }
 
+    /**
+     * Applies the guards to a setting no step has made: the rules a new control store was seeded with
+     * (from properties, version 0) when they already send traffic to the target (RAMP, TARGET_ONLY). A
+     * step would have been refused by the same guards; a seed must not get around them. Call it once the
+     * guards are registered and before the application takes traffic (the starter does, at start-up).
+     *
+     * @param force whether to go on over the guards' refusals (logged), {@code dualwrite.routing.force-initial}
+     * @throws IllegalStateException naming every refusal and the property that overrides them
+     * @throws SQLException if the store cannot be reached
+     */
+    public void checkUnsteppedSetting(boolean force) throws SQLException {
+        ControlState current = store.read();
+        RoutingRules seeded = current.active();
+        if (current.version() != 0 || seeded.phase().sourceIsPrimaryOfEveryRow()) {
+            return;
+        }
+        RoutingRules from = seeded.withPhase(Phase.DUAL_WRITE).withPercent(0).withLists(List.of(), List.of());
+        List<String> refusals = new ArrayList<>();
+        for (RampGuard guard : guards) {
+            guard.check(from, seeded).ifPresent(refusals::add);
+        }
+        if (refusals.isEmpty()) {
+            return;
+        }
+        if (force) {
+            log.warn("dualwrite starts at " + seeded + " from its initial settings, FORCED over: "
+                    + String.join("; ", refusals));
+            return;
+        }
+        throw new IllegalStateException("dualwrite.phase=" + seeded.phase() + ": the control store holds the initial"
+                + " setting " + seeded + ", which no step has made, and the guards refuse it: "
+                + String.join("; ", refusals) + ". Start with dualwrite.phase=DUAL_WRITE and step through the endpoint"
+                + " once the guards pass, or set dualwrite.routing.force-initial=true to start anyway (logged)");
+    }
+
     /** Refuses changes no force may make. */
     private static void checkTransition(RoutingRules from, RoutingRules to, boolean force) {
         PropertiesControlStore.checkListedKeys(to);

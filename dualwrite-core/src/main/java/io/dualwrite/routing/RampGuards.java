@@ -35,8 +35,9 @@ public final class RampGuards {
                 try {
                     BackfillProgress progress = runner.progress(table);
                     if (progress.status() != BackfillStatus.DONE) {
-                        unfinished.add(table + " is " + progress.status() + " (" + progress.rowsCopied() + " of ~"
-                                + progress.estimatedTotal() + " rows)");
+                        unfinished.add(table + " is " + progress.status() + " (" + progress.rowsCopied()
+                                + (progress.estimatedTotal() < 0 ? "" : " of ~" + progress.estimatedTotal())
+                                + " rows copied)");
                     } else if (progress.failedRows() > 0) {
                         unfinished.add(table + " has " + progress.failedRows() + " failed rows (retryFailedRows)");
                     }

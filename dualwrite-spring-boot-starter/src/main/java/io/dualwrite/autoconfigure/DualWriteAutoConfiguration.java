@@ -498,7 +498,9 @@ public class DualWriteAutoConfiguration {
      * @param reverse the reverse mirror, if any
      * @param verify the verification status
      * @param properties the settings
-     * @return a bean that adds them once every singleton exists
+     * @return a bean that adds them once every singleton exists, then refuses start-up when the initial
+     *     setting a new control store was seeded with (RAMP from properties) is one they refuse, unless
+     *     {@code dualwrite.routing.force-initial=true}
      */
     @Bean
     @ConditionalOnMissingBean(name = "dualWriteRampGuards")
@@ -511,6 +513,12 @@ public class DualWriteAutoConfiguration {
             controller.addGuard(RampGuards.mismatchRateAtMost(verify::recentMismatchRate,
                     properties.getRouting().getMaxMismatchRate()));
             controller.addGuard(RampGuards.reversePathProven(tables, reverse.getIfAvailable()));
+            try {
+                // A seeded RAMP from properties must pass the guards a step would have to pass.
+                controller.checkUnsteppedSetting(properties.getRouting().isForceInitial());
+            } catch (SQLException e) {
+                throw unreachable(e);
+            }
         };
     }
 

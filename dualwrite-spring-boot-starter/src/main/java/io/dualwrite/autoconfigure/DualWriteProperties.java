@@ -661,6 +661,20 @@ public class DualWriteProperties {
         /** Highest recent confirmed double-read mismatch rate (0..1) at which RAMP may advance. */
         private double maxMismatchRate = 0.001;
 
+        /**
+         * Whether start-up goes on when the initial phase (RAMP or TARGET_ONLY, seeding a new control store)
+         * is one the ramp guards refuse, such as RAMP with the backfill unfinished; the override is logged.
+         */
+        private boolean forceInitial;
+
+        public boolean isForceInitial() {
+            return forceInitial;
+        }
+
+        public void setForceInitial(boolean forceInitial) {
+            this.forceInitial = forceInitial;
+        }
+
         public Route getDefaultRoute() {
             return defaultRoute;
         }

@@ -370,7 +370,7 @@ class DualWriteAutoConfigurationTest {
                     new Timestamp(System.currentTimeMillis()));
         }
         runner().withPropertyValues("dualwrite.backfill.auto-start=true", "dualwrite.phase=RAMP",
-                "dualwrite.routing.percent=50").run(context -> {
+                "dualwrite.routing.percent=50", "dualwrite.routing.force-initial=true").run(context -> {
                     assertThat(context).hasNotFailed();
                     BackfillRunner backfill = context.getBean(BackfillRunner.class);
                     assertThat(backfill.progress("t_order").ranges()).as("no job planned").isZero();
@@ -378,6 +378,24 @@ class DualWriteAutoConfigurationTest {
                             .isInstanceOf(io.dualwrite.backfill.BackfillGate.Refused.class)
                             .hasMessageContaining("refused in phase RAMP");
                     assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class)).isZero();
+                });
+    }
+
+    @Test
+    void rampFromProperties_onAFreshTarget_refusesToStartNamingTheGuardAndTheOverride() {
+        runner().withPropertyValues("dualwrite.phase=RAMP", "dualwrite.routing.percent=50").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("dualwrite.phase=RAMP: the control store holds the initial setting")
+                    .hasMessageContaining("the guards refuse it: ")
+                    .hasMessageContaining("backfill")
+                    .hasMessageContaining("dualwrite.routing.force-initial=true");
+        });
+        runner().withPropertyValues("dualwrite.phase=RAMP", "dualwrite.routing.percent=50",
+                "dualwrite.routing.force-initial=true").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(io.dualwrite.routing.MigrationController.class).rules().percent())
+                            .isEqualTo(50);
                 });
     }
 
