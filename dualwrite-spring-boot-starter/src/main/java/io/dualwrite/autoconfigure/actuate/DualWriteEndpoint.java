@@ -23,6 +23,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -47,6 +56,11 @@ import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
  *       {@code dualwrite.management.write-enabled=true}.</li>
  * </ul>
  *
+ * <p>The status answers within {@link #STATUS_BUDGET} whatever the stores do: the parts it reads from a
+ * store (the instances in the control store, backfill progress, OUTBOX counts) are read on a few
+ * library threads, and a part not read in time says so instead of holding the operator's request for
+ * the pool's connection timeout while the target is down.
+ *
  */
 @WebEndpoint(id = "dualwrite")
 public class DualWriteEndpoint {
@@ -66,6 +80,12 @@ public class DualWriteEndpoint {
     private final MigrationController controller;
     private final ReconcileService reconcile;
     private final VerifyStatus verify;
+    /** At most four reads in flight: while a store hangs, repeated requests do not pile up threads. */
+    private final ThreadPoolExecutor storeReads = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), daemonThreads());
+
+    /** How long the status waits for what it reads from the stores. */
+    static final Duration STATUS_BUDGET = Duration.ofMillis(800);
 
     /**
      * Creates the endpoint.
@@ -98,20 +118,31 @@ public class DualWriteEndpoint {
      */
     @ReadOperation
     public Map<String, Object> status() {
+        long deadline = System.nanoTime() + STATUS_BUDGET.toNanos();
+        Future<Object> instances = readLater(this::instances);
+        Future<Object> forward = readLater(() -> mirror(mirror));
+        Future<Object> backward = reverse == null ? null : readLater(() -> mirror(reverse));
+        Map<String, Future<Object>> progress = new LinkedHashMap<>();
+        for (MappedTable table : tables.all()) {
+            progress.put(table.name(), readLater(() -> progress(table.name())));
+        }
         Map<String, Object> status = new LinkedHashMap<>();
         ControlState state = controller.state();
         RoutingRules rules = state.active();
         status.put("phase", rules.phase().name());
-        status.put("routing", routing(state));
-        status.put("mirror", mirror(mirror));
-        if (reverse != null) {
-            status.put("reverseMirror", mirror(reverse));
+        Map<String, Object> routing = routing(state);
+        routing.put("instances", await(instances, deadline, "the control store (in the target)"));
+        status.put("routing", routing);
+        status.put("mirror", await(forward, deadline, "the outbox (in the source)"));
+        if (backward != null) {
+            status.put("reverseMirror", await(backward, deadline, "the outbox (in the target)"));
         }
         Map<String, Object> tablesStatus = new LinkedHashMap<>();
         for (MappedTable table : tables.all()) {
             Map<String, Object> tableStatus = new LinkedHashMap<>();
             tableStatus.put("targetTable", table.target().table().name());
-            tableStatus.put("backfill", progress(table.name()));
+            tableStatus.put("backfill", await(progress.get(table.name()), deadline,
+                    "the checkpoint table (in the target)"));
             tablesStatus.put(table.name(), tableStatus);
         }
         status.put("tables", tablesStatus);
@@ -143,20 +174,56 @@ public class DualWriteEndpoint {
         routing.put("instance", controller.instanceId());
         routing.put("heldRequests", controller.heldRequests());
         routing.put("heldTimeouts", controller.heldTimeouts());
+        return routing;
+    }
+
+    private Object instances() {
         try {
             List<Map<String, Object>> instances = new ArrayList<>();
             for (InstanceStatus instance : controller.instances()) {
                 instances.add(Map.of("id", instance.instanceId(), "acknowledged", instance.acknowledged(),
                         "leaseUntil", instance.leaseUntil().toString()));
             }
-            routing.put("instances", instances);
+            return instances;
         } catch (SQLException e) {
-            routing.put("instances", "the control store could not be read: " + e.getMessage());
+            return "the control store could not be read: " + e.getMessage();
         }
-        return routing;
     }
 
-    private static Map<String, Object> mirror(Mirror mirror) {
+    private Future<Object> readLater(Callable<Object> read) {
+        try {
+            return storeReads.submit(read);
+        } catch (RejectedExecutionException busy) {
+            return java.util.concurrent.CompletableFuture.completedFuture(
+                    "not read: earlier status requests are still waiting on the stores");
+        }
+    }
+
+    /** The part, or what kept it from being read by the deadline; the read goes on in the background. */
+    private static Object await(Future<Object> part, long deadline, String from) {
+        try {
+            return part.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException slow) {
+            return "not read within " + STATUS_BUDGET.toMillis() + " ms: " + from + " did not answer (is the store"
+                    + " down or its pool exhausted?)";
+        } catch (ExecutionException failed) {
+            return "not read: " + failed.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "not read: interrupted";
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads() {
+        AtomicInteger count = new AtomicInteger();
+        return task -> {
+            Thread thread = new Thread(task, "dualwrite-status-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private static Object mirror(Mirror mirror) {
         Map<String, Object> mirrorStatus = new LinkedHashMap<>();
         mirrorStatus.put("mode", mirror.mode().name());
         mirrorStatus.put("pending", mirror.pending());

@@ -177,6 +177,73 @@ class DualWriteEndpointTest {
                 });
     }
 
+    /**
+     * Issue 16, item 3: with the target hanging (as its pool does for the connection timeout when the
+     * server is gone), the status answered only once the target came back. Now it answers within its
+     * budget and names what it could not read.
+     */
+    @Test
+    void status_whileTheTargetHangs_answersWithinASecond_namingWhatItCouldNotRead() {
+        runner().withUserConfiguration(HangingTarget.class).withBean(TestDatabase.class, () -> target)
+                .withPropertyValues("dualwrite.control.store=TABLE").run(context -> {
+                    HangingDataSource hanging = context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE,
+                            HangingDataSource.class);
+                    DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+                    hanging.hanging = true;
+                    long started = System.nanoTime();
+                    Map<String, Object> status;
+                    try {
+                        status = endpoint.status();
+                    } finally {
+                        hanging.hanging = false;
+                    }
+                    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+                    // The budget is 800 ms, against a 5 s hang; the rest is slack for a loaded machine.
+                    assertThat(took).isLessThan(Duration.ofMillis(1_500));
+                    assertThat(status).containsEntry("phase", "DUAL_WRITE");
+                    assertThat(String.valueOf(status.get("tables"))).contains("not read within 800 ms: the"
+                            + " checkpoint table (in the target) did not answer");
+                    assertThat(String.valueOf(((Map<?, ?>) status.get("routing")).get("instances")))
+                            .contains("not read within 800 ms: the control store (in the target) did not answer");
+                    assertThat(String.valueOf(endpoint.status().get("tables"))).as("answers again once it is back")
+                            .contains("PENDING");
+                });
+    }
+
+    /** The target pool, wrapped so that a test can make every new connection wait, as a dead server's pool does. */
+    @Configuration(proxyBeanMethods = false)
+    static class HangingTarget {
+
+        @Bean(name = DualWriteAutoConfiguration.TARGET_DATA_SOURCE, defaultCandidate = false)
+        HangingDataSource hangingTarget(TestDatabase target) {
+            return new HangingDataSource(target.dataSource());
+        }
+    }
+
+    /** Waits up to 5 s for a connection while {@link #hanging}, then gives one. */
+    static final class HangingDataSource extends org.springframework.jdbc.datasource.DelegatingDataSource {
+        volatile boolean hanging;
+
+        HangingDataSource(DataSource delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public java.sql.Connection getConnection() throws java.sql.SQLException {
+            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (hanging && System.nanoTime() < until) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.sql.SQLException("interrupted");
+                }
+            }
+            return super.getConnection();
+        }
+    }
+
     /** Takes the target down and writes one row, whose single apply attempt fails and parks it. */
     private static void parkOneKey(ApplicationContext context) throws InterruptedException {
         context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE, FailingDataSource.class).setDown(true);
