@@ -441,6 +441,9 @@ final class CapturingStatement implements InvocationHandler {
         beforeStatement();
         PreparedStatement statement = raw.prepareStatement(pinned.sql(locked.size()));
         try {
+            // The settings that change what the application's statement would have done or how long it may take.
+            statement.setQueryTimeout(delegate.getQueryTimeout());
+            statement.setMaxRows(delegate.getMaxRows());
             int position = 1;
             for (int index : pinned.headParameters()) {
                 replay(bound.get(index), statement, position++);
