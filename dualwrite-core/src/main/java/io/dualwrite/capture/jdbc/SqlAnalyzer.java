@@ -34,9 +34,11 @@ import net.sf.jsqlparser.statement.alter.RenameTableStatement;
 import net.sf.jsqlparser.statement.create.index.CreateIndex;
 import net.sf.jsqlparser.statement.create.table.CreateTable;
 import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.delete.ParenthesedDelete;
 import net.sf.jsqlparser.statement.drop.Drop;
 import net.sf.jsqlparser.statement.execute.Execute;
 import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.insert.ParenthesedInsert;
 import net.sf.jsqlparser.statement.merge.Merge;
 import net.sf.jsqlparser.statement.select.Limit;
 import net.sf.jsqlparser.statement.select.OrderByElement;
@@ -45,6 +47,7 @@ import net.sf.jsqlparser.statement.select.Select;
 import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.select.WithItem;
 import net.sf.jsqlparser.statement.truncate.Truncate;
+import net.sf.jsqlparser.statement.update.ParenthesedUpdate;
 import net.sf.jsqlparser.statement.update.Update;
 import net.sf.jsqlparser.statement.update.UpdateSet;
 import net.sf.jsqlparser.statement.upsert.Upsert;
@@ -385,7 +388,9 @@ final class SqlAnalyzer {
         if (shape != null) {
             return StatementPlan.write(sql, table, List.of(shape), null, newKey, false);
         }
-        StatementPlan.PreSelect preSelect = preSelect(table, sqlTable, where, orderBy, limit);
+        List<WithItem<?>> withItems = statement instanceof Update update ? update.getWithItemsList()
+                : ((Delete) statement).getWithItemsList();
+        StatementPlan.PreSelect preSelect = preSelect(table, sqlTable, withItems, where, orderBy, limit);
         if (preReadOnlyForTesting) {
             return StatementPlan.write(sql, table, List.of(), preSelect, newKey, false);
         }
@@ -520,19 +525,9 @@ final class SqlAnalyzer {
      * Builds the pre-read. The WHERE clause is printed back from the parse tree, noting each
      * parameter's original position as it is printed, so that the pre-read binds the same values.
      */
-    private static StatementPlan.PreSelect preSelect(CapturedTable table, Table sqlTable, Expression where,
+    private static StatementPlan.PreSelect preSelect(CapturedTable table, Table sqlTable,
+            List<WithItem<?>> withItems, Expression where,
             List<OrderByElement> orderBy, Limit limit) {
-        StringBuilder text = new StringBuilder(Dialect.MARKER).append(" SELECT ");
-        String qualifier = sqlTable.getAlias() != null ? sqlTable.getAlias().getName() : null;
-        StringBuilder keyList = new StringBuilder();
-        for (int i = 0; i < table.storedKeyColumns().size(); i++) {
-            keyList.append(i == 0 ? "" : ", ");
-            if (qualifier != null) {
-                keyList.append(qualifier).append('.');
-            }
-            keyList.append(table.dialect().quote(table.storedKeyColumns().get(i)));
-        }
-        text.append(keyList).append(" FROM ").append(sqlTable);
         List<Integer> order = new ArrayList<>();
         StringBuilder buffer = new StringBuilder();
         SelectDeParser selects = new SelectDeParser(buffer);
@@ -544,6 +539,28 @@ final class SqlAnalyzer {
             }
         };
         selects.setExpressionVisitor(expressions);
+        StringBuilder text = new StringBuilder(Dialect.MARKER).append(' ');
+        if (withItems != null && !withItems.isEmpty()) {
+            // The WHERE clause may name the statement's common table expressions: the pre-read needs them too.
+            text.append("WITH ");
+            for (int i = 0; i < withItems.size(); i++) {
+                buffer.setLength(0);
+                selects.visit(withItems.get(i), null);
+                text.append(i == 0 ? "" : ", ").append(buffer);
+            }
+            text.append(' ');
+        }
+        text.append("SELECT ");
+        String qualifier = sqlTable.getAlias() != null ? sqlTable.getAlias().getName() : null;
+        StringBuilder keyList = new StringBuilder();
+        for (int i = 0; i < table.storedKeyColumns().size(); i++) {
+            keyList.append(i == 0 ? "" : ", ");
+            if (qualifier != null) {
+                keyList.append(qualifier).append('.');
+            }
+            keyList.append(table.dialect().quote(table.storedKeyColumns().get(i)));
+        }
+        text.append(keyList).append(" FROM ").append(sqlTable);
         if (where != null) {
             buffer.setLength(0);
             where.accept(expressions, null);
@@ -575,7 +592,10 @@ final class SqlAnalyzer {
             return StatementPlan.PASS;
         }
         for (WithItem<?> item : withItems) {
-            if (item.getInsert() != null || item.getUpdate() != null || item.getDelete() != null) {
+            // Not getInsert() and its siblings: each casts the item's statement, and throws for any other kind.
+            Object body = item.getStatement();
+            if (body instanceof ParenthesedInsert || body instanceof ParenthesedUpdate
+                    || body instanceof ParenthesedDelete) {
                 Set<CapturedTable> involved = mentioned(sql);
                 if (!involved.isEmpty()) {
                     return unattributable(sql, involved, "a WITH clause that writes");

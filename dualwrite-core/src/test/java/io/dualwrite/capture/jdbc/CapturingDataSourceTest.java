@@ -322,4 +322,14 @@ class CapturingDataSourceTest {
         assertThat(notes).hasSize(1);
         assertThat(f.sink.afterCommit).isEmpty();
     }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("io.dualwrite.testing.Stores#pairs")
+    void readWithACommonTableExpression_passes(Store source, Store target) throws Exception {
+        fixture(source, target);
+        f.seed(1, 2);
+        assertThat(f.jdbc.queryForObject("WITH mine AS (SELECT id FROM t_order WHERE user_id = ?) SELECT COUNT(*)"
+                + " FROM mine", Long.class, 1)).isEqualTo(1);
+        assertThat(f.sink.afterCommit).isEmpty();
+    }
 }
