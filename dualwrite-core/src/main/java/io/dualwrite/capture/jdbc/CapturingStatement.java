@@ -1,6 +1,7 @@
 package io.dualwrite.capture.jdbc;
 
 import io.dualwrite.capture.Change;
+import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
@@ -23,9 +24,14 @@ import javax.sql.rowset.RowSetProvider;
 
 /**
  * A statement on a capturing connection: notes bound values, finds the keys before the statement
- * runs (locking pre-read included), reads generated keys after it, and records the changes through
- * its connection. A plain {@link Statement} is analysed per SQL text it executes; a prepared one was
- * analysed when prepared.
+ * runs, reads generated keys after it, and records the changes through its connection. A plain
+ * {@link Statement} is analysed per SQL text it executes; a prepared one was analysed when prepared.
+ *
+ * <p>An UPDATE or DELETE whose rows a predicate chooses either asks for its keys as generated keys, or
+ * runs narrowed ({@link StatementPlan.Pinned}): the pre-read locks the rows, and a new statement,
+ * limited to those keys and bound with every value the application bound (kept here as the setter
+ * calls it made), runs instead of the application's; its update count and results are served as the
+ * application's until the next run or close.
  */
 final class CapturingStatement implements InvocationHandler {
 
@@ -271,7 +277,7 @@ final class CapturingStatement implements InvocationHandler {
         }
         return args.length == 1 || args[1] instanceof String[]
                 || (args[1] instanceof Integer mode && mode == Statement.RETURN_GENERATED_KEYS
-                        && connection.context().dialect().product() == io.dualwrite.jdbc.Dialect.Product.POSTGRESQL);
+                        && connection.context().dialect().product() == Dialect.Product.POSTGRESQL);
     }
 
     /**

@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What capture does with one SQL text, decided once and cached: let it pass, refuse or report it, or
- * find the keys it writes — from its values, a locking pre-read, or the generated keys.
+ * find the keys it writes — from its values, from the generated keys (an insert's, or a predicate
+ * UPDATE's or DELETE's {@code RETURNING}), or from a locking pre-read that the statement is then
+ * narrowed to ({@link Pinned}).
  */
 final class StatementPlan {
 
@@ -93,7 +95,8 @@ final class StatementPlan {
 
     /**
      * @param shapes keys named by the statement's values or WHERE clause
-     * @param preSelect the locking read that finds the keys otherwise, or null
+     * @param preSelect the locking read that finds the keys otherwise, or null; alone, it misses rows that
+     *     enter the predicate after it, so only {@link SqlAnalyzer#preReadOnlyForTesting} plans one
      * @param newKey for an UPDATE that sets key columns, the new value per key column (null where unchanged);
      *     null if no key column is set
      * @param generatedKeys whether the keys (or some) come back as generated keys

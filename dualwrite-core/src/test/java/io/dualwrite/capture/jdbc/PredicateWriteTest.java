@@ -4,7 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.dualwrite.capture.ChangeCapture;
 import io.dualwrite.event.DualWriteEvent;
+import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.mapping.TableMapping;
+import io.dualwrite.mirror.Mirror;
+import io.dualwrite.mirror.MirrorConfig;
+import io.dualwrite.mirror.MirrorMode;
+import io.dualwrite.testing.OrderTable;
 import io.dualwrite.testing.Store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -30,6 +37,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.dao.ConcurrencyFailureException;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -348,6 +356,37 @@ class PredicateWriteTest {
                     .hasMessageContaining("whose rows a predicate chooses, in a Statement batch")
                     .hasMessageContaining("use a PreparedStatement batch");
         }
+    }
+
+    /** A composite key narrows as a row-value list: {@code (order_id, line_no) IN ((?, ?), ...)}. */
+    @ParameterizedTest(name = "{0} -> {1}, {2}")
+    @MethodSource("cases")
+    void compositeKeyTable_predicateUpdateAndDelete_storesStayEqual(Store source, Store target, Isolation isolation)
+            throws Exception {
+        assumeTrue(isolation != Isolation.READ_COMMITTED, "one isolation level suffices");
+        f = new CaptureFixture(source, target, UnattributablePolicy.FAIL);
+        for (var db : List.of(f.source, f.target)) {
+            db.execute("CREATE TABLE t_line (order_id BIGINT NOT NULL, line_no INT NOT NULL, status VARCHAR(32) NOT"
+                    + " NULL, gmt_modified " + OrderTable.timestampType(db.store()) + " NOT NULL, PRIMARY KEY"
+                    + " (order_id, line_no))");
+            db.execute("INSERT INTO t_line VALUES (1, 1, 'NEW', TIMESTAMP '2024-01-01 00:00:00'),"
+                    + " (1, 2, 'OLD', TIMESTAMP '2024-01-01 00:00:00'), (2, 1, 'NEW', TIMESTAMP '2024-01-01 00:00:00')");
+        }
+        MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_line").build()),
+                f.source.dataSource(), f.target.dataSource(), false);
+        try (Mirror mirror = Mirror.create(MirrorConfig.builder().mode(MirrorMode.SYNC).build(), tables,
+                f.source.dataSource(), f.target.dataSource(), f.publisher)) {
+            mirror.start();
+            JdbcTemplate jdbc = new JdbcTemplate(CapturingDataSource.builder(f.source.dataSource(), tables,
+                    new ChangeCapture(mirror, tables::contains)).build());
+            assertThat(jdbc.update("UPDATE t_line SET status = 'EXPIRED', gmt_modified = ? WHERE status = ?", now(),
+                    "NEW")).isEqualTo(2);
+            assertThat(jdbc.update("DELETE FROM t_line WHERE status = 'EXPIRED' AND line_no = 1")).isEqualTo(2);
+            assertThat(mirror.awaitDrained(Duration.ofSeconds(30))).isTrue();
+        }
+
+        assertThat(OrderTable.differences(f.source, "t_line", f.target, "t_line", "order_id", "line_no")).isEmpty();
+        assertThat(f.target.queryForObject("SELECT COUNT(*) FROM t_line", Long.class)).isEqualTo(1);
     }
 
     /** The pre-read and the narrowed statement carry the statement's WITH clause, which its WHERE may name. */
