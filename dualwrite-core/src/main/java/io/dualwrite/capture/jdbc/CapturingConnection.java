@@ -120,6 +120,9 @@ final class CapturingConnection implements InvocationHandler {
                 context.refuseIfFailing(plan);
                 return wrap((Statement) call(delegate, method, args), type, plan);
             default:
+                if (plan.pinned() != null && !(plan.generatedKeys() && returnsKeys(type, args))) {
+                    return CapturingStatement.wrap((Statement) call(delegate, method, args), type, this, plan, true);
+                }
                 Statement statement = plan.generatedKeys() && type == PreparedStatement.class
                         ? prepareForKeys(plan, method, args) : (Statement) call(delegate, method, args);
                 return wrap(statement, type, plan);
@@ -131,6 +134,24 @@ final class CapturingConnection implements InvocationHandler {
             return CapturingStatement.wrapPrepared((PreparedStatement) statement, this, plan);
         }
         return CapturingStatement.wrap(statement, type, this, plan);
+    }
+
+    /**
+     * Whether a predicate UPDATE or DELETE prepared so gets its keys back as generated keys (see
+     * {@link #prepareForKeys}); otherwise it is narrowed to the rows its pre-read locks.
+     */
+    private boolean returnsKeys(Class<? extends PreparedStatement> type, Object[] args) {
+        if (type != PreparedStatement.class) {
+            return false;
+        }
+        if (args.length == 1 || args.length == 2 && args[1] instanceof String[]) {
+            return true;
+        }
+        if (args.length == 2 && args[1] instanceof Integer mode) {
+            return mode == Statement.RETURN_GENERATED_KEYS && context.dialect().product() == Dialect.Product.POSTGRESQL;
+        }
+        return args.length >= 3 && (Integer) args[1] == ResultSet.TYPE_FORWARD_ONLY
+                && (Integer) args[2] == ResultSet.CONCUR_READ_ONLY;
     }
 
     /**

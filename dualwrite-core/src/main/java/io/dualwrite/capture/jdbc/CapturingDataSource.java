@@ -26,9 +26,31 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  *
  * <p>Keys come from the values the statement names ({@code WHERE id = ?}, {@code id IN (...)},
  * composite {@code a = ? AND b = ?}, INSERT column lists), from generated keys for inserts that leave
- * the key to the database (requested even when the application did not, and still served to it), or
- * else from {@code SELECT key ... FOR UPDATE} with the statement's WHERE clause and values, run on the
- * same connection in the same transaction just before it. An UPDATE that sets a key column records the
+ * the key to the database (requested even when the application did not, and still served to it).
+ * An UPDATE or DELETE whose rows a predicate chooses ({@code WHERE status = 'NEW'}) is exact on every
+ * dialect and isolation level, although no database here locks a predicate:
+ *
+ * <table>
+ *   <caption>Where a predicate UPDATE's or DELETE's keys come from</caption>
+ *   <tr><th>source</th><th>UPDATE</th><th>DELETE</th><th>{@code ... LIMIT n}</th></tr>
+ *   <tr><td>PostgreSQL, any isolation</td><td>RETURNING the keys, as generated keys</td>
+ *       <td>RETURNING the keys</td><td>(no such syntax)</td></tr>
+ *   <tr><td>MariaDB, REPEATABLE READ or READ COMMITTED</td><td>narrowed to the pre-read's keys</td>
+ *       <td>narrowed</td><td>narrowed: the rows the pre-read locked</td></tr>
+ *   <tr><td>H2</td><td>RETURNING the keys, as generated keys</td><td>narrowed</td><td>narrowed</td></tr>
+ * </table>
+ *
+ * <p>Narrowed means: {@code SELECT key ... FOR UPDATE} with the statement's WHERE clause and values,
+ * on the same connection in the same transaction, then the statement run as
+ * {@code WHERE (<its predicate>) AND key IN (<the locked keys>)} with the application's values, its
+ * update count and results served as the application's. A row another transaction moves into the
+ * predicate after the pre-read is then left alone, as if the statement had run at its pre-read, which
+ * READ COMMITTED allows; the package documentation gives the argument. PostgreSQL also narrows an
+ * UPDATE that sets a key column (RETURNING shows only the new key) and a statement with its own
+ * RETURNING. Costs: the pre-read, one more prepared statement per run, a prepared batch run row by
+ * row. A predicate statement in a plain {@link java.sql.Statement} batch is unattributable.
+ *
+ * <p>An UPDATE that sets a key column records the
  * old and the new key. On the {@link Route#TARGET} side the SQL names target tables and keys, which
  * are mapped back to source keys, the form every change takes.
  *

@@ -1,10 +1,12 @@
 package io.dualwrite.capture.jdbc;
 
 import io.dualwrite.capture.Change;
+import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,40 +15,70 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import javax.sql.rowset.CachedRowSet;
 import javax.sql.rowset.RowSetFactory;
 import javax.sql.rowset.RowSetProvider;
 
 /**
  * A statement on a capturing connection: notes bound values, finds the keys before the statement
- * runs (locking pre-read included), reads generated keys after it, and records the changes through
- * its connection. A plain {@link Statement} is analysed per SQL text it executes; a prepared one was
- * analysed when prepared.
+ * runs, reads generated keys after it, and records the changes through its connection. A plain
+ * {@link Statement} is analysed per SQL text it executes; a prepared one was analysed when prepared.
+ *
+ * <p>An UPDATE or DELETE whose rows a predicate chooses either asks for its keys as generated keys, or
+ * runs narrowed ({@link StatementPlan.Pinned}): the pre-read locks the rows, and a new statement,
+ * limited to those keys and bound with every value the application bound (kept here as the setter
+ * calls it made), runs instead of the application's; its update count and results are served as the
+ * application's until the next run or close.
  */
 final class CapturingStatement implements InvocationHandler {
 
     private static final Object[] NO_PARAMETERS = new Object[0];
     private static volatile RowSetFactory rowSets;
 
+    /**
+     * Runs on the writing thread after the keys are found (a pre-read's locks taken) and just before the
+     * statement itself: the window in which a row may enter the statement's predicate. For tests only.
+     */
+    static volatile Runnable beforeStatementForTesting;
+
     private final Statement delegate;
     private final CapturingConnection connection;
     private final StatementPlan prepared;
+    /** Whether this prepared statement runs narrowed to its locked rows, as a new statement with its values. */
+    private final boolean narrows;
     private Object[] parameters = NO_PARAMETERS;
     private final List<Object[]> batch = new ArrayList<>();
     private final List<StatementPlan> plainBatch = new ArrayList<>();
+    private Map<Integer, Bind> binds = new HashMap<>();
+    private final List<Map<Integer, Bind>> bindBatch = new ArrayList<>();
     private CachedRowSet generatedKeys;
+    /** The narrowed statement that ran last: its results are the application's. */
+    private Statement narrowed;
 
-    private CapturingStatement(Statement delegate, CapturingConnection connection, StatementPlan prepared) {
+    private CapturingStatement(Statement delegate, CapturingConnection connection, StatementPlan prepared,
+            boolean narrows) {
         this.delegate = delegate;
         this.connection = connection;
         this.prepared = prepared;
+        this.narrows = narrows;
     }
 
     static Statement wrap(Statement delegate, Class<? extends Statement> type, CapturingConnection connection,
             StatementPlan prepared) {
+        return wrap(delegate, type, connection, prepared, false);
+    }
+
+    /**
+     * @param narrows whether the statement (a predicate UPDATE or DELETE) is run narrowed to the rows
+     *     its pre-read locks; every value the application binds is then kept, to bind the narrowed text
+     */
+    static Statement wrap(Statement delegate, Class<? extends Statement> type, CapturingConnection connection,
+            StatementPlan prepared, boolean narrows) {
         return (Statement) Proxy.newProxyInstance(CapturingStatement.class.getClassLoader(), new Class<?>[] {type},
-                new CapturingStatement(delegate, connection, prepared));
+                new CapturingStatement(delegate, connection, prepared, narrows));
     }
 
     /**
@@ -55,7 +87,7 @@ final class CapturingStatement implements InvocationHandler {
      */
     static PreparedStatement wrapPrepared(PreparedStatement delegate, CapturingConnection connection,
             StatementPlan prepared) {
-        return new CapturingPreparedStatement(delegate, new CapturingStatement(delegate, connection, prepared));
+        return new CapturingPreparedStatement(delegate, new CapturingStatement(delegate, connection, prepared, false));
     }
 
     @Override
@@ -65,6 +97,9 @@ final class CapturingStatement implements InvocationHandler {
                 && name.startsWith("set")) {
             if (records(index)) {
                 bind(index, name.equals("setNull") ? new ValueSource.BoundNull((Integer) args[1]) : args[1]);
+            }
+            if (narrows) {
+                binds.put(index, new Bind(method, args.clone()));
             }
             if (args.length == 2 && setDirectly(name, index, args[1])) {
                 return null;
@@ -77,12 +112,18 @@ final class CapturingStatement implements InvocationHandler {
             case "executeLargeUpdate":
             case "executeQuery":
                 if (args == null || args.length == 0) {
+                    if (narrows) {
+                        return executeNarrowed(prepared, parameters, binds, name);
+                    }
                     return executePrepared(() -> CapturingConnection.call(delegate, method, args));
                 }
                 return executePlain(method, args);
             case "addBatch":
                 if (args == null || args.length == 0) {
                     addBatch();
+                    if (narrows) {
+                        bindBatch.add(new HashMap<>(binds));
+                    }
                 } else {
                     StatementPlan plan = plainBatchPlan((String) args[0]);
                     connection.context().refuseIfFailing(plan);
@@ -94,9 +135,23 @@ final class CapturingStatement implements InvocationHandler {
                 return CapturingConnection.call(delegate, method, args);
             case "executeBatch":
             case "executeLargeBatch":
+                if (narrows) {
+                    return executeNarrowedBatch(name.equals("executeLargeBatch"));
+                }
                 return executeBatch(() -> CapturingConnection.call(delegate, method, args));
             case "clearParameters":
                 clearParameters();
+                binds = new HashMap<>();
+                return CapturingConnection.call(delegate, method, args);
+            case "getResultSet":
+            case "getUpdateCount":
+            case "getLargeUpdateCount":
+            case "getMoreResults":
+            case "getWarnings":
+                // After a narrowed run the application's results are the narrowed statement's.
+                return CapturingConnection.call(narrowed != null ? narrowed : delegate, method, args);
+            case "close":
+                closeNarrowed();
                 return CapturingConnection.call(delegate, method, args);
             case "getGeneratedKeys":
                 if (generatedKeys != null) {
@@ -164,6 +219,7 @@ final class CapturingStatement implements InvocationHandler {
     void clearBatch() {
         batch.clear();
         plainBatch.clear();
+        bindBatch.clear();
     }
 
     void clearParameters() {
@@ -190,6 +246,9 @@ final class CapturingStatement implements InvocationHandler {
         if (plan.kind() == StatementPlan.Kind.PASS) {
             return CapturingConnection.call(delegate, method, args);
         }
+        if (plan.kind() == StatementPlan.Kind.WRITE && plan.pinned() != null && !returnsKeys(plan, method, args)) {
+            return executeNarrowed(plan, NO_PARAMETERS, Map.of(), method.getName());
+        }
         Execution run = () -> CapturingConnection.call(delegate, method, args);
         if (plan.kind() == StatementPlan.Kind.WRITE && plan.generatedKeys() && args.length == 1
                 && !method.getName().equals("executeQuery")) {
@@ -207,9 +266,31 @@ final class CapturingStatement implements InvocationHandler {
         return execute(List.of(plan), Collections.singletonList(NO_PARAMETERS), run);
     }
 
-    /** A statement batch cannot ask for generated keys, so an insert that needs them cannot be attributed. */
+    /**
+     * Whether this call of a plain statement gets a predicate statement's keys back as generated keys:
+     * asked for by name (as {@link #executePlain} does when the application asks for nothing), or all
+     * of them ({@code RETURNING *} on PostgreSQL).
+     */
+    private boolean returnsKeys(StatementPlan plan, Method method, Object[] args) {
+        if (!plan.generatedKeys() || method.getName().equals("executeQuery")) {
+            return false;
+        }
+        return args.length == 1 || args[1] instanceof String[]
+                || (args[1] instanceof Integer mode && mode == Statement.RETURN_GENERATED_KEYS
+                        && connection.context().dialect().product() == Dialect.Product.POSTGRESQL);
+    }
+
+    /**
+     * A statement batch can neither ask for generated keys nor be narrowed statement by statement, so an
+     * insert that needs generated keys, or an UPDATE or DELETE that a predicate aims, cannot be attributed.
+     */
     private StatementPlan plainBatchPlan(String sql) {
         StatementPlan plan = connection.context().plan(sql);
+        if (plan.kind() == StatementPlan.Kind.WRITE && plan.pinned() != null) {
+            return StatementPlan.unattributable(sql, List.of(plan.table()),
+                    "an UPDATE or DELETE whose rows a predicate chooses, in a Statement batch, whose rows can be"
+                            + " neither returned nor pinned; use a PreparedStatement batch");
+        }
         if (plan.kind() == StatementPlan.Kind.WRITE && plan.generatedKeys()) {
             return StatementPlan.unattributable(sql, List.of(plan.table()),
                     "an insert leaving the key to the database, in a Statement batch, which cannot return generated"
@@ -236,27 +317,47 @@ final class CapturingStatement implements InvocationHandler {
     /**
      * Runs statements (one, or a batch) and records what they wrote. Keys known before the run are
      * recorded even if it fails: part of a batch may have been written, and a needless apply only
-     * re-reads rows. An autocommit write runs in a short transaction of its own when a pre-read must hold
-     * its locks until the statement has written the rows, or when the changes' outbox rows must commit
-     * with the write ({@link CapturingConnection#commitOwnTransaction}).
+     * re-reads rows.
      */
     private Object execute(List<StatementPlan> plans, List<Object[]> parameterSets, Execution run) throws Throwable {
-        boolean writes = false;
         boolean preSelects = false;
+        for (StatementPlan plan : plans) {
+            preSelects |= plan.preSelects();
+        }
+        return capture(plans, preSelects, (raw, changes) -> {
+            keysBefore(raw, plans, parameterSets, changes);
+            beforeStatement();
+            Object result = run.run();
+            StatementPlan first = plans.get(0);
+            if (first.kind() == StatementPlan.Kind.WRITE && first.generatedKeys()) {
+                changes.addAll(readGeneratedKeys(first));
+            }
+            return result;
+        });
+    }
+
+    /**
+     * The frame of every run: refuses or reports unattributable statements, and records the changes the
+     * body found, also when it failed. An autocommit write runs in a short transaction of its own when its
+     * body locks rows first (so that the locks hold the set of rows until the statement has written them),
+     * or when the changes' outbox rows must commit with the write
+     * ({@link CapturingConnection#commitOwnTransaction}).
+     */
+    private Object capture(List<StatementPlan> plans, boolean locks, CapturedRun body) throws Throwable {
+        boolean writes = false;
         for (StatementPlan plan : plans) {
             connection.context().refuseIfFailing(plan);
             writes |= plan.kind() == StatementPlan.Kind.WRITE;
-            preSelects |= plan.preSelects();
         }
         if (!writes) {
             try {
-                return run.run();
+                return body.run(null, new ArrayList<>());
             } finally {
                 reportUnattributed(plans);
             }
         }
         Connection raw = connection.delegate();
-        boolean ownTransaction = raw.getAutoCommit() && (preSelects || connection.writesBeforeCommit());
+        boolean ownTransaction = raw.getAutoCommit() && (locks || connection.writesBeforeCommit());
         if (ownTransaction) {
             raw.setAutoCommit(false);
         }
@@ -264,12 +365,7 @@ final class CapturingStatement implements InvocationHandler {
         Throwable failure = null;
         Object result = null;
         try {
-            keysBefore(raw, plans, parameterSets, changes);
-            result = run.run();
-            StatementPlan first = plans.get(0);
-            if (first.kind() == StatementPlan.Kind.WRITE && first.generatedKeys()) {
-                changes.addAll(readGeneratedKeys(first));
-            }
+            result = body.run(raw, changes);
         } catch (Throwable e) {
             failure = e;
         } finally {
@@ -291,6 +387,114 @@ final class CapturingStatement implements InvocationHandler {
             throw failure;
         }
         return result;
+    }
+
+    /**
+     * Runs a predicate UPDATE or DELETE narrowed to the rows its pre-read locks (see
+     * {@link StatementPlan.Pinned}): the application's statement object is not run, a narrowed one with
+     * the same values is, and its results are served as the application's.
+     *
+     * @param method how the application ran it: execute, executeUpdate, executeLargeUpdate or executeQuery
+     */
+    private Object executeNarrowed(StatementPlan plan, Object[] values, Map<Integer, Bind> bound, String method)
+            throws Throwable {
+        closeNarrowed();
+        return capture(List.of(plan), true, (raw, changes) -> {
+            PreparedStatement statement = narrowed(raw, plan, values, bound, changes);
+            narrowed = statement;
+            return switch (method) {
+                case "executeUpdate" -> statement.executeUpdate();
+                case "executeLargeUpdate" -> statement.executeLargeUpdate();
+                case "executeQuery" -> statement.executeQuery();
+                default -> statement.execute();
+            };
+        });
+    }
+
+    /**
+     * A prepared batch of a predicate statement: row by row, each row's pre-read just before it runs, so
+     * that a row an earlier one moved into its predicate is seen, as the batch would have seen it.
+     */
+    private Object executeNarrowedBatch(boolean large) throws Throwable {
+        List<Object[]> rows = new ArrayList<>(batch);
+        List<Map<Integer, Bind>> rowBinds = new ArrayList<>(bindBatch);
+        batch.clear();
+        bindBatch.clear();
+        delegate.clearBatch();
+        closeNarrowed();
+        return capture(List.of(prepared), true, (raw, changes) -> {
+            long[] counts = new long[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
+                try (PreparedStatement statement = narrowed(raw, prepared, rows.get(i), rowBinds.get(i), changes)) {
+                    counts[i] = statement.executeLargeUpdate();
+                } catch (SQLException e) {
+                    throw new BatchUpdateException(e.getMessage(), e.getSQLState(), e.getErrorCode(),
+                            Arrays.copyOf(counts, i), e);
+                }
+            }
+            if (large) {
+                return counts;
+            }
+            return Arrays.stream(counts).mapToInt(Math::toIntExact).toArray();
+        });
+    }
+
+    /** Locks the rows, notes their keys, and prepares the statement narrowed to them with the application's values. */
+    private PreparedStatement narrowed(Connection raw, StatementPlan plan, Object[] values, Map<Integer, Bind> bound,
+            List<Change> changes) throws Throwable {
+        StatementPlan.Pinned pinned = plan.pinned();
+        List<RowKey> locked = pinned.lock(raw, plan.table(), values);
+        List<RowKey> keys = new ArrayList<>(locked);
+        plan.addNewKeys(locked, values, keys);
+        changes.addAll(connection.context().changes(plan.table(), keys, plan.sql()));
+        beforeStatement();
+        PreparedStatement statement = raw.prepareStatement(pinned.sql(locked.size()));
+        try {
+            // The settings that change what the application's statement would have done or how long it may take.
+            statement.setQueryTimeout(delegate.getQueryTimeout());
+            statement.setMaxRows(delegate.getMaxRows());
+            int position = 1;
+            for (int index : pinned.headParameters()) {
+                replay(bound.get(index), statement, position++);
+            }
+            for (RowKey key : locked) {
+                for (Object value : key.values()) {
+                    statement.setObject(position++, value);
+                }
+            }
+            for (int index : pinned.tailParameters()) {
+                replay(bound.get(index), statement, position++);
+            }
+            return statement;
+        } catch (Throwable e) {
+            statement.close();
+            throw e;
+        }
+    }
+
+    /** Binds a value the application bound, with the setter it used, at its place in the narrowed text. */
+    private static void replay(Bind bind, PreparedStatement statement, int position) throws Throwable {
+        if (bind == null) {
+            return; // unbound: the driver reports it, as it would have for the application's statement
+        }
+        Object[] args = bind.args().clone();
+        args[0] = position;
+        CapturingConnection.call(statement, bind.setter(), args);
+    }
+
+    private void closeNarrowed() throws SQLException {
+        if (narrowed != null) {
+            Statement last = narrowed;
+            narrowed = null;
+            last.close();
+        }
+    }
+
+    private static void beforeStatement() {
+        Runnable hook = beforeStatementForTesting;
+        if (hook != null) {
+            hook.run();
+        }
     }
 
     /**
@@ -363,5 +567,15 @@ final class CapturingStatement implements InvocationHandler {
     @FunctionalInterface
     interface Execution {
         Object run() throws Throwable;
+    }
+
+    /** A run that adds the changes it finds; {@code raw} is null when nothing runs that writes a mapped table. */
+    @FunctionalInterface
+    private interface CapturedRun {
+        Object run(Connection raw, List<Change> changes) throws Throwable;
+    }
+
+    /** A setter call the application made, to make again on the narrowed statement. */
+    private record Bind(Method setter, Object[] args) {
     }
 }

@@ -34,9 +34,11 @@ import net.sf.jsqlparser.statement.alter.RenameTableStatement;
 import net.sf.jsqlparser.statement.create.index.CreateIndex;
 import net.sf.jsqlparser.statement.create.table.CreateTable;
 import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.delete.ParenthesedDelete;
 import net.sf.jsqlparser.statement.drop.Drop;
 import net.sf.jsqlparser.statement.execute.Execute;
 import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.insert.ParenthesedInsert;
 import net.sf.jsqlparser.statement.merge.Merge;
 import net.sf.jsqlparser.statement.select.Limit;
 import net.sf.jsqlparser.statement.select.OrderByElement;
@@ -45,11 +47,13 @@ import net.sf.jsqlparser.statement.select.Select;
 import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.select.WithItem;
 import net.sf.jsqlparser.statement.truncate.Truncate;
+import net.sf.jsqlparser.statement.update.ParenthesedUpdate;
 import net.sf.jsqlparser.statement.update.Update;
 import net.sf.jsqlparser.statement.update.UpdateSet;
 import net.sf.jsqlparser.statement.upsert.Upsert;
 import net.sf.jsqlparser.util.deparser.ExpressionDeParser;
 import net.sf.jsqlparser.util.deparser.SelectDeParser;
+import net.sf.jsqlparser.util.deparser.StatementDeParser;
 
 /**
  * Reads one SQL text into a {@link StatementPlan}. Text that names no mapped table (a whole-word
@@ -62,6 +66,13 @@ final class SqlAnalyzer {
             "(?is)\\s*MERGE\\s+INTO\\s+([\\w.\"`$]+)\\s*(\\([^)]*\\))?\\s*(?:KEY\\s*\\(([^)]*)\\))?\\s*(VALUES\\b.*)");
     private static final Pattern CALL = Pattern.compile("(?is)\\s*(\\{\\s*(\\?\\s*=\\s*)?call\\b|call\\b|exec\\b|execute\\b).*");
     private static final int MAX_SQL_SHOWN = 300;
+    private static final String PINNED_KEYS_MARKER = "dualwrite_pinned_keys_marker";
+
+    /**
+     * Plans predicate UPDATEs and DELETEs as before the narrowing: keys by pre-read only, which misses a
+     * row entering the predicate after it. For the negative controls of {@code PredicateWriteTest}.
+     */
+    static volatile boolean preReadOnlyForTesting;
 
     private final Map<String, CapturedTable> byName;
     private final List<CapturedTable> all;
@@ -333,8 +344,12 @@ final class SqlAnalyzer {
                 newKey.set(key, value);
             }
         }
-        return filtered(sql, table, update.getTable(), update.getWhere(), update.getOrderByElements(),
-                update.getLimit(), newKey);
+        // PostgreSQL and H2 return an UPDATE's keys; only the new ones, so an UPDATE that moves a key is narrowed.
+        boolean returning = newKey == null && update.getReturningClause() == null
+                && (table.dialect().product() == Dialect.Product.POSTGRESQL
+                        || table.dialect().product() == Dialect.Product.H2);
+        return filtered(sql, table, update, update.getTable(), update.getWhere(), update.getOrderByElements(),
+                update.getLimit(), newKey, returning);
     }
 
     private StatementPlan delete(String sql, Delete delete) {
@@ -353,19 +368,90 @@ final class SqlAnalyzer {
         if (table == null) {
             return StatementPlan.PASS;
         }
-        return filtered(sql, table, delete.getTable(), delete.getWhere(), delete.getOrderByElements(),
-                delete.getLimit(), null);
+        // H2 returns no keys for a DELETE; MariaDB's DELETE ... RETURNING is a query, not generated keys.
+        boolean returning = delete.getReturningClause() == null
+                && table.dialect().product() == Dialect.Product.POSTGRESQL;
+        return filtered(sql, table, delete, delete.getTable(), delete.getWhere(), delete.getOrderByElements(),
+                delete.getLimit(), null, returning);
     }
 
-    /** UPDATE and DELETE: keys from the WHERE clause when it names them, else from a locking pre-read. */
-    private StatementPlan filtered(String sql, CapturedTable table, Table sqlTable, Expression where,
-            List<OrderByElement> orderBy, Limit limit, List<ValueSource> newKey) {
+    /**
+     * UPDATE and DELETE: keys from the WHERE clause when it names them. Otherwise a predicate chooses the
+     * rows, and a pre-read alone would miss a row that enters the predicate after it (no predicate locks
+     * on PostgreSQL, nor on MariaDB under READ COMMITTED): the keys come back from the statement itself
+     * where the database returns them, or the statement is narrowed to the rows the pre-read locked.
+     */
+    private StatementPlan filtered(String sql, CapturedTable table, Statement statement, Table sqlTable,
+            Expression where, List<OrderByElement> orderBy, Limit limit, List<ValueSource> newKey,
+            boolean returning) {
         StatementPlan.KeyShape shape = where == null ? null : keyShape(table, where);
         if (shape != null) {
             return StatementPlan.write(sql, table, List.of(shape), null, newKey, false);
         }
-        return StatementPlan.write(sql, table, List.of(), preSelect(table, sqlTable, where, orderBy, limit), newKey,
-                false);
+        List<WithItem<?>> withItems = statement instanceof Update update ? update.getWithItemsList()
+                : ((Delete) statement).getWithItemsList();
+        StatementPlan.PreSelect preSelect = preSelect(table, sqlTable, withItems, where, orderBy, limit);
+        if (preReadOnlyForTesting) {
+            return StatementPlan.write(sql, table, List.of(), preSelect, newKey, false);
+        }
+        StatementPlan.Pinned pinned = pinned(table, statement, sqlTable, where, preSelect);
+        if (pinned == null) {
+            return unattributable(sql, List.of(table), "the statement could not be narrowed to the rows it locks");
+        }
+        return StatementPlan.predicate(sql, table, pinned, newKey, returning);
+    }
+
+    /**
+     * The statement printed back from its parse tree with its WHERE clause extended by a marker, cut at
+     * the marker: the caller puts the locked keys there. Parameters are noted in print order, so that
+     * the narrowed statement binds the application's values where they now stand.
+     */
+    private static StatementPlan.Pinned pinned(CapturedTable table, Statement statement, Table sqlTable,
+            Expression where, StatementPlan.PreSelect preSelect) {
+        Column marker = new Column(PINNED_KEYS_MARKER);
+        Expression narrowed = where == null ? marker
+                : new AndExpression(new ParenthesedExpressionList<>(where), marker);
+        if (statement instanceof Update update) {
+            update.setWhere(narrowed);
+        } else {
+            ((Delete) statement).setWhere(narrowed);
+        }
+        List<Integer> order = new ArrayList<>();
+        StringBuilder buffer = new StringBuilder();
+        SelectDeParser selects = new SelectDeParser(buffer);
+        ExpressionDeParser expressions = new ExpressionDeParser(selects, buffer) {
+            @Override
+            public <S> StringBuilder visit(JdbcParameter parameter, S context) {
+                order.add(parameter.getIndex());
+                return super.visit(parameter, context);
+            }
+
+            @Override
+            public <S> StringBuilder visit(Column column, S context) {
+                if (column == marker) {
+                    order.add(-1);
+                }
+                return super.visit(column, context);
+            }
+        };
+        selects.setExpressionVisitor(expressions);
+        statement.accept(new StatementDeParser(expressions, selects, buffer), null);
+        String text = buffer.toString();
+        int at = text.indexOf(PINNED_KEYS_MARKER);
+        int split = order.indexOf(-1);
+        if (at < 0 || at != text.lastIndexOf(PINNED_KEYS_MARKER) || split < 0 || order.contains(null)) {
+            return null;
+        }
+        String qualifier = sqlTable.getAlias() != null ? sqlTable.getAlias().getName() + "." : "";
+        List<String> keys = new ArrayList<>();
+        for (String key : table.storedKeyColumns()) {
+            keys.add(qualifier + table.dialect().quote(key));
+        }
+        String keyColumns = keys.size() == 1 ? keys.get(0) : "(" + String.join(", ", keys) + ")";
+        return new StatementPlan.Pinned(preSelect, text.substring(0, at),
+                order.subList(0, split).stream().mapToInt(Integer::intValue).toArray(), keyColumns, keys.size(),
+                text.substring(at + PINNED_KEYS_MARKER.length()),
+                order.subList(split + 1, order.size()).stream().mapToInt(Integer::intValue).toArray());
     }
 
     /** The key columns pinned by top-level {@code AND}ed equalities or {@code IN} lists, or null. */
@@ -439,19 +525,9 @@ final class SqlAnalyzer {
      * Builds the pre-read. The WHERE clause is printed back from the parse tree, noting each
      * parameter's original position as it is printed, so that the pre-read binds the same values.
      */
-    private static StatementPlan.PreSelect preSelect(CapturedTable table, Table sqlTable, Expression where,
+    private static StatementPlan.PreSelect preSelect(CapturedTable table, Table sqlTable,
+            List<WithItem<?>> withItems, Expression where,
             List<OrderByElement> orderBy, Limit limit) {
-        StringBuilder text = new StringBuilder(Dialect.MARKER).append(" SELECT ");
-        String qualifier = sqlTable.getAlias() != null ? sqlTable.getAlias().getName() : null;
-        StringBuilder keyList = new StringBuilder();
-        for (int i = 0; i < table.storedKeyColumns().size(); i++) {
-            keyList.append(i == 0 ? "" : ", ");
-            if (qualifier != null) {
-                keyList.append(qualifier).append('.');
-            }
-            keyList.append(table.dialect().quote(table.storedKeyColumns().get(i)));
-        }
-        text.append(keyList).append(" FROM ").append(sqlTable);
         List<Integer> order = new ArrayList<>();
         StringBuilder buffer = new StringBuilder();
         SelectDeParser selects = new SelectDeParser(buffer);
@@ -463,6 +539,28 @@ final class SqlAnalyzer {
             }
         };
         selects.setExpressionVisitor(expressions);
+        StringBuilder text = new StringBuilder(Dialect.MARKER).append(' ');
+        if (withItems != null && !withItems.isEmpty()) {
+            // The WHERE clause may name the statement's common table expressions: the pre-read needs them too.
+            text.append("WITH ");
+            for (int i = 0; i < withItems.size(); i++) {
+                buffer.setLength(0);
+                selects.visit(withItems.get(i), null);
+                text.append(i == 0 ? "" : ", ").append(buffer);
+            }
+            text.append(' ');
+        }
+        text.append("SELECT ");
+        String qualifier = sqlTable.getAlias() != null ? sqlTable.getAlias().getName() : null;
+        StringBuilder keyList = new StringBuilder();
+        for (int i = 0; i < table.storedKeyColumns().size(); i++) {
+            keyList.append(i == 0 ? "" : ", ");
+            if (qualifier != null) {
+                keyList.append(qualifier).append('.');
+            }
+            keyList.append(table.dialect().quote(table.storedKeyColumns().get(i)));
+        }
+        text.append(keyList).append(" FROM ").append(sqlTable);
         if (where != null) {
             buffer.setLength(0);
             where.accept(expressions, null);
@@ -494,7 +592,10 @@ final class SqlAnalyzer {
             return StatementPlan.PASS;
         }
         for (WithItem<?> item : withItems) {
-            if (item.getInsert() != null || item.getUpdate() != null || item.getDelete() != null) {
+            // Not getInsert() and its siblings: each casts the item's statement, and throws for any other kind.
+            Object body = item.getStatement();
+            if (body instanceof ParenthesedInsert || body instanceof ParenthesedUpdate
+                    || body instanceof ParenthesedDelete) {
                 Set<CapturedTable> involved = mentioned(sql);
                 if (!involved.isEmpty()) {
                     return unattributable(sql, involved, "a WITH clause that writes");

@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What capture does with one SQL text, decided once and cached: let it pass, refuse or report it, or
- * find the keys it writes — from its values, a locking pre-read, or the generated keys.
+ * find the keys it writes — from its values, from the generated keys (an insert's, or a predicate
+ * UPDATE's or DELETE's {@code RETURNING}), or from a locking pre-read that the statement is then
+ * narrowed to ({@link Pinned}).
  */
 final class StatementPlan {
 
@@ -27,7 +29,7 @@ final class StatementPlan {
     }
 
     static final StatementPlan PASS = new StatementPlan(Kind.PASS, null, null, List.of(), null, List.of(), null,
-            null, false);
+            null, false, null);
 
     private final Kind kind;
     private final String sql;
@@ -38,12 +40,13 @@ final class StatementPlan {
     private final PreSelect preSelect;
     private final List<ValueSource> newKey;
     private final boolean generatedKeys;
+    private final Pinned pinned;
     private final boolean[] recordedParameters;
     private final AtomicBoolean warned = new AtomicBoolean();
 
     private StatementPlan(Kind kind, String sql, CapturedTable table, List<CapturedTable> unattributedTables,
             String reason, List<KeyShape> shapes, PreSelect preSelect, List<ValueSource> newKey,
-            boolean generatedKeys) {
+            boolean generatedKeys, Pinned pinned) {
         this.kind = kind;
         this.sql = sql;
         this.table = table;
@@ -53,7 +56,8 @@ final class StatementPlan {
         this.preSelect = preSelect;
         this.newKey = newKey;
         this.generatedKeys = generatedKeys;
-        this.recordedParameters = recordedParameters(shapes, preSelect, newKey);
+        this.pinned = pinned;
+        this.recordedParameters = recordedParameters(shapes, pinned != null ? pinned.preSelect() : preSelect, newKey);
     }
 
     /** The parameters the keys are found from: a statement keeps only these, not every value it binds. */
@@ -86,12 +90,13 @@ final class StatementPlan {
 
     static StatementPlan unattributable(String sql, List<CapturedTable> tables, String reason) {
         return new StatementPlan(Kind.UNATTRIBUTABLE, sql, null, List.copyOf(tables), reason, List.of(), null, null,
-                false);
+                false, null);
     }
 
     /**
      * @param shapes keys named by the statement's values or WHERE clause
-     * @param preSelect the locking read that finds the keys otherwise, or null
+     * @param preSelect the locking read that finds the keys otherwise, or null; alone, it misses rows that
+     *     enter the predicate after it, so only {@link SqlAnalyzer#preReadOnlyForTesting} plans one
      * @param newKey for an UPDATE that sets key columns, the new value per key column (null where unchanged);
      *     null if no key column is set
      * @param generatedKeys whether the keys (or some) come back as generated keys
@@ -99,7 +104,21 @@ final class StatementPlan {
     static StatementPlan write(String sql, CapturedTable table, List<KeyShape> shapes, PreSelect preSelect,
             List<ValueSource> newKey, boolean generatedKeys) {
         return new StatementPlan(Kind.WRITE, sql, table, List.of(), null, List.copyOf(shapes), preSelect, newKey,
-                generatedKeys);
+                generatedKeys, null);
+    }
+
+    /**
+     * An UPDATE or DELETE whose rows a predicate chooses.
+     *
+     * @param pinned the locking pre-read and the statement narrowed to the rows it locked
+     * @param newKey as for {@link #write}
+     * @param returning whether the database can return the keys of the rows the statement writes, as
+     *     generated keys ({@code RETURNING}); the statement then runs as written wherever it can ask for them
+     */
+    static StatementPlan predicate(String sql, CapturedTable table, Pinned pinned, List<ValueSource> newKey,
+            boolean returning) {
+        return new StatementPlan(Kind.WRITE, sql, table, List.of(), null, List.of(), null, newKey, returning,
+                pinned);
     }
 
     Kind kind() {
@@ -130,6 +149,11 @@ final class StatementPlan {
         return preSelect != null;
     }
 
+    /** @return the narrowed form of a predicate statement, or null if the statement names its rows */
+    Pinned pinned() {
+        return pinned;
+    }
+
     /** @return whether the keys depend on the parameter with this 1-based index */
     boolean recordsParameter(int index) {
         return index < recordedParameters.length && recordedParameters[index];
@@ -158,6 +182,11 @@ final class StatementPlan {
             preSelect.run(connection, table, parameters, old);
         }
         into.addAll(old);
+        addNewKeys(old, parameters, into);
+    }
+
+    /** For an UPDATE that sets key columns: each old key's new form, where every new value is known. */
+    void addNewKeys(List<RowKey> old, Object[] parameters, Collection<RowKey> into) {
         if (newKey != null) {
             for (RowKey key : old) {
                 List<Object> values = new ArrayList<>(key.values());
@@ -232,6 +261,56 @@ final class StatementPlan {
                     expand(table, parameters, column + 1, key, into);
                 }
             }
+        }
+    }
+
+    /**
+     * A predicate UPDATE or DELETE narrowed to the rows its pre-read locked:
+     * {@code <head>(<the WHERE>) AND key IN (<locked keys>)<tail>}. The pre-read and the statement then
+     * write the same rows, whatever committed in between; see the package documentation for why that is
+     * a legal outcome of the statement under every isolation level.
+     *
+     * @param preSelect the locking read of the keys
+     * @param head the statement up to where the key condition goes
+     * @param headParameters the statement's parameter indexes in the order {@code head} binds them
+     * @param keyColumns {@code k} or {@code (a, b)}, qualified as the statement names the table
+     * @param width the number of key columns
+     * @param tail the rest of the statement
+     * @param tailParameters the statement's parameter indexes in the order {@code tail} binds them
+     */
+    record Pinned(PreSelect preSelect, String head, int[] headParameters, String keyColumns, int width, String tail,
+            int[] tailParameters) {
+
+        /** @return the statement's text for this many locked keys; none matches no row */
+        String sql(int keys) {
+            StringBuilder text = new StringBuilder(head.length() + tail.length() + 16 + keys * width * 3);
+            text.append(head);
+            if (keys == 0) {
+                text.append("1 = 0");
+            } else {
+                text.append(keyColumns).append(" IN (");
+                for (int k = 0; k < keys; k++) {
+                    text.append(k == 0 ? "" : ", ");
+                    if (width == 1) {
+                        text.append('?');
+                    } else {
+                        text.append('(');
+                        for (int c = 0; c < width; c++) {
+                            text.append(c == 0 ? "?" : ", ?");
+                        }
+                        text.append(')');
+                    }
+                }
+                text.append(')');
+            }
+            return text.append(tail).toString();
+        }
+
+        /** @return the keys of the rows the statement is about to write, locked until the transaction ends */
+        List<RowKey> lock(Connection connection, CapturedTable table, Object[] parameters) throws SQLException {
+            List<RowKey> keys = new ArrayList<>();
+            preSelect.run(connection, table, parameters, keys);
+            return keys;
         }
     }
 
