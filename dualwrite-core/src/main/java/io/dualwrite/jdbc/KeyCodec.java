@@ -5,6 +5,7 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Types;
+import java.text.Normalizer;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -35,8 +36,7 @@ import java.util.regex.Pattern;
  *       <td>any whole number, digits</td></tr>
  *   <tr><td>{@code DECIMAL(p,s)}</td><td>{@code BigDecimal} of scale s</td><td>numbers, digits</td></tr>
  *   <tr><td>{@code CHAR}, {@code VARCHAR}, {@code TEXT}</td><td>{@code String}, trailing spaces stripped
- *       for {@code CHAR(n)}; {@link KeyText} where the collation folds case or ignores trailing spaces</td>
- *       <td>text, {@code UUID}, whole numbers</td></tr>
+ *       for {@code CHAR(n)}</td><td>text, {@code UUID}, whole numbers</td></tr>
  *   <tr><td>{@code uuid} (PostgreSQL, H2, MariaDB)</td><td>{@code UUID}</td><td>{@code UUID}, its text in any
  *       case, 16 bytes</td></tr>
  *   <tr><td>{@code BINARY}, {@code VARBINARY}, {@code bytea}</td><td>{@link KeyBytes}, zero-padded to n for
@@ -50,6 +50,17 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code BOOLEAN}, {@code BIT(1)}</td><td>{@code Boolean}</td><td>0 and 1, their text</td></tr>
  * </table>
  *
+ * <p><b>Collations that are not exact.</b> MariaDB's {@code _ci} collations (case- and, unless
+ * {@code _as_}, accent-insensitive), its PAD SPACE collations (trailing spaces ignored; all but
+ * {@code _nopad_}), PostgreSQL's {@code citext} and H2's {@code VARCHAR_IGNORECASE} make {@code 'Ab'} and
+ * {@code 'ab '} one key. The canonical form keeps the text as given — it is what a case-sensitive other
+ * store must receive, and what is bound — and {@link #folded} gives the form the store compares by, which
+ * the apply uses to recognise the row a store returned for a key spelled differently (see
+ * {@link TableOps#foldedKey}). The folding is Java's approximation of the collation (lower case in the
+ * root locale; accents removed after canonical decomposition); collations that equate more, such as
+ * {@code 'ß'} with {@code 'ss'}, are not followed, and a key spelled that way is applied as absent and left
+ * to the reconciler.
+ *
  * <p>Other types ({@code FLOAT}, {@code DOUBLE}, large objects, JSON, arrays, ...) cannot be keys:
  * {@link #unsupported} says why, and {@code MappedTables} refuses them at start-up. Immutable and
  * thread-safe.
@@ -58,6 +69,8 @@ public final class KeyCodec {
 
     private static final Pattern UUID_TEXT = Pattern.compile(
             "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+    private static final Pattern MARKS = Pattern.compile("\\p{M}+");
 
     private enum Kind { INTEGER, DECIMAL, TEXT, UUID, BINARY, DATE, TIME, TIMESTAMP, TIMESTAMP_TZ, BOOLEAN }
 
@@ -88,7 +101,7 @@ public final class KeyCodec {
             this.ignoreTrailingSpaces = false;
         } else if (mysql) {
             this.ignoreCase = collation.contains("_ci");
-            this.ignoreAccents = ignoreCase && !collation.contains("_as_") && !collation.contains("_as_ci");
+            this.ignoreAccents = ignoreCase && !collation.contains("_as_");
             // Every MariaDB collation but the _nopad_ ones compares with trailing spaces ignored; MySQL 8's
             // utf8mb4_0900 ones are NO PAD.
             this.ignoreTrailingSpaces = !collation.contains("nopad") && !collation.contains("_0900_");
@@ -206,9 +219,6 @@ public final class KeyCodec {
      * @return the value to bind
      */
     public Object bindable(Object canonical) {
-        if (canonical instanceof KeyText text) {
-            return text.text();
-        }
         if (canonical instanceof KeyBytes bytes) {
             return bytes.toByteArray();
         }
@@ -217,6 +227,29 @@ public final class KeyCodec {
             return uuid.toString();
         }
         return canonical;
+    }
+
+    /** @return whether the store compares this column's values other than exactly (see the class comment) */
+    public boolean folds() {
+        return ignoreCase || ignoreTrailingSpaces;
+    }
+
+    /**
+     * The form the store compares a canonical value by: for a column whose collation {@link #folds()}, the
+     * text with what the collation ignores taken out; otherwise the value itself.
+     *
+     * @param canonical a value returned by {@link #canonical}
+     * @return the folded value
+     */
+    public Object folded(Object canonical) {
+        if (!folds() || !(canonical instanceof String text)) {
+            return canonical;
+        }
+        String folded = ignoreTrailingSpaces ? text.stripTrailing() : text;
+        if (ignoreAccents) {
+            folded = MARKS.matcher(Normalizer.normalize(folded, Normalizer.Form.NFD)).replaceAll("");
+        }
+        return ignoreCase ? folded.toLowerCase(Locale.ROOT) : folded;
     }
 
     private static Object integer(Object value) {
@@ -261,8 +294,6 @@ public final class KeyCodec {
         String text;
         if (value instanceof String s) {
             text = s;
-        } else if (value instanceof KeyText keyText) {
-            text = keyText.text();
         } else if (value instanceof UUID || value instanceof Character || value instanceof Long
                 || value instanceof Integer || value instanceof Short || value instanceof BigInteger) {
             text = value.toString();
@@ -274,9 +305,6 @@ public final class KeyCodec {
         if (fixedText) {
             text = text.stripTrailing();
         }
-        if (ignoreCase || ignoreTrailingSpaces) {
-            return KeyText.of(text, ignoreCase, ignoreAccents, ignoreTrailingSpaces);
-        }
         return value instanceof String && text.equals(value) ? value : text;
     }
 
@@ -284,8 +312,8 @@ public final class KeyCodec {
         if (value instanceof UUID) {
             return value;
         }
-        if (value instanceof String || value instanceof KeyText) {
-            return parseUuid(value.toString().trim());
+        if (value instanceof String text) {
+            return parseUuid(text.trim());
         }
         byte[] bytes = value instanceof byte[] b ? b : value instanceof KeyBytes k ? k.toByteArray() : null;
         if (bytes == null) {
@@ -316,8 +344,7 @@ public final class KeyCodec {
             bytes = b.clone();
         } else if (value instanceof UUID uuid) {
             bytes = uuidBytes(uuid);
-        } else if (value instanceof String || value instanceof KeyText) {
-            String text = value.toString();
+        } else if (value instanceof String text) {
             bytes = UUID_TEXT.matcher(text).matches() ? uuidBytes(UUID.fromString(text))
                     : text.getBytes(StandardCharsets.UTF_8);
         } else {

@@ -121,9 +121,6 @@ public final class RowKey {
         if (value instanceof KeyBytes bytes) {
             return java.util.Map.of(BASE64, bytes.base64());
         }
-        if (value instanceof KeyText text) {
-            return text.text();
-        }
         return value.toString();
     }
 

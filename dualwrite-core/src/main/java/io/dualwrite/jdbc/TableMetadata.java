@@ -143,7 +143,7 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
 
     /**
      * MySQL and MariaDB collate each text column on its own, and {@link DatabaseMetaData} does not say how;
-     * keys compared under a {@code _ci} collation must be folded the same way (see {@link KeyText}).
+     * keys compared under a {@code _ci} collation must be folded the same way (see {@link KeyCodec#folded}).
      */
     private static List<ColumnMetadata> withCollations(Connection connection, String catalog, String table,
             List<ColumnMetadata> columns) throws SQLException {

@@ -163,6 +163,37 @@ public final class TableOps {
         return values == null ? key : RowKey.of(values);
     }
 
+    /** @return whether a key column's collation is not exact, so that {@link #foldedKey} differs from the key */
+    public boolean foldsKeys() {
+        for (KeyCodec codec : keyCodecs) {
+            if (codec.folds()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The form this store compares a key by: text of key columns with a case-insensitive or PAD SPACE
+     * collation folded (see {@link KeyCodec#folded}). Two keys with equal folded keys name one row here,
+     * such as {@code 'Ab'} and {@code 'ab '} under {@code utf8mb4_general_ci}, so a row read back under one
+     * spelling is the row asked for under the other.
+     *
+     * @param key a canonical key of this table
+     * @return the folded key; the key itself when nothing folds
+     */
+    public RowKey foldedKey(RowKey key) {
+        if (!foldsKeys()) {
+            return key;
+        }
+        checkSize(key);
+        List<Object> values = new ArrayList<>(key.size());
+        for (int i = 0; i < key.size(); i++) {
+            values.add(keyCodecs[i].folded(key.get(i)));
+        }
+        return RowKey.of(values);
+    }
+
     /**
      * Reads rows by key. With {@code lock}, the rows are share-locked until the caller's transaction
      * ends, and a row held by another writer fails the read at once with a lock conflict
