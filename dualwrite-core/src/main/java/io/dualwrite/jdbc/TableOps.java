@@ -39,6 +39,7 @@ public final class TableOps {
     private final KeyCodec[] keyCodecs;
     /** Per column read and written: its key codec when it is a key column, else null. */
     private final KeyCodec[] codecByColumn;
+    private final boolean foldsKeys;
     private final Map<Integer, String> lockedSelects = new ConcurrentHashMap<>();
     private final Map<Integer, String> plainSelects = new ConcurrentHashMap<>();
     private final String[] canonicalColumns;
@@ -84,6 +85,7 @@ public final class TableOps {
             keyCodecs[i] = KeyCodec.of(table.name(), columnTypes[keyPositions[i]], dialect.product());
             codecByColumn[keyPositions[i]] = keyCodecs[i];
         }
+        this.foldsKeys = java.util.Arrays.stream(keyCodecs).anyMatch(KeyCodec::folds);
         this.upsertSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, this.versionColumn);
         this.overwriteSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, null);
         this.canonicalColumns = this.columns.stream().map(Row::canonical).toArray(String[]::new);
@@ -165,12 +167,7 @@ public final class TableOps {
 
     /** @return whether a key column's collation is not exact, so that {@link #foldedKey} differs from the key */
     public boolean foldsKeys() {
-        for (KeyCodec codec : keyCodecs) {
-            if (codec.folds()) {
-                return true;
-            }
-        }
-        return false;
+        return foldsKeys;
     }
 
     /**
