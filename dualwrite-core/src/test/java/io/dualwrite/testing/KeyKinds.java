@@ -44,6 +44,24 @@ public enum KeyKinds {
         }
     },
 
+    /** {@code uuid} everywhere: MariaDB's own {@code UUID} type (10.7 and later) too. */
+    UUID_NATIVE("id") {
+        @Override
+        String keyColumns(Store store) {
+            return "id UUID NOT NULL";
+        }
+
+        @Override
+        public Object[] stored(Store store, int i) {
+            return new Object[] {store == Store.MARIADB ? uuid(i).toString() : uuid(i)};
+        }
+
+        @Override
+        public Object recorded(int i, int form) {
+            return form % 2 == 0 ? uuid(i) : uuid(i).toString().toUpperCase(Locale.ROOT);
+        }
+    },
+
     /** PostgreSQL and H2 {@code uuid}; MariaDB {@code BINARY(16)}. */
     UUID_AS_BINARY("id") {
         @Override
