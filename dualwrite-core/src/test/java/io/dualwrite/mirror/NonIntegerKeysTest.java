@@ -170,6 +170,40 @@ class NonIntegerKeysTest {
         }
     }
 
+    /** A key that can never fit its column is parked at once with the reason, never retried in a loop. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = MirrorMode.class, names = {"ASYNC", "OUTBOX"})
+    void keyThatDoesNotFitItsColumn_isParkedWithTheReason_andTheMirrorDrains(MirrorMode mode) throws Exception {
+        try (TestDatabase source = TestDatabase.create(Store.H2, "keys_bad_src");
+                TestDatabase target = TestDatabase.create(Store.H2, "keys_bad_tgt")) {
+            source.execute(KeyKinds.UUID_NATIVE.ddl(Store.H2, "t_key"));
+            target.execute(KeyKinds.UUID_NATIVE.ddl(Store.H2, "t_key"));
+            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_key").build()),
+                    source.dataSource(), target.dataSource(), false);
+            List<String> reasons = new java.util.concurrent.CopyOnWriteArrayList<>();
+            EventPublisher events = new EventPublisher();
+            events.subscribe(event -> {
+                if (event instanceof DualWriteEvent.KeyParked parked) {
+                    reasons.add(parked.reason());
+                }
+            });
+            MirrorConfig config = MirrorConfig.builder().mode(mode).maxAttempts(3)
+                    .initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(20))
+                    .outboxPollInterval(Duration.ofMillis(50)).createOutboxTable(true).build();
+            try (Mirror mirror = Mirror.create(config, tables, source.dataSource(), target.dataSource(), events)) {
+                mirror.start();
+                new TransactionTemplate(new DataSourceTransactionManager(source.dataSource()))
+                        .executeWithoutResult(status -> mirror.recorder().record("t_key", "order-17"));
+
+                assertThat(mirror.awaitDrained(Duration.ofSeconds(10))).as("mirror drained").isTrue();
+                assertThat(reasons).singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                        .contains("key value 'order-17' (String) does not fit key column 'ID' of table 'T_KEY', of"
+                                + " type UUID: not a uuid");
+                assertThat(mirror.parked()).isEqualTo(1);
+            }
+        }
+    }
+
     private static Object[] withNoteAndTime(Object[] key, String note, Timestamp time) {
         Object[] values = Arrays.copyOf(key, key.length + 2);
         values[key.length] = note;
