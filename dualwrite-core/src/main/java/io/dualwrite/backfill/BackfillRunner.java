@@ -466,25 +466,28 @@ public final class BackfillRunner implements AutoCloseable {
             return ranges;
         }
         String key = ops.dialect().quote(ops.keyColumns().get(0));
+        int type = ops.table().column(ops.keyColumns().get(0)).orElseThrow().jdbcType();
+        boolean integral = type == Types.BIGINT || type == Types.INTEGER || type == Types.SMALLINT
+                || type == Types.TINYINT;
         Object min;
         Object max;
+        // PostgreSQL has no MIN or MAX of uuid or bytea; the first and last key in key order are the same thing.
+        String bounds = integral ? "SELECT MIN(" + key + "), MAX(" + key + ") FROM " + ops.dialect().tableName(ops.table())
+                : "SELECT " + key + ", " + key + " FROM " + ops.dialect().tableName(ops.table()) + " ORDER BY " + key
+                        + " DESC LIMIT 1";
         try (Connection connection = source.getConnection();
                 var statement = connection.createStatement();
-                var rs = statement.executeQuery(Dialect.MARKER + " SELECT MIN(" + key + "), MAX(" + key + ") FROM "
-                        + ops.dialect().tableName(ops.table()))) {
-            rs.next();
-            min = rs.getObject(1);
-            max = rs.getObject(2);
+                var rs = statement.executeQuery(Dialect.MARKER + " " + bounds)) {
+            boolean any = rs.next();
+            min = any ? rs.getObject(1) : null;
+            max = any ? rs.getObject(2) : null;
         }
         if (max == null) {
             ranges.add(new RowKey[] {null, null});
             return ranges;
         }
-        int type = ops.table().column(ops.keyColumns().get(0)).orElseThrow().jdbcType();
-        boolean integral = type == Types.BIGINT || type == Types.INTEGER || type == Types.SMALLINT
-                || type == Types.TINYINT;
         if (!integral || config.rangesPerTable() == 1) {
-            ranges.add(new RowKey[] {null, RowKey.of(max)});
+            ranges.add(new RowKey[] {null, ops.canonicalKey(RowKey.of(max))});
             return ranges;
         }
         long low = ((Number) min).longValue();

@@ -15,7 +15,10 @@ import java.util.stream.Collectors;
  *
  * <p>Integral numbers are normalised to {@link Long} so that a key captured from an application's
  * {@code int} id equals the same key read back from a {@code BIGINT} column, and repeated changes of
- * one key coalesce.
+ * one key coalesce; {@code byte[]} values become {@link KeyBytes}, which are equal by content. Every
+ * other form is brought to one per column type by the table's {@link KeyCodec}s
+ * ({@link TableOps#canonicalKey}), which needs to know the column: a {@code RowKey} made here from an
+ * application's values is not yet comparable with one read from the store until it went through them.
  */
 public final class RowKey {
 
@@ -25,6 +28,8 @@ public final class RowKey {
                     .enable(tools.jackson.core.StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
                     .enable(tools.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
                     .build();
+
+    private static final String BASE64 = "base64";
 
     private final List<Object> values;
 
@@ -98,20 +103,53 @@ public final class RowKey {
         if (value instanceof BigDecimal decimal && decimal.scale() <= 0 && decimal.precision() - decimal.scale() < 19) {
             return decimal.longValueExact();
         }
+        if (value instanceof byte[] bytes) {
+            return KeyBytes.of(bytes);
+        }
+        return value;
+    }
+
+    /**
+     * The JSON form of one value: numbers and text as they are, binary values as {@code {"base64": ...}}
+     * (so that they are never mistaken for text), everything else as its text (uuids, ISO dates and times),
+     * which the column's {@link KeyCodec} parses back.
+     */
+    private static Object jsonValue(Object value) {
+        if (value instanceof Number || value instanceof String || value instanceof Boolean) {
+            return value;
+        }
+        if (value instanceof KeyBytes bytes) {
+            return java.util.Map.of(BASE64, bytes.base64());
+        }
+        return value.toString();
+    }
+
+    private static Object fromJsonValue(Object value) {
+        if (value instanceof java.util.Map<?, ?> map) {
+            if (map.size() == 1 && map.get(BASE64) instanceof String base64) {
+                return KeyBytes.wrap(java.util.Base64.getDecoder().decode(base64));
+            }
+            throw new IllegalArgumentException("a key value is an object other than {\"" + BASE64 + "\": ...}");
+        }
         return value;
     }
 
     /**
      * Encodes the key as a JSON array, the form library tables store keys in.
      *
-     * @return the JSON text, such as {@code [42]} or {@code ["eu",7]}
+     * @return the JSON text, such as {@code [42]}, {@code ["eu",7]} or {@code [{"base64":"AAE="}]}
      */
     public String toJson() {
-        return JSON.writeValueAsString(values);
+        List<Object> json = new ArrayList<>(values.size());
+        for (Object value : values) {
+            json.add(jsonValue(value));
+        }
+        return JSON.writeValueAsString(json);
     }
 
     /**
-     * Decodes a key written by {@link #toJson()}.
+     * Decodes a key written by {@link #toJson()}. Values come back as JSON holds them (uuids, dates and
+     * times as text); bring them to their column's form with {@link TableOps#canonicalKey}.
      *
      * @param json the JSON array
      * @return the key
@@ -119,8 +157,13 @@ public final class RowKey {
      */
     public static RowKey fromJson(String json) {
         try {
-            return of(JSON.readValue(json, List.class));
-        } catch (tools.jackson.core.JacksonException e) {
+            List<?> parsed = JSON.readValue(json, List.class);
+            List<Object> values = new ArrayList<>(parsed.size());
+            for (Object value : parsed) {
+                values.add(value == null ? null : fromJsonValue(value));
+            }
+            return of(values);
+        } catch (tools.jackson.core.JacksonException | IllegalArgumentException e) {
             throw new IllegalArgumentException("'" + json + "' is not a key written by dualwrite (a JSON array)", e);
         }
     }

@@ -128,6 +128,9 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
                         hasDefault, rs.getInt("COLUMN_SIZE"), rs.getInt("DECIMAL_DIGITS")));
             }
         }
+        if (catalogs) {
+            columns = withCollations(connection, storedCatalog, stored, columns);
+        }
         Map<Integer, String> keyBySequence = new TreeMap<>();
         try (ResultSet rs = meta.getPrimaryKeys(storedCatalog, storedSchema, stored)) {
             while (rs.next()) {
@@ -136,6 +139,32 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
         }
         return Optional.of(new TableMetadata(stored, schema == null ? null : (catalogs ? storedCatalog : storedSchema),
                 columns, new ArrayList<>(keyBySequence.values())));
+    }
+
+    /**
+     * MySQL and MariaDB collate each text column on its own, and {@link DatabaseMetaData} does not say how;
+     * keys compared under a {@code _ci} collation must be folded the same way (see {@link KeyCodec#folded}).
+     */
+    private static List<ColumnMetadata> withCollations(Connection connection, String catalog, String table,
+            List<ColumnMetadata> columns) throws SQLException {
+        Map<String, String> collations = new java.util.HashMap<>();
+        try (java.sql.PreparedStatement statement = connection.prepareStatement(Dialect.MARKER
+                + " SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
+                + " COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND COLLATION_NAME IS NOT NULL")) {
+            statement.setString(1, catalog);
+            statement.setString(2, table);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    collations.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2));
+                }
+            }
+        }
+        List<ColumnMetadata> collated = new ArrayList<>(columns.size());
+        for (ColumnMetadata column : columns) {
+            String collation = collations.get(column.canonicalName());
+            collated.add(collation == null ? column : column.withCollation(collation));
+        }
+        return collated;
     }
 
     private static String safeString(ResultSet rs, String column) {

@@ -35,6 +35,11 @@ public final class TableOps {
     private final String versionColumn;
     private final ColumnMetadata[] columnTypes;
     private final int[] keyPositions;
+    /** Per key column, in key order: the one form its values take (see {@link KeyCodec}). */
+    private final KeyCodec[] keyCodecs;
+    /** Per column read and written: its key codec when it is a key column, else null. */
+    private final KeyCodec[] codecByColumn;
+    private final boolean foldsKeys;
     private final Map<Integer, String> lockedSelects = new ConcurrentHashMap<>();
     private final Map<Integer, String> plainSelects = new ConcurrentHashMap<>();
     private final String[] canonicalColumns;
@@ -51,7 +56,8 @@ public final class TableOps {
      * @param columns the columns read and written, in any case; key columns must be among them
      * @param keyColumns the key columns, in key order
      * @param versionColumn the version column, or {@code null} for a table without one
-     * @throws IllegalArgumentException if a column does not exist or a key column is not selected
+     * @throws IllegalArgumentException if a column does not exist, a key column is not selected, or a key
+     *     column's type cannot be a key ({@link KeyCodec#unsupported})
      */
     public TableOps(Dialect dialect, TableMetadata table, List<String> columns, List<String> keyColumns,
             String versionColumn) {
@@ -73,6 +79,13 @@ public final class TableOps {
             keyPositions[i] = position;
         }
         this.columnTypes = this.columns.stream().map(c -> table.column(c).orElseThrow()).toArray(ColumnMetadata[]::new);
+        this.keyCodecs = new KeyCodec[keyPositions.length];
+        this.codecByColumn = new KeyCodec[this.columns.size()];
+        for (int i = 0; i < keyPositions.length; i++) {
+            keyCodecs[i] = KeyCodec.of(table.name(), columnTypes[keyPositions[i]], dialect.product());
+            codecByColumn[keyPositions[i]] = keyCodecs[i];
+        }
+        this.foldsKeys = java.util.Arrays.stream(keyCodecs).anyMatch(KeyCodec::folds);
         this.upsertSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, this.versionColumn);
         this.overwriteSql = dialect.guardedUpsert(table, this.columns, this.keyColumns, null);
         this.canonicalColumns = this.columns.stream().map(Row::canonical).toArray(String[]::new);
@@ -111,15 +124,69 @@ public final class TableOps {
     }
 
     /**
-     * Returns a row's key.
+     * Returns a row's key, in canonical form.
      *
      * @param row a row of this table
      * @return its key
+     * @throws IllegalArgumentException if a key value is null or does not fit its column
      */
     public RowKey keyOf(Row row) {
         List<Object> values = new ArrayList<>(canonicalKeyColumns.length);
-        for (String key : canonicalKeyColumns) {
-            values.add(row.get(key));
+        for (int i = 0; i < canonicalKeyColumns.length; i++) {
+            Object value = row.get(canonicalKeyColumns[i]);
+            values.add(value == null ? null : keyCodecs[i].canonical(value));
+        }
+        return RowKey.of(values);
+    }
+
+    /**
+     * Brings a key to the one form its columns' types give it (see {@link KeyCodec}): the form rows read
+     * from this table have, so that keys recorded by an application, decoded from a library table's JSON
+     * or mapped from the other store compare, hash and coalesce with the keys of the rows read.
+     *
+     * @param key a key of this table in any accepted form
+     * @return the canonical key; the same instance when it already was
+     * @throws IllegalArgumentException if the key has the wrong number of values, or a value does not fit
+     *     its column (the message names the table, the column, its type and the value)
+     */
+    public RowKey canonicalKey(RowKey key) {
+        checkSize(key);
+        List<Object> values = null;
+        for (int i = 0; i < key.size(); i++) {
+            Object value = key.get(i);
+            Object canonical = keyCodecs[i].canonical(value);
+            if (values == null && canonical != value) {
+                values = new ArrayList<>(key.values().subList(0, i));
+            }
+            if (values != null) {
+                values.add(canonical);
+            }
+        }
+        return values == null ? key : RowKey.of(values);
+    }
+
+    /** @return whether a key column's collation is not exact, so that {@link #foldedKey} differs from the key */
+    public boolean foldsKeys() {
+        return foldsKeys;
+    }
+
+    /**
+     * The form this store compares a key by: text of key columns with a case-insensitive or PAD SPACE
+     * collation folded (see {@link KeyCodec#folded}). Two keys with equal folded keys name one row here,
+     * such as {@code 'Ab'} and {@code 'ab '} under {@code utf8mb4_general_ci}, so a row read back under one
+     * spelling is the row asked for under the other.
+     *
+     * @param key a canonical key of this table
+     * @return the folded key; the key itself when nothing folds
+     */
+    public RowKey foldedKey(RowKey key) {
+        if (!foldsKeys()) {
+            return key;
+        }
+        checkSize(key);
+        List<Object> values = new ArrayList<>(key.size());
+        for (int i = 0; i < key.size(); i++) {
+            values.add(keyCodecs[i].folded(key.get(i)));
         }
         return RowKey.of(values);
     }
@@ -193,7 +260,12 @@ public final class TableOps {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             for (Row row : rows) {
                 for (int i = 0; i < columns.size(); i++) {
-                    dialect.bind(statement, i + 1, row.get(canonicalColumns[i]), columnTypes[i]);
+                    Object value = row.get(canonicalColumns[i]);
+                    if (value != null && codecByColumn[i] != null) {
+                        // A key value from the other store (a uuid for a CHAR(36), bytes for a uuid) in this one's form.
+                        value = codecByColumn[i].bindable(codecByColumn[i].canonical(value));
+                    }
+                    dialect.bind(statement, i + 1, value, columnTypes[i]);
                 }
                 statement.addBatch();
             }
@@ -267,13 +339,18 @@ public final class TableOps {
     }
 
     private int bindKey(PreparedStatement statement, int index, RowKey key) throws SQLException {
+        checkSize(key);
+        for (int i = 0; i < key.size(); i++) {
+            Object value = keyCodecs[i].bindable(keyCodecs[i].canonical(key.get(i)));
+            dialect.bind(statement, index++, value, columnTypes[keyPositions[i]]);
+        }
+        return index;
+    }
+
+    private void checkSize(RowKey key) {
         if (key.size() != keyColumns.size()) {
             throw new IllegalArgumentException("key " + key + " has " + key.size() + " values but table '"
                     + table.name() + "' has " + keyColumns.size() + " key columns " + keyColumns);
         }
-        for (int i = 0; i < key.size(); i++) {
-            dialect.bind(statement, index++, key.get(i), columnTypes[keyPositions[i]]);
-        }
-        return index;
     }
 }

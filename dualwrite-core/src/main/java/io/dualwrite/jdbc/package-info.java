@@ -7,6 +7,13 @@
  * statements the mirror, the backfill and the verifier share: the keyed read under a share lock, the
  * version-guarded batch upsert, the batched delete and the keyset chunk scan.
  *
+ * <p>Keys: a {@link io.dualwrite.jdbc.RowKey} holds one value per key column, and each key column's
+ * {@link io.dualwrite.jdbc.KeyCodec} gives those values one form whatever they arrive as (a uuid's text, a
+ * padded {@code CHAR}, a {@code java.sql.Date}, bytes as {@link io.dualwrite.jdbc.KeyBytes}), through
+ * {@link io.dualwrite.jdbc.TableOps#canonicalKey} and {@link io.dualwrite.jdbc.TableOps#keyOf}. Keys are
+ * compared, hashed and stored only in that form, and bound through it; a key column type without one is
+ * refused at start-up.
+ *
  * <p>This package never decides <em>what</em> to copy or when; it only knows how to say it to each
  * store. It never concatenates a value into SQL (values are always bound parameters), and every
  * identifier it prints has been validated and quoted.

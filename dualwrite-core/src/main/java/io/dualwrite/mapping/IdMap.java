@@ -248,9 +248,9 @@ final class IdMap implements KeyMapping {
     static String encode(RowKey key) {
         for (Object value : key.values()) {
             if (!(value instanceof String || value instanceof Long || value instanceof BigInteger
-                    || value instanceof BigDecimal)) {
+                    || value instanceof BigDecimal || value instanceof java.util.UUID)) {
                 throw new IllegalArgumentException("key " + key + " holds a " + value.getClass().getSimpleName()
-                        + "; " + TABLE + " keeps keys of text and numbers only");
+                        + "; " + TABLE + " keeps keys of text, numbers and uuids only");
             }
         }
         String text = key.toJson();

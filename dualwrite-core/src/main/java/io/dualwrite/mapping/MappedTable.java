@@ -235,38 +235,40 @@ public final class MappedTable {
      * Maps a source key to the target key, as deletes need: through the key mapping, or through the
      * converters of key columns.
      *
-     * @param sourceKey a source row's key
-     * @return the target row's key
-     * @throws IllegalArgumentException if the key cannot be mapped
+     * @param sourceKey a source row's key, in any form its columns accept (see {@link TableOps#canonicalKey})
+     * @return the target row's key, in the target columns' canonical form
+     * @throws IllegalArgumentException if the key cannot be mapped, or does not fit the key columns
      * @throws IllegalStateException if the id map cannot be read or written
      */
     public RowKey toTargetKey(RowKey sourceKey) {
         if (forward != null) {
             return forward.toSourceKey(sourceKey);
         }
+        RowKey canonical = source.canonicalKey(sourceKey);
         if (keyMapping != KeyMapping.identity()) {
-            return mapKeys(List.of(sourceKey)).get(sourceKey);
+            return target.canonicalKey(mapKeys(List.of(canonical)).get(canonical));
         }
-        return convertKey(sourceKey, true);
+        return target.canonicalKey(convertKey(canonical, true));
     }
 
     /**
      * Maps a target key back to the source key.
      *
-     * @param targetKey a target row's key
-     * @return the source row's key
-     * @throws IllegalArgumentException if the key cannot be mapped back
+     * @param targetKey a target row's key, in any form its columns accept
+     * @return the source row's key, in the source columns' canonical form
+     * @throws IllegalArgumentException if the key cannot be mapped back, or does not fit the key columns
      * @throws IllegalStateException if the id map cannot be read
      */
     public RowKey toSourceKey(RowKey targetKey) {
         if (forward != null) {
             return forward.toTargetKey(targetKey);
         }
+        RowKey canonical = target.canonicalKey(targetKey);
         if (keyMapping == KeyMapping.identity()) {
-            return convertKey(targetKey, false);
+            return source.canonicalKey(convertKey(canonical, false));
         }
         try {
-            return keyMapping.toSource(targetKey);
+            return source.canonicalKey(keyMapping.toSource(canonical));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(property + ".key-mapping: cannot map target key " + targetKey
                     + " of table '" + name() + "' back to the source: " + e.getMessage(), e);

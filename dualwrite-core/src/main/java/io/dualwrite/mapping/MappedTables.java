@@ -181,6 +181,8 @@ public final class MappedTables {
                 }
             }
         }
+        checkKeyTypes(p, sName, s, keyColumns, problems);
+        checkKeyTypes(p, tName, t, targetKeys, problems);
         KeyMapping keyMapping = checkKeyMapping(mapping, s, t, keyColumns, targetKeys, idMaps, problems);
         if (problems.size() > before) {
             return Optional.empty();
@@ -272,6 +274,21 @@ public final class MappedTables {
                         + p + ".columns.<source-column>, fill it with " + p + ".constants." + column.canonicalName()
                         + ", or give it a default");
             }
+        }
+    }
+
+    /**
+     * Refuses key columns whose values have no one form to compare, hash and store them in (see
+     * {@link io.dualwrite.jdbc.KeyCodec}): accepted, such a key would be read back unequal to the key
+     * recorded, taken for absent, and retried forever.
+     */
+    private static void checkKeyTypes(String p, String tableName, TableMetadata table, List<String> keyColumns,
+            List<String> problems) {
+        for (String key : keyColumns) {
+            table.column(key).ifPresent(column -> io.dualwrite.jdbc.KeyCodec.unsupported(column).ifPresent(reason ->
+                    problems.add(p + ".key-columns: key column '" + column.name() + "' of " + tableName + " " + reason
+                            + "; change the column's type, or name other key columns (a unique, not null set) with "
+                            + p + ".key-columns")));
         }
     }
 

@@ -210,7 +210,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         }
         Connection connection = DataSourceUtils.getConnection(transactional);
         try {
-            outbox.insert(connection, changes, System.currentTimeMillis());
+            outbox.insert(connection, canonical(changes), System.currentTimeMillis());
         } catch (SQLException e) {
             throw new IllegalStateException(outboxFailure(changes), e);
         } finally {
@@ -252,8 +252,31 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     public void afterCommit(Collection<Change> changes, long committedAtNanos) {
         switch (config.mode()) {
             case OUTBOX -> relay.wakeUp();
-            case ASYNC -> lanes.submit(changes, committedAtNanos);
-            case SYNC -> applyOnCaller(changes, committedAtNanos);
+            case ASYNC -> lanes.submit(canonical(changes), committedAtNanos);
+            case SYNC -> applyOnCaller(canonical(changes), committedAtNanos);
+        }
+    }
+
+    /**
+     * Brings each change's key to its columns' one form (see {@link io.dualwrite.jdbc.KeyCodec}) where keys
+     * enter the mirror, so that lanes hash, coalesce and match them against the rows read as the same key.
+     * A key that does not fit its columns goes on as recorded: the apply then fails on it with the codec's
+     * message, and it is parked after its retries, never silently dropped.
+     */
+    private Collection<Change> canonical(Collection<Change> changes) {
+        List<Change> canonical = new ArrayList<>(changes.size());
+        for (Change change : changes) {
+            canonical.add(canonical(change));
+        }
+        return canonical;
+    }
+
+    private Change canonical(Change change) {
+        try {
+            RowKey key = tables.get(change.table()).source().canonicalKey(change.key());
+            return key == change.key() ? change : new Change(change.table(), key);
+        } catch (IllegalArgumentException doesNotFit) {
+            return change;
         }
     }
 
@@ -487,12 +510,16 @@ public final class Mirror implements ChangeSink, AutoCloseable {
      * @param timeout how long to keep retrying keys held by writers
      * @return the keys that could not be applied before the timeout (empty when all were)
      * @throws SQLException if either store fails
-     * @throws IllegalArgumentException if the table is not mapped or a row does not map to the target
+     * @throws IllegalArgumentException if the table is not mapped, a key does not fit its columns, or a row
+     *     does not map to the target
      */
     public Set<RowKey> repair(String table, Collection<RowKey> keys, Duration timeout) throws SQLException {
         MappedTable mapped = tables.get(table);
         long deadline = System.nanoTime() + Objects.requireNonNull(timeout, "timeout").toNanos();
-        Set<RowKey> remaining = new LinkedHashSet<>(keys);
+        Set<RowKey> remaining = new LinkedHashSet<>();
+        for (RowKey key : keys) {
+            remaining.add(mapped.source().canonicalKey(key));
+        }
         while (!remaining.isEmpty()) {
             long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
             remaining = new LinkedHashSet<>(

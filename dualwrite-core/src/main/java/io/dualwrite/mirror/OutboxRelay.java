@@ -127,7 +127,22 @@ final class OutboxRelay implements AutoCloseable {
         MappedTable mapped = tables.get(table);
         Map<RowKey, List<OutboxStore.Entry>> byKey = new LinkedHashMap<>();
         for (OutboxStore.Entry entry : entries) {
-            byKey.computeIfAbsent(entry.key(), k -> new ArrayList<>()).add(entry);
+            RowKey key;
+            try {
+                // JSON brings uuids, dates and the like back as text: the key must be the rows' key again.
+                key = mapped.source().canonicalKey(entry.key());
+            } catch (IllegalArgumentException doesNotFit) {
+                // No retry can make it fit: park it now rather than fail its batch again and again.
+                store.reschedule(connection, List.of(entry), 0, true, true, doesNotFit.getMessage());
+                Failures.DEAD_LETTER.error("dualwrite parked outbox key: table=" + table + " key=" + entry.key()
+                        + " reason=" + doesNotFit.getMessage());
+                events.publish(new DualWriteEvent.KeyParked(table, entry.key(), doesNotFit.getMessage()));
+                continue;
+            }
+            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(entry);
+        }
+        if (byKey.isEmpty()) {
+            return;
         }
         try {
             MirrorApplier.Outcome outcome = applier.apply(mapped, byKey.keySet());

@@ -150,7 +150,7 @@ class IdMapTest {
                 .hasMessageEndingWith("takes 604 characters as stored in dualwrite_id_map, more than its 512");
         assertThatThrownBy(() -> idMap.toTargetAll(List.of(RowKey.of("ok"), RowKey.of(java.time.LocalDate.of(2024, 1, 1)))))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("key 2024-01-01 holds a LocalDate; dualwrite_id_map keeps keys of text and numbers only");
+                .hasMessage("key 2024-01-01 holds a LocalDate; dualwrite_id_map keeps keys of text, numbers and uuids only");
         assertThat(target.queryForObject("SELECT COUNT(*) FROM dualwrite_id_map", Long.class)).isZero();
     }
 

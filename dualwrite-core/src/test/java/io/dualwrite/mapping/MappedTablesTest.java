@@ -246,6 +246,38 @@ class MappedTablesTest {
     }
 
     @Test
+    void resolve_keyColumnsOfTypesThatCannotBeKeys_areRefusedTogetherNamingTableColumnTypeAndWhatToDo()
+            throws SQLException {
+        h2Stores();
+        source.execute("CREATE TABLE t_score (score DOUBLE NOT NULL PRIMARY KEY, note VARCHAR(10))");
+        target.execute("CREATE TABLE t_score (score DOUBLE NOT NULL PRIMARY KEY, note VARCHAR(10))");
+        source.execute("CREATE TABLE t_doc (body CLOB NOT NULL, note VARCHAR(10))");
+        target.execute("CREATE TABLE t_doc (body VARCHAR(100) NOT NULL PRIMARY KEY, note VARCHAR(10))");
+
+        assertThatThrownBy(() -> resolve(false, TableMapping.builder("t_score").noVersionColumn().build(),
+                TableMapping.builder("t_doc").keyColumns("body").noVersionColumn().build()))
+                .isInstanceOfSatisfying(MappingException.class, e -> assertThat(e.problems()).containsExactly(
+                        "dualwrite.tables.t_score.key-columns: key column 'SCORE' of source table 't_score' has type"
+                                + " DOUBLE PRECISION, which dualwrite cannot use as a key: approximate numbers do not"
+                                + " compare exactly, so a key read back may not equal the key recorded. Key columns"
+                                + " may be of integer, decimal, text (CHAR, VARCHAR), uuid, binary (BINARY, VARBINARY,"
+                                + " bytea), DATE, TIME, TIMESTAMP or BOOLEAN type; change the column's type, or name"
+                                + " other key columns (a unique, not null set) with dualwrite.tables.t_score.key-columns",
+                        "dualwrite.tables.t_score.key-columns: key column 'SCORE' of target table 't_score' has type"
+                                + " DOUBLE PRECISION, which dualwrite cannot use as a key: approximate numbers do not"
+                                + " compare exactly, so a key read back may not equal the key recorded. Key columns"
+                                + " may be of integer, decimal, text (CHAR, VARCHAR), uuid, binary (BINARY, VARBINARY,"
+                                + " bytea), DATE, TIME, TIMESTAMP or BOOLEAN type; change the column's type, or name"
+                                + " other key columns (a unique, not null set) with dualwrite.tables.t_score.key-columns",
+                        "dualwrite.tables.t_doc.key-columns: key column 'BODY' of source table 't_doc' has type"
+                                + " CHARACTER LARGE OBJECT, which dualwrite cannot use as a key: large objects cannot be"
+                                + " compared by value. Key columns may be of integer, decimal, text (CHAR, VARCHAR),"
+                                + " uuid, binary (BINARY, VARBINARY, bytea), DATE, TIME, TIMESTAMP or BOOLEAN type;"
+                                + " change the column's type, or name other key columns (a unique, not null set) with"
+                                + " dualwrite.tables.t_doc.key-columns"));
+    }
+
+    @Test
     void resolve_keyColumnThatDoesNotExist_isRefusedNamingColumnTableAndProperty() throws SQLException {
         h2Stores();
         source.execute(String.format(LOG_DDL, ""));

@@ -143,6 +143,12 @@ public final class DoubleReader implements AutoCloseable {
             return false;
         }
         RowKey rowKey = RowKey.from(key);
+        try {
+            // One form per key, so that "recently compared" knows a uuid recorded as text from the uuid itself.
+            rowKey = mapped.source().canonicalKey(rowKey);
+        } catch (IllegalArgumentException doesNotFit) {
+            // Compared as given: the read then finds no row on either side, which is no mismatch.
+        }
         Sample sample = new Sample(mapped.name(), rowKey);
         if (recentlyCompared.asMap().putIfAbsent(sample, Boolean.TRUE) != null) {
             return false;

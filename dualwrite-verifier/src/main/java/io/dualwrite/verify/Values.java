@@ -13,6 +13,7 @@ import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.UUID;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -24,6 +25,8 @@ import tools.jackson.databind.json.JsonMapper;
 final class Values {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final java.util.regex.Pattern UUID_TEXT = java.util.regex.Pattern.compile(
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     private Values() {
     }
@@ -54,6 +57,11 @@ final class Values {
         if ((a instanceof Float || a instanceof Double || b instanceof Float || b instanceof Double)
                 && a instanceof Number na && b instanceof Number nb) {
             return sameFloatingPoint(na, nb);
+        }
+        if (a instanceof UUID || b instanceof UUID) {
+            // A uuid column on one store is often CHAR(36) or BINARY(16) on the other: one value, three forms.
+            UUID ux = uuidOrNull(a);
+            return ux != null && ux.equals(uuidOrNull(b));
         }
         Object x = normalise(a, zone);
         Object y = normalise(b, zone);
@@ -179,6 +187,22 @@ final class Values {
             return value.toString();
         }
         return String.valueOf(value);
+    }
+
+    /** @return the uuid a value holds as a uuid, its text (any case, CHAR padding) or its 16 bytes; else null */
+    private static UUID uuidOrNull(Object value) {
+        if (value instanceof UUID uuid) {
+            return uuid;
+        }
+        if (value instanceof String text) {
+            String trimmed = text.strip();
+            return UUID_TEXT.matcher(trimmed).matches() ? UUID.fromString(trimmed) : null;
+        }
+        if (value instanceof byte[] bytes && bytes.length == 16) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+            return new UUID(buffer.getLong(), buffer.getLong());
+        }
+        return null;
     }
 
     private static boolean sameJson(String a, String b) {

@@ -51,6 +51,21 @@ class ComparisonRulesTest {
     }
 
     @Test
+    void uuids_equalTheirTextInAnyCaseAndTheirSixteenBytes() {
+        java.util.UUID id = java.util.UUID.fromString("6f1c2a4e-0b7d-4c55-9a3e-2d1f0c8b7a69");
+        byte[] bytes = java.nio.ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
+                .putLong(id.getLeastSignificantBits()).array();
+
+        assertThat(same(id, id.toString())).isTrue();
+        assertThat(same(id.toString().toUpperCase(java.util.Locale.ROOT), id)).isTrue();
+        assertThat(same(id, bytes)).isTrue();
+        assertThat(same(id, "6f1c2a4e-0b7d-4c55-9a3e-2d1f0c8b7a6a")).isFalse();
+        assertThat(same(id, "not a uuid")).isFalse();
+        assertThat(same(id.toString(), id.toString().toUpperCase(java.util.Locale.ROOT))).as("text stays text")
+                .isFalse();
+    }
+
+    @Test
     void booleans_equalOneAndZero() {
         assertThat(same(true, 1)).isTrue();
         assertThat(same(false, (short) 0)).isTrue();
