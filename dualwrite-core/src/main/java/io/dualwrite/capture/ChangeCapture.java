@@ -39,6 +39,7 @@ public final class ChangeCapture implements ChangeRecorder {
     private final Predicate<String> knownTable;
     /** The changes collected during the current intercepted call outside a transaction; null outside one. */
     private final ThreadLocal<CallScope> callScope = new ThreadLocal<>();
+    private volatile boolean warnedOutboxAfterCommit;
 
     /**
      * Creates the capture.
@@ -167,6 +168,13 @@ public final class ChangeCapture implements ChangeRecorder {
         Set<Change> unwritten = new LinkedHashSet<>(collected.committed);
         unwritten.removeAll(collected.written);
         if (!unwritten.isEmpty()) {
+            if (sink.writesBeforeCommit() && !warnedOutboxAfterCommit) {
+                warnedOutboxAfterCommit = true;
+                log.warn("dualwrite OUTBOX: a @DualWrite call on " + unwritten.iterator().next().table() + " ran outside"
+                        + " a transaction, so its outbox rows were written after its write had committed; a crash in"
+                        + " between leaves the row to the reconciler. Make the method @Transactional, or turn on"
+                        + " dualwrite.capture.transparent (said once)");
+            }
             sink.beforeCommit(unwritten);
         }
         Set<Change> all = new LinkedHashSet<>(collected.written);

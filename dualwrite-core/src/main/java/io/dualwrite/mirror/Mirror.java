@@ -53,6 +53,9 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private final DataSource target;
     private final DataSource transactional;
     private final EventPublisher events;
+    private final OutageLog outageLog;
+    /** How often the log repeats that applies are still failing. */
+    static final Duration OUTAGE_LOG_INTERVAL = Duration.ofMinutes(1);
     private final MirrorApplier applier;
     private final Lanes lanes;
     private final OutboxStore outbox;
@@ -69,13 +72,16 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         this.source = RestoringDataSource.of(source);
         this.target = RestoringDataSource.of(target);
         this.transactional = transactional;
-        this.events = events;
+        // The mirror's own events also feed its outage log lines; everything goes on to the caller's publisher.
+        this.outageLog = new OutageLog("mirror " + tables.sourceDialect().product() + " -> "
+                + tables.targetDialect().product(), this::pending, this::lag, OUTAGE_LOG_INTERVAL);
+        this.events = new EventPublisher().subscribe(events::publish).subscribe(outageLog);
         this.applier = new MirrorApplier(this.source, this.target, config.versionGuard());
         applier.writeLockTimeout(tables.targetDialect().lockTimeoutStatements(config.writeLockTimeout()));
-        this.lanes = new Lanes(config, tables, applier, events);
+        this.lanes = new Lanes(config, tables, applier, this.events);
         if (config.mode() == MirrorMode.OUTBOX) {
             this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());
-            this.relay = new OutboxRelay(config, tables, applier, events, this.source, outbox);
+            this.relay = new OutboxRelay(config, tables, applier, this.events, this.source, outbox);
         } else {
             this.outbox = null;
             this.relay = null;
@@ -349,6 +355,16 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             }
         }
         return count;
+    }
+
+    /**
+     * Whether applies are failing now: from the first failed attempt until an apply succeeds again. The
+     * log says the same, once when it starts, once a minute while it lasts, and once when it ends.
+     *
+     * @return how long and why, or empty while applies succeed
+     */
+    public java.util.Optional<String> currentFailure() {
+        return outageLog.currentFailure();
     }
 
     /**

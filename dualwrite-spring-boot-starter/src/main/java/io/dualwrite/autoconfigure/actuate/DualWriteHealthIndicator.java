@@ -69,6 +69,12 @@ public class DualWriteHealthIndicator implements HealthIndicator {
         if (!problems.isEmpty()) {
             health.withDetail("problems", problems);
         }
+        // Said, not judged: the thresholds above decide UP or DOWN, since a target outage in DUAL_WRITE must
+        // not take the application out of its load balancer.
+        mirror.currentFailure().ifPresent(failure -> health.withDetail("mirrorFailing", failure));
+        if (reverse != null) {
+            reverse.currentFailure().ifPresent(failure -> health.withDetail("reverseMirrorFailing", failure));
+        }
         return health.build();
     }
 }

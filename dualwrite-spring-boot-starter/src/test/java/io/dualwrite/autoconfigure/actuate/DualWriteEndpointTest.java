@@ -162,6 +162,8 @@ class DualWriteEndpointTest {
                     assertThat(health.health().getDetails()).containsEntry("parked", 1L)
                             .containsEntry("problems", List.of("1 parked keys exceed dualwrite.health.max-parked=0;"
                                     + " the reconciler repairs them"));
+                    assertThat(String.valueOf(health.health().getDetails().get("mirrorFailing")))
+                            .as("the library's own failure, said in health").contains("connection refused");
                 });
     }
 
