@@ -50,18 +50,8 @@ class NonIntegerKeysTest {
             target.execute(kind.ddl(targetStore, "t_key"));
             MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_key").build()),
                     source.dataSource(), target.dataSource(), false);
-            EventPublisher events = new EventPublisher();
             AtomicLong parked = new AtomicLong();
-            events.subscribe(event -> {
-                if (event instanceof DualWriteEvent.KeyParked) {
-                    parked.incrementAndGet();
-                }
-            });
-            MirrorConfig config = MirrorConfig.builder().mode(mode).maxAttempts(5)
-                    .initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(50))
-                    .outboxPollInterval(Duration.ofMillis(50)).createOutboxTable(true).build();
-            Mirror mirror = Mirror.create(config, tables, source.dataSource(), target.dataSource(), events);
-            mirror.start();
+            Mirror mirror = startedMirror(mode, tables, source, target, parked);
             try {
                 JdbcTemplate jdbc = new JdbcTemplate(source.dataSource());
                 TransactionTemplate transactions = new TransactionTemplate(
@@ -129,18 +119,8 @@ class NonIntegerKeysTest {
                     + io.dualwrite.testing.OrderTable.timestampType(targetStore) + " NOT NULL)");
             MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_user").build()),
                     source.dataSource(), target.dataSource(), false);
-            EventPublisher events = new EventPublisher();
             AtomicLong parked = new AtomicLong();
-            events.subscribe(event -> {
-                if (event instanceof DualWriteEvent.KeyParked) {
-                    parked.incrementAndGet();
-                }
-            });
-            MirrorConfig config = MirrorConfig.builder().mode(mode).maxAttempts(5)
-                    .initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(50))
-                    .outboxPollInterval(Duration.ofMillis(50)).createOutboxTable(true).build();
-            Mirror mirror = Mirror.create(config, tables, source.dataSource(), target.dataSource(), events);
-            mirror.start();
+            Mirror mirror = startedMirror(mode, tables, source, target, parked);
             try {
                 JdbcTemplate jdbc = new JdbcTemplate(source.dataSource());
                 TransactionTemplate transactions = new TransactionTemplate(
@@ -209,5 +189,21 @@ class NonIntegerKeysTest {
         values[key.length] = note;
         values[key.length + 1] = time;
         return values;
+    }
+
+    /** A mirror with short retries that counts the keys it parks. */
+    private static Mirror startedMirror(MirrorMode mode, MappedTables tables, TestDatabase source,
+            TestDatabase target, AtomicLong parked) throws Exception {
+        EventPublisher events = new EventPublisher().subscribe(event -> {
+            if (event instanceof DualWriteEvent.KeyParked) {
+                parked.incrementAndGet();
+            }
+        });
+        MirrorConfig config = MirrorConfig.builder().mode(mode).maxAttempts(5)
+                .initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(50))
+                .outboxPollInterval(Duration.ofMillis(50)).createOutboxTable(true).build();
+        Mirror mirror = Mirror.create(config, tables, source.dataSource(), target.dataSource(), events);
+        mirror.start();
+        return mirror;
     }
 }
