@@ -3,6 +3,7 @@ package io.dualwrite.mirror;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.UniqueMoves;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -261,15 +262,16 @@ final class MirrorApplier {
             current.afterPrimaryRead(table, keys);
         }
         // Mapped before anything is written: a row that does not convert fails the batch untouched.
-        // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
-        List<Row> targetRows = inKeyOrder(table.toTarget(rows.values()), table.target()::keyOf);
+        List<Row> mapped = table.toTarget(rows.values());
         Set<RowKey> absent = new LinkedHashSet<>(keys);
         absent.removeAll(rows.keySet());
-        if (versionGuard) {
-            table.target().upsert(otherConnection, targetRows);
-        } else {
-            table.target().overwrite(otherConnection, targetRows);
+        UniqueMoves plan = UniqueMoves.plan(table, primaryConnection, otherConnection, mapped, absent, lockPrimaryRows);
+        if (plan.moves()) {
+            return applyMoves(table, keys, plan, primaryConnection, otherConnection);
         }
+        // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
+        List<Row> targetRows = inKeyOrder(mapped, table.target()::keyOf);
+        write(table, otherConnection, targetRows);
         otherConnection.commit();
         if (absent.isEmpty()) {
             return new Outcome(keys, Set.of(), targetRows.size(), 0);
@@ -283,6 +285,37 @@ final class MirrorApplier {
         }
         otherConnection.commit();
         return new Outcome(keys, Set.of(), targetRows.size(), absent.size());
+    }
+
+    /**
+     * Unique values move between keys (see {@link UniqueMoves}): the rows that give a value up and the
+     * keys gone from the primary are deleted first, then every row is written, in one transaction, so
+     * no write meets another key's row whatever order the keys came in. Keys brought along are not
+     * reported: their own changes are applied (again, harmlessly) when they arrive.
+     */
+    private Outcome applyMoves(MappedTable table, Set<RowKey> keys, UniqueMoves plan, Connection primaryConnection,
+            Connection otherConnection) throws SQLException {
+        List<RowKey> deletes = new ArrayList<>(plan.deleteFirst());
+        deletes.sort(MirrorApplier::compareKeys);
+        table.target().delete(otherConnection, deletes);
+        List<Row> targetRows = inKeyOrder(plan.rows(), table.target()::keyOf);
+        write(table, otherConnection, targetRows);
+        if (recheckAbsent && !plan.absentKeys().isEmpty()
+                && !stillAbsent(table, plan.absentKeys(), primaryConnection)) {
+            // One transaction holds the moves and the deletes: all of it waits for the key that came back.
+            otherConnection.rollback();
+            return new Outcome(Set.of(), keys, 0, 0);
+        }
+        otherConnection.commit();
+        return new Outcome(keys, Set.of(), targetRows.size(), plan.absentKeys().size());
+    }
+
+    private void write(MappedTable table, Connection otherConnection, List<Row> targetRows) throws SQLException {
+        if (versionGuard) {
+            table.target().upsert(otherConnection, targetRows);
+        } else {
+            table.target().overwrite(otherConnection, targetRows);
+        }
     }
 
     /**
