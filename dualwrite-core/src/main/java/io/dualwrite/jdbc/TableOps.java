@@ -263,7 +263,7 @@ public final class TableOps {
                     .toList();
             throw new java.sql.SQLIntegrityConstraintViolationException("table '" + table.name() + "': the upsert of key"
                     + (missing.size() == 1 ? " " + missing.get(0) : "s " + missing) + " met another key's row in a"
-                    + " unique index " + uniqueKeys + " and did not write its own row; the write is rolled back",
+                    + " unique index " + uniqueKeys + " instead of its own; this transaction must be rolled back",
                     "23000");
         }
     }
