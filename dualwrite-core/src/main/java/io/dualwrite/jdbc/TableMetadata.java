@@ -22,7 +22,8 @@ import java.util.TreeMap;
  * @param columns the columns in declaration order
  * @param primaryKey the primary key columns' stored names in key order; empty if there is none
  * @param uniqueKeys the unique indexes besides the primary key, each as its columns' stored names in
- *     index order; an index on an expression is left out, as no row value can be looked up in it
+ *     index order; an index on an expression is left out, as no row value can be looked up in it, and a
+ *     partial index counts as a whole (a look-up then finds more holders than collide, which is safe)
  */
 public record TableMetadata(String name, String schema, List<ColumnMetadata> columns, List<String> primaryKey,
         List<List<String>> uniqueKeys) {

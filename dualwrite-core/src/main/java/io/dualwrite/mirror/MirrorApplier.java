@@ -51,6 +51,19 @@ import javax.sql.DataSource;
  * a writer), the delete is rolled back and the keys are retried. A re-insert that commits after that
  * second read applies after the delete, because its apply's upsert waits for, or follows, our delete.
  *
+ * <h2>Unique values that move between keys</h2>
+ * The lock orders the versions of one key, but a unique index besides the key ties keys together: the
+ * source moves {@code email='a'} from row 2 to row 1, and row 1 may reach the other store while row 2
+ * still holds 'a' there (another lane, or key order within one batch). MariaDB's
+ * {@code ON DUPLICATE KEY UPDATE} would then update row 2 with row 1's columns and report success;
+ * PostgreSQL and H2 would refuse it until the key is parked. So before writing, the apply asks the other
+ * store which keys hold the batch's unique values ({@link UniqueMoves}), reads those keys from the
+ * primary under the same share lock NOWAIT (a busy one defers the batch, like any busy key), and in one
+ * transaction on the other store deletes the rows that give a value up and the keys gone from the
+ * primary, then writes every row, then re-checks the absent keys as above. Every row involved was locked
+ * at the same time, so together they are one state of the primary, whose unique index they satisfy.
+ * Without a moving value the apply is the plain one above, plus one indexed look-up per batch.
+ *
  * <h2>Never the one that waits</h2>
  * NOWAIT makes the library give way: a key held by a writer fails the read at once, and the batch is
  * retried a moment later. The library never waits on an application lock, so it can never be part of
