@@ -94,6 +94,7 @@ final class MirrorApplier {
     private final boolean versionGuard;
     private volatile boolean lockPrimaryRows = true;
     private volatile boolean recheckAbsent = true;
+    private volatile boolean resolveUniqueMoves = true;
     private volatile Hook hook;
     private volatile RowObserver observer;
     private volatile List<String> writeLockTimeout = List.of();
@@ -116,6 +117,11 @@ final class MirrorApplier {
     /** Switches the absent-key re-check off: only for the test that shows the race it prevents. */
     void recheckAbsentForTesting(boolean recheck) {
         this.recheckAbsent = recheck;
+    }
+
+    /** Switches the look-up of unique values held by other keys off: only for the test that shows why. */
+    void resolveUniqueMovesForTesting(boolean resolve) {
+        this.resolveUniqueMoves = resolve;
     }
 
     /** Sets the statements that bound, then reset, the other store's lock waits (see Dialect). */
@@ -279,7 +285,7 @@ final class MirrorApplier {
         Set<RowKey> absent = new LinkedHashSet<>(keys);
         absent.removeAll(rows.keySet());
         UniqueMoves plan = UniqueMoves.plan(table, primaryConnection, otherConnection, mapped, absent, lockPrimaryRows);
-        if (plan.moves()) {
+        if (plan.moves() && resolveUniqueMoves) {
             return applyMoves(table, keys, plan, primaryConnection, otherConnection);
         }
         // Key order, so that overlapping batches of two instances cannot deadlock on the other store.

@@ -1,6 +1,7 @@
 package io.dualwrite.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
@@ -50,6 +51,22 @@ class UniqueValueApplyTest {
             assertThat(outcome.applied()).containsExactlyInAnyOrder(key(1), key(2));
             assertThat(pair.differences()).isEmpty();
             assertThat(pair.target.queryForList("SELECT id, email, name FROM t_user ORDER BY id")).hasSize(2);
+        }
+    }
+
+    /** The negative control: without the look-up, the same batch fails on every store (MariaDB included). */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("io.dualwrite.testing.Stores#pairs")
+    void withoutTheUniqueLookUp_theMovedValueFailsTheBatch(Store sourceStore, Store targetStore) throws Exception {
+        try (Pair pair = new Pair(sourceStore, targetStore)) {
+            pair.app.update("INSERT INTO t_user (id, email, name, gmt_modified) VALUES (2, 'a', 'two', ?)", T1);
+            pair.apply(2);
+            pair.app.update("UPDATE t_user SET email = 'b', gmt_modified = ? WHERE id = 2", T2);
+            pair.app.update("INSERT INTO t_user (id, email, name, gmt_modified) VALUES (1, 'a', 'one', ?)", T2);
+            pair.applier.resolveUniqueMovesForTesting(false);
+
+            assertThatThrownBy(() -> pair.apply(1, 2)).isInstanceOf(java.sql.SQLException.class);
+            assertThat(pair.differences()).as("nothing half-written").hasSize(2);
         }
     }
 
