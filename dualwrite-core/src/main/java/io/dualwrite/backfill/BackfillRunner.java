@@ -10,8 +10,10 @@ import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.jdbc.TableOps;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.mapping.UniqueMoves;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransactionRollbackException;
 import java.sql.Savepoint;
 import java.sql.Types;
 import java.time.Duration;
@@ -304,7 +306,7 @@ public final class BackfillRunner implements AutoCloseable {
             targetConnection.setAutoCommit(false);
             sourceConnection.setAutoCommit(false);
             Map<RowKey, Row> rows = mapped.source().readByKeys(sourceConnection, keys, lockSourceRows);
-            Written written = write(mapped, targetConnection, new ArrayList<>(rows.values()));
+            Written written = write(mapped, sourceConnection, targetConnection, new ArrayList<>(rows.values()));
             try (var statement = targetConnection.prepareStatement(Dialect.MARKER + " DELETE FROM "
                     + config.failureTable() + " WHERE job = ?")) {
                 statement.setString(1, job);
@@ -528,7 +530,8 @@ public final class BackfillRunner implements AutoCloseable {
      * Transforms and writes rows in one batch; if the batch fails on a row (not on the connection), falls
      * back to row by row under savepoints so that one bad row does not stop its chunk.
      */
-    private Written write(MappedTable mapped, Connection targetConnection, List<Row> rows) throws SQLException {
+    private Written write(MappedTable mapped, Connection sourceConnection, Connection targetConnection, List<Row> rows)
+            throws SQLException {
         Written written = new Written();
         List<Row> targetRows = new ArrayList<>(rows.size());
         List<RowKey> keys = new ArrayList<>(rows.size());
@@ -548,6 +551,10 @@ public final class BackfillRunner implements AutoCloseable {
                     written.errors.add(describe(conversion));
                 }
             }
+        }
+        if (writeMoves(mapped, sourceConnection, targetConnection, targetRows)) {
+            written.rows = targetRows.size();
+            return written;
         }
         Savepoint beforeBatch = targetConnection.setSavepoint();
         try {
@@ -575,6 +582,48 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
         return written;
+    }
+
+    /**
+     * The chunk is one consistent state of its range, but the target also holds rows the mirror wrote, and
+     * one of them may still hold a unique value the source has since given to a row of this chunk (its
+     * own apply still to come), or belong to a key the source has deleted. As the mirror does
+     * ({@link UniqueMoves}), such holders are read from the source under the chunk's lock and written
+     * (or deleted) with the chunk, after the rows that give values up have been deleted.
+     *
+     * @return true if unique values moved and the chunk is written; false to write it the ordinary way
+     *     (no value moves, or the moves failed on a row, which the row-by-row fallback then isolates)
+     */
+    private boolean writeMoves(MappedTable mapped, Connection sourceConnection, Connection targetConnection,
+            List<Row> targetRows) throws SQLException {
+        UniqueMoves plan;
+        try {
+            plan = UniqueMoves.plan(mapped, sourceConnection, targetConnection, targetRows, List.of(), lockSourceRows);
+        } catch (IllegalArgumentException holderDoesNotMap) {
+            return false;
+        }
+        if (!plan.moves()) {
+            return false;
+        }
+        Savepoint beforeMoves = targetConnection.setSavepoint();
+        try {
+            mapped.target().delete(targetConnection, plan.deleteFirst());
+            writeRows(mapped, targetConnection, plan.rows());
+        } catch (SQLException movesFailure) {
+            if (Dialect.isConnectionFailure(movesFailure) || tables.targetDialect().isLockConflict(movesFailure)) {
+                throw movesFailure;
+            }
+            targetConnection.rollback(beforeMoves);
+            return false;
+        }
+        // PostgreSQL locks no absent row: a key deleted here may have come back since (see MirrorApplier).
+        if (lockSourceRows && !plan.absentKeys().isEmpty()
+                && !mapped.source().readByKeys(sourceConnection, plan.absentKeys(), true).isEmpty()) {
+            throw new SQLTransactionRollbackException("table '" + mapped.name() + "': keys " + plan.absentKeys()
+                    + " deleted from the target for their unique values came back in the source; the chunk is"
+                    + " retried", "40001");
+        }
+        return true;
     }
 
     private void writeRows(MappedTable mapped, Connection targetConnection, List<Row> rows) throws SQLException {
@@ -790,7 +839,7 @@ public final class BackfillRunner implements AutoCloseable {
                         current.afterRead(mapped.name(), range.id(), rows);
                     }
                     long writeStarted = System.nanoTime();
-                    Written written = write(mapped, targetConnection, rows);
+                    Written written = write(mapped, sourceConnection, targetConnection, rows);
                     long now = config.clock().millis();
                     store.recordFailures(targetConnection, name, written.failedKeys, written.errors, now);
                     RowKey last = rows.isEmpty() ? after : mapped.source().keyOf(rows.get(rows.size() - 1));

@@ -12,6 +12,8 @@
  * <p>Each chunk is read under the same non-waiting share lock as the mirror's apply and written the same
  * way, so chunks and applies reach the target in commit order: the backfill never overwrites a newer row,
  * never waits on the application, and a row deleted while its chunk is in flight cannot be resurrected.
- * The backfill never deletes.
+ * The backfill deletes only where a target row holds a unique value the source has moved to a row of
+ * the chunk and its key is gone from the source ({@link io.dualwrite.mapping.UniqueMoves}); a holder
+ * still in the source is written in its current state with the chunk.
  */
 package io.dualwrite.backfill;

@@ -160,6 +160,35 @@ public abstract class Dialect {
         return sql.toString();
     }
 
+    /**
+     * The read of the rows that hold given values of unique indexes:
+     * {@code SELECT columns FROM table WHERE u IN (?, ?) OR (a, b) IN ((?, ?))}, plain, without a lock.
+     *
+     * @param table the table
+     * @param columns the columns to select
+     * @param uniqueKeys the unique indexes, each as its columns
+     * @param valueCounts for each index, how many value tuples the statement binds (0 leaves it out); at
+     *     least one must be positive
+     * @return the SQL; parameters are the value tuples, index by index
+     */
+    public String selectByUniqueValues(TableMetadata table, List<String> columns, List<List<String>> uniqueKeys,
+            int[] valueCounts) {
+        StringBuilder sql = new StringBuilder(MARKER).append(" SELECT ").append(columnList(columns, ""))
+                .append(" FROM ").append(tableName(table)).append(" WHERE ");
+        boolean first = true;
+        for (int i = 0; i < uniqueKeys.size(); i++) {
+            if (valueCounts[i] > 0) {
+                sql.append(first ? "" : " OR ");
+                appendKeyIn(sql, uniqueKeys.get(i), valueCounts[i]);
+                first = false;
+            }
+        }
+        if (first) {
+            throw new IllegalArgumentException("no values to look up in the unique indexes of '" + table.name() + "'");
+        }
+        return sql.toString();
+    }
+
     /** @return the clause that takes a share lock and fails at once on a conflicting lock */
     abstract String shareLockNowait();
 

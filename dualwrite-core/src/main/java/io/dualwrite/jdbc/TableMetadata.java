@@ -15,14 +15,18 @@ import java.util.TreeMap;
 
 /**
  * A table as the database reports it through {@link DatabaseMetaData}: its stored name, columns in
- * declaration order, and primary key columns in key order.
+ * declaration order, primary key columns in key order, and its other unique indexes.
  *
  * @param name the table's name exactly as stored
  * @param schema the schema or catalog it was found in, or {@code null} for the connection's default
  * @param columns the columns in declaration order
  * @param primaryKey the primary key columns' stored names in key order; empty if there is none
+ * @param uniqueKeys the unique indexes besides the primary key, each as its columns' stored names in
+ *     index order; an index on an expression is left out, as no row value can be looked up in it, and a
+ *     partial index counts as a whole (a look-up then finds more holders than collide, which is safe)
  */
-public record TableMetadata(String name, String schema, List<ColumnMetadata> columns, List<String> primaryKey) {
+public record TableMetadata(String name, String schema, List<ColumnMetadata> columns, List<String> primaryKey,
+        List<List<String>> uniqueKeys) {
 
     /**
      * Creates table metadata.
@@ -32,11 +36,29 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
     public TableMetadata {
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
+        uniqueKeys = uniqueKeys.stream().map(List::copyOf).toList();
         for (String key : primaryKey) {
             if (columns.stream().noneMatch(c -> c.name().equalsIgnoreCase(key))) {
                 throw new IllegalArgumentException("key column '" + key + "' is not a column of table '" + name + "'");
             }
         }
+        for (List<String> unique : uniqueKeys) {
+            for (String column : unique) {
+                if (columns.stream().noneMatch(c -> c.name().equalsIgnoreCase(column))) {
+                    throw new IllegalArgumentException("unique index column '" + column + "' is not a column of table '"
+                            + name + "'");
+                }
+            }
+        }
+    }
+
+    /**
+     * Creates metadata of a table with no unique index besides its primary key.
+     *
+     * @throws IllegalArgumentException if a key column is not one of the columns
+     */
+    public TableMetadata(String name, String schema, List<ColumnMetadata> columns, List<String> primaryKey) {
+        this(name, schema, columns, primaryKey, List.of());
     }
 
     /**
@@ -137,8 +159,45 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
                 keyBySequence.put(rs.getInt("KEY_SEQ"), rs.getString("COLUMN_NAME"));
             }
         }
+        List<String> primaryKey = new ArrayList<>(keyBySequence.values());
         return Optional.of(new TableMetadata(stored, schema == null ? null : (catalogs ? storedCatalog : storedSchema),
-                columns, new ArrayList<>(keyBySequence.values())));
+                columns, primaryKey, uniqueKeys(meta, storedCatalog, storedSchema, stored, columns, primaryKey)));
+    }
+
+    /**
+     * The unique indexes other than the primary key. An index over the primary key's columns is the
+     * primary key itself (or adds nothing to it), whatever the store names it; an index the driver reports
+     * with an expression or no column for some position cannot be matched to row values, and is left out.
+     */
+    private static List<List<String>> uniqueKeys(DatabaseMetaData meta, String catalog, String schema, String table,
+            List<ColumnMetadata> columns, List<String> primaryKey) throws SQLException {
+        Map<String, TreeMap<Integer, String>> byIndex = new LinkedHashMap<>();
+        try (ResultSet rs = meta.getIndexInfo(catalog, schema, table, true, true)) {
+            while (rs.next()) {
+                String index = rs.getString("INDEX_NAME");
+                if (index == null || rs.getBoolean("NON_UNIQUE")
+                        || rs.getShort("TYPE") == DatabaseMetaData.tableIndexStatistic) {
+                    continue;
+                }
+                byIndex.computeIfAbsent(index, i -> new TreeMap<>())
+                        .put((int) rs.getShort("ORDINAL_POSITION"), rs.getString("COLUMN_NAME"));
+            }
+        }
+        List<List<String>> unique = new ArrayList<>();
+        for (TreeMap<Integer, String> indexColumns : byIndex.values()) {
+            List<String> stored = new ArrayList<>();
+            for (String column : indexColumns.values()) {
+                columns.stream().filter(c -> c.name().equalsIgnoreCase(column)).findFirst()
+                        .ifPresent(c -> stored.add(c.name()));
+            }
+            boolean plainColumns = stored.size() == indexColumns.size();
+            boolean isPrimaryKey = stored.size() == primaryKey.size()
+                    && stored.stream().allMatch(c -> primaryKey.stream().anyMatch(c::equalsIgnoreCase));
+            if (plainColumns && !isPrimaryKey && !unique.contains(stored)) {
+                unique.add(List.copyOf(stored));
+            }
+        }
+        return unique;
     }
 
     /**

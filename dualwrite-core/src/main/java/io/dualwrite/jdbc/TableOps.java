@@ -47,6 +47,9 @@ public final class TableOps {
     private final String upsertSql;
     private final String overwriteSql;
     private final String deleteSql;
+    private final List<List<String>> uniqueKeys;
+    private final List<String> holderColumns;
+    private final boolean verifyOwnRow;
 
     /**
      * Creates the operations for a table.
@@ -91,6 +94,14 @@ public final class TableOps {
         this.canonicalColumns = this.columns.stream().map(Row::canonical).toArray(String[]::new);
         this.canonicalKeyColumns = this.keyColumns.stream().map(Row::canonical).toArray(String[]::new);
         this.deleteSql = dialect.deleteByKey(table, this.keyColumns);
+        // An index over a column this mapping does not write cannot be looked up by a row's values.
+        this.uniqueKeys = table.uniqueKeys().stream().filter(this.columns::containsAll).toList();
+        List<String> holder = new ArrayList<>(this.keyColumns);
+        uniqueKeys.forEach(unique -> unique.stream().filter(c -> !holder.contains(c)).forEach(holder::add));
+        this.holderColumns = List.copyOf(holder);
+        Dialect.Product product = dialect.product();
+        this.verifyOwnRow = !uniqueKeys.isEmpty()
+                && (product == Dialect.Product.MARIADB || product == Dialect.Product.MYSQL);
     }
 
     /** @return the table */
@@ -116,6 +127,16 @@ public final class TableOps {
     /** @return the version column as stored, or {@code null} */
     public String versionColumn() {
         return versionColumn;
+    }
+
+    /**
+     * The table's unique indexes besides the primary key whose columns are all among {@link #columns()}:
+     * the ones a written row can collide in with another key's row.
+     *
+     * @return each index's stored column names; empty when the key is the only unique index
+     */
+    public List<List<String>> uniqueKeys() {
+        return uniqueKeys;
     }
 
     /** @return the guarded upsert statement, for logs and tests */
@@ -271,6 +292,137 @@ public final class TableOps {
             }
             statement.executeBatch();
         }
+        if (verifyOwnRow) {
+            verifyOwnRows(connection, rows);
+        }
+    }
+
+    /**
+     * {@code ON DUPLICATE KEY UPDATE} fires on any unique index: a row whose key is new but whose unique
+     * value another key still holds updates that other row and is reported written. Then its own key is
+     * missing, which is what this checks (a row whose key existed meets its own row first, and a clash on
+     * another index then fails loudly). The caller's transaction is still open: the failure rolls the
+     * wrong update back.
+     */
+    private void verifyOwnRows(Connection connection, Collection<Row> rows) throws SQLException {
+        List<RowKey> written = rows.stream().map(this::keyOf).toList();
+        // Counted, then named as text: the driver may hand a key back in another Java type than the one written.
+        int count = 0;
+        java.util.Set<String> found = new java.util.HashSet<>();
+        for (int from = 0; from < written.size(); from += MAX_KEYS_PER_SELECT) {
+            List<RowKey> slice = written.subList(from, Math.min(written.size(), from + MAX_KEYS_PER_SELECT));
+            String sql = dialect.selectByKeys(table, keyColumns, keyColumns, slice.size(), false);
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                int index = 1;
+                for (RowKey key : slice) {
+                    index = bindKey(statement, index, key);
+                }
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        List<Object> values = new ArrayList<>(keyColumns.size());
+                        for (int i = 0; i < keyColumns.size(); i++) {
+                            values.add(String.valueOf(rs.getObject(i + 1)));
+                        }
+                        found.add(values.toString());
+                        count++;
+                    }
+                }
+            }
+        }
+        if (count < written.size()) {
+            List<RowKey> missing = written.stream()
+                    .filter(key -> !found.contains(key.values().stream().map(String::valueOf).toList().toString()))
+                    .toList();
+            throw new java.sql.SQLIntegrityConstraintViolationException("table '" + table.name() + "': the upsert of key"
+                    + (missing.size() == 1 ? " " + missing.get(0) : "s " + missing) + " met another key's row in a"
+                    + " unique index " + uniqueKeys + " instead of its own; this transaction must be rolled back",
+                    "23000");
+        }
+    }
+
+    /**
+     * Reads the rows that currently hold any of the unique values of the given rows, in any unique index
+     * of {@link #uniqueKeys()}: the given rows' own stored rows where their values have not changed,
+     * and the rows of other keys a write of these rows would collide with. A {@code NULL} in an index
+     * value never collides and is not looked up. The store compares with its own collation, so a value
+     * that only differs in case is found where the index would refuse it.
+     *
+     * @param connection the connection
+     * @param rows rows carrying every column of {@link #columns()}
+     * @return the holders, each with the key columns and the unique indexes' columns only; empty when
+     *     the table has no unique index besides its key
+     * @throws SQLException on any database error
+     */
+    public List<Row> uniqueValueHolders(Connection connection, Collection<Row> rows) throws SQLException {
+        List<Row> holders = new ArrayList<>();
+        if (uniqueKeys.isEmpty() || rows.isEmpty()) {
+            return holders;
+        }
+        List<Row> all = new ArrayList<>(rows);
+        for (int from = 0; from < all.size(); from += MAX_KEYS_PER_SELECT) {
+            List<Row> slice = all.subList(from, Math.min(all.size(), from + MAX_KEYS_PER_SELECT));
+            List<List<Row>> perIndex = new ArrayList<>();
+            int[] counts = new int[uniqueKeys.size()];
+            for (int i = 0; i < uniqueKeys.size(); i++) {
+                List<String> unique = uniqueKeys.get(i);
+                List<Row> withValues = slice.stream()
+                        .filter(row -> unique.stream().allMatch(c -> row.get(Row.canonical(c)) != null)).toList();
+                perIndex.add(withValues);
+                counts[i] = withValues.size();
+            }
+            if (java.util.Arrays.stream(counts).allMatch(count -> count == 0)) {
+                continue;
+            }
+            String sql = dialect.selectByUniqueValues(table, holderColumns, uniqueKeys, counts);
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                int index = 1;
+                for (int i = 0; i < uniqueKeys.size(); i++) {
+                    for (Row row : perIndex.get(i)) {
+                        for (String column : uniqueKeys.get(i)) {
+                            dialect.bind(statement, index++, row.get(Row.canonical(column)),
+                                    columnTypes[this.columns.indexOf(column)]);
+                        }
+                    }
+                }
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        LinkedHashMap<String, Object> values = new LinkedHashMap<>(Row.capacity(holderColumns.size()));
+                        for (int i = 0; i < holderColumns.size(); i++) {
+                            String column = holderColumns.get(i);
+                            values.put(Row.canonical(column),
+                                    dialect.read(rs, i + 1, columnTypes[this.columns.indexOf(column)]));
+                        }
+                        holders.add(Row.ofCanonical(values));
+                    }
+                }
+            }
+        }
+        return holders;
+    }
+
+    /**
+     * Whether a stored row holds exactly the unique values a row to write carries, so that writing that
+     * row over it in place moves no unique value. Values that compare unequal only because the drivers
+     * chose different Java types count as different: the caller then takes the slower, always correct way.
+     *
+     * @param stored a row read with {@link #uniqueValueHolders}
+     * @param row a row to write
+     * @return true when every unique index column holds the same value
+     */
+    public boolean sameUniqueValues(Row stored, Row row) {
+        for (List<String> unique : uniqueKeys) {
+            for (String column : unique) {
+                Object a = stored.get(Row.canonical(column));
+                Object b = row.get(Row.canonical(column));
+                boolean same = java.util.Objects.equals(a, b)
+                        || a instanceof Number x && b instanceof Number y
+                        && new java.math.BigDecimal(x.toString()).compareTo(new java.math.BigDecimal(y.toString())) == 0;
+                if (!same) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /**

@@ -5,7 +5,9 @@
  * {@link io.dualwrite.jdbc.Dialect#of(javax.sql.DataSource)}. {@link io.dualwrite.jdbc.TableMetadata}
  * describes a table as the database reports it, and {@link io.dualwrite.jdbc.TableOps} runs the
  * statements the mirror, the backfill and the verifier share: the keyed read under a share lock, the
- * version-guarded batch upsert, the batched delete and the keyset chunk scan.
+ * version-guarded batch upsert, the batched delete, the keyset chunk scan, and the look-up of the rows
+ * holding given values of a unique index besides the key. On MySQL and MariaDB, whose upsert fires on
+ * any unique index, the batch upsert of such a table checks that each row reached its own key.
  *
  * <p>Keys: a {@link io.dualwrite.jdbc.RowKey} holds one value per key column, and each key column's
  * {@link io.dualwrite.jdbc.KeyCodec} gives those values one form whatever they arrive as (a uuid's text, a

@@ -24,6 +24,9 @@ import javax.sql.DataSource;
  */
 public final class MappedTables {
 
+    private static final org.apache.commons.logging.Log log =
+            org.apache.commons.logging.LogFactory.getLog(MappedTables.class);
+
     private final Map<String, MappedTable> tables;
     private final Dialect sourceDialect;
     private final Dialect targetDialect;
@@ -195,10 +198,40 @@ public final class MappedTables {
         try {
             TableOps sourceOps = new TableOps(sourceDialect, s, sourceColumns, keyColumns, version);
             TableOps targetOps = new TableOps(targetDialect, t, targetColumns, targetKeys, targetVersion);
+            warnOnUniqueIndexesTheSourceLacks(p, s, targetOps, columnMap);
             return Optional.of(new MappedTable(mapping, sourceOps, targetOps, columnMap, keyMapping));
         } catch (IllegalArgumentException invalid) {
             problems.add(p + ": " + invalid.getMessage());
             return Optional.empty();
+        }
+    }
+
+    /**
+     * A unique index of the target is safe to mirror into when the source keeps the same values unique:
+     * then one consistent state of the source never puts a value on two rows, and a value that moved
+     * between keys is resolved by the apply. Where the source has no unique index over the same columns
+     * (mapped back through the renames), two source rows may share a value the target refuses, and those
+     * rows can never both arrive; it is not refused, as the application may keep the values unique itself.
+     */
+    private static void warnOnUniqueIndexesTheSourceLacks(String property, TableMetadata source, TableOps target,
+            Map<String, String> columnMap) {
+        Map<String, String> sourceOf = new LinkedHashMap<>();
+        columnMap.forEach((sourceColumn, targetColumn) -> sourceOf.put(targetColumn.toLowerCase(Locale.ROOT),
+                sourceColumn));
+        List<List<String>> sourceUnique = new ArrayList<>(source.uniqueKeys());
+        sourceUnique.add(source.primaryKey());
+        for (List<String> unique : target.uniqueKeys()) {
+            List<String> back = unique.stream().map(c -> sourceOf.get(c.toLowerCase(Locale.ROOT))).toList();
+            if (back.contains(null)) {
+                continue;
+            }
+            boolean kept = sourceUnique.stream().anyMatch(index -> !index.isEmpty() && index.stream()
+                    .allMatch(column -> back.stream().anyMatch(column::equalsIgnoreCase)));
+            if (!kept) {
+                log.warn(property + ": target table '" + target.table().name() + "' has a unique index on " + unique
+                        + " but source table '" + source.name() + "' keeps no unique index on " + back + ": two source"
+                        + " rows sharing a value can never both reach the target, and their keys are parked");
+            }
         }
     }
 

@@ -15,6 +15,11 @@
  * {@link io.dualwrite.mapping.RowTransformer} is the escape hatch for anything a declaration cannot
  * say; one that cannot map back makes its table one-way, and RAMP is refused for it.
  *
+ * <p>{@link io.dualwrite.mapping.UniqueMoves} plans the write of a batch whose unique values (in a
+ * unique index of the target besides its key) moved between keys: it reads which other keys hold them
+ * and brings those along from the primary, so that no write meets another key's row. It only reads; the
+ * mirror and the backfill carry the plan out in their own transactions.
+ *
  * <p>Validation reports every problem it finds in one {@link io.dualwrite.mapping.MappingException},
  * each naming the table, the column and the {@code dualwrite.tables.*} property that fixes it. A value
  * that does not convert fails its whole row with a message naming table, key, column and value; a row

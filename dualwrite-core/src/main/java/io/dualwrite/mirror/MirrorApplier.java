@@ -3,6 +3,7 @@ package io.dualwrite.mirror;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.UniqueMoves;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -50,6 +51,19 @@ import javax.sql.DataSource;
  * a writer), the delete is rolled back and the keys are retried. A re-insert that commits after that
  * second read applies after the delete, because its apply's upsert waits for, or follows, our delete.
  *
+ * <h2>Unique values that move between keys</h2>
+ * The lock orders the versions of one key, but a unique index besides the key ties keys together: the
+ * source moves {@code email='a'} from row 2 to row 1, and row 1 may reach the other store while row 2
+ * still holds 'a' there (another lane, or key order within one batch). MariaDB's
+ * {@code ON DUPLICATE KEY UPDATE} would then update row 2 with row 1's columns and report success;
+ * PostgreSQL and H2 would refuse it until the key is parked. So before writing, the apply asks the other
+ * store which keys hold the batch's unique values ({@link UniqueMoves}), reads those keys from the
+ * primary under the same share lock NOWAIT (a busy one defers the batch, like any busy key), and in one
+ * transaction on the other store deletes the rows that give a value up and the keys gone from the
+ * primary, then writes every row, then re-checks the absent keys as above. Every row involved was locked
+ * at the same time, so together they are one state of the primary, whose unique index they satisfy.
+ * Without a moving value the apply is the plain one above, plus one indexed look-up per batch.
+ *
  * <h2>Never the one that waits</h2>
  * NOWAIT makes the library give way: a key held by a writer fails the read at once, and the batch is
  * retried a moment later. The library never waits on an application lock, so it can never be part of
@@ -80,6 +94,7 @@ final class MirrorApplier {
     private final boolean versionGuard;
     private volatile boolean lockPrimaryRows = true;
     private volatile boolean recheckAbsent = true;
+    private volatile boolean resolveUniqueMoves = true;
     private volatile Hook hook;
     private volatile RowObserver observer;
     private volatile List<String> writeLockTimeout = List.of();
@@ -102,6 +117,11 @@ final class MirrorApplier {
     /** Switches the absent-key re-check off: only for the test that shows the race it prevents. */
     void recheckAbsentForTesting(boolean recheck) {
         this.recheckAbsent = recheck;
+    }
+
+    /** Switches the look-up of unique values held by other keys off: only for the test that shows why. */
+    void resolveUniqueMovesForTesting(boolean resolve) {
+        this.resolveUniqueMoves = resolve;
     }
 
     /** Sets the statements that bound, then reset, the other store's lock waits (see Dialect). */
@@ -261,8 +281,7 @@ final class MirrorApplier {
             current.afterPrimaryRead(table, keys);
         }
         // Mapped before anything is written: a row that does not convert fails the batch untouched.
-        // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
-        List<Row> targetRows = inKeyOrder(table.toTarget(rows.values()), table.target()::keyOf);
+        List<Row> mapped = table.toTarget(rows.values());
         Set<RowKey> absent = new LinkedHashSet<>(keys);
         absent.removeAll(rows.keySet());
         if (!absent.isEmpty() && table.source().foldsKeys()) {
@@ -271,11 +290,13 @@ final class MirrorApplier {
             rows.keySet().forEach(key -> found.add(table.source().foldedKey(key)));
             absent.removeIf(key -> found.contains(table.source().foldedKey(key)));
         }
-        if (versionGuard) {
-            table.target().upsert(otherConnection, targetRows);
-        } else {
-            table.target().overwrite(otherConnection, targetRows);
+        UniqueMoves plan = UniqueMoves.plan(table, primaryConnection, otherConnection, mapped, absent, lockPrimaryRows);
+        if (plan.moves() && resolveUniqueMoves) {
+            return applyMoves(table, keys, plan, primaryConnection, otherConnection);
         }
+        // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
+        List<Row> targetRows = inKeyOrder(mapped, table.target()::keyOf);
+        write(table, otherConnection, targetRows);
         otherConnection.commit();
         if (absent.isEmpty()) {
             return new Outcome(keys, Set.of(), targetRows.size(), 0);
@@ -289,6 +310,37 @@ final class MirrorApplier {
         }
         otherConnection.commit();
         return new Outcome(keys, Set.of(), targetRows.size(), absent.size());
+    }
+
+    /**
+     * Unique values move between keys (see {@link UniqueMoves}): the rows that give a value up and the
+     * keys gone from the primary are deleted first, then every row is written, in one transaction, so
+     * no write meets another key's row whatever order the keys came in. Keys brought along are not
+     * reported: their own changes are applied (again, harmlessly) when they arrive.
+     */
+    private Outcome applyMoves(MappedTable table, Set<RowKey> keys, UniqueMoves plan, Connection primaryConnection,
+            Connection otherConnection) throws SQLException {
+        List<RowKey> deletes = new ArrayList<>(plan.deleteFirst());
+        deletes.sort(MirrorApplier::compareKeys);
+        table.target().delete(otherConnection, deletes);
+        List<Row> targetRows = inKeyOrder(plan.rows(), table.target()::keyOf);
+        write(table, otherConnection, targetRows);
+        if (recheckAbsent && !plan.absentKeys().isEmpty()
+                && !stillAbsent(table, plan.absentKeys(), primaryConnection)) {
+            // One transaction holds the moves and the deletes: all of it waits for the key that came back.
+            otherConnection.rollback();
+            return new Outcome(Set.of(), keys, 0, 0);
+        }
+        otherConnection.commit();
+        return new Outcome(keys, Set.of(), targetRows.size(), plan.absentKeys().size());
+    }
+
+    private void write(MappedTable table, Connection otherConnection, List<Row> targetRows) throws SQLException {
+        if (versionGuard) {
+            table.target().upsert(otherConnection, targetRows);
+        } else {
+            table.target().overwrite(otherConnection, targetRows);
+        }
     }
 
     /**

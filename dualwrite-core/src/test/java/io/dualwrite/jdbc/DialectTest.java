@@ -514,6 +514,8 @@ class DialectTest {
         List<String> statements = List.of(
                 dialect.selectByKeys(table, columns, keys, 3, false),
                 dialect.selectByKeys(table, columns, keys, 1, true),
+                dialect.selectByUniqueValues(table, keys, List.of(List.of("sku"), List.of("order_id", "qty")),
+                        new int[] {2, 1}),
                 dialect.guardedUpsert(table, columns, keys, "gmt_modified"),
                 dialect.guardedUpsert(table, columns, keys, null),
                 dialect.guardedUpsert(table, keys, keys, null),

@@ -164,6 +164,32 @@ class TableMetadataTest {
         assertThat(table.columns()).hasSize(2);
     }
 
+    @ParameterizedTest
+    @MethodSource("io.dualwrite.testing.Stores#all")
+    void read_uniqueIndexes_listsEachBesidesThePrimaryKeyInIndexOrder(Store store) throws SQLException {
+        db = TestDatabase.create(store, "Metadata");
+        db.execute("CREATE TABLE t_account (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(64) NOT NULL,"
+                        + " tenant INT NOT NULL, login VARCHAR(32) NOT NULL, note VARCHAR(20),"
+                        + " CONSTRAINT uk_account_email UNIQUE (email), CONSTRAINT uk_account_login UNIQUE (login, tenant))",
+                "CREATE INDEX ix_account_note ON t_account (note)");
+
+        TableMetadata table = read("t_account").orElseThrow();
+
+        assertThat(table.uniqueKeys()).extracting(unique -> unique.stream().map(String::toLowerCase).toList())
+                .containsExactlyInAnyOrder(List.of("email"), List.of("login", "tenant"));
+        assertThat(table.uniqueKeys()).allSatisfy(unique -> assertThat(unique)
+                .allSatisfy(column -> assertThat(table.storedName(column)).isEqualTo(column)));
+    }
+
+    @Test
+    void constructor_uniqueIndexColumnThatIsNotAColumn_isRejectedNamingItAndTheTable() {
+        List<ColumnMetadata> columns = List.of(new ColumnMetadata("id", Types.BIGINT, "BIGINT", false, false));
+
+        assertThatThrownBy(() -> new TableMetadata("t_user", null, columns, List.of("id"), List.of(List.of("email"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unique index column 'email' is not a column of table 't_user'");
+    }
+
     @Test
     void constructor_keyColumnThatIsNotAColumn_isRejectedNamingItAndTheTable() {
         List<ColumnMetadata> columns = List.of(new ColumnMetadata("id", Types.BIGINT, "BIGINT", false, false));
