@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -80,9 +80,11 @@ public class DualWriteEndpoint {
     private final MigrationController controller;
     private final ReconcileService reconcile;
     private final VerifyStatus verify;
-    /** At most four reads in flight: while a store hangs, repeated requests do not pile up threads. */
-    private final ThreadPoolExecutor storeReads = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), daemonThreads());
+    /**
+     * At most four reads run, and 64 wait: while a store hangs, repeated requests neither pile up threads
+     * nor memory, and what waits past a request's deadline is reported as not read.
+     */
+    private final ThreadPoolExecutor storeReads = storeReads();
 
     /** How long the status waits for what it reads from the stores. */
     static final Duration STATUS_BUDGET = Duration.ofMillis(800);
@@ -212,6 +214,13 @@ public class DualWriteEndpoint {
             Thread.currentThread().interrupt();
             return "not read: interrupted";
         }
+    }
+
+    private static ThreadPoolExecutor storeReads() {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(64), daemonThreads());
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads() {
