@@ -35,9 +35,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * where writes auto-commit) must not be missed. On the exceptional path an evaluation problem is attached
  * to the method's exception as suppressed, never thrown instead of it.
  *
- * <p>In OUTBOX mode a method outside a transaction has committed its writes before its keys are known,
- * so their outbox rows come after the commit; only a transaction around the method ({@code REQUIRED}), or
- * transparent capture, which writes them with each statement, closes that window.
+ * <p>In OUTBOX mode a method outside a transaction would commit its writes before its keys are known,
+ * so their outbox rows could only come after the commit, and a crash in between would lose the change.
+ * Such a call is refused before the method runs, unless transparent capture is on
+ * ({@link #setTransparentCapture}), which writes the outbox rows with each statement, in the statement's
+ * own short transaction.
  */
 @Aspect
 public class DualWriteAspect implements Ordered {
@@ -47,6 +49,7 @@ public class DualWriteAspect implements Ordered {
     private final ParameterNameDiscoverer parameterNames = new DefaultParameterNameDiscoverer();
     private final Map<Method, List<Binding>> bindings = new ConcurrentHashMap<>();
     private int order = Ordered.LOWEST_PRECEDENCE;
+    private volatile boolean transparentCapture;
 
     /**
      * Creates the aspect.
@@ -72,6 +75,17 @@ public class DualWriteAspect implements Ordered {
     }
 
     /**
+     * Tells the aspect that transparent capture wraps the data source, so that a write outside a
+     * transaction gets its outbox rows with each statement; without it, OUTBOX refuses such a call before
+     * the method runs. Default false.
+     *
+     * @param on whether {@code dualwrite.capture.transparent} is on
+     */
+    public void setTransparentCapture(boolean on) {
+        this.transparentCapture = on;
+    }
+
+    /**
      * Runs the method, then records the keys its annotations name.
      *
      * @param joinPoint the intercepted call
@@ -85,6 +99,14 @@ public class DualWriteAspect implements Ordered {
             method = AopUtils.getMostSpecificMethod(method, joinPoint.getTarget().getClass());
         }
         List<Binding> methodBindings = bindings.computeIfAbsent(method, this::bind);
+        if (!transparentCapture && !TransactionSynchronizationManager.isActualTransactionActive()
+                && capture.writesBeforeCommit()) {
+            throw new IllegalStateException("@DualWrite on " + describe(method) + " runs outside a transaction, and"
+                    + " dualwrite.mirror.mode=OUTBOX writes the outbox rows in the application's transaction: this"
+                    + " write would commit before its outbox row, and a crash in between would lose the change. Make"
+                    + " the method or its caller @Transactional (REQUIRED), or set dualwrite.capture.transparent=true;"
+                    + " nothing was written");
+        }
         // Outside a transaction (SUPPORTS and friends included: their writes auto-commit), what a capturing
         // DataSource hands on during the call waits for its end, so that the keys the annotation names
         // again go on once.

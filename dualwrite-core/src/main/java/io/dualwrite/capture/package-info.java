@@ -40,9 +40,10 @@
  * <tr><td>{@code @DualWrite} or {@code ChangeRecorder} with no actual transaction (none, or
  *     {@code SUPPORTS}, {@code NOT_SUPPORTED}, {@code NEVER})</td>
  *     <td>the aspect's call scope until the method returns or throws; a bare recorder call: nowhere</td>
- *     <td>{@code ChangeSink.beforeCommit(changes)} after the fact: the write committed before its key
- *     was known, so in OUTBOX a crash in between leaves the row to the reconciler. A transaction around
- *     the method, or transparent capture, closes that window</td>
+ *     <td>OUTBOX: an annotated call is refused before the method runs, unless transparent capture
+ *     writes each statement's outbox rows with it ({@code DualWriteAspect#setTransparentCapture}); a bare
+ *     recorder call after an autocommitted write gets {@code ChangeSink.beforeCommit(changes)} after the
+ *     fact, so a crash in between leaves the row to the reconciler</td>
  *     <td>at the call's end, whether or not it threw</td><td>-</td></tr>
  * </table>
  *

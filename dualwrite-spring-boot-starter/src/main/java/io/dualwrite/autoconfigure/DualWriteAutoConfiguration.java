@@ -422,6 +422,8 @@ public class DualWriteAutoConfiguration {
             synchronized (aspect) {
                 if (aspect[0] == null) {
                     aspect[0] = new DualWriteAspect(beans.getBean("dualWriteChangeCapture", ChangeCapture.class));
+                    aspect[0].setTransparentCapture(
+                            beans.getBean(DualWriteProperties.class).getCapture().isTransparent());
                 }
                 return aspect[0];
             }

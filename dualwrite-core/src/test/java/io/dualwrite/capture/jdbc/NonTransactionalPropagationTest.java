@@ -105,6 +105,25 @@ class NonTransactionalPropagationTest {
         assertThat(rig.differences()).isEmpty();
     }
 
+    /**
+     * Without transparent capture nothing could write the outbox row with the write: the annotation only
+     * learns its key after the write has committed. So OUTBOX refuses the call before the method runs.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Propagation.class, names = {"SUPPORTS", "NOT_SUPPORTED",
+            "NEVER"})
+    void annotatedWriteOutsideATransaction_withoutTransparentCapture_isRefusedBeforeItRuns(Propagation propagation) {
+        context.getBean(DualWriteAspect.class).setTransparentCapture(false);
+
+        assertThatThrownBy(() -> write(propagation, true, 44, false)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("runs outside a transaction, and dualwrite.mirror.mode=OUTBOX writes the"
+                        + " outbox rows in the application's transaction")
+                .hasMessageContaining("dualwrite.capture.transparent=true; nothing was written");
+
+        assertThat(rig.orders()).as("the method never ran").isZero();
+        assertThat(rig.outboxRows()).isZero();
+    }
+
     /** Calls the proxied method for this propagation and path, from outside the bean as an application does. */
     private void write(Propagation propagation, boolean annotated, long id, boolean throwing) {
         switch (propagation) {
@@ -145,7 +164,9 @@ class NonTransactionalPropagationTest {
         @Bean
         DualWriteAspect dualWriteAspect() {
             // Inside the transaction interceptor: it runs while Spring's synchronization is active.
-            return new DualWriteAspect(rig.capture);
+            DualWriteAspect aspect = new DualWriteAspect(rig.capture);
+            aspect.setTransparentCapture(true); // the rig's data source captures
+            return aspect;
         }
 
         @Bean
