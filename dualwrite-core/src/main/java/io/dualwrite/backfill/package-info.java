@@ -15,5 +15,10 @@
  * The backfill deletes only where a target row holds a unique value the source has moved to a row of
  * the chunk and its key is gone from the source ({@link io.dualwrite.mapping.UniqueMoves}); a holder
  * still in the source is written in its current state with the chunk.
+ *
+ * <p>It copies only while the source is the primary of every row: each chunk, and
+ * {@code retryFailedRows}, pass a {@link io.dualwrite.backfill.BackfillGate} (the routing controller's in
+ * a routing service), which refuses them in RAMP and TARGET_ONLY, where target-routed users write the
+ * target first, and makes a step into RAMP wait for the chunk in flight.
  */
 package io.dualwrite.backfill;

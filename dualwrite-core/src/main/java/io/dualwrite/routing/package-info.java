@@ -20,7 +20,9 @@
  * </ul>
  *
  * <p>This package must never let a request take a route that a step in progress is changing (it waits,
- * or fails after the hold timeout), never activate a step before every live instance has drained what
- * it committed under the old route, and never change the setting except through a step.
+ * or fails after the hold timeout), never activate a step before every live instance has ended the
+ * transactions it admitted before the step (whatever their routing key) and drained what they committed,
+ * never let a backfill chunk copy over a target that target-routed users write, and never change the
+ * setting except through a step (a seeded RAMP from properties passes the same guards at start-up).
  */
 package io.dualwrite.routing;
