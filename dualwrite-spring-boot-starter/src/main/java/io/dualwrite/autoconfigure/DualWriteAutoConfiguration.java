@@ -88,6 +88,9 @@ public class DualWriteAutoConfiguration {
     /** The name of the target pool's bean; define a bean of that name to bring your own. */
     public static final String TARGET_DATA_SOURCE = "dualWriteTargetDataSource";
 
+    /** The name of the library's own pool on the source. */
+    public static final String SOURCE_DATA_SOURCE = "dualWriteSourceDataSource";
+
     /** The property a library message opens with, e.g. {@code dualwrite.mirror.lanes: must be ...}. */
     private static final Pattern PROPERTY = Pattern.compile("^(dualwrite(?:\\.[A-Za-z0-9_\\-\\[\\]]+)+)");
 
@@ -118,6 +121,58 @@ public class DualWriteAutoConfiguration {
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static RoutingDataSourcePostProcessor dualWriteRoutingDataSourcePostProcessor() {
         return new RoutingDataSourcePostProcessor();
+    }
+
+    /**
+     * The library's own pool on the source, so that the mirror, the backfill, the reconciler and double
+     * reads never borrow the application's connections: a copy of the application's HikariCP settings
+     * (URL, user, password, driver, data source properties) named {@code dualwrite-source}, 8 connections
+     * and a 2 s connection timeout unless {@code dualwrite.source.hikari.*} says otherwise. So a SYNC
+     * apply no longer waits for a second connection from a saturated application pool, and the lanes no
+     * longer hold the application's connections. When the application's data source is not a HikariCP
+     * pool, its settings cannot be read: the library then shares it, and says so at start-up.
+     *
+     * @param dataSource the application's (routing) data source
+     * @param properties the settings
+     * @return the pool
+     */
+    @Bean(name = SOURCE_DATA_SOURCE, defaultCandidate = false)
+    @ConditionalOnMissingBean(name = SOURCE_DATA_SOURCE)
+    @ConfigurationProperties(prefix = "dualwrite.source.hikari")
+    public static DataSource dualWriteSourceDataSource(DataSource dataSource, DualWriteProperties properties) {
+        DataSource physical = source(dataSource, properties);
+        HikariDataSource application;
+        try {
+            application = physical.isWrapperFor(HikariDataSource.class) ? physical.unwrap(HikariDataSource.class)
+                    : null;
+        } catch (SQLException e) {
+            application = null;
+        }
+        if (application == null) {
+            org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite shares the application's source"
+                    + " data source (" + physical.getClass().getName() + ", not a HikariCP pool whose settings it can"
+                    + " copy): the mirror, backfill and reconciler borrow the application's connections. Define a"
+                    + " DataSource bean named '" + SOURCE_DATA_SOURCE + "' to give them their own");
+            return new org.springframework.jdbc.datasource.DelegatingDataSource(physical);
+        }
+        HikariDataSource pool = new HikariDataSource();
+        pool.setPoolName("dualwrite-source");
+        if (application.getJdbcUrl() != null) {
+            pool.setJdbcUrl(application.getJdbcUrl());
+        }
+        if (application.getDataSourceClassName() != null) {
+            pool.setDataSourceClassName(application.getDataSourceClassName());
+        }
+        if (application.getDriverClassName() != null) {
+            pool.setDriverClassName(application.getDriverClassName());
+        }
+        pool.setUsername(application.getUsername());
+        pool.setPassword(application.getPassword());
+        pool.setDataSourceProperties(application.getDataSourceProperties());
+        pool.setMaximumPoolSize(8);
+        pool.setMinimumIdle(0);
+        pool.setConnectionTimeout(2_000);
+        return pool;
     }
 
     /**
@@ -318,6 +373,7 @@ public class DualWriteAutoConfiguration {
      * @param tables the mappings
      * @param dataSource the application's (routing) data source, whose transactions OUTBOX joins
      * @param target the target pool
+     * @param source the library's source pool, which the applies read under their lock
      * @param events the publisher
      * @param controller the migration controller
      * @return the started mirror
@@ -325,9 +381,9 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(name = "dualWriteMirror")
     public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
-            @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events, MigrationController controller) {
-        Mirror mirror = Mirror.create(mirrorConfig(properties), tables, source(dataSource, properties), target,
-                dataSource, events);
+            @Qualifier(TARGET_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
+            EventPublisher events, MigrationController controller) {
+        Mirror mirror = Mirror.create(mirrorConfig(properties), tables, source, target, dataSource, events);
         mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE));
         controller.addDrain(MigrationController.Drain.of(mirror));
         start(mirror, "the source");
@@ -342,6 +398,7 @@ public class DualWriteAutoConfiguration {
      * @param tables the mappings
      * @param dataSource the application's (routing) data source
      * @param target the target pool
+     * @param source the library's source pool, which this mirror writes
      * @param events the publisher
      * @param controller the migration controller
      * @return the started mirror, or null
@@ -349,12 +406,13 @@ public class DualWriteAutoConfiguration {
     @Bean(name = "dualWriteReverseMirror", destroyMethod = "close", defaultCandidate = false)
     @ConditionalOnMissingBean(name = "dualWriteReverseMirror")
     public Mirror dualWriteReverseMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
-            @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events, MigrationController controller) {
+            @Qualifier(TARGET_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
+            EventPublisher events, MigrationController controller) {
         if (!tables.all().stream().allMatch(MappedTable::reversible)) {
             return null;
         }
-        Mirror mirror = Mirror.create(mirrorConfig(properties), tables.reversed(), target,
-                source(dataSource, properties), dataSource, events);
+        Mirror mirror = Mirror.create(mirrorConfig(properties), tables.reversed(), target, source, dataSource,
+                events);
         mirror.observeRows(new CrossRouteWrites(controller, Route.TARGET));
         controller.addDrain(MigrationController.Drain.of(mirror));
         start(mirror, "the target");
@@ -449,7 +507,7 @@ public class DualWriteAutoConfiguration {
      *
      * @param properties the settings
      * @param tables the mappings
-     * @param dataSource the application's data source
+     * @param source the library's source pool
      * @param target the target pool
      * @param events the publisher
      * @param mirror the mirror, whose lag the backfill gives way to
@@ -459,10 +517,10 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public BackfillRunner dualWriteBackfillRunner(DualWriteProperties properties, MappedTables tables,
-            DataSource dataSource, @Qualifier(TARGET_DATA_SOURCE) DataSource target, EventPublisher events,
-            @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) {
-        BackfillRunner runner = BackfillRunner.create(backfillConfig(properties, mirror), tables,
-                source(dataSource, properties), target, events, controller.backfillGate());
+            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            EventPublisher events, @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) {
+        BackfillRunner runner = BackfillRunner.create(backfillConfig(properties, mirror), tables, source, target,
+                events, controller.backfillGate());
         try {
             runner.ensureTables();
         } catch (IllegalStateException missingTable) {
@@ -543,7 +601,7 @@ public class DualWriteAutoConfiguration {
      *
      * @param properties the settings
      * @param tables the mappings
-     * @param dataSource the application's data source
+     * @param source the library's source pool
      * @param target the target pool
      * @param controller the controller, for each request's route
      * @param backfill the backfill, which must be done before a table's reads are compared
@@ -553,7 +611,8 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public DoubleReader dualWriteDoubleReader(DualWriteProperties properties, MappedTables tables,
-            DataSource dataSource, @Qualifier(TARGET_DATA_SOURCE) DataSource target, MigrationController controller,
+            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            MigrationController controller,
             BackfillRunner backfill, VerifyStatus status) {
         BackfillDoneCache backfilled = new BackfillDoneCache(backfill);
         DoubleReadConfig config = settings(() -> DoubleReadConfig.builder()
@@ -564,7 +623,7 @@ public class DualWriteAutoConfiguration {
                     return (phase == Phase.DUAL_WRITE || phase == Phase.RAMP) && backfilled.isDone(table);
                 })
                 .rules(comparisonRules(properties, tables)).build());
-        return DoubleReader.create(config, tables, source(dataSource, properties), target, status);
+        return DoubleReader.create(config, tables, source, target, status);
     }
 
     static ComparisonRules comparisonRules(DualWriteProperties properties, MappedTables tables) {
@@ -609,7 +668,7 @@ public class DualWriteAutoConfiguration {
      *
      * @param properties the settings
      * @param tables the mappings
-     * @param dataSource the application's data source
+     * @param source the library's source pool
      * @param target the target pool
      * @param mirror the forward mirror
      * @param reverse the reverse mirror, if any
@@ -620,7 +679,7 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public ReconcileService dualWriteReconcileService(DualWriteProperties properties, MappedTables tables,
-            DataSource dataSource, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
             @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse,
             MigrationController controller, VerifyStatus status) {
         DualWriteProperties.Verify.Reconcile reconcile = properties.getVerify().getReconcile();
@@ -633,7 +692,7 @@ public class DualWriteAutoConfiguration {
                 .rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router())).rules(rules)
                 .owner(controller.instanceId()).lease(reconcile.getLease());
         settings(() -> config.get().build());
-        ReconcileService service = new ReconcileService(config, tables, source(dataSource, properties), target, status,
+        ReconcileService service = new ReconcileService(config, tables, source, target, status,
                 reconcile.getWindow());
         try {
             service.wholeTables().ensureTables();

@@ -123,6 +123,36 @@ class DualWriteAutoConfigurationTest {
                 });
     }
 
+    /**
+     * Issue 16, item 2: a SYNC apply ran in afterCommit on a second connection from the application's
+     * pool while the caller still held its own; with the pool at its limit the caller waited the pool's
+     * connection timeout and the change missed its SYNC apply. The library has its own source pool now.
+     */
+    @Test
+    void syncApply_withTheApplicationsPoolExhausted_usesTheLibrarysOwnSourcePool() {
+        runner().withPropertyValues("dualwrite.mirror.mode=sync", "dualwrite.phase=DUAL_WRITE",
+                "spring.datasource.hikari.maximum-pool-size=1", "spring.datasource.hikari.connection-timeout=1500",
+                "dualwrite.source.hikari.maximum-pool-size=2")
+                .withUserConfiguration(OrderDaoConfig.class)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    HikariDataSource library = context.getBean(DualWriteAutoConfiguration.SOURCE_DATA_SOURCE,
+                            HikariDataSource.class);
+                    assertThat(library.getPoolName()).isEqualTo("dualwrite-source");
+                    assertThat(library.getMaximumPoolSize()).isEqualTo(2);
+                    assertThat(library.getJdbcUrl()).isEqualTo(source.jdbcUrl());
+
+                    long started = System.nanoTime();
+                    context.getBean(OrderDao.class).insert(1, "NEW");
+                    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class))
+                            .as("applied before the call returned (SYNC)").isEqualTo(1L);
+                    assertThat(took).as("no wait for the application's only connection")
+                            .isLessThan(Duration.ofMillis(1_500));
+                });
+    }
+
     @Test
     void versionGuard_isOffByDefault_andOnWhereThePropertiesSaySo() {
         DualWriteProperties defaults = new DualWriteProperties();
