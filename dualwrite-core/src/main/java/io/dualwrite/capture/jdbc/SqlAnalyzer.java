@@ -419,13 +419,7 @@ final class SqlAnalyzer {
         List<Integer> order = new ArrayList<>();
         StringBuilder buffer = new StringBuilder();
         SelectDeParser selects = new SelectDeParser(buffer);
-        ExpressionDeParser expressions = new ExpressionDeParser(selects, buffer) {
-            @Override
-            public <S> StringBuilder visit(JdbcParameter parameter, S context) {
-                order.add(parameter.getIndex());
-                return super.visit(parameter, context);
-            }
-
+        ExpressionDeParser expressions = new ParameterOrder(selects, buffer, order) {
             @Override
             public <S> StringBuilder visit(Column column, S context) {
                 if (column == marker) {
@@ -531,13 +525,7 @@ final class SqlAnalyzer {
         List<Integer> order = new ArrayList<>();
         StringBuilder buffer = new StringBuilder();
         SelectDeParser selects = new SelectDeParser(buffer);
-        ExpressionDeParser expressions = new ExpressionDeParser(selects, buffer) {
-            @Override
-            public <S> StringBuilder visit(JdbcParameter parameter, S context) {
-                order.add(parameter.getIndex());
-                return super.visit(parameter, context);
-            }
-        };
+        ExpressionDeParser expressions = new ParameterOrder(selects, buffer, order);
         selects.setExpressionVisitor(expressions);
         StringBuilder text = new StringBuilder(Dialect.MARKER).append(' ');
         if (withItems != null && !withItems.isEmpty()) {
@@ -729,5 +717,21 @@ final class SqlAnalyzer {
         String flat = sql.replaceAll("\\s+", " ").trim();
         return flat.length() <= MAX_SQL_SHOWN ? flat : flat.substring(0, MAX_SQL_SHOWN) + "... (" + flat.length()
                 + " characters)";
+    }
+
+    /** Prints expressions back while noting each parameter's original position in print order. */
+    private static class ParameterOrder extends ExpressionDeParser {
+        private final List<Integer> order;
+
+        ParameterOrder(SelectDeParser selects, StringBuilder buffer, List<Integer> order) {
+            super(selects, buffer);
+            this.order = order;
+        }
+
+        @Override
+        public <S> StringBuilder visit(JdbcParameter parameter, S context) {
+            order.add(parameter.getIndex());
+            return super.visit(parameter, context);
+        }
     }
 }
