@@ -49,10 +49,12 @@ import org.apache.commons.logging.LogFactory;
  *
  * <p>Cross-route writes. A request admitted while the step is pending, whose own key does not move, is
  * not held; if it writes a moving user's row (a merchant updating a user's order) and commits around
- * the activation, its apply may land after that user's first write on the new primary. That is the
- * cross-route write DESIGN accepts in RAMP: {@link CrossRouteWrites} counts and logs it, and the
- * reconciler settles the row by its own route. What the step guarantees is that nothing admitted before
- * it, cross-route or not, is still unapplied when it goes active ({@code model/ramp.pml}, MERCHANT).
+ * the activation, its apply may land after that user's first write on the new primary. That is a
+ * cross-route write of RAMP, where DESIGN accepts it: {@link CrossRouteWrites} counts and logs it. Known
+ * gap: when both mirror directions then converge on the older state, the reconciler finds nothing to
+ * settle, so the moved user's concurrent write can be lost; refusing cross-route writes at commit would
+ * close it. What the step guarantees is that nothing admitted before it, cross-route or not, is still
+ * unapplied when it goes active ({@code model/ramp.pml}, MERCHANT).
  *
  * <p>Backfill chunks pass {@link #backfillGate()}: they count as admissions a phase step waits for, and
  * are refused in RAMP and TARGET_ONLY, where users routed to the target write there first.
