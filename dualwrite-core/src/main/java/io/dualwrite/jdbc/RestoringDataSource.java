@@ -20,21 +20,43 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * container's pool, Spring's {@code SingleConnectionDataSource}) would hand the application a
  * connection in manual-commit mode at READ COMMITTED after the library borrowed it, and the
  * application's next writes would wait for a commit that never comes, or run at the wrong isolation.
+ * A HikariCP pool is left unwrapped: reading the isolation level back costs PostgreSQL's driver a round
+ * trip, which the mirror's apply should not pay for what the pool does anyway.
  */
 public final class RestoringDataSource extends DelegatingDataSource {
+
+    /** HikariCP's data source, when it is on the class path: it restores what the library changes itself. */
+    private static final Class<?> HIKARI = hikari();
 
     private RestoringDataSource(DataSource delegate) {
         super(delegate);
     }
 
     /**
-     * Wraps a data source, unless it is wrapped already.
+     * Wraps a data source, unless it is wrapped already or is (or wraps) a HikariCP pool.
      *
      * @param dataSource the pool the library borrows from
-     * @return a data source whose connections restore what the library changed
+     * @return a data source whose connections go back with the settings they came out with
      */
     public static DataSource of(DataSource dataSource) {
-        return dataSource instanceof RestoringDataSource ? dataSource : new RestoringDataSource(dataSource);
+        return dataSource instanceof RestoringDataSource || restoresItself(dataSource) ? dataSource
+                : new RestoringDataSource(dataSource);
+    }
+
+    private static boolean restoresItself(DataSource dataSource) {
+        try {
+            return HIKARI != null && (HIKARI.isInstance(dataSource) || dataSource.isWrapperFor(HIKARI));
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static Class<?> hikari() {
+        try {
+            return Class.forName("com.zaxxer.hikari.HikariDataSource", false, RestoringDataSource.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError absent) {
+            return null;
+        }
     }
 
     /**

@@ -45,6 +45,9 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
  */
 public final class Mirror implements ChangeSink, AutoCloseable {
 
+    /** How often the log repeats that applies are still failing. */
+    static final Duration OUTAGE_LOG_INTERVAL = Duration.ofMinutes(1);
+
     private static final Log log = LogFactory.getLog(Mirror.class);
 
     private final MirrorConfig config;
@@ -54,8 +57,6 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private final DataSource transactional;
     private final EventPublisher events;
     private final OutageLog outageLog;
-    /** How often the log repeats that applies are still failing. */
-    static final Duration OUTAGE_LOG_INTERVAL = Duration.ofMinutes(1);
     private final MirrorApplier applier;
     private final Lanes lanes;
     private final OutboxStore outbox;
@@ -236,7 +237,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             return;
         }
         try {
-            outbox.insert(connection, changes, System.currentTimeMillis());
+            outbox.insert(connection, canonical(changes), System.currentTimeMillis());
         } catch (SQLException e) {
             throw new SQLException(outboxFailure(changes), e.getSQLState(), e);
         }
