@@ -5,14 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dualwrite.event.EventPublisher;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.TableMapping;
+import io.dualwrite.testing.KeyKinds;
 import io.dualwrite.testing.OrderTable;
 import io.dualwrite.testing.Store;
+import io.dualwrite.testing.Stores;
 import io.dualwrite.testing.TestDatabase;
 import java.math.BigDecimal;
 import java.sql.Timestamp;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -76,5 +82,86 @@ class OutboxCrashTest {
             assertThat(target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(110L);
             assertThat(source.queryForObject("SELECT COUNT(*) FROM dualwrite_outbox", Long.class)).isZero();
         }
+    }
+
+    static Stream<Arguments> keyKinds() {
+        return Stores.pairs().flatMap(pair -> Arrays.stream(KeyKinds.values())
+                .map(kind -> Arguments.of(pair.get()[0], pair.get()[1], kind)));
+    }
+
+    /**
+     * The same crash with keys that are not integers: the outbox stores them as JSON, so the restarted
+     * relay reads text back for a uuid, a date, a timestamp or bytes, and must still find each row.
+     */
+    @ParameterizedTest(name = "{0} -> {1}, {2}")
+    @MethodSource("keyKinds")
+    void relayNeverRan_keysThatAreNotIntegers_newRelayAppliesEverythingCommitted(Store sourceStore,
+            Store targetStore, KeyKinds kind) throws Exception {
+        try (TestDatabase source = TestDatabase.create(sourceStore, "obx_key_src");
+                TestDatabase target = TestDatabase.create(targetStore, "obx_key_tgt")) {
+            source.execute(kind.ddl(sourceStore, "t_key"));
+            target.execute(kind.ddl(targetStore, "t_key"));
+            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_key").build()),
+                    source.dataSource(), target.dataSource(), false);
+            MirrorConfig config = MirrorConfig.builder().mode(MirrorMode.OUTBOX).build();
+
+            Mirror dying = Mirror.create(config, tables, source.dataSource(), target.dataSource(), new EventPublisher());
+            source.execute(dying.outboxDdl());
+            JdbcTemplate jdbc = new JdbcTemplate(source.dataSource());
+            TransactionTemplate transactions = new TransactionTemplate(
+                    new DataSourceTransactionManager(source.dataSource()));
+            Timestamp now = Timestamp.valueOf("2026-03-04 05:06:07.890");
+            int rows = 20;
+            for (int i = 0; i < rows; i++) {
+                int row = i;
+                transactions.executeWithoutResult(status -> {
+                    jdbc.update(kind.insert("t_key"), withNoteAndTime(kind.stored(sourceStore, row), "new", now));
+                    dying.recorder().record("t_key", kind.recorded(row, row));
+                });
+            }
+            transactions.executeWithoutResult(status -> {
+                List<Object> keys = new ArrayList<>();
+                for (int i = 0; i < rows / 2; i++) {
+                    Object[] stored = kind.stored(sourceStore, i);
+                    if (i % 2 == 0) {
+                        jdbc.update(kind.delete("t_key"), stored);
+                    } else {
+                        Object[] update = new Object[stored.length + 2];
+                        update[0] = "changed";
+                        update[1] = now;
+                        System.arraycopy(stored, 0, update, 2, stored.length);
+                        jdbc.update(kind.update("t_key"), update);
+                    }
+                    keys.add(kind.recorded(i, i + 1));
+                }
+                dying.recorder().recordAll("t_key", keys);
+            });
+            transactions.executeWithoutResult(status -> {
+                jdbc.update(kind.insert("t_key"), withNoteAndTime(kind.stored(sourceStore, rows), "rolled back", now));
+                dying.recorder().record("t_key", kind.recorded(rows, 0));
+                status.setRollbackOnly();
+            });
+            // The process dies here; a new process starts its relay.
+            assertThat(target.queryForObject("SELECT COUNT(*) FROM t_key", Long.class)).isZero();
+
+            Mirror restarted = Mirror.create(config, tables, source.dataSource(), target.dataSource(),
+                    new EventPublisher());
+            restarted.start();
+            try {
+                assertThat(restarted.awaitDrained(Duration.ofSeconds(30))).as("drained").isTrue();
+                assertThat(restarted.parked()).as("parked").isZero();
+            } finally {
+                restarted.close();
+            }
+            assertThat(kind.rows(target, "t_key")).isEqualTo(kind.rows(source, "t_key")).hasSize(rows - rows / 4);
+            assertThat(source.queryForObject("SELECT COUNT(*) FROM dualwrite_outbox", Long.class)).isZero();
+        }
+    }
+
+    private static Object[] withNoteAndTime(Object[] key, String note, Timestamp time) {
+        Object[] values = Arrays.copyOf(key, key.length + 2);
+        values[key.length] = note;
+        values[key.length + 1] = time;
+        return values;
     }
 }

@@ -140,6 +140,33 @@ public enum KeyKinds {
                 default -> List.of("eu", day(i).toString(), String.valueOf(i));
             };
         }
+    },
+
+    /**
+     * A composite key with a {@code TIMESTAMP(3)} part ({@code DATETIME(3)} on MariaDB): (account,
+     * booked_at). Every third instant falls on a whole second, which text forms write without a fraction.
+     */
+    COMPOSITE_WITH_TIMESTAMP("account", "booked_at") {
+        @Override
+        String keyColumns(Store store) {
+            return "account VARCHAR(8) NOT NULL, booked_at " + OrderTable.timestampType(store) + " NOT NULL";
+        }
+
+        @Override
+        public Object[] stored(Store store, int i) {
+            return new Object[] {"acc" + i % 3, Timestamp.valueOf(instant(i))};
+        }
+
+        @Override
+        public Object recorded(int i, int form) {
+            LocalDateTime at = instant(i);
+            return switch (form % 4) {
+                case 0 -> List.of("acc" + i % 3, at);
+                case 1 -> List.of("acc" + i % 3, Timestamp.valueOf(at));
+                case 2 -> List.of("acc" + i % 3, at.toString());
+                default -> List.of("acc" + i % 3, Timestamp.valueOf(at).toString());
+            };
+        }
     };
 
     private final List<String> columns;
@@ -265,6 +292,11 @@ public enum KeyKinds {
         bytes[0] = (byte) i;
         bytes[bytes.length - 1] = (byte) (i % 2 == 0 ? 0 : 0xA5);
         return bytes;
+    }
+
+    static LocalDateTime instant(int i) {
+        LocalDateTime at = LocalDateTime.of(2026, 1, 1, 10, 0).plusSeconds(i);
+        return i % 3 == 0 ? at : at.plusNanos((i * 37L % 1000) * 1_000_000L);
     }
 
     static LocalDate day(int i) {
