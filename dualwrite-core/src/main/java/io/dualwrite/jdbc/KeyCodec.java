@@ -229,9 +229,41 @@ public final class KeyCodec {
         return canonical;
     }
 
+    /** @return whether the column holds text (of any collation), not uuid, bytes, numbers or times */
+    public boolean holdsText() {
+        return kind == Kind.TEXT;
+    }
+
     /** @return whether the store compares this column's values other than exactly (see the class comment) */
     public boolean folds() {
         return ignoreCase || ignoreTrailingSpaces;
+    }
+
+    /**
+     * The same fold as {@link #folded}, written in SQL that every supported store runs, for a column of
+     * another store holding this column's values: {@code LOWER(RTRIM(col))} and the like. Accents are not
+     * taken out (no portable SQL does), so it finds fewer spellings than this column equates, never more.
+     *
+     * @param quotedColumn the other store's quoted column
+     * @return the SQL expression; the column itself when nothing folds
+     */
+    public String foldedSql(String quotedColumn) {
+        String expression = ignoreTrailingSpaces ? "RTRIM(" + quotedColumn + ")" : quotedColumn;
+        return ignoreCase ? "LOWER(" + expression + ")" : expression;
+    }
+
+    /**
+     * The value {@link #foldedSql} compares with: folded as the SQL folds, accents left in.
+     *
+     * @param canonical a value returned by {@link #canonical}
+     * @return the value to bind
+     */
+    public Object foldedForSql(Object canonical) {
+        if (!folds() || !(canonical instanceof String text)) {
+            return canonical;
+        }
+        String folded = ignoreTrailingSpaces ? text.stripTrailing() : text;
+        return ignoreCase ? folded.toLowerCase(Locale.ROOT) : folded;
     }
 
     /**

@@ -213,6 +213,71 @@ public final class TableOps {
     }
 
     /**
+     * Finds the keys of this table's rows that a store comparing by {@code foldedBy}'s collations takes
+     * for one of {@code keys}: on a case-sensitive target, the rows {@code 'Key-1'} and {@code 'KEY-1'} that a
+     * source under {@code utf8mb4_general_ci} holds as one row. Keys correspond column by column; the SQL
+     * narrows the rows read, and the caller compares what it reads by {@code foldedBy}'s own folding.
+     *
+     * @param connection the connection, in the caller's transaction
+     * @param keys canonical keys of {@code foldedBy}'s table
+     * @param foldedBy the table whose collations equate spellings
+     * @return the keys of the rows found, in this table's canonical form
+     * @throws SQLException on any database error
+     */
+    public List<RowKey> keysFoldedLike(Connection connection, Collection<RowKey> keys, TableOps foldedBy)
+            throws SQLException {
+        if (keys.isEmpty() || foldedBy.keyCodecs.length != keyCodecs.length) {
+            return List.of();
+        }
+        // Only text holds spellings: a uuid or a number compares exactly wherever it is kept.
+        boolean[] fold = new boolean[keyCodecs.length];
+        boolean any = false;
+        for (int i = 0; i < keyCodecs.length; i++) {
+            fold[i] = foldedBy.keyCodecs[i].folds() && keyCodecs[i].holdsText() && !keyCodecs[i].folds();
+            any |= fold[i];
+        }
+        if (!any) {
+            return List.of();
+        }
+        StringBuilder one = new StringBuilder("(");
+        for (int i = 0; i < keyColumns.size(); i++) {
+            String column = dialect.quote(keyColumns.get(i));
+            one.append(i == 0 ? "" : " AND ").append(fold[i] ? foldedBy.keyCodecs[i].foldedSql(column) : column)
+                    .append(" = ?");
+        }
+        one.append(')');
+        List<RowKey> found = new ArrayList<>();
+        List<RowKey> all = new ArrayList<>(keys);
+        for (int from = 0; from < all.size(); from += MAX_KEYS_PER_SELECT) {
+            List<RowKey> slice = all.subList(from, Math.min(all.size(), from + MAX_KEYS_PER_SELECT));
+            String sql = Dialect.MARKER + " SELECT " + String.join(", ", keyColumns.stream().map(dialect::quote).toList())
+                    + " FROM " + dialect.tableName(table) + " WHERE "
+                    + String.join(" OR ", java.util.Collections.nCopies(slice.size(), one));
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                int index = 1;
+                for (RowKey key : slice) {
+                    for (int i = 0; i < key.size(); i++) {
+                        Object value = fold[i] ? foldedBy.keyCodecs[i].foldedForSql(key.get(i))
+                                : keyCodecs[i].bindable(keyCodecs[i].canonical(key.get(i)));
+                        dialect.bind(statement, index++, value, columnTypes[keyPositions[i]]);
+                    }
+                }
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        List<Object> values = new ArrayList<>(keyCodecs.length);
+                        for (int i = 0; i < keyCodecs.length; i++) {
+                            Object value = dialect.read(rs, i + 1, columnTypes[keyPositions[i]]);
+                            values.add(value == null ? null : keyCodecs[i].canonical(value));
+                        }
+                        found.add(RowKey.of(values));
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
      * Reads rows by key. With {@code lock}, the rows are share-locked until the caller's transaction
      * ends, and a row held by another writer fails the read at once with a lock conflict
      * ({@link Dialect#isLockConflict}) instead of waiting.

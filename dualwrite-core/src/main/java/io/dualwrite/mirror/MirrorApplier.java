@@ -290,18 +290,22 @@ final class MirrorApplier {
             rows.keySet().forEach(key -> found.add(table.source().foldedKey(key)));
             absent.removeIf(key -> found.contains(table.source().foldedKey(key)));
         }
+        Strays strays = Strays.find(table, keys, rows.keySet(), otherConnection);
         UniqueMoves plan = UniqueMoves.plan(table, primaryConnection, otherConnection, mapped, absent, lockPrimaryRows);
         if (plan.moves() && resolveUniqueMoves) {
-            return applyMoves(table, keys, plan, primaryConnection, otherConnection);
+            return applyMoves(table, keys, plan, strays, primaryConnection, otherConnection);
         }
         // Key order, so that overlapping batches of two instances cannot deadlock on the other store.
         List<Row> targetRows = inKeyOrder(mapped, table.target()::keyOf);
         write(table, otherConnection, targetRows);
+        table.target().delete(otherConnection, strays.ofPresentRows());
         otherConnection.commit();
         if (absent.isEmpty()) {
-            return new Outcome(keys, Set.of(), targetRows.size(), 0);
+            return new Outcome(keys, Set.of(), targetRows.size(), strays.ofPresentRows().size());
         }
-        table.target().delete(otherConnection, absent.stream().map(table::toTargetKey).toList());
+        Set<RowKey> deletes = new LinkedHashSet<>(absent.stream().map(table::toTargetKey).toList());
+        deletes.addAll(strays.ofAbsentRows());
+        table.target().delete(otherConnection, deletes);
         if (recheckAbsent && !stillAbsent(table, absent, primaryConnection)) {
             otherConnection.rollback();
             Set<RowKey> applied = new LinkedHashSet<>(keys);
@@ -318,9 +322,11 @@ final class MirrorApplier {
      * no write meets another key's row whatever order the keys came in. Keys brought along are not
      * reported: their own changes are applied (again, harmlessly) when they arrive.
      */
-    private Outcome applyMoves(MappedTable table, Set<RowKey> keys, UniqueMoves plan, Connection primaryConnection,
-            Connection otherConnection) throws SQLException {
+    private Outcome applyMoves(MappedTable table, Set<RowKey> keys, UniqueMoves plan, Strays strays,
+            Connection primaryConnection, Connection otherConnection) throws SQLException {
         List<RowKey> deletes = new ArrayList<>(plan.deleteFirst());
+        deletes.addAll(strays.ofPresentRows());
+        deletes.addAll(strays.ofAbsentRows());
         deletes.sort(MirrorApplier::compareKeys);
         table.target().delete(otherConnection, deletes);
         List<Row> targetRows = inKeyOrder(plan.rows(), table.target()::keyOf);
@@ -333,6 +339,45 @@ final class MirrorApplier {
         }
         otherConnection.commit();
         return new Outcome(keys, Set.of(), targetRows.size(), plan.absentKeys().size());
+    }
+
+    /**
+     * Rows of the other store that the primary takes for one of the keys applied, spelled otherwise: the
+     * primary compares keys under a {@code _ci} or PAD SPACE collation, the other store exactly, so when a
+     * row's key changes case ({@code 'Key-1'} to {@code 'KEY-1'}), or a delete names the row in another
+     * spelling, the other store still holds the old spelling, which no recorded key names exactly. Those
+     * of rows present on the primary go with the write (the primary's row is share-locked, so its spelling
+     * holds); those of absent rows go with the absent branch's deletes, under its re-check. Accent variants
+     * are not found (see {@link io.dualwrite.jdbc.KeyCodec#foldedSql}): the reconciler removes them.
+     */
+    private record Strays(List<RowKey> ofPresentRows, List<RowKey> ofAbsentRows) {
+
+        private static final Strays NONE = new Strays(List.of(), List.of());
+
+        static Strays find(MappedTable table, Set<RowKey> keys, Set<RowKey> present, Connection otherConnection)
+                throws SQLException {
+            if (!table.source().foldsKeys() || table.target().foldsKeys()) {
+                return NONE;
+            }
+            Set<RowKey> asked = new java.util.HashSet<>();
+            keys.forEach(key -> asked.add(table.source().foldedKey(key)));
+            Set<RowKey> presentFolded = new java.util.HashSet<>();
+            Set<RowKey> kept = new java.util.HashSet<>();
+            for (RowKey key : present) {
+                presentFolded.add(table.source().foldedKey(key));
+                kept.add(table.toTargetKey(key));
+            }
+            List<RowKey> ofPresent = new ArrayList<>();
+            List<RowKey> ofAbsent = new ArrayList<>();
+            for (RowKey found : table.target().keysFoldedLike(otherConnection, keys, table.source())) {
+                RowKey folded = table.source().foldedKey(table.reversed().toTargetKey(found));
+                if (kept.contains(found) || !asked.contains(folded)) {
+                    continue;
+                }
+                (presentFolded.contains(folded) ? ofPresent : ofAbsent).add(found);
+            }
+            return ofPresent.isEmpty() && ofAbsent.isEmpty() ? NONE : new Strays(ofPresent, ofAbsent);
+        }
     }
 
     private void write(MappedTable table, Connection otherConnection, List<Row> targetRows) throws SQLException {
