@@ -82,7 +82,7 @@ public final class ChangeCapture implements ChangeRecorder {
                 TransactionSynchronizationManager.bindResource(this, set);
                 TransactionSynchronizationManager.registerSynchronization(set);
             }
-            set.changes.addAll(changes);
+            set.record(changes);
         } else {
             handOnCommitted(changes);
         }
@@ -112,6 +112,14 @@ public final class ChangeCapture implements ChangeRecorder {
         Set<Change> unique = new LinkedHashSet<>(changes);
         sink.beforeCommit(unique, connection);
         return () -> handOnWritten(unique);
+    }
+
+    @Override
+    public void beforeConnectionCommit(Connection connection) throws SQLException {
+        if (TransactionSynchronizationManager.isSynchronizationActive()
+                && TransactionSynchronizationManager.getResource(this) instanceof ChangeSet set) {
+            set.writeUnwritten(connection);
+        }
     }
 
     @Override
@@ -226,14 +234,51 @@ public final class ChangeCapture implements ChangeRecorder {
     private final class ChangeSet implements TransactionSynchronization {
 
         private final Set<Change> changes = new LinkedHashSet<>();
+        /** Recorded, with nothing written for them yet (the OUTBOX rows). */
+        private final Set<Change> unwritten = new LinkedHashSet<>();
+
+        void record(Collection<Change> recorded) {
+            for (Change change : recorded) {
+                if (changes.add(change)) {
+                    unwritten.add(change);
+                }
+            }
+        }
 
         @Override
         public void beforeCommit(boolean readOnly) {
-            sink.beforeCommit(changes);
+            sink.beforeCommit(unwritten);
+            unwritten.clear();
+        }
+
+        /**
+         * The physical commit is next: changes recorded since {@link #beforeCommit} ran — a JPA provider
+         * flushes inside the commit, after Spring's callbacks, and its set may even be created then — are
+         * written on the committing connection, so they commit with their writes or not at all.
+         */
+        void writeUnwritten(Connection connection) throws SQLException {
+            if (unwritten.isEmpty()) {
+                return;
+            }
+            Set<Change> late = new LinkedHashSet<>(unwritten);
+            sink.beforeCommit(late, connection);
+            unwritten.removeAll(late);
         }
 
         @Override
         public void afterCommit() {
+            if (!unwritten.isEmpty()) {
+                // Committed through a connection this library did not see commit: written late, said once.
+                if (sink.writesBeforeCommit() && !warnedOutboxAfterCommit) {
+                    warnedOutboxAfterCommit = true;
+                    log.warn("dualwrite OUTBOX: a transaction on " + unwritten.iterator().next().table() + " wrote after"
+                            + " its beforeCommit callbacks and committed on a connection dualwrite does not wrap, so its"
+                            + " outbox rows were written after the commit; a crash in between leaves the row to the"
+                            + " reconciler (said once)");
+                }
+                sink.beforeCommit(unwritten);
+                unwritten.clear();
+            }
             handOn(changes, System.nanoTime());
         }
 

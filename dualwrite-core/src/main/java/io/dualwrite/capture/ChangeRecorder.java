@@ -89,6 +89,19 @@ public interface ChangeRecorder {
     }
 
     /**
+     * The physical commit of a Spring-managed transaction is about to run on {@code connection}: what the
+     * transaction recorded after Spring's {@code beforeCommit} callbacks (a JPA provider flushes its writes
+     * inside the commit, after them) is written there now, in that transaction.
+     *
+     * <p>The default writes nothing.
+     *
+     * @param connection the physical connection, with the transaction open
+     * @throws SQLException if the changes could not be written; the caller rolls back
+     */
+    default void beforeConnectionCommit(Connection connection) throws SQLException {
+    }
+
+    /**
      * Whether {@link #recordCommitting} writes anything (OUTBOX): then transparent capture runs an
      * autocommit write in a short transaction of its own, so that the write and its outbox rows commit
      * together or not at all.

@@ -23,7 +23,9 @@
  *     connection that the transaction holds, also behind the routing data source's proxy)</td>
  *     <td>the transaction's change set, a {@code TransactionSynchronization} in {@code ChangeCapture}</td>
  *     <td>{@code ChangeSink.beforeCommit(changes)}, on the transaction's connection; a failure rolls the
- *     transaction back</td>
+ *     transaction back. What is recorded after that callback (JPA: Hibernate flushes inside the commit)
+ *     is written by the capturing connection's {@code commit()}, just before the real commit, on that
+ *     connection ({@code ChangeRecorder.beforeConnectionCommit})</td>
  *     <td>{@code afterCommit}</td><td>dropped</td></tr>
  * <tr><td>a raw JDBC transaction on a capturing connection ({@code setAutoCommit(false)} ...
  *     {@code commit()})</td>

@@ -78,6 +78,9 @@ final class CapturingConnection implements InvocationHandler {
             case "prepareCall":
                 return prepare(method, args, CallableStatement.class);
             case "commit":
+                if (springManaged()) {
+                    writeLateChanges();
+                }
                 commitWithPending(delegate::commit);
                 return null;
             case "rollback":
@@ -278,6 +281,24 @@ final class CapturingConnection implements InvocationHandler {
             current = outer.getTargetConnection();
         }
         return false;
+    }
+
+    /**
+     * A Spring-managed transaction commits here: what it recorded after Spring's {@code beforeCommit}
+     * (a JPA flush inside the commit) is written on this connection first; if that fails, the transaction
+     * rolls back and the commit throws.
+     */
+    private void writeLateChanges() throws SQLException {
+        try {
+            context.recorder().beforeConnectionCommit(delegate);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                delegate.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
+        }
     }
 
     private void commitWithPending(SqlAction commit) throws SQLException {
