@@ -102,6 +102,38 @@ public enum KeyKinds {
         }
     },
 
+    /**
+     * Text keys in mixed case, some starting with punctuation, under a case-insensitive collation where
+     * the store has one ({@code utf8mb4_general_ci} on MariaDB, {@code VARCHAR_IGNORECASE} on H2) and an
+     * exact one on PostgreSQL: the stores order these keys differently, which keyset pagination, a
+     * checkpoint and a merge of two stores' key streams must all survive.
+     */
+    TEXT_CASE_INSENSITIVE("code") {
+        @Override
+        String keyColumns(Store store) {
+            return "code " + switch (store) {
+                case MARIADB -> "VARCHAR(20) COLLATE utf8mb4_general_ci";
+                case H2 -> "VARCHAR_IGNORECASE(20)";
+                default -> "VARCHAR(20)";
+            } + " NOT NULL";
+        }
+
+        @Override
+        public Object[] stored(Store store, int i) {
+            return new Object[] {spelling(i)};
+        }
+
+        @Override
+        public Object recorded(int i, int form) {
+            return spelling(i);
+        }
+
+        private static String spelling(int i) {
+            String[] words = {"alpha", "Bravo", "CHARLIE", "delta", "_echo", "Foxtrot", "golf", "[hotel", "India"};
+            return words[i % words.length] + "-" + i;
+        }
+    },
+
     /** {@code VARBINARY(16)}, {@code bytea} on PostgreSQL. */
     BINARY("bin") {
         @Override
