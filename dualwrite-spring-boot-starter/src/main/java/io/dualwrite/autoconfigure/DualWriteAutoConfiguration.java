@@ -91,6 +91,9 @@ public class DualWriteAutoConfiguration {
     /** The name of the library's own pool on the source. */
     public static final String SOURCE_DATA_SOURCE = "dualWriteSourceDataSource";
 
+    /** The name of the control store's own pool ({@code dualwrite.control.store=TABLE}). */
+    public static final String CONTROL_DATA_SOURCE = "dualWriteControlDataSource";
+
     /** The property a library message opens with, e.g. {@code dualwrite.mirror.lanes: must be ...}. */
     private static final Pattern PROPERTY = Pattern.compile("^(dualwrite(?:\\.[A-Za-z0-9_\\-\\[\\]]+)+)");
 
@@ -141,13 +144,7 @@ public class DualWriteAutoConfiguration {
     @ConfigurationProperties(prefix = "dualwrite.source.hikari")
     public static DataSource dualWriteSourceDataSource(DataSource dataSource, DualWriteProperties properties) {
         DataSource physical = source(dataSource, properties);
-        HikariDataSource application;
-        try {
-            application = physical.isWrapperFor(HikariDataSource.class) ? physical.unwrap(HikariDataSource.class)
-                    : null;
-        } catch (SQLException e) {
-            application = null;
-        }
+        HikariDataSource application = hikariOf(physical);
         if (application == null) {
             org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite shares the application's source"
                     + " data source (" + physical.getClass().getName() + ", not a HikariCP pool whose settings it can"
@@ -155,23 +152,67 @@ public class DualWriteAutoConfiguration {
                     + " DataSource bean named '" + SOURCE_DATA_SOURCE + "' to give them their own");
             return new org.springframework.jdbc.datasource.DelegatingDataSource(physical);
         }
+        return libraryPool(application, "dualwrite-source", 8, 2_000);
+    }
+
+    /**
+     * The control store's own pool ({@code dualwrite.control.store=TABLE}): two connections to the target,
+     * named {@code dualwrite-control}, with a 1 s connection timeout unless {@code dualwrite.control.hikari.*}
+     * says otherwise. Heartbeats then never queue behind the application's requests or the mirror's
+     * applies for a connection: a lease that lapsed only because a pool was saturated would hold every
+     * request of this instance that a step could move. Built like the target pool (a copy of its HikariCP
+     * settings); a target data source that is not a HikariCP pool is shared, and that is said at start-up.
+     *
+     * @param target the target pool
+     * @return the pool
+     */
+    @Bean(name = CONTROL_DATA_SOURCE, defaultCandidate = false)
+    @ConditionalOnMissingBean(name = CONTROL_DATA_SOURCE)
+    @ConfigurationProperties(prefix = "dualwrite.control.hikari")
+    public static DataSource dualWriteControlDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target) {
+        HikariDataSource model = hikariOf(target);
+        if (model == null) {
+            org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite's control store"
+                    + " shares the target data source (" + target.getClass().getName() + ", not a HikariCP pool whose"
+                    + " settings it can copy), so a saturated target pool can delay its heartbeats. Define a"
+                    + " DataSource bean named '" + CONTROL_DATA_SOURCE + "' to give it its own");
+            return new org.springframework.jdbc.datasource.DelegatingDataSource(target);
+        }
+        return libraryPool(model, "dualwrite-control", 2, 1_000);
+    }
+
+    /** @return the HikariCP pool behind {@code dataSource}, or null when it is not one */
+    private static HikariDataSource hikariOf(DataSource dataSource) {
+        try {
+            return dataSource.isWrapperFor(HikariDataSource.class) ? dataSource.unwrap(HikariDataSource.class) : null;
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A pool of the library's own on the same database as {@code model}: its URL, credentials, driver and
+     * data source properties, with a name that shows in HikariCP's metrics, a size and a connection timeout;
+     * the bean's {@code @ConfigurationProperties} may then override any of them.
+     */
+    private static HikariDataSource libraryPool(HikariDataSource model, String name, int size, long timeoutMillis) {
         HikariDataSource pool = new HikariDataSource();
-        pool.setPoolName("dualwrite-source");
-        if (application.getJdbcUrl() != null) {
-            pool.setJdbcUrl(application.getJdbcUrl());
+        pool.setPoolName(name);
+        if (model.getJdbcUrl() != null) {
+            pool.setJdbcUrl(model.getJdbcUrl());
         }
-        if (application.getDataSourceClassName() != null) {
-            pool.setDataSourceClassName(application.getDataSourceClassName());
+        if (model.getDataSourceClassName() != null) {
+            pool.setDataSourceClassName(model.getDataSourceClassName());
         }
-        if (application.getDriverClassName() != null) {
-            pool.setDriverClassName(application.getDriverClassName());
+        if (model.getDriverClassName() != null) {
+            pool.setDriverClassName(model.getDriverClassName());
         }
-        pool.setUsername(application.getUsername());
-        pool.setPassword(application.getPassword());
-        pool.setDataSourceProperties(application.getDataSourceProperties());
-        pool.setMaximumPoolSize(8);
+        pool.setUsername(model.getUsername());
+        pool.setPassword(model.getPassword());
+        pool.setDataSourceProperties(model.getDataSourceProperties());
+        pool.setMaximumPoolSize(size);
         pool.setMinimumIdle(0);
-        pool.setConnectionTimeout(2_000);
+        pool.setConnectionTimeout(timeoutMillis);
         return pool;
     }
 
@@ -284,13 +325,13 @@ public class DualWriteAutoConfiguration {
      * the target, shared by every instance; the properties only seed a new row).
      *
      * @param properties the settings
-     * @param target the target pool
+     * @param control the control store's own pool on the target, created only for {@code TABLE}
      * @return the store
      */
     @Bean
     @ConditionalOnMissingBean
     public ControlStore dualWriteControlStore(DualWriteProperties properties,
-            @Qualifier(TARGET_DATA_SOURCE) DataSource target) {
+            @Qualifier(CONTROL_DATA_SOURCE) ObjectProvider<DataSource> control) {
         RoutingRules rules = settings(() -> initialRules(properties));
         if (properties.getControl().getStore() == DualWriteProperties.ControlStore.PROPERTIES) {
             return new PropertiesControlStore(rules);
@@ -298,7 +339,7 @@ public class DualWriteAutoConfiguration {
         try {
             return settings(() -> {
                 try {
-                    return JdbcControlStore.open(target, properties.getControl().getMigration(), rules,
+                    return JdbcControlStore.open(control.getObject(), properties.getControl().getMigration(), rules,
                             properties.getSchema().isCreate());
                 } catch (SQLException e) {
                     throw unreachable(e);

@@ -153,6 +153,37 @@ class DualWriteAutoConfigurationTest {
                 });
     }
 
+    /**
+     * Issue 16, item 2: the control store shared the target pool, so with that pool saturated (RAMP
+     * traffic, the mirror's lanes) heartbeats waited for a connection, the lease lapsed, and the
+     * instance held every request a step could move. It has a pool of its own now.
+     */
+    @Test
+    void controlStore_withTheTargetPoolExhausted_keepsRenewingTheLease_onItsOwnPool() {
+        runner().withPropertyValues("dualwrite.phase=DUAL_WRITE", "dualwrite.control.store=TABLE",
+                "dualwrite.schema.create=true", "dualwrite.control.poll-interval=100ms",
+                "dualwrite.target.hikari.maximum-pool-size=1", "dualwrite.target.hikari.connection-timeout=250")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    HikariDataSource control = context.getBean(DualWriteAutoConfiguration.CONTROL_DATA_SOURCE,
+                            HikariDataSource.class);
+                    assertThat(control.getPoolName()).isEqualTo("dualwrite-control");
+                    assertThat(control.getMaximumPoolSize()).isEqualTo(2);
+                    MigrationController controller = context.getBean(MigrationController.class);
+                    DataSource targetPool = context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE,
+                            DataSource.class);
+                    try (java.sql.Connection held = targetPool.getConnection()) {
+                        // The lease is five polls (500 ms); hold the target pool's only connection for three.
+                        long until = System.nanoTime() + Duration.ofMillis(1_500).toNanos();
+                        while (System.nanoTime() < until) {
+                            assertThat(controller.leaseValid()).as("lease renewed while the target pool is full")
+                                    .isTrue();
+                            Thread.sleep(50);
+                        }
+                    }
+                });
+    }
+
     @Test
     void versionGuard_isOffByDefault_andOnWhereThePropertiesSaySo() {
         DualWriteProperties defaults = new DualWriteProperties();
