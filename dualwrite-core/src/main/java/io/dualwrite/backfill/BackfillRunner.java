@@ -4,6 +4,7 @@ import io.dualwrite.event.DualWriteEvent;
 import io.dualwrite.event.EventPublisher;
 import io.dualwrite.jdbc.ColumnMetadata;
 import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.LibraryWork;
 import io.dualwrite.jdbc.RestoringDataSource;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
@@ -300,7 +301,8 @@ public final class BackfillRunner implements AutoCloseable {
         if (keys.isEmpty()) {
             return 0;
         }
-        try (BackfillGate.Pass pass = gate.enter(mapped.name());
+        try (LibraryWork.Scope own = LibraryWork.enter();
+                BackfillGate.Pass pass = gate.enter(mapped.name());
                 Connection targetConnection = target.getConnection();
                 Connection sourceConnection = source.getConnection()) {
             targetConnection.setAutoCommit(false);
@@ -695,7 +697,7 @@ public final class BackfillRunner implements AutoCloseable {
         }
 
         private void work() {
-            try {
+            try (LibraryWork.Scope own = LibraryWork.enter()) {
                 while (!stopped) {
                     CheckpointStore.Range range = claim();
                     if (range == null) {

@@ -1,5 +1,6 @@
 package io.dualwrite.mirror;
 
+import io.dualwrite.jdbc.LibraryWork;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
@@ -249,7 +250,7 @@ final class MirrorApplier {
         Set<RowKey> unique = new LinkedHashSet<>(keys);
         Connection primaryConnection = session.primaryConnection;
         Connection otherConnection = session.otherConnection;
-        try {
+        try (LibraryWork.Scope own = LibraryWork.enter()) {
             Outcome outcome = applyLocked(table, unique, primaryConnection, otherConnection);
             // The primary transaction only read and locked: ending it releases the share locks.
             primaryConnection.rollback();
