@@ -91,6 +91,9 @@ public class DualWriteAutoConfiguration {
     /** The name of the library's own pool on the source. */
     public static final String SOURCE_DATA_SOURCE = "dualWriteSourceDataSource";
 
+    /** The name of the library's own pool on the target. */
+    public static final String TARGET_LIBRARY_DATA_SOURCE = "dualWriteTargetLibraryDataSource";
+
     /** The name of the control store's own pool ({@code dualwrite.control.store=TABLE}). */
     public static final String CONTROL_DATA_SOURCE = "dualWriteControlDataSource";
 
@@ -153,6 +156,32 @@ public class DualWriteAutoConfiguration {
             return new org.springframework.jdbc.datasource.DelegatingDataSource(physical);
         }
         return libraryPool(application, "dualwrite-source", 8, 2_000);
+    }
+
+    /**
+     * The library's own pool on the target, so that the mirror's lanes, SYNC applies, the backfill, the
+     * reconciler and double reads never take the connections that requests routed to the target (RAMP,
+     * TARGET_ONLY) need from the target pool: a copy of the target pool's HikariCP settings named
+     * {@code dualwrite-target-library}, 8 connections and a 2 s connection timeout unless
+     * {@code dualwrite.target.library-hikari.*} says otherwise. A target data source that is not a HikariCP
+     * pool is shared, and that is said at start-up.
+     *
+     * @param target the target pool
+     * @return the pool
+     */
+    @Bean(name = TARGET_LIBRARY_DATA_SOURCE, defaultCandidate = false)
+    @ConditionalOnMissingBean(name = TARGET_LIBRARY_DATA_SOURCE)
+    @ConfigurationProperties(prefix = "dualwrite.target.library-hikari")
+    public static DataSource dualWriteTargetLibraryDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target) {
+        HikariDataSource model = hikariOf(target);
+        if (model == null) {
+            org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite shares the target"
+                    + " data source (" + target.getClass().getName() + ", not a HikariCP pool whose settings it can"
+                    + " copy) with the requests routed to the target. Define a DataSource bean named '"
+                    + TARGET_LIBRARY_DATA_SOURCE + "' to give the mirror, backfill and reconciler their own");
+            return new org.springframework.jdbc.datasource.DelegatingDataSource(target);
+        }
+        return libraryPool(model, "dualwrite-target-library", 8, 2_000);
     }
 
     /**
@@ -413,7 +442,7 @@ public class DualWriteAutoConfiguration {
      * @param properties the settings
      * @param tables the mappings
      * @param dataSource the application's (routing) data source, whose transactions OUTBOX joins
-     * @param target the target pool
+     * @param target the library's own target pool
      * @param source the library's source pool, which the applies read under their lock
      * @param events the publisher
      * @param controller the migration controller
@@ -422,7 +451,7 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(name = "dualWriteMirror")
     public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
-            @Qualifier(TARGET_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
+            @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
             EventPublisher events, MigrationController controller) {
         Mirror mirror = Mirror.create(mirrorConfig(properties), tables, source, target, dataSource, events);
         mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE));
@@ -438,7 +467,7 @@ public class DualWriteAutoConfiguration {
      * @param properties the settings
      * @param tables the mappings
      * @param dataSource the application's (routing) data source
-     * @param target the target pool
+     * @param target the library's own target pool
      * @param source the library's source pool, which this mirror writes
      * @param events the publisher
      * @param controller the migration controller
@@ -447,7 +476,7 @@ public class DualWriteAutoConfiguration {
     @Bean(name = "dualWriteReverseMirror", destroyMethod = "close", defaultCandidate = false)
     @ConditionalOnMissingBean(name = "dualWriteReverseMirror")
     public Mirror dualWriteReverseMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
-            @Qualifier(TARGET_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
+            @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
             EventPublisher events, MigrationController controller) {
         if (!tables.all().stream().allMatch(MappedTable::reversible)) {
             return null;
@@ -549,7 +578,7 @@ public class DualWriteAutoConfiguration {
      * @param properties the settings
      * @param tables the mappings
      * @param source the library's source pool
-     * @param target the target pool
+     * @param target the library's own target pool
      * @param events the publisher
      * @param mirror the mirror, whose lag the backfill gives way to
      * @param controller the controller, whose gate keeps chunks out of RAMP
@@ -558,7 +587,7 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public BackfillRunner dualWriteBackfillRunner(DualWriteProperties properties, MappedTables tables,
-            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target,
             EventPublisher events, @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) {
         BackfillRunner runner = BackfillRunner.create(backfillConfig(properties, mirror), tables, source, target,
                 events, controller.backfillGate());
@@ -643,7 +672,7 @@ public class DualWriteAutoConfiguration {
      * @param properties the settings
      * @param tables the mappings
      * @param source the library's source pool
-     * @param target the target pool
+     * @param target the library's own target pool
      * @param controller the controller, for each request's route
      * @param backfill the backfill, which must be done before a table's reads are compared
      * @param status where events go
@@ -652,7 +681,7 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public DoubleReader dualWriteDoubleReader(DualWriteProperties properties, MappedTables tables,
-            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target,
             MigrationController controller,
             BackfillRunner backfill, VerifyStatus status) {
         BackfillDoneCache backfilled = new BackfillDoneCache(backfill);
@@ -710,7 +739,7 @@ public class DualWriteAutoConfiguration {
      * @param properties the settings
      * @param tables the mappings
      * @param source the library's source pool
-     * @param target the target pool
+     * @param target the library's own target pool
      * @param mirror the forward mirror
      * @param reverse the reverse mirror, if any
      * @param controller the controller, whose router gives each row's route
@@ -720,7 +749,7 @@ public class DualWriteAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public ReconcileService dualWriteReconcileService(DualWriteProperties properties, MappedTables tables,
-            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target,
             @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse,
             MigrationController controller, VerifyStatus status) {
         DualWriteProperties.Verify.Reconcile reconcile = properties.getVerify().getReconcile();

@@ -154,6 +154,37 @@ class DualWriteAutoConfigurationTest {
     }
 
     /**
+     * Issue 16, item 2: the mirror took its target connections from the target pool that requests
+     * routed to the target use; with that pool saturated a SYNC apply waited for its connection timeout
+     * and missed. The library has its own target pool now.
+     */
+    @Test
+    void syncApply_withTheTargetPoolExhausted_usesTheLibrarysOwnTargetPool() {
+        runner().withPropertyValues("dualwrite.mirror.mode=sync", "dualwrite.phase=DUAL_WRITE",
+                "dualwrite.target.hikari.maximum-pool-size=1", "dualwrite.target.hikari.connection-timeout=1500",
+                "dualwrite.target.library-hikari.maximum-pool-size=2")
+                .withUserConfiguration(OrderDaoConfig.class)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    HikariDataSource library = context.getBean(DualWriteAutoConfiguration.TARGET_LIBRARY_DATA_SOURCE,
+                            HikariDataSource.class);
+                    assertThat(library.getPoolName()).isEqualTo("dualwrite-target-library");
+                    assertThat(library.getMaximumPoolSize()).isEqualTo(2);
+                    DataSource targetPool = context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE,
+                            DataSource.class);
+                    try (java.sql.Connection routedRequest = targetPool.getConnection()) {
+                        long started = System.nanoTime();
+                        context.getBean(OrderDao.class).insert(1, "NEW");
+                        Duration took = Duration.ofNanos(System.nanoTime() - started);
+                        assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class))
+                                .as("applied before the call returned (SYNC)").isEqualTo(1L);
+                        assertThat(took).as("no wait for the target pool's only connection")
+                                .isLessThan(Duration.ofMillis(1_500));
+                    }
+                });
+    }
+
+    /**
      * Issue 16, item 2: the control store shared the target pool, so with that pool saturated (RAMP
      * traffic, the mirror's lanes) heartbeats waited for a connection, the lease lapsed, and the
      * instance held every request a step could move. It has a pool of its own now.
