@@ -210,13 +210,15 @@ public class DualWriteAutoConfiguration {
         return libraryPool(model, "dualwrite-control", 2, 1_000);
     }
 
-    /** @return the HikariCP pool behind {@code dataSource}, or null when it is not one */
+    /**
+     * The pool whose settings a library pool copies: the bean itself when it is a HikariCP pool. A bean
+     * that wraps one (a tracing proxy, a fault injector) is shared as it is, never bypassed by reaching
+     * the pool inside it.
+     *
+     * @return the pool, or null
+     */
     private static HikariDataSource hikariOf(DataSource dataSource) {
-        try {
-            return dataSource.isWrapperFor(HikariDataSource.class) ? dataSource.unwrap(HikariDataSource.class) : null;
-        } catch (SQLException e) {
-            return null;
-        }
+        return dataSource instanceof HikariDataSource pool ? pool : null;
     }
 
     /**
