@@ -411,6 +411,22 @@ class DualWriteAutoConfigurationTest {
         });
     }
 
+    /** Issue 17: with {@code repair=false} a reconcile run issued INSERTs. A dry run writes nothing, ever. */
+    @Test
+    void reconcile_withRepairOff_reportsTheDifference_andWritesNothing() {
+        source.execute("INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (1, 1, 'NEW', CURRENT_TIMESTAMP)");
+        runner().withPropertyValues("dualwrite.phase=DUAL_WRITE", "dualwrite.verify.reconcile.repair=false")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    Map<String, Object> result = context.getBean(ReconcileService.class).run("t_order", false);
+
+                    ReconcileReport report = (ReconcileReport) result.get("t_order");
+                    assertThat(report.missingInTarget()).isEqualTo(1);
+                    assertThat(report.repaired()).isZero();
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class)).isZero();
+                });
+    }
+
     @Test
     void badCron_failsStartUpNamingTheKey() {
         runner().withPropertyValues("dualwrite.verify.reconcile.cron=every night").run(context ->

@@ -52,7 +52,7 @@ public final class ReconcileConfig {
         this.windowFrom = b.windowFrom;
         this.windowTo = b.windowTo;
         this.checksums = b.checksums;
-        this.dryRun = b.dryRun;
+        this.dryRun = b.dryRun == null ? b.repairer == null : b.dryRun;
         this.repairer = b.repairer;
         this.rowRoutes = b.rowRoutes;
         this.sampleKeys = b.sampleKeys;
@@ -180,7 +180,8 @@ public final class ReconcileConfig {
         private Object windowFrom;
         private Object windowTo;
         private boolean checksums = true;
-        private boolean dryRun = true;
+        /** Set by {@link #dryRun}; unset, a run repairs exactly when it has a repairer. */
+        private Boolean dryRun;
         private Repairer repairer;
         private RowRoutes rowRoutes = RowRoutes.allSource();
         private int sampleKeys = 10;
@@ -258,7 +259,7 @@ public final class ReconcileConfig {
 
         /**
          * Repairs the differences found (the primary's state wins), through this repairer, usually
-         * {@link Repairer#throughMirror}. Turns the dry run off.
+         * {@link Repairer#throughMirror}; unless {@link #dryRun dryRun(true)} was asked for, in either order.
          *
          * @param repairer the repairer
          * @return this builder
@@ -266,13 +267,13 @@ public final class ReconcileConfig {
          */
         public Builder repairWith(Repairer repairer) {
             this.repairer = Objects.requireNonNull(repairer, "dualwrite.verify.reconcile.repair: the repairer is null");
-            this.dryRun = false;
             return this;
         }
 
         /**
-         * Sets whether differences are only reported (the default) or also repaired, which needs
-         * {@link #repairWith}.
+         * Sets whether differences are only reported or also repaired, which needs {@link #repairWith}.
+         * It wins over {@code repairWith} whichever is called first: a dry run writes nothing, ever. Unset,
+         * a run repairs exactly when it has a repairer.
          *
          * @param dryRun true to only report
          * @return this builder
@@ -431,7 +432,7 @@ public final class ReconcileConfig {
          * @throws IllegalArgumentException if repair is asked for without a repairer
          */
         public ReconcileConfig build() {
-            if (!dryRun && repairer == null) {
+            if (Boolean.FALSE.equals(dryRun) && repairer == null) {
                 throw new IllegalArgumentException("dualwrite.verify.reconcile.dry-run=false needs a repairer:"
                         + " call repairWith(Repairer.throughMirror(mirror, timeout))");
             }

@@ -254,6 +254,22 @@ class ReconcilerTest {
                 .hasMessage("dualwrite.verify.reconcile.chunk-size: must be between 10 and 100000, was 5");
     }
 
+    /**
+     * Issue 17: {@code dryRun(true)} followed by {@code repairWith} (the order the starter used) turned the
+     * dry run off, so {@code dualwrite.verify.reconcile.repair=false} still wrote. A dry run wins in either
+     * order; without it, a repairer means repair.
+     */
+    @Test
+    void config_dryRunWinsOverARepairer_inEitherOrder() {
+        Repairer repairer = (table, primary, keys) -> {
+            throw new AssertionError("a dry run must never repair");
+        };
+        assertThat(ReconcileConfig.builder().dryRun(true).repairWith(repairer).build().dryRun()).isTrue();
+        assertThat(ReconcileConfig.builder().repairWith(repairer).dryRun(true).build().dryRun()).isTrue();
+        assertThat(ReconcileConfig.builder().repairWith(repairer).build().dryRun()).isFalse();
+        assertThat(ReconcileConfig.builder().build().dryRun()).isTrue();
+    }
+
     /** A clock that moves one minute every time it is read, so a time budget runs out after a chunk or two. */
     private static final class SteppingClock extends Clock {
         private Instant now = Instant.parse("2025-03-02T03:00:00Z");
