@@ -145,7 +145,8 @@ final class OutboxRelay implements AutoCloseable {
             return;
         }
         try {
-            MirrorApplier.Outcome outcome = applier.apply(mapped, byKey.keySet());
+            MirrorApplier.Outcome outcome = applier.apply(mapped, byKey.keySet(),
+                    (int) Math.min(Integer.MAX_VALUE, config.applyTimeout().toMillis()));
             long now = System.currentTimeMillis();
             List<OutboxStore.Entry> done = new ArrayList<>();
             List<Duration> lags = new ArrayList<>();
