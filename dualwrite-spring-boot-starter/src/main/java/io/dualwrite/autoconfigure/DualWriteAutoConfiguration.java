@@ -127,7 +127,9 @@ public class DualWriteAutoConfiguration {
      * The library's own pool on the source, so that the mirror, the backfill, the reconciler and double
      * reads never borrow the application's connections: a copy of the application's HikariCP settings
      * (URL, user, password, driver, data source properties) named {@code dualwrite-source}, 8 connections
-     * and a 2 s connection timeout unless {@code dualwrite.source.hikari.*} says otherwise. So a SYNC
+     * and a connection timeout of {@code dualwrite.wait-limit} (2 s) unless {@code dualwrite.source.hikari.*}
+     * says otherwise (not above the wait limit: spilling and SYNC take its connections on application
+     * threads). So a SYNC
      * apply no longer waits for a second connection from a saturated application pool, and the lanes no
      * longer hold the application's connections. When the application's data source is not a HikariCP
      * pool, its settings cannot be read: the library then shares it, and says so at start-up.
@@ -171,7 +173,7 @@ public class DualWriteAutoConfiguration {
         pool.setDataSourceProperties(application.getDataSourceProperties());
         pool.setMaximumPoolSize(8);
         pool.setMinimumIdle(0);
-        pool.setConnectionTimeout(2_000);
+        pool.setConnectionTimeout(waitLimit(properties).toMillis());
         return pool;
     }
 
@@ -198,6 +200,10 @@ public class DualWriteAutoConfiguration {
         }
         if (target.getDriverClassName() != null) {
             pool.setDriverClassName(target.getDriverClassName());
+        }
+        if (properties.getMirror().getMode() == io.dualwrite.mirror.MirrorMode.SYNC) {
+            // SYNC takes target connections on the application's threads.
+            pool.setConnectionTimeout(waitLimit(properties).toMillis());
         }
         return pool;
     }
@@ -331,7 +337,7 @@ public class DualWriteAutoConfiguration {
         DualWriteProperties.Control control = properties.getControl();
         MigrationController controller = settings(() -> {
             MigrationController.Builder b = MigrationController.builder(store).pollInterval(control.getPollInterval())
-                    .holdTimeout(routing.getHoldTimeout()).stepTimeout(routing.getStepTimeout());
+                    .holdTimeout(holdTimeout(properties)).stepTimeout(routing.getStepTimeout());
             set(control.getInstanceId(), b::instanceId);
             try {
                 return b.build();
@@ -383,7 +389,12 @@ public class DualWriteAutoConfiguration {
     public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
             @Qualifier(TARGET_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
             EventPublisher events, MigrationController controller) {
-        Mirror mirror = Mirror.create(mirrorConfig(properties), tables, source, target, dataSource, events);
+        MirrorConfig config = mirrorConfig(properties);
+        checkConnectionWait(source, "dualwrite.source.hikari.connection-timeout", properties);
+        if (config.mode() == io.dualwrite.mirror.MirrorMode.SYNC) {
+            checkConnectionWait(target, "dualwrite.target.hikari.connection-timeout", properties);
+        }
+        Mirror mirror = Mirror.create(config, tables, source, target, dataSource, events);
         mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE));
         controller.addDrain(MigrationController.Drain.of(mirror));
         start(mirror, "the source");
@@ -738,11 +749,68 @@ public class DualWriteAutoConfiguration {
         return service.wholeTables();
     }
 
+    /**
+     * @return {@code dualwrite.wait-limit}
+     * @throws DualWriteSettingException if it is not a positive duration
+     */
+    static Duration waitLimit(DualWriteProperties properties) {
+        Duration limit = properties.getWaitLimit();
+        if (limit == null || limit.isNegative() || limit.isZero()) {
+            throw new DualWriteSettingException("dualwrite.wait-limit", "dualwrite.wait-limit: must be positive, was "
+                    + limit, "Set dualwrite.wait-limit to a positive duration, e.g. 2s.");
+        }
+        return limit;
+    }
+
+    /**
+     * How long a request a ramp step holds may wait: the wait limit unless set, and never more.
+     *
+     * @throws IllegalArgumentException naming both properties when it exceeds the wait limit
+     */
+    static Duration holdTimeout(DualWriteProperties properties) {
+        Duration hold = properties.getRouting().getHoldTimeout();
+        Duration limit = waitLimit(properties);
+        if (hold == null) {
+            return limit;
+        }
+        if (hold.compareTo(limit) > 0) {
+            throw new IllegalArgumentException("dualwrite.routing.hold-timeout (" + hold + ") exceeds dualwrite.wait-limit ("
+                    + limit + "): a held request waits on the application's thread, which the library never holds"
+                    + " longer than the wait limit. Lower dualwrite.routing.hold-timeout or raise dualwrite.wait-limit");
+        }
+        return hold;
+    }
+
+    /**
+     * The library's own pools hand out connections on application threads too (spilling, SYNC applies):
+     * their connection timeout must fit within the wait limit.
+     *
+     * @param pool the pool, checked when it is a HikariCP pool
+     * @param property the property that sets its connection timeout
+     * @throws DualWriteSettingException naming both properties when it exceeds the wait limit
+     */
+    static void checkConnectionWait(DataSource pool, String property, DualWriteProperties properties) {
+        HikariDataSource hikari;
+        try {
+            hikari = pool.isWrapperFor(HikariDataSource.class) ? pool.unwrap(HikariDataSource.class) : null;
+        } catch (SQLException e) {
+            hikari = null;
+        }
+        Duration limit = waitLimit(properties);
+        if (hikari != null && hikari.getConnectionTimeout() > limit.toMillis()) {
+            throw new DualWriteSettingException(property, property + " (" + hikari.getConnectionTimeout()
+                    + " ms) exceeds dualwrite.wait-limit (" + limit + "): the library takes connections of pool '"
+                    + hikari.getPoolName() + "' on the application's threads, which it never holds longer than the"
+                    + " wait limit", "Lower " + property + " or raise dualwrite.wait-limit.", null);
+        }
+    }
+
     static MirrorConfig mirrorConfig(DualWriteProperties properties) {
         DualWriteProperties.Mirror m = properties.getMirror();
         return settings(() -> {
             MirrorConfig.Builder b = MirrorConfig.builder().mode(m.getMode())
                     .createOutboxTable(properties.getSchema().isCreate()).versionGuard(m.isVersionGuard());
+            b.waitLimit(waitLimit(properties));
             set(m.getLanes(), b::lanes);
             set(m.getQueueCapacity(), b::queueCapacity);
             set(m.getBatchSize(), b::batchSize);
