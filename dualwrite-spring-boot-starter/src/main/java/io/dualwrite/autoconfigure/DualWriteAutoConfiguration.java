@@ -382,17 +382,18 @@ public class DualWriteAutoConfiguration {
      * @param source the library's source pool, which the applies read under their lock
      * @param events the publisher
      * @param controller the migration controller
+     * @param environment where the pools' connection timeouts are read, to check them against the wait limit
      * @return the started mirror
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(name = "dualWriteMirror")
     public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
             @Qualifier(TARGET_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
-            EventPublisher events, MigrationController controller) {
+            EventPublisher events, MigrationController controller, org.springframework.core.env.Environment environment) {
         MirrorConfig config = mirrorConfig(properties);
-        checkConnectionWait(source, "dualwrite.source.hikari.connection-timeout", properties);
+        checkConnectionWait(environment, "dualwrite.source.hikari.connection-timeout", properties);
         if (config.mode() == io.dualwrite.mirror.MirrorMode.SYNC) {
-            checkConnectionWait(target, "dualwrite.target.hikari.connection-timeout", properties);
+            checkConnectionWait(environment, "dualwrite.target.hikari.connection-timeout", properties);
         }
         Mirror mirror = Mirror.create(config, tables, source, target, dataSource, events);
         mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE));
@@ -783,25 +784,22 @@ public class DualWriteAutoConfiguration {
 
     /**
      * The library's own pools hand out connections on application threads too (spilling, SYNC applies):
-     * their connection timeout must fit within the wait limit.
+     * a connection timeout set for them must fit within the wait limit. Unset, their factories use the
+     * wait limit; a pool the application defines itself is its own.
      *
-     * @param pool the pool, checked when it is a HikariCP pool
-     * @param property the property that sets its connection timeout
+     * @param environment where the property is read
+     * @param property the property that sets the pool's connection timeout, in milliseconds
      * @throws DualWriteSettingException naming both properties when it exceeds the wait limit
      */
-    static void checkConnectionWait(DataSource pool, String property, DualWriteProperties properties) {
-        HikariDataSource hikari;
-        try {
-            hikari = pool.isWrapperFor(HikariDataSource.class) ? pool.unwrap(HikariDataSource.class) : null;
-        } catch (SQLException e) {
-            hikari = null;
-        }
+    static void checkConnectionWait(org.springframework.core.env.Environment environment, String property,
+            DualWriteProperties properties) {
         Duration limit = waitLimit(properties);
-        if (hikari != null && hikari.getConnectionTimeout() > limit.toMillis()) {
-            throw new DualWriteSettingException(property, property + " (" + hikari.getConnectionTimeout()
-                    + " ms) exceeds dualwrite.wait-limit (" + limit + "): the library takes connections of pool '"
-                    + hikari.getPoolName() + "' on the application's threads, which it never holds longer than the"
-                    + " wait limit", "Lower " + property + " or raise dualwrite.wait-limit.", null);
+        Long millis = org.springframework.boot.context.properties.bind.Binder.get(environment)
+                .bind(property, Long.class).orElse(null);
+        if (millis != null && millis > limit.toMillis()) {
+            throw new DualWriteSettingException(property, property + " (" + millis + " ms) exceeds dualwrite.wait-limit ("
+                    + limit + "): the library takes connections of this pool on the application's threads, which it"
+                    + " never holds longer than the wait limit", "Lower " + property + " or raise dualwrite.wait-limit.");
         }
     }
 
