@@ -33,8 +33,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * down</b> the workers fail and retry their own keys, the lanes fill, and every further key overflows the
  * same way: memory stays bounded and the application never waits on the target. <b>Every wait:</b> a
  * worker's apply waits at most {@link MirrorConfig#applyTimeout()} on the network, on the worker's own
- * thread; an application thread only takes a lane's short queue lock, and spilling holds it for at most
- * {@link MirrorConfig#waitLimit()}.
+ * thread (and application writers of the rows it holds under its share lock wait no longer); an
+ * application thread takes a lane's queue lock for a moment only, and a spill holds it for at most
+ * {@link MirrorConfig#waitLimit()}. Both bounds are the wait limit by default, and never above it.
  */
 final class Lanes implements AutoCloseable {
 

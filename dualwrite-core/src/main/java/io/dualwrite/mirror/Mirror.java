@@ -68,6 +68,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private final DualWriteAspect aspect;
     private volatile boolean started;
     private volatile boolean closed;
+    private boolean spilledBefore;
 
     private Mirror(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
             DataSource transactional, EventPublisher events) {
@@ -134,8 +135,8 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     /**
      * Starts the lanes and checks the outbox table (creating it if configured). In OUTBOX mode the table
      * must be there. In ASYNC and SYNC it takes the keys a full queue cannot hold; without it they are
-     * parked, which the log says once here. When the table is there, the relay starts, and first applies
-     * whatever earlier runs left in it.
+     * parked, which the log says once here. The relay starts here in OUTBOX mode, and in the others with
+     * the first spill, or here when earlier runs left keys in the table; it first applies what they left.
      *
      * @throws IllegalStateException if in OUTBOX mode the outbox table is missing and may not be created;
      *     the message holds the DDL to run
@@ -165,12 +166,15 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         warnIfTargetUnbatched(target);
         lanes.start();
         started = true;
-        if (config.mode() == MirrorMode.OUTBOX || overflow.table() == Overflow.Table.PRESENT) {
+        if (config.mode() == MirrorMode.OUTBOX || spilledBefore) {
             startRelay();
         }
     }
 
-    /** Finds (or creates, if configured) the table a full queue spills to; a source out of reach is asked later. */
+    /**
+     * Finds (or creates, if configured) the table a full queue spills to; a source out of reach is asked
+     * later. The relay starts with the first spill, or at once when earlier runs left keys there.
+     */
     private void prepareSpill() {
         try (Connection connection = source.getConnection()) {
             boolean exists = outbox.exists(connection);
@@ -185,6 +189,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             if (!exists) {
                 log.warn(overflow.parksWhenFull());
             }
+            spilledBefore = exists && outbox.countPending(connection) > 0;
         } catch (SQLException e) {
             log.warn("dualwrite could not look for the outbox table '" + config.outboxTable() + "' at start-up ("
                     + e.getMessage() + "); the first key the full queue cannot hold tries to spill there, and is parked"

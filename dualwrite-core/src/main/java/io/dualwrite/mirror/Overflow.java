@@ -44,7 +44,7 @@ final class Overflow {
     private final DataSource source;
     private final OutboxStore store;
     private final EventPublisher events;
-    private final Runnable onTableFound;
+    private final Runnable onSpill;
     private final long logIntervalNanos;
     private final AtomicLong spilled = new AtomicLong();
     private final AtomicLong parked = new AtomicLong();
@@ -56,16 +56,16 @@ final class Overflow {
 
     /**
      * @param source the store whose outbox table takes the keys, through the library's own pool
-     * @param onTableFound called once when a spill finds the table that start-up could not check
+     * @param onSpill called after each spill, so that the outbox relay runs from the first one on
      * @param logInterval how often the parking line repeats
      */
-    Overflow(MirrorConfig config, DataSource source, OutboxStore store, EventPublisher events, Runnable onTableFound,
+    Overflow(MirrorConfig config, DataSource source, OutboxStore store, EventPublisher events, Runnable onSpill,
             Duration logInterval) {
         this.config = config;
         this.source = source;
         this.store = store;
         this.events = events;
-        this.onTableFound = onTableFound;
+        this.onSpill = onSpill;
         this.logIntervalNanos = logInterval.toNanos();
     }
 
@@ -134,10 +134,8 @@ final class Overflow {
         Map<String, Integer> byTable = new LinkedHashMap<>();
         changes.forEach(change -> byTable.merge(change.table(), 1, Integer::sum));
         byTable.forEach((name, keys) -> events.publish(new DualWriteEvent.KeysSpilled(name, keys)));
-        if (table == Table.UNKNOWN) {
-            table = Table.PRESENT;
-            onTableFound.run();
-        }
+        table = Table.PRESENT;
+        onSpill.run();
     }
 
     private void park(Collection<Change> changes, String reason) {
