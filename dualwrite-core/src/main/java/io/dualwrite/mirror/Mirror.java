@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -63,7 +64,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private final OutboxRelay relay;
     private final Overflow overflow;
     /** Whether the outbox is in use: OUTBOX mode, or a table the lanes spill to; the relay runs then. */
-    private final java.util.concurrent.atomic.AtomicBoolean relayStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean relayStarted = new AtomicBoolean();
     private final ChangeCapture capture;
     private final DualWriteAspect aspect;
     private volatile boolean started;
@@ -347,9 +348,10 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             int attempts = 0;
             while (!remaining.isEmpty() && System.nanoTime() < deadline) {
                 try {
-                    long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-                    MirrorApplier.Outcome outcome = applier.apply(tables.get(table), remaining,
-                            (int) Math.min(Integer.MAX_VALUE, left));
+                    MirrorApplier.Outcome outcome;
+                    try (MirrorApplier.Session session = applier.openSessionUntil(deadline)) {
+                        outcome = applier.apply(tables.get(table), remaining, session);
+                    }
                     long now = System.nanoTime();
                     if (!outcome.applied().isEmpty()) {
                         events.publish(new DualWriteEvent.ChangesApplied(table, outcome.upserted(), outcome.deleted(),

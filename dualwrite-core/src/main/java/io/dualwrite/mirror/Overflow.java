@@ -84,7 +84,8 @@ final class Overflow {
 
     /** Spills or parks the keys a closing mirror could not apply, within its shutdown timeout. */
     void acceptAtClose(Collection<Change> changes, long committedAtNanos) {
-        take(changes, committedAtNanos, config.shutdownTimeout().isZero() ? config.waitLimit() : config.shutdownTimeout());
+        Duration shutdown = config.shutdownTimeout();
+        take(changes, committedAtNanos, shutdown.isZero() ? config.waitLimit() : shutdown);
     }
 
     private void take(Collection<Change> changes, long committedAtNanos, Duration patience) {
@@ -158,8 +159,8 @@ final class Overflow {
             String what = lastLineNanos == 0 ? "parks keys" : "parked " + parkedSinceLine + " more keys";
             lastLineNanos = now;
             log.warn("dualwrite mirror " + what + " (" + parked.get() + " since start): its queue"
-                    + " (dualwrite.mirror.queue-capacity=" + config.queueCapacity() + ") was full, typically because the"
-                    + " target is down, and " + reason + ". The application's writes go on; run the reconciler once"
+                    + " (dualwrite.mirror.queue-capacity=" + config.queueCapacity() + ") was full, typically"
+                    + " because the target is down, and " + reason + ". The application's writes go on; run the reconciler once"
                     + " the target is back, or create the outbox table (dualwrite.schema.create=true) so that such"
                     + " keys are spilled and applied instead");
             parkedSinceLine = 0;
@@ -186,8 +187,8 @@ final class Overflow {
     String parksWhenFull() {
         return "dualwrite mirror (dualwrite.mirror.mode=" + config.mode() + ") has no outbox table '"
                 + config.outboxTable() + "' in the source: when its queue (dualwrite.mirror.queue-capacity="
-                + config.queueCapacity() + ") is full, as in a target outage, the keys it cannot hold are parked for the"
-                + " reconciler instead of spilled and applied later. Create the table to spill them:\n" + store.ddl()
+                + config.queueCapacity() + ") is full, as in a target outage, the keys it cannot hold are parked for"
+                + " the reconciler instead of spilled and applied later. Create the table to spill them:\n" + store.ddl()
                 + "\nor set dualwrite.schema.create=true";
     }
 }

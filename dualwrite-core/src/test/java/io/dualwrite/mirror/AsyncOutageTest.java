@@ -37,7 +37,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * ASYNC through a target outage ten times longer than its queue can absorb (issue 16, item 2): eight
+ * ASYNC (and SYNC) through a target outage ten times longer than its queue can absorb (issue 16, item 2): eight
  * writers keep writing new and existing keys at full speed while the target is unreachable. No
  * application write may wait on the library longer than the wait limit, the keys held in memory stay
  * within the queue's capacity (the rest are spilled to the source's outbox table), and once the target
@@ -59,24 +59,27 @@ class AsyncOutageTest {
     private static final Duration AFTER_OUTAGE = Duration.ofMillis(1_000);
 
     static Stream<Arguments> cases() {
-        return Stream.of(Arguments.of(Store.H2, Store.H2), Arguments.of(Store.MARIADB, Store.POSTGRESQL));
+        return Stream.of(MirrorMode.ASYNC, MirrorMode.SYNC).flatMap(mode -> Stream.of(
+                Arguments.of(Store.H2, Store.H2, mode), Arguments.of(Store.MARIADB, Store.POSTGRESQL, mode)));
     }
 
-    @ParameterizedTest(name = "{0} -> {1}")
+    /** SYNC too: it applies on the writer's thread within the wait limit, then hands off to the lanes. */
+    @ParameterizedTest(name = "{0} -> {1}, {2}")
     @MethodSource("cases")
     void targetOutageTenTimesTheQueue_neverBlocksWriters_boundsMemory_converges(Store sourceStore,
-            Store targetStore) throws Exception {
+            Store targetStore, MirrorMode mode) throws Exception {
         try (TestDatabase source = TestDatabase.create(sourceStore, "out_src", 24);
                 TestDatabase target = TestDatabase.create(targetStore, "out_tgt", 24)) {
             source.execute(OrderTable.ddl(sourceStore, "t_order"));
             target.execute(OrderTable.ddl(targetStore, "t_order"));
             try (Outage outage = Outage.of(target)) {
-                run(source, sourceStore, target, outage);
+                run(source, sourceStore, target, outage, mode);
             }
         }
     }
 
-    private void run(TestDatabase source, Store sourceStore, TestDatabase target, Outage outage) throws Exception {
+    private void run(TestDatabase source, Store sourceStore, TestDatabase target, Outage outage, MirrorMode mode)
+            throws Exception {
         MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_order").build()),
                 source.dataSource(), outage.dataSource(), false);
         EventPublisher events = new EventPublisher();
@@ -86,7 +89,7 @@ class AsyncOutageTest {
                 parked.incrementAndGet();
             }
         });
-        MirrorConfig config = MirrorConfig.builder().mode(MirrorMode.ASYNC).lanes(2).queueCapacity(QUEUE_CAPACITY)
+        MirrorConfig config = MirrorConfig.builder().mode(mode).lanes(2).queueCapacity(QUEUE_CAPACITY)
                 .batchSize(16).maxAttempts(1_000).initialBackoff(Duration.ofMillis(20))
                 .maxBackoff(Duration.ofMillis(300)).outboxPollInterval(Duration.ofMillis(100))
                 .createOutboxTable(true).waitLimit(WAIT_LIMIT).build();
@@ -225,7 +228,9 @@ class AsyncOutageTest {
             settings.setPassword(target.password());
             settings.setMaximumPoolSize(8);
             settings.setMinimumIdle(0);
-            settings.setConnectionTimeout(5_000);
+            // As the starter sets it: SYNC takes target connections on the writers' threads.
+            settings.setConnectionTimeout(WAIT_LIMIT.toMillis());
+            settings.setValidationTimeout(WAIT_LIMIT.toMillis() / 2);
             HikariDataSource pool = new HikariDataSource(settings);
             return new Outage() {
                 public DataSource dataSource() {

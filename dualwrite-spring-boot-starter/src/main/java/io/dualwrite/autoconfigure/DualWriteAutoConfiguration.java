@@ -775,9 +775,10 @@ public class DualWriteAutoConfiguration {
             return limit;
         }
         if (hold.compareTo(limit) > 0) {
-            throw new IllegalArgumentException("dualwrite.routing.hold-timeout (" + hold + ") exceeds dualwrite.wait-limit ("
-                    + limit + "): a held request waits on the application's thread, which the library never holds"
-                    + " longer than the wait limit. Lower dualwrite.routing.hold-timeout or raise dualwrite.wait-limit");
+            throw new IllegalArgumentException("dualwrite.routing.hold-timeout (" + hold
+                    + ") exceeds dualwrite.wait-limit (" + limit + "): a held request waits on the application's thread,"
+                    + " which the library never holds longer than the wait limit. Lower dualwrite.routing.hold-timeout"
+                    + " or raise dualwrite.wait-limit");
         }
         return hold;
     }
@@ -797,9 +798,10 @@ public class DualWriteAutoConfiguration {
         Long millis = org.springframework.boot.context.properties.bind.Binder.get(environment)
                 .bind(property, Long.class).orElse(null);
         if (millis != null && millis > limit.toMillis()) {
-            throw new DualWriteSettingException(property, property + " (" + millis + " ms) exceeds dualwrite.wait-limit ("
-                    + limit + "): the library takes connections of this pool on the application's threads, which it"
-                    + " never holds longer than the wait limit", "Lower " + property + " or raise dualwrite.wait-limit.");
+            throw new DualWriteSettingException(property, property + " (" + millis
+                    + " ms) exceeds dualwrite.wait-limit (" + limit + "): the library takes connections of this pool"
+                    + " on the application's threads, which it never holds longer than the wait limit",
+                    "Lower " + property + " or raise dualwrite.wait-limit.");
         }
     }
 

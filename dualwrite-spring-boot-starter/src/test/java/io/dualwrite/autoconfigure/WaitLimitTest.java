@@ -125,7 +125,8 @@ class WaitLimitTest {
     @Test
     void nonPositiveWaitLimit_failsStartUpNamingIt() {
         runner().withPropertyValues("dualwrite.wait-limit=0s").run(context ->
-                assertThat(context).getFailure().hasStackTraceContaining("dualwrite.wait-limit: must be positive, was PT0S"));
+                assertThat(context).getFailure()
+                        .hasStackTraceContaining("dualwrite.wait-limit: must be positive, was PT0S"));
     }
 
     @Test
