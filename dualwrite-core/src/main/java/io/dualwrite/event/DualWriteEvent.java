@@ -84,6 +84,16 @@ public sealed interface DualWriteEvent {
     }
 
     /**
+     * Keys the mirror's full queue could not hold were written to the outbox table instead; the outbox
+     * relay applies them.
+     *
+     * @param table the source table
+     * @param keys how many keys
+     */
+    record KeysSpilled(String table, int keys) implements DualWriteEvent {
+    }
+
+    /**
      * A statement wrote a mapped table in a way capture cannot attribute to keys (a multi-table update,
      * {@code INSERT ... SELECT}, a stored procedure, DDL), and ran because
      * {@code dualwrite.capture.unattributable=WARN}: the table needs a reconcile to bring the other store

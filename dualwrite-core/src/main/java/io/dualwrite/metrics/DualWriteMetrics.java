@@ -73,6 +73,8 @@ public final class DualWriteMetrics implements MeterBinder, DualWriteEventListen
             counter(current, MeterNames.MIRROR_DEFERRED, table, null).increment(deferred.keys());
         } else if (event instanceof DualWriteEvent.KeyParked) {
             counter(current, MeterNames.MIRROR_PARKED, table, null).increment();
+        } else if (event instanceof DualWriteEvent.KeysSpilled spilled) {
+            counter(current, MeterNames.MIRROR_SPILLED, table, null).increment(spilled.keys());
         } else if (event instanceof DualWriteEvent.ChunkCopied chunk) {
             counter(current, MeterNames.BACKFILL_ROWS, table, null).increment(chunk.rows());
             counter(current, MeterNames.BACKFILL_FAILED_ROWS, table, null).increment(chunk.failedRows());

@@ -9,8 +9,10 @@ public final class MeterNames {
     public static final String MIRROR_FAILURES = "dualwrite.mirror.failures";
     /** Counter: applies that gave way to a writer's lock and were retried. */
     public static final String MIRROR_DEFERRED = "dualwrite.mirror.deferred";
-    /** Counter: keys parked after their last retry. */
+    /** Counter: keys parked after their last retry, or because a full queue could not spill them. */
     public static final String MIRROR_PARKED = "dualwrite.mirror.parked";
+    /** Counter: keys a full mirror queue wrote to the outbox table instead of holding them. */
+    public static final String MIRROR_SPILLED = "dualwrite.mirror.spilled";
     /** Timer: from the source commit to the apply's commit, per key. */
     public static final String MIRROR_LAG = "dualwrite.mirror.lag";
     /** Gauge: keys waiting to be applied. */

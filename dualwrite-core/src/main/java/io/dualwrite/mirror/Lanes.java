@@ -25,9 +25,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * The ASYNC machinery, also used by SYNC for its background retries: a fixed number of lanes, each a
  * single worker thread with its own queue. A key always hashes to the same lane, so one key is never
  * applied twice at once in this process, and a key changed again while it waits is coalesced into one
- * apply. A full lane makes the caller apply its own changes (under the lane's apply lock, so the
- * one-key-at-a-time rule holds): back-pressure, never a silent drop. Failed keys are retried with
- * backoff and parked after the last attempt.
+ * apply. Failed keys are retried with backoff and parked after the last attempt.
+ *
+ * <p><b>A full lane</b> (the lanes hold at most {@link MirrorConfig#queueCapacity()} keys, waiting or
+ * being applied) hands the keys it cannot take to {@link Overflow}: they are spilled to the source's
+ * outbox table for the outbox relay, or parked for the reconciler when there is none. <b>With the target
+ * down</b> the workers fail and retry their own keys, the lanes fill, and every further key overflows the
+ * same way: memory stays bounded and the application never waits on the target. <b>Every wait:</b> a
+ * worker's apply waits at most {@link MirrorConfig#applyTimeout()} on the network, on the worker's own
+ * thread (and application writers of the rows it holds under its share lock wait no longer); an
+ * application thread takes a lane's queue lock for a moment only, and a spill holds it for at most
+ * {@link MirrorConfig#waitLimit()}. Both bounds are the wait limit by default, and never above it.
  */
 final class Lanes implements AutoCloseable {
 
@@ -38,16 +46,18 @@ final class Lanes implements AutoCloseable {
     private final MappedTables tables;
     private final MirrorApplier applier;
     private final EventPublisher events;
+    private final Overflow overflow;
     private final Lane[] lanes;
     private final int capacityPerLane;
     private final AtomicLong parked = new AtomicLong();
-    private volatile boolean running;
+    private volatile boolean closed;
 
-    Lanes(MirrorConfig config, MappedTables tables, MirrorApplier applier, EventPublisher events) {
+    Lanes(MirrorConfig config, MappedTables tables, MirrorApplier applier, EventPublisher events, Overflow overflow) {
         this.config = config;
         this.tables = tables;
         this.applier = applier;
         this.events = events;
+        this.overflow = overflow;
         this.lanes = new Lane[config.lanes()];
         this.capacityPerLane = Math.max(1, config.queueCapacity() / config.lanes());
         for (int i = 0; i < lanes.length; i++) {
@@ -56,7 +66,6 @@ final class Lanes implements AutoCloseable {
     }
 
     void start() {
-        running = true;
         for (Lane lane : lanes) {
             Thread thread = new Thread(lane, "dualwrite-lane-" + lane.index);
             thread.setDaemon(true);
@@ -65,28 +74,33 @@ final class Lanes implements AutoCloseable {
         }
     }
 
-    /** Queues committed changes; those whose lane is full are applied on the calling thread. */
+    /** Queues committed changes; those a full lane cannot take overflow (spilled or parked) at once. */
     void submit(Collection<Change> changes, long committedAtNanos) {
-        Map<Lane, List<Change>> overflow = null;
+        List<Change> overflowing = new ArrayList<>(0);
         for (Change change : changes) {
-            Lane lane = laneOf(change);
-            if (!running || !lane.offer(change, committedAtNanos)) {
-                if (overflow == null) {
-                    overflow = new LinkedHashMap<>();
-                }
-                overflow.computeIfAbsent(lane, l -> new ArrayList<>()).add(change);
+            if (closed || !laneOf(change).offer(new Pending(change, committedAtNanos), 0)) {
+                overflowing.add(change);
             }
         }
-        if (overflow != null) {
-            overflow.forEach((lane, laneChanges) -> lane.applyOnCaller(laneChanges, committedAtNanos));
+        if (!overflowing.isEmpty()) {
+            overflow.accept(overflowing, committedAtNanos);
         }
     }
 
-    /** Hands changes that SYNC could not finish in time to the background, keeping their attempts. */
-    void retryLater(Change change, long committedAtNanos, int attempts, long delayNanos) {
-        Pending pending = new Pending(change, committedAtNanos);
-        pending.attempts = attempts;
-        laneOf(change).requeue(pending, delayNanos);
+    /** Hands keys that SYNC could not finish in time to the background, keeping their attempts. */
+    void retryLater(String table, Collection<RowKey> keys, long committedAtNanos, int attempts, long delayNanos) {
+        List<Change> overflowing = new ArrayList<>(0);
+        for (RowKey key : keys) {
+            Change change = new Change(table, key);
+            Pending pending = new Pending(change, committedAtNanos);
+            pending.attempts = attempts;
+            if (closed || !laneOf(change).offer(pending, delayNanos)) {
+                overflowing.add(change);
+            }
+        }
+        if (!overflowing.isEmpty()) {
+            overflow.accept(overflowing, committedAtNanos);
+        }
     }
 
     long pending() {
@@ -141,14 +155,21 @@ final class Lanes implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        running = false;
+        closed = true;
         for (Lane lane : lanes) {
             lane.stop();
         }
+        List<Change> left = new ArrayList<>();
+        long oldest = Long.MAX_VALUE;
         for (Lane lane : lanes) {
-            for (Pending left : lane.drainAll()) {
-                park(left, "the mirror was closed before this key was applied");
+            for (Pending pending : lane.drainAll()) {
+                left.add(pending.change);
+                oldest = Math.min(oldest, pending.firstCommitNanos);
             }
+        }
+        if (!left.isEmpty()) {
+            // Spilled, the relay of the next start (or of another instance) applies them.
+            overflow.acceptAtClose(left, oldest);
         }
     }
 
@@ -253,12 +274,15 @@ final class Lanes implements AutoCloseable {
 
     private final class Lane implements Runnable {
         final int index;
+        /** Held by the worker while it applies, and by {@link #stop()} to close the held connections. */
         final ReentrantLock applyLock = new ReentrantLock();
         final ReentrantLock queueLock = new ReentrantLock();
         final Condition changed = queueLock.newCondition();
         final Map<Change, Pending> waiting = new HashMap<>();
         final ArrayDeque<Pending> ready = new ArrayDeque<>();
         final PriorityQueue<Pending> delayed = new PriorityQueue<>((a, b) -> Long.compare(a.dueNanos, b.dueNanos));
+        /** Keys of the batch being applied that will be retried; only the worker touches it. */
+        final List<Pending> comingBack = new ArrayList<>();
         int inFlight;
         /** The first commit time of the batch being applied, or {@code Long.MAX_VALUE}; under queueLock. */
         long inFlightOldestNanos = Long.MAX_VALUE;
@@ -270,7 +294,7 @@ final class Lanes implements AutoCloseable {
             this.index = index;
         }
 
-        /** The lane's held connections; called only under {@link #applyLock}. */
+        /** The lane's held connections; called only by the worker, under {@link #applyLock}. */
         MirrorApplier.Session session() throws java.sql.SQLException {
             if (session != null && session.olderThan(SESSION_RENEWAL_NANOS)) {
                 discardSession();
@@ -288,24 +312,35 @@ final class Lanes implements AutoCloseable {
             }
         }
 
-        boolean offer(Change change, long committedAtNanos) {
+        /**
+         * Takes a key unless the lane is full; a key already waiting absorbs it (one apply covers both).
+         *
+         * @param delayNanos 0 to apply as soon as possible, or how long to wait first (a retry)
+         * @return false if the lane is full
+         */
+        boolean offer(Pending pending, long delayNanos) {
             queueLock.lock();
             try {
-                Pending existing = waiting.get(change);
+                Pending existing = waiting.get(pending.change);
                 if (existing != null) {
-                    existing.firstCommitNanos = Math.min(existing.firstCommitNanos, committedAtNanos);
+                    existing.mergeInto(pending);
                     return true;
                 }
-                if (waiting.size() >= capacityPerLane) {
+                if (waiting.size() + inFlight >= capacityPerLane) {
                     return false;
                 }
-                Pending pending = new Pending(change, committedAtNanos);
-                pending.readyNanos = System.nanoTime();
-                waiting.put(change, pending);
-                ready.add(pending);
-                // Wake the worker only when it may be idle or a batch is full: it lingers for the rest.
-                if (ready.size() == 1 || ready.size() >= config.batchSize()) {
+                waiting.put(pending.change, pending);
+                if (delayNanos > 0) {
+                    pending.dueNanos = System.nanoTime() + delayNanos;
+                    delayed.add(pending);
                     changed.signalAll();
+                } else {
+                    pending.readyNanos = System.nanoTime();
+                    ready.add(pending);
+                    // Wake the worker only when it may be idle or a batch is full: it lingers for the rest.
+                    if (ready.size() == 1 || ready.size() >= config.batchSize()) {
+                        changed.signalAll();
+                    }
                 }
                 return true;
             } finally {
@@ -313,41 +348,31 @@ final class Lanes implements AutoCloseable {
             }
         }
 
-        /** Puts a key back for a later try; never refused, since dropping it would lose a change. */
+        /**
+         * Puts back a key of the batch being applied, for a later try. It goes back when the batch ends
+         * ({@link #settle}), in the place its batch held, so the lane never holds more than its capacity.
+         */
         void requeue(Pending pending, long delayNanos) {
-            queueLock.lock();
-            try {
+            pending.dueNanos = System.nanoTime() + delayNanos;
+            comingBack.add(pending);
+        }
+
+        /** Ends a batch: its keys leave the lane, except those put back for a retry. Under queueLock. */
+        private void settle(List<Pending> batch) {
+            inFlight -= batch.size();
+            inFlightOldestNanos = Long.MAX_VALUE;
+            for (Pending pending : comingBack) {
                 Pending existing = waiting.get(pending.change);
                 if (existing != null) {
                     // Changed again meanwhile: one apply of the current state covers both.
                     existing.mergeInto(pending);
-                    return;
+                } else {
+                    waiting.put(pending.change, pending);
+                    delayed.add(pending);
                 }
-                pending.dueNanos = System.nanoTime() + delayNanos;
-                waiting.put(pending.change, pending);
-                delayed.add(pending);
-                changed.signalAll();
-            } finally {
-                queueLock.unlock();
             }
-        }
-
-        void applyOnCaller(List<Change> changes, long committedAtNanos) {
-            Map<String, List<Pending>> byTable = new LinkedHashMap<>();
-            for (Change change : changes) {
-                byTable.computeIfAbsent(change.table(), t -> new ArrayList<>())
-                        .add(new Pending(change, committedAtNanos));
-            }
-            applyLock.lock();
-            try {
-                byTable.forEach((table, batch) -> process(this, table, batch));
-                if (!running) {
-                    // No worker will reuse the connections (before start or after close): give them back.
-                    discardSession();
-                }
-            } finally {
-                applyLock.unlock();
-            }
+            comingBack.clear();
+            changed.signalAll();
         }
 
         int size() {
@@ -469,9 +494,7 @@ final class Lanes implements AutoCloseable {
                     applyLock.unlock();
                     queueLock.lock();
                     try {
-                        inFlight -= batch.size();
-                        inFlightOldestNanos = Long.MAX_VALUE;
-                        changed.signalAll();
+                        settle(batch);
                     } finally {
                         queueLock.unlock();
                     }

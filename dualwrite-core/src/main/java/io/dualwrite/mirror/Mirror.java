@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -61,9 +62,14 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private final Lanes lanes;
     private final OutboxStore outbox;
     private final OutboxRelay relay;
+    private final Overflow overflow;
+    /** Whether the outbox is in use: OUTBOX mode, or a table the lanes spill to; the relay runs then. */
+    private final AtomicBoolean relayStarted = new AtomicBoolean();
     private final ChangeCapture capture;
     private final DualWriteAspect aspect;
     private volatile boolean started;
+    private volatile boolean closed;
+    private boolean spilledBefore;
 
     private Mirror(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
             DataSource transactional, EventPublisher events) {
@@ -79,14 +85,11 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         this.events = new EventPublisher().subscribe(events::publish).subscribe(outageLog);
         this.applier = new MirrorApplier(this.source, this.target, config.versionGuard());
         applier.writeLockTimeout(tables.targetDialect().lockTimeoutStatements(config.writeLockTimeout()));
-        this.lanes = new Lanes(config, tables, applier, this.events);
-        if (config.mode() == MirrorMode.OUTBOX) {
-            this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());
-            this.relay = new OutboxRelay(config, tables, applier, this.events, this.source, outbox);
-        } else {
-            this.outbox = null;
-            this.relay = null;
-        }
+        // OUTBOX writes every change there; ASYNC and SYNC spill there what their full queue cannot hold.
+        this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());
+        this.relay = new OutboxRelay(config, tables, applier, this.events, this.source, outbox);
+        this.overflow = new Overflow(config, this.source, outbox, this.events, this::startRelay, OUTAGE_LOG_INTERVAL);
+        this.lanes = new Lanes(config, tables, applier, this.events, overflow);
         this.capture = new ChangeCapture(this, tables::contains);
         this.aspect = new DualWriteAspect(capture);
     }
@@ -131,18 +134,22 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
-     * Starts the lanes and, in OUTBOX mode, checks the outbox table (creating it if configured) and
-     * starts the relay, which first applies whatever earlier runs left in the outbox.
+     * Starts the lanes and checks the outbox table (creating it if configured). In OUTBOX mode the table
+     * must be there. In ASYNC and SYNC it takes the keys a full queue cannot hold; without it they are
+     * parked, which the log says once here. The relay starts here in OUTBOX mode, and in the others with
+     * the first spill, or here when earlier runs left keys in the table; it first applies what they left.
      *
-     * @throws IllegalStateException if the outbox table is missing and may not be created; the message
-     *     holds the DDL to run
-     * @throws SQLException if the source cannot be reached to check the outbox table
+     * @throws IllegalStateException if in OUTBOX mode the outbox table is missing and may not be created;
+     *     the message holds the DDL to run
+     * @throws SQLException if in OUTBOX mode the source cannot be reached to check the outbox table
      */
     public synchronized void start() throws SQLException {
         if (started) {
             return;
         }
-        if (outbox != null) {
+        if (config.mode() != MirrorMode.OUTBOX) {
+            prepareSpill();
+        } else {
             try (Connection connection = source.getConnection()) {
                 if (!outbox.exists(connection)) {
                     if (!config.createOutboxTable()) {
@@ -159,10 +166,42 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         }
         warnIfTargetUnbatched(target);
         lanes.start();
-        if (relay != null) {
+        started = true;
+        if (config.mode() == MirrorMode.OUTBOX || spilledBefore) {
+            startRelay();
+        }
+    }
+
+    /**
+     * Finds (or creates, if configured) the table a full queue spills to; a source out of reach is asked
+     * later. The relay starts with the first spill, or at once when earlier runs left keys there.
+     */
+    private void prepareSpill() {
+        try (Connection connection = source.getConnection()) {
+            boolean exists = outbox.exists(connection);
+            if (!exists && config.createOutboxTable()) {
+                outbox.create(connection);
+                if (!connection.getAutoCommit()) {
+                    connection.commit();
+                }
+                exists = true;
+            }
+            overflow.table(exists ? Overflow.Table.PRESENT : Overflow.Table.ABSENT);
+            if (!exists) {
+                log.warn(overflow.parksWhenFull());
+            }
+            spilledBefore = exists && outbox.countPending(connection) > 0;
+        } catch (SQLException e) {
+            log.warn("dualwrite could not look for the outbox table '" + config.outboxTable() + "' at start-up ("
+                    + e.getMessage() + "); the first key the full queue cannot hold tries to spill there, and is parked"
+                    + " if that fails");
+        }
+    }
+
+    private void startRelay() {
+        if (!closed && relayStarted.compareAndSet(false, true)) {
             relay.start();
         }
-        started = true;
     }
 
     /**
@@ -201,7 +240,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
 
     /** @return the outbox DDL for the source store, or {@code null} when not in OUTBOX mode */
     public String outboxDdl() {
-        return outbox == null ? null : outbox.ddl();
+        return config.mode() == MirrorMode.OUTBOX ? outbox.ddl() : null;
     }
 
     /**
@@ -212,7 +251,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
      */
     @Override
     public void beforeCommit(Collection<Change> changes) {
-        if (outbox == null) {
+        if (!writesBeforeCommit()) {
             return;
         }
         Connection connection = DataSourceUtils.getConnection(transactional);
@@ -233,7 +272,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
      */
     @Override
     public void beforeCommit(Collection<Change> changes, Connection connection) throws SQLException {
-        if (outbox == null) {
+        if (!writesBeforeCommit()) {
             return;
         }
         try {
@@ -246,7 +285,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     /** @return whether this mirror writes outbox rows before the application's commit */
     @Override
     public boolean writesBeforeCommit() {
-        return outbox != null;
+        return config.mode() == MirrorMode.OUTBOX;
     }
 
     private String outboxFailure(Collection<Change> changes) {
@@ -288,11 +327,16 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
-     * SYNC: apply on the caller's thread until the deadline; what is left (a locked key, a failure)
-     * goes to the lanes' background retries, so the caller is never held longer than the timeout by
-     * waiting, and never sees an error.
+     * SYNC: apply on the caller's thread until the deadline ({@link MirrorConfig#syncTimeout()}, within
+     * the wait limit); what is left (a locked key, a failure) goes to the lanes' background retries, so the
+     * caller is never held longer than the timeout by waiting, and never sees an error. While applies are
+     * failing (the target is down) the caller does not try: its keys go straight to the lanes.
      */
     private void applyOnCaller(Collection<Change> changes, long committedAtNanos) {
+        if (outageLog.failing()) {
+            lanes.submit(changes, committedAtNanos);
+            return;
+        }
         long deadline = committedAtNanos + config.syncTimeout().toNanos();
         Map<String, List<RowKey>> byTable = new LinkedHashMap<>();
         for (Change change : changes) {
@@ -304,9 +348,10 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             int attempts = 0;
             while (!remaining.isEmpty() && System.nanoTime() < deadline) {
                 try {
-                    long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-                    MirrorApplier.Outcome outcome = applier.apply(tables.get(table), remaining,
-                            (int) Math.min(Integer.MAX_VALUE, left));
+                    MirrorApplier.Outcome outcome;
+                    try (MirrorApplier.Session session = applier.openSessionUntil(deadline)) {
+                        outcome = applier.apply(tables.get(table), remaining, session);
+                    }
                     long now = System.nanoTime();
                     if (!outcome.applied().isEmpty()) {
                         events.publish(new DualWriteEvent.ChangesApplied(table, outcome.upserted(), outcome.deleted(),
@@ -323,8 +368,8 @@ public final class Mirror implements ChangeSink, AutoCloseable {
                     break;
                 }
             }
-            for (RowKey key : remaining) {
-                lanes.retryLater(new Change(table, key), committedAtNanos, attempts,
+            if (!remaining.isEmpty()) {
+                lanes.retryLater(table, remaining, committedAtNanos, attempts,
                         Failures.backoffNanos(Math.max(1, attempts), config.initialBackoff(), config.maxBackoff()));
             }
         }
@@ -342,13 +387,14 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
-     * How many keys wait to be applied: queued in the lanes, plus unapplied outbox rows in OUTBOX mode.
+     * How many keys wait to be applied: queued in the lanes, plus unapplied outbox rows (OUTBOX mode, or
+     * keys a full queue spilled there).
      *
      * @return the count
      */
     public long pending() {
         long count = lanes.pending();
-        if (outbox != null) {
+        if (relayStarted.get()) {
             try (Connection connection = source.getConnection()) {
                 count += outbox.countPending(connection);
             } catch (SQLException e) {
@@ -379,7 +425,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         Duration lag = lanes.oldestPendingCommitNanos().stream()
                 .mapToObj(oldest -> Duration.ofNanos(Math.max(0, System.nanoTime() - oldest)))
                 .findFirst().orElse(Duration.ZERO);
-        if (outbox != null) {
+        if (relayStarted.get()) {
             try (Connection connection = source.getConnection()) {
                 long oldest = outbox.oldestPendingMillis(connection);
                 if (oldest > 0) {
@@ -394,14 +440,14 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
-     * How many keys gave up after their last retry since start (ASYNC and SYNC) or sit parked in the
-     * outbox (OUTBOX).
+     * How many keys gave up after their last retry, or could be neither queued nor spilled, since start
+     * (ASYNC and SYNC), plus those parked in the outbox table.
      *
      * @return the count
      */
     public long parked() {
-        long count = lanes.parked();
-        if (outbox != null) {
+        long count = lanes.parked() + overflow.parked();
+        if (relayStarted.get()) {
             try (Connection connection = source.getConnection()) {
                 count += outbox.countParked(connection);
             } catch (SQLException e) {
@@ -423,7 +469,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         if (!lanes.awaitIdle(timeout)) {
             return false;
         }
-        if (outbox == null) {
+        if (!relayStarted.get()) {
             return true;
         }
         while (System.nanoTime() < deadline) {
@@ -480,7 +526,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             java.util.OptionalLong oldest = lanes.oldestPendingCommitNanos();
             boolean lanesDone = oldest.isEmpty() || oldest.getAsLong() > committedUpToNanos;
             boolean outboxDone = true;
-            if (lanesDone && outbox != null) {
+            if (lanesDone && relayStarted.get()) {
                 relay.wakeUp();
                 try (Connection connection = source.getConnection()) {
                     long oldestRow = outbox.oldestPendingMillis(connection);
@@ -500,14 +546,42 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         }
     }
 
-    /** Stops the relay, then drains the lanes for up to the shutdown timeout; what is left is parked and logged. */
+    /**
+     * Stops the relay, then drains the lanes for up to the shutdown timeout; what is left is spilled to
+     * the outbox table for the next start, or parked and logged when there is none.
+     */
     @Override
     public synchronized void close() {
-        if (relay != null) {
+        closed = true;
+        if (relayStarted.get()) {
             relay.close();
         }
         lanes.close();
         started = false;
+    }
+
+    /**
+     * How many keys a full queue wrote to the outbox table since start, for the outbox relay to apply.
+     *
+     * @return the count
+     */
+    public long spilled() {
+        return overflow.spilled();
+    }
+
+    /**
+     * Whether keys are being parked because the queue is full and there is no outbox table to spill to
+     * (typically during a target outage): the health check shows it, and the log says it once a minute.
+     *
+     * @return how many since when, and why; empty when no key was parked so
+     */
+    public java.util.Optional<String> overflowParking() {
+        return overflow.parking();
+    }
+
+    /** @return the keys held in memory by the lanes, waiting or being applied (not the outbox rows) */
+    long queued() {
+        return lanes.pending();
     }
 
     /** Test access to the applier, for the tests that switch parts of the protocol off. */

@@ -185,10 +185,36 @@ final class MirrorApplier {
      * @throws SQLException if either store cannot be reached
      */
     Session openSession(int timeoutMillis) throws SQLException {
+        return openSession(timeoutMillis, 0);
+    }
+
+    /**
+     * Opens a session whose network waits end by a deadline: they get what is left of it once both
+     * connections are out of their pools, so waiting for a connection and for the network together take
+     * no longer than the longer of the pool's wait and the deadline.
+     *
+     * @param deadlineNanos a {@link System#nanoTime()} reading
+     * @return the session; the caller closes it
+     * @throws SQLException if either store cannot be reached, or the deadline passed waiting for a pool
+     */
+    Session openSessionUntil(long deadlineNanos) throws SQLException {
+        return openSession(0, deadlineNanos);
+    }
+
+    private Session openSession(int fixedTimeoutMillis, long deadlineNanos) throws SQLException {
         Connection otherConnection = other.getConnection();
         try {
             Connection primaryConnection = primary.getConnection();
             try {
+                int timeoutMillis = fixedTimeoutMillis;
+                if (deadlineNanos != 0) {
+                    long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+                    if (left <= 0) {
+                        throw new java.sql.SQLTransientConnectionException("the deadline passed while waiting for"
+                                + " connections", "08001");
+                    }
+                    timeoutMillis = (int) Math.min(Integer.MAX_VALUE, left);
+                }
                 if (timeoutMillis > 0) {
                     boundNetworkWait(otherConnection, timeoutMillis);
                     boundNetworkWait(primaryConnection, timeoutMillis);

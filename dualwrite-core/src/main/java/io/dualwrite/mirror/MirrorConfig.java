@@ -34,29 +34,31 @@ public final class MirrorConfig {
     private final String outboxTable;
     private final boolean createOutboxTable;
     private final Duration shutdownTimeout;
+    private final Duration waitLimit;
 
     private final boolean versionGuard;
 
-    private MirrorConfig(Builder b) {
+    private MirrorConfig(Builder b, Duration syncTimeout, Duration applyTimeout, Duration writeLockTimeout) {
         this.versionGuard = b.versionGuard;
         this.mode = b.mode;
         this.lanes = b.lanes;
         this.queueCapacity = b.queueCapacity;
         this.batchSize = b.batchSize;
         this.batchLinger = b.batchLinger;
-        this.applyTimeout = b.applyTimeout;
-        this.syncTimeout = b.syncTimeout;
+        this.applyTimeout = applyTimeout;
+        this.syncTimeout = syncTimeout;
         this.maxAttempts = b.maxAttempts;
         this.initialBackoff = b.initialBackoff;
         this.maxBackoff = b.maxBackoff;
         this.lockRetryDelay = b.lockRetryDelay;
         this.maxLockRetries = b.maxLockRetries;
-        this.writeLockTimeout = b.writeLockTimeout;
+        this.writeLockTimeout = writeLockTimeout;
         this.outboxPollInterval = b.outboxPollInterval;
         this.outboxBatchSize = b.outboxBatchSize;
         this.outboxTable = b.outboxTable;
         this.createOutboxTable = b.createOutboxTable;
         this.shutdownTimeout = b.shutdownTimeout;
+        this.waitLimit = b.waitLimit;
     }
 
     /** @return a builder with every default set */
@@ -79,7 +81,10 @@ public final class MirrorConfig {
         return lanes;
     }
 
-    /** @return how many keys may wait in all lanes together before callers apply their own; default 100,000 */
+    /**
+     * @return how many keys the lanes hold in memory together; beyond it a key is spilled to the outbox
+     *     table, or parked when there is none (see {@link Mirror}); default 100,000
+     */
     public int queueCapacity() {
         return queueCapacity;
     }
@@ -99,14 +104,15 @@ public final class MirrorConfig {
     }
 
     /**
-     * @return the longest a lane's apply may wait on the network before failing (and being retried);
-     *     it bounds how long a hung target can make writers of the same rows wait; default 10 s
+     * @return the longest an apply may wait on the network before failing (and being retried). While it
+     *     waits it holds share locks on the source rows it read, so it bounds how long a hung target can make
+     *     the application's writers of those rows wait: at most {@link #waitLimit()}, which it defaults to
      */
     public Duration applyTimeout() {
         return applyTimeout;
     }
 
-    /** @return how long a SYNC apply may hold the caller; default 2 s */
+    /** @return how long a SYNC apply may hold the caller; at most {@link #waitLimit()}, default 2 s */
     public Duration syncTimeout() {
         return syncTimeout;
     }
@@ -138,7 +144,8 @@ public final class MirrorConfig {
 
     /**
      * @return how long a mirror write waits for a row lock on the store it writes before it gives way and
-     *     retries; default 2 s (MariaDB rounds up to whole seconds)
+     *     retries; at most {@link #waitLimit()}, default 2 s or the wait limit if lower (MariaDB rounds up to
+     *     whole seconds)
      */
     public Duration writeLockTimeout() {
         return writeLockTimeout;
@@ -167,6 +174,20 @@ public final class MirrorConfig {
     /** @return how long {@link Mirror#close()} waits for queued changes; default 10 s */
     public Duration shutdownTimeout() {
         return shutdownTimeout;
+    }
+
+    /**
+     * The longest the library makes an application thread wait, property {@code dualwrite.wait-limit}:
+     * a SYNC apply ({@link #syncTimeout()} may not exceed it); an application writer waiting for a row an
+     * apply holds under its share lock ({@link #applyTimeout()} and {@link #writeLockTimeout()} may not
+     * exceed it); and spilling the keys the ASYNC lanes cannot hold to the outbox table (a key still
+     * unwritten when it runs out is parked instead). The starter also keeps the connection waits of the
+     * library's own pools, and the ramp's hold, within it.
+     *
+     * @return the bound; default 2 s
+     */
+    public Duration waitLimit() {
+        return waitLimit;
     }
 
     /**
@@ -200,19 +221,20 @@ public final class MirrorConfig {
         private int queueCapacity = 100_000;
         private int batchSize = 256;
         private Duration batchLinger = Duration.ofMillis(20);
-        private Duration applyTimeout = Duration.ofSeconds(10);
-        private Duration syncTimeout = Duration.ofSeconds(2);
+        private Duration applyTimeout;
+        private Duration syncTimeout;
         private int maxAttempts = 10;
         private Duration initialBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Duration lockRetryDelay = Duration.ofMillis(5);
         private int maxLockRetries = 1_000;
-        private Duration writeLockTimeout = Duration.ofSeconds(2);
+        private Duration writeLockTimeout;
         private Duration outboxPollInterval = Duration.ofMillis(500);
         private int outboxBatchSize = 500;
         private String outboxTable = "dualwrite_outbox";
         private boolean createOutboxTable;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private Duration waitLimit = Duration.ofSeconds(2);
 
         private Builder() {
         }
@@ -410,6 +432,17 @@ public final class MirrorConfig {
         }
 
         /**
+         * @param waitLimit the longest the library makes an application thread wait, positive
+         *     ({@code dualwrite.wait-limit})
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder waitLimit(Duration waitLimit) {
+            this.waitLimit = Settings.positive("dualwrite.wait-limit", waitLimit);
+            return this;
+        }
+
+        /**
          * @param guard whether target writes refuse to replace a row with a newer version (see
          *     {@link MirrorConfig#versionGuard()})
          * @return this builder
@@ -426,6 +459,30 @@ public final class MirrorConfig {
          * @throws IllegalArgumentException if settings conflict
          */
         public MirrorConfig build() {
+            // Unset, it follows a wait limit lowered below its 2 s; set, it must fit within it.
+            Duration sync = syncTimeout != null ? syncTimeout
+                    : waitLimit.compareTo(Duration.ofSeconds(2)) < 0 ? waitLimit : Duration.ofSeconds(2);
+            if (sync.compareTo(waitLimit) > 0) {
+                throw new IllegalArgumentException("dualwrite.mirror.sync-timeout (" + syncTimeout
+                        + ") exceeds dualwrite.wait-limit (" + waitLimit + "): a SYNC apply runs on the application's"
+                        + " thread, which the library never holds longer than the wait limit. Lower"
+                        + " dualwrite.mirror.sync-timeout or raise dualwrite.wait-limit");
+            }
+            Duration apply = applyTimeout != null ? applyTimeout : waitLimit;
+            if (apply.compareTo(waitLimit) > 0) {
+                throw new IllegalArgumentException("dualwrite.mirror.apply-timeout (" + applyTimeout
+                        + ") exceeds dualwrite.wait-limit (" + waitLimit + "): an apply waiting on a hung target holds"
+                        + " share locks that the application's writers of those rows wait for. Lower"
+                        + " dualwrite.mirror.apply-timeout or raise dualwrite.wait-limit");
+            }
+            Duration writeLock = writeLockTimeout != null ? writeLockTimeout
+                    : waitLimit.compareTo(Duration.ofSeconds(2)) < 0 ? waitLimit : Duration.ofSeconds(2);
+            if (writeLock.compareTo(waitLimit) > 0) {
+                throw new IllegalArgumentException("dualwrite.mirror.write-lock-timeout (" + writeLockTimeout
+                        + ") exceeds dualwrite.wait-limit (" + waitLimit + "): a mirror write waiting for a row lock"
+                        + " holds share locks that the application's writers of those rows wait for. Lower"
+                        + " dualwrite.mirror.write-lock-timeout or raise dualwrite.wait-limit");
+            }
             if (maxBackoff.compareTo(initialBackoff) < 0) {
                 throw new IllegalArgumentException("dualwrite.mirror.max-backoff (" + maxBackoff
                         + ") is shorter than dualwrite.mirror.initial-backoff (" + initialBackoff + ")");
@@ -434,7 +491,7 @@ public final class MirrorConfig {
                 throw new IllegalArgumentException("dualwrite.mirror.queue-capacity (" + queueCapacity
                         + ") must be at least dualwrite.mirror.lanes (" + lanes + ")");
             }
-            return new MirrorConfig(this);
+            return new MirrorConfig(this, sync, apply, writeLock);
         }
 
 

@@ -26,7 +26,7 @@ final class OutageLog implements DualWriteEventListener {
     private final LongSupplier pending;
     private final Supplier<Duration> lag;
     private final long intervalNanos;
-    private boolean failing;
+    private volatile boolean failing;
     private long sinceNanos;
     private long lastLineNanos;
     private long failedAttempts;
@@ -71,6 +71,11 @@ final class OutageLog implements DualWriteEventListener {
                     + " keys still pending, catching up (lag and queue in the metrics and the endpoint)");
             failedAttempts = 0;
         }
+    }
+
+    /** @return whether applies are failing now */
+    boolean failing() {
+        return failing;
     }
 
     /** @return what the log last said of a failure that has not ended, or empty when applies succeed */

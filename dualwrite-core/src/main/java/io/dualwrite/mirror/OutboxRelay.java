@@ -42,6 +42,8 @@ final class OutboxRelay implements AutoCloseable {
     private boolean busy;
     private volatile boolean running;
     private Thread thread;
+    /** Only the relay's thread touches it. */
+    private long lastWarningNanos;
 
     OutboxRelay(MirrorConfig config, MappedTables tables, MirrorApplier applier, EventPublisher events,
             DataSource primary, OutboxStore store) {
@@ -77,7 +79,14 @@ final class OutboxRelay implements AutoCloseable {
                 setBusy(true);
                 claimed = relayOnce();
             } catch (SQLException | RuntimeException e) {
-                log.warn("dualwrite outbox relay could not process a batch; retrying: " + Failures.describe(e));
+                long now = System.nanoTime();
+                if (lastWarningNanos == 0 || now - lastWarningNanos >= Mirror.OUTAGE_LOG_INTERVAL.toNanos()) {
+                    // Once a minute: with its store down the relay fails every poll, and must not flood the log.
+                    lastWarningNanos = now;
+                    log.warn("dualwrite outbox relay could not process a batch; retrying: " + Failures.describe(e));
+                } else {
+                    log.debug("dualwrite outbox relay could not process a batch; retrying: " + Failures.describe(e));
+                }
                 pause(config.initialBackoff());
             } finally {
                 setBusy(false);
@@ -145,7 +154,8 @@ final class OutboxRelay implements AutoCloseable {
             return;
         }
         try {
-            MirrorApplier.Outcome outcome = applier.apply(mapped, byKey.keySet());
+            MirrorApplier.Outcome outcome = applier.apply(mapped, byKey.keySet(),
+                    (int) Math.min(Integer.MAX_VALUE, config.applyTimeout().toMillis()));
             long now = System.currentTimeMillis();
             List<OutboxStore.Entry> done = new ArrayList<>();
             List<Duration> lags = new ArrayList<>();

@@ -12,7 +12,9 @@
  * going back to an older row.
  *
  * <p>This package must never throw into the application's write path, never wait on an application's
- * row lock, and never drop a change silently: a change is applied, retried, or parked with an event
- * and a dead-letter log line.
+ * row lock, never hold an application thread longer than {@link io.dualwrite.mirror.MirrorConfig#waitLimit()},
+ * never hold more keys in memory than {@link io.dualwrite.mirror.MirrorConfig#queueCapacity()} (the rest
+ * are spilled to the outbox table, see {@code Overflow}), and never drop a change silently: a change is
+ * applied, retried, spilled, or parked with an event and a dead-letter log line.
  */
 package io.dualwrite.mirror;

@@ -34,6 +34,9 @@ class MirrorConfigTest {
         assertThat(config.outboxTable()).isEqualTo("dualwrite_outbox");
         assertThat(config.createOutboxTable()).isFalse();
         assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.waitLimit()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.applyTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.writeLockTimeout()).isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test
@@ -105,6 +108,8 @@ class MirrorConfigTest {
                 bad("outboxTable(qualified)", b -> b.outboxTable("ops.outbox"), "dualwrite.mirror.outbox.table",
                         "'ops.outbox'"),
                 bad("outboxTable(null)", b -> b.outboxTable(null), "dualwrite.mirror.outbox.table", "'null'"),
+                bad("waitLimit(0)", b -> b.waitLimit(Duration.ZERO), "dualwrite.wait-limit", "PT0S"),
+                bad("waitLimit(null)", b -> b.waitLimit(null), "dualwrite.wait-limit", "null"),
                 bad("shutdownTimeout(-1ms)", b -> b.shutdownTimeout(Duration.ofMillis(-1)),
                         "dualwrite.mirror.shutdown-timeout", "PT-0.001S"));
     }
@@ -134,6 +139,50 @@ class MirrorConfigTest {
         assertThatThrownBy(() -> MirrorConfig.builder().mode(null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("dualwrite.mirror.mode: must be SYNC, ASYNC or OUTBOX, was null");
+    }
+
+    @Test
+    void build_syncTimeoutAboveWaitLimit_isRejectedNamingBoth() {
+        assertThatThrownBy(() -> MirrorConfig.builder().syncTimeout(Duration.ofSeconds(3)).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("dualwrite.mirror.sync-timeout (PT3S) exceeds dualwrite.wait-limit (PT2S): ")
+                .hasMessageContaining("Lower dualwrite.mirror.sync-timeout or raise dualwrite.wait-limit");
+    }
+
+    @Test
+    void build_applyTimeoutAboveWaitLimit_isRejectedNamingBoth() {
+        assertThatThrownBy(() -> MirrorConfig.builder().applyTimeout(Duration.ofSeconds(10)).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("dualwrite.mirror.apply-timeout (PT10S) exceeds dualwrite.wait-limit (PT2S): ")
+                .hasMessageContaining("share locks that the application's writers of those rows wait for");
+    }
+
+    @Test
+    void build_writeLockTimeoutAboveWaitLimit_isRejectedNamingBoth() {
+        assertThatThrownBy(() -> MirrorConfig.builder().waitLimit(Duration.ofSeconds(1))
+                .writeLockTimeout(Duration.ofMillis(1500)).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("dualwrite.mirror.write-lock-timeout (PT1.5S) exceeds dualwrite.wait-limit"
+                        + " (PT1S): ");
+    }
+
+    @Test
+    void build_lowerWaitLimit_bringsTheUnsetTimeoutsDownWithIt() {
+        MirrorConfig config = MirrorConfig.builder().waitLimit(Duration.ofMillis(500)).build();
+
+        assertThat(config.syncTimeout()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.applyTimeout()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.writeLockTimeout()).isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
+    void build_higherWaitLimit_allowsLongerTimeouts() {
+        MirrorConfig config = MirrorConfig.builder().waitLimit(Duration.ofSeconds(10))
+                .applyTimeout(Duration.ofSeconds(10)).syncTimeout(Duration.ofSeconds(5)).build();
+
+        assertThat(config.applyTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.syncTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.writeLockTimeout()).isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test

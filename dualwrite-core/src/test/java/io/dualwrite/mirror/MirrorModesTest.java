@@ -81,17 +81,20 @@ class MirrorModesTest {
     }
 
     @Test
-    void async_fullQueue_callerAppliesItselfAndNothingIsDropped() throws Exception {
+    void async_fullQueue_spillsToTheOutboxAndNothingIsDropped() throws Exception {
         try (Mirror mirror = started(MirrorConfig.builder().mode(MirrorMode.ASYNC).lanes(1).queueCapacity(1)
-                .build())) {
+                .createOutboxTable(true).outboxPollInterval(Duration.ofMillis(20)).build())) {
             for (long id = 1; id <= 300; id++) {
                 insert(id, "S" + id);
             }
             for (long id = 1; id <= 300; id++) {
                 mirror.recorder().record("t_order", id);
             }
+            assertThat(mirror.spilled()).as("keys the full queue spilled").isPositive();
             assertThat(mirror.awaitDrained(Duration.ofSeconds(10))).isTrue();
             assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
+            assertThat(events).filteredOn(e -> e instanceof DualWriteEvent.KeysSpilled).isNotEmpty();
+            assertThat(mirror.parked()).isZero();
         }
     }
 

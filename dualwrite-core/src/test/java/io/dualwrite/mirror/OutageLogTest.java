@@ -62,7 +62,7 @@ class OutageLogTest {
                     source.dataSource(), flaky, false);
             List<DualWriteEvent> events = new CopyOnWriteArrayList<>();
             MirrorConfig config = MirrorConfig.builder().mode(MirrorMode.ASYNC).initialBackoff(Duration.ofMillis(10))
-                    .maxBackoff(Duration.ofMillis(50)).maxAttempts(1_000).build();
+                    .maxBackoff(Duration.ofMillis(50)).maxAttempts(1_000).createOutboxTable(true).build();
             try (Mirror mirror = Mirror.create(config, tables, source.dataSource(), flaky,
                     new EventPublisher().subscribe(events::add))) {
                 mirror.start();

@@ -133,7 +133,9 @@ public class DualWriteAutoConfiguration {
      * The library's own pool on the source, so that the mirror, the backfill, the reconciler and double
      * reads never borrow the application's connections: a copy of the application's HikariCP settings
      * (URL, user, password, driver, data source properties) named {@code dualwrite-source}, 8 connections
-     * and a 2 s connection timeout unless {@code dualwrite.source.hikari.*} says otherwise. So a SYNC
+     * and a connection timeout of {@code dualwrite.wait-limit} (2 s) unless {@code dualwrite.source.hikari.*}
+     * says otherwise (not above the wait limit: spilling and SYNC take its connections on application
+     * threads). So a SYNC
      * apply no longer waits for a second connection from a saturated application pool, and the lanes no
      * longer hold the application's connections. When the application's data source is not a HikariCP
      * pool, its settings cannot be read: the library then shares it, and says so at start-up.
@@ -155,24 +157,26 @@ public class DualWriteAutoConfiguration {
                     + " DataSource bean named '" + SOURCE_DATA_SOURCE + "' to give them their own");
             return new org.springframework.jdbc.datasource.DelegatingDataSource(physical);
         }
-        return libraryPool(application, "dualwrite-source", 8, 2_000);
+        return libraryPool(application, "dualwrite-source", 8, waitLimit(properties).toMillis());
     }
 
     /**
      * The library's own pool on the target, so that the mirror's lanes, SYNC applies, the backfill, the
      * reconciler and double reads never take the connections that requests routed to the target (RAMP,
      * TARGET_ONLY) need from the target pool: a copy of the target pool's HikariCP settings named
-     * {@code dualwrite-target-library}, 8 connections and a 2 s connection timeout unless
-     * {@code dualwrite.target.library-hikari.*} says otherwise. A target data source that is not a HikariCP
-     * pool is shared, and that is said at start-up.
+     * {@code dualwrite-target-library}, 8 connections and a connection timeout of {@code dualwrite.wait-limit}
+     * unless {@code dualwrite.target.library-hikari.*} says otherwise (not above the wait limit in SYNC). A
+     * target data source that is not a HikariCP pool is shared, and that is said at start-up.
      *
      * @param target the target pool
+     * @param properties the settings
      * @return the pool
      */
     @Bean(name = TARGET_LIBRARY_DATA_SOURCE, defaultCandidate = false)
     @ConditionalOnMissingBean(name = TARGET_LIBRARY_DATA_SOURCE)
     @ConfigurationProperties(prefix = "dualwrite.target.library-hikari")
-    public static DataSource dualWriteTargetLibraryDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target) {
+    public static DataSource dualWriteTargetLibraryDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target,
+            DualWriteProperties properties) {
         HikariDataSource model = hikariOf(target);
         if (model == null) {
             org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite shares the target"
@@ -181,7 +185,8 @@ public class DualWriteAutoConfiguration {
                     + TARGET_LIBRARY_DATA_SOURCE + "' to give the mirror, backfill and reconciler their own");
             return new org.springframework.jdbc.datasource.DelegatingDataSource(target);
         }
-        return libraryPool(model, "dualwrite-target-library", 8, 2_000);
+        // SYNC takes these connections on the application's threads.
+        return libraryPool(model, "dualwrite-target-library", 8, waitLimit(properties).toMillis());
     }
 
     /**
@@ -403,7 +408,7 @@ public class DualWriteAutoConfiguration {
         DualWriteProperties.Control control = properties.getControl();
         MigrationController controller = settings(() -> {
             MigrationController.Builder b = MigrationController.builder(store).pollInterval(control.getPollInterval())
-                    .holdTimeout(routing.getHoldTimeout()).stepTimeout(routing.getStepTimeout());
+                    .holdTimeout(holdTimeout(properties)).stepTimeout(routing.getStepTimeout());
             set(control.getInstanceId(), b::instanceId);
             try {
                 return b.build();
@@ -448,14 +453,20 @@ public class DualWriteAutoConfiguration {
      * @param source the library's source pool, which the applies read under their lock
      * @param events the publisher
      * @param controller the migration controller
+     * @param environment where the pools' connection timeouts are read, to check them against the wait limit
      * @return the started mirror
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(name = "dualWriteMirror")
     public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
             @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
-            EventPublisher events, MigrationController controller) {
-        Mirror mirror = Mirror.create(mirrorConfig(properties), tables, source, target, dataSource, events);
+            EventPublisher events, MigrationController controller, org.springframework.core.env.Environment environment) {
+        MirrorConfig config = mirrorConfig(properties);
+        checkConnectionWait(environment, "dualwrite.source.hikari.connection-timeout", properties);
+        if (config.mode() == io.dualwrite.mirror.MirrorMode.SYNC) {
+            checkConnectionWait(environment, "dualwrite.target.library-hikari.connection-timeout", properties);
+        }
+        Mirror mirror = Mirror.create(config, tables, source, target, dataSource, events);
         mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE));
         controller.addDrain(MigrationController.Drain.of(mirror));
         start(mirror, "the source");
@@ -810,11 +821,67 @@ public class DualWriteAutoConfiguration {
         return service.wholeTables();
     }
 
+    /**
+     * @return {@code dualwrite.wait-limit}
+     * @throws DualWriteSettingException if it is not a positive duration
+     */
+    static Duration waitLimit(DualWriteProperties properties) {
+        Duration limit = properties.getWaitLimit();
+        if (limit == null || limit.isNegative() || limit.isZero()) {
+            throw new DualWriteSettingException("dualwrite.wait-limit", "dualwrite.wait-limit: must be positive, was "
+                    + limit, "Set dualwrite.wait-limit to a positive duration, e.g. 2s.");
+        }
+        return limit;
+    }
+
+    /**
+     * How long a request a ramp step holds may wait: the wait limit unless set, and never more.
+     *
+     * @throws IllegalArgumentException naming both properties when it exceeds the wait limit
+     */
+    static Duration holdTimeout(DualWriteProperties properties) {
+        Duration hold = properties.getRouting().getHoldTimeout();
+        Duration limit = waitLimit(properties);
+        if (hold == null) {
+            return limit;
+        }
+        if (hold.compareTo(limit) > 0) {
+            throw new IllegalArgumentException("dualwrite.routing.hold-timeout (" + hold
+                    + ") exceeds dualwrite.wait-limit (" + limit + "): a held request waits on the application's thread,"
+                    + " which the library never holds longer than the wait limit. Lower dualwrite.routing.hold-timeout"
+                    + " or raise dualwrite.wait-limit");
+        }
+        return hold;
+    }
+
+    /**
+     * The library's own pools hand out connections on application threads too (spilling, SYNC applies):
+     * a connection timeout set for them must fit within the wait limit. Unset, their factories use the
+     * wait limit; a pool the application defines itself is its own.
+     *
+     * @param environment where the property is read
+     * @param property the property that sets the pool's connection timeout, in milliseconds
+     * @throws DualWriteSettingException naming both properties when it exceeds the wait limit
+     */
+    static void checkConnectionWait(org.springframework.core.env.Environment environment, String property,
+            DualWriteProperties properties) {
+        Duration limit = waitLimit(properties);
+        Long millis = org.springframework.boot.context.properties.bind.Binder.get(environment)
+                .bind(property, Long.class).orElse(null);
+        if (millis != null && millis > limit.toMillis()) {
+            throw new DualWriteSettingException(property, property + " (" + millis
+                    + " ms) exceeds dualwrite.wait-limit (" + limit + "): the library takes connections of this pool"
+                    + " on the application's threads, which it never holds longer than the wait limit",
+                    "Lower " + property + " or raise dualwrite.wait-limit.");
+        }
+    }
+
     static MirrorConfig mirrorConfig(DualWriteProperties properties) {
         DualWriteProperties.Mirror m = properties.getMirror();
         return settings(() -> {
             MirrorConfig.Builder b = MirrorConfig.builder().mode(m.getMode())
                     .createOutboxTable(properties.getSchema().isCreate()).versionGuard(m.isVersionGuard());
+            b.waitLimit(waitLimit(properties));
             set(m.getLanes(), b::lanes);
             set(m.getQueueCapacity(), b::queueCapacity);
             set(m.getBatchSize(), b::batchSize);

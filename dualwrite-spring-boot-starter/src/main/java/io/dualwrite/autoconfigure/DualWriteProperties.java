@@ -37,6 +37,16 @@ public class DualWriteProperties {
      */
     private Phase phase = Phase.SOURCE_ONLY;
 
+    /**
+     * The longest the library makes an application thread wait: a SYNC apply, spilling the keys a full
+     * ASYNC queue cannot hold to the outbox table, a connection from the library's own pools, a request
+     * held while a ramp step moves its key, and a writer waiting for a row a mirror apply holds. The
+     * timeouts of those waits (dualwrite.mirror.sync-timeout, dualwrite.mirror.apply-timeout,
+     * dualwrite.routing.hold-timeout, dualwrite.source.hikari.connection-timeout, and in SYNC mode
+     * dualwrite.target.library-hikari.connection-timeout) default to it and may not exceed it.
+     */
+    private Duration waitLimit = Duration.ofSeconds(2);
+
     /** The new store. */
     private final Target target = new Target();
 
@@ -84,6 +94,14 @@ public class DualWriteProperties {
 
     public void setPhase(Phase phase) {
         this.phase = phase;
+    }
+
+    public Duration getWaitLimit() {
+        return waitLimit;
+    }
+
+    public void setWaitLimit(Duration waitLimit) {
+        this.waitLimit = waitLimit;
     }
 
     public Target getTarget() {
@@ -190,7 +208,10 @@ public class DualWriteProperties {
         /** Worker lanes applying changes; default the number of cores, at most 4. */
         private Integer lanes;
 
-        /** Keys that may wait in all lanes together; default 100,000. */
+        /**
+         * Keys the lanes hold in memory together; beyond it (as in a target outage) keys are spilled to the
+         * outbox table, or parked for the reconciler when there is none; default 100,000.
+         */
         private Integer queueCapacity;
 
         /** Most keys of one table applied in one batch; default 256. */
@@ -199,10 +220,13 @@ public class DualWriteProperties {
         /** How long a lane waits for more keys before applying a batch that is not full; default 20 ms. */
         private Duration batchLinger;
 
-        /** Longest a SYNC apply may hold the caller; default 2 s. */
+        /** Longest a SYNC apply may hold the caller; default 2 s, at most dualwrite.wait-limit. */
         private Duration syncTimeout;
 
-        /** Longest one apply may wait on the network before it fails and is retried; default 10 s. */
+        /**
+         * Longest one apply may wait on the network before it fails and is retried; it holds share locks on
+         * the source rows meanwhile, so it defaults to dualwrite.wait-limit and may not exceed it.
+         */
         private Duration applyTimeout;
 
         /** Attempts before a failing key is parked; default 10. */
@@ -652,8 +676,11 @@ public class DualWriteProperties {
         /** Route during RAMP of requests that carry no routing key. */
         private Route defaultRoute = Route.SOURCE;
 
-        /** How long a request whose key a ramp step is moving may be held before it fails. */
-        private Duration holdTimeout = Duration.ofSeconds(10);
+        /**
+         * How long a request whose key a ramp step is moving may be held before it fails; default, and at
+         * most, dualwrite.wait-limit.
+         */
+        private Duration holdTimeout;
 
         /** How long a ramp step may wait for every instance to acknowledge before it reverts. */
         private Duration stepTimeout = Duration.ofSeconds(60);

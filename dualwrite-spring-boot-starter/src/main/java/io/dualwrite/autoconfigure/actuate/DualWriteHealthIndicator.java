@@ -11,7 +11,8 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
  * DOWN when the mirrors (forward, and back during RAMP) have parked more keys than {@code dualwrite.health.max-parked} or lags more than
- * {@code dualwrite.health.max-lag}; details carry the mode, queue, lag and parked count.
+ * {@code dualwrite.health.max-lag}; details carry the mode, queue, lag, parked and spilled counts, and
+ * whether keys are being parked because a full queue had no outbox table to spill to.
  *
  * <p>A DOWN here says the target is falling behind, not that the application cannot serve: keep this
  * indicator out of the readiness and liveness groups, or a target outage takes the service out of
@@ -65,15 +66,18 @@ public class DualWriteHealthIndicator implements HealthIndicator {
         health.withDetail("mode", mirror.mode().name())
                 .withDetail("pending", mirror.pending() + (reverse == null ? 0 : reverse.pending()))
                 .withDetail("lag", lag.toString())
-                .withDetail("parked", parked);
+                .withDetail("parked", parked)
+                .withDetail("spilled", mirror.spilled() + (reverse == null ? 0 : reverse.spilled()));
         if (!problems.isEmpty()) {
             health.withDetail("problems", problems);
         }
         // Said, not judged: the thresholds above decide UP or DOWN, since a target outage in DUAL_WRITE must
         // not take the application out of its load balancer.
         mirror.currentFailure().ifPresent(failure -> health.withDetail("mirrorFailing", failure));
+        mirror.overflowParking().ifPresent(parking -> health.withDetail("mirrorParkingOverflow", parking));
         if (reverse != null) {
             reverse.currentFailure().ifPresent(failure -> health.withDetail("reverseMirrorFailing", failure));
+            reverse.overflowParking().ifPresent(parking -> health.withDetail("reverseMirrorParkingOverflow", parking));
         }
         return health.build();
     }
