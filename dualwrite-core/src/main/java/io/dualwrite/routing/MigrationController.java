@@ -451,7 +451,8 @@ public final class MigrationController implements AutoCloseable {
             while (true) {
                 ControlState current = state;
                 Route route = TrafficRouter.route(current.active(), key);
-                boolean fenced = running && barrier && current.active().phase() == Phase.RAMP && !leaseValid();
+                boolean fenced = running && barrier && !current.active().phase().sourceIsPrimaryOfEveryRow()
+                        && !leaseValid();
                 // A thread already inside a transaction admitted before the step would wait for a step that
                 // waits for it: its nested request goes on, and ends before the outer one releases.
                 Admission outer = outerAdmission.get();
@@ -475,7 +476,8 @@ public final class MigrationController implements AutoCloseable {
                         throw new RouteHeldException("dualwrite held this request (routing key " + key + ") for "
                                 + holdTimeout.toMillis() + " ms: this instance (" + instanceId + ") has not renewed its"
                                 + " lease in the control store, so the other instances may already route by a newer"
-                                + " step; it takes no RAMP requests until the control store answers again");
+                                + " step; it takes no requests in " + current.active().phase() + " until the control store"
+                                + " answers again");
                     }
                     throw new RouteHeldException("dualwrite held this request (routing key " + key + ") for "
                             + holdTimeout.toMillis() + " ms while the step " + current.active() + " -> "
