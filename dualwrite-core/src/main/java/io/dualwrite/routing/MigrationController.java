@@ -99,7 +99,7 @@ public final class MigrationController implements AutoCloseable {
     /** The drains' parked counts when the pending step was seen. Under lock. */
     private long parkedAtStep;
     private volatile long acknowledged = -1;
-    private volatile long leaseValidUntilNanos;
+    private final InstanceLease ownLease;
     private volatile boolean running;
     private volatile boolean barrier = true;
     /** Only for the test that shows why a step waits for every older transaction, not the moving keys' only. */
@@ -114,6 +114,7 @@ public final class MigrationController implements AutoCloseable {
         this.holdTimeout = builder.holdTimeout;
         this.lease = builder.lease;
         this.clock = builder.clock;
+        this.ownLease = new InstanceLease(lease);
         this.state = store.read();
     }
 
@@ -244,6 +245,46 @@ public final class MigrationController implements AutoCloseable {
      */
     public List<InstanceStatus> instances() throws SQLException {
         return store.instances();
+    }
+
+    /**
+     * Removes another instance from the control store, so that steps no longer wait for it: for an instance
+     * an operator knows to be dead or stopped whose last heartbeat did not promise to fence itself (see the
+     * class comment), which steps never count out on their own. Dropping an instance that is in fact still
+     * running lets a step move keys it goes on writing by the old route: make sure first.
+     *
+     * @param id the instance's id, as {@link #instances()} lists it
+     * @return what was done
+     * @throws IllegalArgumentException if the id is this instance's, is unknown, or its lease has not run out
+     * @throws SQLException if the store cannot be reached
+     */
+    public String dropInstance(String id) throws SQLException {
+        Objects.requireNonNull(id, "id");
+        if (id.equals(instanceId)) {
+            throw new IllegalArgumentException("dualwrite drop-instance: " + id + " is the instance asked to drop it;"
+                    + " ask another instance, or stop this one (it leaves the control store when it closes)");
+        }
+        Instant now = clock.instant();
+        InstanceStatus found = null;
+        for (InstanceStatus instance : store.instances()) {
+            if (instance.instanceId().equals(id)) {
+                found = instance;
+            }
+        }
+        if (found == null) {
+            throw new IllegalArgumentException("dualwrite drop-instance: no instance '" + id + "' in the control store");
+        }
+        if (found.liveAt(now) || !store.drop(id, now)) {
+            throw new IllegalArgumentException("dualwrite drop-instance: instance " + id + " holds its lease until "
+                    + found.leaseUntil() + " or renewed it since: it is running, and a running instance is never"
+                    + " dropped; stop it, or wait until its lease has run out");
+        }
+        String done = "dropped instance " + id + " (lease ran out at " + found.leaseUntil() + ", acknowledged version "
+                + found.acknowledged() + (found.fences() ? ", promised to fence itself" : ", did not promise to fence itself")
+                + ") at the request of " + instanceId;
+        log.warn("dualwrite " + done + "; steps no longer wait for it");
+        wakePoller();
+        return done;
     }
 
     /**
@@ -451,8 +492,8 @@ public final class MigrationController implements AutoCloseable {
             while (true) {
                 ControlState current = state;
                 Route route = TrafficRouter.route(current.active(), key);
-                boolean fenced = running && barrier && !current.active().phase().sourceIsPrimaryOfEveryRow()
-                        && !leaseValid();
+                boolean fenced = running && barrier && !ownLease.valid()
+                        && (promisesFence(current) || ownLease.promised());
                 // A thread already inside a transaction admitted before the step would wait for a step that
                 // waits for it: its nested request goes on, and ends before the outer one releases.
                 Admission outer = outerAdmission.get();
@@ -600,7 +641,7 @@ public final class MigrationController implements AutoCloseable {
      * renewal would be routed by the old view, with a valid lease, for a whole poll interval.
      */
     void tick() throws SQLException {
-        long renewedAt = writeHeartbeat();
+        Heartbeat renewedAt = writeHeartbeat();
         ControlState current = store.read();
         observe(current);
         trustLeaseFrom(renewedAt);
@@ -709,22 +750,45 @@ public final class MigrationController implements AutoCloseable {
         return parked;
     }
 
+    /**
+     * Activates the step once every instance has acknowledged it or is counted out: its lease ran out (by
+     * this instance's wall clock) and its last heartbeat promised that it fences itself. An instance that did
+     * not promise may still be writing by the old routes, and is waited for until an operator drops it.
+     */
     private void finishStep(ControlState current) throws SQLException {
         Instant now = clock.instant();
         List<String> waitingFor = new ArrayList<>();
+        List<InstanceStatus> unfenced = new ArrayList<>();
         for (InstanceStatus instance : store.instances()) {
-            if (instance.liveAt(now) && instance.acknowledged() < current.version()) {
+            if (instance.acknowledged() >= current.version()) {
+                continue;
+            }
+            if (instance.liveAt(now)) {
                 waitingFor.add(instance.instanceId());
+            } else if (!instance.fences()) {
+                unfenced.add(instance);
             }
         }
         ControlState next;
-        if (waitingFor.isEmpty()) {
+        if (waitingFor.isEmpty() && unfenced.isEmpty()) {
             next = current.activate(instanceId, "step " + current.active() + " -> " + current.pending()
                     + " active (" + current.message() + ")");
         } else if (now.isAfter(current.deadline())) {
+            List<String> reasons = new ArrayList<>();
+            for (InstanceStatus instance : unfenced) {
+                reasons.add("instance " + instance.instanceId() + " has not renewed its lease since "
+                        + instance.leaseUntil().minus(lease) + " (it ran out at " + instance.leaseUntil() + ") and"
+                        + " did not promise to fence itself (it last saw the source primary of every row, where an"
+                        + " instance without the control store goes on writing the source), so it may still write by"
+                        + " the old routes; once you know it is stopped or dead, drop it (MigrationController"
+                        + ".dropInstance(\"" + instance.instanceId() + "\"), or the endpoint's drop-instance) and ask again");
+            }
+            if (!waitingFor.isEmpty()) {
+                reasons.add("instances " + waitingFor + " did not acknowledge before " + current.deadline()
+                        + " (they hold requests on moving keys until their transactions end and their mirrors drain)");
+            }
             next = current.revert(instanceId, "step " + current.active() + " -> " + current.pending() + " reverted: "
-                    + "instances " + waitingFor + " did not acknowledge before " + current.deadline()
-                    + " (they hold requests on moving keys until their transactions end and their mirrors drain)");
+                    + String.join("; ", reasons));
         } else {
             return;
         }
@@ -733,23 +797,32 @@ public final class MigrationController implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether an instance with this view fences itself: where the target is the primary of some row, or a
+     * step into such a phase is under way.
+     */
+    static boolean promisesFence(ControlState view) {
+        return !view.active().phase().sourceIsPrimaryOfEveryRow()
+                || (view.pending() != null && !view.pending().phase().sourceIsPrimaryOfEveryRow());
+    }
+
     private void heartbeat() throws SQLException {
         trustLeaseFrom(writeHeartbeat());
     }
 
-    /** @return the {@link System#nanoTime()} before the write, from which the renewed lease runs */
-    private long writeHeartbeat() throws SQLException {
-        long before = System.nanoTime();
-        store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease));
-        return before;
+    /** A heartbeat written: when it started, from which the renewed lease runs, and what it promised. */
+    private record Heartbeat(long startedNanos, boolean promise) {
     }
 
-    private void trustLeaseFrom(long before) {
-        // Three quarters: this instance must stop before the others, whose clocks may run a little ahead,
-        // count it out.
-        boolean wasValid = leaseValid();
-        leaseValidUntilNanos = before + lease.toNanos() * 3 / 4;
-        if (!wasValid) {
+    private Heartbeat writeHeartbeat() throws SQLException {
+        boolean promise = promisesFence(state);
+        long started = ownLease.beforeWrite(promise);
+        store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease), promise);
+        return new Heartbeat(started, promise);
+    }
+
+    private void trustLeaseFrom(Heartbeat written) {
+        if (ownLease.renewed(written.startedNanos(), written.promise())) {
             lock.lock();
             try {
                 changed.signalAll();
@@ -761,7 +834,7 @@ public final class MigrationController implements AutoCloseable {
 
     /** @return whether this instance's lease in the store is still valid by its own clock */
     public boolean leaseValid() {
-        return System.nanoTime() - leaseValidUntilNanos < 0;
+        return ownLease.valid();
     }
 
     /**

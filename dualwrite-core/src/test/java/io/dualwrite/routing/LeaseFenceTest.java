@@ -64,6 +64,86 @@ class LeaseFenceTest {
         assertThat(b.controller.admit(1L).route()).isEqualTo(Route.TARGET);
     }
 
+    /**
+     * R3: in DUAL_WRITE an instance that loses the control store goes on writing the source (invariant 1),
+     * so nobody may count it out: a step waits for it and reverts at its deadline naming it and the operator's
+     * action; once the operator drops it, the step goes through.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Kind.class)
+    void dualWriteInstanceThatStopsHeartbeating_isNotCountedOut_untilAnOperatorDropsIt(Kind kind) throws Exception {
+        Fleet fleet = fleet(kind, "fdw", rules(Phase.DUAL_WRITE, 0));
+        Member a = fleet.member("a");
+        Member b = fleet.member("b");
+
+        b.cut(true);
+        await(() -> !b.controller.leaseValid(), "b's lease lapses");
+        Thread.sleep(LEASE.toMillis());
+        MigrationController.Admission unfenced = b.controller.admit(7L);
+        assertThat(unfenced.route()).as("b goes on writing the source without the control store").isEqualTo(Route.SOURCE);
+        unfenced.release();
+        assertThat(a.controller.instances()).filteredOn(i -> i.instanceId().equals("b"))
+                .singleElement().satisfies(i -> assertThat(i.fences()).isFalse());
+
+        StepResult refused = a.controller.requestPhase(Phase.RAMP, false);
+
+        assertThat(refused.outcome()).isEqualTo(StepResult.Outcome.REVERTED);
+        assertThat(refused.message()).contains("instance b has not renewed its lease since")
+                .contains("did not promise to fence itself").contains("dropInstance(\"b\")")
+                .contains("drop-instance");
+        assertThat(a.controller.rules().phase()).isEqualTo(Phase.DUAL_WRITE);
+
+        assertThat(a.controller.dropInstance("b")).contains("dropped instance b");
+        assertThat(a.controller.instances()).extracting(InstanceStatus::instanceId).containsExactly("a");
+        assertThat(a.controller.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Kind.class)
+    void dropInstance_refusesALiveInstance_itself_andAnUnknownOne(Kind kind) throws Exception {
+        Fleet fleet = fleet(kind, "fdrop", rules(Phase.DUAL_WRITE, 0));
+        Member a = fleet.member("a");
+        fleet.member("b");
+
+        assertThatThrownBy(() -> a.controller.dropInstance("b")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("dualwrite drop-instance: instance b holds its lease until");
+        assertThatThrownBy(() -> a.controller.dropInstance("a")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is the instance asked to drop it");
+        assertThatThrownBy(() -> a.controller.dropInstance("nobody")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("dualwrite drop-instance: no instance 'nobody' in the control store");
+        assertThat(a.controller.instances()).extracting(InstanceStatus::instanceId).containsExactly("a", "b");
+    }
+
+    /**
+     * R4: b promised to fence itself in RAMP, then saw the rollback to DUAL_WRITE and lost the control store
+     * before a heartbeat withdrew the promise. The others count it out on that promise and ramp user 7 to the
+     * target; b, whose view is DUAL_WRITE, must still hold user 7 rather than send it to the source.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Kind.class)
+    void promisedThenRolledBack_lapsingBeforeWithdrawing_staysFenced(Kind kind) throws Exception {
+        Fleet fleet = fleet(kind, "fpr", rules(Phase.RAMP, 0));
+        Member a = fleet.member("a");
+        Member b = fleet.member("b");
+        b.cutBeforeItWithdrawsItsPromise();
+
+        assertThat(a.controller.requestPhase(Phase.DUAL_WRITE, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        await(() -> b.controller.rules().phase() == Phase.DUAL_WRITE, "b sees the rollback");
+        await(() -> !b.controller.leaseValid(), "b's lease lapses");
+        Thread.sleep(LEASE.toMillis());
+        assertThat(a.controller.instances()).filteredOn(i -> i.instanceId().equals("b"))
+                .singleElement().satisfies(i -> assertThat(i.fences()).as("b's last heartbeat promised").isTrue());
+
+        assertThat(a.controller.requestPhase(Phase.RAMP, false).outcome()).as("b is counted out on its promise")
+                .isEqualTo(StepResult.Outcome.ACTIVATED);
+        assertThat(a.controller.requestPercent(10, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+        assertThat(a.controller.route(7L)).isEqualTo(Route.TARGET);
+
+        assertThat(b.controller.rules().phase()).as("b's view").isEqualTo(Phase.DUAL_WRITE);
+        assertThatThrownBy(() -> b.controller.admit(7L)).as("b holds user 7 instead of sending it to the source")
+                .isInstanceOf(RouteHeldException.class).hasMessageContaining("(b) has not renewed its lease");
+    }
+
     static RoutingRules rules(Phase phase, int percent) {
         return new RoutingRules(phase, percent, RoutingStrategy.MODULO, Set.of(), Set.of(), Route.SOURCE);
     }
@@ -128,18 +208,19 @@ class LeaseFenceTest {
     static final class Member {
         final MigrationController controller;
         private final AtomicBoolean cut = new AtomicBoolean();
+        private final AtomicBoolean cutBeforeWithdrawing = new AtomicBoolean();
         private FailingDataSource connections;
 
         Member(Fleet fleet, String id, Duration lease) throws SQLException {
-            ControlStore store;
+            ControlStore reached;
             if (fleet.memory != null) {
-                store = new CuttableStore(fleet.memory, cut);
+                reached = fleet.memory;
             } else {
                 connections = new FailingDataSource(fleet.database.dataSource());
-                store = JdbcControlStore.open(connections, fleet.prefix, fleet.initial, true);
+                reached = JdbcControlStore.open(connections, fleet.prefix, fleet.initial, true);
             }
-            controller = MigrationController.builder(store).instanceId(id).pollInterval(POLL).lease(lease)
-                    .holdTimeout(HOLD).stepTimeout(Duration.ofSeconds(3)).build();
+            controller = MigrationController.builder(new CuttableStore(reached, this)).instanceId(id).pollInterval(POLL)
+                    .lease(lease).holdTimeout(HOLD).stepTimeout(Duration.ofSeconds(3)).build();
             controller.start();
         }
 
@@ -150,20 +231,25 @@ class LeaseFenceTest {
                 connections.setDown(off);
             }
         }
+
+        /** Cuts this instance off just before it writes a heartbeat that withdraws its promise to fence itself. */
+        void cutBeforeItWithdrawsItsPromise() {
+            cutBeforeWithdrawing.set(true);
+        }
     }
 
-    /** The in-memory store as one instance reaches it: every call fails while cut. */
+    /** The store as one instance reaches it: every call fails while the instance is cut off. */
     private static final class CuttableStore implements ControlStore {
         private final ControlStore delegate;
-        private final AtomicBoolean cut;
+        private final Member member;
 
-        CuttableStore(ControlStore delegate, AtomicBoolean cut) {
+        CuttableStore(ControlStore delegate, Member member) {
             this.delegate = delegate;
-            this.cut = cut;
+            this.member = member;
         }
 
         private void check() throws SQLException {
-            if (cut.get()) {
+            if (member.cut.get()) {
                 throw new SQLException("control store unreachable (the test cut it)");
             }
         }
@@ -181,9 +267,13 @@ class LeaseFenceTest {
         }
 
         @Override
-        public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws SQLException {
+        public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences)
+                throws SQLException {
+            if (!fences && member.cutBeforeWithdrawing.get()) {
+                member.cut(true);
+            }
             check();
-            delegate.heartbeat(instanceId, acknowledged, leaseUntil);
+            delegate.heartbeat(instanceId, acknowledged, leaseUntil, fences);
         }
 
         @Override
@@ -196,6 +286,12 @@ class LeaseFenceTest {
         public void leave(String instanceId) throws SQLException {
             check();
             delegate.leave(instanceId);
+        }
+
+        @Override
+        public boolean drop(String instanceId, Instant lapsedBefore) throws SQLException {
+            check();
+            return delegate.drop(instanceId, lapsedBefore);
         }
     }
 }
