@@ -88,6 +88,7 @@ public final class MigrationController implements AutoCloseable {
     private final ThreadLocal<Admission> outerAdmission = new ThreadLocal<>();
     private final AtomicLong heldRequests = new AtomicLong();
     private final AtomicLong heldTimeouts = new AtomicLong();
+    private final AtomicLong fencedCommits = new AtomicLong();
     private volatile ControlState state;
     /** The pending version this instance holds moving keys for, or -1. Under lock. */
     private long holdingFor = -1;
@@ -102,6 +103,7 @@ public final class MigrationController implements AutoCloseable {
     private final InstanceLease ownLease;
     private volatile boolean running;
     private volatile boolean barrier = true;
+    private volatile boolean commitCheck = true;
     /** Only for the test that shows why a step waits for every older transaction, not the moving keys' only. */
     private volatile boolean movingKeysOnly;
     private Thread poller;
@@ -237,6 +239,11 @@ public final class MigrationController implements AutoCloseable {
     /** @return how many held requests failed because the step did not end in time, since start */
     public long heldTimeouts() {
         return heldTimeouts.get();
+    }
+
+    /** @return how many transactions were rolled back at commit because the lease lapsed after their admission */
+    public long fencedCommits() {
+        return fencedCommits.get();
     }
 
     /**
@@ -499,7 +506,7 @@ public final class MigrationController implements AutoCloseable {
                 Admission outer = outerAdmission.get();
                 boolean nested = outer != null && outer.owner != null && outer.number < firstAdmissionOfStep;
                 if (!fenced && (current.pending() == null || !barrier || nested || !moves(current, key, route))) {
-                    Admission admission = new Admission(this, admissions++, key, route);
+                    Admission admission = new Admission(this, admissions++, key, route, ownLease.stamp());
                     inFlight.add(admission);
                     if (outer == null || outer.owner == null) {
                         outerAdmission.set(admission);
@@ -570,13 +577,13 @@ public final class MigrationController implements AutoCloseable {
                         + " has not renewed its lease in the control store, so the others may already have stepped"
                         + " without it", false);
             }
-            Admission admission = new Admission(this, admissions++, null, Route.SOURCE);
+            Admission admission = new Admission(this, admissions++, null, Route.SOURCE, ownLease.stamp());
             inFlight.add(admission);
             return new BackfillGate.Pass() {
                 @Override
                 public boolean stillValid() {
                     // A step waits for this admission; only being counted out (a lapsed lease) lets one pass it.
-                    return !running || leaseValid();
+                    return !running || (ownLease.valid() && !ownLease.mayHaveBeenCountedOutSince(admission.leaseStamp));
                 }
 
                 @Override
@@ -587,6 +594,27 @@ public final class MigrationController implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The commit-time half of the fence: a transaction may commit only if no other instance can have counted
+     * this one out since it was admitted. Otherwise a step may have moved its key meanwhile, and the moved
+     * user may already have written on the new primary, which this commit on the old route would undo.
+     *
+     * @param admission the transaction's admission
+     * @throws RouteHeldException if this instance's lease lapsed, while it had promised to fence itself, at
+     *     any moment since the admission (even if it has been renewed since); the caller rolls back
+     */
+    void checkCommit(Admission admission) throws RouteHeldException {
+        if (!running || !barrier || !commitCheck || !ownLease.mayHaveBeenCountedOutSince(admission.leaseStamp)) {
+            return;
+        }
+        fencedCommits.incrementAndGet();
+        throw new RouteHeldException("dualwrite rolled back this transaction (routing key " + admission.key + ", route "
+                + admission.route + ") instead of committing it: this instance's (" + instanceId + ") lease in the"
+                + " control store lapsed after the transaction was admitted (a pause, or the control store out of"
+                + " reach), so the other instances may have counted it out and moved the key to the other store;"
+                + " retrying it is safe");
     }
 
     private static boolean moves(ControlState current, Object key, Route route) {
@@ -845,6 +873,11 @@ public final class MigrationController implements AutoCloseable {
         this.movingKeysOnly = on;
     }
 
+    /** Switches the commit-time lease check off. Only for the test that shows what it prevents. */
+    void commitCheckForTesting(boolean on) {
+        this.commitCheck = on;
+    }
+
     /** Switches the barrier off: steps neither hold nor wait. Only for the test that shows what it prevents. */
     void barrierForTesting(boolean on) {
         this.barrier = on;
@@ -926,20 +959,34 @@ public final class MigrationController implements AutoCloseable {
 
     /** A request admitted to a route, in flight until released. */
     static final class Admission {
+        private final MigrationController issuer;
         private final long number;
         private final Object key;
         private final Route route;
+        /** {@link InstanceLease#stamp()} when admitted, for {@link #checkCommit()}. */
+        private final long leaseStamp;
         private volatile MigrationController owner;
 
-        private Admission(MigrationController owner, long number, Object key, Route route) {
+        private Admission(MigrationController owner, long number, Object key, Route route, long leaseStamp) {
+            this.issuer = owner;
             this.owner = owner;
             this.number = number;
             this.key = key;
             this.route = route;
+            this.leaseStamp = leaseStamp;
         }
 
         Route route() {
             return route;
+        }
+
+        /**
+         * Call just before the admitted transaction commits.
+         *
+         * @throws RouteHeldException if it must roll back instead (see {@link MigrationController#checkCommit})
+         */
+        void checkCommit() throws RouteHeldException {
+            issuer.checkCommit(this);
         }
 
         void release() {
