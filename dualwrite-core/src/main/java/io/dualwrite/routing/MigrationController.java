@@ -36,8 +36,8 @@ import org.apache.commons.logging.LogFactory;
  *     at most the hold timeout), waits for every transaction it admitted before the step to end (not only
  *     those of moving keys: a merchant's request may write a moving user's row), and for its mirrors to
  *     apply everything committed until then; then it acknowledges in the store;</li>
- * <li>when every live instance has acknowledged — an instance whose heartbeat lease expired no longer
- *     counts — any instance makes the step <em>active</em>; held requests go on, on their new route;</li>
+ * <li>when every instance has acknowledged — or is counted out (see <em>Leases</em> below) — any instance
+ *     makes the step <em>active</em>; held requests go on, on their new route;</li>
  * <li>a step not acknowledged by its deadline reverts to the previous setting, with the reason.</li>
  * </ol>
  * A change of phase (not only of routes) waits for every transaction admitted before, and while it is
@@ -59,11 +59,43 @@ import org.apache.commons.logging.LogFactory;
  * <p>Backfill chunks pass {@link #backfillGate()}: they count as admissions a phase step waits for, and
  * are refused in RAMP and TARGET_ONLY, where users routed to the target write there first.
  *
- * <p>During RAMP an instance that cannot renew its lease in the control store (a partition, a long pause)
- * holds its requests, and fails them after the hold timeout: the others drop it when its lease expires
- * and may then activate a step it has not seen. It stops at three quarters of its lease, by its own
- * clock. Outside RAMP it goes on: the source takes every write there, and the control store lives in the
- * target, whose outage must not stop the application.
+ * <h2>Leases: when a step may count an instance out</h2>
+ * Each instance renews a lease in the store with its heartbeat. Were a step to wait for every instance
+ * ever registered, one that died would stop every step; were it to count out any instance whose lease ran
+ * out, one that is only paused or cut off from the store (which lives in the target) would go on routing
+ * by the old setting, and its writes and the moved users' writes on the other store would overwrite each
+ * other through the mirrors. So an instance may be counted out only when it has surely stopped writing:
+ * <ol>
+ * <li><b>Renew, then read.</b> A poll renews the lease first and trusts it only once the state read after
+ *     the renewal is in force ({@link #tick}): an instance never routes by a view older than its lease.</li>
+ * <li><b>The fence.</b> Where the target is the primary of some row (RAMP, TARGET_ONLY, or a step into
+ *     them under way) an instance whose lease has lapsed holds new requests and fails them after the hold
+ *     timeout ({@link RouteHeldException}); backfill chunks wait.</li>
+ * <li><b>The promise.</b> Where the source is the primary of every row (SOURCE_ONLY, DUAL_WRITE) there is
+ *     no fence: the target being down must never fail a source-routed write (DESIGN, invariant 1). Each
+ *     heartbeat therefore says whether the instance fences itself, and a step counts out a lapsed instance
+ *     only if its last heartbeat promised to. Any other is waited for; the step reverts at its deadline
+ *     with a message naming it, when it last renewed, and the action: once the operator knows it is dead
+ *     or stopped, {@link #dropInstance} (the starter's endpoint: {@code drop-instance}).</li>
+ * <li><b>The promise is kept conservatively.</b> An instance fences when its view says so or when the store
+ *     may still hold its promise ({@link InstanceLease#promised()}); it stops fencing only once a heartbeat
+ *     withdrawing the promise has been written. Otherwise: promised in RAMP, saw the rollback to DUAL_WRITE,
+ *     stopped fencing, lapsed, was counted out on the promise, and wrote by routes a later step changed.
+ *     A promise written after the view changed is only conservative.</li>
+ * <li><b>The commit-time check.</b> A transaction commits only if this instance's lease has not lapsed,
+ *     under a promise, at any moment since the transaction was admitted, even if it has been renewed since:
+ *     otherwise the others may have counted it out meanwhile. {@link DualWriteRoutingDataSource}'s
+ *     connections ask before {@code commit()}, roll back and throw {@link RouteHeldException}.</li>
+ * <li><b>Clocks.</b> An instance trusts its lease for three quarters of it, by its own monotonic clock from
+ *     before the heartbeat write; the others count it out at the expiry it wrote (its wall clock plus the
+ *     lease) read by their wall clocks. Assumption: the wall clocks of the instances differ by less than a
+ *     quarter of the lease (NTP keeps them within milliseconds; the default lease is 10 s).</li>
+ * </ol>
+ * {@link InstanceLease} keeps this instance's side of the account. What the rule leaves: the check and the
+ * commit reaching the database are two moments, and a pause between them long enough for the lease to
+ * run out is not caught; an auto-commit statement outside a transaction is not checked; and a frozen
+ * instance's ASYNC mirror may apply, after the instance is counted out, a change committed before the
+ * freeze (issue 16, R7).
  */
 public final class MigrationController implements AutoCloseable {
 
@@ -262,7 +294,8 @@ public final class MigrationController implements AutoCloseable {
      *
      * @param id the instance's id, as {@link #instances()} lists it
      * @return what was done
-     * @throws IllegalArgumentException if the id is this instance's, is unknown, or its lease has not run out
+     * @throws IllegalArgumentException if the id is this instance's, or is unknown
+     * @throws IllegalStateException if the instance's lease has not run out (or it renewed it meanwhile)
      * @throws SQLException if the store cannot be reached
      */
     public String dropInstance(String id) throws SQLException {
@@ -282,7 +315,7 @@ public final class MigrationController implements AutoCloseable {
             throw new IllegalArgumentException("dualwrite drop-instance: no instance '" + id + "' in the control store");
         }
         if (found.liveAt(now) || !store.drop(id, now)) {
-            throw new IllegalArgumentException("dualwrite drop-instance: instance " + id + " holds its lease until "
+            throw new IllegalStateException("dualwrite drop-instance: instance " + id + " holds its lease until "
                     + found.leaseUntil() + " or renewed it since: it is running, and a running instance is never"
                     + " dropped; stop it, or wait until its lease has run out");
         }

@@ -105,7 +105,7 @@ class LeaseFenceTest {
         Member a = fleet.member("a");
         fleet.member("b");
 
-        assertThatThrownBy(() -> a.controller.dropInstance("b")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> a.controller.dropInstance("b")).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("dualwrite drop-instance: instance b holds its lease until");
         assertThatThrownBy(() -> a.controller.dropInstance("a")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("is the instance asked to drop it");
