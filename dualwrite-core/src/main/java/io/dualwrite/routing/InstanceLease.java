@@ -29,6 +29,7 @@ final class InstanceLease {
     private volatile long validUntilNanos;
     private volatile long promisedLapses;
     private volatile boolean promised;
+    private boolean renewedBefore;
 
     InstanceLease(Duration lease) {
         this.trustNanos = lease.toNanos() * 3 / 4;
@@ -58,9 +59,11 @@ final class InstanceLease {
      */
     synchronized boolean renewed(long startedNanos, boolean promise) {
         boolean lapsed = !valid();
-        if (lapsed && promised) {
+        // The first lease follows no lease of this instance that anyone could have counted out.
+        if (lapsed && promised && renewedBefore) {
             promisedLapses++;
         }
+        renewedBefore = true;
         validUntilNanos = startedNanos + trustNanos;
         if (!promise) {
             promised = false;
