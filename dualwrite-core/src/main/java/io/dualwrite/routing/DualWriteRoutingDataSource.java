@@ -29,7 +29,7 @@ import org.springframework.jdbc.datasource.lookup.AbstractRoutingDataSource;
  * admission before its transaction commits ({@code commit()}, or {@code setAutoCommit(true)} with a
  * transaction open), whether Spring's transaction manager or the application calls it: when this instance's
  * lease lapsed since the admission, it rolls back and throws {@link RouteHeldException} instead (see
- * {@link MigrationController}).
+ * {@link MigrationController}). A scope asks again for each further connection it takes.
  */
 public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
 
@@ -130,6 +130,8 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
             if (admission == null) {
                 admission = controller().admit(scope.key());
                 scope.admit(admission);
+            } else {
+                admission.checkReuse();
             }
             return fenced(open(admission.route(), username, password), admission, false);
         }

@@ -85,7 +85,9 @@ import org.apache.commons.logging.LogFactory;
  * <li><b>The commit-time check.</b> A transaction commits only if this instance's lease has not lapsed,
  *     under a promise, at any moment since the transaction was admitted, even if it has been renewed since:
  *     otherwise the others may have counted it out meanwhile. {@link DualWriteRoutingDataSource}'s
- *     connections ask before {@code commit()}, roll back and throw {@link RouteHeldException}.</li>
+ *     connections ask before {@code commit()}, roll back and throw {@link RouteHeldException}; a routing
+ *     scope asks again before each further connection it takes (its auto-commit statements have no
+ *     {@code commit()}).</li>
  * <li><b>Clocks.</b> An instance trusts its lease for three quarters of it, by its own monotonic clock from
  *     before the heartbeat write; the others count it out at the expiry it wrote (its wall clock plus the
  *     lease) read by their wall clocks. Assumption: the wall clocks of the instances differ by less than a
@@ -93,7 +95,8 @@ import org.apache.commons.logging.LogFactory;
  * </ol>
  * {@link InstanceLease} keeps this instance's side of the account. What the rule leaves: the check and the
  * commit reaching the database are two moments, and a pause between them long enough for the lease to
- * run out is not caught; an auto-commit statement outside a transaction is not checked; and a frozen
+ * run out is not caught, nor is one between the admission and an auto-commit statement on the same
+ * connection; and a frozen
  * instance's ASYNC mirror may apply, after the instance is counted out, a change committed before the
  * freeze (issue 16, R7).
  */
@@ -273,7 +276,10 @@ public final class MigrationController implements AutoCloseable {
         return heldTimeouts.get();
     }
 
-    /** @return how many transactions were rolled back at commit because the lease lapsed after their admission */
+    /**
+     * @return how many transactions were rolled back at commit (or scopes refused another connection) because
+     *     the lease lapsed after their admission
+     */
     public long fencedCommits() {
         return fencedCommits.get();
     }
@@ -639,7 +645,7 @@ public final class MigrationController implements AutoCloseable {
      *     any moment since the admission (even if it has been renewed since); the caller rolls back
      */
     void checkCommit(Admission admission) throws RouteHeldException {
-        if (!running || !barrier || !commitCheck || !ownLease.mayHaveBeenCountedOutSince(admission.leaseStamp)) {
+        if (!mayHaveBeenCountedOutSince(admission)) {
             return;
         }
         fencedCommits.incrementAndGet();
@@ -648,6 +654,27 @@ public final class MigrationController implements AutoCloseable {
                 + " control store lapsed after the transaction was admitted (a pause, or the control store out of"
                 + " reach), so the other instances may have counted it out and moved the key to the other store;"
                 + " retrying it is safe");
+    }
+
+    /**
+     * The same check when a routing scope takes another connection on its admission: its auto-commit
+     * statements commit with no {@code commit()} to check, and its route may be stale.
+     *
+     * @param admission the scope's admission
+     * @throws RouteHeldException if this instance may have been counted out since the scope was admitted
+     */
+    void checkReuse(Admission admission) throws RouteHeldException {
+        if (mayHaveBeenCountedOutSince(admission)) {
+            fencedCommits.incrementAndGet();
+            throw new RouteHeldException("dualwrite refused a connection: its routing scope (routing key "
+                    + admission.key + ", route " + admission.route + ") was admitted before this instance's ("
+                    + instanceId + ") lease in the control store lapsed, so the other instances may have counted it"
+                    + " out and moved the key to the other store; end the scope and retry in a new one");
+        }
+    }
+
+    private boolean mayHaveBeenCountedOutSince(Admission admission) {
+        return running && barrier && commitCheck && ownLease.mayHaveBeenCountedOutSince(admission.leaseStamp);
     }
 
     private static boolean moves(ControlState current, Object key, Route route) {
@@ -1020,6 +1047,15 @@ public final class MigrationController implements AutoCloseable {
          */
         void checkCommit() throws RouteHeldException {
             issuer.checkCommit(this);
+        }
+
+        /**
+         * Call when a routing scope takes another connection on this admission.
+         *
+         * @throws RouteHeldException if the scope must end instead (see {@link MigrationController#checkReuse})
+         */
+        void checkReuse() throws RouteHeldException {
+            issuer.checkReuse(this);
         }
 
         void release() {

@@ -92,6 +92,28 @@ class CommitFenceTest {
         }
     }
 
+    /**
+     * An auto-commit statement commits as it runs, with no {@code commit()} to check; within a routing scope,
+     * its connection is the scope's admission reused. So a scope admitted before a lapse gets no connection
+     * after it: its route may be stale.
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("pairs")
+    void scopeAdmittedBeforeALapse_getsNoFurtherConnection(Store sourceStore, Store targetStore) throws Exception {
+        Frozen control = new Frozen();
+        try (RampRig rig = rig(sourceStore, targetStore, "cfscope", control);
+                RoutingContext.Scope scope = RoutingContext.open(USER)) {
+            try (Connection first = rig.routing.getConnection()) {
+                assertThat(first.getAutoCommit()).isTrue();
+            }
+            freezeAndThaw(rig, control);
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> rig.routing.getConnection().close())
+                    .isInstanceOf(RouteHeldException.class)
+                    .hasMessageContaining("its routing scope (routing key 7, route SOURCE) was admitted before");
+        }
+    }
+
     private static RampRig rig(Store sourceStore, Store targetStore, String prefix, Frozen control) throws Exception {
         return new RampRig(sourceStore, targetStore, prefix, BarrierTest.rampAt(0), target -> target, target -> {
             control.setTargetDataSource(target);
