@@ -29,14 +29,18 @@ public interface ControlStore {
     boolean compareAndSet(long expectedVersion, ControlState next) throws SQLException;
 
     /**
-     * Renews an instance's lease and records what it has acknowledged.
+     * Renews an instance's lease and records what it has acknowledged and whether it promises to fence
+     * itself.
      *
      * @param instanceId the instance
      * @param acknowledged the highest state version it has acknowledged
      * @param leaseUntil when it counts as gone unless renewed
+     * @param fences whether the instance promises to take no request, and commit no transaction, once its
+     *     lease has lapsed by its own clock, until it has renewed it and read the state again; only then may
+     *     a step count it out when its lease runs out (see {@link MigrationController})
      * @throws SQLException if the store cannot be written
      */
-    void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws SQLException;
+    void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences) throws SQLException;
 
     /**
      * @return every instance that has sent a heartbeat and not left, live or not
@@ -51,4 +55,15 @@ public interface ControlStore {
      * @throws SQLException if the store cannot be written
      */
     void leave(String instanceId) throws SQLException;
+
+    /**
+     * Removes an instance that an operator knows to be dead or stopped, but only if its lease ran out
+     * before {@code lapsedBefore}: a live instance is never dropped, even by a race with its heartbeat.
+     *
+     * @param instanceId the instance
+     * @param lapsedBefore the instance is removed only if its lease ran out before this instant
+     * @return true if it was removed; false if it is unknown or its lease has not run out
+     * @throws SQLException if the store cannot be written
+     */
+    boolean drop(String instanceId, Instant lapsedBefore) throws SQLException;
 }

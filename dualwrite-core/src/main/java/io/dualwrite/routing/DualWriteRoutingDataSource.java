@@ -23,6 +23,13 @@ import org.springframework.jdbc.datasource.lookup.AbstractRoutingDataSource;
  * <p>Every connection is admitted by the controller first: a request whose key a ramp step is moving
  * waits there (bounded), and a step waits for the requests admitted before it to end. There is no
  * lenient fallback: a route without a store is an error, never a silent default.
+ *
+ * <p>The admission lives as long as the transaction: in the {@link RoutingContext} scope, or else in the
+ * connection handed out, which releases it on close. Every connection handed out is a proxy that asks the
+ * admission before its transaction commits ({@code commit()}, or {@code setAutoCommit(true)} with a
+ * transaction open), whether Spring's transaction manager or the application calls it: when this instance's
+ * lease lapsed since the admission, it rolls back and throws {@link RouteHeldException} instead (see
+ * {@link MigrationController}). A scope asks again for each further connection it takes.
  */
 public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
 
@@ -123,12 +130,14 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
             if (admission == null) {
                 admission = controller().admit(scope.key());
                 scope.admit(admission);
+            } else {
+                admission.checkReuse();
             }
-            return open(admission.route(), username, password);
+            return fenced(open(admission.route(), username, password), admission, false);
         }
         MigrationController.Admission admission = controller().admit(null);
         try {
-            return releasing(open(admission.route(), username, password), admission);
+            return fenced(open(admission.route(), username, password), admission, true);
         } catch (SQLException | RuntimeException e) {
             admission.release();
             throw e;
@@ -164,49 +173,107 @@ public class DualWriteRoutingDataSource extends AbstractRoutingDataSource {
     }
 
     /**
-     * A connection outside any routing scope stays in flight until it is closed. The proxy is a
-     * {@link ConnectionProxy}: a Spring transaction holds it rather than the store's connection, and
-     * capture follows {@code getTargetConnection()} to see that the transaction is Spring's.
+     * A connection handed out: a {@link ConnectionProxy}, so that a Spring transaction holds it rather than the
+     * store's connection, and capture follows {@code getTargetConnection()} to see that the transaction is
+     * Spring's. Outside any routing scope ({@code releases}) the admission stays in flight until it is closed.
      */
-    private static Connection releasing(Connection connection, MigrationController.Admission admission) {
-        InvocationHandler handler = new InvocationHandler() {
-            @Override
-            public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-                switch (method.getName()) {
-                    case "getTargetConnection":
-                        return connection;
-                    case "equals":
-                        return proxy == args[0];
-                    case "hashCode":
-                        return System.identityHashCode(proxy);
-                    case "unwrap":
-                        if (((Class<?>) args[0]).isInstance(proxy)) {
-                            return proxy;
-                        }
-                        break;
-                    case "isWrapperFor":
-                        if (((Class<?>) args[0]).isInstance(proxy)) {
-                            return true;
-                        }
-                        break;
-                    case "close":
-                        try {
-                            connection.close();
-                        } finally {
-                            admission.release();
-                        }
-                        return null;
-                    default:
-                        break;
-                }
-                try {
-                    return method.invoke(connection, args);
-                } catch (InvocationTargetException e) {
-                    throw e.getTargetException();
-                }
-            }
-        };
+    private static Connection fenced(Connection connection, MigrationController.Admission admission,
+            boolean releases) {
         return (Connection) Proxy.newProxyInstance(DualWriteRoutingDataSource.class.getClassLoader(),
-                new Class<?>[] {ConnectionProxy.class}, handler);
+                new Class<?>[] {ConnectionProxy.class}, new FencedConnection(connection, admission, releases));
+    }
+
+    /**
+     * Asks the admission before the open transaction commits, by {@code commit()} or by
+     * {@code setAutoCommit(true)}, and rolls it back and throws {@link RouteHeldException} when it may not.
+     * After such a refusal the transaction is empty, so the {@code setAutoCommit(true)} that cleanup code
+     * (Spring's among it) sends next goes through quietly; any other call first makes a later switch throw
+     * again (after rolling back), since it may have written.
+     */
+    private static final class FencedConnection implements InvocationHandler {
+        private final Connection connection;
+        private final MigrationController.Admission admission;
+        private final boolean releases;
+        private boolean justRefused;
+
+        FencedConnection(Connection connection, MigrationController.Admission admission, boolean releases) {
+            this.connection = connection;
+            this.admission = admission;
+            this.releases = releases;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            boolean refusedBefore = justRefused;
+            justRefused = false;
+            switch (method.getName()) {
+                case "getTargetConnection":
+                    return connection;
+                case "equals":
+                    return proxy == args[0];
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "unwrap":
+                    if (((Class<?>) args[0]).isInstance(proxy)) {
+                        return proxy;
+                    }
+                    break;
+                case "isWrapperFor":
+                    if (((Class<?>) args[0]).isInstance(proxy)) {
+                        return true;
+                    }
+                    break;
+                case "getAutoCommit":
+                case "isClosed":
+                    justRefused = refusedBefore;
+                    break;
+                case "commit":
+                    rollBackUnlessAdmitted();
+                    break;
+                case "setAutoCommit":
+                    if (Boolean.TRUE.equals(args[0]) && !connection.getAutoCommit()) {
+                        try {
+                            rollBackUnlessAdmitted();
+                        } catch (RouteHeldException refused) {
+                            if (!refusedBefore) {
+                                connection.setAutoCommit(true);
+                                throw refused;
+                            }
+                        }
+                    }
+                    break;
+                case "close":
+                    if (!releases) {
+                        break;
+                    }
+                    try {
+                        connection.close();
+                    } finally {
+                        admission.release();
+                    }
+                    return null;
+                default:
+                    break;
+            }
+            try {
+                return method.invoke(connection, args);
+            } catch (InvocationTargetException e) {
+                throw e.getTargetException();
+            }
+        }
+
+        private void rollBackUnlessAdmitted() throws SQLException {
+            try {
+                admission.checkCommit();
+            } catch (RouteHeldException refused) {
+                try {
+                    connection.rollback();
+                } catch (SQLException | RuntimeException e) {
+                    refused.addSuppressed(e);
+                }
+                justRefused = true;
+                throw refused;
+            }
+        }
     }
 }

@@ -9,8 +9,11 @@ import java.time.Instant;
  * @param acknowledged the highest control-state version it has acknowledged (held moving requests,
  *     finished the transactions that started before, and applied what they committed)
  * @param leaseUntil when it counts as gone unless it renews its heartbeat
+ * @param fences whether its last heartbeat promised that it fences itself once its lease lapses: only such
+ *     an instance may be counted out by a step when its lease runs out; any other is waited for, until an
+ *     operator drops it ({@link MigrationController#dropInstance})
  */
-public record InstanceStatus(String instanceId, long acknowledged, Instant leaseUntil) {
+public record InstanceStatus(String instanceId, long acknowledged, Instant leaseUntil, boolean fences) {
 
     /**
      * @param now the present

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
 
@@ -19,7 +20,12 @@ import javax.sql.DataSource;
  * A control store in two tables of the target database, shared by every instance of the service:
  * {@code dualwrite_control} (one row per migration: the active rules, the pending step and its
  * deadline, a version for compare-and-set) and {@code dualwrite_instance} (one row per live instance:
- * its lease and the version it has acknowledged). Every call runs on its own auto-commit connection.
+ * its lease, the version it has acknowledged, and whether it promised to fence itself). Every call runs on
+ * its own auto-commit connection.
+ *
+ * <p>An instance table created by a version before the promise (issue 16) lacks the {@code fences} column;
+ * {@link #open} adds it (every instance found there then counts as not promising, so no step counts it out
+ * until it heartbeats again), or names the statement when it may not change the schema.
  */
 public final class JdbcControlStore implements ControlStore {
 
@@ -27,6 +33,8 @@ public final class JdbcControlStore implements ControlStore {
     public static final String CONTROL_TABLE = "dualwrite_control";
     /** The instance table's name. */
     public static final String INSTANCE_TABLE = "dualwrite_instance";
+    /** The column added to the instance table by issue 16: whether the instance promised to fence itself. */
+    static final String FENCES_COLUMN = "fences";
     private static final int MAX_TEXT = 1000;
     private static final String RULE_COLUMNS = "phase, percent, strategy, allow_list, deny_list, default_route";
     private static final String PENDING_COLUMNS = "pending_phase, pending_percent, pending_strategy, pending_allow,"
@@ -67,24 +75,52 @@ public final class JdbcControlStore implements ControlStore {
             if (TableMetadata.read(connection, CONTROL_TABLE).isEmpty()) {
                 missing.add(ddl().get(0));
             }
-            if (TableMetadata.read(connection, INSTANCE_TABLE).isEmpty()) {
+            Optional<TableMetadata> instances = TableMetadata.read(connection, INSTANCE_TABLE);
+            if (instances.isEmpty()) {
                 missing.add(ddl().get(1));
+            } else if (instances.get().column(FENCES_COLUMN).isEmpty()) {
+                missing.add(upgrade());
             }
             if (!missing.isEmpty()) {
                 if (!createTables) {
                     throw new IllegalStateException("dualwrite.control.store=TABLE needs these tables in the target"
-                            + " database. Create them with:\n" + String.join(";\n", missing)
-                            + ";\nor set dualwrite.schema.create=true to let dualwrite create them.");
+                            + " database, as this version defines them. Create or upgrade them with:\n"
+                            + String.join(";\n", missing)
+                            + ";\nor set dualwrite.schema.create=true to let dualwrite do it.");
                 }
                 try (Statement statement = connection.createStatement()) {
                     for (String sql : missing) {
-                        statement.execute(sql);
+                        try {
+                            statement.execute(sql);
+                        } catch (SQLException e) {
+                            if (!createdMeanwhile(connection, sql)) {
+                                throw e;
+                            }
+                            // Another instance starting at the same time created or upgraded it first.
+                        }
                     }
                 }
             }
             store.insertIfAbsent(connection, ControlState.initial(initial));
         }
         return store;
+    }
+
+    /** Whether the table or column {@code sql} creates is there now, made by someone else since we looked. */
+    private static boolean createdMeanwhile(Connection connection, String sql) throws SQLException {
+        if (sql.equals(upgrade())) {
+            return TableMetadata.read(connection, INSTANCE_TABLE).flatMap(t -> t.column(FENCES_COLUMN)).isPresent();
+        }
+        String table = sql.startsWith("CREATE TABLE " + CONTROL_TABLE + " ") ? CONTROL_TABLE : INSTANCE_TABLE;
+        return TableMetadata.read(connection, table).isPresent();
+    }
+
+    /**
+     * @return the statement that upgrades an instance table created before issue 16: it adds the
+     *     {@code fences} column, every existing instance not promising
+     */
+    public static String upgrade() {
+        return "ALTER TABLE " + INSTANCE_TABLE + " ADD COLUMN " + FENCES_COLUMN + " SMALLINT DEFAULT 0 NOT NULL";
     }
 
     /** @return the DDL of the two tables; the types are common to MariaDB, PostgreSQL and H2 */
@@ -103,6 +139,7 @@ public final class JdbcControlStore implements ControlStore {
                 + "  instance_id VARCHAR(128) NOT NULL,\n"
                 + "  acknowledged BIGINT NOT NULL,\n"
                 + "  lease_until_ms BIGINT NOT NULL,\n"
+                + "  " + FENCES_COLUMN + " SMALLINT DEFAULT 0 NOT NULL,\n"
                 + "  PRIMARY KEY (migration, instance_id)\n"
                 + ")");
     }
@@ -196,25 +233,30 @@ public final class JdbcControlStore implements ControlStore {
     }
 
     @Override
-    public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws SQLException {
+    public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences)
+            throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(true);
             try (PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + INSTANCE_TABLE
-                    + " SET acknowledged = ?, lease_until_ms = ? WHERE migration = ? AND instance_id = ?")) {
+                    + " SET acknowledged = ?, lease_until_ms = ?, " + FENCES_COLUMN + " = ?"
+                    + " WHERE migration = ? AND instance_id = ?")) {
                 update.setLong(1, acknowledged);
                 update.setLong(2, leaseUntil.toEpochMilli());
-                update.setString(3, migration);
-                update.setString(4, instanceId);
+                update.setInt(3, fences ? 1 : 0);
+                update.setString(4, migration);
+                update.setString(5, instanceId);
                 if (update.executeUpdate() == 1) {
                     return;
                 }
             }
             try (PreparedStatement insert = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + INSTANCE_TABLE
-                    + " (migration, instance_id, acknowledged, lease_until_ms) VALUES (?, ?, ?, ?)")) {
+                    + " (migration, instance_id, acknowledged, lease_until_ms, " + FENCES_COLUMN + ")"
+                    + " VALUES (?, ?, ?, ?, ?)")) {
                 insert.setString(1, migration);
                 insert.setString(2, instanceId);
                 insert.setLong(3, acknowledged);
                 insert.setLong(4, leaseUntil.toEpochMilli());
+                insert.setInt(5, fences ? 1 : 0);
                 insert.executeUpdate();
             }
         }
@@ -225,12 +267,13 @@ public final class JdbcControlStore implements ControlStore {
         List<InstanceStatus> result = new ArrayList<>();
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT instance_id,"
-                        + " acknowledged, lease_until_ms FROM " + INSTANCE_TABLE + " WHERE migration = ?"
+                        + " acknowledged, lease_until_ms, " + FENCES_COLUMN + " FROM " + INSTANCE_TABLE + " WHERE migration = ?"
                         + " ORDER BY instance_id")) {
             select.setString(1, migration);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
-                    result.add(new InstanceStatus(rs.getString(1), rs.getLong(2), Instant.ofEpochMilli(rs.getLong(3))));
+                    result.add(new InstanceStatus(rs.getString(1), rs.getLong(2), Instant.ofEpochMilli(rs.getLong(3)),
+                            rs.getInt(4) != 0));
                 }
             }
         }
@@ -246,6 +289,19 @@ public final class JdbcControlStore implements ControlStore {
             delete.setString(1, migration);
             delete.setString(2, instanceId);
             delete.executeUpdate();
+        }
+    }
+
+    @Override
+    public boolean drop(String instanceId, Instant lapsedBefore) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement delete = connection.prepareStatement(Dialect.MARKER + " DELETE FROM " + INSTANCE_TABLE
+                        + " WHERE migration = ? AND instance_id = ? AND lease_until_ms <= ?")) {
+            connection.setAutoCommit(true);
+            delete.setString(1, migration);
+            delete.setString(2, instanceId);
+            delete.setLong(3, lapsedBefore.toEpochMilli());
+            return delete.executeUpdate() == 1;
         }
     }
 

@@ -36,8 +36,8 @@ import org.apache.commons.logging.LogFactory;
  *     at most the hold timeout), waits for every transaction it admitted before the step to end (not only
  *     those of moving keys: a merchant's request may write a moving user's row), and for its mirrors to
  *     apply everything committed until then; then it acknowledges in the store;</li>
- * <li>when every live instance has acknowledged — an instance whose heartbeat lease expired no longer
- *     counts — any instance makes the step <em>active</em>; held requests go on, on their new route;</li>
+ * <li>when every instance has acknowledged — or is counted out (see <em>Leases</em> below) — any instance
+ *     makes the step <em>active</em>; held requests go on, on their new route;</li>
  * <li>a step not acknowledged by its deadline reverts to the previous setting, with the reason.</li>
  * </ol>
  * A change of phase (not only of routes) waits for every transaction admitted before, and while it is
@@ -59,11 +59,46 @@ import org.apache.commons.logging.LogFactory;
  * <p>Backfill chunks pass {@link #backfillGate()}: they count as admissions a phase step waits for, and
  * are refused in RAMP and TARGET_ONLY, where users routed to the target write there first.
  *
- * <p>During RAMP an instance that cannot renew its lease in the control store (a partition, a long pause)
- * holds its requests, and fails them after the hold timeout: the others drop it when its lease expires
- * and may then activate a step it has not seen. It stops at three quarters of its lease, by its own
- * clock. Outside RAMP it goes on: the source takes every write there, and the control store lives in the
- * target, whose outage must not stop the application.
+ * <h2>Leases: when a step may count an instance out</h2>
+ * Each instance renews a lease in the store with its heartbeat. Were a step to wait for every instance
+ * ever registered, one that died would stop every step; were it to count out any instance whose lease ran
+ * out, one that is only paused or cut off from the store (which lives in the target) would go on routing
+ * by the old setting, and its writes and the moved users' writes on the other store would overwrite each
+ * other through the mirrors. So an instance may be counted out only when it has surely stopped writing:
+ * <ol>
+ * <li><b>Renew, then read.</b> A poll renews the lease first and trusts it only once the state read after
+ *     the renewal is in force ({@link #tick}): an instance never routes by a view older than its lease.</li>
+ * <li><b>The fence.</b> Where the target is the primary of some row (RAMP, TARGET_ONLY, or a step into
+ *     them under way) an instance whose lease has lapsed holds new requests and fails them after the hold
+ *     timeout ({@link RouteHeldException}); backfill chunks wait.</li>
+ * <li><b>The promise.</b> Where the source is the primary of every row (SOURCE_ONLY, DUAL_WRITE) there is
+ *     no fence: the target being down must never fail a source-routed write (DESIGN, invariant 1). Each
+ *     heartbeat therefore says whether the instance fences itself, and a step counts out a lapsed instance
+ *     only if its last heartbeat promised to. Any other is waited for; the step reverts at its deadline
+ *     with a message naming it, when it last renewed, and the action: once the operator knows it is dead
+ *     or stopped, {@link #dropInstance} (the starter's endpoint: {@code drop-instance}).</li>
+ * <li><b>The promise is kept conservatively.</b> An instance fences when its view says so or when the store
+ *     may still hold its promise ({@link InstanceLease#promised()}); it stops fencing only once a heartbeat
+ *     withdrawing the promise has been written. Otherwise: promised in RAMP, saw the rollback to DUAL_WRITE,
+ *     stopped fencing, lapsed, was counted out on the promise, and wrote by routes a later step changed.
+ *     A promise written after the view changed is only conservative.</li>
+ * <li><b>The commit-time check.</b> A transaction commits only if this instance's lease has not lapsed,
+ *     under a promise, at any moment since the transaction was admitted, even if it has been renewed since:
+ *     otherwise the others may have counted it out meanwhile. {@link DualWriteRoutingDataSource}'s
+ *     connections ask before {@code commit()}, roll back and throw {@link RouteHeldException}; a routing
+ *     scope asks again before each further connection it takes (its auto-commit statements have no
+ *     {@code commit()}).</li>
+ * <li><b>Clocks.</b> An instance trusts its lease for three quarters of it, by its own monotonic clock from
+ *     before the heartbeat write; the others count it out at the expiry it wrote (its wall clock plus the
+ *     lease) read by their wall clocks. Assumption: the wall clocks of the instances differ by less than a
+ *     quarter of the lease (NTP keeps them within milliseconds; the default lease is 10 s).</li>
+ * </ol>
+ * {@link InstanceLease} keeps this instance's side of the account. What the rule leaves: the check and the
+ * commit reaching the database are two moments, and a pause between them long enough for the lease to
+ * run out is not caught, nor is one between the admission and an auto-commit statement on the same
+ * connection; and a frozen
+ * instance's ASYNC mirror may apply, after the instance is counted out, a change committed before the
+ * freeze (issue 16, R7).
  */
 public final class MigrationController implements AutoCloseable {
 
@@ -88,6 +123,7 @@ public final class MigrationController implements AutoCloseable {
     private final ThreadLocal<Admission> outerAdmission = new ThreadLocal<>();
     private final AtomicLong heldRequests = new AtomicLong();
     private final AtomicLong heldTimeouts = new AtomicLong();
+    private final AtomicLong fencedCommits = new AtomicLong();
     private volatile ControlState state;
     /** The pending version this instance holds moving keys for, or -1. Under lock. */
     private long holdingFor = -1;
@@ -99,9 +135,10 @@ public final class MigrationController implements AutoCloseable {
     /** The drains' parked counts when the pending step was seen. Under lock. */
     private long parkedAtStep;
     private volatile long acknowledged = -1;
-    private volatile long leaseValidUntilNanos;
+    private final InstanceLease ownLease;
     private volatile boolean running;
     private volatile boolean barrier = true;
+    private volatile boolean commitCheck = true;
     /** Only for the test that shows why a step waits for every older transaction, not the moving keys' only. */
     private volatile boolean movingKeysOnly;
     private Thread poller;
@@ -114,6 +151,7 @@ public final class MigrationController implements AutoCloseable {
         this.holdTimeout = builder.holdTimeout;
         this.lease = builder.lease;
         this.clock = builder.clock;
+        this.ownLease = new InstanceLease(lease);
         this.state = store.read();
     }
 
@@ -239,11 +277,60 @@ public final class MigrationController implements AutoCloseable {
     }
 
     /**
+     * @return how many transactions were rolled back at commit (or scopes refused another connection) because
+     *     the lease lapsed after their admission
+     */
+    public long fencedCommits() {
+        return fencedCommits.get();
+    }
+
+    /**
      * @return the instances registered in the store
      * @throws SQLException if the store cannot be read
      */
     public List<InstanceStatus> instances() throws SQLException {
         return store.instances();
+    }
+
+    /**
+     * Removes another instance from the control store, so that steps no longer wait for it: for an instance
+     * an operator knows to be dead or stopped whose last heartbeat did not promise to fence itself (see the
+     * class comment), which steps never count out on their own. Dropping an instance that is in fact still
+     * running lets a step move keys it goes on writing by the old route: make sure first.
+     *
+     * @param id the instance's id, as {@link #instances()} lists it
+     * @return what was done
+     * @throws IllegalArgumentException if the id is this instance's, or is unknown
+     * @throws IllegalStateException if the instance's lease has not run out (or it renewed it meanwhile)
+     * @throws SQLException if the store cannot be reached
+     */
+    public String dropInstance(String id) throws SQLException {
+        Objects.requireNonNull(id, "id");
+        if (id.equals(instanceId)) {
+            throw new IllegalArgumentException("dualwrite drop-instance: " + id + " is the instance asked to drop it;"
+                    + " ask another instance, or stop this one (it leaves the control store when it closes)");
+        }
+        Instant now = clock.instant();
+        InstanceStatus found = null;
+        for (InstanceStatus instance : store.instances()) {
+            if (instance.instanceId().equals(id)) {
+                found = instance;
+            }
+        }
+        if (found == null) {
+            throw new IllegalArgumentException("dualwrite drop-instance: no instance '" + id + "' in the control store");
+        }
+        if (found.liveAt(now) || !store.drop(id, now)) {
+            throw new IllegalStateException("dualwrite drop-instance: instance " + id + " holds its lease until "
+                    + found.leaseUntil() + " or renewed it since: it is running, and a running instance is never"
+                    + " dropped; stop it, or wait until its lease has run out");
+        }
+        String done = "dropped instance " + id + " (lease ran out at " + found.leaseUntil() + ", acknowledged version "
+                + found.acknowledged() + (found.fences() ? ", promised to fence itself" : ", did not promise to fence itself")
+                + ") at the request of " + instanceId;
+        log.warn("dualwrite " + done + "; steps no longer wait for it");
+        wakePoller();
+        return done;
     }
 
     /**
@@ -451,13 +538,14 @@ public final class MigrationController implements AutoCloseable {
             while (true) {
                 ControlState current = state;
                 Route route = TrafficRouter.route(current.active(), key);
-                boolean fenced = running && barrier && current.active().phase() == Phase.RAMP && !leaseValid();
+                boolean fenced = running && barrier && !ownLease.valid()
+                        && (promisesFence(current) || ownLease.promised());
                 // A thread already inside a transaction admitted before the step would wait for a step that
                 // waits for it: its nested request goes on, and ends before the outer one releases.
                 Admission outer = outerAdmission.get();
                 boolean nested = outer != null && outer.owner != null && outer.number < firstAdmissionOfStep;
                 if (!fenced && (current.pending() == null || !barrier || nested || !moves(current, key, route))) {
-                    Admission admission = new Admission(this, admissions++, key, route);
+                    Admission admission = new Admission(this, admissions++, key, route, ownLease.stamp());
                     inFlight.add(admission);
                     if (outer == null || outer.owner == null) {
                         outerAdmission.set(admission);
@@ -475,7 +563,8 @@ public final class MigrationController implements AutoCloseable {
                         throw new RouteHeldException("dualwrite held this request (routing key " + key + ") for "
                                 + holdTimeout.toMillis() + " ms: this instance (" + instanceId + ") has not renewed its"
                                 + " lease in the control store, so the other instances may already route by a newer"
-                                + " step; it takes no RAMP requests until the control store answers again");
+                                + " step; it takes no requests in " + current.active().phase() + " until the control store"
+                                + " answers again");
                     }
                     throw new RouteHeldException("dualwrite held this request (routing key " + key + ") for "
                             + holdTimeout.toMillis() + " ms while the step " + current.active() + " -> "
@@ -527,13 +616,13 @@ public final class MigrationController implements AutoCloseable {
                         + " has not renewed its lease in the control store, so the others may already have stepped"
                         + " without it", false);
             }
-            Admission admission = new Admission(this, admissions++, null, Route.SOURCE);
+            Admission admission = new Admission(this, admissions++, null, Route.SOURCE, ownLease.stamp());
             inFlight.add(admission);
             return new BackfillGate.Pass() {
                 @Override
                 public boolean stillValid() {
                     // A step waits for this admission; only being counted out (a lapsed lease) lets one pass it.
-                    return !running || leaseValid();
+                    return !running || (ownLease.valid() && !ownLease.mayHaveBeenCountedOutSince(admission.leaseStamp));
                 }
 
                 @Override
@@ -544,6 +633,48 @@ public final class MigrationController implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The commit-time half of the fence: a transaction may commit only if no other instance can have counted
+     * this one out since it was admitted. Otherwise a step may have moved its key meanwhile, and the moved
+     * user may already have written on the new primary, which this commit on the old route would undo.
+     *
+     * @param admission the transaction's admission
+     * @throws RouteHeldException if this instance's lease lapsed, while it had promised to fence itself, at
+     *     any moment since the admission (even if it has been renewed since); the caller rolls back
+     */
+    void checkCommit(Admission admission) throws RouteHeldException {
+        if (!mayHaveBeenCountedOutSince(admission)) {
+            return;
+        }
+        fencedCommits.incrementAndGet();
+        throw new RouteHeldException("dualwrite rolled back this transaction (routing key " + admission.key + ", route "
+                + admission.route + ") instead of committing it: this instance's (" + instanceId + ") lease in the"
+                + " control store lapsed after the transaction was admitted (a pause, or the control store out of"
+                + " reach), so the other instances may have counted it out and moved the key to the other store;"
+                + " retrying it is safe");
+    }
+
+    /**
+     * The same check when a routing scope takes another connection on its admission: its auto-commit
+     * statements commit with no {@code commit()} to check, and its route may be stale.
+     *
+     * @param admission the scope's admission
+     * @throws RouteHeldException if this instance may have been counted out since the scope was admitted
+     */
+    void checkReuse(Admission admission) throws RouteHeldException {
+        if (mayHaveBeenCountedOutSince(admission)) {
+            fencedCommits.incrementAndGet();
+            throw new RouteHeldException("dualwrite refused a connection: its routing scope (routing key "
+                    + admission.key + ", route " + admission.route + ") was admitted before this instance's ("
+                    + instanceId + ") lease in the control store lapsed, so the other instances may have counted it"
+                    + " out and moved the key to the other store; end the scope and retry in a new one");
+        }
+    }
+
+    private boolean mayHaveBeenCountedOutSince(Admission admission) {
+        return running && barrier && commitCheck && ownLease.mayHaveBeenCountedOutSince(admission.leaseStamp);
     }
 
     private static boolean moves(ControlState current, Object key, Route route) {
@@ -598,7 +729,7 @@ public final class MigrationController implements AutoCloseable {
      * renewal would be routed by the old view, with a valid lease, for a whole poll interval.
      */
     void tick() throws SQLException {
-        long renewedAt = writeHeartbeat();
+        Heartbeat renewedAt = writeHeartbeat();
         ControlState current = store.read();
         observe(current);
         trustLeaseFrom(renewedAt);
@@ -707,22 +838,45 @@ public final class MigrationController implements AutoCloseable {
         return parked;
     }
 
+    /**
+     * Activates the step once every instance has acknowledged it or is counted out: its lease ran out (by
+     * this instance's wall clock) and its last heartbeat promised that it fences itself. An instance that did
+     * not promise may still be writing by the old routes, and is waited for until an operator drops it.
+     */
     private void finishStep(ControlState current) throws SQLException {
         Instant now = clock.instant();
         List<String> waitingFor = new ArrayList<>();
+        List<InstanceStatus> unfenced = new ArrayList<>();
         for (InstanceStatus instance : store.instances()) {
-            if (instance.liveAt(now) && instance.acknowledged() < current.version()) {
+            if (instance.acknowledged() >= current.version()) {
+                continue;
+            }
+            if (instance.liveAt(now)) {
                 waitingFor.add(instance.instanceId());
+            } else if (!instance.fences()) {
+                unfenced.add(instance);
             }
         }
         ControlState next;
-        if (waitingFor.isEmpty()) {
+        if (waitingFor.isEmpty() && unfenced.isEmpty()) {
             next = current.activate(instanceId, "step " + current.active() + " -> " + current.pending()
                     + " active (" + current.message() + ")");
         } else if (now.isAfter(current.deadline())) {
+            List<String> reasons = new ArrayList<>();
+            for (InstanceStatus instance : unfenced) {
+                reasons.add("instance " + instance.instanceId() + " has not renewed its lease since "
+                        + instance.leaseUntil().minus(lease) + " (it ran out at " + instance.leaseUntil() + ") and"
+                        + " did not promise to fence itself (it last saw the source primary of every row, where an"
+                        + " instance without the control store goes on writing the source), so it may still write by"
+                        + " the old routes; once you know it is stopped or dead, drop it (MigrationController"
+                        + ".dropInstance(\"" + instance.instanceId() + "\"), or the endpoint's drop-instance) and ask again");
+            }
+            if (!waitingFor.isEmpty()) {
+                reasons.add("instances " + waitingFor + " did not acknowledge before " + current.deadline()
+                        + " (they hold requests on moving keys until their transactions end and their mirrors drain)");
+            }
             next = current.revert(instanceId, "step " + current.active() + " -> " + current.pending() + " reverted: "
-                    + "instances " + waitingFor + " did not acknowledge before " + current.deadline()
-                    + " (they hold requests on moving keys until their transactions end and their mirrors drain)");
+                    + String.join("; ", reasons));
         } else {
             return;
         }
@@ -731,23 +885,32 @@ public final class MigrationController implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether an instance with this view fences itself: where the target is the primary of some row, or a
+     * step into such a phase is under way.
+     */
+    static boolean promisesFence(ControlState view) {
+        return !view.active().phase().sourceIsPrimaryOfEveryRow()
+                || (view.pending() != null && !view.pending().phase().sourceIsPrimaryOfEveryRow());
+    }
+
     private void heartbeat() throws SQLException {
         trustLeaseFrom(writeHeartbeat());
     }
 
-    /** @return the {@link System#nanoTime()} before the write, from which the renewed lease runs */
-    private long writeHeartbeat() throws SQLException {
-        long before = System.nanoTime();
-        store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease));
-        return before;
+    /** A heartbeat written: when it started, from which the renewed lease runs, and what it promised. */
+    private record Heartbeat(long startedNanos, boolean promise) {
     }
 
-    private void trustLeaseFrom(long before) {
-        // Three quarters: this instance must stop before the others, whose clocks may run a little ahead,
-        // count it out.
-        boolean wasValid = leaseValid();
-        leaseValidUntilNanos = before + lease.toNanos() * 3 / 4;
-        if (!wasValid) {
+    private Heartbeat writeHeartbeat() throws SQLException {
+        boolean promise = promisesFence(state);
+        long started = ownLease.beforeWrite(promise);
+        store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease), promise);
+        return new Heartbeat(started, promise);
+    }
+
+    private void trustLeaseFrom(Heartbeat written) {
+        if (ownLease.renewed(written.startedNanos(), written.promise())) {
             lock.lock();
             try {
                 changed.signalAll();
@@ -759,7 +922,7 @@ public final class MigrationController implements AutoCloseable {
 
     /** @return whether this instance's lease in the store is still valid by its own clock */
     public boolean leaseValid() {
-        return System.nanoTime() - leaseValidUntilNanos < 0;
+        return ownLease.valid();
     }
 
     /**
@@ -768,6 +931,11 @@ public final class MigrationController implements AutoCloseable {
      */
     void movingKeysOnlyForTesting(boolean on) {
         this.movingKeysOnly = on;
+    }
+
+    /** Switches the commit-time lease check off. Only for the test that shows what it prevents. */
+    void commitCheckForTesting(boolean on) {
+        this.commitCheck = on;
     }
 
     /** Switches the barrier off: steps neither hold nor wait. Only for the test that shows what it prevents. */
@@ -851,20 +1019,43 @@ public final class MigrationController implements AutoCloseable {
 
     /** A request admitted to a route, in flight until released. */
     static final class Admission {
+        private final MigrationController issuer;
         private final long number;
         private final Object key;
         private final Route route;
+        /** {@link InstanceLease#stamp()} when admitted, for {@link #checkCommit()}. */
+        private final long leaseStamp;
         private volatile MigrationController owner;
 
-        private Admission(MigrationController owner, long number, Object key, Route route) {
+        private Admission(MigrationController owner, long number, Object key, Route route, long leaseStamp) {
+            this.issuer = owner;
             this.owner = owner;
             this.number = number;
             this.key = key;
             this.route = route;
+            this.leaseStamp = leaseStamp;
         }
 
         Route route() {
             return route;
+        }
+
+        /**
+         * Call just before the admitted transaction commits.
+         *
+         * @throws RouteHeldException if it must roll back instead (see {@link MigrationController#checkCommit})
+         */
+        void checkCommit() throws RouteHeldException {
+            issuer.checkCommit(this);
+        }
+
+        /**
+         * Call when a routing scope takes another connection on this admission.
+         *
+         * @throws RouteHeldException if the scope must end instead (see {@link MigrationController#checkReuse})
+         */
+        void checkReuse() throws RouteHeldException {
+            issuer.checkReuse(this);
         }
 
         void release() {

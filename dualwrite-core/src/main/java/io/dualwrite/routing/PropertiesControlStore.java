@@ -136,8 +136,8 @@ public final class PropertiesControlStore implements ControlStore {
     }
 
     @Override
-    public synchronized void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) {
-        instances.put(instanceId, new InstanceStatus(instanceId, acknowledged, leaseUntil));
+    public synchronized void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences) {
+        instances.put(instanceId, new InstanceStatus(instanceId, acknowledged, leaseUntil, fences));
     }
 
     @Override
@@ -148,5 +148,15 @@ public final class PropertiesControlStore implements ControlStore {
     @Override
     public synchronized void leave(String instanceId) {
         instances.remove(instanceId);
+    }
+
+    @Override
+    public synchronized boolean drop(String instanceId, Instant lapsedBefore) {
+        InstanceStatus instance = instances.get(instanceId);
+        if (instance == null || instance.leaseUntil().isAfter(lapsedBefore)) {
+            return false;
+        }
+        instances.remove(instanceId);
+        return true;
     }
 }

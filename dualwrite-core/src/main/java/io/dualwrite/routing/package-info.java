@@ -19,9 +19,17 @@
  * <li>{@link io.dualwrite.routing.RampGuards} and {@link io.dualwrite.routing.CrossRouteWrites}.</li>
  * </ul>
  *
+ * <p>Leases: each instance renews one in the control store. A step counts out an instance whose lease ran
+ * out only if its last heartbeat promised that it fences itself (it does wherever the target is the primary
+ * of some row); a lapsed instance that promised holds its requests and rolls back, at commit, transactions
+ * admitted before the lapse; one that did not (SOURCE_ONLY, DUAL_WRITE, where the target's outage must not
+ * fail a write) is waited for until an operator drops it. The rule and its clock assumption are in
+ * {@link io.dualwrite.routing.MigrationController}'s class comment.
+ *
  * <p>This package must never let a request take a route that a step in progress is changing (it waits,
- * or fails after the hold timeout), never activate a step before every live instance has ended the
- * transactions it admitted before the step (whatever their routing key) and drained what they committed,
+ * or fails after the hold timeout), never activate a step before every instance it has not counted out
+ * under that rule has ended the transactions it admitted before the step (whatever their routing key) and
+ * drained what they committed, never let a lapsed instance that promised to fence itself admit or commit,
  * never let a backfill chunk copy over a target that target-routed users write, and never change the
  * setting except through a step (a seeded RAMP from properties passes the same guards at start-up).
  */

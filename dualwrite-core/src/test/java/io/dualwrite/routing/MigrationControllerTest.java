@@ -58,7 +58,7 @@ class MigrationControllerTest {
     @Test
     void step_revertsWithTheReason_whenALiveInstanceNeverAcknowledges() throws Exception {
         MigrationController a = controller("a");
-        store.heartbeat("silent", -1, Instant.now().plusSeconds(600));
+        store.heartbeat("silent", -1, Instant.now().plusSeconds(600), false);
 
         StepResult result = a.requestPhase(Phase.RAMP, false);
 
@@ -69,9 +69,9 @@ class MigrationControllerTest {
     }
 
     @Test
-    void deadInstance_dropsOutWhenItsLeaseExpires() throws Exception {
+    void deadInstanceThatPromisedToFenceItself_dropsOutWhenItsLeaseExpires() throws Exception {
         MigrationController a = controller("a");
-        store.heartbeat("crashed", -1, Instant.now().minusSeconds(1));
+        store.heartbeat("crashed", -1, Instant.now().minusSeconds(1), true);
 
         assertThat(a.requestPhase(Phase.RAMP, false).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
     }
@@ -116,9 +116,10 @@ class MigrationControllerTest {
             }
 
             @Override
-            public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws java.sql.SQLException {
+            public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences)
+                    throws java.sql.SQLException {
                 check();
-                store.heartbeat(instanceId, acknowledged, leaseUntil);
+                store.heartbeat(instanceId, acknowledged, leaseUntil, fences);
             }
 
             @Override
@@ -130,6 +131,12 @@ class MigrationControllerTest {
             @Override
             public void leave(String instanceId) {
                 store.leave(instanceId);
+            }
+
+            @Override
+            public boolean drop(String instanceId, Instant lapsedBefore) throws java.sql.SQLException {
+                check();
+                return store.drop(instanceId, lapsedBefore);
             }
 
             private void check() throws java.sql.SQLException {
@@ -193,12 +200,12 @@ class MigrationControllerTest {
             }
 
             @Override
-            public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil)
+            public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences)
                     throws java.sql.SQLException {
                 if (cutOff.get()) {
                     throw new java.sql.SQLException("control store unreachable from b");
                 }
-                super.heartbeat(instanceId, acknowledged, leaseUntil);
+                super.heartbeat(instanceId, acknowledged, leaseUntil, fences);
             }
         };
         MigrationController b = MigrationController.builder(seenByB).instanceId("b").pollInterval(POLL)
@@ -248,8 +255,9 @@ class MigrationControllerTest {
         }
 
         @Override
-        public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil) throws java.sql.SQLException {
-            delegate.heartbeat(instanceId, acknowledged, leaseUntil);
+        public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences)
+                throws java.sql.SQLException {
+            delegate.heartbeat(instanceId, acknowledged, leaseUntil, fences);
         }
 
         @Override
@@ -260,6 +268,11 @@ class MigrationControllerTest {
         @Override
         public void leave(String instanceId) throws java.sql.SQLException {
             delegate.leave(instanceId);
+        }
+
+        @Override
+        public boolean drop(String instanceId, Instant lapsedBefore) throws java.sql.SQLException {
+            return delegate.drop(instanceId, lapsedBefore);
         }
     }
 

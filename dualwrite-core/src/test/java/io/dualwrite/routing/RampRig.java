@@ -53,6 +53,16 @@ final class RampRig implements AutoCloseable {
      */
     RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial,
             UnaryOperator<DataSource> targetView, Duration lease, Duration holdTimeout) throws Exception {
+        this(sourceStore, targetStore, prefix, initial, targetView, UnaryOperator.identity(), lease, holdTimeout);
+    }
+
+    /**
+     * @param controlView what the controller alone sees of the target, where its control store lives (to
+     *     freeze or cut the controller without touching the mirrors)
+     */
+    RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial,
+            UnaryOperator<DataSource> targetView, UnaryOperator<DataSource> controlView, Duration lease,
+            Duration holdTimeout) throws Exception {
         source = TestDatabase.create(sourceStore, prefix + "_src", 24);
         target = TestDatabase.create(targetStore, prefix + "_tgt", 24);
         source.execute(OrderTable.ddl(sourceStore, "t_order"));
@@ -60,7 +70,7 @@ final class RampRig implements AutoCloseable {
         DataSource targetSeen = targetView.apply(target.dataSource());
         tables = MappedTables.resolve(List.of(TableMapping.builder("t_order").routingColumn("user_id").build()),
                 source.dataSource(), targetSeen, true);
-        JdbcControlStore store = JdbcControlStore.open(targetSeen, "orders", initial, true);
+        JdbcControlStore store = JdbcControlStore.open(controlView.apply(targetSeen), "orders", initial, true);
         MirrorConfig config = MirrorConfig.builder().initialBackoff(Duration.ofMillis(20))
                 .maxBackoff(Duration.ofMillis(200)).maxAttempts(200).build();
         EventPublisher events = new EventPublisher();

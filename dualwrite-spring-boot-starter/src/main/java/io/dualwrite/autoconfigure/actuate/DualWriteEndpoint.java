@@ -50,6 +50,10 @@ import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
  *       {@code /percent} {@code {"percent": 10}}, {@code /lists} {@code {"allow": "1,2", "deny": "3"}}: run a
  *       ramp step and answer with its outcome (200 when in force, 409 when refused or reverted).</li>
  *   <li>{@code POST /actuator/dualwrite/reconcile} {@code {"table": "t_order", "windowed": false}}.</li>
+ *   <li>{@code POST /actuator/dualwrite/drop-instance} {@code {"instance": "<id>"}}: removes an instance
+ *       whose lease has run out and that did not promise to fence itself, which steps otherwise wait for
+ *       (see {@link MigrationController#dropInstance}); only once you know it is dead or stopped. 409 while
+ *       its lease holds.</li>
  *   <li>{@code POST /actuator/dualwrite/backfill} with {@code {"action": "start|pause|resume",
  *       "table": "t_order", "reason": "..."}}: acts on one table, or on every mapped table when
  *       {@code table} is left out. Refused with 403 unless
@@ -176,6 +180,7 @@ public class DualWriteEndpoint {
         routing.put("instance", controller.instanceId());
         routing.put("heldRequests", controller.heldRequests());
         routing.put("heldTimeouts", controller.heldTimeouts());
+        routing.put("fencedCommits", controller.fencedCommits());
         return routing;
     }
 
@@ -184,7 +189,7 @@ public class DualWriteEndpoint {
             List<Map<String, Object>> instances = new ArrayList<>();
             for (InstanceStatus instance : controller.instances()) {
                 instances.add(Map.of("id", instance.instanceId(), "acknowledged", instance.acknowledged(),
-                        "leaseUntil", instance.leaseUntil().toString()));
+                        "leaseUntil", instance.leaseUntil().toString(), "fences", instance.fences()));
             }
             return instances;
         } catch (SQLException e) {
@@ -286,8 +291,8 @@ public class DualWriteEndpoint {
     /**
      * Changes something. Every write is refused unless {@code dualwrite.management.write-enabled=true}.
      *
-     * @param operation what to change: {@code backfill}, {@code phase}, {@code percent}, {@code lists} or
-     *     {@code reconcile}
+     * @param operation what to change: {@code backfill}, {@code phase}, {@code percent}, {@code lists},
+     *     {@code reconcile} or {@code drop-instance}
      * @param action for {@code backfill}: {@code start}, {@code pause} or {@code resume}
      * @param table for {@code backfill} and {@code reconcile}: the source table, or {@code null} for every one
      * @param reason why, for {@code pause}; kept in the checkpoint table
@@ -297,13 +302,15 @@ public class DualWriteEndpoint {
      * @param deny for {@code lists}: comma-separated keys always routed to the source (left out: unchanged)
      * @param force for {@code phase}, {@code percent}, {@code lists}: override the guards (logged)
      * @param windowed for {@code reconcile}: compare only the last {@code dualwrite.verify.reconcile.window}
+     * @param instance for {@code drop-instance}: the instance's id, as the status lists it
      * @return what happened; 403 when writes are not enabled, 400 for a bad request, 409 when the state does
      *     not allow it (a guard refused, a step reverted, a backfill not in a state for the action)
      */
     @WriteOperation
     public WebEndpointResponse<Map<String, Object>> write(@Selector String operation, @Nullable String action,
             @Nullable String table, @Nullable String reason, @Nullable String phase, @Nullable Integer percent,
-            @Nullable String allow, @Nullable String deny, @Nullable Boolean force, @Nullable Boolean windowed) {
+            @Nullable String allow, @Nullable String deny, @Nullable Boolean force, @Nullable Boolean windowed,
+            @Nullable String instance) {
         if (!properties.getManagement().isWriteEnabled()) {
             return error(STATUS_FORBIDDEN, "dualwrite write operations are disabled; set"
                     + " dualwrite.management.write-enabled=true to allow '" + operation + "'");
@@ -339,10 +346,19 @@ public class DualWriteEndpoint {
                     reconcile.run(table, Boolean.TRUE.equals(windowed)).forEach((name, result) -> results.put(name,
                             result instanceof ReconcileReport report ? report(report) : Map.of("error", result)));
                     return new WebEndpointResponse<>(results, WebEndpointResponse.STATUS_OK);
+                case "drop-instance":
+                    if (instance == null) {
+                        return error(WebEndpointResponse.STATUS_BAD_REQUEST, "drop-instance: give \"instance\": the id"
+                                + " of a stopped instance, as listed under routing.instances");
+                    }
+                    return new WebEndpointResponse<>(Map.of("outcome", "DROPPED", "message",
+                            controller.dropInstance(instance)), WebEndpointResponse.STATUS_OK);
                 default:
                     return error(WebEndpointResponse.STATUS_BAD_REQUEST, "unknown operation '" + operation
-                            + "'; expected one of [backfill, phase, percent, lists, reconcile]");
+                            + "'; expected one of [backfill, phase, percent, lists, reconcile, drop-instance]");
             }
+        } catch (IllegalStateException refused) {
+            return error(STATUS_CONFLICT, refused.getMessage());
         } catch (IllegalArgumentException bad) {
             return error(WebEndpointResponse.STATUS_BAD_REQUEST, bad.getMessage());
         } catch (SQLException e) {

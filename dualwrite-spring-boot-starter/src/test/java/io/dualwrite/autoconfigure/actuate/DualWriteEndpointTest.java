@@ -6,12 +6,15 @@ import io.dualwrite.autoconfigure.DualWriteAutoConfiguration;
 import io.dualwrite.backfill.BackfillRunner;
 import io.dualwrite.capture.ChangeRecorder;
 import io.dualwrite.mirror.Mirror;
+import io.dualwrite.routing.ControlStore;
+import io.dualwrite.routing.InstanceStatus;
 import io.dualwrite.testing.FailingDataSource;
 import io.dualwrite.testing.OrderTable;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
 import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -121,13 +124,13 @@ class DualWriteEndpointTest {
     void badRequests_sayWhatIsAccepted() {
         runner().withPropertyValues("dualwrite.management.write-enabled=true").run(context -> {
             DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
-            assertThat(endpoint.write("rollout", null, null, null, null, null, null, null, null, null).getBody())
+            assertThat(endpoint.write("rollout", null, null, null, null, null, null, null, null, null, null).getBody())
                     .containsEntry("error", "unknown operation 'rollout'; expected one of [backfill, phase, percent,"
-                            + " lists, reconcile]");
-            assertThat(endpoint.write("phase", null, null, null, "HALFWAY", null, null, null, null, null).getBody())
+                            + " lists, reconcile, drop-instance]");
+            assertThat(endpoint.write("phase", null, null, null, "HALFWAY", null, null, null, null, null, null).getBody())
                     .containsEntry("error", "dualwrite.phase: unknown phase 'HALFWAY'; expected one of SOURCE_ONLY,"
                             + " DUAL_WRITE, RAMP, TARGET_ONLY");
-            assertThat(endpoint.write("percent", null, null, null, null, 140, null, null, null, null).getBody())
+            assertThat(endpoint.write("percent", null, null, null, null, 140, null, null, null, null, null).getBody())
                     .containsEntry("error", "dualwrite.routing.percent: 140 is outside 0..100");
             assertThat(backfill(endpoint, "explode", null, null).getBody())
                     .containsEntry("error", "backfill: unknown action 'explode'; expected one of [start, pause, resume]");
@@ -136,6 +139,36 @@ class DualWriteEndpointTest {
             assertThat(unmapped.getBody()).containsEntry("error",
                     "backfill: table 't_user' is not mapped; mapped tables: [t_order]");
         });
+    }
+
+    @Test
+    void dropInstance_removesAStoppedInstanceStepsWaitFor_andRefusesALiveOne() {
+        runner().withPropertyValues("dualwrite.management.write-enabled=true").run(context -> {
+            DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+            ControlStore store = context.getBean(ControlStore.class);
+            store.heartbeat("stopped", -1, Instant.now().minusSeconds(5), false);
+            store.heartbeat("running", -1, Instant.now().plusSeconds(60), false);
+
+            WebEndpointResponse<Map<String, Object>> live = dropInstance(endpoint, "running");
+            assertThat(live.getStatus()).isEqualTo(409);
+            assertThat(live.getBody()).extractingByKey("error").asString()
+                    .startsWith("dualwrite drop-instance: instance running holds its lease until");
+            WebEndpointResponse<Map<String, Object>> dropped = dropInstance(endpoint, "stopped");
+            assertThat(dropped.getStatus()).isEqualTo(200);
+            assertThat(dropped.getBody()).containsEntry("outcome", "DROPPED").extractingByKey("message").asString()
+                    .startsWith("dropped instance stopped (lease ran out at");
+            assertThat(store.instances()).extracting(InstanceStatus::instanceId).contains("running")
+                    .doesNotContain("stopped");
+            WebEndpointResponse<Map<String, Object>> unnamed = dropInstance(endpoint, null);
+            assertThat(unnamed.getStatus()).isEqualTo(400);
+            assertThat(unnamed.getBody()).extractingByKey("error").asString().startsWith("drop-instance: give");
+            assertThat(String.valueOf(((Map<?, ?>) endpoint.status().get("routing")).get("instances")))
+                    .contains("id=running").contains("fences=false");
+        });
+    }
+
+    private static WebEndpointResponse<Map<String, Object>> dropInstance(DualWriteEndpoint endpoint, String id) {
+        return endpoint.write("drop-instance", null, null, null, null, null, null, null, null, null, id);
     }
 
     @Test
@@ -268,6 +301,6 @@ class DualWriteEndpointTest {
 
     private static WebEndpointResponse<Map<String, Object>> backfill(DualWriteEndpoint endpoint, String action,
             String table, String reason) {
-        return endpoint.write("backfill", action, table, reason, null, null, null, null, null, null);
+        return endpoint.write("backfill", action, table, reason, null, null, null, null, null, null, null);
     }
 }
