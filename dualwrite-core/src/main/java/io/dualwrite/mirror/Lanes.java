@@ -233,16 +233,30 @@ final class Lanes implements AutoCloseable {
         }
     }
 
+    /**
+     * A failed apply: each key is retried with back-off, and parked after {@code maxAttempts}. A store
+     * that cannot be reached is not the keys' fault: that costs no attempt, so an outage of any length
+     * parks nothing (the keys held here are bounded by the queue; the rest spill), and the outage log says
+     * it is going on.
+     */
     private void fail(Lane lane, String table, Collection<Pending> failed, Throwable failure) {
+        boolean unreachable = io.dualwrite.jdbc.Dialect.isConnectionFailure(failure);
         int attempt = 0;
         for (Pending pending : failed) {
-            pending.attempts++;
+            if (unreachable) {
+                pending.outageRetries++;
+            } else {
+                pending.attempts++;
+            }
             attempt = Math.max(attempt, pending.attempts);
         }
         boolean willRetry = attempt < config.maxAttempts();
         events.publish(new DualWriteEvent.ApplyFailed(table, failed.size(), attempt, willRetry, failure));
         for (Pending pending : failed) {
-            if (pending.attempts >= config.maxAttempts()) {
+            if (unreachable) {
+                lane.requeue(pending, Failures.backoffNanos(pending.outageRetries, config.initialBackoff(),
+                        config.maxBackoff()));
+            } else if (pending.attempts >= config.maxAttempts()) {
                 park(pending, Failures.describe(failure));
             } else {
                 lane.requeue(pending, Failures.backoffNanos(pending.attempts, config.initialBackoff(),
@@ -256,6 +270,8 @@ final class Lanes implements AutoCloseable {
         final Change change;
         long firstCommitNanos;
         int attempts;
+        /** Retries because the store could not be reached, which are not counted as attempts. */
+        int outageRetries;
         int lockRetries;
         long dueNanos;
         long readyNanos;
@@ -268,6 +284,7 @@ final class Lanes implements AutoCloseable {
         Pending mergeInto(Pending other) {
             firstCommitNanos = Math.min(firstCommitNanos, other.firstCommitNanos);
             attempts = Math.max(attempts, other.attempts);
+            outageRetries = Math.max(outageRetries, other.outageRetries);
             return this;
         }
     }

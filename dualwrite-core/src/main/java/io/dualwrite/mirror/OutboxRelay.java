@@ -182,6 +182,14 @@ final class OutboxRelay implements AutoCloseable {
                 }
                 return;
             }
+            if (io.dualwrite.jdbc.Dialect.isConnectionFailure(failure)) {
+                // The store cannot be reached: not the rows' fault, so no attempt is spent and none is parked
+                // however long it lasts; they wait the longest back-off, and the outage log reports it.
+                store.reschedule(connection, entries, System.currentTimeMillis() + config.maxBackoff().toMillis(),
+                        false, false, null);
+                events.publish(new DualWriteEvent.ApplyFailed(table, byKey.size(), 0, true, failure));
+                return;
+            }
             int attempt = entries.stream().mapToInt(OutboxStore.Entry::attempts).max().orElse(0) + 1;
             boolean park = attempt >= config.maxAttempts();
             long next = System.currentTimeMillis() + TimeUnit.NANOSECONDS.toMillis(

@@ -229,7 +229,7 @@ public class DualWriteProperties {
          */
         private Duration applyTimeout;
 
-        /** Attempts before a failing key is parked; default 10. */
+        /** Attempts before a failing key is parked; default 10. An unreachable store costs no attempt. */
         private Integer maxAttempts;
 
         /** Wait before the first retry, doubled each time; default 100 ms. */
