@@ -12,8 +12,8 @@ import java.util.Locale;
  *
  * <p>System properties:
  * <ul>
- * <li>{@code soak.seed} one seed, or {@code soak.seeds} a comma-separated list (default: one seed from the
- *     clock, printed). A failing seed is printed with the command that replays it.</li>
+ * <li>{@code soak.seeds} a comma-separated list of seeds, or {@code soak.seed} one (default: one seed from
+ *     the clock, printed). A failing seed is printed with the command that replays it.</li>
  * <li>{@code soak.dwell.ms} how long the writers run between steps (default 3000).</li>
  * <li>{@code soak.expect=fail} the negative control: the run passes only if the verdict finds a violation.
  *     With {@code dualwrite.soak.fence=off} (passed on to the instances) it must.</li>
@@ -55,8 +55,8 @@ public final class SoakCoordinator {
                 fenceOff ? " (fence OFF: the negative control)" : "");
         boolean ok = expectFail ? passed.isEmpty() : failed.isEmpty();
         if (!failed.isEmpty() && !expectFail) {
-            System.out.println("soak: replay a failing seed with -Dsoak.seed=" + failed.get(0)
-                    + " (.ci/soak --seed " + failed.get(0) + ")");
+            System.out.println("soak: replay a failing seed with .ci/soak --seed " + failed.get(0)
+                    + " (or -Dsoak.seeds=" + failed.get(0) + ")");
         }
         if (expectFail) {
             System.out.println(ok ? "soak: the negative control FAILED every seed, as it must: the soak catches the loss"

@@ -19,10 +19,12 @@ import io.dualwrite.routing.DualWriteRoutingDataSource;
 import io.dualwrite.routing.JdbcControlStore;
 import io.dualwrite.routing.MigrationController;
 import io.dualwrite.routing.Phase;
+import io.dualwrite.routing.Route;
 import io.dualwrite.routing.RouteHeldException;
 import io.dualwrite.routing.RoutingChangeSink;
 import io.dualwrite.routing.RoutingContext;
 import io.dualwrite.routing.RoutingRules;
+import io.dualwrite.routing.RoutingStrategy;
 import io.dualwrite.routing.StepResult;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -49,7 +51,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  *
  * <ul>
  * <li>{@code POST /write?user=&key=&op=PUT|DEL&val=&deadline=} one application transaction on the user's
- *     route; answers {@code OK <route>}, {@code 503 HELD} (a {@link RouteHeldException}), {@code 500 FAIL}
+ *     route; answers {@code OK <route it was admitted on>}, {@code 503 HELD} (a {@link RouteHeldException}), {@code 500 FAIL}
  *     (rolled back) or {@code 500 DOUBT} (the commit itself failed: the outcome is unknown). A write whose
  *     client deadline passed before the commit is rolled back, so that a request the client gave up on
  *     (this JVM was frozen) does not land long after;</li>
@@ -84,7 +86,8 @@ public final class SoakInstance {
         target = pool("soak-target-" + id, required("soak.target.url"), 12);
         MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder(TABLE).routingColumn("user_id").build()),
                 source, target, true);
-        JdbcControlStore store = JdbcControlStore.open(target, "soak", RoutingRules.initial(), true);
+        JdbcControlStore store = JdbcControlStore.open(target, "soak",
+                RoutingRules.initial().withStrategy(RoutingStrategy.MODULO), true);
         controller = MigrationController.builder(store).instanceId(id)
                 .pollInterval(Duration.ofMillis(Long.getLong("soak.poll.ms", 300)))
                 .lease(Duration.ofMillis(Long.getLong("soak.lease.ms", 3000)))
@@ -140,6 +143,7 @@ public final class SoakInstance {
         String value = params.get("val");
         long deadline = Long.parseLong(params.get("deadline"));
         AtomicBoolean committing = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Route> admitted = new java.util.concurrent.atomic.AtomicReference<>();
         try {
             RoutingContext.run(user, () -> transactions.executeWithoutResult(status -> {
                 if (put) {
@@ -153,12 +157,13 @@ public final class SoakInstance {
                     jdbc.update("DELETE FROM account WHERE id = ?", key);
                 }
                 capture.record(TABLE, key);
+                admitted.set(controller.currentRoute());
                 if (System.currentTimeMillis() > deadline) {
                     throw new IllegalStateException("the client's deadline passed before the commit; rolled back");
                 }
                 committing.set(true);
             }));
-            return new Reply(200, "OK " + controller.route(user));
+            return new Reply(200, "OK " + admitted.get());
         } catch (RuntimeException e) {
             Throwable held = cause(e, RouteHeldException.class);
             if (held != null) {

@@ -43,8 +43,8 @@ import java.util.concurrent.TimeUnit;
  * <h2>The service and its load</h2>
  * Table {@code account(id, user_id, val, gmt_modified)} in a new MariaDB database on the shared server
  * (the source) and in a PostgreSQL cluster of the soak's own ({@link PrivatePostgres}, the target, which
- * also holds the control store). Eighty users own five hot keys each ({@code id = user * 100 + j}) and
- * some cold history rows. Eight writers each own ten users, so every key has one writer and its writes
+ * also holds the control store). Sixteen users own one hot key each ({@code id = user * 100}), beside
+ * cold history rows. Eight writers each own two users, so every key has one writer and its writes
  * are ordered by acknowledgement; each write goes to a random instance, so one user's writes cross the
  * fleet. A writer that could not learn a write's outcome leaves that user alone for a while, so that a
  * request stuck in a frozen instance does not make the next one wait on its row lock.
@@ -64,8 +64,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class SoakRun {
 
-    private static final int USERS = 80;
-    private static final int HOT_KEYS_PER_USER = 5;
+    /** Users 1, 7, 13, ... 91: their MODULO buckets spread over 0-99, so RAMP 10, 50 and 100 each move some. */
+    private static final int USERS = 16;
+    private static final int HOT_KEYS_PER_USER = 1;
     private static final int COLD_ROWS = 3_000;
     private static final int WRITERS = 8;
     private static final int INSTANCES = 3;
@@ -88,6 +89,12 @@ final class SoakRun {
     private final Process[] processes = new Process[INSTANCES];
     private final int[] ports = new int[INSTANCES];
     private final FaultProxy[] proxies = new FaultProxy[INSTANCES];
+    /**
+     * The rules in force over time, as the coordinator saw them: a segment begins when a step is asked
+     * (rules unknown until it ends) and when it is seen in force. Its start is a {@link System#nanoTime()}.
+     */
+    private final List<Segment> timeline = Collections.synchronizedList(new ArrayList<>(List.of(
+            new Segment(0, RoutingRules.initial().withStrategy(RoutingStrategy.MODULO)))));
     /** True until the step into RAMP is asked: a write failing in this stage breaks invariant 1. */
     private volatile boolean beforeRamp = true;
     private volatile boolean writing = true;
@@ -166,10 +173,13 @@ final class SoakRun {
             proxies[i] = new FaultProxy("i" + i, target.port());
             ports[i] = PrivatePostgres.freePort();
         }
-        for (int i = 0; i < INSTANCES; i++) {
+        // The first instance creates the library's tables; the others would race it for them.
+        launch(0);
+        awaitReady(0);
+        for (int i = 1; i < INSTANCES; i++) {
             launch(i);
         }
-        for (int i = 0; i < INSTANCES; i++) {
+        for (int i = 1; i < INSTANCES; i++) {
             awaitReady(i);
         }
         System.out.printf(Locale.ROOT, "soak seed %d: source %s, target %s, instances on ports %s%n", seed, sourceUrl,
@@ -179,10 +189,8 @@ final class SoakRun {
     /** The rows before the migration: three of each user's five hot keys, and the cold history. */
     private static Map<Long, String> initialRows() {
         Map<Long, String> rows = new TreeMap<>();
-        for (int user = 0; user < USERS; user++) {
-            for (int j = 0; j < 3; j++) {
-                rows.put((long) user * 100 + j, "history");
-            }
+        for (int index = 0; index < USERS; index++) {
+            rows.put(user(index) * 100, "history");
         }
         for (int n = 0; n < COLD_ROWS; n++) {
             rows.put(1_000_000L + n, "cold-" + n);
@@ -190,8 +198,12 @@ final class SoakRun {
         return rows;
     }
 
+    private static long user(int index) {
+        return index * 6L + 1;
+    }
+
     private static long userOf(long key) {
-        return key >= 1_000_000 ? (key - 1_000_000) % USERS : key / 100;
+        return key >= 1_000_000 ? user((int) ((key - 1_000_000) % USERS)) : key / 100;
     }
 
     private void launch(int i) throws IOException {
@@ -245,12 +257,13 @@ final class SoakRun {
         Map<Long, Long> quietUntil = new HashMap<>();
         long sequence = 0;
         while (writing) {
-            long user = writer + (long) WRITERS * random.nextInt(USERS / WRITERS);
+            long user = user(writer + WRITERS * random.nextInt(USERS / WRITERS));
             long key = user * 100 + random.nextInt(HOT_KEYS_PER_USER);
             int instance = random.nextInt(INSTANCES);
             boolean put = random.nextInt(100) < 80;
             String value = "w" + writer + "-" + (++sequence);
             if (quietUntil.getOrDefault(user, 0L) - System.nanoTime() > 0) {
+                sleepQuietly(2);
                 continue;
             }
             boolean before = beforeRamp;
@@ -314,6 +327,12 @@ final class SoakRun {
             faults.add(Fault.values()[random.nextInt(Fault.values().length)]);
         }
         Collections.shuffle(faults, random);
+        // One cut lands on a step that moves users to the target: the split brain the fence exists for.
+        int cut = faults.indexOf(faults.stream().filter(f -> f == Fault.CUT_BLACKHOLE || f == Fault.CUT_RESET)
+                .findFirst().orElseThrow());
+        if (cut < 3 || cut > 5) {
+            Collections.swap(faults, cut, 3 + random.nextInt(3));
+        }
         sleepQuietly(dwellMs);
         for (int item = 0; item < plan.size(); item++) {
             Fault fault = faults.get(item);
@@ -335,8 +354,9 @@ final class SoakRun {
                     sleepQuietly(500);
                     run(plan.get(item), victim, fault);
                 }
+                // Some time on the new routes while the victim is still cut off, frozen or dead.
                 long held = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultStart);
-                sleepQuietly(Math.max(0, LEASE_MS * 2 - held));
+                sleepQuietly(Math.max(5_000, LEASE_MS * 2 - held));
                 heal(fault, victim, faultStart);
             }
             sleepQuietly(dwellMs);
@@ -410,9 +430,11 @@ final class SoakRun {
                 sleepQuietly(500);
                 continue;
             }
+            timeline.add(new Segment(System.nanoTime(), null));
             reply = call(admin, "POST", "/step?" + item, 30_000);
             String state = call(admin, "GET", "/status", 5_000);
             if (inForce(item, state)) {
+                timeline.add(new Segment(System.nanoTime(), rulesOf(state)));
                 System.out.printf(Locale.ROOT, "soak seed %d: %s in force after %d tries (%s)%n", seed, item, tries,
                         state.substring(4));
                 return;
@@ -436,6 +458,27 @@ final class SoakRun {
             last = reply;
         }
         return last;
+    }
+
+    private static RoutingRules rulesOf(String status) {
+        Phase phase = Phase.valueOf(status.replaceAll(".*phase=(\\w+) .*", "$1").trim());
+        int percent = Integer.parseInt(status.replaceAll(".*percent=(\\d+) .*", "$1").trim());
+        return new RoutingRules(phase, percent, RoutingStrategy.MODULO, Set.of(), Set.of(), Route.SOURCE);
+    }
+
+    /** @return the rules in force from before {@code sent} until after {@code done}, or null if a step fell between */
+    private RoutingRules rulesThroughout(long sent, long done) {
+        synchronized (timeline) {
+            RoutingRules rules = null;
+            for (Segment segment : timeline) {
+                if (segment.start - sent <= 0) {
+                    rules = segment.rules;
+                } else if (segment.start - done < 0) {
+                    return null;
+                }
+            }
+            return rules;
+        }
     }
 
     private static boolean inForce(String item, String status) {
@@ -552,7 +595,23 @@ final class SoakRun {
             violations.add(lost.size() + " keys lost their last acknowledged write, e.g. " + lost.subList(0,
                     Math.min(5, lost.size())));
         }
-        // 3. Invariant 1: nothing fails before the ramp; 4. held requests in RAMP are bounded.
+        // 3. No write is acknowledged on a route other than its user's under the rules in force throughout
+        // the request: that is the split brain the barrier and the lease fence exist to prevent.
+        List<String> stale = new ArrayList<>();
+        long staleCount = 0;
+        for (Attempt attempt : attempts) {
+            RoutingRules rules = attempt.outcome == Outcome.OK ? rulesThroughout(attempt.sent, attempt.done) : null;
+            if (rules != null && !attempt.reply.endsWith(" " + TrafficRouter.route(rules, attempt.user))) {
+                staleCount++;
+                if (stale.size() < 5) {
+                    stale.add("user " + attempt.user + " " + attempt + " answered '" + attempt.reply + "' under " + rules);
+                }
+            }
+        }
+        if (staleCount > 0) {
+            violations.add(staleCount + " writes acknowledged on a stale route (split brain), e.g. " + stale);
+        }
+        // 4. Invariant 1: nothing fails before the ramp; 5. held requests in RAMP are bounded.
         Map<Outcome, Long> counts = new TreeMap<>();
         long failedBeforeRamp = 0;
         long rampWrites = 0;
@@ -682,6 +741,9 @@ final class SoakRun {
         }
     }
 
+    private record Segment(long start, RoutingRules rules) {
+    }
+
     private record Attempt(int writer, long user, long key, String value, int instance, long sent, long done,
             Outcome outcome, boolean beforeRamp, String reply) {
         @Override
@@ -712,7 +774,7 @@ final class SoakRun {
                 System.out.println("  VIOLATION  " + violation);
             }
             if (!passed()) {
-                System.out.println("  replay     -Dsoak.seed=" + seed);
+                System.out.println("  replay     .ci/soak --seed " + seed + " (or -Dsoak.seeds=" + seed + ")");
             }
         }
     }
