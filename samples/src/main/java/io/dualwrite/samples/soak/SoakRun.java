@@ -53,7 +53,9 @@ import java.util.concurrent.TimeUnit;
  * The plan: DUAL_WRITE, backfill, RAMP, 10, 50, 100, back to 0, 100. Each item is run while a fault
  * drawn from the seed is on (or none): a SIGSTOP of one instance past its lease, a kill -9 and restart,
  * the target stopped, or the network between one instance and the target cut (blackhole or reset), so
- * that steps are taken while an instance is lapsed. Some faults span two items. The fault sequence is a
+ * that steps are taken while an instance is lapsed; a fault is healed on a timer, whether or not the
+ * step waits for the victim. The step into RAMP and RAMP 10 always share one cut or freeze: an instance
+ * lapsed in DUAL_WRITE while the others step past it. The fault sequence ({@link #schedule}) is a
  * function of the seed; the threads' interleaving is not.
  *
  * <h2>The verdict</h2>
@@ -75,7 +77,7 @@ final class SoakRun {
 
     private enum Outcome { OK, HELD, FAIL, DOUBT, UNKNOWN, UNSENT }
 
-    private enum Fault { FREEZE, KILL, TARGET_DOWN, CUT_BLACKHOLE, CUT_RESET, NONE }
+    enum Fault { FREEZE, KILL, TARGET_DOWN, CUT_BLACKHOLE, CUT_RESET, NONE }
 
     private final long seed;
     private final boolean fenceOff;
@@ -317,48 +319,70 @@ final class SoakRun {
 
     // ------------------------------------------------------------------ migration and faults
 
-    private void migrateUnderFaults() throws Exception {
+    /**
+     * The faults, drawn from the seed before anything runs. Items 2 and 3 (the step into RAMP and RAMP 10)
+     * always run while one instance is cut off or frozen: the hole issue 16 starts from, an instance lapsed
+     * in DUAL_WRITE while the others step past it. Among the other items: a kill, the target stopped, a cut
+     * during RAMP 50 or 100, the rest drawn at random (none included).
+     */
+    static List<Planned> schedule(long seed) {
+        Random random = new Random(seed);
         List<String> plan = List.of("phase=DUAL_WRITE", "backfill", "phase=RAMP", "percent=10", "percent=50",
                 "percent=100", "percent=0", "percent=100");
-        Random random = new Random(seed);
-        List<Fault> faults = new ArrayList<>(List.of(Fault.FREEZE, Fault.KILL, Fault.TARGET_DOWN,
-                random.nextBoolean() ? Fault.CUT_BLACKHOLE : Fault.CUT_RESET));
-        while (faults.size() < plan.size()) {
-            faults.add(Fault.values()[random.nextInt(Fault.values().length)]);
-        }
-        Collections.shuffle(faults, random);
-        // One cut lands on a step that moves users to the target: the split brain the fence exists for.
-        int cut = faults.indexOf(faults.stream().filter(f -> f == Fault.CUT_BLACKHOLE || f == Fault.CUT_RESET)
+        Fault lapse = List.of(Fault.CUT_BLACKHOLE, Fault.CUT_RESET, Fault.FREEZE).get(random.nextInt(3));
+        List<Fault> others = new ArrayList<>(List.of(Fault.KILL, Fault.TARGET_DOWN,
+                random.nextBoolean() ? Fault.CUT_BLACKHOLE : Fault.CUT_RESET, Fault.FREEZE,
+                Fault.values()[random.nextInt(Fault.values().length)], Fault.values()[random.nextInt(Fault.values().length)]));
+        Collections.shuffle(others, random);
+        // others[k] goes with item 0, 1, 4, 5, 6, 7; one cut lands on RAMP 50 or 100.
+        int cut = others.indexOf(others.stream().filter(f -> f == Fault.CUT_BLACKHOLE || f == Fault.CUT_RESET)
                 .findFirst().orElseThrow());
-        if (cut < 3 || cut > 5) {
-            Collections.swap(faults, cut, 3 + random.nextInt(3));
+        if (cut != 2 && cut != 3) {
+            Collections.swap(others, cut, 2 + random.nextInt(2));
         }
-        sleepQuietly(dwellMs);
+        List<Planned> schedule = new ArrayList<>();
+        int next = 0;
         for (int item = 0; item < plan.size(); item++) {
-            Fault fault = faults.get(item);
-            int victim = random.nextInt(INSTANCES);
-            boolean spansTwo = item + 1 < plan.size() && fault != Fault.TARGET_DOWN && random.nextInt(10) < 3;
+            boolean pair = item == 2;
+            Fault fault = pair ? lapse : others.get(next++);
+            schedule.add(new Planned(pair ? plan.subList(2, 4) : List.of(plan.get(item)), fault,
+                    random.nextInt(INSTANCES), LEASE_MS + 500 + random.nextInt(1_000)));
+            item += pair ? 1 : 0;
+        }
+        return schedule;
+    }
+
+    private void migrateUnderFaults() throws Exception {
+        List<Planned> schedule = schedule(seed);
+        System.out.printf(Locale.ROOT, "soak seed %d: plan %s%n", seed, schedule);
+        sleepQuietly(dwellMs);
+        for (Planned planned : schedule) {
+            Fault fault = planned.fault;
+            int victim = planned.victim;
             long faultStart = System.nanoTime();
-            inject(fault, victim, plan.get(item) + (spansTwo ? " and " + plan.get(item + 1) : ""));
+            inject(fault, victim, String.join(" and ", planned.items));
+            // Healed on a timer, not when the step ends: a step may rightly wait for the victim to come back.
+            long faultMs = fault == Fault.TARGET_DOWN ? LEASE_MS * 2 : LEASE_MS * 2 + 5_000;
+            java.util.concurrent.CompletableFuture<Void> healed = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                sleepQuietly(faultMs);
+                try {
+                    heal(fault, victim, faultStart);
+                } catch (Exception e) {
+                    throw new IllegalStateException("soak: could not heal " + fault + " of i" + victim, e);
+                }
+            });
             if (fault == Fault.TARGET_DOWN) {
                 // The control store is down with it: nothing can step. Writes go on meanwhile.
-                sleepQuietly(LEASE_MS * 2);
-                heal(fault, victim, faultStart);
-                run(plan.get(item), victim, Fault.NONE);
+                healed.get();
             } else {
-                // Past the victim's lease, so that the others count it out and step without it.
-                sleepQuietly(LEASE_MS + 500 + random.nextInt(1_000));
-                run(plan.get(item), victim, fault);
-                if (spansTwo) {
-                    item++;
-                    sleepQuietly(500);
-                    run(plan.get(item), victim, fault);
-                }
-                // Some time on the new routes while the victim is still cut off, frozen or dead.
-                long held = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultStart);
-                sleepQuietly(Math.max(5_000, LEASE_MS * 2 - held));
-                heal(fault, victim, faultStart);
+                // Past the victim's lease, so that the others may count it out and step without it.
+                sleepQuietly(planned.waitMs);
             }
+            for (String item : planned.items) {
+                run(item, victim, fault);
+                sleepQuietly(500);
+            }
+            healed.get();
             sleepQuietly(dwellMs);
         }
     }
@@ -742,6 +766,14 @@ final class SoakRun {
     }
 
     private record Segment(long start, RoutingRules rules) {
+    }
+
+    /** A fault and the plan items run while it is on. */
+    record Planned(List<String> items, Fault fault, int victim, long waitMs) {
+        @Override
+        public String toString() {
+            return items + " under " + fault + (fault == Fault.NONE || fault == Fault.TARGET_DOWN ? "" : " of i" + victim);
+        }
     }
 
     private record Attempt(int writer, long user, long key, String value, int instance, long sent, long done,
