@@ -71,13 +71,19 @@ final class PrivatePostgres implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         try {
             asPostgres(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "-w", "stop");
         } catch (IOException alreadyStopped) {
             // stopped by a fault that did not heal, or never started
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        run(List.of("rm", "-rf", dir.toString()));
+        try {
+            run(List.of("rm", "-rf", dir.toString()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void asPostgres(String... command) throws IOException, InterruptedException {

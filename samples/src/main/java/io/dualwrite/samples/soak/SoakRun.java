@@ -439,7 +439,7 @@ final class SoakRun {
         if (item.startsWith("phase=RAMP")) {
             beforeRamp = false;
         }
-        int admin = fault == Fault.NONE || fault == Fault.TARGET_DOWN ? (victim + 1) % INSTANCES : (victim + 1) % INSTANCES;
+        int admin = (victim + 1) % INSTANCES;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         int tries = 0;
         while (System.nanoTime() < deadline) {
@@ -530,8 +530,8 @@ final class SoakRun {
                 launch(i);
             }
         }
-        try (Connection ignored = targetDirect()) {
-            // the target is up
+        try (Connection probe = targetDirect()) {
+            probe.isValid(2);
         } catch (SQLException down) {
             target.startServer();
         }
