@@ -12,7 +12,6 @@ import io.dualwrite.testing.Stores;
 import io.dualwrite.testing.TestDatabase;
 import java.sql.Timestamp;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,35 +52,7 @@ class NonIntegerKeysTest {
             AtomicLong parked = new AtomicLong();
             Mirror mirror = startedMirror(mode, tables, source, target, parked);
             try {
-                JdbcTemplate jdbc = new JdbcTemplate(source.dataSource());
-                TransactionTemplate transactions = new TransactionTemplate(
-                        new DataSourceTransactionManager(source.dataSource()));
-                Timestamp now = Timestamp.valueOf("2026-03-04 05:06:07.890");
-                for (int i = 0; i < ROWS; i++) {
-                    int row = i;
-                    transactions.executeWithoutResult(status -> {
-                        jdbc.update(kind.insert("t_key"), withNoteAndTime(kind.stored(sourceStore, row), "new", now));
-                        mirror.recorder().record("t_key", kind.recorded(row, row));
-                    });
-                }
-                // One transaction deletes some rows and updates others, so each apply batch holds both.
-                transactions.executeWithoutResult(status -> {
-                    List<Object> keys = new ArrayList<>();
-                    for (int i = 0; i < ROWS / 2; i++) {
-                        Object[] stored = kind.stored(sourceStore, i);
-                        if (i % 2 == 0) {
-                            jdbc.update(kind.delete("t_key"), stored);
-                        } else {
-                            Object[] update = new Object[stored.length + 2];
-                            update[0] = "changed";
-                            update[1] = now;
-                            System.arraycopy(stored, 0, update, 2, stored.length);
-                            jdbc.update(kind.update("t_key"), update);
-                        }
-                        keys.add(kind.recorded(i, i + 1));
-                    }
-                    mirror.recorder().recordAll("t_key", keys);
-                });
+                kind.insertThenDeleteAndUpdate(sourceStore, source.dataSource(), "t_key", mirror.recorder(), ROWS);
 
                 assertThat(mirror.awaitDrained(Duration.ofSeconds(15))).as("mirror drained").isTrue();
                 assertThat(parked.get()).as("parked keys").isZero();
@@ -189,13 +160,6 @@ class NonIntegerKeysTest {
                 assertThat(mirror.parked()).isEqualTo(1);
             }
         }
-    }
-
-    private static Object[] withNoteAndTime(Object[] key, String note, Timestamp time) {
-        Object[] values = Arrays.copyOf(key, key.length + 2);
-        values[key.length] = note;
-        values[key.length + 1] = time;
-        return values;
     }
 
     /** A mirror with short retries that counts the keys it parks. */

@@ -13,7 +13,6 @@ import io.dualwrite.testing.TestDatabase;
 import java.math.BigDecimal;
 import java.sql.Timestamp;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -112,30 +111,7 @@ class OutboxCrashTest {
                     new DataSourceTransactionManager(source.dataSource()));
             Timestamp now = Timestamp.valueOf("2026-03-04 05:06:07.890");
             int rows = 20;
-            for (int i = 0; i < rows; i++) {
-                int row = i;
-                transactions.executeWithoutResult(status -> {
-                    jdbc.update(kind.insert("t_key"), withNoteAndTime(kind.stored(sourceStore, row), "new", now));
-                    dying.recorder().record("t_key", kind.recorded(row, row));
-                });
-            }
-            transactions.executeWithoutResult(status -> {
-                List<Object> keys = new ArrayList<>();
-                for (int i = 0; i < rows / 2; i++) {
-                    Object[] stored = kind.stored(sourceStore, i);
-                    if (i % 2 == 0) {
-                        jdbc.update(kind.delete("t_key"), stored);
-                    } else {
-                        Object[] update = new Object[stored.length + 2];
-                        update[0] = "changed";
-                        update[1] = now;
-                        System.arraycopy(stored, 0, update, 2, stored.length);
-                        jdbc.update(kind.update("t_key"), update);
-                    }
-                    keys.add(kind.recorded(i, i + 1));
-                }
-                dying.recorder().recordAll("t_key", keys);
-            });
+            kind.insertThenDeleteAndUpdate(sourceStore, source.dataSource(), "t_key", dying.recorder(), rows);
             transactions.executeWithoutResult(status -> {
                 jdbc.update(kind.insert("t_key"), withNoteAndTime(kind.stored(sourceStore, rows), "rolled back", now));
                 dying.recorder().record("t_key", kind.recorded(rows, 0));

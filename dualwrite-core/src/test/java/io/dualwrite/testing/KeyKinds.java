@@ -260,6 +260,54 @@ public enum KeyKinds {
     }
 
     /**
+     * The workload the key tests share: {@code rows} inserts, one transaction each, then one transaction
+     * that deletes the even rows of the first half and updates the odd ones, so that each apply batch holds
+     * deletes and live keys together. Every key is recorded in one of its forms, as it changes.
+     *
+     * @param store the source store
+     * @param source the source's data source
+     * @param table the table
+     * @param recorder where the keys are recorded
+     * @param rows how many rows to insert
+     */
+    public void insertThenDeleteAndUpdate(Store store, javax.sql.DataSource source, String table,
+            io.dualwrite.capture.ChangeRecorder recorder, int rows) {
+        org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(source);
+        org.springframework.transaction.support.TransactionTemplate transactions =
+                new org.springframework.transaction.support.TransactionTemplate(
+                        new org.springframework.jdbc.datasource.DataSourceTransactionManager(source));
+        Timestamp now = Timestamp.valueOf("2026-03-04 05:06:07.890");
+        for (int i = 0; i < rows; i++) {
+            int row = i;
+            transactions.executeWithoutResult(status -> {
+                Object[] key = stored(store, row);
+                Object[] values = Arrays.copyOf(key, key.length + 2);
+                values[key.length] = "new";
+                values[key.length + 1] = now;
+                jdbc.update(insert(table), values);
+                recorder.record(table, recorded(row, row));
+            });
+        }
+        transactions.executeWithoutResult(status -> {
+            List<Object> keys = new ArrayList<>();
+            for (int i = 0; i < rows / 2; i++) {
+                Object[] key = stored(store, i);
+                if (i % 2 == 0) {
+                    jdbc.update(delete(table), key);
+                } else {
+                    Object[] update = new Object[key.length + 2];
+                    update[0] = "changed";
+                    update[1] = now;
+                    System.arraycopy(key, 0, update, 2, key.length);
+                    jdbc.update(update(table), update);
+                }
+                keys.add(recorded(i, i + 1));
+            }
+            recorder.recordAll(table, keys);
+        });
+    }
+
+    /**
      * The table's rows with driver-specific forms normalised (uuid text or bytes, padded text, date
      * and timestamp classes), keyed by their normalised key, for comparing two stores.
      *
