@@ -89,9 +89,10 @@
  *                       parks the key instead of writing if the route in its instance's view changed
  *   R7_PARK_RENEWED     the same, but decided only on a view read under a trusted lease after the
  *                       lapse with no step moving the key pending (the apply waits until then)
- *   WIT_COUNT_OUT, WIT_FENCE_REFUSES, WIT_R5_ROLLBACK, WIT_PARK   witnesses (runs that must fail):
- *                       a step activates with B counted out; the fence refuses a request; R5 rolls
- *                       a transaction back; the R7 mitigation parks a key
+ *   WIT_COUNT_OUT, WIT_FENCE_REFUSES, WIT_R5_ROLLBACK, WIT_PARK, WIT_DW_LAPSED_COMMIT   witnesses
+ *                       (runs that must fail): a step activates with B counted out; the fence
+ *                       refuses a request; R5 rolls a transaction back; the R7 mitigation parks a
+ *                       key; B commits in DUAL_WRITE with its lease lapsed (invariant 1 at work)
  */
 
 #define S 0
@@ -289,6 +290,9 @@ proctype Writer(byte i)
                     assert(seq[r] == hseq);
 #endif
                     assert(r == ROUTE(c_act));
+#ifdef WIT_DW_LAPSED_COMMIT
+                    assert(!(!lease_ok[i] && !FENCED_PHASE(v_act[i])));
+#endif
                     hseq++; seq[r] = hseq;
                     printf("W%d commits on %d: state #%d\n", i, r, hseq);
                     if
