@@ -51,7 +51,7 @@ LOSS='assertion violated .*(r ?== ?\(c_act&1\)|seq\[r\] ?== ?hseq|seq\[\(c_act&1
 LATE='assertion violated .*seq\[p\] ?>= ?seq\[\(1-p\)\]'
 checks=(
 # --- positive checks -----------------------------------------------------------------
-"dw-main|P|$DW|-DOPS1=2 -DOPS2=2 -DTFAIL=0|-DSAFETY|-w27|"
+"dw-main|P|$DW|-DOPS1=2 -DOPS2=2 -DTFAIL=0|-DSAFETY|-w26|"
 "ramp-one-user-two-txns-each|P|$RP|-DONE_USER -DOPS=2 -DSTEPS=1|-DSAFETY|-w26|"
 "dw-target-failures|P|$DW|-DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
 "dw-commit-order-overwrite|P|$DW|-DNO_GUARD -DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
@@ -61,9 +61,9 @@ checks=(
 "ramp-two-users-up-and-back|P|$RP|-DOPS=1 -DSTEPS=2|-DSAFETY|-w25|"
 "ramp-merchant-writes-moving-users-row|P|$RP|-DMERCHANT -DONE_USER -DOPS=1 -DSTEPS=2|-DSAFETY|-w25|"
 "ramp-fair-termination|P|$RP|-DONE_USER -DOPS=1 -DSTEPS=2|-DNP -DNFAIR=4|-l -f -w25|"
-"lease-into-and-within-ramp|P|$LS|-DINV1_STRICT -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY|-w23|"
-"lease-rollback-to-dw-then-forward|P|$LS|-DINIT=R0 -DNSTEPS=2 -DP1=DW -DP2=RT|-DSAFETY|-w23|"
-"lease-back-from-target-only|P|$LS|-DINIT=TO -DNSTEPS=2 -DP1=RT -DP2=R0|-DSAFETY|-w22|"
+"lease-into-and-within-ramp|P|$LS|-DINV1_STRICT -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY -O1|-w23|"
+"lease-rollback-to-dw-then-forward|P|$LS|-DINIT=R0 -DNSTEPS=2 -DP1=DW -DP2=RT|-DSAFETY -O1|-w23|"
+"lease-back-from-target-only|P|$LS|-DINIT=TO -DNSTEPS=2 -DP1=RT -DP2=R0|-DSAFETY -O1|-w22|"
 "lease-dead-instance-dropped|P|$LS|-DINV1_STRICT -DCRASH -DINIT=DW -DNSTEPS=1 -DP1=RT|-DSAFETY -O1|-w21|"
 "lease-async-r7-park-after-renewal|P|$LS|-DASYNC -DLATE_APPLY_ONLY -DR7_PARK_RENEWED -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY -O1|-w21|"
 # --- negative controls: each must produce a counterexample -----------------------------

@@ -30,8 +30,8 @@
  *      hb_live[i]  the others see i's heartbeat unexpired; it can end only after fresh[i] ended:
  *                  R6 (i stops at 3/4 lease by its clock, the others count it out at the instant
  *                  it wrote, by theirs; wall clocks differ by less than 1/4 lease)
- *    Only B lapses, and only while it is frozen or cut off (a slow poller is a short cut).  One
- *    fault episode per run; it may begin at any moment and heals (a dead instance stays dead).
+ *    Only B lapses, and only while it is frozen or cut off (a slow poller is a short cut).  EPISODES
+ *    fault episodes per run (1); each may begin at any moment and heals (a dead instance stays dead).
  *  - Settings of user 0 (bit 0: route S/T; bit 1: the target is primary of some row, i.e. RAMP or
  *    TARGET_ONLY; bit 2: TARGET_ONLY): DW 0, R0 2 (RAMP, user 0 still on S), RT 3 (RAMP, user 0
  *    on T), TO 7.  A step within RAMP that does not move user 0 is R0 -> R0.  The plan is
@@ -69,7 +69,7 @@
  *                       ASYNC).  Default: a freeze or a partition, chosen by the search
  *   ASYNC               in-memory lanes instead of the outbox (implies NO_DRAIN_AFTER_COUNT_OUT)
  *   INIT, NSTEPS, P1..P6  the plan (default DW -> R0 -> RT); OPS transactions per writer (1);
- *                       REVERTS reverted steps allowed (0)
+ *                       REVERTS reverted steps allowed (0); EPISODES faults of B per run (1)
  *   INV1_STRICT         invariant 1 as stated: a request whose instance's view is DUAL_WRITE is never
  *                       refused by the fence (default: unless its last heartbeat still promised)
  *   LATE_APPLY_ONLY     check only "an apply never replaces a newer state" and "one primary at a
@@ -135,6 +135,9 @@
 #endif
 #ifndef P6
 #define P6 DW
+#endif
+#ifndef EPISODES
+#define EPISODES 1     /* fault episodes of B per run */
 #endif
 #ifndef REVERTS
 #define REVERTS 0
@@ -209,14 +212,15 @@ byte plan[6];
 #else
 #define WAITED(i) (!dropped[i] && (hb_live[i] || !hb_prom[i]))
 #endif
-/* R5, the commit-time check: lapsed since admission, and the fence applied at admission (fz) or
- * applies now (a transaction admitted unfenced, still open when its instance promised and lapsed) */
+/* R5, the commit-time check: the lease lapsed since admission (gen changed) or is not trusted now,
+ * and the fence applied at admission (fz) or applies now (a transaction admitted unfenced, still
+ * open when its instance promised and lapsed) */
 #if defined(NEG_NO_COMMIT_CHECK)
 #define R5_ROLLS_BACK(i) (0)
 #elif defined(R5_AS_WRITTEN)
 #define R5_ROLLS_BACK(i) (fz && g != gen[i])
 #else
-#define R5_ROLLS_BACK(i) ((fz || FENCING(i)) && g != gen[i])
+#define R5_ROLLS_BACK(i) ((fz || FENCING(i)) && (g != gen[i] || !lease_ok[i]))
 #endif
 #define MISSING(i) (WAITED(i) && hb_ack[i] < c_step)
 
@@ -448,6 +452,8 @@ proctype Coordinator()
 /* B's fault, B's lapse (its own clock) and expiry (the others' clocks, after the lapse: R6). */
 proctype Fault()
 {
+    byte ep;
+episode:
     atomic {
 #if defined(FREEZE)
         frozen[B] = 1; printf("F: B frozen\n")
@@ -468,13 +474,16 @@ proctype Fault()
                 if :: lease_ok[B] -> lease_ok[B] = 0; gen[B]++; printf("F: B's lease lapses\n") :: else -> skip fi }
     :: atomic { !fresh[B] && hb_live[B] -> hb_live[B] = 0; printf("F: B's lease expired\n") }
 #ifndef CRASH
-    :: atomic { frozen[B] = 0; cut[B] = 0; printf("F: B heals\n") }; break
+    :: atomic { frozen[B] = 0; cut[B] = 0; ep++; printf("F: B heals\n") }; break
 #else
     :: atomic { !hb_live[B] }; break
 #endif
     od;
-    do  /* its lease may still be seen expired until it renews */
+    do  /* its lease may still be seen expired until it renews; another episode may follow */
     :: atomic { !fresh[B] && hb_live[B] -> hb_live[B] = 0; printf("F: B's lease expired\n") }
+#ifndef CRASH
+    :: ep < EPISODES -> goto episode
+#endif
     :: break
     od
 }
