@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Model-checks the dualwrite write-path protocol with spin.
 #
-#   model/check.sh            run every check (about 1.5 minutes on 2 cores)
+#   model/check.sh            run every check (about 2 minutes on 2 cores)
 #   JOBS=1 model/check.sh     run the checks one at a time
 #   DEEP=1 model/check.sh     also run two large configurations (DUAL_WRITE with 2+2 writer
 #                             txns and a target failure: ~125M states, ~5 min, ~8 GB; RAMP
