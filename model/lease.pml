@@ -51,12 +51,13 @@
  *   R2 FENCED(i): the lease is not trusted and the view's phase has the target primary of some row,
  *   R4 ... or i's last written heartbeat promised; a request is then refused (RouteHeldException).
  *      The promise a heartbeat writes is "my view's phase is fenced"; it is withdrawn only when that
- *      view was read under a trusted lease (repair 1: else B withdraws on a view read while it was
+ *      view was read under a trusted lease (repair 2: else B withdraws on a view read while it was
  *      counted out, see R4_AS_WRITTEN)
  *   R3 finishStep waits for an instance that is live, or expired without a promise (until an
  *      operator drops it: only a dead one here)
- *   R5 a transaction is rolled back at commit if its instance's lease lapsed since admission and
- *      the fence applied at admission OR applies at commit (repair 2: see R5_AS_WRITTEN)
+ *   R5 a transaction is rolled back at commit if its instance's lease lapsed since admission (or is
+ *      not trusted now) and the fence applied at admission OR applies at commit (repair 1: see
+ *      R5_AS_WRITTEN)
  *   R6 see hb_live above
  *   a step that counted an instance out activates only once every outbox row committed before the
  *      count-out is applied (repair 3: see NO_DRAIN_AFTER_COUNT_OUT; impossible with ASYNC lanes)
