@@ -3,9 +3,11 @@
 #
 #   model/check.sh            run every check (about 2 minutes on 2 cores)
 #   JOBS=1 model/check.sh     run the checks one at a time
-#   DEEP=1 model/check.sh     also run two large configurations (DUAL_WRITE with 2+2 writer
+#   DEEP=1 model/check.sh     also run four large configurations (DUAL_WRITE with 2+2 writer
 #                             txns and a target failure: ~125M states, ~5 min, ~8 GB; RAMP
-#                             with 2 txns per instance, up and back: ~21M states, ~1 min)
+#                             with 2 txns per instance, up and back: ~21M states, ~1 min;
+#                             lease.pml with two faults of B, with and without the R5 counter
+#                             fix: ~16M states, ~1 min)
 #   ONLY=lease model/check.sh run only the checks whose name matches the regex
 #   KEEP=1 model/check.sh     keep the work directory (pan output, trails and the
 #                             replayed counterexamples in <check>.trace.txt)
@@ -111,6 +113,8 @@ checks=(
 if [[ "${DEEP:-0}" == 1 ]]; then
     checks=("dw-deep-2x2-txns-target-failure|P|$DW|-DOPS1=2 -DOPS2=2 -DTFAIL=1|-DSAFETY -DCOLLAPSE|-w28|"
             "ramp-deep-one-user-up-and-back|P|$RP|-DONE_USER -DOPS=2 -DSTEPS=2|-DSAFETY -DCOLLAPSE|-w27|"
+            "lease-deep-two-faults|P|$LS|-DEPISODES=2 -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY -DCOLLAPSE|-w24|"
+            "find-lease-deep-r5-counter-misses-second-lapse|X|$LS|-DR5_GEN_ON_LAPSE_ONLY -DEPISODES=2 -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY -O2 -DCOLLAPSE|-w24|$LOSS"
             "${checks[@]}")
 fi
 

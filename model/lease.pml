@@ -84,6 +84,8 @@
  *   R4_AS_WRITTEN       finding: the promise follows the view, even one read under a lapsed lease
  *   R5_AS_WRITTEN       finding: R5 only for transactions admitted while the fence applied
  *   NO_DRAIN_AFTER_COUNT_OUT  finding: activation right after the count-out
+ *   R5_GEN_ON_LAPSE_ONLY finding (needs EPISODES=2): the lapse counter moves only when a trusted lease
+ *                       lapses, not when trust comes back after a gap
  *   ACK_TRUSTS_LEASE    finding (the code's tick()): acknowledging writes a heartbeat and trusts the
  *                       lease with no read after it (MigrationController.heartbeat() after the ack)
  *   R7_PARK             R7's mitigation as proposed: an apply of a change captured before a lapse
@@ -370,7 +372,13 @@ proctype Poller(byte i)
         atomic {
             if
             :: dead[i] -> break
-            :: UP(i) && !cut[i] -> READ(i); lease_ok[i] = fresh[i]
+            :: UP(i) && !cut[i] -> READ(i);
+                /* trusted again after a gap: that too counts as a lapse (a transaction admitted
+                 * while lapsed sees the counter move) */
+#ifndef R5_GEN_ON_LAPSE_ONLY
+                if :: !lease_ok[i] && fresh[i] -> gen[i]++ :: else -> skip fi;
+#endif
+                lease_ok[i] = fresh[i]
             :: UP(i) && cut[i] -> skip          /* the read failed: next tick */
             fi
         }
