@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Model-checks the dualwrite write-path protocol with spin.
 #
-#   model/check.sh            run every check (about 1.5 minutes on 2 cores)
+#   model/check.sh            run every check (about 2 minutes on 2 cores)
 #   JOBS=1 model/check.sh     run the checks one at a time
-#   DEEP=1 model/check.sh     also run two large configurations (DUAL_WRITE with 2+2 writer
+#   DEEP=1 model/check.sh     also run four large configurations (DUAL_WRITE with 2+2 writer
 #                             txns and a target failure: ~125M states, ~5 min, ~8 GB; RAMP
-#                             with 2 txns per instance, up and back: ~21M states, ~1 min)
+#                             with 2 txns per instance, up and back: ~21M states, ~1 min;
+#                             lease.pml with two faults of B, with and without the R5 counter
+#                             fix: ~16M states, ~1 min)
+#   ONLY=lease model/check.sh run only the checks whose name matches the regex
 #   KEEP=1 model/check.sh     keep the work directory (pan output, trails and the
 #                             replayed counterexamples in <check>.trace.txt)
 #
@@ -43,9 +46,14 @@ CONV='assertion violated .*s_pres\[[01]\] ?== ?t_pres'
 APPREAD='assertion violated .*seq\[.*\] ?== ?hseq\[k\]'
 RAMP_DATA='assertion violated .*(== ?hseq\[k\]|sq ?>= ?seq\[|pres\[\(\(0\*2\)\+[01]\)\] ?== ?pres)'
 RAMP_CONV='assertion violated .*pres\[\(\(0\*2\)\+[01]\)\] ?== ?pres'
+LS="lease.pml"
+# an acknowledged write lost: a commit on a store that is not the active primary, a commit on a row
+# that misses the newest write, the routed store missing it at the end, or an apply replacing it
+LOSS='assertion violated .*(r ?== ?\(c_act&1\)|seq\[r\] ?== ?hseq|seq\[\(c_act&1\)\] ?== ?hseq|seq\[p\] ?>= ?seq)'
+LATE='assertion violated .*seq\[p\] ?>= ?seq\[\(1-p\)\]'
 checks=(
 # --- positive checks -----------------------------------------------------------------
-"dw-main|P|$DW|-DOPS1=2 -DOPS2=2 -DTFAIL=0|-DSAFETY|-w27|"
+"dw-main|P|$DW|-DOPS1=2 -DOPS2=2 -DTFAIL=0|-DSAFETY|-w26|"
 "ramp-one-user-two-txns-each|P|$RP|-DONE_USER -DOPS=2 -DSTEPS=1|-DSAFETY|-w26|"
 "dw-target-failures|P|$DW|-DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
 "dw-commit-order-overwrite|P|$DW|-DNO_GUARD -DOPS1=2 -DOPS2=1 -DTFAIL=1|-DSAFETY|-w26|"
@@ -55,6 +63,11 @@ checks=(
 "ramp-two-users-up-and-back|P|$RP|-DOPS=1 -DSTEPS=2|-DSAFETY|-w25|"
 "ramp-merchant-writes-moving-users-row|P|$RP|-DMERCHANT -DONE_USER -DOPS=1 -DSTEPS=2|-DSAFETY|-w25|"
 "ramp-fair-termination|P|$RP|-DONE_USER -DOPS=1 -DSTEPS=2|-DNP -DNFAIR=4|-l -f -w25|"
+"lease-into-and-within-ramp|P|$LS|-DINV1_STRICT -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY -O1|-w23|"
+"lease-rollback-to-dw-then-forward|P|$LS|-DINIT=R0 -DNSTEPS=2 -DP1=DW -DP2=RT|-DSAFETY -O1|-w23|"
+"lease-back-from-target-only|P|$LS|-DINIT=TO -DNSTEPS=2 -DP1=RT -DP2=R0|-DSAFETY -O1|-w22|"
+"lease-dead-instance-dropped|P|$LS|-DINV1_STRICT -DCRASH -DINIT=DW -DNSTEPS=1 -DP1=RT|-DSAFETY -O1|-w21|"
+"lease-async-r7-park-after-renewal|P|$LS|-DASYNC -DLATE_APPLY_ONLY -DR7_PARK_RENEWED -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY -O1|-w21|"
 # --- negative controls: each must produce a counterexample -----------------------------
 "neg-apply-without-source-lock|X|$DW|-DNEG_APPLY_NOLOCK $SMALL|-DSAFETY|-w24|$MONO_OR_CONV"
 "neg-backfill-without-source-lock|X|$DW|-DNEG_BACKFILL_NOLOCK $SMALL|-DSAFETY|-w24|$MONO_OR_CONV"
@@ -62,7 +75,20 @@ checks=(
 "neg-absent-branch-without-recheck|X|$DW|-DNEG_NO_RECHECK $SMALL|-DSAFETY|-w24|$MONO_OR_CONV"
 "neg-ramp-flag-flip|X|$RP|-DNEG_FLAG_FLIP -DNO_LIB_WAIT_ASSERT -DOPS=1|-DSAFETY|-E -w24|$RAMP_DATA"
 "neg-ramp-flag-flip-mirror-race|X|$RP|-DNEG_FLAG_FLIP -DSHORT_TXN -DNO_APP_READ_ASSERT -DNO_LIB_WAIT_ASSERT -DOPS=1|-DSAFETY|-E -w24|assertion violated .*(sq ?>= ?seq\[|pres\[\(\(0\*2\)\+[01]\)\] ?== ?pres)"
+"neg-lease-fence-ramp-only|X|$LS|-DNEG_FENCE_RAMP_ONLY -DPARTITION|-DSAFETY|-w22|$LOSS"
+"neg-lease-no-commit-check|X|$LS|-DNEG_NO_COMMIT_CHECK -DFREEZE -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|$LOSS"
+"neg-lease-read-before-renew|X|$LS|-DNEG_READ_BEFORE_RENEW -DPARTITION -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|$LOSS"
+"neg-lease-count-out-unpromised|X|$LS|-DNEG_COUNT_OUT_UNPROMISED -DPARTITION|-DSAFETY|-w22|$LOSS"
+"neg-lease-unfence-before-withdraw|X|$LS|-DNEG_UNFENCE_BEFORE_WITHDRAW -DPARTITION -DINIT=R0 -DNSTEPS=2 -DP1=DW -DP2=RT|-DSAFETY -O1|-w22|$LOSS"
 # --- findings: gaps in DESIGN.md, each shown by a counterexample ----------------------
+"find-lease-r5-as-written|X|$LS|-DR5_AS_WRITTEN -DPARTITION -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY -O1|-w22|$LOSS"
+"find-lease-r4-withdraw-on-stale-view|X|$LS|-DR4_AS_WRITTEN -DPARTITION -DINIT=R0 -DNSTEPS=2 -DP1=DW -DP2=RT|-DSAFETY -O1|-w22|$LOSS"
+"find-lease-outbox-no-drain-after-count-out|X|$LS|-DNO_DRAIN_AFTER_COUNT_OUT -DPARTITION -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|$LOSS"
+"find-lease-async-count-out-loses-lane|X|$LS|-DASYNC -DFREEZE -DR7_PARK_RENEWED -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|$LOSS"
+"find-lease-r7-late-apply|X|$LS|-DASYNC -DFREEZE -DLATE_APPLY_ONLY -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|$LATE"
+"find-lease-r7-park-as-written|X|$LS|-DASYNC -DFREEZE -DLATE_APPLY_ONLY -DR7_PARK -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|$LATE"
+"find-lease-ack-heartbeat-trusts-lease|X|$LS|-DACK_TRUSTS_LEASE -DFREEZE -DINIT=R0 -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY|-w22|$LOSS"
+"find-lease-inv1-refused-after-rollback|X|$LS|-DINV1_STRICT -DPARTITION -DINIT=R0 -DNSTEPS=1 -DP1=DW|-DSAFETY|-w22|assertion violated .*\(v_act\[i\]&2\) ?!= ?0"
 "neg-ramp-step-waits-for-moving-keys-only|X|$RP|-DMERCHANT -DNEG_MOVING_ONLY -DONE_USER -DNO_LIB_WAIT_ASSERT -DOPS=1|-DSAFETY|-w24|$RAMP_DATA"
 "find-version-taken-at-txn-start|X|$DW|-DFIND_CLOCK_AT_START $SMALL|-DSAFETY|-w24|$CONV"
 "find-backfill-before-all-instances-capture|X|$DW|-DFIND_PHASE_LAG $SMALL|-DSAFETY|-w24|$CONV"
@@ -78,10 +104,17 @@ checks=(
 "wit-unfair-nowait-retry-loop|X|$DW|-DOPS1=1 -DOPS2=1 -DTFAIL=0|-DNP -DNFAIR=3|-l -w24|non-progress cycle"
 "wit-ramp-request-held|X|$RP|-DWIT_HELD -DOPS=1|-DSAFETY|-w24|assertion violated .*ihold"
 "wit-ramp-rollback-mirrored|X|$RP|-DWIT_BACK -DOPS=1 -DSTEPS=2|-DSAFETY|-w24|assertion violated .*ctl_step"
+"wit-lease-step-counts-out-b|X|$LS|-DWIT_COUNT_OUT -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|assertion violated .*hb_live\[1\]"
+"wit-lease-fence-refuses|X|$LS|-DWIT_FENCE_REFUSES -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|assertion violated .*lease_ok\[i\]"
+"wit-lease-commit-check-rolls-back|X|$LS|-DWIT_R5_ROLLBACK -DFREEZE -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|assertion violated 0"
+"wit-lease-dw-commit-while-lapsed|X|$LS|-DWIT_DW_LAPSED_COMMIT|-DSAFETY|-w22|assertion violated .*lease_ok\\[i\\]"
+"wit-lease-r7-parks|X|$LS|-DWIT_PARK -DASYNC -DLATE_APPLY_ONLY -DR7_PARK_RENEWED -DFREEZE -DINIT=R0 -DNSTEPS=1 -DP1=RT|-DSAFETY|-w22|assertion violated 0"
 )
 if [[ "${DEEP:-0}" == 1 ]]; then
     checks=("dw-deep-2x2-txns-target-failure|P|$DW|-DOPS1=2 -DOPS2=2 -DTFAIL=1|-DSAFETY -DCOLLAPSE|-w28|"
             "ramp-deep-one-user-up-and-back|P|$RP|-DONE_USER -DOPS=2 -DSTEPS=2|-DSAFETY -DCOLLAPSE|-w27|"
+            "lease-deep-two-faults|P|$LS|-DEPISODES=2 -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY -DCOLLAPSE|-w24|"
+            "find-lease-deep-r5-counter-misses-second-lapse|X|$LS|-DR5_GEN_ON_LAPSE_ONLY -DEPISODES=2 -DINIT=DW -DNSTEPS=2 -DP1=R0 -DP2=RT|-DSAFETY -O2 -DCOLLAPSE|-w24|$LOSS"
             "${checks[@]}")
 fi
 
@@ -142,6 +175,12 @@ run_check() {
     printf '%s  %-44s [%s] %s\n' "$verdict" "$name" "$label" "$detail" >"$work/$idx.res"
     echo "$verdict" >"$work/$idx.ok"
 }
+
+if [[ -n "${ONLY:-}" ]]; then       # ONLY=regex: run the checks whose name matches
+    selected=()
+    for c in "${checks[@]}"; do [[ "${c%%|*}" =~ $ONLY ]] && selected+=("$c"); done
+    checks=("${selected[@]}")
+fi
 
 start=$(date +%s)
 n=${#checks[@]}
