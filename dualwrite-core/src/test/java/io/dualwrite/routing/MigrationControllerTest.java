@@ -237,6 +237,42 @@ class MigrationControllerTest {
     }
 
     /** A control store that passes every call on; tests override what they fault. */
+    /**
+     * Issue 16, the lease model's finding (model/lease.pml, R1): the heartbeat that acknowledges a step was
+     * trusted as a renewal although no read followed it. An instance paused between its read and its
+     * acknowledgement (here: a drain that takes longer than the lease) then trusted a view older than its
+     * lease for a whole poll. Only renew-then-read extends trust.
+     */
+    @Test
+    void acknowledgingHeartbeat_isNoRenewal_soAViewReadBeforeAPauseIsNotTrusted() throws Exception {
+        MigrationController a = controller("a");
+        MigrationController b = MigrationController.builder(store).instanceId("b").pollInterval(Duration.ofMillis(50))
+                .lease(Duration.ofMillis(200)).stepTimeout(Duration.ofSeconds(10)).build();
+        controllers.add(b);
+        AtomicBoolean paused = new AtomicBoolean();
+        b.addDrain((upTo, timeout) -> {
+            if (paused.getAndSet(false)) {
+                Thread.sleep(300);
+            }
+            return true;
+        });
+        b.tick();
+        CompletableFuture<StepResult> step = CompletableFuture.supplyAsync(() -> {
+            try {
+                return a.requestPhase(Phase.RAMP, false);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        awaitPending(a);
+
+        paused.set(true);
+        b.tick();
+
+        assertThat(b.leaseValid()).as("trust after a read 300 ms old, with a 200 ms lease").isFalse();
+        assertThat(step.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(StepResult.Outcome.ACTIVATED);
+    }
+
     private static class ForwardingControlStore implements ControlStore {
         private final ControlStore delegate;
 

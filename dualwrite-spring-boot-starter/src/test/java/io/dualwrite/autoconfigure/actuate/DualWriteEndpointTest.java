@@ -196,7 +196,7 @@ class DualWriteEndpointTest {
                             .containsEntry("problems", List.of("1 parked keys exceed dualwrite.health.max-parked=0;"
                                     + " the reconciler repairs them"));
                     assertThat(String.valueOf(health.health().getDetails().get("mirrorFailing")))
-                            .as("the library's own failure, said in health").contains("connection refused");
+                            .as("the library's own failure, said in health").contains("REFUSE_PARKED");
                 });
     }
 
@@ -279,10 +279,14 @@ class DualWriteEndpointTest {
         }
     }
 
-    /** Takes the target down and writes one row, whose single apply attempt fails and parks it. */
+    /**
+     * Writes one row the target refuses, whose single apply attempt fails and parks it. (A target that is
+     * down costs no attempt: its keys wait for it, they are not parked.)
+     */
     private static void parkOneKey(ApplicationContext context) throws InterruptedException {
-        context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE, FailingDataSource.class).setDown(true);
-        new JdbcTemplate(context.getBean(DataSource.class)).update("UPDATE t_order SET status = 'NEW' WHERE id = 1");
+        context.getBean(TestDatabase.class).execute("ALTER TABLE t_order ADD CONSTRAINT refuse_parked CHECK"
+                + " (status <> 'REFUSED')");
+        new JdbcTemplate(context.getBean(DataSource.class)).update("UPDATE t_order SET status = 'REFUSED' WHERE id = 1");
         context.getBean(ChangeRecorder.class).record("t_order", 1);
         Mirror mirror = context.getBean(Mirror.class);
         assertThat(mirror.awaitDrained(Duration.ofSeconds(10))).isTrue();
