@@ -25,7 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * The ASYNC machinery, also used by SYNC for its background retries: a fixed number of lanes, each a
  * single worker thread with its own queue. A key always hashes to the same lane, so one key is never
  * applied twice at once in this process, and a key changed again while it waits is coalesced into one
- * apply. Failed keys are retried with backoff and parked after the last attempt.
+ * apply. Failed keys are retried with backoff and parked after the last attempt; a store that cannot be
+ * reached costs no attempt, so an outage alone never parks a key.
  *
  * <p><b>A full lane</b> (the lanes hold at most {@link MirrorConfig#queueCapacity()} keys, waiting or
  * being applied) hands the keys it cannot take to {@link Overflow}: they are spilled to the source's
