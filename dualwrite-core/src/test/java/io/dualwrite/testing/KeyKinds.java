@@ -1,5 +1,6 @@
 package io.dualwrite.testing;
 
+import io.dualwrite.capture.ChangeRecorder;
 import java.nio.ByteBuffer;
 import java.sql.Timestamp;
 import java.time.LocalDate;
@@ -13,6 +14,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import javax.sql.DataSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Tables keyed by values that are not integers, as each store declares them, with the many forms an
@@ -270,12 +275,10 @@ public enum KeyKinds {
      * @param recorder where the keys are recorded
      * @param rows how many rows to insert
      */
-    public void insertThenDeleteAndUpdate(Store store, javax.sql.DataSource source, String table,
-            io.dualwrite.capture.ChangeRecorder recorder, int rows) {
-        org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(source);
-        org.springframework.transaction.support.TransactionTemplate transactions =
-                new org.springframework.transaction.support.TransactionTemplate(
-                        new org.springframework.jdbc.datasource.DataSourceTransactionManager(source));
+    public void insertThenDeleteAndUpdate(Store store, DataSource source, String table, ChangeRecorder recorder,
+            int rows) {
+        JdbcTemplate jdbc = new JdbcTemplate(source);
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(source));
         Timestamp now = Timestamp.valueOf("2026-03-04 05:06:07.890");
         for (int i = 0; i < rows; i++) {
             int row = i;
