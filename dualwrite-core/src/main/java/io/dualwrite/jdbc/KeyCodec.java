@@ -274,14 +274,9 @@ public final class KeyCodec {
      * @return the folded value
      */
     public Object folded(Object canonical) {
-        if (!folds() || !(canonical instanceof String text)) {
-            return canonical;
-        }
-        String folded = ignoreTrailingSpaces ? text.stripTrailing() : text;
-        if (ignoreAccents) {
-            folded = MARKS.matcher(Normalizer.normalize(folded, Normalizer.Form.NFD)).replaceAll("");
-        }
-        return ignoreCase ? folded.toLowerCase(Locale.ROOT) : folded;
+        Object folded = foldedForSql(canonical);
+        return ignoreAccents && folded instanceof String text
+                ? MARKS.matcher(Normalizer.normalize(text, Normalizer.Form.NFD)).replaceAll("") : folded;
     }
 
     private static Object integer(Object value) {
