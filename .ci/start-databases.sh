@@ -2,6 +2,12 @@
 # Brings up the local servers the integration tests expect, on Debian 12 without systemd:
 #   MariaDB     127.0.0.1:3306, user root, empty password, database `test`
 #   PostgreSQL  127.0.0.1:5432, user postgres, trust authentication, database `test`
+#   MariaDB     127.0.0.1:3307 with its binary log on (ROW), for the change-data capture tests: a second,
+#               private server in its own data directory, so the main one is never restarted; started when
+#               CI=true or DUALWRITE_CDC_MARIADB=yes (the tests find it through DUALWRITE_IT_CDC_MARIADB_URL,
+#               which .ci/run sets, and skip without it outside CI)
+# PostgreSQL is switched to wal_level=logical (ALTER SYSTEM and a restart, once) for the logical-decoding
+# capture tests, on a server installed by this run, when CI=true, or when DUALWRITE_PG_LOGICAL=yes.
 # A server that is missing is installed with apt-get, one that is stopped is started, and the
 # script waits (at most DUALWRITE_DB_WAIT_SECONDS, default 60) until both answer.
 # Login settings are changed only on a server installed by this run, or when CI=true and the
@@ -11,6 +17,8 @@ set -euo pipefail
 
 WAIT_SECONDS=${DUALWRITE_DB_WAIT_SECONDS:-60}
 MARIADB_LOG=${TMPDIR:-/tmp}/dualwrite-mariadbd.log
+CDC_PORT=${DUALWRITE_CDC_MARIADB_PORT:-3307}
+CDC_DIR=${DUALWRITE_CDC_MARIADB_DIR:-/var/tmp/dualwrite-cdc-mariadb}
 PG_CLUSTER=main
 
 log() { echo "[start-databases] $*"; }
@@ -127,6 +135,49 @@ allow_mariadb_root() {
 }
 
 # ----------------------------------------------------------------------------------------------
+# MariaDB with a binary log, for the change-data capture tests
+# ----------------------------------------------------------------------------------------------
+
+cdc_login() { mariadb --protocol=TCP -h127.0.0.1 -P"$CDC_PORT" -uroot --connect-timeout=2 "$@" </dev/null; }
+cdc_answers() { cdc_login -e 'SELECT 1' >/dev/null 2>&1; }
+cdc_runs() {
+    mariadb-admin --protocol=TCP -h127.0.0.1 -P"$CDC_PORT" -uroot --connect-timeout=2 ping >/dev/null 2>&1 </dev/null
+}
+
+# Its own data directory, socket, pid file and log, owned by the mysql user like the main server's; the
+# main server (3306) is neither stopped nor reconfigured.
+start_cdc_mariadb() {
+    if ! cdc_answers; then
+        cdc_runs && die "a server answers on 127.0.0.1:$CDC_PORT but root cannot log in with an empty password; stop it, or set DUALWRITE_CDC_MARIADB_PORT to a free port"
+        mariadb_installed || die "mariadbd is not installed (the main MariaDB should have installed it)"
+        as_root install -d -o mysql -g mysql -m 0750 "$CDC_DIR"
+        if ! as_root test -d "$CDC_DIR/data/mysql"; then
+            log "creating the binlog MariaDB's data directory $CDC_DIR/data"
+            as_root mariadb-install-db --no-defaults --user=mysql --datadir="$CDC_DIR/data" \
+                --auth-root-authentication-method=normal --skip-test-db >"$CDC_DIR.install.log" 2>&1 \
+                || { show_log "$CDC_DIR.install.log"; die "mariadb-install-db failed for $CDC_DIR/data"; }
+        fi
+        log "starting a MariaDB with its binary log on 127.0.0.1:$CDC_PORT (log in $CDC_DIR/mariadbd.err)"
+        # setsid: the server outlives this script, like the main one started by start-stop-daemon.
+        as_root setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$CDC_DIR/data" \
+            --port="$CDC_PORT" --bind-address=127.0.0.1 --socket="$CDC_DIR/mariadbd.sock" \
+            --pid-file="$CDC_DIR/mariadbd.pid" --log-error="$CDC_DIR/mariadbd.err" \
+            --log-bin="$CDC_DIR/data/binlog" --binlog-format=ROW --binlog-row-image=FULL \
+            --binlog-annotate-row-events --server-id=7 --max-connections=300 </dev/null >/dev/null 2>&1 &
+        if ! wait_until cdc_answers; then
+            show_log "$CDC_DIR/mariadbd.err"
+            die "the binlog MariaDB did not answer on 127.0.0.1:$CDC_PORT within ${WAIT_SECONDS}s"
+        fi
+    fi
+    local settings
+    settings=$(cdc_login -Nse "SELECT CONCAT('log_bin=', IF(@@log_bin, 'ON', 'OFF'), ' binlog_format=', @@binlog_format)")
+    [[ $settings == "log_bin=ON binlog_format=ROW" ]] \
+        || die "the MariaDB on 127.0.0.1:$CDC_PORT has $settings, the change-data capture tests need log_bin=ON binlog_format=ROW"
+    cdc_login -e 'CREATE DATABASE IF NOT EXISTS test'
+    log "binlog MariaDB ready on 127.0.0.1:$CDC_PORT (DUALWRITE_IT_CDC_MARIADB_URL=jdbc:mariadb://127.0.0.1:$CDC_PORT/test)"
+}
+
+# ----------------------------------------------------------------------------------------------
 # PostgreSQL
 # ----------------------------------------------------------------------------------------------
 
@@ -170,10 +221,34 @@ start_postgres() {
             wait_until pg_answers || die "PostgreSQL login as postgres over TCP still fails after ${WAIT_SECONDS}s"
         fi
     fi
+    ensure_pg_logical "$installed_now"
     if [[ -z $(psql_login -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'") ]]; then
         log "creating PostgreSQL database test"
         psql_login -d postgres -c 'CREATE DATABASE test'
     fi
+}
+
+# Logical decoding (the PostgreSQL change-data capture) needs wal_level=logical, which takes a restart.
+# ALTER SYSTEM writes postgresql.auto.conf, so a second run finds it set and restarts nothing.
+ensure_pg_logical() { # $1: "yes" when this run installed the server
+    local level version
+    level=$(psql_login -d postgres -Atc 'SHOW wal_level')
+    if [[ $level == logical ]]; then
+        log "PostgreSQL runs with wal_level=logical"
+        return
+    fi
+    if ! may_reconfigure "$1" && [[ ${DUALWRITE_PG_LOGICAL:-} != yes ]]; then
+        log "PostgreSQL runs with wal_level=$level: the logical-decoding capture tests skip (set DUALWRITE_PG_LOGICAL=yes to switch it to logical)"
+        return
+    fi
+    version=$(pg_version)
+    log "setting wal_level=logical and restarting PostgreSQL $version/$PG_CLUSTER"
+    psql_login -d postgres -c 'ALTER SYSTEM SET wal_level = logical'
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$PG_CLUSTER" restart \
+        || { show_log "/var/log/postgresql/postgresql-$version-$PG_CLUSTER.log"; die "PostgreSQL $version/$PG_CLUSTER did not restart"; }
+    wait_until pg_answers || die "PostgreSQL does not answer after the restart for wal_level=logical"
+    level=$(psql_login -d postgres -Atc 'SHOW wal_level')
+    [[ $level == logical ]] || die "PostgreSQL still runs with wal_level=$level after ALTER SYSTEM SET wal_level = logical and a restart"
 }
 
 # pg_hba.conf is read top down and the first matching line wins, so trust lines go first.
@@ -201,6 +276,9 @@ trust_local_connections() { # $1: version
 
 start_mariadb
 start_postgres
+if [[ ${CI:-} == true || ${DUALWRITE_CDC_MARIADB:-} == yes ]]; then
+    start_cdc_mariadb
+fi
 
 mariadb_login -D test -Nse "SELECT CONCAT('MariaDB ready: ', VERSION())" \
     || die "MariaDB does not answer: mariadb -h127.0.0.1 -uroot -e 'select 1'"

@@ -14,6 +14,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 METADATA = os.path.join(HERE, "target/classes/META-INF/spring-configuration-metadata.json")
 PROPERTIES = os.path.join(HERE, "src/main/java/io/dualwrite/autoconfigure/DualWriteProperties.java")
+INCREMENTAL = os.path.join(HERE, "src/main/java/io/dualwrite/autoconfigure/IncrementalProperties.java")
+PLANS = os.path.join(HERE, "src/main/java/io/dualwrite/autoconfigure/BackfillPlanProperties.java")
 OUTPUT = os.path.join(HERE, "CONFIGURATION.md")
 
 
@@ -68,7 +70,86 @@ def render():
         lines.append("| `convert.<source-column>.%s` | %s |" % (key, cell(doc)))
     for key, doc in nested_fields(source, "KeyMappingSettings"):
         lines.append("| `key-mapping.%s` | %s |" % (key, cell(doc)))
-    return "\n".join(lines) + "\n"
+    with open(INCREMENTAL, encoding="utf-8") as f:
+        incremental = f.read()
+    lines += ["", "## Per incremental table: `dualwrite.incremental.tables.<table>.*`", "",
+              "Expiring data migrated with no backfill and no mirror (README, \"Expiring data\"). Set"
+              " `new-keys-above`, or `created-column` with `created-from`.", "",
+              "| key | description |", "|---|---|"]
+    for key, doc in nested_fields(incremental, "Table"):
+        lines.append("| `%s` | %s |" % (key, cell(doc)))
+    with open(PLANS, encoding="utf-8") as f:
+        plans = f.read()
+    lines += ["", "## Per backfill plan: `dualwrite.backfill.plans.<plan>.*`", "",
+              "A staged backfill (README, \"Staged backfill plans\"): stages copied one after the other, each"
+              " restricted to its rows, with gates between them.", "",
+              "| key | description |", "|---|---|"]
+    for key, doc in nested_fields(plans, "Plan"):
+        if key != "stages":
+            lines.append("| `%s` | %s |" % (key, cell(doc)))
+    lines.append("| `stages` | %s |" % cell(dict(nested_fields(plans, "Plan"))["stages"]))
+    for key, doc in nested_fields(plans, "Stage"):
+        lines.append("| `stages[i].%s` | %s |" % (key, cell(doc)))
+    return "\n".join(lines) + "\n" + NOTES
+
+
+# What the per-table keys mean together; kept here so that the reference stays one generated file.
+NOTES = """
+## The version column
+
+Every table has a version column: `gmt_modified` unless `version-column` names another source column. It
+holds the row's last-modified time. Start-up fails, naming `dualwrite.tables.<table>.version-column`, when
+the column is missing from the source or the target table. A table without one says so with
+`version-column: none`; then:
+
+- dual-write and backfill work as before: the apply's row lock, not the version, orders the writes to the
+  target, and `dualwrite.mirror.version-guard` has nothing to compare;
+- the table cannot enter RAMP, where both stores take writes and the newer version must win: start-up or
+  the ramp step is refused, naming the table;
+- the reconciler compares it whole only (a window of versions, `dualwrite.verify.reconcile.window`, is
+  refused), and a double read cannot tell replication lag from a mismatch, so a difference is reported at
+  once instead of being re-checked.
+
+## Column types carried without code
+
+Values are read as what the column holds and written with the target column's type (an enum, `jsonb`,
+`uuid`, `inet`, `interval`, `bit` or array column takes text or a list without `stringtype=unspecified`).
+Where the pair of column types has one meaning, the converter is implied; where it has none, start-up
+fails with one message that names every such column and the `convert.<column>.type` that fits. Each row
+below goes both ways: the implied converter's inverse carries the reverse mirror of RAMP, and the
+verifier compares by meaning (a `SET` with an array in any order, JSON by value, an interval of days with
+one of hours, booleans with 0 and 1).
+
+| MySQL / MariaDB | PostgreSQL | how |
+|---|---|---|
+| `ENUM` | an enum type, `text` | as it is |
+| `SET` | `text[]`, an enum array | implied `SET_TO_ARRAY` (members joined by commas) |
+| `SET` | `text` | as it is |
+| `YEAR` | `integer`, `smallint` | as it is (read as the year's number) |
+| `TINYINT(1)` / `BOOLEAN` | `integer` | as it is (read as its number) |
+| `TINYINT(1)` / `BOOLEAN` | `boolean` | implied: 0 and 1 only, another number fails the row |
+| `BIT(1)` | `boolean` | as it is |
+| `BIT(n)` | `bit(n)`, `varbit` | implied: bytes to a text of 0s and 1s |
+| `BIT(n)` | `bytea` | as it is |
+| `DATETIME` | `timestamp` | as it is |
+| `DATETIME` | `date` | implied `DATE_TIME_TO_DATE`: a time of day fails the row |
+| `DATETIME` | `timestamptz` | implied `WALL_CLOCK_TO_INSTANT` in the JVM's zone; set `zone` to state another |
+| `TIME` (a span of hours) | `interval` | implied: days count 24 hours; months or years fail the row |
+| `TIME` | `time` | implied: a span beyond a day fails the row |
+| `BIGINT UNSIGNED` | `numeric`, `numeric(20)` | as it is |
+| `JSON` (MariaDB: `LONGTEXT`) | `jsonb`, `json` | as it is |
+| `BLOB`, `VARBINARY` | `bytea` | as it is |
+| `CHAR(36)`, `UUID` | `uuid` | as it is |
+| `BINARY(16)` | `uuid` | implied: the 16 bytes (key columns need nothing) |
+| `VARCHAR`, `INET4`, `INET6` | `inet` | as it is |
+| integers | `numeric`, `real`, `double precision` | as it is |
+
+Pairs start-up refuses, and the fix it names: a number into text (`NUMBER_TO_STRING`, or `CODE_TO_TEXT` for
+a code table), a decimal with a scale into an integer (`DECIMAL_TO_MINOR_UNITS`), comma-separated text into
+an array (`SET_TO_ARRAY`), and pairs no built-in conversion fits (text into a number, for example), which
+need another target type, `ignore-columns` or a `transformer`. A declared built-in converter is checked the
+same way: `CODE_TO_TEXT` on a text column is refused. A converter bean of your own is trusted.
+"""
 
 
 def main():

@@ -10,7 +10,7 @@
 # Needs pgloader for its runs (Debian: apt-get install -y pgloader), or pass --skip-pgloader.
 # Servers come from DUALWRITE_IT_MARIADB_URL / DUALWRITE_IT_POSTGRES_URL (and _USER, _PASSWORD), with
 # the integration tests' defaults. BENCH_SKIP_BUILD=1 skips the Maven build; BENCH_MVN_FLAGS replaces
-# the Maven flags (default: batch, quiet, offline); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording).
+# the Maven flags (default: batch, quiet); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording).
 set -euo pipefail
 # Same build and classpath as the mirror benchmark; only the main class differs.
 BENCH_MAIN=io.dualwrite.samples.bench.BackfillBenchmark exec "$(dirname "$0")/bench.sh" "$@"

@@ -3,6 +3,7 @@ package io.dualwrite.backfill;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import io.dualwrite.config.Settings;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -73,11 +74,18 @@ public final class BackfillConfig {
     private final String checkpointTable;
     private final String failureTable;
     private final boolean createTables;
+    private final List<String> order;
+    private final ObservationRegistry observationRegistry;
 
     private final boolean versionGuard;
+    /** Null for a table's own backfill; a plan stage's name otherwise (see {@link #runName()}). */
+    private final String runName;
+    private final boolean postgresCopy;
 
     private BackfillConfig(Builder b) {
+        this.runName = null;
         this.versionGuard = b.versionGuard;
+        this.postgresCopy = b.postgresCopy;
         this.chunkSize = b.chunkSize;
         this.minChunkSize = b.minChunkSize;
         this.maxChunkSize = b.maxChunkSize;
@@ -102,6 +110,68 @@ public final class BackfillConfig {
         this.checkpointTable = b.checkpointTable;
         this.failureTable = b.failureTable;
         this.createTables = b.createTables;
+        this.order = List.copyOf(b.order);
+        this.observationRegistry = b.observationRegistry;
+    }
+
+    /**
+     * A plan stage's copy of a configuration: its own run name (so its checkpoints are its own), throttle and
+     * filters; everything else as in {@code base}. Every field is final and assigned here, so a setting added
+     * later that is not copied fails to compile rather than silently reverting a stage to its default.
+     */
+    private BackfillConfig(BackfillConfig base, String runName, long rowsPerSecond, Map<String, Filter> filters) {
+        this.runName = runName;
+        this.versionGuard = base.versionGuard;
+        this.postgresCopy = base.postgresCopy;
+        this.chunkSize = base.chunkSize;
+        this.minChunkSize = base.minChunkSize;
+        this.maxChunkSize = base.maxChunkSize;
+        this.targetChunkTime = base.targetChunkTime;
+        this.rowsPerSecond = rowsPerSecond;
+        this.hourlyLimits = base.hourlyLimits;
+        this.zone = base.zone;
+        this.mirrorLag = base.mirrorLag;
+        this.maxMirrorLag = base.maxMirrorLag;
+        this.maxChunkWriteTime = base.maxChunkWriteTime;
+        this.backoffPause = base.backoffPause;
+        this.breakerWindowRows = base.breakerWindowRows;
+        this.breakerMaxErrorRate = base.breakerMaxErrorRate;
+        this.rangesPerTable = base.rangesPerTable;
+        this.threads = base.threads;
+        this.leaseDuration = base.leaseDuration;
+        this.ownerId = base.ownerId;
+        Map<String, Filter> copy = new LinkedHashMap<>();
+        filters.forEach((table, filter) -> copy.put(table.toLowerCase(Locale.ROOT), filter));
+        this.filters = Collections.unmodifiableMap(copy);
+        this.clock = base.clock;
+        this.lockRetryDelay = base.lockRetryDelay;
+        this.progressLogInterval = base.progressLogInterval;
+        this.checkpointTable = base.checkpointTable;
+        this.failureTable = base.failureTable;
+        this.createTables = base.createTables;
+        this.order = base.order;
+        this.observationRegistry = base.observationRegistry;
+    }
+
+    /**
+     * The configuration of one run apart from a table's own backfill, such as a plan's stage.
+     *
+     * @param runName the run's name, kept with each table's checkpoints ({@code table@runName})
+     * @param rowsPerSecond the run's rate; 0 keeps this configuration's
+     * @param filters source table to the run's filter; these replace this configuration's filters
+     * @return the configuration
+     */
+    BackfillConfig forRun(String runName, long rowsPerSecond, Map<String, Filter> filters) {
+        return new BackfillConfig(this, Objects.requireNonNull(runName, "runName"),
+                rowsPerSecond > 0 ? rowsPerSecond : this.rowsPerSecond, filters);
+    }
+
+    /**
+     * @return the name of a run apart from a table's own backfill (a plan stage), kept in the checkpoint
+     *     table as {@code table@runName}; empty for a table's own backfill, kept as the table's name
+     */
+    Optional<String> runName() {
+        return Optional.ofNullable(runName);
     }
 
     /** @return a builder with every default set */
@@ -209,6 +279,14 @@ public final class BackfillConfig {
         return Optional.ofNullable(filters.get(table.toLowerCase(Locale.ROOT)));
     }
 
+    /**
+     * @return where each chunk is observed ({@code dualwrite.backfill.chunk}); default
+     *     {@link ObservationRegistry#NOOP}
+     */
+    public ObservationRegistry observationRegistry() {
+        return observationRegistry;
+    }
+
     /** @return the clock throttling, leases and hours are read from */
     public Clock clock() {
         return clock;
@@ -240,6 +318,14 @@ public final class BackfillConfig {
     }
 
     /**
+     * @return the source tables {@link BackfillRunner#startAll} runs first, each after the one before it is
+     *     done, instead of the order the target's foreign keys give; empty (the default) for that order
+     */
+    public List<String> order() {
+        return order;
+    }
+
+    /**
      * @return whether writes to the target refuse to replace a row whose version is newer; default false.
      *     The rule is the mirror's ({@code MirrorConfig.versionGuard()}): the source's row locks order the
      *     backfill's writes with the mirror's, latest commit wins, and the guard is an extra for a version
@@ -250,10 +336,24 @@ public final class BackfillConfig {
         return versionGuard;
     }
 
+    /**
+     * @return whether chunks into a PostgreSQL target are written through {@code COPY}; default true. Each
+     *     chunk is streamed into a temporary staging table of the target session and merged into the table by one
+     *     {@code INSERT ... SELECT ... ON CONFLICT} with the batched upsert's own guard and change test, under the
+     *     same source lock and in the same target transaction as the checkpoint. A chunk this path cannot take
+     *     (a value without an exact COPY text, a row leaving a column to the table, unique values moving between
+     *     keys) or that fails in it (a bad value) is written the batched way, which isolates the failing rows.
+     *     Other targets always take the batched upsert.
+     */
+    public boolean postgresCopy() {
+        return postgresCopy;
+    }
+
     /** Builds a {@link BackfillConfig}. */
     public static final class Builder {
 
         private boolean versionGuard;
+        private boolean postgresCopy = true;
 
         private int chunkSize = 1_000;
         private int minChunkSize = 50;
@@ -279,6 +379,8 @@ public final class BackfillConfig {
         private String checkpointTable = "dualwrite_checkpoint";
         private String failureTable = "dualwrite_backfill_failure";
         private boolean createTables;
+        private List<String> order = List.of();
+        private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
 
         private Builder() {
         }
@@ -513,6 +615,18 @@ public final class BackfillConfig {
         }
 
         /**
+         * Observes every chunk, from its read to its commit, as {@code dualwrite.backfill.chunk}
+         * (low-cardinality key {@code table}; high-cardinality {@code range}, {@code rows}, {@code failed.rows}).
+         *
+         * @param registry the registry, e.g. the application's; {@link ObservationRegistry#NOOP} for none
+         * @return this builder
+         */
+        public Builder observationRegistry(ObservationRegistry registry) {
+            this.observationRegistry = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
          * @param clock the clock for throttling, leases and hours (tests pass a fake one)
          * @return this builder
          */
@@ -571,12 +685,47 @@ public final class BackfillConfig {
         }
 
         /**
+         * Gives by hand the order in which {@link BackfillRunner#startAll} runs tables, each starting once the
+         * one before it is done, for when the target's foreign keys form a cycle or do not say it. Tables not
+         * named run after these, in the foreign keys' order.
+         *
+         * @param sourceTables source tables as mapped; empty to follow the foreign keys
+         * @return this builder
+         * @throws IllegalArgumentException if a name is blank or repeated
+         */
+        public Builder order(List<String> sourceTables) {
+            List<String> names = new ArrayList<>();
+            for (String table : sourceTables) {
+                if (table == null || table.isBlank()) {
+                    throw new IllegalArgumentException("dualwrite.backfill.order: a table name is blank");
+                }
+                String name = table.trim();
+                if (names.stream().anyMatch(name::equalsIgnoreCase)) {
+                    throw new IllegalArgumentException("dualwrite.backfill.order: table '" + name + "' is named twice");
+                }
+                names.add(name);
+            }
+            this.order = names;
+            return this;
+        }
+
+        /**
          * @param guard whether target writes refuse to replace a row with a newer version (see
          *     {@link BackfillConfig#versionGuard()})
          * @return this builder
          */
         public Builder versionGuard(boolean guard) {
             this.versionGuard = guard;
+            return this;
+        }
+
+        /**
+         * @param copy whether chunks into a PostgreSQL target go through {@code COPY} and a staging table (see
+         *     {@link BackfillConfig#postgresCopy()}); false writes them with the batched upsert, as other targets
+         * @return this builder
+         */
+        public Builder postgresCopy(boolean copy) {
+            this.postgresCopy = copy;
             return this;
         }
 

@@ -1,25 +1,35 @@
 package io.dualwrite.backfill;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * A snapshot of one table's backfill, summed over its key ranges and every instance working on it.
+ * A snapshot of one table's backfill, summed over its key ranges and every instance working on it; the
+ * two rates are this runner's, measured by the wall clock (throttle, lock and back-off waits included).
  *
  * @param table the source table
  * @param status the job's status: RUNNING while any range runs, DONE when all are done
  * @param rowsCopied rows written to the target so far
- * @param failedRows rows that failed and were recorded for a retry
- * @param estimatedTotal the table's estimated row count (from statistics), or -1 if unknown
- * @param rowsPerSecond this runner's recent copy rate
+ * @param failedRows rows recorded as failed and not copied since (a retry that copies them takes them off)
+ * @param estimatedTotal the table's estimated row count (from statistics), or -1 if unknown (the job was
+ *     never started by this runner)
+ * @param rowsPerSecond the rows this runner copied over the last {@link #RATE_WINDOW}, per second (over the
+ *     time since it started the job, while that is shorter); 0 when it copied nothing in that window
+ * @param averageRowsPerSecond the rows this runner copied per second from the moment it started the job
+ *     to now, or to its last chunk once its workers stopped
  * @param rangesDone key ranges finished
  * @param ranges key ranges in all
  * @param lastError the last error or pause reason, if any
  */
 public record BackfillProgress(String table, BackfillStatus status, long rowsCopied, long failedRows,
-        long estimatedTotal, double rowsPerSecond, int rangesDone, int ranges, Optional<String> lastError) {
+        long estimatedTotal, double rowsPerSecond, double averageRowsPerSecond, int rangesDone, int ranges,
+        Optional<String> lastError) {
 
-    /** @return the estimated time left at the current rate, or empty when it cannot be estimated */
+    /** The span {@link #rowsPerSecond()} is measured over. */
+    public static final Duration RATE_WINDOW = Duration.ofSeconds(10);
+
+    /** @return the estimated time left at the recent rate, or empty when it cannot be estimated */
     public Optional<Duration> eta() {
         if (status == BackfillStatus.DONE) {
             return Optional.of(Duration.ZERO);
@@ -33,8 +43,11 @@ public record BackfillProgress(String table, BackfillStatus status, long rowsCop
 
     @Override
     public String toString() {
-        return String.format("backfill %s: %s, %,d of ~%,d rows (%d failed), %d/%d ranges, %.0f rows/s, eta %s%s",
-                table, status, rowsCopied, estimatedTotal, failedRows, rangesDone, ranges, rowsPerSecond,
+        String rows = estimatedTotal < 0 ? String.format(Locale.ROOT, "%,d rows", rowsCopied)
+                : String.format(Locale.ROOT, "%,d of ~%,d rows", rowsCopied, estimatedTotal);
+        return String.format(Locale.ROOT, "backfill %s: %s, %s (%d failed), %d/%d ranges, %.0f rows/s over the last"
+                + " %d s, %.0f rows/s on average, eta %s%s", table, status, rows, failedRows, rangesDone, ranges,
+                rowsPerSecond, RATE_WINDOW.toSeconds(), averageRowsPerSecond,
                 eta().map(Duration::toString).orElse("?"), lastError.map(e -> ", last error: " + e).orElse(""));
     }
 }

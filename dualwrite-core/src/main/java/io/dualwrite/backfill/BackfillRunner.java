@@ -8,10 +8,13 @@ import io.dualwrite.jdbc.LibraryWork;
 import io.dualwrite.jdbc.RestoringDataSource;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.jdbc.SqlErrors;
 import io.dualwrite.jdbc.TableOps;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.UniqueMoves;
+import io.dualwrite.metrics.MeterNames;
+import io.micrometer.observation.Observation;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransactionRollbackException;
@@ -71,9 +74,17 @@ public final class BackfillRunner implements AutoCloseable {
     private final RateLimiter limiter;
     private final BackfillGate gate;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    /** Tables whose chunks go the batched way: COPY met a value or a row it does not take. */
+    private final java.util.Set<String> batchedOnly = ConcurrentHashMap.newKeySet();
+    /** Chunks (and failed-row retries) written through COPY, for tests. */
+    private final AtomicLong copiedChunks = new AtomicLong();
     private volatile ChunkHook hook;
+    private volatile io.dualwrite.degrade.Degradation degradation;
     private volatile boolean lockSourceRows = true;
     private volatile boolean tablesChecked;
+    private volatile boolean closed;
+    /** How often {@link #startAll} looks whether the tables before a waiting one are done. */
+    private static final long SEQUENCER_POLL_MILLIS = 500;
 
     private BackfillRunner(BackfillConfig config, MappedTables tables, DataSource source, DataSource target,
             EventPublisher events, BackfillGate gate) {
@@ -150,6 +161,10 @@ public final class BackfillRunner implements AutoCloseable {
         }
         Query query = query(mapped);
         ensureTables();
+        long estimate;
+        try (Connection connection = source.getConnection()) {
+            estimate = mapped.source().dialect().estimateRows(connection, mapped.source().table());
+        }
         long now = config.clock().millis();
         try (Connection connection = target.getConnection()) {
             connection.setAutoCommit(false);
@@ -164,21 +179,107 @@ public final class BackfillRunner implements AutoCloseable {
                 store.deleteJob(connection, job);
                 ranges = List.of();
             }
-            if (ranges.isEmpty() && !store.insertRanges(connection, job, splitRanges(mapped), now)) {
+            if (ranges.isEmpty() && !store.insertRanges(connection, job, splitRanges(mapped, estimate), now)) {
                 connection.rollback();
                 log.info("dualwrite backfill of " + table + ": another runner created the job first; joining it");
             } else {
                 connection.commit();
             }
         }
-        long estimate;
-        try (Connection connection = source.getConnection()) {
-            estimate = mapped.source().dialect().estimateRows(connection, mapped.source().table());
-        }
         Job started = new Job(mapped, job, query, estimate);
         jobs.put(job, started);
         events.publish(new DualWriteEvent.BackfillStateChanged(mapped.name(), BackfillStatus.RUNNING.name(), ""));
         started.start();
+    }
+
+    /**
+     * Starts several tables' backfills in the order their rows need: a table that references another through a
+     * foreign key of the target starts once that table is done (so no chunk meets a missing referenced row),
+     * or in {@link BackfillConfig#order()} when given. Tables whose turn has come start now; the others are
+     * started by a background thread as the tables before them finish. A table already done is left alone;
+     * a paused one stays paused, and the tables after it wait until it is resumed and done.
+     *
+     * @param tables source tables as mapped; empty for every mapped table
+     * @return the tables started now; the rest start as their turn comes
+     * @throws IllegalArgumentException if a table (or one of {@link BackfillConfig#order()}) is not mapped
+     * @throws IllegalStateException if the target's foreign keys form a cycle and no order was given by hand:
+     *     the message names the constraints and what to do; nothing is started
+     * @throws SQLException if a store cannot be reached
+     */
+    public synchronized List<String> startAll(java.util.Collection<String> tables) throws SQLException {
+        List<String> names = new ArrayList<>();
+        if (tables.isEmpty()) {
+            this.tables.all().forEach(t -> names.add(t.name()));
+        } else {
+            tables.forEach(t -> names.add(this.tables.get(t).name()));
+        }
+        Map<String, java.util.Set<String>> before;
+        try (Connection connection = target.getConnection()) {
+            before = BackfillOrder.prerequisites(this.tables, names, config.order(), connection);
+        }
+        List<String> started = new ArrayList<>();
+        Map<String, java.util.Set<String>> waiting = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, java.util.Set<String>> table : before.entrySet()) {
+            if (table.getValue().isEmpty()) {
+                if (startInTurn(table.getKey())) {
+                    started.add(table.getKey());
+                }
+            } else {
+                waiting.put(table.getKey(), table.getValue());
+                log.info("dualwrite backfill of " + table.getKey() + " starts once " + table.getValue() + " are done"
+                        + (config.order().isEmpty() ? " (the target's foreign keys)" : " (dualwrite.backfill.order)"));
+            }
+        }
+        if (!waiting.isEmpty()) {
+            Thread sequencer = new Thread(() -> startInOrder(waiting), "dualwrite-backfill-order");
+            sequencer.setDaemon(true);
+            sequencer.start();
+        }
+        return started;
+    }
+
+    /** Starts a table unless it is done or paused. @return whether it was started */
+    private boolean startInTurn(String table) throws SQLException {
+        BackfillStatus status = progress(table).status();
+        if (status == BackfillStatus.DONE) {
+            return false;
+        }
+        if (status == BackfillStatus.PAUSED) {
+            log.info("dualwrite backfill of " + table + " stays paused; resume it to continue, and the tables after"
+                    + " it follow");
+            return false;
+        }
+        start(table);
+        return true;
+    }
+
+    /** Starts each waiting table once every table before it is done; gives up when the runner is closed. */
+    private void startInOrder(Map<String, java.util.Set<String>> waiting) {
+        while (!waiting.isEmpty() && !closed) {
+            try {
+                Thread.sleep(SEQUENCER_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            for (Map.Entry<String, java.util.Set<String>> table : List.copyOf(waiting.entrySet())) {
+                try {
+                    boolean ready = true;
+                    for (String first : table.getValue()) {
+                        ready &= progress(first).status() == BackfillStatus.DONE;
+                    }
+                    if (ready && !closed) {
+                        waiting.remove(table.getKey());
+                        synchronized (this) {
+                            startInTurn(table.getKey());
+                        }
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    waiting.remove(table.getKey());
+                    log.error("dualwrite could not start the backfill of " + table.getKey() + " in its turn", e);
+                }
+            }
+        }
     }
 
     /**
@@ -239,18 +340,23 @@ public final class BackfillRunner implements AutoCloseable {
         MappedTable mapped = tables.get(table);
         String job = jobName(mapped);
         List<CheckpointStore.Range> ranges;
+        long failed = 0;
         try (Connection connection = target.getConnection()) {
-            ranges = tablesChecked || store.missingTables(connection).isEmpty() ? store.load(connection, job)
-                    : List.of();
+            boolean tablesThere = tablesChecked || store.missingTables(connection).isEmpty();
+            ranges = tablesThere ? store.load(connection, job) : List.of();
+            if (!ranges.isEmpty()) {
+                // The rows failing now, not the ranges' running count: retryFailedRows takes copied rows off.
+                failed = store.countFailures(connection, job);
+            }
         }
         Job local = jobs.get(job);
         long copied = ranges.stream().mapToLong(CheckpointStore.Range::rowsCopied).sum();
-        long failed = ranges.stream().mapToLong(CheckpointStore.Range::failedRows).sum();
         int done = (int) ranges.stream().filter(r -> r.status() == BackfillStatus.DONE).count();
         Optional<String> lastError = ranges.stream().map(CheckpointStore.Range::lastError).filter(Objects::nonNull)
                 .findFirst();
         return new BackfillProgress(mapped.name(), overall(ranges), copied, failed,
-                local == null ? -1 : local.estimate, local == null ? 0 : local.rate(), done, ranges.size(), lastError);
+                local == null ? -1 : local.estimate, local == null ? 0 : local.rate.recent(),
+                local == null ? 0 : local.rate.average(local.isAlive()), done, ranges.size(), lastError);
     }
 
     /**
@@ -340,6 +446,7 @@ public final class BackfillRunner implements AutoCloseable {
     /** Stops this runner's workers and hands their ranges back so that other runners continue at once. */
     @Override
     public void close() {
+        closed = true;
         for (Job job : jobs.values()) {
             job.stop();
         }
@@ -352,16 +459,50 @@ public final class BackfillRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Leaves rows an operator marked as not mirrored out of every chunk (see {@code io.dualwrite.degrade}).
+     *
+     * @param marks the marks, or null to copy every row
+     */
+    public void degradation(io.dualwrite.degrade.Degradation marks) {
+        this.degradation = marks;
+    }
+
     void hookForTesting(ChunkHook chunkHook) {
         this.hook = chunkHook;
+    }
+
+    long copiedChunksForTesting() {
+        return copiedChunks.get();
     }
 
     void lockSourceRowsForTesting(boolean lock) {
         this.lockSourceRows = lock;
     }
 
-    private static String jobName(MappedTable mapped) {
-        return mapped.name().toLowerCase(Locale.ROOT);
+    /** The job's name in the checkpoint table: the table's, or {@code table@run} for a run such as a plan stage. */
+    private String jobName(MappedTable mapped) {
+        String table = mapped.name().toLowerCase(Locale.ROOT);
+        return config.runName().map(run -> table + "@" + run).orElse(table);
+    }
+
+    /** Stops this runner's workers for a table and forgets its job everywhere: a plan's restart of a stage. */
+    void forget(String table) throws SQLException {
+        MappedTable mapped = tables.get(table);
+        String job = jobName(mapped);
+        stopLocal(job);
+        ensureTables();
+        try (Connection connection = target.getConnection()) {
+            connection.setAutoCommit(false);
+            store.deleteJob(connection, job);
+            connection.commit();
+        }
+    }
+
+    /** @return whether this runner's workers for a table are still alive (a plan asks before it starts them) */
+    boolean runningHere(String table) {
+        Job job = jobs.get(jobName(tables.get(table)));
+        return job != null && job.isAlive();
     }
 
     private void stopLocal(String job) {
@@ -457,12 +598,15 @@ public final class BackfillRunner implements AutoCloseable {
     }
 
     /**
-     * Splits a single integral key's span into ranges; anything else is one range. The last range ends at
+     * Splits a single integral key's span into ranges; anything else is one range. A range holds at least a
+     * chunk's worth of rows ({@link BackfillConfig#chunkSize()}) by the row estimate, so a small table is not
+     * cut into as many ranges as a big one (16 ranges of a 7-row table were 16 leases and checkpoints for
+     * nothing). The last range ends at
      * the largest key there is now: a row inserted later is mirrored (the backfill runs in DUAL_WRITE), so
      * chasing new keys would only copy it twice, and a backfill throttled below the insert rate would never
      * end. A composite key has no such bound (MAX per column is not the last key), so its range stays open.
      */
-    private List<RowKey[]> splitRanges(MappedTable mapped) throws SQLException {
+    private List<RowKey[]> splitRanges(MappedTable mapped, long estimate) throws SQLException {
         TableOps ops = mapped.source();
         List<RowKey[]> ranges = new ArrayList<>();
         if (ops.keyColumns().size() != 1) {
@@ -496,7 +640,8 @@ public final class BackfillRunner implements AutoCloseable {
         }
         long low = ((Number) min).longValue();
         long high = ((Number) max).longValue();
-        int count = (int) Math.max(1, Math.min(config.rangesPerTable(), high - low + 1));
+        long byRows = estimate < 0 ? config.rangesPerTable() : Math.max(1, estimate / config.chunkSize());
+        int count = (int) Math.max(1, Math.min(Math.min(config.rangesPerTable(), byRows), high - low + 1));
         RowKey previous = null;
         for (int i = 1; i <= count; i++) {
             RowKey end = RowKey.of(i == count ? high : low - 1 + (long) Math.ceil((double) (high - low + 1) * i / count));
@@ -536,12 +681,13 @@ public final class BackfillRunner implements AutoCloseable {
             throws SQLException {
         Written written = new Written();
         List<Row> targetRows = new ArrayList<>(rows.size());
-        List<RowKey> keys = new ArrayList<>(rows.size());
+        // Each written row's source key, for the failure table; worked out only when rows are written one by one.
+        List<RowKey> keys = null;
         try {
             // The whole chunk at once, so that a key mapping looks its keys up in a few round trips, not one a row.
             targetRows.addAll(mapped.toTarget(rows));
-            rows.forEach(row -> keys.add(mapped.source().keyOf(row)));
         } catch (RuntimeException someRowDoesNotMap) {
+            keys = new ArrayList<>(rows.size());
             targetRows.clear();
             for (Row row : rows) {
                 RowKey key = mapped.source().keyOf(row);
@@ -559,6 +705,31 @@ public final class BackfillRunner implements AutoCloseable {
             return written;
         }
         Savepoint beforeBatch = targetConnection.setSavepoint();
+        if (copies(mapped, targetConnection)) {
+            try {
+                Optional<String> notCopied = mapped.target().copyUpsert(targetConnection, targetRows,
+                        config.versionGuard());
+                if (notCopied.isEmpty()) {
+                    copiedChunks.incrementAndGet();
+                    written.rows = targetRows.size();
+                    return written;
+                }
+                // A value type or a row shape this path does not take: it would not take the next chunk either.
+                if (batchedOnly.add(mapped.name())) {
+                    log.info("dualwrite backfill of " + mapped.name() + ": chunks are written with the batched upsert,"
+                            + " not COPY: " + notCopied.get());
+                }
+                targetConnection.rollback(beforeBatch);
+            } catch (SQLException copyFailure) {
+                if (Dialect.isConnectionFailure(copyFailure) || tables.targetDialect().isLockConflict(copyFailure)) {
+                    throw copyFailure;
+                }
+                // A bad value (or a key twice in the chunk): the batched way finds and records the failing rows.
+                log.debug("dualwrite backfill of " + mapped.name() + ": COPY of a chunk failed, writing it batched: "
+                        + describe(copyFailure));
+                rollBackTo(targetConnection, beforeBatch, copyFailure);
+            }
+        }
         try {
             writeRows(mapped, targetConnection, targetRows);
             written.rows = targetRows.size();
@@ -567,7 +738,13 @@ public final class BackfillRunner implements AutoCloseable {
             if (Dialect.isConnectionFailure(batchFailure) || tables.targetDialect().isLockConflict(batchFailure)) {
                 throw batchFailure;
             }
-            targetConnection.rollback(beforeBatch);
+            rollBackTo(targetConnection, beforeBatch, batchFailure);
+        }
+        if (keys == null) {
+            keys = new ArrayList<>(rows.size());
+            for (Row row : rows) {
+                keys.add(mapped.source().keyOf(row));
+            }
         }
         for (int i = 0; i < targetRows.size(); i++) {
             Savepoint beforeRow = targetConnection.setSavepoint();
@@ -578,12 +755,28 @@ public final class BackfillRunner implements AutoCloseable {
                 if (Dialect.isConnectionFailure(rowFailure)) {
                     throw rowFailure;
                 }
-                targetConnection.rollback(beforeRow);
+                rollBackTo(targetConnection, beforeRow, rowFailure);
                 written.failedKeys.add(keys.get(i));
                 written.errors.add(describe(rowFailure));
             }
         }
         return written;
+    }
+
+    /**
+     * Rolls back to a savepoint after a write failed. A pool may have closed the connection because of that
+     * very failure (HikariCP evicts on SQLSTATE {@code 0A000}, which PostgreSQL raises for an {@code ON
+     * CONFLICT} on a table with rules): then the write's failure is what the job must report, not the
+     * "connection is closed" of the rollback, which goes along as a suppressed exception.
+     */
+    private static void rollBackTo(Connection connection, Savepoint savepoint, SQLException writeFailure)
+            throws SQLException {
+        try {
+            connection.rollback(savepoint);
+        } catch (SQLException rollbackFailure) {
+            writeFailure.addSuppressed(rollbackFailure);
+            throw writeFailure;
+        }
     }
 
     /**
@@ -598,6 +791,10 @@ public final class BackfillRunner implements AutoCloseable {
      */
     private boolean writeMoves(MappedTable mapped, Connection sourceConnection, Connection targetConnection,
             List<Row> targetRows) throws SQLException {
+        if (mapped.target().uniqueKeys().isEmpty()) {
+            // Only another unique index can hold a value of this chunk's rows: no plan to make.
+            return false;
+        }
         UniqueMoves plan;
         try {
             plan = UniqueMoves.plan(mapped, sourceConnection, targetConnection, targetRows, List.of(), lockSourceRows);
@@ -628,6 +825,16 @@ public final class BackfillRunner implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether a chunk of this table goes through {@code COPY} ({@link BackfillConfig#postgresCopy()}): a PostgreSQL
+     * target reached through its own driver, with no unique index besides the key (rows that move unique values
+     * are written by {@link #writeMoves}), and no earlier chunk that this path could not take.
+     */
+    private boolean copies(MappedTable mapped, Connection targetConnection) {
+        return config.postgresCopy() && mapped.target().uniqueKeys().isEmpty() && !batchedOnly.contains(mapped.name())
+                && mapped.target().canCopy(targetConnection);
+    }
+
     private void writeRows(MappedTable mapped, Connection targetConnection, List<Row> rows) throws SQLException {
         if (config.versionGuard()) {
             mapped.target().upsert(targetConnection, rows);
@@ -636,9 +843,9 @@ public final class BackfillRunner implements AutoCloseable {
         }
     }
 
+    /** The database's SQLSTATE and message first, the statement after (see {@link SqlErrors}). */
     private static String describe(Throwable failure) {
-        String message = failure.getMessage();
-        return failure.getClass().getSimpleName() + (message == null ? "" : ": " + message.replace('\n', ' '));
+        return SqlErrors.describe(failure);
     }
 
     /** One table's backfill in this runner: its worker threads and local state. */
@@ -651,8 +858,8 @@ public final class BackfillRunner implements AutoCloseable {
         final AtomicInteger chunkSize = new AtomicInteger(config.chunkSize());
         final AtomicLong copied = new AtomicLong();
         final List<Thread> workers = new CopyOnWriteArrayList<>();
+        final CopyRate rate = new CopyRate(BackfillProgress.RATE_WINDOW, System::nanoTime);
         volatile boolean stopped;
-        volatile double rate;
         volatile BackfillProgress snapshot;
         long lastLogMillis;
 
@@ -690,10 +897,6 @@ public final class BackfillRunner implements AutoCloseable {
                     worker.join(left);
                 }
             }
-        }
-
-        double rate() {
-            return rate;
         }
 
         private void work() {
@@ -767,16 +970,22 @@ public final class BackfillRunner implements AutoCloseable {
                 }
                 long started = System.nanoTime();
                 ChunkResult result;
-                try (BackfillGate.Pass pass = gate.enter(mapped.name())) {
-                    result = copyChunk(range, after, chunk, pass);
+                try {
+                    result = observedChunk(range, after, chunk);
                 } catch (BackfillGate.Refused refused) {
                     if (refused.lasting()) {
                         pauseJob(refused.getMessage());
                         return;
                     }
+                    limiter.refund(chunk);
                     sleep(config.backoffPause().toMillis());
                     continue;
                 } catch (SQLException e) {
+                    if (mapped.source().dialect().isLockConflict(e) || tables.targetDialect().isLockConflict(e)
+                            || Dialect.isConnectionFailure(e)) {
+                        // Nothing of the chunk was copied: its tokens go back to the bucket.
+                        limiter.refund(chunk);
+                    }
                     if (mapped.source().dialect().isLockConflict(e) || tables.targetDialect().isLockConflict(e)) {
                         // A writer holds a row of this chunk: give way, and come back with a smaller chunk.
                         chunkSize.set(Math.max(config.minChunkSize(), chunk / 2));
@@ -789,18 +998,20 @@ public final class BackfillRunner implements AutoCloseable {
                         sleep(config.backoffPause().toMillis());
                         continue;
                     }
-                    pauseJob("chunk after " + after + " failed: " + describe(e));
+                    log.warn("dualwrite backfill of " + mapped.name() + ": " + chunkName(after) + " failed",
+                            e);
+                    pauseJob(chunkName(after) + " failed: " + describe(e));
                     return;
                 }
                 if (result == null) {
                     return;
                 }
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
+                limiter.refund(chunk - result.read);
                 copied.addAndGet(result.written.rows);
                 events.publish(new DualWriteEvent.ChunkCopied(mapped.name(), range.id(), result.written.rows,
                         result.written.failedKeys.size(), took));
-                rate = rate == 0 ? result.read / seconds(took)
-                        : 0.8 * rate + 0.2 * (result.read / seconds(took));
+                rate.record(result.written.rows);
                 logProgress();
                 if (breaker.record(result.written.rows, result.written.failedKeys.size())) {
                     pauseJob(String.format("error breaker: %.1f%% of the last %d rows failed (limit %.1f%%); the"
@@ -819,7 +1030,40 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
 
+        /** Names a chunk by where it starts (a range other than the first starts after a key), for the log. */
+        private static String chunkName(RowKey after) {
+            return after == null ? "the first chunk" : "the chunk after key " + after;
+        }
+
+        /** One chunk through the gate, observed as {@link MeterNames#BACKFILL_CHUNK_OBSERVATION}. */
+        private ChunkResult observedChunk(CheckpointStore.Range range, RowKey after, int chunk) throws SQLException {
+            Observation observation = Observation.createNotStarted(MeterNames.BACKFILL_CHUNK_OBSERVATION,
+                    config.observationRegistry()).contextualName("dualwrite backfill chunk " + mapped.name())
+                    .lowCardinalityKeyValue("table", mapped.name())
+                    .highCardinalityKeyValue("range", String.valueOf(range.id())).start();
+            try (Observation.Scope scope = observation.openScope();
+                    BackfillGate.Pass pass = gate.enter(mapped.name())) {
+                ChunkResult result = copyChunk(range, after, chunk, pass);
+                if (result != null) {
+                    observation.highCardinalityKeyValue("rows", String.valueOf(result.written.rows))
+                            .highCardinalityKeyValue("failed.rows", String.valueOf(result.written.failedKeys.size()));
+                }
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                observation.error(e);
+                throw e;
+            } finally {
+                observation.stop();
+            }
+        }
+
         private record ChunkResult(Written written, int read, RowKey lastKey, boolean done, long writeNanos) {
+        }
+
+        /** The chunk without the rows an operator marked as not mirrored; {@code last} still moves past them. */
+        private List<Row> notDegraded(List<Row> rows) {
+            io.dualwrite.degrade.Degradation marks = degradation;
+            return marks == null ? rows : marks.notMarked(mapped, rows);
         }
 
         /**
@@ -841,7 +1085,7 @@ public final class BackfillRunner implements AutoCloseable {
                         current.afterRead(mapped.name(), range.id(), rows);
                     }
                     long writeStarted = System.nanoTime();
-                    Written written = write(mapped, sourceConnection, targetConnection, rows);
+                    Written written = write(mapped, sourceConnection, targetConnection, notDegraded(rows));
                     long now = config.clock().millis();
                     store.recordFailures(targetConnection, name, written.failedKeys, written.errors, now);
                     RowKey last = rows.isEmpty() ? after : mapped.source().keyOf(rows.get(rows.size() - 1));
@@ -908,10 +1152,6 @@ public final class BackfillRunner implements AutoCloseable {
                 store.release(connection, name, range.id(), config.ownerId(), config.clock().millis());
                 connection.commit();
             }
-        }
-
-        private static double seconds(Duration duration) {
-            return Math.max(1e-6, duration.toNanos() / 1e9);
         }
 
         private static void sleep(long millis) {

@@ -260,6 +260,18 @@ final class CheckpointStore {
         }
     }
 
+    /** @return how many rows of a job are recorded as failed now: a retry that copies them takes them off */
+    long countFailures(Connection connection, String job) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(Dialect.MARKER + " SELECT COUNT(*) FROM "
+                + failures + " WHERE job = ?")) {
+            statement.setString(1, job);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /** @return the keys recorded as failed for a job, oldest first */
     List<RowKey> failedKeys(Connection connection, String job) throws SQLException {
         List<RowKey> keys = new ArrayList<>();

@@ -55,4 +55,19 @@ final class RateLimiter {
         tokens -= rows;
         return tokens >= 0 ? 0 : (long) (-tokens / rate * 1e9);
     }
+
+    /**
+     * Gives back the tokens of rows that were reserved but not copied: a chunk that gave way to a writer's
+     * lock, lost its connection, or came back shorter than asked. Without it a backfill under contention runs
+     * below its limit. The bucket still holds at most one second of tokens.
+     *
+     * @param rows rows reserved and not copied
+     */
+    synchronized void refund(int rows) {
+        long rate = rateNow();
+        if (rows <= 0 || rate <= 0 || last == null) {
+            return;
+        }
+        tokens = Math.min(rate, tokens + rows);
+    }
 }

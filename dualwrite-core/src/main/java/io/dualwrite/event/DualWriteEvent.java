@@ -27,6 +27,16 @@ public sealed interface DualWriteEvent {
     }
 
     /**
+     * Changes of rows an operator marked as not mirrored were skipped (see {@code io.dualwrite.degrade}).
+     *
+     * @param table the source table
+     * @param keys how many keys were skipped
+     * @param by {@code mirror} (an apply skipped them) or {@code backfill} (a chunk did not copy them)
+     */
+    record ChangesSkipped(String table, int keys, String by) implements DualWriteEvent {
+    }
+
+    /**
      * An apply failed and will be retried, or has given up (then a {@link KeyParked} follows per key).
      *
      * @param table the source table
@@ -34,9 +44,23 @@ public sealed interface DualWriteEvent {
      * @param attempt which attempt failed, from 1
      * @param willRetry whether another attempt is scheduled
      * @param cause what went wrong
+     * @param firstKey the first of those keys, for the log to name; null when not known
      */
-    record ApplyFailed(String table, int keys, int attempt, boolean willRetry, Throwable cause)
+    record ApplyFailed(String table, int keys, int attempt, boolean willRetry, Throwable cause, RowKey firstKey)
             implements DualWriteEvent {
+
+        /**
+         * An event that names no key.
+         *
+         * @param table the source table
+         * @param keys how many keys the failed apply held
+         * @param attempt which attempt failed, from 1
+         * @param willRetry whether another attempt is scheduled
+         * @param cause what went wrong
+         */
+        public ApplyFailed(String table, int keys, int attempt, boolean willRetry, Throwable cause) {
+            this(table, keys, attempt, willRetry, cause, null);
+        }
     }
 
     /**

@@ -375,7 +375,18 @@ public abstract class Dialect {
      * Java value another store could take, such as PostgreSQL's {@code PGobject} for JSON.
      */
     Object read(ResultSet rs, int index, ColumnMetadata column) throws SQLException {
-        return rs.getObject(index);
+        return isWallClock(column) ? rs.getObject(index, java.time.LocalDateTime.class) : rs.getObject(index);
+    }
+
+    /**
+     * Whether the column holds a date-time without a time zone (MySQL's {@code DATETIME} and {@code TIMESTAMP},
+     * PostgreSQL's {@code timestamp}, H2's {@code TIMESTAMP}): a wall-clock reading, read as a
+     * {@link java.time.LocalDateTime}. A {@code java.sql.Timestamp} is an instant, built in the JVM's time zone,
+     * so it cannot hold a time that zone skips (02:30 on the night Paris moves to summer time becomes 03:30).
+     */
+    static boolean isWallClock(ColumnMetadata column) {
+        // PostgreSQL's driver reports timestamptz as TIMESTAMP too; its values are instants.
+        return column.jdbcType() == java.sql.Types.TIMESTAMP && !"timestamptz".equalsIgnoreCase(column.typeName());
     }
 
     /** Whether the column holds JSON, by its type name ({@code json}, {@code jsonb}). */

@@ -126,7 +126,7 @@ final class H2Dialect extends Dialect {
     /** JSON comes back as its text rather than as bytes. */
     @Override
     Object read(ResultSet rs, int index, ColumnMetadata column) throws SQLException {
-        return isJson(column) ? rs.getString(index) : rs.getObject(index);
+        return isJson(column) ? rs.getString(index) : super.read(rs, index, column);
     }
 
     @Override

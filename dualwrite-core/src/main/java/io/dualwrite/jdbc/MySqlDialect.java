@@ -1,6 +1,9 @@
 package io.dualwrite.jdbc;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -9,6 +12,8 @@ import java.util.Map;
  * {@code LOCK IN SHARE MODE NOWAIT}, MySQL 8 {@code FOR SHARE NOWAIT}.
  */
 final class MySqlDialect extends Dialect {
+
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     static final MySqlDialect MYSQL = new MySqlDialect(false);
     static final MySqlDialect MARIADB = new MySqlDialect(true);
@@ -101,6 +106,53 @@ final class MySqlDialect extends Dialect {
     public boolean isDuplicateKey(SQLException e) {
         // 1062 ER_DUP_ENTRY; SQL state 23000 alone would also match NOT NULL and foreign key errors
         return hasCode(e, 1062);
+    }
+
+    /**
+     * An IPv4 address for an {@code INET6} column (PostgreSQL's {@code inet} writes {@code 10.0.0.1}) is sent as
+     * the IPv4-mapped address {@code ::ffff:10.0.0.1}, the form MariaDB keeps and the only one it takes there.
+     */
+    @Override
+    void bind(PreparedStatement statement, int index, Object value, ColumnMetadata column) throws SQLException {
+        if (value instanceof String text && "INET6".equalsIgnoreCase(column.typeName())
+                && IPV4.matcher(text).matches()) {
+            super.bind(statement, index, "::ffff:" + text, column);
+        } else {
+            super.bind(statement, index, value, column);
+        }
+    }
+
+    /**
+     * The values Connector/J would bend are read as what the column holds: {@code YEAR} as its number (not
+     * the first of January of that year), {@code TINYINT(1)} as its number (it may hold 2, and is a boolean
+     * only by convention), and {@code TIME}, a span of -838..838 hours, as a {@link Duration} (not a
+     * {@code java.sql.Time}, which keeps neither the fraction nor more than a day). {@code DATETIME} and
+     * {@code TIMESTAMP} are read as {@code LocalDateTime}, as every dialect reads a date-time without zone.
+     */
+    @Override
+    Object read(ResultSet rs, int index, ColumnMetadata column) throws SQLException {
+        String type = column.typeName();
+        if ("YEAR".equalsIgnoreCase(type) || "BOOLEAN".equalsIgnoreCase(type) || "BOOL".equalsIgnoreCase(type)) {
+            int number = rs.getInt(index);
+            return rs.wasNull() ? null : number;
+        }
+        if ("TIME".equalsIgnoreCase(type)) {
+            String text = rs.getString(index);
+            return text == null ? null : span(text);
+        }
+        return super.read(rs, index, column);
+    }
+
+    /** Reads {@code [-]HHH:MM:SS[.ffffff]}. */
+    static Duration span(String text) {
+        boolean negative = text.startsWith("-");
+        String[] parts = (negative ? text.substring(1) : text).split(":");
+        if (parts.length != 3) {
+            throw new IllegalArgumentException("'" + text + "' is not a TIME value");
+        }
+        Duration span = Duration.ofHours(Long.parseLong(parts[0])).plusMinutes(Long.parseLong(parts[1]))
+                .plusNanos(new java.math.BigDecimal(parts[2]).movePointRight(9).longValueExact());
+        return negative ? span.negated() : span;
     }
 
     @Override

@@ -9,15 +9,19 @@ import java.util.Set;
 
 /**
  * One row as read from, or about to be written to, a store: an ordered, immutable map from column
- * name to value. Column names are compared case-insensitively (H2 reports upper case, PostgreSQL lower
+ * name to value. Rows read by the storage layer keep their values in an array beside their statement's shared
+ * column layout, not in a map of their own. Column names are compared case-insensitively (H2 reports upper case, PostgreSQL lower
  * case), and {@link #columns()} returns them in lower case.
  */
 public final class Row {
 
     private final Map<String, Object> values;
+    /** The values by position, for a row read by the storage layer; null for a row built from a map. */
+    private final Positional positional;
 
     private Row(Map<String, Object> values) {
         this.values = Collections.unmodifiableMap(values);
+        this.positional = values instanceof Positional p ? p : null;
     }
 
     /**
@@ -45,6 +49,111 @@ public final class Row {
      */
     static Row ofCanonical(LinkedHashMap<String, Object> values) {
         return new Row(values);
+    }
+
+    /**
+     * Wraps the values of one row read by a statement whose columns are {@code layout}'s, in that order, without a
+     * map per row: the storage layer's hot path. The caller must not touch the array afterwards.
+     */
+    static Row ofPositional(Layout layout, Object[] values) {
+        return new Row(new Positional(layout, values));
+    }
+
+    /**
+     * The values in {@code layout}'s column order, when this row was read with that very layout; else {@code null},
+     * and the caller looks its columns up by name. The array is the row's own: it must not be changed.
+     */
+    Object[] positional(Layout layout) {
+        return positional != null && positional.layout == layout ? positional.values : null;
+    }
+
+    /** @return the layout this row was read with, or {@code null} for a row built from a map */
+    Layout layout() {
+        return positional == null ? null : positional.layout;
+    }
+
+    /** The lower-case column names shared by every row one statement reads, with each name's position. */
+    static final class Layout {
+        private final String[] names;
+        private final Map<String, Integer> positions;
+
+        Layout(String[] canonicalNames) {
+            this.names = canonicalNames.clone();
+            Map<String, Integer> index = new java.util.HashMap<>(capacity(names.length));
+            for (int i = 0; i < names.length; i++) {
+                if (index.put(names[i], i) != null) {
+                    throw new IllegalArgumentException("column '" + names[i] + "' appears twice in a row");
+                }
+            }
+            this.positions = index;
+        }
+
+        /** Whether rows of this layout carry exactly these lower-case columns, in this order. */
+        boolean sameColumns(String[] canonicalNames) {
+            return java.util.Arrays.equals(names, canonicalNames);
+        }
+    }
+
+    /** A read-only, ordered map over a layout and one row's values. */
+    private static final class Positional extends java.util.AbstractMap<String, Object> {
+        private final Layout layout;
+        private final Object[] values;
+
+        Positional(Layout layout, Object[] values) {
+            if (values.length != layout.names.length) {
+                throw new IllegalArgumentException("a row of " + layout.names.length + " columns has " + values.length
+                        + " values");
+            }
+            this.layout = layout;
+            this.values = values;
+        }
+
+        @Override
+        public Object get(Object column) {
+            Integer position = layout.positions.get(column);
+            return position == null ? null : values[position];
+        }
+
+        @Override
+        public boolean containsKey(Object column) {
+            return layout.positions.containsKey(column);
+        }
+
+        @Override
+        public int size() {
+            return values.length;
+        }
+
+        @Override
+        public Set<Map.Entry<String, Object>> entrySet() {
+            return new java.util.AbstractSet<>() {
+                @Override
+                public java.util.Iterator<Map.Entry<String, Object>> iterator() {
+                    return new java.util.Iterator<>() {
+                        private int next;
+
+                        @Override
+                        public boolean hasNext() {
+                            return next < values.length;
+                        }
+
+                        @Override
+                        public Map.Entry<String, Object> next() {
+                            if (next >= values.length) {
+                                throw new java.util.NoSuchElementException();
+                            }
+                            int i = next++;
+                            return new java.util.AbstractMap.SimpleImmutableEntry<>(layout.names[i], values[i]);
+                        }
+                    };
+                }
+
+                @Override
+                public int size() {
+                    return values.length;
+                }
+            };
+        }
     }
 
     static int capacity(int columns) {

@@ -24,9 +24,11 @@ import java.util.TreeMap;
  * @param uniqueKeys the unique indexes besides the primary key, each as its columns' stored names in
  *     index order; an index on an expression is left out, as no row value can be looked up in it, and a
  *     partial index counts as a whole (a look-up then finds more holders than collide, which is safe)
+ * @param generatedColumns the columns the database computes from others ({@code GENERATED ALWAYS AS ...},
+ *     MariaDB's {@code VIRTUAL} and {@code PERSISTENT}), lower case: they are read, never written
  */
 public record TableMetadata(String name, String schema, List<ColumnMetadata> columns, List<String> primaryKey,
-        List<List<String>> uniqueKeys) {
+        List<List<String>> uniqueKeys, java.util.Set<String> generatedColumns) {
 
     /**
      * Creates table metadata.
@@ -37,6 +39,8 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
         uniqueKeys = uniqueKeys.stream().map(List::copyOf).toList();
+        generatedColumns = generatedColumns.stream().map(c -> c.toLowerCase(Locale.ROOT))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
         for (String key : primaryKey) {
             if (columns.stream().noneMatch(c -> c.name().equalsIgnoreCase(key))) {
                 throw new IllegalArgumentException("key column '" + key + "' is not a column of table '" + name + "'");
@@ -50,6 +54,26 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
                 }
             }
         }
+    }
+
+    /**
+     * Creates metadata of a table without generated columns.
+     *
+     * @throws IllegalArgumentException if a key column is not one of the columns
+     */
+    public TableMetadata(String name, String schema, List<ColumnMetadata> columns, List<String> primaryKey,
+            List<List<String>> uniqueKeys) {
+        this(name, schema, columns, primaryKey, uniqueKeys, java.util.Set.of());
+    }
+
+    /**
+     * Whether the database computes a column from others, so that it is never written.
+     *
+     * @param column the name in any case
+     * @return true for a generated column
+     */
+    public boolean isGenerated(String column) {
+        return generatedColumns.contains(column.toLowerCase(Locale.ROOT));
     }
 
     /**
@@ -135,6 +159,7 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
             return Optional.empty();
         }
         List<ColumnMetadata> columns = new ArrayList<>();
+        java.util.Set<String> generatedColumns = new java.util.LinkedHashSet<>();
         try (ResultSet rs = meta.getColumns(storedCatalog, storedSchema, stored, null)) {
             while (rs.next()) {
                 String name = rs.getString("COLUMN_NAME");
@@ -146,6 +171,9 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
                         || "YES".equalsIgnoreCase(autoIncrement)
                         || "YES".equalsIgnoreCase(generated);
                 boolean nullable = rs.getInt("NULLABLE") != DatabaseMetaData.columnNoNulls;
+                if ("YES".equalsIgnoreCase(generated)) {
+                    generatedColumns.add(name);
+                }
                 columns.add(new ColumnMetadata(name, rs.getInt("DATA_TYPE"), rs.getString("TYPE_NAME"), nullable,
                         hasDefault, rs.getInt("COLUMN_SIZE"), rs.getInt("DECIMAL_DIGITS")));
             }
@@ -161,7 +189,8 @@ public record TableMetadata(String name, String schema, List<ColumnMetadata> col
         }
         List<String> primaryKey = new ArrayList<>(keyBySequence.values());
         return Optional.of(new TableMetadata(stored, schema == null ? null : (catalogs ? storedCatalog : storedSchema),
-                columns, primaryKey, uniqueKeys(meta, storedCatalog, storedSchema, stored, columns, primaryKey)));
+                columns, primaryKey, uniqueKeys(meta, storedCatalog, storedSchema, stored, columns, primaryKey),
+                generatedColumns));
     }
 
     /**

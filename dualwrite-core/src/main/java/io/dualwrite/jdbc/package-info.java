@@ -16,8 +16,13 @@
  * compared, hashed and stored only in that form, and bound through it; a key column type without one is
  * refused at start-up.
  *
+ * <p>On PostgreSQL, {@link io.dualwrite.jdbc.TableOps#copyUpsert} writes rows through {@code COPY}, in its text
+ * format (package-private {@code CopyText}: escapes, {@code \N}, values formatted from their Java types, never
+ * read back as strings), with the same guard and change test as the batched upsert; pgjdbc's own types appear in
+ * {@code PostgresCopy} only, so the driver stays optional.
+ *
  * <p>This package never decides <em>what</em> to copy or when; it only knows how to say it to each
- * store. It never concatenates a value into SQL (values are always bound parameters), and every
+ * store. It never concatenates a value into SQL (values are bound parameters, or COPY's data stream), and every
  * identifier it prints has been validated and quoted.
  */
 package io.dualwrite.jdbc;

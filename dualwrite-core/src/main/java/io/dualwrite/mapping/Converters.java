@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import tools.jackson.core.JacksonException;
@@ -81,7 +82,7 @@ public final class Converters {
                     + "; use one of " + PARSERS.keySet().stream().map(Class::getSimpleName).toList());
         }
         String name = "numberToString(" + sourceType.getSimpleName() + ")";
-        return new Named(name) {
+        return new Named(name, Set.of(TypeFamily.INTEGER, TypeFamily.DECIMAL, TypeFamily.FLOAT), TypeFamily.TEXT) {
             @Override
             public Object toTarget(Object sourceValue) {
                 Number number = require(sourceValue, Number.class, "a number");
@@ -131,7 +132,7 @@ public final class Converters {
             }
             texts.put(code.longValue(), text);
         });
-        return new Named("codeToText(" + texts + ")") {
+        return new Named("codeToText(" + texts + ")", Set.of(TypeFamily.INTEGER), TypeFamily.TEXT) {
             @Override
             public Object toTarget(Object sourceValue) {
                 long code = wholeNumber(sourceValue, "an integer code");
@@ -166,7 +167,7 @@ public final class Converters {
      * @return the converter
      */
     public static ColumnConverter json() {
-        return new Named("json()") {
+        return new Named("json()", Set.of(TypeFamily.TEXT, TypeFamily.JSON), TypeFamily.JSON) {
             @Override
             public Object toTarget(Object sourceValue) {
                 return validJson(sourceValue);
@@ -193,7 +194,8 @@ public final class Converters {
         if (scale < 0 || scale > 18) {
             throw new IllegalArgumentException("decimalToMinorUnits: scale must be 0..18, was " + scale);
         }
-        return new Named("decimalToMinorUnits(" + scale + ")") {
+        return new Named("decimalToMinorUnits(" + scale + ")",
+                Set.of(TypeFamily.DECIMAL, TypeFamily.INTEGER, TypeFamily.FLOAT), TypeFamily.INTEGER) {
             @Override
             public Object toTarget(Object sourceValue) {
                 BigDecimal amount = decimal(sourceValue);
@@ -230,7 +232,8 @@ public final class Converters {
                     + precision);
         }
         long unitNanos = precision.getDuration().toNanos();
-        return new Named("timestampPrecision(" + precision + ")") {
+        return new Named("timestampPrecision(" + precision + ")",
+                Set.of(TypeFamily.TIMESTAMP, TypeFamily.TIMESTAMPTZ, TypeFamily.TIME), null) {
             @Override
             public Object toTarget(Object sourceValue) {
                 if (sourceValue instanceof Timestamp timestamp) {
@@ -282,7 +285,8 @@ public final class Converters {
     public static ColumnConverter timeZoneShift(ZoneId sourceZone, ZoneId targetZone) {
         Objects.requireNonNull(sourceZone, "sourceZone");
         Objects.requireNonNull(targetZone, "targetZone");
-        return new Named("timeZoneShift(" + sourceZone + " -> " + targetZone + ")") {
+        return new Named("timeZoneShift(" + sourceZone + " -> " + targetZone + ")", Set.of(TypeFamily.TIMESTAMP),
+                TypeFamily.TIMESTAMP) {
             @Override
             public Object toTarget(Object sourceValue) {
                 return shift(sourceValue, sourceZone, targetZone);
@@ -312,7 +316,7 @@ public final class Converters {
         if (separator == null || separator.isEmpty()) {
             throw new IllegalArgumentException("splitOnFirst: the separator must not be empty");
         }
-        return new Named("splitOnFirst('" + separator + "')") {
+        return new Named("splitOnFirst('" + separator + "')", Set.of(TypeFamily.TEXT), null) {
             @Override
             public Object toTarget(Object sourceValue) {
                 String text = require(sourceValue, String.class, "text");
@@ -331,6 +335,342 @@ public final class Converters {
                 return parts.get(1) == null ? first : first + separator + require(parts.get(1), String.class, "text");
             }
         };
+    }
+
+    /**
+     * A boolean in the source, {@code 1} or {@code 0} in the target: a PostgreSQL {@code boolean} into an
+     * {@code integer}, or MySQL's {@code BIT(1)} into a number. Back in the source, {@code 1} is
+     * {@code true} and {@code 0} is {@code false}; any other number fails the row rather than being read as
+     * true. Implied for a boolean column mapped to a number column; {@code inverse()} is implied the other
+     * way ({@code TINYINT(1)} into {@code boolean}).
+     *
+     * @return the converter
+     */
+    public static ColumnConverter booleanToNumber() {
+        return new Named("booleanToNumber()", Set.of(TypeFamily.BOOLEAN), TypeFamily.INTEGER) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                return require(sourceValue, Boolean.class, "a boolean") ? 1 : 0;
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                if (targetValue instanceof Boolean bool) {
+                    return bool;
+                }
+                long number = wholeNumber(targetValue, "0 or 1");
+                if (number != 0 && number != 1) {
+                    throw new IllegalArgumentException(targetValue + " is not a boolean: only 0 (false) and 1 (true)"
+                            + " are");
+                }
+                return number == 1;
+            }
+        };
+    }
+
+    /**
+     * A MySQL {@code SET} (its values joined by commas, as the store returns them) in the source, an array
+     * such as PostgreSQL's {@code text[]} or an enum array in the target: {@code "a,c"} becomes
+     * {@code [a, c]} and the empty set an empty array. Back in the source the elements are joined by commas;
+     * an element that is {@code NULL} or holds a comma fails the row, since no {@code SET} member can.
+     * Implied for a {@code SET} column mapped to an array column, and usable on any comma-separated text.
+     *
+     * @return the converter; its target value is a {@link List} of texts
+     */
+    public static ColumnConverter setToArray() {
+        return new Named("setToArray()", Set.of(TypeFamily.SET, TypeFamily.TEXT, TypeFamily.ENUM), TypeFamily.ARRAY) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                String text = require(sourceValue, String.class, "the text of a SET");
+                return text.isEmpty() ? List.of() : List.of(text.split(",", -1));
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                List<?> elements = targetValue instanceof Object[] array ? Arrays.asList(array)
+                        : require(targetValue, List.class, "an array");
+                StringBuilder joined = new StringBuilder();
+                for (Object element : elements) {
+                    if (element == null || element.toString().contains(",")) {
+                        throw new IllegalArgumentException("array " + elements + " holds " + (element == null ? "a NULL"
+                                : "'" + element + "', which holds a comma,") + " and cannot be a SET");
+                    }
+                    joined.append(joined.isEmpty() ? "" : ",").append(element);
+                }
+                return joined.toString();
+            }
+        };
+    }
+
+    /**
+     * MySQL's {@code BIT(n)} (the bytes the driver returns, or a boolean for {@code BIT(1)}) in the source,
+     * PostgreSQL's {@code bit(n)} or {@code varbit} (its text of 0s and 1s) in the target: {@code b'10101'}
+     * becomes {@code "10101"} for {@code n = 5}. Back in the source the text becomes bytes again; a text
+     * longer than {@code n} bits or holding other characters fails the row. Implied for that pair.
+     *
+     * @param length the source column's {@code n}, 1..64
+     * @return the converter
+     * @throws IllegalArgumentException if the length is out of range
+     */
+    public static ColumnConverter bitsToText(int length) {
+        if (length < 1 || length > 64) {
+            throw new IllegalArgumentException("bitsToText: length must be 1..64, was " + length);
+        }
+        return new Named("bitsToText(" + length + ")", Set.of(TypeFamily.BITS, TypeFamily.BOOLEAN), TypeFamily.BITS) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                if (sourceValue instanceof Boolean bool) {
+                    return length == 1 ? (bool ? "1" : "0") : "0".repeat(length - 1) + (bool ? "1" : "0");
+                }
+                byte[] bytes = require(sourceValue, byte[].class, "the bytes of a BIT(" + length + ")");
+                long bits = 0;
+                for (byte b : bytes) {
+                    if (bits >>> 56 != 0) {
+                        throw new IllegalArgumentException("more than 64 bits in " + bytes.length + " bytes");
+                    }
+                    bits = bits << 8 | (b & 0xff);
+                }
+                if (length < 64 && bits >>> length != 0) {
+                    throw new IllegalArgumentException("value " + Long.toBinaryString(bits) + " has more than " + length
+                            + " bits");
+                }
+                String text = Long.toBinaryString(bits);
+                return "0".repeat(length - text.length()) + text;
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                String text = require(targetValue, String.class, "a text of 0s and 1s");
+                if (text.isEmpty() || text.length() > length || !text.chars().allMatch(c -> c == '0' || c == '1')) {
+                    throw new IllegalArgumentException("'" + text + "' is not a string of 1 to " + length + " bits");
+                }
+                long bits = Long.parseUnsignedLong(text, 2);
+                byte[] bytes = new byte[(length + 7) / 8];
+                for (int i = bytes.length - 1; i >= 0; i--, bits >>>= 8) {
+                    bytes[i] = (byte) bits;
+                }
+                return bytes;
+            }
+        };
+    }
+
+    /**
+     * A date-time in the source ({@code DATETIME}), a date in the target ({@code date}), for columns that
+     * only ever hold midnight: {@code 2024-03-01 00:00:00} becomes {@code 2024-03-01}. A value with a time of
+     * day fails the row rather than losing it. Back in the source a date becomes its midnight. Implied for
+     * that pair.
+     *
+     * @return the converter, for {@link Timestamp} and {@link LocalDateTime} source values
+     */
+    public static ColumnConverter dateTimeToDate() {
+        return new Named("dateTimeToDate()", Set.of(TypeFamily.TIMESTAMP), TypeFamily.DATE) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                LocalDateTime time = sourceValue instanceof Timestamp timestamp ? timestamp.toLocalDateTime()
+                        : require(sourceValue, LocalDateTime.class, "a date-time");
+                if (!time.toLocalTime().equals(LocalTime.MIDNIGHT)) {
+                    throw new IllegalArgumentException(time + " has a time of day, which a date column cannot hold");
+                }
+                return time.toLocalDate();
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                if (targetValue instanceof java.sql.Date date) {
+                    return date.toLocalDate().atStartOfDay();
+                }
+                return require(targetValue, java.time.LocalDate.class, "a date").atStartOfDay();
+            }
+        };
+    }
+
+    /**
+     * A wall-clock time in the source ({@code DATETIME}, {@code TIMESTAMP WITHOUT TIME ZONE}) that was written
+     * in {@code zone}, an instant in the target ({@code timestamptz}): {@code 2024-07-01 12:00} in
+     * {@code Asia/Shanghai} becomes {@code 2024-07-01T04:00Z}. Back in the source the instant is written as
+     * its wall-clock time in {@code zone}. A time that does not exist in the zone (a daylight-saving gap) fails
+     * the row; one that exists twice (clocks going back) is taken as the earlier. Implied with the JVM's time
+     * zone, as the drivers would write it; declare it to state the zone.
+     *
+     * @param zone the zone the source's wall-clock times are in
+     * @return the converter, for {@link Timestamp} and {@link LocalDateTime} source values and
+     *     {@link Timestamp}, {@link OffsetDateTime} and {@link Instant} target values
+     */
+    public static ColumnConverter wallClockToInstant(ZoneId zone) {
+        Objects.requireNonNull(zone, "zone");
+        return new Named("wallClockToInstant(" + zone + ")", Set.of(TypeFamily.TIMESTAMP), TypeFamily.TIMESTAMPTZ) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                LocalDateTime time = sourceValue instanceof Timestamp timestamp ? timestamp.toLocalDateTime()
+                        : require(sourceValue, LocalDateTime.class, "a wall-clock time");
+                if (zone.getRules().getValidOffsets(time).isEmpty()) {
+                    throw new IllegalArgumentException(time + " does not exist in time zone " + zone
+                            + " (it falls in a daylight-saving gap)");
+                }
+                return time.atZone(zone).toOffsetDateTime();
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                Instant instant;
+                if (targetValue instanceof Timestamp timestamp) {
+                    instant = timestamp.toInstant();
+                } else if (targetValue instanceof OffsetDateTime time) {
+                    instant = time.toInstant();
+                } else if (targetValue instanceof ZonedDateTime time) {
+                    instant = time.toInstant();
+                } else {
+                    instant = require(targetValue, Instant.class, "an instant");
+                }
+                return LocalDateTime.ofInstant(instant, zone);
+            }
+        };
+    }
+
+    /**
+     * MySQL's {@code TIME}, a span of time ({@link java.time.Duration}, up to 838 hours either way), in the
+     * source; a time of day ({@code time}) in the target. A span outside {@code 00:00:00} to
+     * {@code 23:59:59.999999} fails the row. Implied for that pair.
+     *
+     * @return the converter; target values are {@link LocalTime}s, and {@link java.sql.Time}s are read back
+     */
+    public static ColumnConverter durationToTimeOfDay() {
+        return new Named("durationToTimeOfDay()", Set.of(TypeFamily.DURATION), TypeFamily.TIME) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                java.time.Duration span = require(sourceValue, java.time.Duration.class, "a span of time");
+                if (span.isNegative() || span.compareTo(java.time.Duration.ofDays(1)) >= 0) {
+                    throw new IllegalArgumentException(span + " is not a time of day");
+                }
+                return LocalTime.ofNanoOfDay(span.toNanos());
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                LocalTime time = targetValue instanceof java.sql.Time sqlTime ? sqlTime.toLocalTime()
+                        : require(targetValue, LocalTime.class, "a time of day");
+                return java.time.Duration.ofNanos(time.toNanoOfDay());
+            }
+        };
+    }
+
+    /**
+     * MySQL's {@code TIME}, a span of time ({@link java.time.Duration}), in the source; PostgreSQL's
+     * {@code interval} in the target, written as the text PostgreSQL prints it ({@code 26:03:04.5},
+     * {@code -01:00:00}). Back in the source, the interval's text becomes a span again: days count 24 hours;
+     * an interval with months or years, which have no fixed length, fails the row. Implied for that pair.
+     *
+     * @return the converter; target values are texts
+     */
+    public static ColumnConverter durationToInterval() {
+        return new Named("durationToInterval()", Set.of(TypeFamily.DURATION), TypeFamily.INTERVAL) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                return intervalText(require(sourceValue, java.time.Duration.class, "a span of time"));
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                return parseInterval(require(targetValue, String.class, "the text of an interval"));
+            }
+        };
+    }
+
+    /**
+     * A uuid kept as its 16 bytes in the source ({@code BINARY(16)}), a {@code uuid} in the target. Implied
+     * for that pair; key columns need no converter, as their values are brought to one form anyway.
+     *
+     * @return the converter
+     */
+    public static ColumnConverter uuidBytes() {
+        return new Named("uuidBytes()", Set.of(TypeFamily.BINARY), TypeFamily.UUID) {
+            @Override
+            public Object toTarget(Object sourceValue) {
+                byte[] bytes = require(sourceValue, byte[].class, "16 bytes");
+                if (bytes.length != 16) {
+                    throw new IllegalArgumentException(bytes.length + " bytes are not a uuid, which has 16");
+                }
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+                return new java.util.UUID(buffer.getLong(), buffer.getLong());
+            }
+
+            @Override
+            public Object toSource(Object targetValue) {
+                java.util.UUID uuid = targetValue instanceof String text ? java.util.UUID.fromString(text)
+                        : require(targetValue, java.util.UUID.class, "a uuid");
+                return java.nio.ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
+                        .putLong(uuid.getLeastSignificantBits()).array();
+            }
+        };
+    }
+
+    /**
+     * A span of time as PostgreSQL prints an interval of hours: {@code [-]HH:MM:SS[.fraction]}, the fraction
+     * without trailing zeros. Reading the text back with {@link #parseInterval} gives the span again.
+     */
+    static String intervalText(java.time.Duration span) {
+        java.time.Duration size = span.abs();
+        long seconds = size.getSeconds();
+        StringBuilder text = new StringBuilder(span.isNegative() ? "-" : "")
+                .append(String.format(java.util.Locale.ROOT, "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60,
+                        seconds % 60));
+        if (size.getNano() != 0) {
+            String fraction = String.format(java.util.Locale.ROOT, "%09d", size.getNano());
+            text.append('.').append(fraction.replaceAll("0+$", ""));
+        }
+        return text.toString();
+    }
+
+    /**
+     * Reads an interval as PostgreSQL prints it in its default style ({@code 1 day -02:03:04.5},
+     * {@code 26:00:00}, {@code 3 days}) or in ISO 8601 ({@code PT26H}), as a span where a day is 24 hours.
+     *
+     * @throws IllegalArgumentException for months, years or text that is no interval
+     */
+    static java.time.Duration parseInterval(String text) {
+        String trimmed = text.trim();
+        if (trimmed.startsWith("P") || trimmed.startsWith("-P")) {
+            try {
+                return java.time.Duration.parse(trimmed);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new IllegalArgumentException("'" + text + "' is not an interval of days, hours, minutes and"
+                        + " seconds");
+            }
+        }
+        java.time.Duration span = java.time.Duration.ZERO;
+        String[] words = trimmed.split("\\s+");
+        for (int i = 0; i < words.length; i++) {
+            String word = words[i];
+            if (word.contains(":")) {
+                span = span.plus(clock(word, text));
+            } else if (i + 1 < words.length && words[i + 1].startsWith("day")) {
+                span = span.plusDays(Long.parseLong(word.replace("+", "")));
+                i++;
+            } else if (i + 1 < words.length && (words[i + 1].startsWith("mon") || words[i + 1].startsWith("year"))) {
+                throw new IllegalArgumentException("interval '" + text + "' has months or years, which have no fixed"
+                        + " length");
+            } else {
+                throw new IllegalArgumentException("'" + text + "' is not an interval of days, hours, minutes and"
+                        + " seconds");
+            }
+        }
+        return span;
+    }
+
+    private static java.time.Duration clock(String word, String text) {
+        boolean negative = word.startsWith("-");
+        String[] parts = word.replaceFirst("^[-+]", "").split(":");
+        if (parts.length != 3) {
+            throw new IllegalArgumentException("'" + text + "' is not an interval of days, hours, minutes and seconds");
+        }
+        try {
+            java.time.Duration span = java.time.Duration.ofHours(Long.parseLong(parts[0]))
+                    .plusMinutes(Long.parseLong(parts[1]))
+                    .plusNanos(new BigDecimal(parts[2]).movePointRight(9).longValueExact());
+            return negative ? span.negated() : span;
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("'" + text + "' is not an interval of days, hours, minutes and seconds");
+        }
     }
 
     private static String validJson(Object value) {
@@ -418,13 +758,32 @@ public final class Converters {
                 + " '" + value + "'");
     }
 
-    /** Gives each built-in converter the name messages and {@code toString()} show. */
-    private abstract static class Named implements ColumnConverter {
+    /**
+     * Gives each built-in converter the name messages and {@code toString()} show, and the column types it
+     * reads and writes, which start-up checks against the mapped columns (see {@link TypePairs}).
+     */
+    abstract static class Named implements ColumnConverter {
 
         private final String name;
+        private final Set<TypeFamily> reads;
+        private final TypeFamily writes;
 
-        Named(String name) {
+        /**
+         * @param reads the source column families it accepts values of
+         * @param writes the family of the values it returns, or {@code null} for the source column's own
+         */
+        Named(String name, Set<TypeFamily> reads, TypeFamily writes) {
             this.name = name;
+            this.reads = reads;
+            this.writes = writes;
+        }
+
+        Set<TypeFamily> reads() {
+            return reads;
+        }
+
+        TypeFamily writes(TypeFamily source) {
+            return writes == null ? source : writes;
         }
 
         @Override

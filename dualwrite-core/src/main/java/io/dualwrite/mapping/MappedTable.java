@@ -1,5 +1,6 @@
 package io.dualwrite.mapping;
 
+import io.dualwrite.jdbc.ColumnMetadata;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.jdbc.TableOps;
@@ -35,6 +36,9 @@ public final class MappedTable {
     private final TableOps target;
     private final Map<String, String> columnMap;
     private final KeyMapping keyMapping;
+    /** Source column to its converter: the declared ones, and those the column types imply. */
+    private final Map<String, ColumnConverter> converters;
+    private final Map<String, ColumnConverter> implied;
     private final List<String> sourceKeyColumns;
     private final List<String> targetKeyColumns;
     private final String property;
@@ -45,9 +49,13 @@ public final class MappedTable {
     private final boolean identity;
 
     MappedTable(TableMapping mapping, TableOps source, TableOps target, Map<String, String> columnMap,
-            KeyMapping keyMapping) {
+            KeyMapping keyMapping, Map<String, ColumnConverter> implied) {
         this.forward = null;
         this.mapping = mapping;
+        Map<String, ColumnConverter> inEffect = new LinkedHashMap<>(implied);
+        inEffect.putAll(mapping.converters());
+        this.converters = Collections.unmodifiableMap(inEffect);
+        this.implied = Map.copyOf(implied);
         this.source = source;
         this.target = target;
         this.columnMap = columnMap;
@@ -55,7 +63,7 @@ public final class MappedTable {
         this.sourceKeyColumns = source.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
         this.targetKeyColumns = target.keyColumns().stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
         this.property = "dualwrite.tables." + mapping.sourceTable();
-        this.identity = mapping.transformer().isEmpty() && mapping.converters().isEmpty() && mapping.splits().isEmpty()
+        this.identity = mapping.transformer().isEmpty() && converters.isEmpty() && mapping.splits().isEmpty()
                 && mapping.constants().isEmpty() && keyMapping == KeyMapping.identity()
                 && columnMap.entrySet().stream().allMatch(e -> e.getKey().equals(e.getValue()))
                 && new ArrayList<>(columnMap.keySet()).equals(target.columns())
@@ -67,6 +75,8 @@ public final class MappedTable {
         this.forward = forward;
         this.reversed = forward;
         this.mapping = forward.mapping;
+        this.converters = forward.converters;
+        this.implied = forward.implied;
         this.source = forward.target;
         this.target = forward.source;
         this.columnMap = forward.columnMap;
@@ -214,7 +224,7 @@ public final class MappedTable {
             }
             mapped = transformer.toSource(targetRow);
             for (String column : source.columns()) {
-                if (!mapped.has(column)) {
+                if (!mapped.has(column) && !leftToTheStore(source, column)) {
                     throw new IllegalArgumentException(property + ".transformer: the transformer returned no value for"
                             + " source column '" + column + "' of table '" + source.table().name() + "' (target key "
                             + targetKey + ")");
@@ -275,14 +285,29 @@ public final class MappedTable {
         }
     }
 
+    /**
+     * Whether a transformer may leave a column out of its rows, as the declarative mapping leaves out the
+     * columns nothing maps to: a generated column, or one with a default, which the store fills on insert and
+     * keeps on update ({@link TableOps#overwrite}). A column that merely takes {@code NULL} must be returned
+     * (a forgotten column would silently stay stale), and so must key and version columns.
+     */
+    private static boolean leftToTheStore(TableOps ops, String column) {
+        if (ops.keyColumns().contains(column) || column.equals(ops.versionColumn())) {
+            return false;
+        }
+        return ops.table().isGenerated(column)
+                || ops.table().column(column).map(ColumnMetadata::hasDefault).orElse(false);
+    }
+
     private Row mapRow(Row sourceRow) {
         if (mapping.transformer().isPresent()) {
             Row mapped = mapping.transformer().get().toTarget(sourceRow);
             for (String column : target.columns()) {
-                if (!mapped.has(column)) {
+                if (!mapped.has(column) && !leftToTheStore(target, column)) {
                     throw new IllegalArgumentException(property + ".transformer: "
                             + "the transformer returned no value for target column '" + column + "' of table '"
-                            + target.table().name() + "' (row key " + source.keyOf(sourceRow) + ")");
+                            + target.table().name() + "' (row key " + source.keyOf(sourceRow) + "); only generated columns"
+                            + " and columns with a default may be left to the target");
                 }
             }
             return mapped;
@@ -301,7 +326,7 @@ public final class MappedTable {
     }
 
     private Object convert(String column, Object value, boolean toTarget, Supplier<String> key) {
-        ColumnConverter converter = mapping.converters().get(column);
+        ColumnConverter converter = converters.get(column);
         if (converter == null || value == null) {
             return value;
         }
@@ -312,8 +337,41 @@ public final class MappedTable {
             }
             return converted;
         } catch (RuntimeException e) {
+            if (implied.get(column) == converter) {
+                throw conversionFailure(".convert." + column + ".type", column, value, toTarget, key,
+                        new IllegalArgumentException(e.getMessage() + " (" + converter + ", implied by the column"
+                                + " types; declare another conversion to change it)", e));
+            }
             throw conversionFailure(".columns." + column + ".converter", column, value, toTarget, key, e);
         }
+    }
+
+    /**
+     * Which column each mapped column is written to by the declarative mapping, lower case: source column to
+     * target column, or for a {@link #reversed()} view target column to source column. Columns that splits
+     * and constants fill are not in it, and it is empty for a {@link RowTransformer}.
+     *
+     * @return this view's source column to this view's target column
+     */
+    public Map<String, String> columnMap() {
+        if (forward == null) {
+            return Collections.unmodifiableMap(columnMap);
+        }
+        Map<String, String> back = new LinkedHashMap<>();
+        columnMap.forEach((sourceColumn, targetColumn) -> back.put(targetColumn, sourceColumn));
+        return Collections.unmodifiableMap(back);
+    }
+
+    /**
+     * The converters in effect, by source column (lower case): the declared ones
+     * ({@link TableMapping#converters()}) and those the pair of column types implies where none is declared,
+     * such as a boolean written as {@code 0}/{@code 1} or a {@code SET} as an array (see
+     * {@code dualwrite.tables.<table>.convert}). Keys are never converted by an implied converter.
+     *
+     * @return source column to converter
+     */
+    public Map<String, ColumnConverter> converters() {
+        return converters;
     }
 
     private List<?> split(String column, TableMapping.Split split, Row sourceRow) {

@@ -2,6 +2,7 @@ package io.dualwrite.mapping;
 
 import io.dualwrite.jdbc.ColumnMetadata;
 import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.SchemaCatalog;
 import io.dualwrite.jdbc.TableMetadata;
 import io.dualwrite.jdbc.TableOps;
 import java.sql.Connection;
@@ -20,7 +21,9 @@ import javax.sql.DataSource;
 
 /**
  * The set of table mappings of one migration, each checked against the source and target metadata.
- * Changes are recorded under the source table's configured name (case-insensitive).
+ * Changes are recorded under the source table's configured name (case-insensitive). The target tables'
+ * own behaviour (triggers, rules, foreign keys between mapped tables, identity columns) is checked too:
+ * what fails every write is a problem, the rest a warning naming the object (see {@code TargetSchemaCheck}).
  */
 public final class MappedTables {
 
@@ -44,8 +47,8 @@ public final class MappedTables {
      * @param mappings the declared mappings
      * @param source the source store
      * @param target the target store
-     * @param requireRampReady whether every table must be able to enter RAMP (version column and a
-     *     reversible mapping)
+     * @param requireRampReady whether every table must be able to take writes on both stores at once (RAMP
+     *     with some requests on each store): a version column and a reversible mapping
      * @return the resolved mappings
      * @throws MappingException listing every problem found
      * @throws SQLException if either store's metadata cannot be read
@@ -62,8 +65,8 @@ public final class MappedTables {
      * @param mappings the declared mappings
      * @param source the source store
      * @param target the target store
-     * @param requireRampReady whether every table must be able to enter RAMP (version column and a
-     *     reversible mapping)
+     * @param requireRampReady whether every table must be able to take writes on both stores at once (RAMP
+     *     with some requests on each store): a version column and a reversible mapping
      * @param createTables whether to create {@value KeyMapping#ID_MAP_TABLE} in the target when an id
      *     map needs it and it is missing ({@code dualwrite.schema.create}); if false, its absence is a
      *     problem whose message holds the DDL to run
@@ -90,6 +93,7 @@ public final class MappedTables {
                 resolveOne(mapping, sourceConnection, sourceDialect, targetConnection, targetDialect,
                         requireRampReady, idMaps, problems).ifPresent(table -> resolved.put(name, table));
             }
+            TargetSchemaCheck.check(resolved.values(), targetConnection, targetDialect, problems);
             if (!problems.isEmpty()) {
                 throw new MappingException(problems);
             }
@@ -126,11 +130,13 @@ public final class MappedTables {
         String version = mapping.versionColumn().orElse(null);
         if (version != null && s.column(version).isEmpty()) {
             problems.add(p + ".version-column: column '" + version + "' does not exist in " + sName
-                    + "; name the column that holds the row's last-modified time, or declare that the table has none");
+                    + "; name the column that holds the row's last-modified time, or, for a table without one, set "
+                    + p + ".version-column=none (TableMapping.Builder.noVersionColumn() in code)");
         }
         if (version == null && requireRampReady) {
-            problems.add(p + ".version-column: " + sName + " has no version column, so it cannot enter RAMP,"
-                    + " where both stores take writes and the newer version must win");
+            problems.add(p + ".version-column: " + sName + " has no version column, so it cannot take writes on"
+                    + " both stores at once (RAMP with some routing keys on each store); add one, or cut the table over"
+                    + " in one barrier step to percent 100 with no deny-list");
         }
         mapping.routingColumn().filter(r -> s.column(r).isEmpty()).ifPresent(r -> problems.add(p
                 + ".routing-column: column '" + r + "' does not exist in " + sName));
@@ -156,7 +162,8 @@ public final class MappedTables {
                         + "' is one-way and cannot enter RAMP");
             }
         } else {
-            mapColumns(mapping, s, t, sourceColumns, columnMap, targetColumns, problems);
+            mapColumns(mapping, s, t, sourceColumns, columnMap, targetColumns,
+                    () -> insertTriggers(targetConnection, targetDialect, t), problems);
         }
         String targetVersion = version == null ? null : columnMap.getOrDefault(version, version);
         List<String> targetKeys = keyColumns.stream().map(k -> columnMap.getOrDefault(k, k)).toList();
@@ -187,23 +194,31 @@ public final class MappedTables {
         checkKeyTypes(p, sName, s, keyColumns, problems);
         checkKeyTypes(p, tName, t, targetKeys, problems);
         KeyMapping keyMapping = checkKeyMapping(mapping, s, t, keyColumns, targetKeys, idMaps, problems);
+        Map<String, ColumnConverter> implied = mapping.transformer().isPresent() ? Map.of()
+                : checkColumnTypes(mapping, s, sourceDialect, t, targetDialect, columnMap, keyColumns, problems);
         if (problems.size() > before) {
             return Optional.empty();
         }
-        if (t.primaryKey().isEmpty()) {
-            problems.add(p + ".target-table: " + tName + " has no primary key; the guarded upsert needs a primary"
-                    + " or unique key on " + targetKeys);
+        if (t.primaryKey().isEmpty() && t.uniqueKeys().stream().noneMatch(unique -> sameColumns(unique, targetKeys))) {
+            problems.add(p + ".target-table: " + tName + " has neither a primary key nor a unique key on "
+                    + targetKeys + "; the guarded upsert needs one of them to find a key's row");
             return Optional.empty();
         }
         try {
             TableOps sourceOps = new TableOps(sourceDialect, s, sourceColumns, keyColumns, version);
             TableOps targetOps = new TableOps(targetDialect, t, targetColumns, targetKeys, targetVersion);
             warnOnUniqueIndexesTheSourceLacks(p, s, targetOps, columnMap);
-            return Optional.of(new MappedTable(mapping, sourceOps, targetOps, columnMap, keyMapping));
+            return Optional.of(new MappedTable(mapping, sourceOps, targetOps, columnMap, keyMapping, implied));
         } catch (IllegalArgumentException invalid) {
             problems.add(p + ": " + invalid.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** Whether a unique index is over exactly these columns, in any order and case. */
+    private static boolean sameColumns(List<String> index, List<String> columns) {
+        return index.size() == columns.size()
+                && index.stream().allMatch(c -> columns.stream().anyMatch(c::equalsIgnoreCase));
     }
 
     /**
@@ -240,7 +255,8 @@ public final class MappedTables {
      * splits and constants fill, and whether every column needing a value gets one.
      */
     private static void mapColumns(TableMapping mapping, TableMetadata s, TableMetadata t, List<String> sourceColumns,
-            Map<String, String> columnMap, List<String> targetColumns, List<String> problems) {
+            Map<String, String> columnMap, List<String> targetColumns,
+            java.util.function.Supplier<List<SchemaCatalog.Trigger>> insertTriggers, List<String> problems) {
         String p = "dualwrite.tables." + mapping.sourceTable();
         String sName = "source table '" + mapping.sourceTable() + "'";
         String tName = "target table '" + mapping.targetTable() + "'";
@@ -300,14 +316,82 @@ public final class MappedTables {
         }
         filledOtherwise.keySet().stream().filter(c -> t.column(c).isPresent()).forEach(targetColumns::add);
         Set<String> filled = new LinkedHashSet<>(targetColumns);
+        List<SchemaCatalog.Trigger> triggers = null;
         for (ColumnMetadata column : t.columns()) {
             if (column.requiresValue() && !filled.contains(column.canonicalName())) {
+                triggers = triggers != null ? triggers : insertTriggers.get();
+                Optional<SchemaCatalog.Trigger> filler = filler(triggers, column);
+                if (filler.isPresent()) {
+                    log.info(p + ".columns: column '" + column.name() + "' of " + tName + " is NOT NULL without a"
+                            + " default and no source column maps to it; trigger '" + filler.get().name() + "' ("
+                            + filler.get().timing() + ") names it, so it is left to the trigger to fill");
+                    continue;
+                }
                 problems.add(p + ".columns: column '" + column.name() + "' of " + tName
                         + " is NOT NULL without a default and no source column maps to it; map one to it with "
                         + p + ".columns.<source-column>, fill it with " + p + ".constants." + column.canonicalName()
                         + ", or give it a default");
             }
         }
+    }
+
+    /**
+     * The target table's triggers that run before an insert: one whose body names a NOT NULL column that nothing
+     * maps fills it (a full-text {@code tsvector} computed from other columns, say), so the column needs no
+     * value from the mapping. A catalog that cannot be read gives none, and the column is reported as before.
+     */
+    private static List<SchemaCatalog.Trigger> insertTriggers(Connection connection, Dialect dialect,
+            TableMetadata table) {
+        try {
+            return SchemaCatalog.triggers(connection, dialect, table).stream()
+                    .filter(trigger -> {
+                        String timing = trigger.timing().toUpperCase(Locale.ROOT);
+                        return timing.contains("BEFORE") && timing.contains("INSERT");
+                    })
+                    .toList();
+        } catch (SQLException | RuntimeException unreadable) {
+            log.debug("the triggers of table '" + table.name() + "' could not be read", unreadable);
+            return List.of();
+        }
+    }
+
+    /** The first insert trigger whose body names the column as a whole word. */
+    private static Optional<SchemaCatalog.Trigger> filler(List<SchemaCatalog.Trigger> triggers, ColumnMetadata column) {
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile("(?<![\\w$])" + java.util.regex.Pattern.quote(
+                column.name()) + "(?![\\w$])", java.util.regex.Pattern.CASE_INSENSITIVE);
+        return triggers.stream().filter(trigger -> named.matcher(trigger.body()).find()).findFirst();
+    }
+
+    /**
+     * Checks every mapped column's source type, target type and converter together (see {@link TypePairs}),
+     * so that a pair that would fail every row it meets is reported now, with the property that fixes it.
+     * Key columns are left to {@link io.dualwrite.jdbc.KeyCodec}, which brings keys to one form on each side.
+     *
+     * @return the converters the column pairs imply, by source column
+     */
+    private static Map<String, ColumnConverter> checkColumnTypes(TableMapping mapping, TableMetadata s,
+            Dialect sourceDialect, TableMetadata t, Dialect targetDialect, Map<String, String> columnMap,
+            List<String> keyColumns, List<String> problems) {
+        String p = "dualwrite.tables." + mapping.sourceTable();
+        Map<String, ColumnConverter> implied = new LinkedHashMap<>();
+        columnMap.forEach((sourceColumn, targetColumn) -> {
+            Optional<ColumnMetadata> from = s.column(sourceColumn);
+            Optional<ColumnMetadata> to = t.column(targetColumn);
+            if (from.isEmpty() || to.isEmpty() || keyColumns.contains(sourceColumn)) {
+                return;
+            }
+            TypePairs.Verdict verdict = TypePairs.resolve(from.get(), sourceDialect.product(), to.get(),
+                    targetDialect.product(), mapping.converters().get(sourceColumn));
+            if (verdict.problem() != null) {
+                problems.add(p + ".convert." + sourceColumn + ".type: column '" + from.get().name() + "' ("
+                        + from.get().typeName() + ") of source table '" + mapping.sourceTable() + "' goes to column '"
+                        + to.get().name() + "' (" + to.get().typeName() + ") of target table '" + mapping.targetTable()
+                        + "': " + verdict.problem());
+            } else if (verdict.implied() != null) {
+                implied.put(sourceColumn, verdict.implied());
+            }
+        });
+        return implied;
     }
 
     /**

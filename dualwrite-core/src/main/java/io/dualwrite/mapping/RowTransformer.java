@@ -5,7 +5,15 @@ import io.dualwrite.jdbc.Row;
 /**
  * Turns one source row into one target row when renames and ignored columns are not enough. It
  * receives every source column that is not ignored, and must return every target column the mapping
- * writes (see {@link MappedTable#targetColumns()}), key and version columns included.
+ * writes (see {@link MappedTable#targetColumns()}), key and version columns included, except those the
+ * target fills itself: a generated column, or one with a default, may be left out of the returned row; the
+ * target then computes or defaults it on insert and keeps it on update, and the verifier does not compare
+ * it. (A generated column is never written, even when returned.)
+ *
+ * <p>Values arrive as the dialects read them (see {@code TypeFamily}): a date-time without a time zone
+ * ({@code DATETIME}, {@code timestamp}) as a {@link java.time.LocalDateTime}, never a {@code java.sql.Timestamp},
+ * which could not hold a time the JVM's zone skips; JSON, {@code inet}, {@code interval} and {@code bit(n)} as
+ * their text; arrays as a {@link java.util.List}; MySQL's {@code YEAR} and {@code TINYINT(1)} as numbers.
  *
  * <p>During RAMP rows also travel back from the target to the source; a transformer that can do that
  * overrides {@link #toSource} and {@link #reversible()}. One that cannot marks its table one-way, and

@@ -226,7 +226,8 @@ public final class TableMapping {
 
         /**
          * Declares that the table has no version column: it can be dual-written (the apply's lock still
-         * orders writes) but cannot enter RAMP.
+         * orders writes) and cut over by the ramp barrier in one step (to percent 100), but
+         * not ramped partly, with some requests writing each store.
          *
          * @return this builder
          */

@@ -15,6 +15,13 @@
  * {@link io.dualwrite.mapping.RowTransformer} is the escape hatch for anything a declaration cannot
  * say; one that cannot map back makes its table one-way, and RAMP is refused for it.
  *
+ * <p>Column types are checked at start-up, pair by pair: a value the target column takes as it is passes,
+ * a pair with one meaning (a {@code SET} into an array, {@code TINYINT(1)} into {@code boolean}, {@code DATETIME}
+ * into {@code date} or {@code timestamptz}, ...) gets the {@link io.dualwrite.mapping.Converters} converter it
+ * implies, and any other pair is reported with the {@code convert.<column>.type} that fits. Implied
+ * converters live in {@link io.dualwrite.mapping.MappedTable} beside the declared ones, so the mirror, the
+ * backfill and the verifier all use them.
+ *
  * <p>{@link io.dualwrite.mapping.UniqueMoves} plans the write of a batch whose unique values (in a
  * unique index of the target besides its key) moved between keys: it reads which other keys hold them
  * and brings those along from the primary, so that no write meets another key's row. It only reads; the

@@ -37,7 +37,10 @@ public final class BackfillMetrics implements MeterBinder {
             gauge(registry, MeterNames.BACKFILL_ESTIMATED_ROWS, table, p -> p.estimatedTotal(),
                     "Estimated rows in the table");
             gauge(registry, MeterNames.BACKFILL_RATE, table, BackfillProgress::rowsPerSecond,
-                    "Recent copy rate in rows per second");
+                    "This instance's copy rate over the last " + BackfillProgress.RATE_WINDOW.toSeconds()
+                            + " s, in rows per wall-clock second");
+            gauge(registry, MeterNames.BACKFILL_AVERAGE_RATE, table, BackfillProgress::averageRowsPerSecond,
+                    "This instance's average copy rate since it started the table, in rows per wall-clock second");
             gauge(registry, MeterNames.BACKFILL_ETA, table,
                     p -> p.eta().map(d -> d.toMillis() / 1000.0).orElse(Double.NaN), "Estimated seconds left");
         }

@@ -78,6 +78,8 @@ public final class DualWriteMetrics implements MeterBinder, DualWriteEventListen
         } else if (event instanceof DualWriteEvent.ChunkCopied chunk) {
             counter(current, MeterNames.BACKFILL_ROWS, table, null).increment(chunk.rows());
             counter(current, MeterNames.BACKFILL_FAILED_ROWS, table, null).increment(chunk.failedRows());
+        } else if (event instanceof DualWriteEvent.ChangesSkipped skipped) {
+            counter(current, MeterNames.DEGRADED_SKIPPED, table, skipped.by()).increment(skipped.keys());
         } else if (event instanceof DualWriteEvent.UnattributedWrite) {
             counter(current, MeterNames.CAPTURE_UNATTRIBUTED, table, null).increment();
         }

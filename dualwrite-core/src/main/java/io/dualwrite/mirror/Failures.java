@@ -18,7 +18,9 @@ final class Failures {
     static long backoffNanos(int attempt, Duration initial, Duration max) {
         long base = initial.toNanos();
         long capped = max.toNanos();
-        long delay = attempt >= 62 ? capped : Math.min(capped, base << Math.min(attempt - 1, 30));
+        int doublings = Math.max(0, Math.min(attempt - 1, 62));
+        // Doubling saturates at the cap: a shifted long past 2^63 would turn negative (10 s shifted 30 times does).
+        long delay = base > (capped >> doublings) ? capped : Math.min(capped, base << doublings);
         return delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
     }
 

@@ -252,7 +252,8 @@ final class Lanes implements AutoCloseable {
             attempt = Math.max(attempt, pending.attempts);
         }
         boolean willRetry = attempt < config.maxAttempts();
-        events.publish(new DualWriteEvent.ApplyFailed(table, failed.size(), attempt, willRetry, failure));
+        events.publish(new DualWriteEvent.ApplyFailed(table, failed.size(), attempt, willRetry, failure,
+                failed.isEmpty() ? null : failed.iterator().next().change.key()));
         for (Pending pending : failed) {
             if (unreachable) {
                 lane.requeue(pending, Failures.backoffNanos(pending.outageRetries, config.initialBackoff(),

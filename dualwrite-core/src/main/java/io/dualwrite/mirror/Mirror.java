@@ -84,6 +84,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
                 + tables.targetDialect().product(), this::pending, this::lag, OUTAGE_LOG_INTERVAL);
         this.events = new EventPublisher().subscribe(events::publish).subscribe(outageLog);
         this.applier = new MirrorApplier(this.source, this.target, config.versionGuard());
+        applier.observations(config.observationRegistry());
         applier.writeLockTimeout(tables.targetDialect().lockTimeoutStatements(config.writeLockTimeout()));
         // OUTBOX writes every change there; ASYNC and SYNC spill there what their full queue cannot hold.
         this.outbox = new OutboxStore(tables.sourceDialect(), config.outboxTable());
@@ -161,10 +162,12 @@ public final class Mirror implements ChangeSink, AutoCloseable {
                     if (!connection.getAutoCommit()) {
                         connection.commit();
                     }
+                } else {
+                    addKeyIndexIfMissing(connection);
                 }
             }
         }
-        warnIfTargetUnbatched(target);
+        warnIfWrittenStoreUnbatched(target);
         lanes.start();
         started = true;
         if (config.mode() == MirrorMode.OUTBOX || spilledBefore) {
@@ -189,12 +192,38 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             overflow.table(exists ? Overflow.Table.PRESENT : Overflow.Table.ABSENT);
             if (!exists) {
                 log.warn(overflow.parksWhenFull());
+            } else {
+                addKeyIndexIfMissing(connection);
             }
             spilledBefore = exists && outbox.countPending(connection) > 0;
         } catch (SQLException e) {
             log.warn("dualwrite could not look for the outbox table '" + config.outboxTable() + "' at start-up ("
                     + e.getMessage() + "); the first key the full queue cannot hold tries to spill there, and is parked"
                     + " if that fails");
+        }
+    }
+
+    /**
+     * An outbox table made before the relay claimed a key's rows together has no index on the key: each
+     * claim would scan the table, so it is added when the library may create its tables, and asked for
+     * once in the log otherwise.
+     */
+    private void addKeyIndexIfMissing(Connection connection) throws SQLException {
+        if (outbox.hasKeyIndex(connection)) {
+            return;
+        }
+        if (config.createOutboxTable()) {
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.execute(outbox.createKeyIndex());
+            }
+            if (!connection.getAutoCommit()) {
+                connection.commit();
+            }
+            log.info("dualwrite added the key index to the outbox table '" + config.outboxTable() + "'");
+        } else {
+            log.warn("dualwrite's outbox table '" + config.outboxTable() + "' has no index on (table_name, row_key):"
+                    + " the relay scans the table for the other rows of each key it claims. Add it with: "
+                    + outbox.createKeyIndex());
         }
     }
 
@@ -205,22 +234,51 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
-     * Batching is most of the target's speed (DESIGN: 17.7k against 99.6k rows/s on MariaDB), and the
-     * setting lives in the target pool's URL, which the application owns: say so once, loudly.
+     * Batching is most of the written store's speed (DESIGN: 17.7k against 99.6k rows/s on MariaDB), and the
+     * setting lives in that store's pool URL, which the application owns: say so once, loudly, naming the
+     * store (the source, for the mirror that carries target-routed writes back in RAMP) and where its URL is
+     * set ({@link MirrorConfig#urlSettings}).
      */
-    private void warnIfTargetUnbatched(DataSource target) {
-        try (Connection connection = target.getConnection()) {
+    private void warnIfWrittenStoreUnbatched(DataSource written) {
+        boolean back = tables.all().stream().anyMatch(io.dualwrite.mapping.MappedTable::isReversed);
+        String store = back ? "source" : "target";
+        try (Connection connection = written.getConnection()) {
             String url = connection.getMetaData().getURL();
-            String recommended = tables.targetDialect().withRecommendedProperties(url == null ? "" : url);
-            if (url != null && !recommended.equals(url)) {
-                log.warn("dualwrite target URL " + url.replaceAll("password=[^&;]*", "password=***")
-                        + " lacks the batching settings " + tables.targetDialect().recommendedTargetProperties()
-                        + "; mirror and backfill writes will be several times slower. Use "
-                        + "Dialect.withRecommendedProperties(url) when building the target pool.");
+            if (url == null) {
+                return;
+            }
+            String recommended = tables.targetDialect().withRecommendedProperties(url);
+            if (!recommended.equals(url)) {
+                log.warn(batchingAdvice(store, back ? config.sourceUrlSetting() : config.targetUrlSetting(), url,
+                        recommended, tables.targetDialect().recommendedTargetProperties()));
             }
         } catch (SQLException e) {
-            log.warn("dualwrite could not reach the target at start-up; the mirror will retry: " + e.getMessage());
+            log.warn("dualwrite could not reach the " + store + " store at start-up; the mirror will retry: "
+                    + e.getMessage());
         }
+    }
+
+    static String batchingAdvice(String store, String setting, String url, String recommended,
+            Map<String, String> settings) {
+        String writes = store.equals("target") ? "the mirror's and the backfill's writes to the target"
+                : "the reverse mirror's writes to the source (target-routed writes carried back during RAMP)";
+        return "dualwrite: the " + store + " store's JDBC URL " + masked(url) + " lacks the batching settings "
+                + settings + ", so " + writes + " will be several times slower. Add them to " + setting + ": "
+                + masked(recommended);
+    }
+
+    private static String masked(String url) {
+        return url.replaceAll("password=[^&;]*", "password=***");
+    }
+
+    /**
+     * Skips the changes of rows an operator marked as not mirrored. Only for a forward mirror: the reverse
+     * mirror's tables are never skipped.
+     *
+     * @param marks the marks, or null to skip nothing
+     */
+    public void degradation(io.dualwrite.degrade.Degradation marks) {
+        applier.degradation(marks);
     }
 
     /** @return the recorder for programmatic capture */
@@ -238,9 +296,12 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         return config.mode();
     }
 
-    /** @return the outbox DDL for the source store, or {@code null} when not in OUTBOX mode */
-    public String outboxDdl() {
-        return config.mode() == MirrorMode.OUTBOX ? outbox.ddl() : null;
+    /**
+     * @return the statements that create the outbox table and its key index on the source store, in order;
+     *     empty when not in OUTBOX mode
+     */
+    public List<String> outboxDdl() {
+        return config.mode() == MirrorMode.OUTBOX ? outbox.statements() : List.of();
     }
 
     /**
@@ -304,6 +365,33 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
+     * Hands keys read from the store's own change log (change-data capture, {@code io.dualwrite.cdc}) to the
+     * lanes, whatever the mode: the log is already durable, so OUTBOX needs no outbox row for them, and the
+     * log reader must never wait for an apply as a SYNC caller would. The apply is the same locked read of
+     * the current state as for every other capture path; a key also captured in-process is coalesced in its
+     * lane or applied a harmless second time.
+     *
+     * @param changes the changed keys, as the log gave them
+     * @param seenAtNanos a {@link System#nanoTime()} reading taken before this call; {@link #oldestUnappliedNanos()}
+     *     stays at or below it until every one of these keys has been applied, spilled or parked
+     */
+    public void captured(Collection<Change> changes, long seenAtNanos) {
+        lanes.submit(canonical(changes), seenAtNanos);
+    }
+
+    /**
+     * The hand-over time of the oldest key the lanes still hold, waiting or being applied: the change-data
+     * capture's low watermark. Keys spilled to the outbox table are durable there and keys parked are left
+     * to the reconciler, so neither holds it back.
+     *
+     * @return the {@link System#nanoTime()} reading of {@link #captured} or of the commit, or empty when no
+     *     key waits
+     */
+    public java.util.OptionalLong oldestUnappliedNanos() {
+        return lanes.oldestPendingCommitNanos();
+    }
+
+    /**
      * Brings each change's key to its columns' one form (see {@link io.dualwrite.jdbc.KeyCodec}) where keys
      * enter the mirror, so that lanes hash, coalesce and match them against the rows read as the same key.
      * A key that does not fit its columns goes on as recorded: the apply then fails on it with the codec's
@@ -364,7 +452,8 @@ public final class Mirror implements ChangeSink, AutoCloseable {
                     }
                 } catch (Exception failure) {
                     attempts++;
-                    events.publish(new DualWriteEvent.ApplyFailed(table, remaining.size(), attempts, true, failure));
+                    events.publish(new DualWriteEvent.ApplyFailed(table, remaining.size(), attempts, true, failure,
+                            remaining.get(0)));
                     break;
                 }
             }
@@ -412,6 +501,17 @@ public final class Mirror implements ChangeSink, AutoCloseable {
      */
     public java.util.Optional<String> currentFailure() {
         return outageLog.currentFailure();
+    }
+
+    /**
+     * How long applies have been failing without one succeeding in between: from the first failed attempt
+     * until an apply succeeds again. A key that keeps failing while others apply (a row the target refuses)
+     * does not add up here; it is parked after its attempts, which {@link #parked()} counts.
+     *
+     * @return the time, or zero while applies succeed
+     */
+    public Duration failingFor() {
+        return outageLog.failingFor();
     }
 
     /**

@@ -1,10 +1,14 @@
 package io.dualwrite.mirror;
 
+import io.dualwrite.degrade.Degradation;
 import io.dualwrite.jdbc.LibraryWork;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.UniqueMoves;
+import io.dualwrite.metrics.MeterNames;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -65,6 +69,12 @@ import javax.sql.DataSource;
  * at the same time, so together they are one state of the primary, whose unique index they satisfy.
  * Without a moving value the apply is the plain one above, plus one indexed look-up per batch.
  *
+ * <h2>Rows not mirrored</h2>
+ * Every capture path ends here, so this is where the marks of {@link Degradation} are asked, once the
+ * primary rows are read under the share lock (a routing-value mark needs the row): marked keys are
+ * reported applied and not written. A change that was captured before its row was marked and applied after
+ * is skipped too, which is what the mark means; the unmark's re-copy reads such rows again.
+ *
  * <h2>Never the one that waits</h2>
  * NOWAIT makes the library give way: a key held by a writer fails the read at once, and the batch is
  * retried a moment later. The library never waits on an application lock, so it can never be part of
@@ -97,8 +107,10 @@ final class MirrorApplier {
     private volatile boolean recheckAbsent = true;
     private volatile boolean resolveUniqueMoves = true;
     private volatile Hook hook;
+    private volatile Degradation degradation;
     private volatile RowObserver observer;
     private volatile List<String> writeLockTimeout = List.of();
+    private volatile ObservationRegistry observations = ObservationRegistry.NOOP;
 
     MirrorApplier(DataSource primary, DataSource other) {
         this(primary, other, false);
@@ -108,6 +120,11 @@ final class MirrorApplier {
         this.primary = primary;
         this.other = other;
         this.versionGuard = versionGuard;
+    }
+
+    /** Where each apply is observed ({@link MeterNames#MIRROR_APPLY_OBSERVATION}). */
+    void observations(ObservationRegistry registry) {
+        this.observations = registry;
     }
 
     /** Switches the primary-side lock off: only for the test that shows the race it prevents. */
@@ -132,6 +149,11 @@ final class MirrorApplier {
 
     void observer(RowObserver rowObserver) {
         this.observer = rowObserver;
+    }
+
+    /** Sets the marks of rows not to mirror (see {@link Degradation}); null for none. */
+    void degradation(Degradation marks) {
+        this.degradation = marks;
     }
 
     void hookForTesting(Hook hook) {
@@ -273,6 +295,25 @@ final class MirrorApplier {
      * should be discarded.
      */
     Outcome apply(MappedTable table, Collection<RowKey> keys, Session session) throws SQLException {
+        Observation observation = Observation.createNotStarted(MeterNames.MIRROR_APPLY_OBSERVATION, observations)
+                .contextualName("dualwrite apply " + table.name())
+                .lowCardinalityKeyValue("table", table.name())
+                .lowCardinalityKeyValue("direction", table.isReversed() ? "reverse" : "forward")
+                .highCardinalityKeyValue("keys", String.valueOf(keys.size()))
+                .start();
+        try (Observation.Scope scope = observation.openScope()) {
+            Outcome outcome = applyUnobserved(table, keys, session);
+            observation.highCardinalityKeyValue("deferred", String.valueOf(outcome.deferred().size()));
+            return outcome;
+        } catch (SQLException | RuntimeException e) {
+            observation.error(e);
+            throw e;
+        } finally {
+            observation.stop();
+        }
+    }
+
+    private Outcome applyUnobserved(MappedTable table, Collection<RowKey> keys, Session session) throws SQLException {
         Set<RowKey> unique = new LinkedHashSet<>(keys);
         Connection primaryConnection = session.primaryConnection;
         Connection otherConnection = session.otherConnection;
@@ -307,6 +348,30 @@ final class MirrorApplier {
         if (current != null) {
             current.afterPrimaryRead(table, keys);
         }
+        Degradation marks = degradation;
+        Set<RowKey> skip = marks == null ? Set.of() : marks.notMirrored(table, keys, rows, otherConnection);
+        if (skip.isEmpty()) {
+            return applyRows(table, keys, rows, primaryConnection, otherConnection);
+        }
+        // Rows an operator took out of the migration: their changes are skipped, and count as done.
+        Set<RowKey> rest = new LinkedHashSet<>(keys);
+        rest.removeAll(skip);
+        Outcome outcome;
+        if (rest.isEmpty()) {
+            otherConnection.rollback();
+            outcome = new Outcome(Set.of(), Set.of(), 0, 0);
+        } else {
+            Map<RowKey, Row> restRows = new java.util.LinkedHashMap<>(rows);
+            restRows.keySet().removeAll(skip);
+            outcome = applyRows(table, rest, restRows, primaryConnection, otherConnection);
+        }
+        Set<RowKey> applied = new LinkedHashSet<>(outcome.applied());
+        applied.addAll(skip);
+        return new Outcome(applied, outcome.deferred(), outcome.upserted(), outcome.deleted());
+    }
+
+    private Outcome applyRows(MappedTable table, Set<RowKey> keys, Map<RowKey, Row> rows, Connection primaryConnection,
+            Connection otherConnection) throws SQLException {
         // Mapped before anything is written: a row that does not convert fails the batch untouched.
         List<Row> mapped = table.toTarget(rows.values());
         Set<RowKey> absent = new LinkedHashSet<>(keys);

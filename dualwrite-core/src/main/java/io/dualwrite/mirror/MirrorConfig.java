@@ -1,7 +1,9 @@
 package io.dualwrite.mirror;
 
 import io.dualwrite.config.Settings;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * The mirror's settings. Immutable; build with {@link #builder()}. Every setting has a default that
@@ -35,6 +37,9 @@ public final class MirrorConfig {
     private final boolean createOutboxTable;
     private final Duration shutdownTimeout;
     private final Duration waitLimit;
+    private final String sourceUrlSetting;
+    private final String targetUrlSetting;
+    private final ObservationRegistry observationRegistry;
 
     private final boolean versionGuard;
 
@@ -59,6 +64,9 @@ public final class MirrorConfig {
         this.createOutboxTable = b.createOutboxTable;
         this.shutdownTimeout = b.shutdownTimeout;
         this.waitLimit = b.waitLimit;
+        this.sourceUrlSetting = b.sourceUrlSetting;
+        this.targetUrlSetting = b.targetUrlSetting;
+        this.observationRegistry = b.observationRegistry;
     }
 
     /** @return a builder with every default set */
@@ -74,6 +82,31 @@ public final class MirrorConfig {
     /** @return how changes travel; default {@link MirrorMode#ASYNC} */
     public MirrorMode mode() {
         return mode;
+    }
+
+    /**
+     * @return where the application sets the source store's JDBC URL, which the start-up warning about
+     *     missing batching settings tells it to change (the starter: {@code spring.datasource.url}); by
+     *     default the URL of the source pool
+     */
+    public String sourceUrlSetting() {
+        return sourceUrlSetting;
+    }
+
+    /**
+     * @return where the application sets the target store's JDBC URL, named like {@link #sourceUrlSetting()}
+     *     (the starter: {@code dualwrite.target.url}); by default the URL of the target pool
+     */
+    public String targetUrlSetting() {
+        return targetUrlSetting;
+    }
+
+    /**
+     * @return where each apply is observed ({@code dualwrite.mirror.apply}: a timer and, with a tracer, a span);
+     *     default {@link ObservationRegistry#NOOP}
+     */
+    public ObservationRegistry observationRegistry() {
+        return observationRegistry;
     }
 
     /** @return how many worker lanes apply changes; default the number of cores, at most 4 */
@@ -235,6 +268,9 @@ public final class MirrorConfig {
         private boolean createOutboxTable;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private Duration waitLimit = Duration.ofSeconds(2);
+        private String sourceUrlSetting = "the source pool's JDBC URL";
+        private String targetUrlSetting = "the target pool's JDBC URL";
+        private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
 
         private Builder() {
         }
@@ -439,6 +475,40 @@ public final class MirrorConfig {
          */
         public Builder waitLimit(Duration waitLimit) {
             this.waitLimit = Settings.positive("dualwrite.wait-limit", waitLimit);
+            return this;
+        }
+
+        /**
+         * Names the settings that hold each store's JDBC URL, for the start-up warning about missing batching
+         * settings: it names the store the mirror writes (the target, or the source for the mirror that
+         * carries target-routed writes back during RAMP) and tells the user to add them there.
+         *
+         * @param source where the source's URL is set, e.g. {@code spring.datasource.url}
+         * @param target where the target's URL is set, e.g. {@code dualwrite.target.url}
+         * @return this builder
+         * @throws IllegalArgumentException if either is blank
+         */
+        public Builder urlSettings(String source, String target) {
+            if (source == null || source.isBlank() || target == null || target.isBlank()) {
+                throw new IllegalArgumentException("MirrorConfig.urlSettings: name where each store's URL is set,"
+                        + " was '" + source + "' and '" + target + "'");
+            }
+            this.sourceUrlSetting = source;
+            this.targetUrlSetting = target;
+            return this;
+        }
+
+        /**
+         * Observes every apply as {@code dualwrite.mirror.apply} (low-cardinality keys {@code table} and
+         * {@code direction}, {@code forward} or {@code reverse}; high-cardinality {@code keys}), so that traces
+         * show the library's work: a SYNC apply under the request that committed, the lanes' and the relay's
+         * applies as their own traces.
+         *
+         * @param registry the registry, e.g. the application's; {@link ObservationRegistry#NOOP} for none
+         * @return this builder
+         */
+        public Builder observationRegistry(ObservationRegistry registry) {
+            this.observationRegistry = Objects.requireNonNull(registry, "registry");
             return this;
         }
 

@@ -21,14 +21,22 @@ import org.apache.commons.logging.LogFactory;
 
 /**
  * Applies outbox rows: claims a batch with {@code FOR UPDATE SKIP LOCKED} (so any number of instances
- * share the outbox), applies each table's keys through {@link MirrorApplier}, and in the same outbox
- * transaction deletes what was applied and reschedules or parks what was not. A crash at any point
- * leaves the rows in the outbox for the next relay: nothing committed is lost. Woken right after each
- * local commit, and polls otherwise, so it also picks up other instances' leftovers.
+ * share the outbox) and the other rows of the hot keys in it, applies each key once through
+ * {@link MirrorApplier}, and in the same outbox transaction deletes what was applied and reschedules or
+ * parks what was not. A crash at any point leaves the rows in the outbox for the next relay: nothing
+ * committed is lost. Woken right after each local commit, and polls otherwise, so it also picks up other
+ * instances' leftovers. While the target is out of reach the rows stay due and the relay backs off, up to
+ * {@link #OUTAGE_PROBE_LIMIT}.
  */
 final class OutboxRelay implements AutoCloseable {
 
     private static final Log log = LogFactory.getLog(OutboxRelay.class);
+
+    /** How many more rows of the claimed keys one claim may take, per row of the batch size: bounds its memory. */
+    private static final int SAME_KEY_ROWS_PER_CLAIMED_ROW = 10;
+
+    /** The longest the relay waits between tries while the target is out of reach. */
+    static final Duration OUTAGE_PROBE_LIMIT = Duration.ofSeconds(1);
 
     private final MirrorConfig config;
     private final MappedTables tables;
@@ -44,6 +52,10 @@ final class OutboxRelay implements AutoCloseable {
     private Thread thread;
     /** Only the relay's thread touches it. */
     private long lastWarningNanos;
+    /** Whether the batch in hand found the target out of reach; only the relay's thread touches it. */
+    private boolean unreachable;
+    /** Batches in a row that found the target out of reach; only the relay's thread touches it. */
+    private int outageBatches;
 
     OutboxRelay(MirrorConfig config, MappedTables tables, MirrorApplier applier, EventPublisher events,
             DataSource primary, OutboxStore store) {
@@ -75,6 +87,7 @@ final class OutboxRelay implements AutoCloseable {
     private void loop() {
         while (running) {
             int claimed = 0;
+            unreachable = false;
             try {
                 setBusy(true);
                 claimed = relayOnce();
@@ -91,8 +104,18 @@ final class OutboxRelay implements AutoCloseable {
             } finally {
                 setBusy(false);
             }
-            if (claimed < config.outboxBatchSize()) {
-                waitForWork();
+            if (unreachable) {
+                // The rows stay due: the relay, not each row, waits for the target, and finds it back within
+                // OUTAGE_PROBE_LIMIT of its return however long the outage lasted.
+                outageBatches++;
+                Duration limit = config.maxBackoff().compareTo(OUTAGE_PROBE_LIMIT) < 0 ? config.maxBackoff()
+                        : OUTAGE_PROBE_LIMIT;
+                pause(Duration.ofNanos(Failures.backoffNanos(outageBatches, config.initialBackoff(), limit)));
+            } else {
+                outageBatches = 0;
+                if (claimed < config.outboxBatchSize()) {
+                    waitForWork();
+                }
             }
         }
     }
@@ -105,7 +128,11 @@ final class OutboxRelay implements AutoCloseable {
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             try {
                 long now = System.currentTimeMillis();
-                List<OutboxStore.Entry> entries = store.claim(connection, config.outboxBatchSize(), now);
+                List<OutboxStore.Entry> entries = new ArrayList<>(store.claim(connection, config.outboxBatchSize(), now));
+                // Hot keys (two rows or more in the batch): their other rows come along, for one apply each,
+                // every row deleted after (OutboxStore). A batch of distinct keys looks nothing up.
+                entries.addAll(store.claimSameKeys(connection, entries,
+                        config.outboxBatchSize() * SAME_KEY_ROWS_PER_CLAIMED_ROW));
                 Map<String, List<OutboxStore.Entry>> byTable = new LinkedHashMap<>();
                 for (OutboxStore.Entry entry : entries) {
                     byTable.computeIfAbsent(entry.table(), t -> new ArrayList<>()).add(entry);
@@ -184,18 +211,22 @@ final class OutboxRelay implements AutoCloseable {
             }
             if (io.dualwrite.jdbc.Dialect.isConnectionFailure(failure)) {
                 // The store cannot be reached: not the rows' fault, so no attempt is spent and none is parked
-                // however long it lasts; they wait the longest back-off, and the outage log reports it.
-                store.reschedule(connection, entries, System.currentTimeMillis() + config.maxBackoff().toMillis(),
-                        false, false, null);
-                events.publish(new DualWriteEvent.ApplyFailed(table, byKey.size(), 0, true, failure));
+                // however long it lasts. They stay due while the relay backs off (loop), so the first batch
+                // after the store returns takes them; the outage log reports it meanwhile.
+                unreachable = true;
+                events.publish(new DualWriteEvent.ApplyFailed(table, byKey.size(), 0, true, failure,
+                        byKey.keySet().iterator().next()));
                 return;
             }
-            int attempt = entries.stream().mapToInt(OutboxStore.Entry::attempts).max().orElse(0) + 1;
+            // Only the rows of the keys tried: a row parked above because its key does not fit stays parked.
+            List<OutboxStore.Entry> tried = byKey.values().stream().flatMap(List::stream).toList();
+            int attempt = tried.stream().mapToInt(OutboxStore.Entry::attempts).max().orElse(0) + 1;
             boolean park = attempt >= config.maxAttempts();
             long next = System.currentTimeMillis() + TimeUnit.NANOSECONDS.toMillis(
                     Failures.backoffNanos(attempt, config.initialBackoff(), config.maxBackoff()));
-            store.reschedule(connection, entries, next, true, park, Failures.describe(failure));
-            events.publish(new DualWriteEvent.ApplyFailed(table, byKey.size(), attempt, !park, failure));
+            store.reschedule(connection, tried, next, true, park, Failures.describe(failure));
+            events.publish(new DualWriteEvent.ApplyFailed(table, byKey.size(), attempt, !park, failure,
+                    byKey.keySet().iterator().next()));
             if (park) {
                 for (RowKey key : byKey.keySet()) {
                     Failures.DEAD_LETTER.error("dualwrite parked outbox key: table=" + table + " key=" + key

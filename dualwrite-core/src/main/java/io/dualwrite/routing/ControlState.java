@@ -58,6 +58,20 @@ public record ControlState(long version, RoutingRules active, RoutingRules pendi
         return new ControlState(version + 1, pending, null, null, by, why);
     }
 
+    /**
+     * The per-user move that {@code next} makes active, if it is the activation of this state's pending move:
+     * a control store writes it to its user-route table in the same act as {@code next}.
+     *
+     * @param next the state that follows this one
+     * @return the move, or null
+     */
+    RoutingRules.UserMove moveActivatedBy(ControlState next) {
+        if (pending == null || pending.move() == null || next.pending() != null || !next.active().equals(pending)) {
+            return null;
+        }
+        return pending.move();
+    }
+
     /** @return the next version, the pending step dropped */
     ControlState revert(String by, String why) {
         return new ControlState(version + 1, active, null, null, by, why);

@@ -3,6 +3,7 @@ package io.dualwrite.routing;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Where the migration's live setting is kept and shared by every instance of the service: the
@@ -27,6 +28,37 @@ public interface ControlStore {
      * @throws SQLException if the store cannot be written
      */
     boolean compareAndSet(long expectedVersion, ControlState next) throws SQLException;
+
+    /**
+     * Ends a pending step, or leaves it pending: reads the instances and writes the state {@code decide}
+     * makes of them, as one indivisible act. No heartbeat lands between the read and the write; one sent
+     * meanwhile waits, and the state read after it is the one written here. Otherwise an instance counted
+     * out on its lapsed lease could renew it and read between the two, find the step still pending, withdraw
+     * its promise on the view the step is about to replace, and go on routing by that view, unfenced, after
+     * the step went active ({@code model/lease.pml}, NEG_SPLIT_COUNT_OUT).
+     *
+     * @param expectedVersion the version of the pending state the decision is about
+     * @param decide the next state (version {@code expectedVersion + 1}) given every registered instance, or
+     *     null to leave the state as it is
+     * @return the state written, or null if none was: {@code decide} said so, or the state is no longer
+     *     {@code expectedVersion}
+     * @throws SQLException if the store cannot be read or written
+     */
+    ControlState finishStep(long expectedVersion, Function<List<InstanceStatus>, ControlState> decide)
+            throws SQLException;
+
+    /**
+     * The route a per-user move gave a routing key ({@link MigrationController#moveUser}). A store writes a
+     * user's route in the same act as the state that activates the move ({@link #finishStep}), so whoever reads
+     * that state reads the route too.
+     *
+     * @param key the routing key's text ({@link TrafficRouter#text})
+     * @return the user's route, or empty if the user was never moved
+     * @throws SQLException if the store cannot be read
+     */
+    default java.util.Optional<Route> userRoute(String key) throws SQLException {
+        return java.util.Optional.empty();
+    }
 
     /**
      * Renews an instance's lease and records what it has acknowledged and whether it promises to fence

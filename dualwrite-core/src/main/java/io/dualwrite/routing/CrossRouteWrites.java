@@ -25,6 +25,7 @@ public final class CrossRouteWrites implements RowObserver {
 
     private final MigrationController controller;
     private final Route primary;
+    private final RoutingValues values;
     private final AtomicLong count = new AtomicLong();
     private final Map<String, Long> lastLogged = new ConcurrentHashMap<>();
 
@@ -33,8 +34,18 @@ public final class CrossRouteWrites implements RowObserver {
      * @param primary the store the observed mirror reads: SOURCE for the forward mirror, TARGET for the reverse
      */
     public CrossRouteWrites(MigrationController controller, Route primary) {
+        this(controller, primary, RoutingValues.identity());
+    }
+
+    /**
+     * @param controller the migration's controller
+     * @param primary the store the observed mirror reads: SOURCE for the forward mirror, TARGET for the reverse
+     * @param values a row's routing value from its routing column's value (through a foreign key, for some)
+     */
+    public CrossRouteWrites(MigrationController controller, Route primary, RoutingValues values) {
         this.controller = Objects.requireNonNull(controller, "controller");
         this.primary = Objects.requireNonNull(primary, "primary");
+        this.values = Objects.requireNonNull(values, "values");
     }
 
     @Override
@@ -53,8 +64,11 @@ public final class CrossRouteWrites implements RowObserver {
         Object example = null;
         for (Row row : rows) {
             Object value = row.get(readColumn);
+            if (value != null) {
+                value = values.resolve(table.name(), value);
+            }
             try {
-                if (value != null && TrafficRouter.route(rules, value) != primary) {
+                if (value != null && TrafficRouter.route(rules, controller::movedRoute, value) != primary) {
                     crossing++;
                     example = value;
                 }

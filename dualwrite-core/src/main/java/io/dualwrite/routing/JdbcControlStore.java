@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
@@ -21,11 +22,17 @@ import javax.sql.DataSource;
  * {@code dualwrite_control} (one row per migration: the active rules, the pending step and its
  * deadline, a version for compare-and-set) and {@code dualwrite_instance} (one row per live instance:
  * its lease, the version it has acknowledged, and whether it promised to fence itself). Every call runs on
- * its own auto-commit connection.
+ * its own auto-commit connection but {@link #finishStep}, which is one transaction holding row locks.
  *
  * <p>An instance table created by a version before the promise (issue 16) lacks the {@code fences} column;
  * {@link #open} adds it (every instance found there then counts as not promising, so no step counts it out
- * until it heartbeats again), or names the statement when it may not change the schema.
+ * until it heartbeats again), or names the statement when it may not change the schema. Likewise a control table
+ * from before per-user moves (issue 22) lacks the move columns, and {@link #open} adds them.
+ *
+ * <p>Per-user moves: {@code dualwrite_user_route} holds one row per moved user (routing key, route, the control
+ * version that moved it). {@link #finishStep} writes the row in the same transaction as the control row that
+ * activates the move, so an instance that reads the new version and then the user's route never sees one without
+ * the other.
  */
 public final class JdbcControlStore implements ControlStore {
 
@@ -35,10 +42,17 @@ public final class JdbcControlStore implements ControlStore {
     public static final String INSTANCE_TABLE = "dualwrite_instance";
     /** The column added to the instance table by issue 16: whether the instance promised to fence itself. */
     static final String FENCES_COLUMN = "fences";
+    /** The per-user route table's name (issue 22). */
+    public static final String USER_ROUTE_TABLE = "dualwrite_user_route";
+    /** The first of the move columns added to the control table by issue 22. */
+    static final String MOVE_COLUMN = "move_key";
     private static final int MAX_TEXT = 1000;
-    private static final String RULE_COLUMNS = "phase, percent, strategy, allow_list, deny_list, default_route";
+    private static final String RULE_COLUMNS = "phase, percent, strategy, allow_list, deny_list, default_route,"
+            + " move_key, move_route";
     private static final String PENDING_COLUMNS = "pending_phase, pending_percent, pending_strategy, pending_allow,"
-            + " pending_deny, pending_default_route";
+            + " pending_deny, pending_default_route, pending_move_key, pending_move_route";
+    /** Columns a rule set takes in the control row. */
+    private static final int RULE_WIDTH = 8;
 
     private final DataSource dataSource;
     private final String migration;
@@ -72,14 +86,20 @@ public final class JdbcControlStore implements ControlStore {
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(true);
             List<String> missing = new ArrayList<>();
-            if (TableMetadata.read(connection, CONTROL_TABLE).isEmpty()) {
+            Optional<TableMetadata> control = TableMetadata.read(connection, CONTROL_TABLE);
+            if (control.isEmpty()) {
                 missing.add(ddl().get(0));
+            } else if (control.get().column(MOVE_COLUMN).isEmpty()) {
+                missing.addAll(moveUpgrade());
             }
             Optional<TableMetadata> instances = TableMetadata.read(connection, INSTANCE_TABLE);
             if (instances.isEmpty()) {
                 missing.add(ddl().get(1));
             } else if (instances.get().column(FENCES_COLUMN).isEmpty()) {
                 missing.add(upgrade());
+            }
+            if (TableMetadata.read(connection, USER_ROUTE_TABLE).isEmpty()) {
+                missing.add(ddl().get(2));
             }
             if (!missing.isEmpty()) {
                 if (!createTables) {
@@ -111,7 +131,12 @@ public final class JdbcControlStore implements ControlStore {
         if (sql.equals(upgrade())) {
             return TableMetadata.read(connection, INSTANCE_TABLE).flatMap(t -> t.column(FENCES_COLUMN)).isPresent();
         }
-        String table = sql.startsWith("CREATE TABLE " + CONTROL_TABLE + " ") ? CONTROL_TABLE : INSTANCE_TABLE;
+        if (moveUpgrade().contains(sql)) {
+            String column = sql.substring(sql.indexOf(" ADD COLUMN ") + 12).split(" ")[0];
+            return TableMetadata.read(connection, CONTROL_TABLE).flatMap(t -> t.column(column)).isPresent();
+        }
+        String table = sql.startsWith("CREATE TABLE " + CONTROL_TABLE + " ") ? CONTROL_TABLE
+                : sql.startsWith("CREATE TABLE " + USER_ROUTE_TABLE + " ") ? USER_ROUTE_TABLE : INSTANCE_TABLE;
         return TableMetadata.read(connection, table).isPresent();
     }
 
@@ -123,7 +148,21 @@ public final class JdbcControlStore implements ControlStore {
         return "ALTER TABLE " + INSTANCE_TABLE + " ADD COLUMN " + FENCES_COLUMN + " SMALLINT DEFAULT 0 NOT NULL";
     }
 
-    /** @return the DDL of the two tables; the types are common to MariaDB, PostgreSQL and H2 */
+    /**
+     * @return the statements that upgrade a control table created before per-user moves (issue 22): they add
+     *     the columns of the active and the pending move, empty
+     */
+    public static List<String> moveUpgrade() {
+        return List.of("ALTER TABLE " + CONTROL_TABLE + " ADD COLUMN move_key VARCHAR(" + UserRouteTable.MAX_KEY + ")",
+                "ALTER TABLE " + CONTROL_TABLE + " ADD COLUMN move_route VARCHAR(16)",
+                "ALTER TABLE " + CONTROL_TABLE + " ADD COLUMN pending_move_key VARCHAR(" + UserRouteTable.MAX_KEY + ")",
+                "ALTER TABLE " + CONTROL_TABLE + " ADD COLUMN pending_move_route VARCHAR(16)");
+    }
+
+    /**
+     * @return the DDL of the control, instance and user-route tables; the types are common to MariaDB,
+     *     PostgreSQL and H2
+     */
     public static List<String> ddl() {
         return List.of("CREATE TABLE " + CONTROL_TABLE + " (\n"
                 + "  migration VARCHAR(64) NOT NULL PRIMARY KEY,\n"
@@ -141,6 +180,15 @@ public final class JdbcControlStore implements ControlStore {
                 + "  lease_until_ms BIGINT NOT NULL,\n"
                 + "  " + FENCES_COLUMN + " SMALLINT DEFAULT 0 NOT NULL,\n"
                 + "  PRIMARY KEY (migration, instance_id)\n"
+                + ")",
+                "CREATE TABLE " + USER_ROUTE_TABLE + " (\n"
+                + "  migration VARCHAR(64) NOT NULL,\n"
+                + "  routing_key VARCHAR(" + UserRouteTable.MAX_KEY + ") NOT NULL,\n"
+                + "  route VARCHAR(16) NOT NULL,\n"
+                + "  moved_version BIGINT NOT NULL,\n"
+                + "  moved_by VARCHAR(128),\n"
+                + "  moved_ms BIGINT NOT NULL,\n"
+                + "  PRIMARY KEY (migration, routing_key)\n"
                 + ")");
     }
 
@@ -148,7 +196,8 @@ public final class JdbcControlStore implements ControlStore {
         String list = prefix.isEmpty() ? "_list" : "";
         return "  " + prefix + "phase VARCHAR(16),\n  " + prefix + "percent INT,\n  " + prefix + "strategy VARCHAR(16),\n  "
                 + prefix + "allow" + list + " VARCHAR(2000),\n  " + prefix + "deny" + list + " VARCHAR(2000),\n  "
-                + prefix + "default_route VARCHAR(16),\n";
+                + prefix + "default_route VARCHAR(16),\n  " + prefix + "move_key VARCHAR(" + UserRouteTable.MAX_KEY
+                + "),\n  " + prefix + "move_route VARCHAR(16),\n";
     }
 
     private void insertIfAbsent(Connection connection, ControlState state) throws SQLException {
@@ -157,13 +206,13 @@ public final class JdbcControlStore implements ControlStore {
         }
         try (PreparedStatement insert = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + CONTROL_TABLE
                 + " (migration, version, " + RULE_COLUMNS + ", changed_by, message, updated_ms)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             insert.setString(1, migration);
             insert.setLong(2, state.version());
             bindRules(insert, 3, state.active());
-            insert.setString(9, state.changedBy());
-            insert.setString(10, clip(state.message()));
-            insert.setLong(11, System.currentTimeMillis());
+            insert.setString(3 + RULE_WIDTH, state.changedBy());
+            insert.setString(4 + RULE_WIDTH, clip(state.message()));
+            insert.setLong(5 + RULE_WIDTH, System.currentTimeMillis());
             insert.executeUpdate();
         } catch (SQLException e) {
             if (!Dialect.of(connection).isDuplicateKey(e)) {
@@ -186,19 +235,27 @@ public final class JdbcControlStore implements ControlStore {
     }
 
     private ControlState read(Connection connection) throws SQLException {
+        return read(connection, "");
+    }
+
+    /** @param lock {@code ""}, or {@code " FOR UPDATE"} to hold the row until the transaction ends */
+    private ControlState read(Connection connection, String lock) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT version, " + RULE_COLUMNS
                 + ", " + PENDING_COLUMNS + ", deadline_ms, changed_by, message FROM " + CONTROL_TABLE
-                + " WHERE migration = ?")) {
+                + " WHERE migration = ?" + lock)) {
             select.setString(1, migration);
             try (ResultSet rs = select.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
+                int pendingAt = 2 + RULE_WIDTH;
+                int deadlineAt = pendingAt + RULE_WIDTH;
                 RoutingRules active = rules(rs, 2);
-                RoutingRules pending = rs.getString(8) == null ? null : rules(rs, 8);
-                long deadline = rs.getLong(14);
+                RoutingRules pending = rs.getString(pendingAt) == null ? null : rules(rs, pendingAt);
+                long deadline = rs.getLong(deadlineAt);
                 return new ControlState(rs.getLong(1), active, pending,
-                        pending == null ? null : Instant.ofEpochMilli(deadline), rs.getString(15), rs.getString(16));
+                        pending == null ? null : Instant.ofEpochMilli(deadline), rs.getString(deadlineAt + 1),
+                        rs.getString(deadlineAt + 2));
             }
         }
     }
@@ -208,27 +265,105 @@ public final class JdbcControlStore implements ControlStore {
         if (next.version() != expectedVersion + 1) {
             return false;
         }
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + CONTROL_TABLE
-                        + " SET version = ?, phase = ?, percent = ?, strategy = ?, allow_list = ?, deny_list = ?,"
-                        + " default_route = ?, pending_phase = ?, pending_percent = ?, pending_strategy = ?,"
-                        + " pending_allow = ?, pending_deny = ?, pending_default_route = ?, deadline_ms = ?,"
-                        + " changed_by = ?, message = ?, updated_ms = ? WHERE migration = ? AND version = ?")) {
+        try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(true);
+            return update(connection, expectedVersion, next);
+        }
+    }
+
+    /**
+     * One transaction: the control row is locked first, then every instance row of the migration, in id
+     * order (so two instances finishing the same step queue on the control row, and never deadlock); a
+     * heartbeat's {@code UPDATE} of a locked instance row waits for the commit. A new instance's first
+     * heartbeat is an {@code INSERT} that need not wait: it reads the state after registering, and finds the
+     * step still pending or already decided, never a decision made without it that it cannot see.
+     */
+    @Override
+    public ControlState finishStep(long expectedVersion, Function<List<InstanceStatus>, ControlState> decide)
+            throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                ControlState current = read(connection, " FOR UPDATE");
+                ControlState next = null;
+                if (current != null && current.version() == expectedVersion) {
+                    next = decide.apply(instances(connection, " FOR UPDATE"));
+                }
+                if (next == null || next.version() != expectedVersion + 1 || !update(connection, expectedVersion, next)) {
+                    connection.rollback();
+                    return null;
+                }
+                RoutingRules.UserMove move = current.moveActivatedBy(next);
+                if (move != null) {
+                    writeUserRoute(connection, move, next);
+                }
+                connection.commit();
+                return next;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        }
+    }
+
+    private boolean update(Connection connection, long expectedVersion, ControlState next) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + CONTROL_TABLE
+                + " SET version = ?, phase = ?, percent = ?, strategy = ?, allow_list = ?, deny_list = ?,"
+                + " default_route = ?, move_key = ?, move_route = ?, pending_phase = ?, pending_percent = ?,"
+                + " pending_strategy = ?, pending_allow = ?, pending_deny = ?, pending_default_route = ?,"
+                + " pending_move_key = ?, pending_move_route = ?, deadline_ms = ?,"
+                + " changed_by = ?, message = ?, updated_ms = ? WHERE migration = ? AND version = ?")) {
             update.setLong(1, next.version());
             bindRules(update, 2, next.active());
-            bindRules(update, 8, next.pending());
+            bindRules(update, 2 + RULE_WIDTH, next.pending());
+            int at = 2 + 2 * RULE_WIDTH;
             if (next.deadline() == null) {
-                update.setNull(14, java.sql.Types.BIGINT);
+                update.setNull(at, java.sql.Types.BIGINT);
             } else {
-                update.setLong(14, next.deadline().toEpochMilli());
+                update.setLong(at, next.deadline().toEpochMilli());
             }
-            update.setString(15, clip(next.changedBy()));
-            update.setString(16, clip(next.message()));
-            update.setLong(17, System.currentTimeMillis());
-            update.setString(18, migration);
-            update.setLong(19, expectedVersion);
+            update.setString(at + 1, clip(next.changedBy()));
+            update.setString(at + 2, clip(next.message()));
+            update.setLong(at + 3, System.currentTimeMillis());
+            update.setString(at + 4, migration);
+            update.setLong(at + 5, expectedVersion);
             return update.executeUpdate() == 1;
+        }
+    }
+
+    /** Replaces the moved user's row: delete and insert, the same on every dialect, inside the caller's transaction. */
+    private void writeUserRoute(Connection connection, RoutingRules.UserMove move, ControlState next)
+            throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement(Dialect.MARKER + " DELETE FROM " + USER_ROUTE_TABLE
+                + " WHERE migration = ? AND routing_key = ?")) {
+            delete.setString(1, migration);
+            delete.setString(2, move.key());
+            delete.executeUpdate();
+        }
+        try (PreparedStatement insert = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + USER_ROUTE_TABLE
+                + " (migration, routing_key, route, moved_version, moved_by, moved_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, migration);
+            insert.setString(2, move.key());
+            insert.setString(3, move.route().name());
+            insert.setLong(4, next.version());
+            insert.setString(5, next.changedBy().length() > 128 ? next.changedBy().substring(0, 128) : next.changedBy());
+            insert.setLong(6, System.currentTimeMillis());
+            insert.executeUpdate();
+        }
+    }
+
+    @Override
+    public Optional<Route> userRoute(String key) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT route FROM "
+                        + USER_ROUTE_TABLE + " WHERE migration = ? AND routing_key = ?")) {
+            select.setString(1, migration);
+            select.setString(2, key);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(Route.valueOf(rs.getString(1))) : Optional.empty();
+            }
         }
     }
 
@@ -264,11 +399,17 @@ public final class JdbcControlStore implements ControlStore {
 
     @Override
     public List<InstanceStatus> instances() throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            return instances(connection, "");
+        }
+    }
+
+    /** @param lock {@code ""}, or {@code " FOR UPDATE"} to hold the rows until the transaction ends */
+    private List<InstanceStatus> instances(Connection connection, String lock) throws SQLException {
         List<InstanceStatus> result = new ArrayList<>();
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT instance_id,"
-                        + " acknowledged, lease_until_ms, " + FENCES_COLUMN + " FROM " + INSTANCE_TABLE + " WHERE migration = ?"
-                        + " ORDER BY instance_id")) {
+        try (PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT instance_id,"
+                + " acknowledged, lease_until_ms, " + FENCES_COLUMN + " FROM " + INSTANCE_TABLE + " WHERE migration = ?"
+                + " ORDER BY instance_id" + lock)) {
             select.setString(1, migration);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
@@ -307,7 +448,7 @@ public final class JdbcControlStore implements ControlStore {
 
     private static void bindRules(PreparedStatement statement, int first, RoutingRules rules) throws SQLException {
         if (rules == null) {
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < RULE_WIDTH; i++) {
                 statement.setNull(first + i, i == 1 ? java.sql.Types.INTEGER : java.sql.Types.VARCHAR);
             }
             return;
@@ -318,12 +459,16 @@ public final class JdbcControlStore implements ControlStore {
         statement.setString(first + 3, join(rules.allow()));
         statement.setString(first + 4, join(rules.deny()));
         statement.setString(first + 5, rules.defaultRoute().name());
+        statement.setString(first + 6, rules.move() == null ? null : rules.move().key());
+        statement.setString(first + 7, rules.move() == null ? null : rules.move().route().name());
     }
 
     private static RoutingRules rules(ResultSet rs, int first) throws SQLException {
         return new RoutingRules(Phase.parse(rs.getString(first)), rs.getInt(first + 1),
                 RoutingStrategy.valueOf(rs.getString(first + 2)), split(rs.getString(first + 3)),
-                split(rs.getString(first + 4)), Route.valueOf(rs.getString(first + 5)));
+                split(rs.getString(first + 4)), Route.valueOf(rs.getString(first + 5)),
+                rs.getString(first + 6) == null ? null
+                        : new RoutingRules.UserMove(rs.getString(first + 6), Route.valueOf(rs.getString(first + 7))));
     }
 
     private static String join(Set<String> keys) {

@@ -2,6 +2,7 @@ package io.dualwrite.routing;
 
 import io.dualwrite.backfill.BackfillGate;
 import io.dualwrite.mirror.Mirror;
+import io.dualwrite.mirror.MirrorMode;
 import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -15,6 +16,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.commons.logging.Log;
@@ -72,11 +74,16 @@ import org.apache.commons.logging.LogFactory;
  *     them under way) an instance whose lease has lapsed holds new requests and fails them after the hold
  *     timeout ({@link RouteHeldException}); backfill chunks wait.</li>
  * <li><b>The promise.</b> Where the source is the primary of every row (SOURCE_ONLY, DUAL_WRITE) there is
- *     no fence: the target being down must never fail a source-routed write (DESIGN, invariant 1). Each
- *     heartbeat therefore says whether the instance fences itself, and a step counts out a lapsed instance
- *     only if its last heartbeat promised to. Any other is waited for; the step reverts at its deadline
- *     with a message naming it, when it last renewed, and the action: once the operator knows it is dead
- *     or stopped, {@link #dropInstance} (the starter's endpoint: {@code drop-instance}).</li>
+ *     no fence: the target being down must never fail a source-routed write (DESIGN, invariant 1). Nor does
+ *     the fence cover what a mirror holding changes in memory (SYNC, ASYNC) still owes: committed before the
+ *     lapse, such a change would be applied late, over a moved user's newer write, or die with the instance
+ *     and never reach the new primary. Each heartbeat therefore says whether the instance promises to fence
+ *     itself — its view fences, and every mirror it has keeps what it owes in an outbox table
+ *     ({@link Drain#durable()}), where the others' relays apply it before they acknowledge — and a step
+ *     counts out a lapsed instance only if its last heartbeat promised. Any other is waited for; the step
+ *     reverts at its deadline with a message naming it, when it last renewed, and the action: once the
+ *     operator knows it is dead or stopped, {@link #dropInstance} (the starter's endpoint:
+ *     {@code drop-instance}), after a reconcile if its mirror kept changes in memory.</li>
  * <li><b>The promise is kept conservatively.</b> An instance fences when its view says so or when the store
  *     may still hold its promise ({@link InstanceLease#promised()}); it stops fencing only once a heartbeat
  *     withdrawing the promise has been written. Otherwise: promised in RAMP, saw the rollback to DUAL_WRITE,
@@ -92,21 +99,24 @@ import org.apache.commons.logging.LogFactory;
  *     before the heartbeat write; the others count it out at the expiry it wrote (its wall clock plus the
  *     lease) read by their wall clocks. Assumption: the wall clocks of the instances differ by less than a
  *     quarter of the lease (NTP keeps them within milliseconds; the default lease is 10 s).</li>
+ * <li><b>One act.</b> A step reads the heartbeats and writes its decision in one transaction of the store
+ *     ({@link ControlStore#finishStep}); a heartbeat waits for it. Otherwise an instance counted out could
+ *     renew and read between the two, find the step still pending, withdraw its promise on the view the step
+ *     is about to replace, and write by that view unfenced once the step is active.</li>
  * </ol>
- * {@link InstanceLease} keeps this instance's side of the account. What the rule leaves (the model,
- * {@code model/lease.pml}, shows each): the check and the commit reaching the database are two moments, and
- * a pause between them long enough for the lease to run out is not caught, nor is one between the
- * admission and an auto-commit statement on the same connection; a step reads the heartbeats and activates
- * in two statements, so an instance that renews and reads between them may withdraw its promise on a view
- * the step is about to replace (making the two one transaction closes it); and a counted-out instance's
- * ASYNC mirror may hold a change committed before its freeze, which it applies late, over the moved user's
- * newer write, or which never reaches the new primary at all ({@code LapsedMirrorApplyTest}, disabled until
- * fixed). OUTBOX keeps such changes in the source's table, where any instance's relay applies them.
+ * {@link InstanceLease} keeps this instance's side of the account; {@code model/lease.pml} checks the rule,
+ * with a negative control for each item. What it leaves: the check and the commit reaching the database are
+ * two moments, and a pause between them long enough for the lease to run out is not caught, nor is one
+ * between the admission and an auto-commit statement on the same connection, nor an OUTBOX relay's apply
+ * frozen between its read of the source and its write to the target when its source connection is cut
+ * meanwhile (the outbox row is then applied again by another relay and the late write lands after it).
  */
 public final class MigrationController implements AutoCloseable {
 
     private static final Log log = LogFactory.getLog(MigrationController.class);
     private static final long FAST_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** How long {@link #dropInstance} waits for the mirrors to apply what was committed before it. */
+    private static final Duration DROP_DRAIN_WAIT = Duration.ofSeconds(10);
 
     private final ControlStore store;
     private final String instanceId;
@@ -115,6 +125,7 @@ public final class MigrationController implements AutoCloseable {
     private final Duration holdTimeout;
     private final Duration lease;
     private final List<RampGuard> guards = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<StepPreparation> preparations = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Drain> drains = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Clock clock;
 
@@ -127,6 +138,7 @@ public final class MigrationController implements AutoCloseable {
     private final AtomicLong heldRequests = new AtomicLong();
     private final AtomicLong heldTimeouts = new AtomicLong();
     private final AtomicLong fencedCommits = new AtomicLong();
+    private final KeylessRequests keyless = new KeylessRequests(System::nanoTime);
     private volatile ControlState state;
     /** The pending version this instance holds moving keys for, or -1. Under lock. */
     private long holdingFor = -1;
@@ -138,7 +150,17 @@ public final class MigrationController implements AutoCloseable {
     /** The drains' parked counts when the pending step was seen. Under lock. */
     private long parkedAtStep;
     private volatile long acknowledged = -1;
+    /** The pending step {@link #drainedUpTo} was measured for, or -1. Only the poller touches these two. */
+    private long drainedForStep = -1;
+    /** Every change committed before it was found applied, while step {@link #drainedForStep} was pending. */
+    private Instant drainedUpTo = Instant.MIN;
     private final InstanceLease ownLease;
+    /** Moved users' routes, cached; see {@link UserRouteTable} for why a look-up is never older than the state. */
+    private final UserRouteTable userRoutes;
+    /** Per-user moves this instance asks; see {@link UserMoves}. */
+    private final UserMoves userMoves = new UserMoves(this);
+    /** Counts {@link #observe}s that changed the state, so an admission knows its route look-up is still good. */
+    private long observed;
     private volatile boolean running;
     private volatile boolean barrier = true;
     private volatile boolean commitCheck = true;
@@ -155,6 +177,7 @@ public final class MigrationController implements AutoCloseable {
         this.lease = builder.lease;
         this.clock = builder.clock;
         this.ownLease = new InstanceLease(lease);
+        this.userRoutes = new UserRouteTable(store, builder.userRouteCacheSize);
         this.state = store.read();
     }
 
@@ -193,7 +216,10 @@ public final class MigrationController implements AutoCloseable {
         poller = new Thread(this::pollLoop, "dualwrite-control-" + instanceId);
         poller.setDaemon(true);
         poller.start();
-        log.info("dualwrite instance " + instanceId + " follows the control store: " + describe(state));
+        log.info("dualwrite instance " + instanceId + " follows the control store: " + describe(state)
+                + (changesOutliveThisInstance() ? "" : "; its mirrors keep changes in memory (SYNC or ASYNC), so no step"
+                + " counts it out if it freezes or loses the control store: steps wait for it, and should it die, an"
+                + " operator drops it (drop-instance) and runs the reconciler"));
     }
 
     /**
@@ -216,6 +242,16 @@ public final class MigrationController implements AutoCloseable {
         guards.add(Objects.requireNonNull(guard, "guard"));
     }
 
+    /**
+     * Adds work the instance asking for a step does before the step is written as pending, such as moving
+     * the stores' id counters apart (see {@link StepPreparation}).
+     *
+     * @param preparation the preparation
+     */
+    public void addPreparation(StepPreparation preparation) {
+        preparations.add(Objects.requireNonNull(preparation, "preparation"));
+    }
+
     /** @return this instance's id in the control store */
     public String instanceId() {
         return instanceId;
@@ -231,9 +267,9 @@ public final class MigrationController implements AutoCloseable {
         return state.active();
     }
 
-    /** @return a router that follows the rules in force */
+    /** @return a router that follows the rules in force and the moved users' routes */
     public TrafficRouter router() {
-        return new TrafficRouter(this::rules);
+        return new TrafficRouter(this::rules, userRoutes::lookup);
     }
 
     /**
@@ -244,7 +280,76 @@ public final class MigrationController implements AutoCloseable {
      * @throws IllegalArgumentException if the strategy is MODULO and the key is not a whole number
      */
     public Route route(Object key) {
-        return TrafficRouter.route(state.active(), key);
+        return TrafficRouter.route(state.active(), userRoutes::lookup, key);
+    }
+
+    /**
+     * Moves one user to a route while every other user stays where it is: a barrier step for that one routing
+     * key (see {@link UserMoves} for its invariant). Every instance holds the user's new requests and drains,
+     * this instance copies the user's rows from its primary to the other store through the mirrors' locked
+     * apply ({@link #useUserCopy}), and only then is the user routed to {@code route}. A moved user keeps its
+     * route whatever the percent and the lists say ({@link TrafficRouter}, precedence); moving it back is the
+     * same call with the other route.
+     *
+     * @param key the user's routing key
+     * @param route the route to move it to
+     * @param actor who asks, for the log and the control store
+     * @param reason why, for the log and the control store
+     * @param timeout how long the whole move may take; past it the move is reverted and the user stays
+     * @return ACTIVATED; UNCHANGED if the user is already there; REFUSED (not in RAMP, another step under way,
+     *     a guard) or REVERTED (an instance did not acknowledge, the copy failed or ran late), with the reason
+     * @throws IllegalArgumentException if the timeout is not positive or the key's text is longer than 255
+     * @throws IllegalStateException if this instance has no {@link UserCopy}
+     * @throws SQLException if the control store cannot be reached
+     * @throws InterruptedException if interrupted; the move is reverted
+     */
+    public StepResult moveUser(Object key, Route route, String actor, String reason, Duration timeout)
+            throws SQLException, InterruptedException {
+        return userMoves.move(key, route, actor, reason, timeout);
+    }
+
+    /**
+     * Sets how this instance copies a user's rows when it moves one ({@link #moveUser}); an instance without one
+     * still takes part in other instances' moves, but cannot ask one.
+     *
+     * @param copy the copy, usually {@link UserCopy#throughMirrors}
+     */
+    public void useUserCopy(UserCopy copy) {
+        userMoves.useCopy(copy);
+    }
+
+    /** @return how many route look-ups of moved users went to the control store, since start */
+    public long userRouteLoads() {
+        return userRoutes.loads();
+    }
+
+    /** @return a user's moved route (a routing key's text), or null if it was never moved */
+    Route movedRoute(String key) {
+        return userRoutes.lookup(key);
+    }
+
+    ControlStore store() {
+        return store;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    Duration lease() {
+        return lease;
+    }
+
+    List<RampGuard> guards() {
+        return guards;
+    }
+
+    void observeState(ControlState next) {
+        observe(next);
+    }
+
+    void wakePollerNow() {
+        wakePoller();
     }
 
     /**
@@ -288,6 +393,16 @@ public final class MigrationController implements AutoCloseable {
     }
 
     /**
+     * This instance's requests without a routing key: their share of the last minute, and how many took the
+     * default route in RAMP.
+     *
+     * @return the counts
+     */
+    public KeylessRequests keylessRequests() {
+        return keyless;
+    }
+
+    /**
      * @return the instances registered in the store
      * @throws SQLException if the store cannot be read
      */
@@ -304,7 +419,9 @@ public final class MigrationController implements AutoCloseable {
      * @param id the instance's id, as {@link #instances()} lists it
      * @return what was done
      * @throws IllegalArgumentException if the id is this instance's, or is unknown
-     * @throws IllegalStateException if the instance's lease has not run out (or it renewed it meanwhile)
+     * @throws IllegalStateException if the instance's lease has not run out (or it renewed it meanwhile), or
+     *     the mirrors have not applied within 10 s what was committed before the call (it may hold changes the
+     *     dropped instance committed, which no step may overtake: {@code model/lease.pml}, finding 8)
      * @throws SQLException if the store cannot be reached
      */
     public String dropInstance(String id) throws SQLException {
@@ -323,17 +440,34 @@ public final class MigrationController implements AutoCloseable {
         if (found == null) {
             throw new IllegalArgumentException("dualwrite drop-instance: no instance '" + id + "' in the control store");
         }
-        if (found.liveAt(now) || !store.drop(id, now)) {
-            throw new IllegalStateException("dualwrite drop-instance: instance " + id + " holds its lease until "
-                    + found.leaseUntil() + " or renewed it since: it is running, and a running instance is never"
-                    + " dropped; stop it, or wait until its lease has run out");
+        if (found.liveAt(now)) {
+            throw leaseHolds(id, found);
+        }
+        // Like a count-out: what it committed before it stopped (its outbox rows) must be applied before a step
+        // may go on without it, and nothing decides a step without it once its row is gone.
+        if (!appliedUpTo(System.nanoTime(), DROP_DRAIN_WAIT)) {
+            throw new IllegalStateException("dualwrite drop-instance: the mirrors have not applied, within "
+                    + DROP_DRAIN_WAIT.toSeconds() + " s, everything committed before now, which may hold changes of"
+                    + " instance " + id + " that a step must not overtake; see the mirrors' health and lag, and ask again"
+                    + " once they have caught up");
+        }
+        if (!store.drop(id, now)) {
+            throw leaseHolds(id, found);
         }
         String done = "dropped instance " + id + " (lease ran out at " + found.leaseUntil() + ", acknowledged version "
                 + found.acknowledged() + (found.fences() ? ", promised to fence itself" : ", did not promise to fence itself")
                 + ") at the request of " + instanceId;
-        log.warn("dualwrite " + done + "; steps no longer wait for it");
+        log.warn("dualwrite " + done + "; steps no longer wait for it" + (found.fences() ? ""
+                : ". It did not promise to fence itself: if its mirror kept changes in memory (SYNC, ASYNC), those it"
+                + " had not applied were lost with it; run the reconciler before a step moves keys"));
         wakePoller();
         return done;
+    }
+
+    private static IllegalStateException leaseHolds(String id, InstanceStatus found) {
+        return new IllegalStateException("dualwrite drop-instance: instance " + id + " holds its lease until "
+                + found.leaseUntil() + " or renewed it since: it is running, and a running instance is never"
+                + " dropped; stop it, or wait until its lease has run out");
     }
 
     /**
@@ -426,6 +560,16 @@ public final class MigrationController implements AutoCloseable {
                         + String.join("; ", refusals));
             }
         }
+        List<String> unready = prepare(from, next);
+        if (!unready.isEmpty()) {
+            if (!force) {
+                String message = "refused " + from + " -> " + next + ": " + String.join("; ", unready) + " (force overrides)";
+                log.warn("dualwrite " + message);
+                return new StepResult(StepResult.Outcome.REFUSED, message, current);
+            }
+            log.warn("dualwrite step " + from + " -> " + next + " FORCED by " + instanceId + " although its preparation"
+                    + " failed: " + String.join("; ", unready));
+        }
         Instant deadline = clock.instant().plus(stepTimeout);
         ControlState begun = current.begin(next, deadline, instanceId, why == null ? "" : why);
         if (!store.compareAndSet(current.version(), begun)) {
@@ -454,8 +598,9 @@ public final class MigrationController implements AutoCloseable {
     /**
      * Applies the guards to a setting no step has made: the rules a new control store was seeded with
      * (from properties, version 0) when they already send traffic to the target (RAMP, TARGET_ONLY). A
-     * step would have been refused by the same guards; a seed must not get around them. Call it once the
-     * guards are registered and before the application takes traffic (the starter does, at start-up).
+     * step would have been refused by the same guards; a seed must not get around them, nor around the
+     * {@link StepPreparation}s a step would have run, which run here too. Call it once the guards and
+     * preparations are registered and before the application takes traffic (the starter does, at start-up).
      *
      * @param force whether to go on over the guards' refusals (logged), {@code dualwrite.routing.force-initial}
      * @throws IllegalStateException naming every refusal and the property that overrides them
@@ -472,6 +617,7 @@ public final class MigrationController implements AutoCloseable {
         for (RampGuard guard : guards) {
             guard.check(from, seeded).ifPresent(refusals::add);
         }
+        refusals.addAll(prepare(from, seeded));
         if (refusals.isEmpty()) {
             return;
         }
@@ -484,6 +630,19 @@ public final class MigrationController implements AutoCloseable {
                 + " setting " + seeded + ", which no step has made, and the guards refuse it: "
                 + String.join("; ", refusals) + ". Start with dualwrite.phase=DUAL_WRITE and step through the endpoint"
                 + " once the guards pass, or set dualwrite.routing.force-initial=true to start anyway (logged)");
+    }
+
+    /** Runs every preparation for a step; a failure is a reason to refuse it, like a guard's. */
+    private List<String> prepare(RoutingRules from, RoutingRules to) {
+        List<String> unready = new ArrayList<>();
+        for (StepPreparation preparation : preparations) {
+            try {
+                preparation.prepare(from, to).ifPresent(unready::add);
+            } catch (SQLException | RuntimeException e) {
+                unready.add("preparing the stores failed: " + e.getMessage());
+            }
+        }
+        return unready;
     }
 
     /** Refuses changes no force may make. */
@@ -536,24 +695,53 @@ public final class MigrationController implements AutoCloseable {
     Admission admit(Object key) throws RouteHeldException {
         long deadline = System.nanoTime() + holdTimeout.toNanos();
         boolean held = false;
+        Admission admitted;
+        RoutingRules admittedUnder;
+        String text = key == null ? null : TrafficRouter.text(key);
+        // The user's moved route, read outside the lock (a cache miss is a query), and used only if no state was
+        // observed meanwhile: observe() drops the cached routes a new state may have changed.
+        java.util.Optional<Route> loaded = null;
+        long loadedAt = -1;
         lock.lock();
         try {
             while (true) {
                 ControlState current = state;
-                Route route = TrafficRouter.route(current.active(), key);
+                java.util.Optional<Route> moved = java.util.Optional.empty();
+                if (text != null && mayRouteByUser(current)) {
+                    moved = loadedAt == observed ? loaded : userRoutes.cached(text);
+                    if (moved == null) {
+                        long at = observed;
+                        lock.unlock();
+                        try {
+                            loaded = java.util.Optional.ofNullable(userRoutes.lookup(text));
+                            loadedAt = at;
+                        } catch (IllegalStateException e) {
+                            throw new RouteHeldException(e.getMessage() + "; retry");
+                        } finally {
+                            lock.lock();
+                        }
+                        continue;
+                    }
+                }
+                Route movedRoute = moved.orElse(null);
+                java.util.function.Function<String, Route> users = k -> movedRoute;
+                Route route = TrafficRouter.route(current.active(), users, key);
                 boolean fenced = running && barrier && !ownLease.valid()
-                        && (promisesFence(current) || ownLease.promised());
+                        && (fencesBy(current) || ownLease.promised());
                 // A thread already inside a transaction admitted before the step would wait for a step that
                 // waits for it: its nested request goes on, and ends before the outer one releases.
                 Admission outer = outerAdmission.get();
                 boolean nested = outer != null && outer.owner != null && outer.number < firstAdmissionOfStep;
-                if (!fenced && (current.pending() == null || !barrier || nested || !moves(current, key, route))) {
+                if (!fenced && (current.pending() == null || !barrier || nested
+                        || !moves(current, users, key, route))) {
                     Admission admission = new Admission(this, admissions++, key, route, ownLease.stamp());
                     inFlight.add(admission);
                     if (outer == null || outer.owner == null) {
                         outerAdmission.set(admission);
                     }
-                    return admission;
+                    admitted = admission;
+                    admittedUnder = current.active();
+                    break;
                 }
                 if (!held) {
                     held = true;
@@ -582,6 +770,8 @@ public final class MigrationController implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        keyless.admitted(key == null, admittedUnder);
+        return admitted;
     }
 
     /**
@@ -680,9 +870,16 @@ public final class MigrationController implements AutoCloseable {
         return running && barrier && commitCheck && ownLease.mayHaveBeenCountedOutSince(admission.leaseStamp);
     }
 
-    private static boolean moves(ControlState current, Object key, Route route) {
+    /** Whether a moved user's route may decide a request's route in this state (only in RAMP). */
+    private static boolean mayRouteByUser(ControlState current) {
+        return current.active().phase() == Phase.RAMP
+                || (current.pending() != null && current.pending().phase() == Phase.RAMP);
+    }
+
+    private static boolean moves(ControlState current, java.util.function.Function<String, Route> users, Object key,
+            Route route) {
         try {
-            return TrafficRouter.route(current.pending(), key) != route;
+            return TrafficRouter.route(current.pending(), users, key) != route;
         } catch (IllegalArgumentException noBucket) {
             return true;
         }
@@ -762,6 +959,8 @@ public final class MigrationController implements AutoCloseable {
             if (next.version() <= previous.version()) {
                 return;
             }
+            userRoutes.observe(previous, next);
+            observed++;
             state = next;
             if (next.pending() == null || holdingFor != next.version()) {
                 beginStepBookkeeping(next, parked);
@@ -806,7 +1005,7 @@ public final class MigrationController implements AutoCloseable {
                 boolean phaseChange = current.active().phase() != current.pending().phase();
                 for (Admission admission : inFlight) {
                     if (admission.number < firstAdmissionOfStep && (phaseChange || !movingKeysOnly
-                            || moves(current, admission.key, admission.route))) {
+                            || moves(current, userRoutes::lookup, admission.key, admission.route))) {
                         return false;
                     }
                 }
@@ -844,57 +1043,62 @@ public final class MigrationController implements AutoCloseable {
     }
 
     /**
-     * Activates the step once every instance has acknowledged it or is counted out: its lease ran out (by
-     * this instance's wall clock) and its last heartbeat promised that it fences itself. An instance that did
-     * not promise may still be writing by the old routes, and is waited for until an operator drops it.
+     * Decides the pending step ({@link StepDecision}) and writes the decision, in one act of the store
+     * ({@link ControlStore#finishStep}); measures the drains when only lapsed instances' changes hold it back.
      */
     private void finishStep(ControlState current) throws SQLException {
-        Instant now = clock.instant();
-        List<String> waitingFor = new ArrayList<>();
-        List<InstanceStatus> unfenced = new ArrayList<>();
-        for (InstanceStatus instance : store.instances()) {
-            if (instance.acknowledged() >= current.version()) {
-                continue;
-            }
-            if (instance.liveAt(now)) {
-                waitingFor.add(instance.instanceId());
-            } else if (!instance.fences()) {
-                unfenced.add(instance);
-            }
-        }
-        ControlState next;
-        if (waitingFor.isEmpty() && unfenced.isEmpty()) {
-            next = current.activate(instanceId, "step " + current.active() + " -> " + current.pending()
-                    + " active (" + current.message() + ")");
-        } else if (now.isAfter(current.deadline())) {
-            List<String> reasons = new ArrayList<>();
-            for (InstanceStatus instance : unfenced) {
-                reasons.add("instance " + instance.instanceId() + " has not renewed its lease since "
-                        + instance.leaseUntil().minus(lease) + " (it ran out at " + instance.leaseUntil() + ") and"
-                        + " did not promise to fence itself (it last saw the source primary of every row, where an"
-                        + " instance without the control store goes on writing the source), so it may still write by"
-                        + " the old routes; once you know it is stopped or dead, drop it (MigrationController"
-                        + ".dropInstance(\"" + instance.instanceId() + "\"), or the endpoint's drop-instance) and ask again");
-            }
-            if (!waitingFor.isEmpty()) {
-                reasons.add("instances " + waitingFor + " did not acknowledge before " + current.deadline()
-                        + " (they hold requests on moving keys until their transactions end and their mirrors drain)");
-            }
-            next = current.revert(instanceId, "step " + current.active() + " -> " + current.pending() + " reverted: "
-                    + String.join("; ", reasons));
-        } else {
-            return;
-        }
-        if (store.compareAndSet(current.version(), next)) {
+        Instant drained = drainedForStep == current.version() ? drainedUpTo : Instant.MIN;
+        AtomicReference<StepDecision> decided = new AtomicReference<>();
+        ControlState next = store.finishStep(current.version(), instances -> {
+            decided.set(StepDecision.of(current, instances, clock.instant(), drained, lease, instanceId));
+            // A move becomes active only through the instance that copies the user's rows (UserMoves).
+            return UserMoves.pollerDecision(current, decided.get().next(), clock.instant(), instanceId);
+        });
+        if (next != null) {
             observe(next);
+        } else if (decided.get() != null && decided.get().awaitsDrain()) {
+            drainForCountOut(current);
         }
     }
 
     /**
-     * Whether an instance with this view fences itself: where the target is the primary of some row, or a
-     * step into such a phase is under way.
+     * Counting an instance out is safe only once what it committed before it lapsed has reached the other
+     * store: those changes are not behind this instance's acknowledgement, which drained up to an earlier
+     * moment. An instance that promised keeps them in outbox tables ({@link Drain#durable()}), which every
+     * drain reads, and it commits nothing after its lease expires (it stops trusting its lease a quarter
+     * lease earlier, by its own clock), so everything applied up to a moment after its expiry covers it
+     * ({@code model/lease.pml}, repair 3). Asks without waiting; the next poll decides again.
      */
-    static boolean promisesFence(ControlState view) {
+    private void drainForCountOut(ControlState current) {
+        Instant point = clock.instant();
+        if (appliedUpTo(System.nanoTime(), Duration.ZERO)) {
+            drainedUpTo = point;
+            drainedForStep = current.version();
+        }
+    }
+
+    /** @return whether every drain applied what was committed before {@code pointNanos}, within the wait */
+    private boolean appliedUpTo(long pointNanos, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        for (Drain drain : drains) {
+            try {
+                if (!drain.awaitAppliedUpTo(pointNanos, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether an instance with this view fences itself when its lease lapses: where the target is the primary
+     * of some row, or a step into such a phase is under way. It promises so in its heartbeat only if, besides,
+     * its mirrors keep nothing in memory ({@link #changesOutliveThisInstance()}).
+     */
+    static boolean fencesBy(ControlState view) {
         return !view.active().phase().sourceIsPrimaryOfEveryRow()
                 || (view.pending() != null && !view.pending().phase().sourceIsPrimaryOfEveryRow());
     }
@@ -903,12 +1107,22 @@ public final class MigrationController implements AutoCloseable {
         trustLeaseFrom(writeHeartbeat());
     }
 
+    /** Whether no mirror of this instance keeps changes it owes in memory only ({@link Drain#durable()}). */
+    private boolean changesOutliveThisInstance() {
+        for (Drain drain : drains) {
+            if (!drain.durable()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A heartbeat written: when it started, from which the renewed lease runs, and what it promised. */
     private record Heartbeat(long startedNanos, boolean promise) {
     }
 
     private Heartbeat writeHeartbeat() throws SQLException {
-        boolean promise = promisesFence(state);
+        boolean promise = fencesBy(state) && changesOutliveThisInstance();
         long started = ownLease.beforeWrite(promise);
         store.heartbeat(instanceId, acknowledged, clock.instant().plus(lease), promise);
         return new Heartbeat(started, promise);
@@ -1003,6 +1217,19 @@ public final class MigrationController implements AutoCloseable {
         }
 
         /**
+         * Whether every change this mirror has yet to apply is kept where it outlives this instance: in an
+         * outbox table any instance's relay applies (OUTBOX). A mirror that holds them in memory (SYNC, ASYNC)
+         * loses them with a frozen or dead instance, or applies them late, after a step the others took
+         * without it moved their keys; so an instance with such a mirror never promises to fence itself, and
+         * no step counts it out on its own (see the class comment, <em>The promise</em>).
+         *
+         * @return true if nothing this mirror owes lives only in this instance's memory
+         */
+        default boolean durable() {
+            return false;
+        }
+
+        /**
          * @param mirror a mirror
          * @return its drain, parked keys included
          */
@@ -1017,6 +1244,11 @@ public final class MigrationController implements AutoCloseable {
                 @Override
                 public long parked() {
                     return mirror.parked();
+                }
+
+                @Override
+                public boolean durable() {
+                    return mirror.mode() == MirrorMode.OUTBOX;
                 }
             };
         }
@@ -1081,6 +1313,7 @@ public final class MigrationController implements AutoCloseable {
         private Duration holdTimeout = Duration.ofSeconds(10);
         private Duration lease;
         private Clock clock = Clock.systemUTC();
+        private long userRouteCacheSize = 100_000;
 
         private Builder(ControlStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -1138,6 +1371,19 @@ public final class MigrationController implements AutoCloseable {
          */
         public Builder lease(Duration duration) {
             this.lease = positive("dualwrite.control.lease", duration);
+            return this;
+        }
+
+        /**
+         * @param size how many users' routes (moved or not) this instance caches (default 100,000)
+         * @return this builder
+         */
+        public Builder userRouteCacheSize(long size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("dualwrite.routing.user-route-cache-size: must be at least 1, not "
+                        + size);
+            }
+            this.userRouteCacheSize = size;
             return this;
         }
 

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -21,6 +22,8 @@ public final class PropertiesControlStore implements ControlStore {
 
     private final Map<String, InstanceStatus> instances = new LinkedHashMap<>();
     private ControlState state;
+    /** Routes of moved users, by routing key; a process's own, like the rest of this store. */
+    private final Map<String, Route> userRoutes = new java.util.HashMap<>();
 
     /**
      * @param rules the initial rules
@@ -133,6 +136,29 @@ public final class PropertiesControlStore implements ControlStore {
         }
         state = next;
         return true;
+    }
+
+    @Override
+    public synchronized ControlState finishStep(long expectedVersion,
+            Function<List<InstanceStatus>, ControlState> decide) {
+        if (read().version() != expectedVersion) {
+            return null;
+        }
+        ControlState current = state;
+        ControlState next = decide.apply(instances());
+        if (next == null || !compareAndSet(expectedVersion, next)) {
+            return null;
+        }
+        RoutingRules.UserMove move = current.moveActivatedBy(next);
+        if (move != null) {
+            userRoutes.put(move.key(), move.route());
+        }
+        return next;
+    }
+
+    @Override
+    public synchronized java.util.Optional<Route> userRoute(String key) {
+        return java.util.Optional.ofNullable(userRoutes.get(key));
     }
 
     @Override

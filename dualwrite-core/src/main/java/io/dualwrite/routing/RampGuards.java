@@ -13,7 +13,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.DoubleSupplier;
 
-/** The built-in {@link RampGuard}s: backfill finished, mismatch rate low, reverse path proven. */
+/**
+ * The built-in {@link RampGuard}s: backfill finished, mismatch rate low, requests carry routing keys, reverse
+ * path proven.
+ */
 public final class RampGuards {
 
     private RampGuards() {
@@ -39,7 +42,9 @@ public final class RampGuards {
                                 + (progress.estimatedTotal() < 0 ? "" : " of ~" + progress.estimatedTotal())
                                 + " rows copied)");
                     } else if (progress.failedRows() > 0) {
-                        unfinished.add(table + " has " + progress.failedRows() + " failed rows (retryFailedRows)");
+                        unfinished.add(table + " has " + progress.failedRows() + " failed rows still failing; fix their"
+                                + " cause (dualwrite_backfill_failure.error says it) and copy them again: backfill"
+                                + " action 'retry' on the endpoint, or BackfillRunner.retryFailedRows");
                     }
                 } catch (java.sql.SQLException | RuntimeException e) {
                     unfinished.add(table + ": progress unknown (" + e.getMessage() + ")");
@@ -70,9 +75,44 @@ public final class RampGuards {
     }
 
     /**
-     * Refuses while the way back is unproven: a table without a version column or with a one-way
-     * transformer, or a probe through the reverse mirror (rows read on the target, mapped back, written
-     * to the source in a rolled-back transaction) that fails.
+     * Refuses a step into or within RAMP while too many of this instance's requests of the last minute
+     * carried no routing key: such requests take the default route at every percent, so the step would move
+     * less traffic than it says (an application that binds no key moves none at RAMP 100). A minute without
+     * requests passes. Steps into TARGET_ONLY are not judged: there every request goes to the target.
+     *
+     * @param requests the counts, {@link MigrationController#keylessRequests()}
+     * @param max the highest share of keyless requests allowed, 0..1 ({@code dualwrite.routing.max-keyless-share})
+     * @return the guard
+     * @throws IllegalArgumentException if {@code max} is outside 0..1
+     */
+    public static RampGuard keylessShareAtMost(KeylessRequests requests, double max) {
+        Objects.requireNonNull(requests, "requests");
+        if (!(max >= 0 && max <= 1)) {
+            throw new IllegalArgumentException("dualwrite.routing.max-keyless-share: " + max + " is outside 0..1");
+        }
+        return (from, to) -> {
+            if (to.phase() != Phase.RAMP) {
+                return Optional.empty();
+            }
+            KeylessRequests.Share share = requests.lastMinute();
+            if (share.ratio() <= max) {
+                return Optional.empty();
+            }
+            return Optional.of(String.format("%s requests on this instance in the last minute carried no routing key and"
+                    + " take the default route %s at every percent, above dualwrite.routing.max-keyless-share=%s; bind"
+                    + " the key (dualwrite.routing.web.*, @RoutingKey, RoutingContext) before the transaction opens",
+                    share, to.defaultRoute(), max));
+        };
+    }
+
+    /**
+     * Refuses while the way back is unproven: a table with a one-way transformer, or a probe through the
+     * reverse mirror (rows read on the target, mapped back, written to the source in a rolled-back
+     * transaction) that fails. Also refuses a table without a version column a step that would split the
+     * routing keys between the stores ({@link RoutingRules#splitsTraffic()}): the barrier keeps
+     * each user's writes in order without one, but a row written from both stores (a cross-route write) could
+     * then be settled only by a whole-table reconcile, and double reads could not tell lag from a mismatch.
+     * Such a table is cut over in one barrier step (percent 100, no deny-list), or gets a version column first.
      *
      * @param tables the mapped tables
      * @param reverse the mirror from the target back to the source, or null when none could be built
@@ -84,9 +124,13 @@ public final class RampGuards {
             List<String> problems = new ArrayList<>();
             for (MappedTable table : tables.all()) {
                 String property = "dualwrite.tables." + table.name();
-                if (table.mapping().versionColumn().isEmpty()) {
+                if (table.mapping().versionColumn().isEmpty() && to.splitsTraffic()) {
                     problems.add(property + ".version-column: table '" + table.name() + "' has no version column, so"
-                            + " writes on both stores cannot be ordered");
+                            + " it may not take writes on both stores at once (" + to + " sends some routing keys to each):"
+                            + " a row written from both sides could be settled only by a whole-table reconcile, and"
+                            + " double reads could not tell lag from a mismatch. Add the column (with a database default"
+                            + " and ON UPDATE CURRENT_TIMESTAMP, or a trigger), or cut the table over in one barrier"
+                            + " step to percent 100 with no deny-list");
                 } else if (!table.reversible()) {
                     problems.add(property + ".transformer: table '" + table.name() + "' cannot be mapped back to the"
                             + " source");

@@ -17,9 +17,52 @@ import java.util.TreeSet;
  * @param allow keys (as text) always routed to the target during RAMP
  * @param deny keys (as text) always routed to the source during RAMP; deny wins over allow
  * @param defaultRoute the route during RAMP of a request with no routing key
+ * @param move the one user the last or pending per-user move step routes (see {@link UserMoves}), or null. The
+ *     routes of all moved users live in the control store's user-route table; this component only carries the
+ *     user a step is moving (in the pending rules), and, once it is active, tells every instance which cached
+ *     route to drop
  */
 public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, Set<String> allow, Set<String> deny,
-        Route defaultRoute) {
+        Route defaultRoute, UserMove move) {
+
+    /**
+     * Rules without a per-user move.
+     *
+     * @param phase where the migration stands
+     * @param percent 0..100
+     * @param strategy how keys become buckets
+     * @param allow keys always routed to the target during RAMP
+     * @param deny keys always routed to the source during RAMP
+     * @param defaultRoute the route during RAMP of a request with no routing key
+     * @throws IllegalArgumentException if the percent is outside 0..100
+     */
+    public RoutingRules(Phase phase, int percent, RoutingStrategy strategy, Set<String> allow, Set<String> deny,
+            Route defaultRoute) {
+        this(phase, percent, strategy, allow, deny, defaultRoute, null);
+    }
+
+    /**
+     * One user's route, as a per-user move step sets it.
+     *
+     * @param key the routing key, as {@link TrafficRouter#text} writes it
+     * @param route the route the user moves to
+     */
+    public record UserMove(String key, Route route) {
+        /** Checks the parts. */
+        public UserMove {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(route, "route");
+            if (key.isEmpty() || key.length() > UserRouteTable.MAX_KEY) {
+                throw new IllegalArgumentException("dualwrite move-user: a routing key of 1 to " + UserRouteTable.MAX_KEY
+                        + " characters is needed, not '" + key + "'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return key + "->" + route;
+        }
+    }
 
     /**
      * Checks the parts.
@@ -52,7 +95,7 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
      * @return these rules in another phase
      */
     public RoutingRules withPhase(Phase next) {
-        return new RoutingRules(next, percent, strategy, allow, deny, defaultRoute);
+        return new RoutingRules(next, percent, strategy, allow, deny, defaultRoute, move);
     }
 
     /**
@@ -61,7 +104,7 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
      * @throws IllegalArgumentException if outside 0..100
      */
     public RoutingRules withPercent(int next) {
-        return new RoutingRules(phase, next, strategy, allow, deny, defaultRoute);
+        return new RoutingRules(phase, next, strategy, allow, deny, defaultRoute, move);
     }
 
     /**
@@ -69,7 +112,7 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
      * @return these rules with another strategy
      */
     public RoutingRules withStrategy(RoutingStrategy next) {
-        return new RoutingRules(phase, percent, next, allow, deny, defaultRoute);
+        return new RoutingRules(phase, percent, next, allow, deny, defaultRoute, move);
     }
 
     /**
@@ -79,7 +122,7 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
      */
     public RoutingRules withLists(Collection<String> nextAllow, Collection<String> nextDeny) {
         return new RoutingRules(phase, percent, strategy, new LinkedHashSet<>(nextAllow), new LinkedHashSet<>(nextDeny),
-                defaultRoute);
+                defaultRoute, move);
     }
 
     /**
@@ -87,7 +130,31 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
      * @return these rules with another default route
      */
     public RoutingRules withDefaultRoute(Route next) {
-        return new RoutingRules(phase, percent, strategy, allow, deny, next);
+        return new RoutingRules(phase, percent, strategy, allow, deny, next, move);
+    }
+
+    /**
+     * @param next the user a per-user move step routes, or null
+     * @return these rules with another move
+     */
+    public RoutingRules withMove(UserMove next) {
+        return new RoutingRules(phase, percent, strategy, allow, deny, defaultRoute, next);
+    }
+
+    /**
+     * Whether these rules split the routing keys between the stores: RAMP with neither every key on the source
+     * (percent 0, no allow-list) nor every key on the target (percent 100, no deny-list). Requests without a
+     * key take the default route either way; {@link KeylessRequests} watches those.
+     *
+     * @return true if both stores are primary for some routing keys
+     */
+    public boolean splitsTraffic() {
+        if (phase != Phase.RAMP) {
+            return false;
+        }
+        boolean allSource = percent == 0 && allow.isEmpty();
+        boolean allTarget = percent == 100 && deny.isEmpty();
+        return !allSource && !allTarget;
     }
 
     /**
@@ -115,6 +182,9 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
         }
         if (defaultRoute != Route.SOURCE) {
             text.append(" default=").append(defaultRoute);
+        }
+        if (move != null) {
+            text.append(" move=").append(move);
         }
         return text.toString();
     }

@@ -16,7 +16,12 @@
  *     admits each request through the controller and hands out the routed store's connection;</li>
  * <li>{@link io.dualwrite.routing.RoutingChangeSink}: sends each committed change set to the forward
  *     or the reverse mirror, by the route its transaction took;</li>
- * <li>{@link io.dualwrite.routing.RampGuards} and {@link io.dualwrite.routing.CrossRouteWrites}.</li>
+ * <li>{@link io.dualwrite.routing.RampGuards}, {@link io.dualwrite.routing.CrossRouteWrites} and
+ *     {@link io.dualwrite.routing.KeylessRequests} (requests that carry no routing key and so never move);</li>
+ * <li>per-user moves ({@link io.dualwrite.routing.MigrationController#moveUser}): a step for one routing key,
+ *     the user's rows copied through the mirrors' locked apply ({@link io.dualwrite.routing.UserCopy}), the
+ *     moved users' routes in the control store's {@code dualwrite_user_route} table, cached per instance
+ *     ({@code UserMoves} and {@code UserRouteTable} state their invariants).</li>
  * </ul>
  *
  * <p>Leases: each instance renews one in the control store. A step counts out an instance whose lease ran

@@ -226,6 +226,7 @@ class BackfillControlTest {
 
         target.execute("ALTER TABLE t_order DROP CONSTRAINT no_bad");
         assertThat(runner.retryFailedRows("t_order")).isEqualTo(10);
+        assertThat(runner.progress("t_order").failedRows()).as("failed rows once retried").isZero();
         runner.resume("t_order");
         assertThat(runner.awaitCompletion("t_order", Duration.ofSeconds(20))).isTrue();
         assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();

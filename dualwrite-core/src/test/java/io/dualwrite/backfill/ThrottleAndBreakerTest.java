@@ -41,6 +41,21 @@ class ThrottleAndBreakerTest {
         assertThat(TimeUnit.NANOSECONDS.toMillis(limiter.reserve(100))).isEqualTo(1_000);
     }
 
+    /** A chunk that gave way to a writer copied nothing: its tokens must not slow the next one. */
+    @Test
+    void refund_ofRowsNotCopied_shortensTheNextWait_butNeverFillsBeyondOneSecond() {
+        RateLimiter limiter = new RateLimiter(1_000, Map.of(), clock, ZoneOffset.UTC);
+        assertThat(limiter.reserve(1_000)).isZero();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(limiter.reserve(500))).isEqualTo(500);
+        limiter.refund(500);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(limiter.reserve(500))).as("the refunded chunk tried again")
+                .isEqualTo(500);
+        limiter.refund(5_000);
+        assertThat(limiter.reserve(1_000)).as("a full bucket").isZero();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(limiter.reserve(1))).as("and no more than one second of it")
+                .isEqualTo(1);
+    }
+
     @Test
     void rateNow_followsTheHourOfDayTable() {
         RateLimiter limiter = new RateLimiter(5_000, Map.of(7, 1_000L, 12, 500L, 22, 10_000L), clock,

@@ -66,7 +66,7 @@ class ConversionMappingTest {
                 .containsEntry("state", "PAID").containsEntry("amount_cents", 1250L)
                 .containsEntry("attributes", "{\"color\": \"red\"}").containsEntry("first_name", "Ada")
                 .containsEntry("last_name", "King Lovelace").containsEntry("currency", "EUR")
-                .containsEntry("gmt_modified", Timestamp.valueOf("2024-07-01 12:00:00.123"));
+                .containsEntry("gmt_modified", java.time.LocalDateTime.parse("2024-07-01T12:00:00.123"));
         writeTarget(mapped, targetRow);
         assertThat(target.queryForObject("SELECT attributes IS JSON OBJECT FROM orders", Boolean.class)).isTrue();
         Row stored = readTarget(mapped, RowKey.of(1001L));

@@ -307,6 +307,95 @@ class ConvertersTest {
 
     // --- generators ------------------------------------------------------------------------------
 
+    // --- the converters column pairs imply ----------------------------------------------------------
+
+    @Test
+    void booleanToNumber_roundTripsAndRefusesNumbersOtherThanZeroAndOne() {
+        ColumnConverter converter = Converters.booleanToNumber();
+        roundTrips(converter, Random::nextBoolean);
+        roundTrips(converter.inverse(), r -> r.nextInt(2));
+
+        assertThat(converter.toTarget(true)).isEqualTo(1);
+        assertThatThrownBy(() -> converter.toSource(2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("2 is not a boolean: only 0 (false) and 1 (true) are");
+    }
+
+    @Test
+    void setToArray_roundTripsEverySubsetAndRefusesElementsASetCannotHold() {
+        ColumnConverter converter = Converters.setToArray();
+        List<String> members = List.of("Trailers", "Commentaries", "Deleted Scenes", "Behind the Scenes");
+        roundTrips(converter, r -> String.join(",", members.stream().filter(m -> r.nextBoolean()).toList()));
+
+        assertThat(converter.toTarget("")).isEqualTo(List.of());
+        assertThat(converter.toSource(new Object[] {"a", "b"})).isEqualTo("a,b");
+        assertThatThrownBy(() -> converter.toSource(List.of("a,b"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("array [a,b] holds 'a,b', which holds a comma, and cannot be a SET");
+    }
+
+    @Test
+    void bitsToText_roundTripsEveryValueOfTheLengthAndRefusesLongerOnes() {
+        ColumnConverter five = Converters.bitsToText(5);
+        roundTrips(five, r -> new byte[] {(byte) r.nextInt(32)});
+        ColumnConverter twelve = Converters.bitsToText(12);
+        roundTrips(twelve, r -> new byte[] {(byte) r.nextInt(16), (byte) r.nextInt(256)});
+
+        assertThat(five.toTarget(new byte[] {0x15})).isEqualTo("10101");
+        assertThat(Converters.bitsToText(1).toTarget(true)).isEqualTo("1");
+        assertThatThrownBy(() -> five.toTarget(new byte[] {0x25})).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("value 100101 has more than 5 bits");
+        assertThatThrownBy(() -> five.toSource("101010")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("'101010' is not a string of 1 to 5 bits");
+    }
+
+    @Test
+    void durationToInterval_roundTripsMysqlTimesAndReadsPostgresDays() {
+        ColumnConverter converter = Converters.durationToInterval();
+        roundTrips(converter, r -> java.time.Duration.ofNanos(r.nextLong(-838L * 3_600_000_000L,
+                838L * 3_600_000_000L) * 1000));
+
+        assertThat(converter.toTarget(java.time.Duration.parse("PT26H3M4.5S"))).isEqualTo("26:03:04.5");
+        assertThat(converter.toTarget(java.time.Duration.ofHours(-1))).isEqualTo("-01:00:00");
+        assertThat(converter.toSource("1 day 02:00:00")).isEqualTo(java.time.Duration.ofHours(26));
+        assertThat(converter.toSource("-1 days +02:00:00")).isEqualTo(java.time.Duration.ofHours(-22));
+        assertThatThrownBy(() -> converter.toSource("1 mon 02:00:00")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("interval '1 mon 02:00:00' has months or years, which have no fixed length");
+    }
+
+    @Test
+    void durationToTimeOfDay_roundTripsTimesOfDayAndRefusesLongerSpans() {
+        ColumnConverter converter = Converters.durationToTimeOfDay();
+        roundTrips(converter, r -> java.time.Duration.ofNanos(r.nextLong(86_400_000_000L) * 1000));
+
+        assertThatThrownBy(() -> converter.toTarget(java.time.Duration.ofHours(25)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("PT25H is not a time of day");
+    }
+
+    @Test
+    void dateTimeToDate_roundTripsMidnightsAndRefusesTimesOfDay() {
+        ColumnConverter converter = Converters.dateTimeToDate();
+        roundTrips(converter, r -> LocalDateTime.of(1900, 1, 1, 0, 0).plusDays(r.nextInt(100_000)));
+
+        assertThatThrownBy(() -> converter.toTarget(Timestamp.valueOf("2024-01-02 12:00:00")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("2024-01-02T12:00 has a time of day, which a date column cannot hold");
+    }
+
+    @Test
+    void wallClockToInstant_roundTripsWallClockTimesInItsZoneAndRefusesGaps() {
+        ZoneId shanghai = ZoneId.of("Asia/Shanghai");
+        ColumnConverter converter = Converters.wallClockToInstant(shanghai);
+        roundTrips(converter, r -> LocalDateTime.of(2000, 1, 1, 0, 0).plusSeconds(r.nextInt(900_000_000)));
+
+        assertThat(converter.toTarget(LocalDateTime.parse("2024-07-01T12:00")))
+                .isEqualTo(OffsetDateTime.parse("2024-07-01T12:00+08:00"));
+        assertThat(converter.toSource(Timestamp.from(java.time.Instant.parse("2024-07-01T04:00:00Z"))))
+                .isEqualTo(LocalDateTime.parse("2024-07-01T12:00"));
+        assertThatThrownBy(() -> Converters.wallClockToInstant(ZoneId.of("Europe/Paris"))
+                .toTarget(LocalDateTime.parse("2024-03-31T02:30"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("2024-03-31T02:30 does not exist in time zone Europe/Paris (it falls in a daylight-saving"
+                        + " gap)");
+    }
+
     private static <T> void roundTrips(ColumnConverter converter, Function<Random, T> generator) {
         forAll(generator, any -> true, value -> {
             Object target = converter.toTarget(value);

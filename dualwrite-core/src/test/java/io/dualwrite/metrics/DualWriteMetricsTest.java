@@ -122,4 +122,18 @@ class DualWriteMetricsTest {
     private Counter counter(String name, String table) {
         return registry.get(name).tag("table", table).counter();
     }
+
+    @Test
+    void changesSkipped_areCountedPerTableAndWhoSkipped() {
+        metrics.bindTo(registry);
+
+        metrics.onEvent(new DualWriteEvent.ChangesSkipped("t_order", 3, "mirror"));
+        metrics.onEvent(new DualWriteEvent.ChangesSkipped("t_order", 2, "mirror"));
+        metrics.onEvent(new DualWriteEvent.ChangesSkipped("t_order", 7, "backfill"));
+
+        assertThat(registry.get(MeterNames.DEGRADED_SKIPPED).tag("table", "t_order").tag("operation", "mirror")
+                .counter().count()).isEqualTo(5.0);
+        assertThat(registry.get(MeterNames.DEGRADED_SKIPPED).tag("table", "t_order").tag("operation", "backfill")
+                .counter().count()).isEqualTo(7.0);
+    }
 }

@@ -42,7 +42,7 @@ class OutboxCrashTest {
             MirrorConfig config = MirrorConfig.builder().mode(MirrorMode.OUTBOX).build();
 
             Mirror dying = Mirror.create(config, tables, source.dataSource(), target.dataSource(), new EventPublisher());
-            source.execute(dying.outboxDdl());
+            source.execute(dying.outboxDdl().toArray(String[]::new));
             JdbcTemplate jdbc = new JdbcTemplate(source.dataSource());
             TransactionTemplate transactions = new TransactionTemplate(
                     new DataSourceTransactionManager(source.dataSource()));
@@ -105,7 +105,7 @@ class OutboxCrashTest {
             MirrorConfig config = MirrorConfig.builder().mode(MirrorMode.OUTBOX).build();
 
             Mirror dying = Mirror.create(config, tables, source.dataSource(), target.dataSource(), new EventPublisher());
-            source.execute(dying.outboxDdl());
+            source.execute(dying.outboxDdl().toArray(String[]::new));
             JdbcTemplate jdbc = new JdbcTemplate(source.dataSource());
             TransactionTemplate transactions = new TransactionTemplate(
                     new DataSourceTransactionManager(source.dataSource()));

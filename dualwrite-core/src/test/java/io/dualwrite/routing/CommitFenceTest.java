@@ -2,6 +2,7 @@ package io.dualwrite.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dualwrite.mirror.MirrorMode;
 import io.dualwrite.testing.Store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,7 +25,8 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * calls block) for longer than the lease may have been counted out, and a step may have moved its key; so
  * it is rolled back at commit, even though the lease was renewed after the freeze, with a retryable
  * {@link RouteHeldException}. Both ways a transaction commits: Spring's transaction manager and a raw
- * {@code Connection.commit()}. The negative controls (the check switched off) show the row committing.
+ * {@code Connection.commit()}. The negative controls (the check switched off) show the row committing. The
+ * instance promises to fence itself only with an OUTBOX mirror, so these rigs use one.
  */
 class CommitFenceTest {
 
@@ -63,6 +65,26 @@ class CommitFenceTest {
             assertThat(springWriteAcrossAFreeze(rig, control)).isNull();
             assertThat(rig.drain()).isTrue();
             assertThat(rows(rig)).as("committed on its old route, and mirrored").isEqualTo("1/1");
+        }
+    }
+
+    /**
+     * An instance whose mirror keeps changes in memory (ASYNC) never promises to fence itself, so no step
+     * counts it out (its unapplied changes would be lost or applied late) and its commits need no check: the
+     * same freeze commits, and the step the others take in the meantime waits for it instead.
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("pairs")
+    void withAnInMemoryMirror_theInstanceNeverPromises_soItsTransactionCommits(Store sourceStore, Store targetStore)
+            throws Exception {
+        Frozen control = new Frozen();
+        try (RampRig rig = rig(sourceStore, targetStore, "cfasync", control, MirrorMode.ASYNC)) {
+            assertThat(rig.controller.instances()).singleElement()
+                    .satisfies(i -> assertThat(i.fences()).as("promised in RAMP with an ASYNC mirror").isFalse());
+
+            assertThat(springWriteAcrossAFreeze(rig, control)).isNull();
+            assertThat(rig.drain()).isTrue();
+            assertThat(rows(rig)).isEqualTo("1/1");
         }
     }
 
@@ -115,10 +137,16 @@ class CommitFenceTest {
     }
 
     private static RampRig rig(Store sourceStore, Store targetStore, String prefix, Frozen control) throws Exception {
+        return rig(sourceStore, targetStore, prefix, control, MirrorMode.OUTBOX);
+    }
+
+    /** With OUTBOX the instance promises to fence itself (ASYNC keeps changes in memory and never does). */
+    private static RampRig rig(Store sourceStore, Store targetStore, String prefix, Frozen control, MirrorMode mode)
+            throws Exception {
         return new RampRig(sourceStore, targetStore, prefix, BarrierTest.rampAt(0), target -> target, target -> {
             control.setTargetDataSource(target);
             return control;
-        }, LEASE, Duration.ofMillis(300));
+        }, LEASE, Duration.ofMillis(300), mode);
     }
 
     /** @return what the transaction threw, or null if it committed */

@@ -52,4 +52,40 @@ class JdbcControlStoreUpgradeTest {
             assertThat(again.instances()).hasSize(2);
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Store.class)
+    void controlTableFromBeforeUserMoves_isUpgradedAtOpen_andKeepsItsState(Store kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind, "ctlmove")) {
+            String before22 = JdbcControlStore.ddl().get(0)
+                    .replaceAll("  (pending_)?move_(key|route) VARCHAR\\(\\d+\\),\n", "");
+            assertThat(before22).doesNotContain("move_");
+            db.execute(before22, JdbcControlStore.ddl().get(1));
+            RoutingRules ramp = RoutingRules.initial().withPhase(Phase.RAMP).withPercent(30);
+            db.execute("INSERT INTO dualwrite_control (migration, version, phase, percent, strategy, allow_list,"
+                    + " deny_list, default_route, changed_by, message, updated_ms) VALUES ('orders', 7, 'RAMP', 30,"
+                    + " 'HASH', '', '', 'SOURCE', 'old', 'before issue 22', 0)");
+
+            assertThatThrownBy(() -> JdbcControlStore.open(db.dataSource(), "orders", RoutingRules.initial(), false))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("ALTER TABLE dualwrite_control ADD COLUMN move_key VARCHAR(255)")
+                    .hasMessageContaining("ALTER TABLE dualwrite_control ADD COLUMN pending_move_route VARCHAR(16)")
+                    .hasMessageContaining("CREATE TABLE dualwrite_user_route");
+
+            JdbcControlStore store = JdbcControlStore.open(db.dataSource(), "orders", RoutingRules.initial(), true);
+            ControlState state = store.read();
+            assertThat(state.version()).isEqualTo(7);
+            assertThat(state.active()).isEqualTo(ramp);
+            RoutingRules moving = ramp.withMove(new RoutingRules.UserMove("42", Route.TARGET));
+            ControlState pending = state.begin(moving, Instant.ofEpochMilli(System.currentTimeMillis() + 30_000), "test",
+                    "move");
+            assertThat(store.compareAndSet(7, pending)).isTrue();
+            assertThat(store.read()).isEqualTo(pending);
+            ControlState active = store.finishStep(8, instances -> pending.activate("test", "moved"));
+            assertThat(active.active().move()).isEqualTo(new RoutingRules.UserMove("42", Route.TARGET));
+            assertThat(store.read()).isEqualTo(active);
+            assertThat(store.userRoute("42")).contains(Route.TARGET);
+            assertThat(store.userRoute("43")).isEmpty();
+        }
+    }
 }

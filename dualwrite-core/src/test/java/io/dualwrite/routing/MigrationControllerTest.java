@@ -116,6 +116,13 @@ class MigrationControllerTest {
             }
 
             @Override
+            public ControlState finishStep(long expectedVersion,
+                    java.util.function.Function<List<InstanceStatus>, ControlState> decide) throws java.sql.SQLException {
+                check();
+                return store.finishStep(expectedVersion, decide);
+            }
+
+            @Override
             public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences)
                     throws java.sql.SQLException {
                 check();
@@ -288,6 +295,12 @@ class MigrationControllerTest {
         @Override
         public boolean compareAndSet(long expectedVersion, ControlState next) throws java.sql.SQLException {
             return delegate.compareAndSet(expectedVersion, next);
+        }
+
+        @Override
+        public ControlState finishStep(long expectedVersion,
+                java.util.function.Function<List<InstanceStatus>, ControlState> decide) throws java.sql.SQLException {
+            return delegate.finishStep(expectedVersion, decide);
         }
 
         @Override

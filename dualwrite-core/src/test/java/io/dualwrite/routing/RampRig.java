@@ -6,6 +6,7 @@ import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.TableMapping;
 import io.dualwrite.mirror.Mirror;
 import io.dualwrite.mirror.MirrorConfig;
+import io.dualwrite.mirror.MirrorMode;
 import io.dualwrite.testing.OrderTable;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
@@ -53,16 +54,19 @@ final class RampRig implements AutoCloseable {
      */
     RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial,
             UnaryOperator<DataSource> targetView, Duration lease, Duration holdTimeout) throws Exception {
-        this(sourceStore, targetStore, prefix, initial, targetView, UnaryOperator.identity(), lease, holdTimeout);
+        this(sourceStore, targetStore, prefix, initial, targetView, UnaryOperator.identity(), lease, holdTimeout,
+                MirrorMode.ASYNC);
     }
 
     /**
      * @param controlView what the controller alone sees of the target, where its control store lives (to
      *     freeze or cut the controller without touching the mirrors)
+     * @param mode the mirrors' mode: only with OUTBOX does the instance promise to fence itself, so that the
+     *     others may count it out
      */
     RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial,
             UnaryOperator<DataSource> targetView, UnaryOperator<DataSource> controlView, Duration lease,
-            Duration holdTimeout) throws Exception {
+            Duration holdTimeout, MirrorMode mode) throws Exception {
         source = TestDatabase.create(sourceStore, prefix + "_src", 24);
         target = TestDatabase.create(targetStore, prefix + "_tgt", 24);
         source.execute(OrderTable.ddl(sourceStore, "t_order"));
@@ -71,8 +75,8 @@ final class RampRig implements AutoCloseable {
         tables = MappedTables.resolve(List.of(TableMapping.builder("t_order").routingColumn("user_id").build()),
                 source.dataSource(), targetSeen, true);
         JdbcControlStore store = JdbcControlStore.open(controlView.apply(targetSeen), "orders", initial, true);
-        MirrorConfig config = MirrorConfig.builder().initialBackoff(Duration.ofMillis(20))
-                .maxBackoff(Duration.ofMillis(200)).maxAttempts(200).build();
+        MirrorConfig config = MirrorConfig.builder().mode(mode).createOutboxTable(mode == MirrorMode.OUTBOX)
+                .initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(200)).maxAttempts(200).build();
         EventPublisher events = new EventPublisher();
         MigrationController.Builder builder = MigrationController.builder(store).instanceId(prefix)
                 .pollInterval(Duration.ofMillis(100)).stepTimeout(Duration.ofSeconds(20)).holdTimeout(holdTimeout);

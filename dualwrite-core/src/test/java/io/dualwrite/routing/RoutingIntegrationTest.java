@@ -105,9 +105,22 @@ class RoutingIntegrationTest {
             target.execute("CREATE TABLE t_log (id BIGINT PRIMARY KEY, text VARCHAR(10))");
             MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_log").noVersionColumn().build()),
                     source.dataSource(), target.dataSource(), false);
+            RoutingRules ramp = RoutingRules.initial().withPhase(Phase.RAMP);
+            assertThat(RampGuards.reversePathProven(tables, null).check(RoutingRules.initial(), ramp.withPercent(10)))
+                    .get().asString().contains("dualwrite.tables.t_log.version-column: table 't_log' has no version"
+                            + " column, so it may not take writes on both stores at once");
             assertThat(RampGuards.reversePathProven(tables, null).check(RoutingRules.initial(),
-                    RoutingRules.initial().withPhase(Phase.RAMP))).get().asString()
-                    .contains("dualwrite.tables.t_log.version-column: table 't_log' has no version column");
+                    ramp.withLists(java.util.Set.of("7"), java.util.Set.of()))).get().asString()
+                    .contains("has no version column");
+            // Issue 18: RAMP needs the barrier, not the version column: one step moving every request is allowed.
+            assertThat(RampGuards.reversePathProven(tables, null).check(RoutingRules.initial(),
+                    ramp.withPercent(100))).get().asString()
+                    .doesNotContain("version-column").contains("no mirror from the target back to the source");
+            assertThat(RampGuards.reversePathProven(tables, null).check(RoutingRules.initial(), ramp)).get().asString()
+                    .as("RAMP 0 still sends every key to the source").doesNotContain("version-column");
+            assertThat(RampGuards.reversePathProven(tables, null).check(RoutingRules.initial(),
+                    ramp.withPercent(100).withLists(java.util.Set.of(), java.util.Set.of("3")))).get().asString()
+                    .as("a deny-list keeps some keys on the source").contains("has no version column");
         }
     }
 

@@ -78,6 +78,25 @@ class TrafficRouterTest {
     }
 
     @Test
+    void movedUser_winsOverTheListsAndThePercent_onlyInRamp() {
+        RoutingRules rules = RAMP.withStrategy(RoutingStrategy.MODULO).withPercent(100)
+                .withLists(List.of("8"), List.of("7"));
+        java.util.function.Function<String, Route> moved = key -> switch (key) {
+            case "7" -> Route.TARGET;
+            case "8", "9" -> Route.SOURCE;
+            default -> null;
+        };
+        assertThat(TrafficRouter.route(rules, moved, 7L)).as("moved beats deny").isEqualTo(Route.TARGET);
+        assertThat(TrafficRouter.route(rules, moved, 8L)).as("moved beats allow").isEqualTo(Route.SOURCE);
+        assertThat(TrafficRouter.route(rules, moved, 9L)).as("moved beats the percent").isEqualTo(Route.SOURCE);
+        assertThat(TrafficRouter.route(rules, moved, 10L)).as("never moved: the percent").isEqualTo(Route.TARGET);
+        assertThat(TrafficRouter.route(rules.withMove(new RoutingRules.UserMove("9", Route.TARGET)), moved, 9L))
+                .as("the move a step carries beats the table").isEqualTo(Route.TARGET);
+        assertThat(TrafficRouter.route(rules.withPhase(Phase.DUAL_WRITE), moved, 7L)).isEqualTo(Route.SOURCE);
+        assertThat(TrafficRouter.route(rules.withPhase(Phase.TARGET_ONLY), moved, 8L)).isEqualTo(Route.TARGET);
+    }
+
+    @Test
     void lists_andDefaultRoute_winOverBuckets() {
         RoutingRules rules = RAMP.withPercent(0).withLists(List.of("42", "7"), List.of("7"))
                 .withDefaultRoute(Route.TARGET);

@@ -7,6 +7,7 @@ import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.routing.Phase;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.function.Supplier;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -14,7 +15,7 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * {@code dualwrite.backfill.auto-start=true}: starts, or continues from its checkpoint, every mapped
- * table's backfill once the context is up. A table an operator paused stays paused, and one already
+ * table's backfill once the context is up, parents before children ({@link BackfillRunner#startAll}). A table an operator paused stays paused, and one already
  * done is left alone; a table that cannot start is logged, never a reason to stop the application.
  * In RAMP and TARGET_ONLY nothing starts (the runner's gate would refuse each table anyway): one error
  * line says why.
@@ -54,12 +55,18 @@ final class BackfillAutoStart implements SmartLifecycle {
                 if (progress.status() == BackfillStatus.PAUSED) {
                     log.info("dualwrite backfill of " + table.name() + " stays paused ("
                             + progress.lastError().orElse("no reason given") + "); resume it through the endpoint");
-                } else if (progress.status() != BackfillStatus.DONE) {
-                    backfill.start(table.name());
                 }
             } catch (SQLException | RuntimeException e) {
-                log.error("dualwrite could not start the backfill of " + table.name(), e);
+                log.error("dualwrite could not read the backfill progress of " + table.name(), e);
             }
+        }
+        try {
+            // Parents before children, by the target's foreign keys or dualwrite.backfill.order.
+            backfill.startAll(List.of());
+        } catch (IllegalStateException cycle) {
+            log.error("dualwrite.backfill.auto-start started nothing: " + cycle.getMessage());
+        } catch (SQLException | RuntimeException e) {
+            log.error("dualwrite could not start the backfills", e);
         }
         running = true;
     }

@@ -25,6 +25,7 @@ import io.dualwrite.routing.Route;
 import io.dualwrite.routing.RoutingChangeSink;
 import io.dualwrite.routing.RampGuards;
 import io.dualwrite.routing.RoutingRules;
+import io.dualwrite.routing.RoutingValues;
 import io.dualwrite.verify.ComparisonRules;
 import io.dualwrite.verify.DoubleReadConfig;
 import io.dualwrite.verify.DoubleReader;
@@ -33,6 +34,7 @@ import io.dualwrite.verify.ReconcileConfig;
 import io.dualwrite.verify.Reconciler;
 import io.dualwrite.verify.Repairer;
 import io.dualwrite.verify.RowRoutes;
+import io.micrometer.observation.ObservationRegistry;
 import java.sql.SQLException;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -55,13 +57,18 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
 
 /**
@@ -127,6 +134,29 @@ public class DualWriteAutoConfiguration {
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static RoutingDataSourcePostProcessor dualWriteRoutingDataSourcePostProcessor() {
         return new RoutingDataSourcePostProcessor();
+    }
+
+    /**
+     * Lets the application's schema tools (Flyway, Liquibase, {@code spring.sql.init}) run at start-up on the
+     * source's own connections, before the mappings are checked.
+     *
+     * @return the post-processor marking their run
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static SchemaToolsWindow dualWriteSchemaToolsWindow() {
+        return new SchemaToolsWindow();
+    }
+
+    /**
+     * Boot's database initialization ordering, also when no Boot auto-configuration imported it: the
+     * mapping check ({@code @DependsOnDatabaseInitialization} on {@link #dualWriteMappedTables}) waits for
+     * every schema initializer.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer")
+    @Import(DatabaseInitializationDependencyConfigurer.class)
+    static class MappingCheckAfterSchemaTools {
     }
 
     /**
@@ -323,7 +353,8 @@ public class DualWriteAutoConfiguration {
 
     /**
      * The table mappings of {@code dualwrite.tables.*} plus any {@link TableMapping} beans, checked
-     * against both stores.
+     * against both stores once the application's schema tools (Flyway, Liquibase, {@code spring.sql.init}, any
+     * bean Boot detects as a database initializer) have run.
      *
      * @param properties the settings
      * @param dataSource the application's data source
@@ -335,6 +366,7 @@ public class DualWriteAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
+    @DependsOnDatabaseInitialization
     public MappedTables dualWriteMappedTables(DualWriteProperties properties, DataSource dataSource,
             @Qualifier(TARGET_DATA_SOURCE) DataSource target, ObjectProvider<TableMapping> mappingBeans,
             BeanFactory beans) {
@@ -348,8 +380,10 @@ public class DualWriteAutoConfiguration {
                             + " TableMapping bean; or set dualwrite.enabled=false.");
         }
         try {
-            return MappedTables.resolve(mappings, source, target, properties.getPhase() == Phase.RAMP,
+            MappedTables tables = MappedTables.resolve(mappings, source, target, properties.getPhase() == Phase.RAMP,
                     properties.getSchema().isCreate());
+            ComparedColumns.logGeneratedColumns(properties, tables);
+            return tables;
         } catch (SQLException e) {
             throw unreachable(e);
         }
@@ -408,7 +442,8 @@ public class DualWriteAutoConfiguration {
         DualWriteProperties.Control control = properties.getControl();
         MigrationController controller = settings(() -> {
             MigrationController.Builder b = MigrationController.builder(store).pollInterval(control.getPollInterval())
-                    .holdTimeout(holdTimeout(properties)).stepTimeout(routing.getStepTimeout());
+                    .holdTimeout(holdTimeout(properties)).stepTimeout(routing.getStepTimeout())
+                    .userRouteCacheSize(routing.getUserRouteCacheSize());
             set(control.getInstanceId(), b::instanceId);
             try {
                 return b.build();
@@ -423,16 +458,29 @@ public class DualWriteAutoConfiguration {
      * Starts the controller once every singleton exists: by then both mirrors have registered their drains,
      * so a step found pending at start-up is never acknowledged before they are drained.
      *
+     * With both mirrors, it also gives the controller the copy per-user moves need
+     * ({@link io.dualwrite.routing.UserCopy#throughMirrors}, tables in {@code dualwrite.routing.move-order}).
+     *
      * @param controller the controller
      * @param mirror the forward mirror (created first)
      * @param reverse the reverse mirror, if any (created first)
+     * @param properties the settings
+     * @param tables the mappings
+     * @param source the library's source pool
+     * @param target the library's own target pool
      * @return the starter
      */
     @Bean
     @ConditionalOnMissingBean(name = "dualWriteMigrationControllerStart")
     public SmartInitializingSingleton dualWriteMigrationControllerStart(MigrationController controller,
-            @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse) {
-        reverse.getIfAvailable();
+            @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse,
+            DualWriteProperties properties, MappedTables tables, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
+            @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target) {
+        Mirror back = reverse.getIfAvailable();
+        if (back != null) {
+            controller.useUserCopy(io.dualwrite.routing.UserCopy.throughMirrors(tables,
+                    properties.getRouting().getMoveOrder(), mirror, back, source, target));
+        }
         return () -> {
             try {
                 controller.start();
@@ -454,20 +502,24 @@ public class DualWriteAutoConfiguration {
      * @param events the publisher
      * @param controller the migration controller
      * @param environment where the pools' connection timeouts are read, to check them against the wait limit
+     * @param observations the application's observation registry, if any
+     * @param routingValues each row's routing value, for counting cross-route writes
      * @return the started mirror
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(name = "dualWriteMirror")
     public Mirror dualWriteMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
             @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
-            EventPublisher events, MigrationController controller, org.springframework.core.env.Environment environment) {
-        MirrorConfig config = mirrorConfig(properties);
+            EventPublisher events, MigrationController controller, org.springframework.core.env.Environment environment,
+            ObjectProvider<ObservationRegistry> observations, ObjectProvider<RoutingValues> routingValues) {
+        MirrorConfig config = mirrorConfig(properties, observations(observations));
         checkConnectionWait(environment, "dualwrite.source.hikari.connection-timeout", properties);
         if (config.mode() == io.dualwrite.mirror.MirrorMode.SYNC) {
             checkConnectionWait(environment, "dualwrite.target.library-hikari.connection-timeout", properties);
         }
         Mirror mirror = Mirror.create(config, tables, source, target, dataSource, events);
-        mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE));
+        mirror.observeRows(new CrossRouteWrites(controller, Route.SOURCE,
+                routingValues.getIfAvailable(RoutingValues::identity)));
         controller.addDrain(MigrationController.Drain.of(mirror));
         start(mirror, "the source");
         return mirror;
@@ -484,19 +536,23 @@ public class DualWriteAutoConfiguration {
      * @param source the library's source pool, which this mirror writes
      * @param events the publisher
      * @param controller the migration controller
+     * @param observations the application's observation registry, if any
+     * @param routingValues each row's routing value, for counting cross-route writes
      * @return the started mirror, or null
      */
     @Bean(name = "dualWriteReverseMirror", destroyMethod = "close", defaultCandidate = false)
     @ConditionalOnMissingBean(name = "dualWriteReverseMirror")
     public Mirror dualWriteReverseMirror(DualWriteProperties properties, MappedTables tables, DataSource dataSource,
             @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target, @Qualifier(SOURCE_DATA_SOURCE) DataSource source,
-            EventPublisher events, MigrationController controller) {
+            EventPublisher events, MigrationController controller, ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<RoutingValues> routingValues) {
         if (!tables.all().stream().allMatch(MappedTable::reversible)) {
             return null;
         }
-        Mirror mirror = Mirror.create(mirrorConfig(properties), tables.reversed(), target, source, dataSource,
-                events);
-        mirror.observeRows(new CrossRouteWrites(controller, Route.TARGET));
+        Mirror mirror = Mirror.create(mirrorConfig(properties, observations(observations)), tables.reversed(), target,
+                source, dataSource, events);
+        mirror.observeRows(new CrossRouteWrites(controller, Route.TARGET,
+                routingValues.getIfAvailable(RoutingValues::identity)));
         controller.addDrain(MigrationController.Drain.of(mirror));
         start(mirror, "the target");
         return mirror;
@@ -595,15 +651,24 @@ public class DualWriteAutoConfiguration {
      * @param events the publisher
      * @param mirror the mirror, whose lag the backfill gives way to
      * @param controller the controller, whose gate keeps chunks out of RAMP
+     * @param observations the application's observation registry, if any
      * @return the runner
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public BackfillRunner dualWriteBackfillRunner(DualWriteProperties properties, MappedTables tables,
             @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target,
-            EventPublisher events, @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) {
-        BackfillRunner runner = BackfillRunner.create(backfillConfig(properties, mirror), tables, source, target,
-                events, controller.backfillGate());
+            EventPublisher events, @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller,
+            ObjectProvider<ObservationRegistry> observations) {
+        BackfillRunner runner = BackfillRunner.create(backfillConfig(properties, mirror, observations(observations)),
+                tables, source, target, events, controller.backfillGate());
+        List<String> unmapped = properties.getBackfill().getOrder().stream().filter(t -> !tables.contains(t.trim()))
+                .toList();
+        if (!unmapped.isEmpty()) {
+            throw new DualWriteSettingException("dualwrite.backfill.order", "dualwrite.backfill.order: tables "
+                    + unmapped + " are not mapped; mapped tables: " + tables.all().stream().map(MappedTable::name)
+                    .toList(), "Name mapped source tables in dualwrite.backfill.order, parents first.");
+        }
         try {
             runner.ensureTables();
         } catch (IllegalStateException missingTable) {
@@ -689,6 +754,8 @@ public class DualWriteAutoConfiguration {
      * @param controller the controller, for each request's route
      * @param backfill the backfill, which must be done before a table's reads are compared
      * @param status where events go
+     * @param observations the application's observation registry, if any
+     * @param degradation the marks of rows not mirrored, which the double read leaves alone
      * @return the reader
      */
     @Bean(destroyMethod = "close")
@@ -696,15 +763,17 @@ public class DualWriteAutoConfiguration {
     public DoubleReader dualWriteDoubleReader(DualWriteProperties properties, MappedTables tables,
             @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target,
             MigrationController controller,
-            BackfillRunner backfill, VerifyStatus status) {
+            BackfillRunner backfill, VerifyStatus status, ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<io.dualwrite.degrade.Degradation> degradation) {
         BackfillDoneCache backfilled = new BackfillDoneCache(backfill);
-        DoubleReadConfig config = settings(() -> DoubleReadConfig.builder()
+        DoubleReadConfig config = settings(() -> DoubleReadConfig.builder().observationRegistry(observations(observations))
                 .sampleRate(properties.getVerify().getSampleRate()).currentRoute(controller::currentRoute)
                 // DESIGN: double reads in DUAL_WRITE and RAMP only, and a table not yet copied differs by design.
                 .comparingWhen(table -> {
                     Phase phase = controller.rules().phase();
                     return (phase == Phase.DUAL_WRITE || phase == Phase.RAMP) && backfilled.isDone(table);
                 })
+                .ignoredRows(DualWriteDegradeAutoConfiguration.ignoredRows(degradation))
                 .rules(comparisonRules(properties, tables)).build());
         return DoubleReader.create(config, tables, source, target, status);
     }
@@ -721,6 +790,7 @@ public class DualWriteAutoConfiguration {
                 }
             }
         }
+        ComparedColumns.ignore(rules, properties, tables);
         return rules.build();
     }
 
@@ -757,6 +827,9 @@ public class DualWriteAutoConfiguration {
      * @param reverse the reverse mirror, if any
      * @param controller the controller, whose router gives each row's route
      * @param status where reports and events go
+     * @param observations the application's observation registry, if any
+     * @param routingValues each row's routing value, which decides the store a repair follows in RAMP
+     * @param degradation the marks of rows not mirrored, which the reconciler leaves alone
      * @return the service
      */
     @Bean(destroyMethod = "close")
@@ -764,16 +837,21 @@ public class DualWriteAutoConfiguration {
     public ReconcileService dualWriteReconcileService(DualWriteProperties properties, MappedTables tables,
             @Qualifier(SOURCE_DATA_SOURCE) DataSource source, @Qualifier(TARGET_LIBRARY_DATA_SOURCE) DataSource target,
             @Qualifier("dualWriteMirror") Mirror mirror, @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse,
-            MigrationController controller, VerifyStatus status) {
+            MigrationController controller, VerifyStatus status, ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<RoutingValues> routingValues, ObjectProvider<io.dualwrite.degrade.Degradation> degradation) {
         DualWriteProperties.Verify.Reconcile reconcile = properties.getVerify().getReconcile();
+        ObservationRegistry observationRegistry = observations(observations);
         Mirror back = reverse.getIfAvailable();
         Repairer repairer = back == null ? Repairer.throughMirror(mirror, Duration.ofSeconds(30))
                 : Repairer.throughMirrors(tables, mirror, back, Duration.ofSeconds(30));
         ComparisonRules rules = comparisonRules(properties, tables);
         java.util.function.Supplier<ReconcileConfig.Builder> config = () -> ReconcileConfig.builder()
+                .observationRegistry(observationRegistry)
                 .createTables(properties.getSchema().isCreate()).dryRun(!reconcile.isRepair()).repairWith(repairer)
-                .rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router())).rules(rules)
-                .owner(controller.instanceId()).lease(reconcile.getLease());
+                .rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router(),
+                        routingValues.getIfAvailable(RoutingValues::identity))).rules(rules)
+                .owner(controller.instanceId()).lease(reconcile.getLease())
+                .ignoredRows(DualWriteDegradeAutoConfiguration.ignoredRows(degradation));
         settings(() -> config.get().build());
         ReconcileService service = new ReconcileService(config, tables, source, target, status,
                 reconcile.getWindow());
@@ -877,11 +955,18 @@ public class DualWriteAutoConfiguration {
     }
 
     static MirrorConfig mirrorConfig(DualWriteProperties properties) {
+        return mirrorConfig(properties, ObservationRegistry.NOOP);
+    }
+
+    static MirrorConfig mirrorConfig(DualWriteProperties properties, ObservationRegistry observations) {
         DualWriteProperties.Mirror m = properties.getMirror();
         return settings(() -> {
-            MirrorConfig.Builder b = MirrorConfig.builder().mode(m.getMode())
+            MirrorConfig.Builder b = MirrorConfig.builder().mode(m.getMode()).observationRegistry(observations)
                     .createOutboxTable(properties.getSchema().isCreate()).versionGuard(m.isVersionGuard());
             b.waitLimit(waitLimit(properties));
+            // Where a Boot user changes each store's URL, for the start-up warning about batching settings.
+            b.urlSettings("spring.datasource.url", "dualwrite.target.url (or the URL of your own "
+                    + TARGET_DATA_SOURCE + " bean)");
             set(m.getLanes(), b::lanes);
             set(m.getQueueCapacity(), b::queueCapacity);
             set(m.getBatchSize(), b::batchSize);
@@ -900,10 +985,17 @@ public class DualWriteAutoConfiguration {
     }
 
     static BackfillConfig backfillConfig(DualWriteProperties properties, Mirror mirror) {
+        return backfillConfig(properties, mirror, ObservationRegistry.NOOP);
+    }
+
+    static BackfillConfig backfillConfig(DualWriteProperties properties, Mirror mirror,
+            ObservationRegistry observations) {
         DualWriteProperties.Backfill f = properties.getBackfill();
         return settings(() -> {
             BackfillConfig.Builder b = BackfillConfig.builder().rowsPerSecond(f.getRowsPerSecond())
+                    .observationRegistry(observations)
                     .createTables(properties.getSchema().isCreate()).versionGuard(f.isVersionGuard())
+                    .postgresCopy(f.isPostgresCopy())
                     .backOffOnMirrorLag(mirror::lag, f.getMaxMirrorLag() == null ? Duration.ofSeconds(30)
                             : f.getMaxMirrorLag());
             for (Map.Entry<String, Long> limit : f.getHourlyLimits().entrySet()) {
@@ -925,6 +1017,7 @@ public class DualWriteAutoConfiguration {
             set(f.getChunkSize(), b::chunkSize);
             set(f.getThreads(), b::threads);
             set(f.getRangesPerTable(), b::rangesPerTable);
+            b.order(f.getOrder());
             return b.build();
         });
     }
@@ -946,6 +1039,16 @@ public class DualWriteAutoConfiguration {
         if (value != null) {
             setter.accept(value);
         }
+    }
+
+    /**
+     * The application's {@link ObservationRegistry} (Boot's, with actuator), so that applies, backfill and
+     * reconcile chunks and double reads show as timers and, with a tracer, as spans of the request's trace;
+     * {@link ObservationRegistry#NOOP} when there is none. Boot's
+     * {@code management.observations.enable.dualwrite=false} turns them off.
+     */
+    private static ObservationRegistry observations(ObjectProvider<ObservationRegistry> registry) {
+        return registry.getIfAvailable(() -> ObservationRegistry.NOOP);
     }
 
     /** Builds a config, turning the builders' refusals (which name the property) into start-up failures. */

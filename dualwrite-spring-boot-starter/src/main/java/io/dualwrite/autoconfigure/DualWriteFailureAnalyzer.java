@@ -6,6 +6,8 @@ import java.util.stream.Collectors;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.origin.Origin;
+import org.springframework.boot.origin.PropertySourceOrigin;
 import org.springframework.core.Ordered;
 
 /**
@@ -24,6 +26,11 @@ public class DualWriteFailureAnalyzer implements FailureAnalyzer, Ordered {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof MappingException mapping) {
                 return mapping(mapping);
+            }
+            if (cause instanceof io.dualwrite.cdc.CdcUnavailableException cdc) {
+                return new FailureAnalysis(cdc.getMessage(), "Change the server settings or grants named above"
+                        + " (log_bin needs a server restart), or set dualwrite.capture.cdc.required=false to start"
+                        + " without change-data capture, or dualwrite.capture.cdc.enabled=false.", cdc);
             }
             if (cause instanceof DualWriteSettingException setting) {
                 return new FailureAnalysis(setting.getMessage(), setting.action(), setting);
@@ -47,8 +54,7 @@ public class DualWriteFailureAnalyzer implements FailureAnalyzer, Ordered {
     }
 
     private static FailureAnalysis binding(BindException bind) {
-        // A refusing setter fails the enclosing bean's binding; the property itself names the key.
-        String property = (bind.getProperty() == null ? bind.getName() : bind.getProperty().getName()).toString();
+        String property = propertyName(bind);
         Object value = bind.getProperty() == null ? null : bind.getProperty().getValue();
         String reason = reason(bind);
         StringBuilder description = new StringBuilder(property).append(": ");
@@ -72,6 +78,24 @@ public class DualWriteFailureAnalyzer implements FailureAnalyzer, Ordered {
             action = "Correct " + property + " in the application's configuration.";
         }
         return new FailureAnalysis(description.toString(), action, bind);
+    }
+
+    /**
+     * The property as the application wrote it. A refusing setter fails the enclosing bean's binding, so the
+     * property, not the bean, names the key; and the binder's own name of it keeps only what its canonical
+     * form holds (the underscore of a table name is dropped: {@code dualwrite.tables.acc_account.convert...}
+     * was printed as {@code dualwrite.tables.accaccount.convert...}), while the origin keeps the source's key.
+     */
+    private static String propertyName(BindException bind) {
+        if (bind.getProperty() == null) {
+            return bind.getName().toString();
+        }
+        for (Origin origin = bind.getProperty().getOrigin(); origin != null; origin = origin.getParent()) {
+            if (origin instanceof PropertySourceOrigin source) {
+                return source.getPropertyName();
+            }
+        }
+        return bind.getProperty().getName().toString();
     }
 
     /** The most specific message below the binding failure: ours when a setter refused the value. */

@@ -5,9 +5,13 @@ import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.metrics.BackfillMetrics;
 import io.dualwrite.metrics.DualWriteMetrics;
+import io.dualwrite.metrics.RoutingMetrics;
 import io.dualwrite.mirror.Mirror;
+import io.dualwrite.routing.DesiredSettings;
+import io.dualwrite.routing.MigrationController;
 import io.dualwrite.verify.VerifyMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -15,7 +19,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /**
- * Micrometer meters for the mirror, the backfill and the verifier (names in {@link io.dualwrite.metrics.MeterNames}),
+ * Micrometer meters for the mirror, the routing, the backfill and the verifier (names in {@link io.dualwrite.metrics.MeterNames}),
  * when the application has a {@link MeterRegistry}. The binders are beans, so Spring Boot binds them to
  * every registry; the event counters are fed by the subscription of {@link DualWriteAutoConfiguration}.
  */
@@ -41,6 +45,22 @@ public class DualWriteMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     public DualWriteMetrics dualWriteMetrics(Mirror mirror) {
         return new DualWriteMetrics(mirror, Mirror::pending);
+    }
+
+    /**
+     * Routing meters: requests without a routing key ({@code dualwrite.routing.keyless*}) and the outcomes of
+     * desired settings ({@code dualwrite.routing.desired}).
+     *
+     * @param controller this instance's controller
+     * @param desired the executor of desired settings, if any, whose outcomes are counted
+     * @return the binder
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(MigrationController.class)
+    public RoutingMetrics dualWriteRoutingMetrics(MigrationController controller,
+            ObjectProvider<DesiredSettings> desired) {
+        return new RoutingMetrics(controller, desired.getIfAvailable());
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.dualwrite.autoconfigure;
 
+import io.dualwrite.capture.jdbc.SchemaChangePolicy;
 import io.dualwrite.capture.jdbc.UnattributablePolicy;
+import io.dualwrite.ids.IdStrategy;
 import io.dualwrite.mirror.MirrorMode;
 import io.dualwrite.routing.Phase;
 import io.dualwrite.routing.Route;
@@ -80,6 +82,12 @@ public class DualWriteProperties {
     /** Transparent capture of writes in the application's DataSource. */
     private final Capture capture = new Capture();
 
+    /** Desired settings from a feature-flag system (OpenFeature), executed as ramp steps. */
+    private final Flags flags = new Flags();
+
+    /** Ids the stores generate (identity, AUTO_INCREMENT, sequences) and the segment id generator. */
+    private final Ids ids = new Ids();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -144,6 +152,10 @@ public class DualWriteProperties {
         return management;
     }
 
+    public Ids getIds() {
+        return ids;
+    }
+
     public Health getHealth() {
         return health;
     }
@@ -202,7 +214,12 @@ public class DualWriteProperties {
     /** The mirror's settings; unset ones keep {@code MirrorConfig}'s defaults. */
     public static class Mirror {
 
-        /** How changes travel: SYNC (on the caller's thread), ASYNC (worker lanes) or OUTBOX (crash-safe table). */
+        /**
+         * How changes travel: SYNC (on the caller's thread), ASYNC (worker lanes) or OUTBOX (crash-safe table).
+         * Only with OUTBOX may a ramp step count out an instance that froze or lost the control store; an
+         * instance with SYNC or ASYNC holds unapplied changes in memory, so steps wait for it, or for an
+         * operator's drop-instance.
+         */
         private MirrorMode mode = MirrorMode.ASYNC;
 
         /** Worker lanes applying changes; default the number of cores, at most 4. */
@@ -423,6 +440,13 @@ public class DualWriteProperties {
         /** How keys change between the stores. */
         private final KeyMappingSettings keyMapping = new KeyMappingSettings();
 
+        /**
+         * Target columns the double reads and the reconciler leave out of the comparison: columns the target
+         * fills itself (a trigger-computed column, a generated column, a default the source does not have).
+         * The mirror still writes them where the mapping says so.
+         */
+        private List<String> compareIgnore = new ArrayList<>();
+
         public String getTargetTable() {
             return targetTable;
         }
@@ -498,6 +522,14 @@ public class DualWriteProperties {
         public KeyMappingSettings getKeyMapping() {
             return keyMapping;
         }
+
+        public List<String> getCompareIgnore() {
+            return compareIgnore;
+        }
+
+        public void setCompareIgnore(List<String> compareIgnore) {
+            this.compareIgnore = compareIgnore;
+        }
     }
 
     /** A built-in value conversion of one column; see {@code io.dualwrite.mapping.Converters}. */
@@ -526,6 +558,9 @@ public class DualWriteProperties {
 
         /** TIME_ZONE_SHIFT: zone target values are written in. */
         private String targetZone;
+
+        /** WALL_CLOCK_TO_INSTANT: zone the source's wall-clock times are in; default the JVM's. */
+        private String zone;
 
         public ConverterType getType() {
             return type;
@@ -582,6 +617,14 @@ public class DualWriteProperties {
         public void setTargetZone(String targetZone) {
             this.targetZone = targetZone;
         }
+
+        public String getZone() {
+            return zone;
+        }
+
+        public void setZone(String zone) {
+            this.zone = zone;
+        }
     }
 
     /** The built-in conversions, one per factory of {@code io.dualwrite.mapping.Converters}. */
@@ -597,7 +640,15 @@ public class DualWriteProperties {
         /** Timestamps cut to the target column's precision. */
         TIMESTAMP_PRECISION,
         /** Wall-clock times moved from one time zone to another. */
-        TIME_ZONE_SHIFT
+        TIME_ZONE_SHIFT,
+        /** A boolean in the source, 1 or 0 in the target (implied for a boolean column into a number column). */
+        BOOLEAN_TO_NUMBER,
+        /** Comma-separated text or a MySQL SET in the source, an array in the target (implied for SET into arrays). */
+        SET_TO_ARRAY,
+        /** A date-time that holds midnight in the source, a date in the target (implied for DATETIME into date). */
+        DATE_TIME_TO_DATE,
+        /** A wall-clock time in the source, an instant (timestamptz) in the target, in the stated zone. */
+        WALL_CLOCK_TO_INSTANT
     }
 
     /** How a table's keys map between the stores. */
@@ -685,6 +736,31 @@ public class DualWriteProperties {
         /** How long a ramp step may wait for every instance to acknowledge before it reverts. */
         private Duration stepTimeout = Duration.ofSeconds(60);
 
+        /**
+         * Source tables a per-user move copies, parents before children; empty for every mapped table with a
+         * routing column, in mapping order.
+         */
+        private List<String> moveOrder = new ArrayList<>();
+
+        /** How many users' routes (moved or not) each instance caches for per-user moves. */
+        private long userRouteCacheSize = 100_000;
+
+        public List<String> getMoveOrder() {
+            return moveOrder;
+        }
+
+        public void setMoveOrder(List<String> moveOrder) {
+            this.moveOrder = moveOrder;
+        }
+
+        public long getUserRouteCacheSize() {
+            return userRouteCacheSize;
+        }
+
+        public void setUserRouteCacheSize(long userRouteCacheSize) {
+            this.userRouteCacheSize = userRouteCacheSize;
+        }
+
         /** Highest recent confirmed double-read mismatch rate (0..1) at which RAMP may advance. */
         private double maxMismatchRate = 0.001;
 
@@ -737,11 +813,7 @@ public class DualWriteProperties {
          * @throws IllegalArgumentException if outside 0..1
          */
         public void setMaxMismatchRate(double maxMismatchRate) {
-            if (!(maxMismatchRate >= 0 && maxMismatchRate <= 1)) {
-                throw new IllegalArgumentException("dualwrite.routing.max-mismatch-rate: must be between 0 and 1, was "
-                        + maxMismatchRate);
-            }
-            this.maxMismatchRate = maxMismatchRate;
+            this.maxMismatchRate = fraction("dualwrite.routing.max-mismatch-rate", maxMismatchRate);
         }
 
         public int getPercent() {
@@ -785,6 +857,182 @@ public class DualWriteProperties {
         public void setDeny(List<String> deny) {
             this.deny = deny;
         }
+
+        /**
+         * Highest share (0..1) of this instance's requests of the last minute that may carry no routing key
+         * when a step into or within RAMP is asked; above it the step is refused unless forced. Requests
+         * without a key take the default route at every percent.
+         */
+        private double maxKeylessShare = 0.5;
+
+        /** Binding the routing key of each web request from its path, a header or the signed-in user. */
+        private final Web web = new Web();
+
+        /**
+         * Whether a refresh of the configuration (Spring Cloud's EnvironmentChangeEvent, or any application
+         * event with a getKeys() naming changed keys) that changes dualwrite.phase or dualwrite.routing.percent,
+         * allow or deny asks the controller for that change as a ramp step, guarded and never forced. The
+         * properties otherwise only seed a new control store.
+         */
+        private boolean followRefresh = true;
+
+        /**
+         * Per source table whose routing column is a foreign key (e.g. visits.pet_id), the row that holds the
+         * routing value: through.visits.table=pets, through.visits.key=id, through.visits.column=owner_id. Used
+         * for each row's route when the reconciler repairs during RAMP and when cross-route writes are counted.
+         */
+        private Map<String, Through> through = new LinkedHashMap<>();
+
+        /** How long a routing value looked up through a foreign key (dualwrite.routing.through) is cached. */
+        private Duration throughCacheExpiry = Duration.ofMinutes(10);
+
+        public Map<String, Through> getThrough() {
+            return through;
+        }
+
+        public void setThrough(Map<String, Through> through) {
+            this.through = through;
+        }
+
+        public Duration getThroughCacheExpiry() {
+            return throughCacheExpiry;
+        }
+
+        public void setThroughCacheExpiry(Duration throughCacheExpiry) {
+            this.throughCacheExpiry = throughCacheExpiry;
+        }
+
+        public boolean isFollowRefresh() {
+            return followRefresh;
+        }
+
+        public void setFollowRefresh(boolean followRefresh) {
+            this.followRefresh = followRefresh;
+        }
+
+        public double getMaxKeylessShare() {
+            return maxKeylessShare;
+        }
+
+        /**
+         * Sets the highest share of keyless requests at which RAMP may advance.
+         *
+         * @param maxKeylessShare 0..1
+         * @throws IllegalArgumentException if outside 0..1
+         */
+        public void setMaxKeylessShare(double maxKeylessShare) {
+            this.maxKeylessShare = fraction("dualwrite.routing.max-keyless-share", maxKeylessShare);
+        }
+
+        public Web getWeb() {
+            return web;
+        }
+    }
+
+    /** The row holding a table's routing value, reached through the table's routing column (a foreign key). */
+    public static class Through {
+
+        /** Referenced table, e.g. pets. */
+        private String table;
+
+        /** Its column the routing column refers to, e.g. id. */
+        private String key = "id";
+
+        /** Its column holding the routing value, e.g. owner_id. */
+        private String column;
+
+        public String getTable() {
+            return table;
+        }
+
+        public void setTable(String table) {
+            this.table = table;
+        }
+
+        public String getKey() {
+            return key;
+        }
+
+        public void setKey(String key) {
+            this.key = key;
+        }
+
+        public String getColumn() {
+            return column;
+        }
+
+        public void setColumn(String column) {
+            this.column = column;
+        }
+    }
+
+    /**
+     * A servlet filter that binds each request's routing key for the whole request, before any transaction
+     * opens. It is registered when a servlet web application sets at least one of path-patterns, header and
+     * principal; the first source that yields a value wins, in that order.
+     */
+    public static class Web {
+
+        /**
+         * Path patterns (Spring's PathPattern syntax, without the context path) whose variable named by
+         * path-variable holds the routing key, e.g. /owners/{ownerId}/**.
+         */
+        private List<String> pathPatterns = new ArrayList<>();
+
+        /** Name of the path variable that holds the routing key in path-patterns. */
+        private String pathVariable;
+
+        /** Request header that holds the routing key, e.g. X-User-Id. */
+        private String header;
+
+        /** Whether the signed-in user's name (HttpServletRequest.getUserPrincipal) is the routing key. */
+        private boolean principal;
+
+        /**
+         * Order of the filter among the application's filters: after Spring Security's filter chain (-100)
+         * by default, so that the principal is known; connections taken before it are keyless.
+         */
+        private int filterOrder = -90;
+
+        public List<String> getPathPatterns() {
+            return pathPatterns;
+        }
+
+        public void setPathPatterns(List<String> pathPatterns) {
+            this.pathPatterns = pathPatterns;
+        }
+
+        public String getPathVariable() {
+            return pathVariable;
+        }
+
+        public void setPathVariable(String pathVariable) {
+            this.pathVariable = pathVariable;
+        }
+
+        public String getHeader() {
+            return header;
+        }
+
+        public void setHeader(String header) {
+            this.header = header;
+        }
+
+        public boolean isPrincipal() {
+            return principal;
+        }
+
+        public void setPrincipal(boolean principal) {
+            this.principal = principal;
+        }
+
+        public int getFilterOrder() {
+            return filterOrder;
+        }
+
+        public void setFilterOrder(int filterOrder) {
+            this.filterOrder = filterOrder;
+        }
     }
 
     /** The backfill; unset settings keep {@code BackfillConfig}'s defaults. */
@@ -798,6 +1046,13 @@ public class DualWriteProperties {
          * dualwrite.mirror.version-guard. The source's row locks already order the backfill with the mirror.
          */
         private boolean versionGuard;
+
+        /**
+         * Whether chunks into a PostgreSQL target are written through COPY into a temporary staging table and one
+         * guarded merge (same guard, same source lock, same transaction as the batched upsert); a chunk that fails
+         * there is written the batched way, which records its bad rows. False writes every chunk batched.
+         */
+        private boolean postgresCopy = true;
 
         /** Hour of day ("00".."23") to rows per second in that hour, overriding rows-per-second. */
         private Map<String, Long> hourlyLimits = new LinkedHashMap<>();
@@ -826,6 +1081,21 @@ public class DualWriteProperties {
         /** Mirror lag above which the backfill waits between chunks, so live changes go first; default 30 s. */
         private Duration maxMirrorLag;
 
+        /**
+         * Source tables whose backfills run first, in this order, each once the one before is done; the rest
+         * follow in the order of the target's foreign keys (parents first), which is the whole order when this
+         * is empty. Needed when the foreign keys form a cycle.
+         */
+        private List<String> order = new ArrayList<>();
+
+        public List<String> getOrder() {
+            return order;
+        }
+
+        public void setOrder(List<String> order) {
+            this.order = order;
+        }
+
         public long getRowsPerSecond() {
             return rowsPerSecond;
         }
@@ -840,6 +1110,14 @@ public class DualWriteProperties {
 
         public void setVersionGuard(boolean versionGuard) {
             this.versionGuard = versionGuard;
+        }
+
+        public boolean isPostgresCopy() {
+            return postgresCopy;
+        }
+
+        public void setPostgresCopy(boolean postgresCopy) {
+            this.postgresCopy = postgresCopy;
         }
 
         public Map<String, Long> getHourlyLimits() {
@@ -938,11 +1216,7 @@ public class DualWriteProperties {
          * @throws IllegalArgumentException if outside 0..1
          */
         public void setSampleRate(double sampleRate) {
-            if (!(sampleRate >= 0 && sampleRate <= 1)) {
-                throw new IllegalArgumentException("dualwrite.verify.sample-rate: must be between 0 and 1, was "
-                        + sampleRate);
-            }
-            this.sampleRate = sampleRate;
+            this.sampleRate = fraction("dualwrite.verify.sample-rate", sampleRate);
         }
 
         public List<String> getMaskColumns() {
@@ -1010,6 +1284,85 @@ public class DualWriteProperties {
         return capture;
     }
 
+    public Flags getFlags() {
+        return flags;
+    }
+
+    /**
+     * Desired settings from OpenFeature flags. A flag change becomes a ramp step of the controller, guarded
+     * and never forced; the control store keeps the setting in force, and the endpoint, the log and the
+     * dualwrite.routing.desired meter report the outcome. A flag that is absent (not found) leaves its part
+     * of the setting as it is.
+     */
+    public static class Flags {
+
+        /** Whether OpenFeature flags steer the migration (needs dev.openfeature:sdk and a provider set). */
+        private boolean enabled;
+
+        /** OpenFeature domain of the client whose provider holds the flags; the default provider if unset. */
+        private String domain;
+
+        /** String flag holding the desired phase: SOURCE_ONLY, DUAL_WRITE, RAMP or TARGET_ONLY. */
+        private String phase = "dualwrite-phase";
+
+        /** Integer flag holding the desired ramp percent, 0..100. */
+        private String percent = "dualwrite-percent";
+
+        /** String flag holding the desired allow-list, comma-separated routing keys. */
+        private String allow = "dualwrite-allow";
+
+        /** String flag holding the desired deny-list, comma-separated routing keys. */
+        private String deny = "dualwrite-deny";
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getDomain() {
+            return domain;
+        }
+
+        public void setDomain(String domain) {
+            this.domain = domain;
+        }
+
+        public String getPhase() {
+            return phase;
+        }
+
+        public void setPhase(String phase) {
+            this.phase = phase;
+        }
+
+        public String getPercent() {
+            return percent;
+        }
+
+        public void setPercent(String percent) {
+            this.percent = percent;
+        }
+
+        public String getAllow() {
+            return allow;
+        }
+
+        public void setAllow(String allow) {
+            this.allow = allow;
+        }
+
+        public String getDeny() {
+            return deny;
+        }
+
+        public void setDeny(String deny) {
+            this.deny = deny;
+        }
+    }
+
     /** Transparent capture: the DataSource records the keys of every write to a mapped table. */
     public static class Capture {
 
@@ -1019,8 +1372,18 @@ public class DualWriteProperties {
         /** What a write to a mapped table whose rows cannot be told does: FAIL (refuse it) or WARN (run it, reconcile the table). */
         private UnattributablePolicy unattributable = UnattributablePolicy.FAIL;
 
+        /** What DDL on a mapped table does in DUAL_WRITE and RAMP: FAIL (refuse it, saying how to roll a schema change out) or WARN (run it, log it, reconcile the table). It always runs in SOURCE_ONLY and TARGET_ONLY, where nothing is mirrored. */
+        private SchemaChangePolicy schemaChanges = SchemaChangePolicy.FAIL;
+
         /** How long after an unattributable write (under WARN) its table is reconciled. */
         private Duration reconcileDelay = Duration.ofMinutes(1);
+
+        /** Change-data capture: writes from outside the service, read from the source's binary log. */
+        private final Cdc cdc = new Cdc();
+
+        public Cdc getCdc() {
+            return cdc;
+        }
 
         public boolean isTransparent() {
             return transparent;
@@ -1038,12 +1401,193 @@ public class DualWriteProperties {
             this.unattributable = unattributable;
         }
 
+        public SchemaChangePolicy getSchemaChanges() {
+            return schemaChanges;
+        }
+
+        public void setSchemaChanges(SchemaChangePolicy schemaChanges) {
+            this.schemaChanges = schemaChanges;
+        }
+
         public Duration getReconcileDelay() {
             return reconcileDelay;
         }
 
         public void setReconcileDelay(Duration reconcileDelay) {
             this.reconcileDelay = reconcileDelay;
+        }
+    }
+
+    /**
+     * Change-data capture from the source's own change log: a MariaDB/MySQL binary log (ROW format), or a
+     * PostgreSQL logical replication slot (pgoutput) when the source is PostgreSQL. The keys of rows that
+     * writers outside the service change are mirrored like the service's own. A MariaDB/MySQL source needs
+     * com.zendesk:mysql-binlog-connector-java on the classpath.
+     */
+    public static class Cdc {
+
+        /** Whether the source's change log is read for writes from outside the service. */
+        private boolean enabled;
+
+        /**
+         * Whether start-up fails when the change log cannot be read (binary log off or not ROW, wal_level below
+         * logical, missing grants, no free replication slot); false runs without change-data capture and says so
+         * once.
+         */
+        private boolean required = true;
+
+        /** The source server's host; unset means the host in the source data source's JDBC URL. */
+        private String host;
+
+        /**
+         * The source server's port; unset means the port in the source data source's JDBC URL, or 3306 (5432
+         * for PostgreSQL).
+         */
+        private Integer port;
+
+        /**
+         * The user that reads the log (MariaDB/MySQL: REPLICATION SLAVE and REPLICATION CLIENT, BINLOG MONITOR on
+         * MariaDB 10.5+; PostgreSQL: the REPLICATION attribute); unset means the source pool's user.
+         */
+        private String username;
+
+        /** That user's password; unset means the source pool's password. */
+        private String password;
+
+        /**
+         * The replica id this reader announces to the source server: unique among its replicas and different
+         * from its own server_id. Required when enabled on a MariaDB/MySQL source; unused for PostgreSQL.
+         */
+        private Long serverId;
+
+        /** This reader's row in the position table. */
+        private String readerName = "default";
+
+        /** The table in the target that keeps the log position (the low watermark). */
+        private String positionTable = "dualwrite_cdc_position";
+
+        /** How often the position is stored and the log's head read (for the log lag). */
+        private Duration checkpointInterval = Duration.ofSeconds(1);
+
+        /** The longest wait for the binary log (or replication) connection. */
+        private Duration connectTimeout = Duration.ofSeconds(10);
+
+        /**
+         * PostgreSQL source only: the logical replication slot (plugin pgoutput) the changes are read from;
+         * created when missing and left in place, since a restarted capture resumes from it. It keeps the
+         * server's write-ahead log until read: drop it when the migration is over
+         * ({@code SELECT pg_drop_replication_slot('dualwrite_cdc')}).
+         */
+        private String slotName = "dualwrite_cdc";
+
+        /**
+         * PostgreSQL source only: the publication of the mapped source tables the slot is read for; created
+         * for them when missing, and checked to publish each of them when it exists.
+         */
+        private String publicationName = "dualwrite_cdc";
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public boolean isRequired() {
+            return required;
+        }
+
+        public void setRequired(boolean required) {
+            this.required = required;
+        }
+
+        public String getHost() {
+            return host;
+        }
+
+        public void setHost(String host) {
+            this.host = host;
+        }
+
+        public Integer getPort() {
+            return port;
+        }
+
+        public void setPort(Integer port) {
+            this.port = port;
+        }
+
+        public String getUsername() {
+            return username;
+        }
+
+        public void setUsername(String username) {
+            this.username = username;
+        }
+
+        public String getPassword() {
+            return password;
+        }
+
+        public void setPassword(String password) {
+            this.password = password;
+        }
+
+        public Long getServerId() {
+            return serverId;
+        }
+
+        public void setServerId(Long serverId) {
+            this.serverId = serverId;
+        }
+
+        public String getReaderName() {
+            return readerName;
+        }
+
+        public void setReaderName(String readerName) {
+            this.readerName = readerName;
+        }
+
+        public String getPositionTable() {
+            return positionTable;
+        }
+
+        public void setPositionTable(String positionTable) {
+            this.positionTable = positionTable;
+        }
+
+        public Duration getCheckpointInterval() {
+            return checkpointInterval;
+        }
+
+        public void setCheckpointInterval(Duration checkpointInterval) {
+            this.checkpointInterval = checkpointInterval;
+        }
+
+        public Duration getConnectTimeout() {
+            return connectTimeout;
+        }
+
+        public void setConnectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+        }
+
+        public String getSlotName() {
+            return slotName;
+        }
+
+        public void setSlotName(String slotName) {
+            this.slotName = slotName;
+        }
+
+        public String getPublicationName() {
+            return publicationName;
+        }
+
+        public void setPublicationName(String publicationName) {
+            this.publicationName = publicationName;
         }
     }
 
@@ -1125,7 +1669,13 @@ public class DualWriteProperties {
     /** The actuator endpoint. */
     public static class Management {
 
-        /** Whether the dualwrite endpoint's write operations (backfill start, pause, resume) are allowed. */
+        /**
+         * Whether the dualwrite endpoint's write operations are allowed: every POST to /actuator/dualwrite/...,
+         * that is backfill start, pause and resume (one table or all), phase changes, percent steps, allow and
+         * deny lists (each with or without force), reconcile runs (which repair unless
+         * dualwrite.verify.reconcile.repair=false) and drop-instance. The status and the drained read (GET)
+         * are always allowed.
+         */
         private boolean writeEnabled;
 
         public boolean isWriteEnabled() {
@@ -1137,8 +1687,29 @@ public class DualWriteProperties {
         }
     }
 
-    /** When the health indicator reports DOWN. */
+    /** When the health indicator reports DOWN (or {@link Health#getExceededStatus() OUT_OF_SERVICE}). */
     public static class Health {
+
+        /** The status a health check reports past one of its thresholds. */
+        public enum ExceededStatus {
+            /** {@code DOWN}. */
+            DOWN,
+            /** {@code OUT_OF_SERVICE}, for setups that treat DOWN as a reason to restart the instance. */
+            OUT_OF_SERVICE
+        }
+
+        /**
+         * How long a mirror's applies may go on failing, with none succeeding in between (the other store down,
+         * its pool exhausted), before health is DOWN. A key that keeps failing while other keys apply is counted
+         * by max-parked once its attempts are spent.
+         */
+        private Duration maxFailing = Duration.ofSeconds(30);
+
+        /**
+         * The status reported past max-parked, max-lag or max-failing: DOWN, or OUT_OF_SERVICE where a DOWN
+         * instance would be restarted by the platform (the application still serves; the target falls behind).
+         */
+        private ExceededStatus exceededStatus = ExceededStatus.DOWN;
 
         /**
          * Parked keys above which health is DOWN. In ASYNC and SYNC mode the count runs since start-up; in
@@ -1164,5 +1735,118 @@ public class DualWriteProperties {
         public void setMaxLag(Duration maxLag) {
             this.maxLag = maxLag;
         }
+
+        public Duration getMaxFailing() {
+            return maxFailing;
+        }
+
+        public void setMaxFailing(Duration maxFailing) {
+            this.maxFailing = maxFailing;
+        }
+
+        public ExceededStatus getExceededStatus() {
+            return exceededStatus;
+        }
+
+        public void setExceededStatus(ExceededStatus exceededStatus) {
+            this.exceededStatus = exceededStatus;
+        }
+    }
+
+    /** Ids the stores generate, and ids taken out of them. */
+    public static class Ids {
+
+        /**
+         * How generated ids are kept from colliding once the target takes inserts: DISJOINT (on entering RAMP
+         * one store goes on above a gap and the other gets the range below it, capped; MariaDB always takes
+         * the high range), INTERLEAVE (source odd, target even; a MariaDB pool needs
+         * sessionVariables=auto_increment_increment=2,auto_increment_offset=1 for the source, =2 for the
+         * target, in its JDBC URL) or NONE. Whatever the strategy but NONE, the target's counters are moved past
+         * every id in use on entering TARGET_ONLY, and the source's on a rollback from RAMP. Only tables with a
+         * single generated key on both stores and the identity key mapping are handled.
+         */
+        private IdStrategy strategy = IdStrategy.DISJOINT;
+
+        /**
+         * With DISJOINT: how many ids the capped store may generate per table during one stay in RAMP. A step
+         * within RAMP is refused once less than a tenth of it is left; stepping back to DUAL_WRITE and into
+         * RAMP again gives a new range. It must fit the key column's type above the ids in use.
+         */
+        private long range = 100_000_000L;
+
+        /** The segment id generator backed by the control store's database. */
+        private final Segment segment = new Segment();
+
+        public IdStrategy getStrategy() {
+            return strategy;
+        }
+
+        public void setStrategy(IdStrategy strategy) {
+            this.strategy = strategy;
+        }
+
+        public long getRange() {
+            return range;
+        }
+
+        public void setRange(long range) {
+            this.range = range;
+        }
+
+        public Segment getSegment() {
+            return segment;
+        }
+
+        /** The segment id generator: blocks of ids leased from the table dualwrite_id_segment. */
+        public static class Segment {
+
+            /**
+             * Whether a SegmentIdGenerator bean is created on the control store's database (the table
+             * dualwrite_id_segment, created when dualwrite.schema.create is true) and installed for entities
+             * whose id is annotated with @SegmentId.
+             */
+            private boolean enabled;
+
+            /** How many ids one lease takes; an instance that restarts skips what was left of its block. */
+            private int blockSize = 1000;
+
+            /**
+             * The first id of a name leased for the first time: above every id the tables it serves already
+             * hold, on both stores. Ignored once the name has a row in dualwrite_id_segment.
+             */
+            private long start = 1;
+
+            public boolean isEnabled() {
+                return enabled;
+            }
+
+            public void setEnabled(boolean enabled) {
+                this.enabled = enabled;
+            }
+
+            public int getBlockSize() {
+                return blockSize;
+            }
+
+            public void setBlockSize(int blockSize) {
+                this.blockSize = blockSize;
+            }
+
+            public long getStart() {
+                return start;
+            }
+
+            public void setStart(long start) {
+                this.start = start;
+            }
+        }
+    }
+
+    /** @return {@code value} if it is a fraction, 0..1; otherwise refuses it naming the property */
+    private static double fraction(String property, double value) {
+        if (!(value >= 0 && value <= 1)) {
+            throw new IllegalArgumentException(property + ": must be between 0 and 1, was " + value);
+        }
+        return value;
     }
 }

@@ -6,13 +6,16 @@ import io.dualwrite.capture.ChangeRecorder;
 import io.dualwrite.capture.jdbc.CapturingDataSource;
 import io.dualwrite.event.EventPublisher;
 import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.routing.ControlState;
 import io.dualwrite.routing.DualWriteRoutingDataSource;
 import io.dualwrite.routing.MigrationController;
+import io.dualwrite.routing.Phase;
 import java.util.ArrayList;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
@@ -32,7 +35,10 @@ import org.springframework.core.Ordered;
  * every write to a mapped table, so no method needs {@code @DualWrite}.
  *
  * <p>The controller is looked up on the first connection, not here: it depends on the target pool and the
- * control store, and a post-processor must not pull those in early.
+ * control store, and a post-processor must not pull those in early. Schema tools running at start-up
+ * (Flyway, Liquibase, {@code spring.sql.init}) get the source's own connections, neither routed nor captured,
+ * since routing and capture need the mappings and those are checked after the tools ran
+ * ({@link SchemaToolsWindow}).
  */
 final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFactoryAware, Ordered {
 
@@ -51,16 +57,55 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
             return bean;
         }
         DataSource target = beans.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE, DataSource.class);
-        DualWriteRoutingDataSource routing = new DualWriteRoutingDataSource(application, target,
+        DualWriteRoutingDataSource routing = new SchemaToolsFirst(application, target,
                 () -> beans.getBean(MigrationController.class));
         DualWriteProperties.Capture capture = beans.getBean(DualWriteProperties.class).getCapture();
         if (capture.isTransparent()) {
             // Built on the first connection: the capture needs the mappings and the mirrors, which need this.
             routing.wrapConnections((route, store) -> CapturingDataSource.builder(store,
                     beans.getBean(MappedTables.class), new LazyRecorder(beans)).side(route)
-                    .unattributable(capture.getUnattributable()).events(beans.getBean(EventPublisher.class)).build());
+                    .unattributable(capture.getUnattributable()).schemaChanges(capture.getSchemaChanges())
+                    .phase(capturePhase(beans.getBean(MigrationController.class)))
+                    .events(beans.getBean(EventPublisher.class)).build());
         }
         return routing;
+    }
+
+    /**
+     * The phase that decides DDL on a mapped table: the one in force, or the one a pending step goes into when
+     * that one mirrors and the one in force does not (the controller mirrors from the moment a step into
+     * DUAL_WRITE is pending).
+     */
+    static Supplier<Phase> capturePhase(MigrationController controller) {
+        return () -> {
+            ControlState state = controller.state();
+            Phase active = state.active().phase();
+            return !active.mirrors() && state.pending() != null && state.pending().phase().mirrors()
+                    ? state.pending().phase() : active;
+        };
+    }
+
+    /**
+     * The routing data source, except for the schema tools running at start-up ({@link SchemaToolsWindow}):
+     * they get the application's own pool, since routing and capture need the mappings, which are checked
+     * only once the tools have created the tables.
+     */
+    private static final class SchemaToolsFirst extends DualWriteRoutingDataSource {
+
+        SchemaToolsFirst(DataSource source, DataSource target, Supplier<MigrationController> controller) {
+            super(source, target, controller);
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            return SchemaToolsWindow.running() != null ? source().getConnection() : super.getConnection();
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            return SchemaToolsWindow.running() != null ? source().getConnection(username, password)
+                    : super.getConnection(username, password);
+        }
     }
 
     /** The routed change capture, looked up when the first write is recorded. */

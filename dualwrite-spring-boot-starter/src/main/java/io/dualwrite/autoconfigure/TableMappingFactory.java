@@ -111,6 +111,11 @@ final class TableMappingFactory {
                 case TIMESTAMP_PRECISION -> Converters.timestampPrecision(convert.getPrecision());
                 case TIME_ZONE_SHIFT -> Converters.timeZoneShift(zone(property + ".source-zone", convert.getSourceZone()),
                         zone(property + ".target-zone", convert.getTargetZone()));
+                case BOOLEAN_TO_NUMBER -> Converters.booleanToNumber();
+                case SET_TO_ARRAY -> Converters.setToArray();
+                case DATE_TIME_TO_DATE -> Converters.dateTimeToDate();
+                case WALL_CLOCK_TO_INSTANT -> Converters.wallClockToInstant(convert.getZone() == null
+                        ? ZoneId.systemDefault() : zone(property + ".zone", convert.getZone()));
             };
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(property)) {

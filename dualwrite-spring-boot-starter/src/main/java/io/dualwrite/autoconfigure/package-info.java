@@ -6,7 +6,11 @@
  * <p>Entry types: {@link io.dualwrite.autoconfigure.DualWriteProperties} (every setting, with
  * metadata for IDEs) and {@link io.dualwrite.autoconfigure.DualWriteAutoConfiguration} (the beans, each
  * replaceable by the application's own); {@link io.dualwrite.autoconfigure.DualWriteFailureAnalyzer}
- * explains start-up failures. Listed in {@code AutoConfiguration.imports}; nothing here is found by
+ * explains start-up failures. Beside it, one auto-configuration per further capability:
+ * {@link io.dualwrite.autoconfigure.DualWriteRoutingKeyAutoConfiguration} (how requests get a routing key,
+ * and the guard on those that carry none) and
+ * {@link io.dualwrite.autoconfigure.DualWriteDesiredSettingsAutoConfiguration} (feature flags and refreshed
+ * properties asking for steps). Listed in {@code AutoConfiguration.imports}; nothing here is found by
  * component scanning.
  *
  * <p>This package only assembles the library: it never holds migration logic of its own, never

@@ -23,6 +23,9 @@ import io.dualwrite.testing.TestDatabase;
 import io.dualwrite.verify.ReconcileReport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.tck.TestObservationRegistry;
+import io.micrometer.observation.tck.TestObservationRegistryAssert;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.List;
@@ -120,6 +123,34 @@ class DualWriteAutoConfigurationTest {
                     var table = context.getBean(MappedTables.class).get("t_order");
                     assertThat(table.target().table().name()).isEqualToIgnoringCase("orders");
                     assertThat(table.source().columns()).doesNotContain("note");
+                });
+    }
+
+    /**
+     * Issue 18: the library's work now shows in traces. With an ObservationRegistry in the context, applies,
+     * backfill chunks and reconcile chunks are observed through it; without one, nothing changes.
+     */
+    @Test
+    void observations_goToTheContextsRegistry() {
+        TestObservationRegistry registry = TestObservationRegistry.create();
+        runner().withBean(ObservationRegistry.class, () -> registry)
+                .withPropertyValues("dualwrite.mirror.mode=sync", "dualwrite.phase=DUAL_WRITE").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    new JdbcTemplate(context.getBean(DataSource.class)).update("INSERT INTO t_order (id, user_id,"
+                            + " status, gmt_modified) VALUES (1, 1, 'NEW', CURRENT_TIMESTAMP)");
+                    context.getBean(ChangeRecorder.class).record("t_order", 1);
+                    BackfillRunner backfill = context.getBean(BackfillRunner.class);
+                    backfill.start("t_order");
+                    assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(20))).isTrue();
+                    context.getBean(io.dualwrite.verify.Reconciler.class).run("t_order");
+
+                    TestObservationRegistryAssert.assertThat(registry)
+                            .hasObservationWithNameEqualTo(MeterNames.MIRROR_APPLY_OBSERVATION).that()
+                            .hasLowCardinalityKeyValue("table", "t_order");
+                    TestObservationRegistryAssert.assertThat(registry)
+                            .hasObservationWithNameEqualTo(MeterNames.BACKFILL_CHUNK_OBSERVATION);
+                    TestObservationRegistryAssert.assertThat(registry)
+                            .hasObservationWithNameEqualTo(io.dualwrite.verify.VerifyMetrics.RECONCILE_CHUNK_OBSERVATION);
                 });
     }
 
@@ -226,6 +257,16 @@ class DualWriteAutoConfigurationTest {
         Mirror mirror = org.mockito.Mockito.mock(Mirror.class);
         assertThat(DualWriteAutoConfiguration.backfillConfig(guarded, mirror).versionGuard()).isTrue();
         assertThat(DualWriteAutoConfiguration.backfillConfig(defaults, mirror).versionGuard()).isFalse();
+    }
+
+    @Test
+    void backfillPostgresCopy_isOnByDefault_andOffWhereThePropertiesSaySo() {
+        Mirror mirror = org.mockito.Mockito.mock(Mirror.class);
+        DualWriteProperties defaults = new DualWriteProperties();
+        assertThat(DualWriteAutoConfiguration.backfillConfig(defaults, mirror).postgresCopy()).isTrue();
+        DualWriteProperties off = new DualWriteProperties();
+        off.getBackfill().setPostgresCopy(false);
+        assertThat(DualWriteAutoConfiguration.backfillConfig(off, mirror).postgresCopy()).isFalse();
     }
 
     @Test
@@ -425,6 +466,53 @@ class DualWriteAutoConfigurationTest {
                     assertThat(report.repaired()).isZero();
                     assertThat(target.queryForObject("SELECT COUNT(*) FROM orders", Long.class)).isZero();
                 });
+    }
+
+    /**
+     * Issue 17: a column the target computes differed on every row. {@code compare-ignore} leaves it out of the
+     * reconciler's (and the double reads') comparison; the mirror never writes a generated column.
+     */
+    @Test
+    void compareIgnore_leavesATargetComputedColumnOutOfTheComparison() {
+        source.execute("ALTER TABLE t_order ADD COLUMN label VARCHAR(40)",
+                "INSERT INTO t_order (id, user_id, status, gmt_modified, label) VALUES (1, 1, 'new', TIMESTAMP"
+                        + " '2025-03-01 10:00:00', 'from the source')");
+        target.execute("ALTER TABLE orders ADD COLUMN label VARCHAR(40) GENERATED ALWAYS AS (UPPER(status))",
+                "INSERT INTO orders (id, user_id, status, gmt_modified) VALUES (1, 1, 'new', TIMESTAMP"
+                        + " '2025-03-01 10:00:00')");
+        runner().withPropertyValues("dualwrite.phase=DUAL_WRITE", "dualwrite.verify.reconcile.repair=false")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    ReconcileReport report = (ReconcileReport) context.getBean(ReconcileService.class)
+                            .run("t_order", false).get("t_order");
+                    assertThat(report.different()).isEqualTo(1);
+                });
+        runner().withPropertyValues("dualwrite.phase=DUAL_WRITE", "dualwrite.verify.reconcile.repair=false",
+                "dualwrite.tables.t_order.compare-ignore=label")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    ReconcileReport report = (ReconcileReport) context.getBean(ReconcileService.class)
+                            .run("t_order", false).get("t_order");
+                    assertThat(report.differences()).isZero();
+                    assertThat(context.getBean(Mirror.class).repair("t_order", List.of(io.dualwrite.jdbc.RowKey.of(1L)),
+                            Duration.ofSeconds(5))).isEmpty();
+                    assertThat(target.queryForObject("SELECT label FROM orders", String.class)).isEqualTo("NEW");
+                });
+    }
+
+    @Test
+    void compareIgnore_ofAnUnknownColumn_failsStartUpNamingTheProperty() {
+        runner().withPropertyValues("dualwrite.tables.t_order.compare-ignore=lable").run(context ->
+                assertThat(context).getFailure().hasStackTraceContaining(
+                        "dualwrite.tables.t_order.compare-ignore: column 'lable' does not exist in target table"
+                                + " 'ORDERS'"));
+    }
+
+    @Test
+    void backfillOrder_namingAnUnmappedTable_failsStartUpNamingTheProperty() {
+        runner().withPropertyValues("dualwrite.backfill.order=t_customer,t_order").run(context ->
+                assertThat(context).getFailure().hasStackTraceContaining(
+                        "dualwrite.backfill.order: tables [t_customer] are not mapped; mapped tables: [t_order]"));
     }
 
     @Test

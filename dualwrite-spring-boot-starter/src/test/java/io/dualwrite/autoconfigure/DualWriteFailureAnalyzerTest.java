@@ -84,6 +84,20 @@ class DualWriteFailureAnalyzerTest {
         }, "dualwrite.schema.create=true", "dualwrite.routing.percent=150");
     }
 
+    /** Issue 18: the binder's name of the key dropped the table's underscore ('accaccount' for 'acc_account'). */
+    @Test
+    void unknownConverterType_namesTheKeyAsWritten_withTheTablesUnderscore() {
+        failsWith(analysis -> {
+            assertThat(analysis.getDescription())
+                    .startsWith("dualwrite.tables.acc_account.convert.amount.type: 'NOPE' is not a valid value")
+                    .doesNotContain("accaccount");
+            assertThat(analysis.getAction()).isEqualTo("Set dualwrite.tables.acc_account.convert.amount.type to one"
+                    + " of NUMBER_TO_STRING, CODE_TO_TEXT, JSON, DECIMAL_TO_MINOR_UNITS, TIMESTAMP_PRECISION,"
+                    + " TIME_ZONE_SHIFT, BOOLEAN_TO_NUMBER, SET_TO_ARRAY, DATE_TIME_TO_DATE, WALL_CLOCK_TO_INSTANT.");
+        }, "dualwrite.schema.create=true", "dualwrite.tables.acc_account.target-table=t_order",
+                "dualwrite.tables.acc_account.convert.amount.type=NOPE");
+    }
+
     @Test
     void unknownMirrorMode_namesTheKeyAndTheModes() {
         failsWith(analysis -> {

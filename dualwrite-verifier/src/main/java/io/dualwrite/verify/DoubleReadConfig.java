@@ -2,6 +2,7 @@ package io.dualwrite.verify;
 
 import io.dualwrite.config.Settings;
 import io.dualwrite.routing.Route;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -30,7 +31,9 @@ public final class DoubleReadConfig {
     private final Repairer repairer;
     private final Supplier<Route> currentRoute;
     private final java.util.function.Predicate<String> comparing;
+    private final IgnoredRows ignoredRows;
     private final ComparisonRules rules;
+    private final ObservationRegistry observationRegistry;
 
     private DoubleReadConfig(Builder b) {
         this.sampleRate = b.sampleRate;
@@ -46,7 +49,9 @@ public final class DoubleReadConfig {
         this.repairer = b.repairer;
         this.currentRoute = b.currentRoute;
         this.comparing = b.comparing;
+        this.ignoredRows = b.ignoredRows;
         this.rules = b.rules;
+        this.observationRegistry = b.observationRegistry;
     }
 
     /** @return a new builder with the defaults */
@@ -117,6 +122,11 @@ public final class DoubleReadConfig {
         return currentRoute;
     }
 
+    /** @return rows left alone: neither counted, logged nor repaired; default none */
+    public IgnoredRows ignoredRows() {
+        return ignoredRows;
+    }
+
     /**
      * @return whether a table's reads are compared at all right now (by default always): not before its
      *     changes are mirrored and its history copied, when every difference would be expected
@@ -128,6 +138,14 @@ public final class DoubleReadConfig {
     /** @return the comparison rules */
     public ComparisonRules rules() {
         return rules;
+    }
+
+    /**
+     * @return where each comparison is observed ({@value VerifyMetrics#DOUBLE_READ_OBSERVATION}); default
+     *     {@link ObservationRegistry#NOOP}
+     */
+    public ObservationRegistry observationRegistry() {
+        return observationRegistry;
     }
 
     /** Builds a {@link DoubleReadConfig}. */
@@ -146,7 +164,9 @@ public final class DoubleReadConfig {
         private Repairer repairer;
         private Supplier<Route> currentRoute = () -> Route.SOURCE;
         private java.util.function.Predicate<String> comparing = table -> true;
+        private IgnoredRows ignoredRows = IgnoredRows.none();
         private ComparisonRules rules = ComparisonRules.defaults();
+        private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
 
         private Builder() {
         }
@@ -264,6 +284,18 @@ public final class DoubleReadConfig {
         }
 
         /**
+         * Sets rows to leave alone, usually {@code degradation::ignores}: the rows marked as not mirrored.
+         *
+         * @param ignored the rows
+         * @return this builder
+         * @throws NullPointerException if null
+         */
+        public Builder ignoredRows(IgnoredRows ignored) {
+            this.ignoredRows = Objects.requireNonNull(ignored, "ignoredRows");
+            return this;
+        }
+
+        /**
          * Sets when a table's reads are compared at all, e.g. only once its changes are mirrored and its
          * backfill is done: before that every sampled difference is expected and would only be noise (and
          * count against the ramp guard). Asked on the caller's thread before sampling.
@@ -299,6 +331,20 @@ public final class DoubleReadConfig {
          */
         public Builder rules(ComparisonRules rules) {
             this.rules = Objects.requireNonNull(rules, "rules");
+            return this;
+        }
+
+        /**
+         * Observes every comparison as {@value VerifyMetrics#DOUBLE_READ_OBSERVATION}, as a child of the
+         * observation current where the read was sampled (the request's), though it runs on the reader's own
+         * threads: so a trace shows the comparison next to the request that caused it.
+         *
+         * @param registry the registry, e.g. the application's; {@link ObservationRegistry#NOOP} for none
+         * @return this builder
+         * @throws NullPointerException if null
+         */
+        public Builder observationRegistry(ObservationRegistry registry) {
+            this.observationRegistry = Objects.requireNonNull(registry, "registry");
             return this;
         }
 

@@ -7,6 +7,7 @@ import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.routing.Route;
+import io.micrometer.observation.Observation;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -154,15 +155,17 @@ public final class DoubleReader implements AutoCloseable {
             return false;
         }
         Route primary = config.currentRoute().get();
-        return submit(sample, primary == null ? Route.SOURCE : primary, 0);
+        // The request's observation, so that the comparison shows in its trace though it runs elsewhere.
+        Observation parent = config.observationRegistry().getCurrentObservation();
+        return submit(sample, primary == null ? Route.SOURCE : primary, 0, parent);
     }
 
-    private boolean submit(Sample sample, Route primary, int attempt) {
+    private boolean submit(Sample sample, Route primary, int attempt, Observation parent) {
         inFlight.incrementAndGet();
         try {
             executor.execute(() -> {
                 try {
-                    compare(sample, primary, attempt);
+                    compare(sample, primary, attempt, parent);
                 } finally {
                     inFlight.decrementAndGet();
                 }
@@ -177,7 +180,21 @@ public final class DoubleReader implements AutoCloseable {
         }
     }
 
-    private void compare(Sample sample, Route primary, int attempt) {
+    /** One comparison, observed as {@link VerifyMetrics#DOUBLE_READ_OBSERVATION}. */
+    private void compare(Sample sample, Route primary, int attempt, Observation parent) {
+        Observation observation = Observation.createNotStarted(VerifyMetrics.DOUBLE_READ_OBSERVATION,
+                config.observationRegistry()).contextualName("dualwrite double read " + sample.table())
+                .parentObservation(parent).lowCardinalityKeyValue("table", sample.table())
+                .highCardinalityKeyValue("attempt", String.valueOf(attempt)).start();
+        try (Observation.Scope scope = observation.openScope()) {
+            observation.lowCardinalityKeyValue("outcome", compare(sample, primary, attempt, parent, observation));
+        } finally {
+            observation.stop();
+        }
+    }
+
+    /** @return how it ended: match, mismatch, lag (re-checked later) or failed */
+    private String compare(Sample sample, Route primary, int attempt, Observation parent, Observation observation) {
         String table = sample.table();
         try {
             RowDiff diff = diffs.computeIfAbsent(table.toLowerCase(Locale.ROOT),
@@ -192,6 +209,10 @@ public final class DoubleReader implements AutoCloseable {
             } else {
                 sourceRow = readOne(source, mapped, sample.key(), true);
                 targetRow = readOne(target, mapped, targetKey, false);
+            }
+            if (config.ignoredRows().ignores(table, sample.key(), sourceRow, targetRow)) {
+                // Marked as not mirrored: it differs on purpose until it is unmarked and copied again.
+                return "ignored";
             }
             Row mappedSource = sourceRow == null ? null : diff.toTargetShape(sourceRow);
             Mismatch.Kind kind = null;
@@ -208,29 +229,32 @@ public final class DoubleReader implements AutoCloseable {
                 publish(new VerifyEvent.ReadCompared(table, kind == null));
             }
             if (kind == null) {
-                return;
+                return "match";
             }
             int versions = kind == Mismatch.Kind.DIFFERENT ? diff.compareVersions(mappedSource, targetRow) : 0;
             boolean primaryNewer = primary == Route.SOURCE ? versions > 0 : versions < 0;
             if ((kind != Mismatch.Kind.DIFFERENT || primaryNewer) && attempt < config.lagRechecks()) {
                 publish(new VerifyEvent.LagRecheck(table, attempt + 1));
-                scheduleRecheck(sample, primary, attempt + 1);
-                return;
+                scheduleRecheck(sample, primary, attempt + 1, parent);
+                return "lag";
             }
             confirm(diff, diff.mismatch(sample.key(), kind, primary, orEmpty(mappedSource), orEmpty(targetRow),
                     columns));
+            return "mismatch";
         } catch (SQLException | RuntimeException e) {
             log.debug("dualwrite double read of table '" + table + "', key " + sample.key() + " failed", e);
+            observation.error(e);
             publish(new VerifyEvent.ReadFailed(table, e));
+            return "failed";
         }
     }
 
-    private void scheduleRecheck(Sample sample, Route primary, int attempt) {
+    private void scheduleRecheck(Sample sample, Route primary, int attempt, Observation parent) {
         inFlight.incrementAndGet();
         try {
             rechecks.schedule(() -> {
                 try {
-                    submit(sample, primary, attempt);
+                    submit(sample, primary, attempt, parent);
                 } finally {
                     inFlight.decrementAndGet();
                 }
@@ -253,7 +277,7 @@ public final class DoubleReader implements AutoCloseable {
                     failed.size()));
         } catch (SQLException | RuntimeException e) {
             log.warn("dualwrite could not repair table '" + mismatch.table() + "', key " + mismatch.key() + ": "
-                    + e.getMessage());
+                    + io.dualwrite.jdbc.SqlErrors.describe(e));
             publish(new VerifyEvent.Repaired(mismatch.table(), VerifyEvent.Check.DOUBLE_READ, 0, 1));
         }
     }

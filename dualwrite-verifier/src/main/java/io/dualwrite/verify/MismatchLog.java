@@ -84,8 +84,15 @@ final class MismatchLog {
             line.put("masked", mismatch.maskedColumns());
         }
         if (!mismatch.sourceValues().isEmpty()) {
-            line.put("source", logged(mismatch.sourceValues()));
-            line.put("target", logged(mismatch.targetValues()));
+            Map<String, Object> source = new LinkedHashMap<>();
+            Map<String, Object> target = new LinkedHashMap<>();
+            mismatch.sourceValues().forEach((column, value) -> {
+                Object[] pair = Values.forLog(value, mismatch.targetValues().get(column));
+                source.put(column, pair[0]);
+                target.put(column, pair[1]);
+            });
+            line.put("source", source);
+            line.put("target", target);
         }
         line.put("sourceVersion", Values.forLog(mismatch.sourceVersion()));
         line.put("targetVersion", Values.forLog(mismatch.targetVersion()));
@@ -95,9 +102,4 @@ final class MismatchLog {
         return JSON.writeValueAsString(line);
     }
 
-    private static Map<String, Object> logged(Map<String, Object> values) {
-        Map<String, Object> result = new LinkedHashMap<>();
-        values.forEach((column, value) -> result.put(column, Values.forLog(value)));
-        return result;
-    }
 }

@@ -1,6 +1,7 @@
 package io.dualwrite.verify;
 
 import io.dualwrite.config.Settings;
+import io.micrometer.observation.ObservationRegistry;
 import java.lang.management.ManagementFactory;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -35,6 +36,7 @@ public final class ReconcileConfig {
     private final boolean dryRun;
     private final Repairer repairer;
     private final RowRoutes rowRoutes;
+    private final IgnoredRows ignoredRows;
     private final int sampleKeys;
     private final ComparisonRules rules;
     private final String checkpointTable;
@@ -45,6 +47,7 @@ public final class ReconcileConfig {
     private final int mismatchLinesPerMinute;
     private final String owner;
     private final Duration lease;
+    private final ObservationRegistry observationRegistry;
 
     private ReconcileConfig(Builder b) {
         this.chunkSize = b.chunkSize;
@@ -55,6 +58,7 @@ public final class ReconcileConfig {
         this.dryRun = b.dryRun == null ? b.repairer == null : b.dryRun;
         this.repairer = b.repairer;
         this.rowRoutes = b.rowRoutes;
+        this.ignoredRows = b.ignoredRows;
         this.sampleKeys = b.sampleKeys;
         this.rules = b.rules;
         this.checkpointTable = b.checkpointTable;
@@ -65,6 +69,7 @@ public final class ReconcileConfig {
         this.mismatchLinesPerMinute = b.mismatchLinesPerMinute;
         this.owner = b.owner;
         this.lease = b.lease;
+        this.observationRegistry = b.observationRegistry;
     }
 
     /** @return a new builder with the defaults */
@@ -112,6 +117,11 @@ public final class ReconcileConfig {
         return repairer;
     }
 
+    /** @return rows left alone: neither counted, logged nor repaired; default none */
+    public IgnoredRows ignoredRows() {
+        return ignoredRows;
+    }
+
     /** @return which store is primary for each row; default the source for all */
     public RowRoutes rowRoutes() {
         return rowRoutes;
@@ -145,6 +155,14 @@ public final class ReconcileConfig {
     /** @return how long one run may take before it stops and leaves the rest to the next, if limited */
     public Optional<Duration> timeBudget() {
         return Optional.ofNullable(timeBudget);
+    }
+
+    /**
+     * @return where each chunk is observed ({@value VerifyMetrics#RECONCILE_CHUNK_OBSERVATION}); default
+     *     {@link ObservationRegistry#NOOP}
+     */
+    public ObservationRegistry observationRegistry() {
+        return observationRegistry;
     }
 
     /** @return the clock of the time budget and the throttle */
@@ -184,6 +202,7 @@ public final class ReconcileConfig {
         private Boolean dryRun;
         private Repairer repairer;
         private RowRoutes rowRoutes = RowRoutes.allSource();
+        private IgnoredRows ignoredRows = IgnoredRows.none();
         private int sampleKeys = 10;
         private ComparisonRules rules = ComparisonRules.defaults();
         private String checkpointTable = DEFAULT_CHECKPOINT_TABLE;
@@ -195,6 +214,7 @@ public final class ReconcileConfig {
         private String owner = ManagementFactory.getRuntimeMXBean().getName() + "/"
                 + Long.toHexString(new SecureRandom().nextLong() & 0xffffffL);
         private Duration lease = Duration.ofMinutes(2);
+        private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
 
         private Builder() {
         }
@@ -284,6 +304,18 @@ public final class ReconcileConfig {
         }
 
         /**
+         * Sets rows to leave alone, usually {@code degradation::ignores}: the rows marked as not mirrored.
+         *
+         * @param ignored the rows
+         * @return this builder
+         * @throws NullPointerException if null
+         */
+        public Builder ignoredRows(IgnoredRows ignored) {
+            this.ignoredRows = Objects.requireNonNull(ignored, "ignoredRows");
+            return this;
+        }
+
+        /**
          * Sets which store is primary for a row during RAMP (the row's routing column through the router).
          *
          * @param routes the routes
@@ -364,6 +396,20 @@ public final class ReconcileConfig {
          */
         public Builder timeBudget(Duration budget) {
             this.timeBudget = Settings.positive("dualwrite.verify.reconcile.time-budget", budget);
+            return this;
+        }
+
+        /**
+         * Observes every chunk compared (and repaired) as {@value VerifyMetrics#RECONCILE_CHUNK_OBSERVATION}
+         * (low-cardinality keys {@code table} and {@code path}, {@code checksum} or {@code rows}), under the
+         * observation current where the run was started.
+         *
+         * @param registry the registry, e.g. the application's; {@link ObservationRegistry#NOOP} for none
+         * @return this builder
+         * @throws NullPointerException if null
+         */
+        public Builder observationRegistry(ObservationRegistry registry) {
+            this.observationRegistry = Objects.requireNonNull(registry, "registry");
             return this;
         }
 

@@ -21,7 +21,8 @@ import java.util.Map;
  * @param samples up to {@link ReconcileConfig#sampleKeys()} source keys per kind of difference
  * @param chunks chunks compared by this run
  * @param checksumChunks of those, chunks settled by their checksum without reading rows
- * @param repairProblems why repairs were refused, distinct messages
+ * @param repairProblems why repairs were refused or failed, distinct messages: a refused route, and the first
+ *     rows the target would not take (key and the database's error)
  * @param took how long this run took
  */
 public record ReconcileReport(String table, boolean complete, long compared, long missingInTarget,
@@ -54,6 +55,7 @@ public record ReconcileReport(String table, boolean complete, long compared, lon
         return "reconcile of " + table + (complete ? "" : " (incomplete)") + ": " + compared + " rows compared, "
                 + missingInTarget + " missing in target, " + extraInTarget + " extra in target, " + different
                 + " different, " + repaired + " repaired, " + unrepaired + " unrepaired; samples " + samples + " ("
-                + chunks + " chunks, " + checksumChunks + " by checksum, " + took.toMillis() + " ms)";
+                + chunks + " chunks, " + checksumChunks + " by checksum, " + took.toMillis() + " ms)"
+                + (repairProblems.isEmpty() ? "" : "; repair problems: " + String.join("; ", repairProblems));
     }
 }

@@ -1,12 +1,15 @@
 package io.dualwrite.verify;
 
 import io.dualwrite.jdbc.ColumnMetadata;
+import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.jdbc.SqlErrors;
 import io.dualwrite.jdbc.TableOps;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.TableMapping;
 import io.dualwrite.routing.Route;
+import io.micrometer.observation.Observation;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -58,7 +61,13 @@ final class ReconcileRun {
     private final String sourceWindow;
     private final String targetWindow;
     private final List<Object> windowParameters = new ArrayList<>();
+    /** A run restricted to some source rows ({@link Reconciler#runWhere}): its condition, or null. */
+    private final String where;
+    private final List<Object> sourceParameters = new ArrayList<>();
     private final Set<String> repairProblems = new LinkedHashSet<>();
+    /** Rows whose repair failed on their own are named in the report up to this many, the rest in the log. */
+    private static final int MAX_ROW_PROBLEMS = 10;
+    private int rowsNotRepaired;
     private final Lease lease;
     private ReconcileCheckpoints.State state;
     private long chunks;
@@ -86,8 +95,9 @@ final class ReconcileRun {
 
     ReconcileRun(ReconcileConfig config, MappedTable table, RowDiff diff, boolean sameProduct, Connection src,
             Connection tgt, ReconcileCheckpoints checkpoints, String job, MismatchLog mismatchLog,
-            VerifyEvent.Listener listener, Lease lease) {
+            VerifyEvent.Listener listener, Lease lease, String where, List<Object> whereParameters) {
         this.lease = lease;
+        this.where = where;
         this.config = config;
         this.table = table;
         this.diff = diff;
@@ -102,12 +112,19 @@ final class ReconcileRun {
         this.throttle = new Throttle(config.rowsPerSecond(), config.clock());
         config.windowFrom().ifPresent(windowParameters::add);
         config.windowTo().ifPresent(windowParameters::add);
-        this.sourceWindow = window(sourceOps);
+        sourceParameters.addAll(windowParameters);
+        String sourceVersions = window(sourceOps);
+        if (where != null) {
+            sourceParameters.addAll(whereParameters);
+        }
+        this.sourceWindow = where == null ? sourceVersions
+                : sourceVersions == null ? "(" + where + ")" : sourceVersions + " AND (" + where + ")";
         this.targetWindow = window(targetOps);
         this.ordered = keysKeepTheirOrder();
-        if (ordered && config.checksums() && sameProduct && diff.plain() && sameSchema()) {
+        // The condition is the source's; the target's sums would cover other rows too.
+        if (ordered && where == null && config.checksums() && sameProduct && diff.plain() && sameSchema()) {
             List<String> columns = diff.comparedColumns();
-            this.sourceSums = new ChunkChecksums(sourceOps, columns, sourceWindow, windowParameters);
+            this.sourceSums = new ChunkChecksums(sourceOps, columns, sourceWindow, sourceParameters);
             this.targetSums = new ChunkChecksums(targetOps, columns, targetWindow, windowParameters);
         } else {
             this.sourceSums = null;
@@ -190,7 +207,7 @@ final class ReconcileRun {
                     return report(false, started);
                 }
                 first = false;
-                finished = ordered ? orderedChunk() : lookupChunk();
+                finished = observedChunk();
                 chunks++;
                 saveCheckpointNowAndThen(chunks == 1);
                 pause(throttle.take(config.chunkSize()));
@@ -210,6 +227,7 @@ final class ReconcileRun {
             throw new IllegalStateException("reconcile of table '" + table.name() + "' compared no rows: both sides"
                     + " are empty" + (windowParameters.isEmpty() ? "" : " in the window " + config.windowFrom()
                     .map(String::valueOf).orElse("-") + " .. " + config.windowTo().map(String::valueOf).orElse("-"))
+                    + (where == null ? "" : " where " + where + " " + sourceParameters)
                     + "; a check that sees nothing proves nothing (check dualwrite.verify.reconcile.window and the"
                     + " data sources)");
         }
@@ -248,7 +266,7 @@ final class ReconcileRun {
     /** Starts reading the source chunk after {@code after} on the helper thread; it holds {@code src} until awaited. */
     private void prefetch(RowKey after) {
         prefetched = helper.submit(() -> sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow,
-                windowParameters));
+                sourceParameters));
     }
 
     /** Waits for a prefetch under way, keeping its rows for the next chunk: frees {@code src} for this thread. */
@@ -326,6 +344,29 @@ final class ReconcileRun {
         }
     }
 
+    /**
+     * One chunk, observed as {@link VerifyMetrics#RECONCILE_CHUNK_OBSERVATION}.
+     *
+     * @return true when it was the last
+     */
+    private boolean observedChunk() throws SQLException {
+        long checksummed = checksumChunks;
+        long compared = state.compared;
+        Observation observation = Observation.createNotStarted(VerifyMetrics.RECONCILE_CHUNK_OBSERVATION,
+                config.observationRegistry()).contextualName("dualwrite reconcile chunk " + table.name())
+                .lowCardinalityKeyValue("table", table.name()).start();
+        try (Observation.Scope scope = observation.openScope()) {
+            return ordered ? orderedChunk() : lookupChunk();
+        } catch (SQLException | RuntimeException e) {
+            observation.error(e);
+            throw e;
+        } finally {
+            observation.lowCardinalityKeyValue("path", checksumChunks > checksummed ? "checksum" : "rows")
+                    .highCardinalityKeyValue("compared", String.valueOf(state.compared - compared));
+            observation.stop();
+        }
+    }
+
     /** One chunk of the key-range path. @return true when it was the last */
     private boolean orderedChunk() throws SQLException {
         RowKey after = state.lastKey;
@@ -340,14 +381,14 @@ final class ReconcileRun {
                 state.lastKey = end;
                 return end == null;
             }
-            List<Row> sourceRows = scanRange(sourceOps, src, after, end, sourceWindow);
+            List<Row> sourceRows = scanRange(sourceOps, src, after, end, sourceWindow, sourceParameters);
             compareRange(sourceRows, after, end);
             state.lastKey = end;
             return end == null;
         }
         List<Row> sourceRows = takePrefetched();
         if (sourceRows == null) {
-            sourceRows = sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow, windowParameters);
+            sourceRows = sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow, sourceParameters);
         }
         RowKey end = sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size()
                 - 1));
@@ -359,12 +400,12 @@ final class ReconcileRun {
         return end == null;
     }
 
-    private List<Row> scanRange(TableOps ops, Connection connection, RowKey after, RowKey end, String window)
-            throws SQLException {
+    private List<Row> scanRange(TableOps ops, Connection connection, RowKey after, RowKey end, String window,
+            List<Object> parameters) throws SQLException {
         List<Row> rows = new ArrayList<>();
         RowKey cursor = after;
         while (true) {
-            List<Row> page = ops.scan(connection, cursor, end, config.chunkSize(), false, window, windowParameters);
+            List<Row> page = ops.scan(connection, cursor, end, config.chunkSize(), false, window, parameters);
             rows.addAll(page);
             if (page.size() < config.chunkSize()) {
                 return rows;
@@ -444,7 +485,7 @@ final class ReconcileRun {
     private boolean lookupChunk() throws SQLException {
         if ("SOURCE".equals(state.phase)) {
             List<Row> sourceRows = sourceOps.scan(src, state.lastKey, null, config.chunkSize(), false, sourceWindow,
-                    windowParameters);
+                    sourceParameters);
             List<Row> mapped = diff.toTargetShape(sourceRows);
             List<RowKey> targetKeys = new ArrayList<>(mapped.size());
             mapped.forEach(row -> targetKeys.add(targetOps.keyOf(row)));
@@ -579,6 +620,10 @@ final class ReconcileRun {
         for (Candidate candidate : candidates) {
             Row sourceRow = candidate.sourceKey() == null ? null : sourceRows.get(candidate.sourceKey());
             Row targetRow = targetRows.get(candidate.targetKey());
+            if (config.ignoredRows().ignores(table.name(), candidate.sourceKey(), sourceRow, targetRow)) {
+                // Marked as not mirrored: it differs on purpose until it is unmarked and copied again.
+                continue;
+            }
             Row mapped = sourceRow == null ? null : diff.toTargetShape(sourceRow);
             if (mapped != null && targetRow == null) {
                 found.add(new Found(candidate, Mismatch.Kind.MISSING_IN_TARGET, List.of(), sourceRow, mapped, null));
@@ -632,7 +677,7 @@ final class ReconcileRun {
                 continue;
             }
             try {
-                Set<RowKey> failed = config.repairer().repair(table.name(), group.getKey(), group.getValue());
+                Set<RowKey> failed = repairSplitting(group.getKey(), group.getValue());
                 state.repaired += count - failed.size();
                 state.unrepaired += failed.size();
                 listener.onEvent(new VerifyEvent.Repaired(table.name(), VerifyEvent.Check.RECONCILE,
@@ -645,6 +690,50 @@ final class ReconcileRun {
                 listener.onEvent(new VerifyEvent.Repaired(table.name(), VerifyEvent.Check.RECONCILE, 0, count));
             }
         }
+    }
+
+    /**
+     * Repairs keys; a batch that fails on a row (the target refuses it, or it does not map) rather than on a
+     * connection is split in halves until the rows that fail alone are found. Those count as unrepaired, are
+     * named in the log and the report, and the rest of the table's reconcile goes on: one row the target
+     * refuses must not leave every other difference of the table in place.
+     *
+     * @return the keys left unrepaired
+     * @throws SQLException if a store cannot be reached
+     */
+    private Set<RowKey> repairSplitting(Route primary, List<RowKey> keys) throws SQLException {
+        try {
+            return config.repairer().repair(table.name(), primary, keys);
+        } catch (SQLException | IllegalArgumentException failure) {
+            if (Dialect.isConnectionFailure(failure)) {
+                throw failure;
+            }
+            if (keys.size() == 1) {
+                rowNotRepaired(keys.get(0), failure);
+                return Set.of(keys.get(0));
+            }
+            int half = keys.size() / 2;
+            Set<RowKey> failed = new LinkedHashSet<>(repairSplitting(primary, keys.subList(0, half)));
+            failed.addAll(repairSplitting(primary, keys.subList(half, keys.size())));
+            return failed;
+        }
+    }
+
+    private void rowNotRepaired(RowKey key, Exception failure) {
+        rowsNotRepaired++;
+        if (rowsNotRepaired > MAX_ROW_PROBLEMS) {
+            if (rowsNotRepaired == MAX_ROW_PROBLEMS + 1) {
+                repairProblems.add("table '" + table.name() + "': more rows could not be repaired; the log of"
+                        + " io.dualwrite.verify.Reconciler names them at DEBUG");
+            }
+            log.debug("dualwrite reconciler could not repair table '" + table.name() + "', key " + key + ": "
+                    + SqlErrors.describe(failure));
+            return;
+        }
+        String problem = "table '" + table.name() + "', key " + key + ": the repair failed: "
+                + SqlErrors.describe(failure);
+        log.warn("dualwrite reconciler could not repair " + problem);
+        repairProblems.add(problem);
     }
 
     private static Row orEmpty(Row row) {

@@ -1,5 +1,6 @@
 package io.dualwrite.verify;
 
+import io.dualwrite.backfill.BackfillPlanRunner;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import java.sql.Connection;
@@ -105,6 +106,60 @@ public final class Reconciler {
      *     DDL)
      */
     public ReconcileReport run(String table) throws SQLException {
+        return run(table, null, List.of());
+    }
+
+    /**
+     * Compares only the source rows of one table that match a condition (and, unless dry, repairs them), such
+     * as a backfill plan stage's rows: a region, a creation-time window, a key range. The condition is
+     * SQL over the source table written by the application's developers, with {@code ?} parameters. The
+     * target is not filtered, for its columns may be named otherwise: target rows with no source row are
+     * reported as extra wherever the walk meets them, and on integral keys the target rows between the
+     * matching source rows are compared as well. Checksums are not used. The run has its own checkpoint, apart
+     * from the table's whole runs and from other conditions.
+     *
+     * @param table the source table, as mapped
+     * @param condition the condition, without {@code WHERE}
+     * @param parameters its parameters
+     * @return the report; {@link ReconcileReport#complete()} is false when the time budget ran out
+     * @throws SQLException if a store fails (the checkpoint keeps the chunks done so far)
+     * @throws IllegalArgumentException if the table is not mapped, or the condition is blank or holds a {@code ;}
+     * @throws IllegalStateException if no row matched (see {@link #run(String)})
+     * @throws ReconcileBusyException if another instance reconciles the table now
+     */
+    public ReconcileReport runWhere(String table, String condition, List<Object> parameters) throws SQLException {
+        if (condition == null || condition.isBlank() || condition.contains(";")) {
+            throw new IllegalArgumentException("reconcile of table '" + table + "': a single condition without ';' is"
+                    + " required, was '" + condition + "'");
+        }
+        return run(table, condition, List.copyOf(parameters));
+    }
+
+    /**
+     * This reconciler as a backfill plan's reconcile gate: each stage's rows are compared ({@link #runWhere}, or
+     * {@link #run} for a stage that takes every row), dry or repairing as configured; the gate passes when a
+     * complete run found no difference (a repaired difference still fails it: the stage is restarted or
+     * approved on its own evidence, never waved through). A stage that matched no row fails with the run's
+     * message; a table busy with another run, or a store down, makes the gate try again.
+     *
+     * @return the check
+     */
+    public BackfillPlanRunner.StageCheck asStageCheck() {
+        return (plan, stage, table, condition, parameters) -> {
+            ReconcileReport report;
+            try {
+                report = condition == null ? run(table) : runWhere(table, condition, parameters);
+            } catch (ReconcileBusyException busy) {
+                throw busy;
+            } catch (IllegalStateException nothingCompared) {
+                return new BackfillPlanRunner.StageCheck.Result(false, nothingCompared.getMessage());
+            }
+            return new BackfillPlanRunner.StageCheck.Result(report.complete() && report.differences() == 0,
+                    report.toString());
+        };
+    }
+
+    private ReconcileReport run(String table, String where, List<Object> whereParameters) throws SQLException {
         MappedTable mapped = tables.get(table);
         if ((config.windowFrom().isPresent() || config.windowTo().isPresent())
                 && mapped.source().versionColumn() == null) {
@@ -130,8 +185,8 @@ public final class Reconciler {
             try {
                 ReconcileRun run = new ReconcileRun(config, mapped, new RowDiff(mapped, config.rules()),
                         tables.sourceDialect().product() == tables.targetDialect().product(), sourceConnection,
-                        targetConnection, checkpoints, job(mapped), mismatchLog, listener,
-                        renewer(targetConnection, mapped, leased, leaseMillis));
+                        targetConnection, checkpoints, job(mapped, where, whereParameters), mismatchLog, listener,
+                        renewer(targetConnection, mapped, leased, leaseMillis), where, whereParameters);
                 return run.execute();
             } finally {
                 try {
@@ -207,10 +262,14 @@ public final class Reconciler {
         }
     }
 
-    /** One job per table and window, so that yesterday's run never resumes into today's. */
-    private String job(MappedTable mapped) {
+    /**
+     * One job per table, window and condition, so that yesterday's run never resumes into today's, nor one
+     * plan stage's into another's.
+     */
+    private String job(MappedTable mapped, String where, List<Object> whereParameters) {
         String job = mapped.name().toLowerCase(Locale.ROOT) + "|" + config.windowFrom().map(String::valueOf).orElse("")
-                + "|" + config.windowTo().map(String::valueOf).orElse("");
+                + "|" + config.windowTo().map(String::valueOf).orElse("")
+                + (where == null ? "" : "|" + Integer.toHexString((where + whereParameters).hashCode()));
         return job.length() <= 255 ? job : job.substring(0, 200) + "#" + Integer.toHexString(job.hashCode());
     }
 }

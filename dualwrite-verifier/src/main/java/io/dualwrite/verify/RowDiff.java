@@ -40,13 +40,17 @@ final class RowDiff {
     RowDiff(MappedTable table, ComparisonRules rules) {
         this.table = table;
         TableMapping mapping = table.mapping();
-        this.plain = mapping.transformer().isEmpty() && mapping.renames().isEmpty() && mapping.converters().isEmpty()
+        this.plain = mapping.transformer().isEmpty() && mapping.renames().isEmpty() && table.converters().isEmpty()
                 && mapping.splits().isEmpty() && mapping.constants().isEmpty()
                 && mapping.keyMapping() == KeyMapping.identity();
         Set<String> ignored = targetNames(mapping, rules.ignored(table.name()));
         this.masked = targetNames(mapping, rules.masked(table.name()));
         Map<String, BiPredicate<Object, Object>> equal = rules.equivalences(table.name());
         Map<String, ColumnMetadata> types = table.target().table().columnsByCanonicalName();
+        Map<String, ColumnMetadata> sourceTypes = table.source().table().columnsByCanonicalName();
+        Map<String, ColumnMetadata> sourceOf = new LinkedHashMap<>();
+        table.columnMap().forEach((sourceColumn, targetColumn) ->
+                sourceOf.put(targetColumn, sourceTypes.get(sourceColumn)));
         List<String> compared = new ArrayList<>();
         for (String column : table.target().columns()) {
             String canonical = column.toLowerCase(Locale.ROOT);
@@ -58,7 +62,7 @@ final class RowDiff {
         this.kinds = new Values.Kind[columns.length];
         this.equivalences = new BiPredicate[columns.length];
         for (int i = 0; i < columns.length; i++) {
-            kinds[i] = kind(types.get(columns[i]));
+            kinds[i] = kind(types.get(columns[i]), sourceOf.get(columns[i]));
             equivalences[i] = equal.get(columns[i]);
         }
         String version = table.target().versionColumn();
@@ -79,7 +83,7 @@ final class RowDiff {
         return result;
     }
 
-    private static Values.Kind kind(ColumnMetadata column) {
+    private static Values.Kind kind(ColumnMetadata column, ColumnMetadata source) {
         if (column == null) {
             return Values.Kind.PLAIN;
         }
@@ -87,7 +91,18 @@ final class RowDiff {
         boolean padded = column.jdbcType() == Types.CHAR || column.jdbcType() == Types.NCHAR
                 || type.equals("bpchar") || type.equals("char") || type.equals("character");
         boolean json = type.equals("json") || type.equals("jsonb");
-        return padded || json ? new Values.Kind(padded, json) : Values.Kind.PLAIN;
+        // A MySQL SET keeps its members in the order of its definition; an array or a text the other store keeps
+        // in the order written. Either side being a SET makes the two a set of members.
+        boolean unordered = type.equals("set") || source != null && "set".equalsIgnoreCase(source.typeName());
+        boolean interval = type.equals("interval");
+        boolean address = isAddress(type) || source != null && source.typeName() != null
+                && isAddress(source.typeName().toLowerCase(Locale.ROOT));
+        return padded || json || unordered || interval || address
+                ? new Values.Kind(padded, json, unordered, interval, address) : Values.Kind.PLAIN;
+    }
+
+    private static boolean isAddress(String type) {
+        return type.equals("inet") || type.equals("cidr") || type.equals("inet6") || type.equals("inet4");
     }
 
     MappedTable table() {
@@ -118,10 +133,17 @@ final class RowDiff {
         return plain ? sourceRows : table.toTarget(sourceRows);
     }
 
-    /** @return the differing compared columns (target names); empty when the rows are the same */
+    /**
+     * @return the differing compared columns (target names); empty when the rows are the same. A column the
+     *     mapped row leaves to the target (a transformer's row without it) is the target's to fill: not compared
+     */
     List<String> differences(Row mappedSource, Row target) {
         List<String> differing = null;
+        Map<String, Object> mapped = mappedSource.asMap();
         for (int i = 0; i < columns.length; i++) {
+            if (!mapped.containsKey(columns[i])) {
+                continue;
+            }
             Object a = mappedSource.get(columns[i]);
             Object b = target.get(columns[i]);
             boolean same = equivalences[i] != null && equivalences[i].test(a, b)

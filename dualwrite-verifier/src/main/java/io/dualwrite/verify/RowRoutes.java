@@ -3,6 +3,7 @@ package io.dualwrite.verify;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.routing.Route;
+import io.dualwrite.routing.RoutingValues;
 import io.dualwrite.routing.TrafficRouter;
 import java.util.Objects;
 
@@ -40,8 +41,24 @@ public interface RowRoutes {
      * @return the routes
      */
     static RowRoutes byRoutingColumn(MappedTables tables, TrafficRouter router) {
+        return byRoutingColumn(tables, router, RoutingValues.identity());
+    }
+
+    /**
+     * Routes each row by the routing value its routing column leads to, as {@link #byRoutingColumn(MappedTables,
+     * TrafficRouter)} does, for tables whose routing column is a foreign key to the row that holds the routing
+     * key ({@code visits.pet_id -> pets.owner_id}).
+     *
+     * @param tables the mapped tables, which name each table's routing column
+     * @param router the migration's router
+     * @param values the routing value of a routing column's value
+     * @return the routes
+     */
+    static RowRoutes byRoutingColumn(MappedTables tables, TrafficRouter router, RoutingValues values) {
         Objects.requireNonNull(tables, "tables");
         Objects.requireNonNull(router, "router");
-        return (table, row) -> router.route(tables.get(table).mapping().routingColumn().map(row::get).orElse(null));
+        Objects.requireNonNull(values, "values");
+        return (table, row) -> router.route(tables.get(table).mapping().routingColumn().map(row::get)
+                .map(value -> values.resolve(table, value)).orElse(null));
     }
 }

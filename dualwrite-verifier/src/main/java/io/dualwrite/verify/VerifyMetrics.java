@@ -28,6 +28,18 @@ public final class VerifyMetrics implements MeterBinder, VerifyEvent.Listener {
     public static final String REPAIRS = "dualwrite.verify.repairs";
     /** Counter: rows the reconciler compared; tag {@code path} = {@code checksum} or {@code rows}. */
     public static final String RECONCILED_ROWS = "dualwrite.verify.reconcile.rows";
+    /**
+     * Observation: one reconcile chunk compared, and repaired unless dry; a timer of this name and, with a
+     * tracer, a span. Low-cardinality keys {@code table} and {@code path} ({@code checksum} when the chunk's
+     * in-database checksums matched, else {@code rows}).
+     */
+    public static final String RECONCILE_CHUNK_OBSERVATION = "dualwrite.verify.reconcile.chunk";
+    /**
+     * Observation: one double-read comparison, off the request's thread but under its observation.
+     * Low-cardinality keys {@code table} and {@code outcome} ({@code match}, {@code mismatch}, {@code lag},
+     * {@code failed}).
+     */
+    public static final String DOUBLE_READ_OBSERVATION = "dualwrite.verify.double.read";
 
     private volatile MeterRegistry registry;
 

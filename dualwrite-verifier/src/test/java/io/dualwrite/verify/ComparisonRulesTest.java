@@ -86,13 +86,13 @@ class ComparisonRulesTest {
 
     @Test
     void trailingSpaces_matterOnlyInCharColumns() {
-        assertThat(Values.same("EU ", "EU", new Values.Kind(true, false), ChronoUnit.MILLIS, PARIS)).isTrue();
+        assertThat(Values.same("EU ", "EU", new Values.Kind(true, false, false, false), ChronoUnit.MILLIS, PARIS)).isTrue();
         assertThat(same("EU ", "EU")).isFalse();
     }
 
     @Test
     void jsonColumns_compareAsJson() {
-        Values.Kind json = new Values.Kind(false, true);
+        Values.Kind json = new Values.Kind(false, true, false, false);
         assertThat(Values.same("{\"a\": 1, \"b\": [1, 2]}", "{\"b\":[1,2],\"a\":1}", json, ChronoUnit.MILLIS, PARIS))
                 .isTrue();
         assertThat(Values.same("{\"a\": 1}", "{\"a\": 2}", json, ChronoUnit.MILLIS, PARIS)).isFalse();

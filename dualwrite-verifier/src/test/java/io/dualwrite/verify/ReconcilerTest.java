@@ -270,6 +270,48 @@ class ReconcilerTest {
         assertThat(ReconcileConfig.builder().build().dryRun()).isTrue();
     }
 
+    /**
+     * Issue 17: one row the target refuses (a CHECK constraint the source does not have) failed the whole
+     * repair batch, and the SQLException ended the table's reconcile. Now the batch is split until the row is
+     * found; it counts as unrepaired and is named with the database's error, and every other row, in its chunk
+     * and in the chunks after it, is repaired.
+     */
+    @Test
+    void aRowTheTargetRefuses_isCountedUnrepaired_andTheRestOfTheTableIsRepaired() throws Exception {
+        try (VerifyFixture f = new VerifyFixture(Store.MARIADB, Store.POSTGRESQL, "rc_refuse")) {
+            f.target.execute("ALTER TABLE t_order ADD CONSTRAINT no_bad CHECK (status <> 'BAD')");
+            for (long id = 1; id <= 30; id++) {
+                VerifyFixture.insert(f.source, id, id == 4 ? "BAD" : "PAID", "1.00", null, "2025-03-01 10:00:00");
+                if (id % 3 == 0) {
+                    VerifyFixture.insert(f.target, id, "PAID", "1.00", null, "2025-03-01 10:00:00");
+                }
+            }
+            MappedTables tables = f.tables();
+            try (Mirror mirror = Mirror.create(MirrorConfig.defaults(), tables, f.source.dataSource(),
+                    f.target.dataSource(), new EventPublisher())) {
+                ReconcileReport report = Reconciler.create(
+                        config().repairWith(Repairer.throughMirror(mirror, Duration.ofSeconds(5))).build(), tables,
+                        f.source.dataSource(), f.target.dataSource(), f.listener()).run("t_order");
+
+                assertThat(report.complete()).isTrue();
+                assertThat(report.missingInTarget()).isEqualTo(20);
+                assertThat(report.repaired()).isEqualTo(19);
+                assertThat(report.unrepaired()).isEqualTo(1);
+                assertThat(report.repairProblems()).singleElement().asString()
+                        .startsWith("table 't_order', key 4: the repair failed: SQLSTATE 23514: ERROR: new row for"
+                                + " relation \"t_order\" violates check constraint \"no_bad\"");
+                assertThat(report.toString()).contains("19 repaired, 1 unrepaired").contains("key 4: the repair failed");
+                assertThat(f.events(VerifyEvent.Repaired.class)).extracting(VerifyEvent.Repaired::failed)
+                        .containsOnly(0, 1).contains(1);
+                assertThat(f.events(VerifyEvent.Repaired.class).stream().mapToInt(VerifyEvent.Repaired::repaired)
+                        .sum()).isEqualTo(19);
+            }
+            assertThat(f.target.queryForList("SELECT id FROM t_order ORDER BY id").stream()
+                    .map(row -> ((Number) row.get("id")).longValue()).toList())
+                    .hasSize(29).doesNotContain(4L);
+        }
+    }
+
     /** A clock that moves one minute every time it is read, so a time budget runs out after a chunk or two. */
     private static final class SteppingClock extends Clock {
         private Instant now = Instant.parse("2025-03-02T03:00:00Z");

@@ -3,10 +3,12 @@ package io.dualwrite.capture.jdbc;
 import io.dualwrite.capture.ChangeRecorder;
 import io.dualwrite.event.EventPublisher;
 import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.routing.Phase;
 import io.dualwrite.routing.Route;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Objects;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
@@ -73,7 +75,8 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  *
  * <p>Statements that name no mapped table pass through: a prepared statement is then the pool's own,
  * unwrapped. Statements on a mapped table whose keys cannot be told follow the
- * {@link UnattributablePolicy}. The library's own statements (opening with
+ * {@link UnattributablePolicy}; DDL on a mapped table follows the {@link SchemaChangePolicy} in phases that mirror
+ * and runs in the others. The library's own statements (opening with
  * {@link io.dualwrite.jdbc.Dialect#MARKER}) are never captured.
  *
  * <p>Known limits: an upsert ({@code ON DUPLICATE KEY UPDATE}, {@code ON CONFLICT}, {@code REPLACE})
@@ -91,7 +94,7 @@ public final class CapturingDataSource extends DelegatingDataSource {
         this.side = builder.side;
         this.policy = builder.policy;
         this.context = new CaptureContext(builder.tables, builder.side, builder.recorder, builder.policy,
-                builder.events, builder.maximumCachedStatements);
+                builder.schemaChanges, builder.phase, builder.events, builder.maximumCachedStatements);
     }
 
     /**
@@ -153,6 +156,8 @@ public final class CapturingDataSource extends DelegatingDataSource {
         private final ChangeRecorder recorder;
         private Route side = Route.SOURCE;
         private UnattributablePolicy policy = UnattributablePolicy.FAIL;
+        private SchemaChangePolicy schemaChanges = SchemaChangePolicy.FAIL;
+        private Supplier<Phase> phase = () -> Phase.DUAL_WRITE;
         private EventPublisher events = new EventPublisher();
         private long maximumCachedStatements = 10_000;
 
@@ -183,6 +188,31 @@ public final class CapturingDataSource extends DelegatingDataSource {
          */
         public Builder unattributable(UnattributablePolicy policy) {
             this.policy = Objects.requireNonNull(policy, "dualwrite.capture.unattributable");
+            return this;
+        }
+
+        /**
+         * What to do with DDL on a mapped table in a phase that mirrors ({@code dualwrite.capture.schema-changes}).
+         * Default {@link SchemaChangePolicy#FAIL}.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder schemaChanges(SchemaChangePolicy policy) {
+            this.schemaChanges = Objects.requireNonNull(policy, "dualwrite.capture.schema-changes");
+            return this;
+        }
+
+        /**
+         * The migration's phase, asked for each DDL statement on a mapped table: where it does not mirror
+         * (SOURCE_ONLY, TARGET_ONLY) such DDL runs, elsewhere {@link #schemaChanges} decides. Give the phase
+         * being stepped into while a step into a mirroring phase is pending. Default: always DUAL_WRITE.
+         *
+         * @param phase supplies the phase in force
+         * @return this builder
+         */
+        public Builder phase(Supplier<Phase> phase) {
+            this.phase = Objects.requireNonNull(phase, "phase");
             return this;
         }
 

@@ -65,6 +65,7 @@ final class SqlAnalyzer {
     private static final Pattern H2_MERGE = Pattern.compile(
             "(?is)\\s*MERGE\\s+INTO\\s+([\\w.\"`$]+)\\s*(\\([^)]*\\))?\\s*(?:KEY\\s*\\(([^)]*)\\))?\\s*(VALUES\\b.*)");
     private static final Pattern CALL = Pattern.compile("(?is)\\s*(\\{\\s*(\\?\\s*=\\s*)?call\\b|call\\b|exec\\b|execute\\b).*");
+    private static final Pattern DDL = Pattern.compile("(?is)\\s*(create|alter|drop|truncate|rename|comment\\s+on)\\b.*");
     private static final int MAX_SQL_SHOWN = 300;
     private static final String PINNED_KEYS_MARKER = "dualwrite_pinned_keys_marker";
 
@@ -109,6 +110,10 @@ final class SqlAnalyzer {
         }
         Statements statements = parse(parsedSql);
         if (statements == null) {
+            if (DDL.matcher(sql).matches()) {
+                // Dialect DDL the parser does not know (MariaDB's CREATE INDEX IF NOT EXISTS, table options).
+                return StatementPlan.schemaChange(sql, new ArrayList<>(mentioned));
+            }
             return unattributable(sql, mentioned, "the statement does not parse");
         }
         if (statements.size() != 1) {
@@ -163,25 +168,33 @@ final class SqlAnalyzer {
         if (statement instanceof Execute) {
             return unattributable(sql, all, "a stored procedure call may write any table");
         }
-        Table ddlTable = null;
+        // Every table a DDL statement changes: DROP TABLE and TRUNCATE name several (DROP TABLE tmp, orders).
+        List<Table> ddlTables = new ArrayList<>();
         if (statement instanceof Alter alter) {
-            ddlTable = alter.getTable();
+            ddlTables.add(alter.getTable());
         } else if (statement instanceof Drop drop) {
-            ddlTable = drop.getName();
+            ddlTables.addAll(drop.getNames() != null && !drop.getNames().isEmpty() ? drop.getNames()
+                    : List.of(drop.getName()));
         } else if (statement instanceof Truncate truncate) {
-            ddlTable = truncate.getTable();
+            ddlTables.addAll(truncate.getTables() != null && !truncate.getTables().isEmpty() ? truncate.getTables()
+                    : List.of(truncate.getTable()));
         } else if (statement instanceof CreateIndex index) {
-            ddlTable = index.getTable();
+            ddlTables.add(index.getTable());
         } else if (statement instanceof CreateTable create) {
-            ddlTable = create.getTable();
-        } else if (statement instanceof RenameTableStatement) {
-            return unattributable(sql, mentioned, "DDL on a mapped table");
+            ddlTables.add(create.getTable());
+        } else if (statement instanceof RenameTableStatement
+                || statement instanceof net.sf.jsqlparser.statement.create.trigger.CreateTrigger) {
+            // A trigger on a mapped table changes what its writes do, as much as a new column.
+            return StatementPlan.schemaChange(sql, new ArrayList<>(mentioned));
         }
-        if (ddlTable != null) {
-            CapturedTable table = lookup(ddlTable);
-            return table == null ? StatementPlan.PASS : unattributable(sql, List.of(table), "DDL on a mapped table");
+        List<CapturedTable> changed = new ArrayList<>();
+        for (Table named : ddlTables) {
+            CapturedTable table = named == null ? null : lookup(named);
+            if (table != null && !changed.contains(table)) {
+                changed.add(table);
+            }
         }
-        return StatementPlan.PASS;
+        return changed.isEmpty() ? StatementPlan.PASS : StatementPlan.schemaChange(sql, changed);
     }
 
     private StatementPlan insert(String sql, Insert insert) {

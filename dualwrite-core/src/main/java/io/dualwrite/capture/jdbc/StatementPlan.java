@@ -42,11 +42,19 @@ final class StatementPlan {
     private final boolean generatedKeys;
     private final Pinned pinned;
     private final boolean[] recordedParameters;
+    private final boolean schemaChange;
     private final AtomicBoolean warned = new AtomicBoolean();
 
     private StatementPlan(Kind kind, String sql, CapturedTable table, List<CapturedTable> unattributedTables,
             String reason, List<KeyShape> shapes, PreSelect preSelect, List<ValueSource> newKey,
             boolean generatedKeys, Pinned pinned) {
+        this(kind, sql, table, unattributedTables, reason, shapes, preSelect, newKey, generatedKeys, pinned, false);
+    }
+
+    private StatementPlan(Kind kind, String sql, CapturedTable table, List<CapturedTable> unattributedTables,
+            String reason, List<KeyShape> shapes, PreSelect preSelect, List<ValueSource> newKey,
+            boolean generatedKeys, Pinned pinned, boolean schemaChange) {
+        this.schemaChange = schemaChange;
         this.kind = kind;
         this.sql = sql;
         this.table = table;
@@ -86,6 +94,20 @@ final class StatementPlan {
         if (source instanceof ValueSource.Parameter parameter) {
             indexes.add(parameter.index());
         }
+    }
+
+    /**
+     * DDL on a mapped table: unattributable, but governed by the {@link SchemaChangePolicy} and the phase
+     * rather than by the {@link UnattributablePolicy}.
+     */
+    static StatementPlan schemaChange(String sql, List<CapturedTable> tables) {
+        return new StatementPlan(Kind.UNATTRIBUTABLE, sql, null, List.copyOf(tables), "DDL on a mapped table",
+                List.of(), null, null, false, null, true);
+    }
+
+    /** @return whether this is DDL on a mapped table ({@link #schemaChange}) */
+    boolean isSchemaChange() {
+        return schemaChange;
     }
 
     static StatementPlan unattributable(String sql, List<CapturedTable> tables, String reason) {

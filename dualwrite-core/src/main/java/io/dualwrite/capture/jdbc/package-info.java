@@ -16,7 +16,8 @@
  * short transaction). The whole table, with the annotation's rows, is in the
  * {@linkplain io.dualwrite.capture capture package map}.
  *
- * <p>Statements whose keys cannot be told follow {@link io.dualwrite.capture.jdbc.UnattributablePolicy}.
+ * <p>Statements whose keys cannot be told follow {@link io.dualwrite.capture.jdbc.UnattributablePolicy}; DDL on a
+ * mapped table follows {@link io.dualwrite.capture.jdbc.SchemaChangePolicy} in phases that mirror and runs in the others.
  *
  * <h2>Statements whose rows a predicate chooses</h2>
  *

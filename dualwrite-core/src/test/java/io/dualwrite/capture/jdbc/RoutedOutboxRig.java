@@ -58,7 +58,7 @@ final class RoutedOutboxRig implements AutoCloseable {
                 RoutingRules.initial().withPhase(Phase.DUAL_WRITE))).instanceId(prefix).build();
         routing = new DualWriteRoutingDataSource(source.dataSource(), target.dataSource(), controller);
         dying = Mirror.create(config, tables, source.dataSource(), target.dataSource(), routing, new EventPublisher());
-        source.execute(dying.outboxDdl());
+        source.execute(dying.outboxDdl().toArray(String[]::new));
         capture = new ChangeCapture(new RoutingChangeSink(controller, tables, dying, null), tables::contains);
         routing.wrapConnections((route, store) -> CapturingDataSource.builder(store, tables, capture).side(route)
                 .build());

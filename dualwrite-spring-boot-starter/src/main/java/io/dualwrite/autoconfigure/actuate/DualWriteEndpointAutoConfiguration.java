@@ -4,6 +4,7 @@ import io.dualwrite.autoconfigure.DualWriteAutoConfiguration;
 import io.dualwrite.autoconfigure.DualWriteProperties;
 import io.dualwrite.autoconfigure.ReconcileService;
 import io.dualwrite.autoconfigure.VerifyStatus;
+import io.dualwrite.routing.DesiredSettings;
 import io.dualwrite.routing.MigrationController;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -46,9 +47,11 @@ public class DualWriteEndpointAutoConfiguration {
         DualWriteEndpoint dualWriteEndpoint(DualWriteProperties properties, Mirror mirror,
                 @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse, MappedTables tables,
                 BackfillRunner backfill, MigrationController controller, ReconcileService reconcile,
-                VerifyStatus verify) {
-            return new DualWriteEndpoint(properties, mirror, reverse.getIfAvailable(), tables, backfill, controller,
-                    reconcile, verify);
+                VerifyStatus verify, ObjectProvider<DesiredSettings> desired) {
+            DualWriteEndpoint endpoint = new DualWriteEndpoint(properties, mirror, reverse.getIfAvailable(), tables,
+                    backfill, controller, reconcile, verify);
+            endpoint.showDesired(desired.getIfAvailable());
+            return endpoint;
         }
     }
 

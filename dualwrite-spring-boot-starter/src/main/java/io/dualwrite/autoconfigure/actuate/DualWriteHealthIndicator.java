@@ -10,9 +10,12 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * DOWN when the mirrors (forward, and back during RAMP) have parked more keys than {@code dualwrite.health.max-parked} or lags more than
- * {@code dualwrite.health.max-lag}; details carry the mode, queue, lag, parked and spilled counts, and
- * whether keys are being parked because a full queue had no outbox table to spill to.
+ * DOWN when the mirrors (forward, and back during RAMP) have parked more keys than
+ * {@code dualwrite.health.max-parked}, lag more than {@code dualwrite.health.max-lag}, or have failed every
+ * apply for longer than {@code dualwrite.health.max-failing} (OUT_OF_SERVICE instead when
+ * {@code dualwrite.health.exceeded-status=OUT_OF_SERVICE}); details carry the mode, queue, lag, parked and
+ * spilled counts, the failure under way, and whether keys are being parked because a full queue had no
+ * outbox table to spill to.
  *
  * <p>A DOWN here says the target is falling behind, not that the application cannot serve: keep this
  * indicator out of the readiness and liveness groups, or a target outage takes the service out of
@@ -62,7 +65,13 @@ public class DualWriteHealthIndicator implements HealthIndicator {
         if (lag.compareTo(thresholds.getMaxLag()) > 0) {
             problems.add("mirror lag " + lag + " exceeds dualwrite.health.max-lag=" + thresholds.getMaxLag());
         }
-        Health.Builder health = problems.isEmpty() ? Health.up() : Health.down();
+        failingTooLong("mirror", mirror, problems);
+        if (reverse != null) {
+            failingTooLong("reverse mirror", reverse, problems);
+        }
+        Health.Builder health = problems.isEmpty() ? Health.up()
+                : thresholds.getExceededStatus() == DualWriteProperties.Health.ExceededStatus.OUT_OF_SERVICE
+                        ? Health.outOfService() : Health.down();
         health.withDetail("mode", mirror.mode().name())
                 .withDetail("pending", mirror.pending() + (reverse == null ? 0 : reverse.pending()))
                 .withDetail("lag", lag.toString())
@@ -80,5 +89,15 @@ public class DualWriteHealthIndicator implements HealthIndicator {
             reverse.overflowParking().ifPresent(parking -> health.withDetail("reverseMirrorParkingOverflow", parking));
         }
         return health.build();
+    }
+
+    private void failingTooLong(String which, Mirror checked, List<String> problems) {
+        Duration failing = checked.failingFor();
+        if (thresholds.getMaxFailing() != null && failing.compareTo(thresholds.getMaxFailing()) > 0) {
+            problems.add(which + " applies have failed for " + failing.withNanos(0) + ", more than"
+                    + " dualwrite.health.max-failing=" + thresholds.getMaxFailing() + "; the application's writes go on"
+                    + " and their changes wait (see " + (which.equals("mirror") ? "mirrorFailing" : "reverseMirrorFailing")
+                    + ")");
+        }
     }
 }

@@ -21,6 +21,8 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.Status;
@@ -114,6 +116,34 @@ class DualWriteEndpointTest {
                 });
     }
 
+    /**
+     * Rows the target refused are recorded and the table still finishes; once their cause is gone, 'retry'
+     * copies them and the failed count the RAMP guard reads goes back to zero (it once kept the count of
+     * every row that ever failed, so the guard refused for good).
+     */
+    @Test
+    void backfill_retry_copiesTheFailedRowsOnceTheirCauseIsGone_andTheirCountGoesToZero() {
+        source.execute("UPDATE t_order SET status = 'BAD' WHERE id <= 3");
+        target.execute("ALTER TABLE t_order ADD CONSTRAINT no_bad CHECK (status <> 'BAD')");
+        runner().withPropertyValues("dualwrite.management.write-enabled=true").run(context -> {
+            DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+            BackfillRunner backfill = context.getBean(BackfillRunner.class);
+            assertThat(backfill(endpoint, "start", "t_order", null).getStatus()).isEqualTo(200);
+            assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
+            assertThat(backfillOf(endpoint.status())).containsEntry("status", "DONE").containsEntry("failedRows", 3L);
+
+            target.execute("ALTER TABLE t_order DROP CONSTRAINT no_bad");
+            WebEndpointResponse<Map<String, Object>> retried = backfill(endpoint, "retry", "t_order", null);
+
+            assertThat(retried.getStatus()).isEqualTo(200);
+            assertThat(retried.getBody()).extractingByKey("t_order").asInstanceOf(
+                    org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("retried", 3)
+                    .containsEntry("failedRows", 0L);
+            assertThat(backfillOf(endpoint.status())).containsEntry("failedRows", 0L);
+            assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
+        });
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Object> backfillOf(Map<String, Object> status) {
         Map<String, Object> tables = (Map<String, Object>) status.get("tables");
@@ -125,15 +155,22 @@ class DualWriteEndpointTest {
         runner().withPropertyValues("dualwrite.management.write-enabled=true").run(context -> {
             DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
             assertThat(endpoint.write("rollout", null, null, null, null, null, null, null, null, null, null).getBody())
-                    .containsEntry("error", "unknown operation 'rollout'; expected one of [backfill, phase, percent,"
-                            + " lists, reconcile, drop-instance]");
+                    .containsEntry("error", "unknown operation 'rollout'; expected one of [backfill, plan, phase,"
+                            + " percent, lists, reconcile, drop-instance, move-user]");
             assertThat(endpoint.write("phase", null, null, null, "HALFWAY", null, null, null, null, null, null).getBody())
                     .containsEntry("error", "dualwrite.phase: unknown phase 'HALFWAY'; expected one of SOURCE_ONLY,"
                             + " DUAL_WRITE, RAMP, TARGET_ONLY");
-            assertThat(endpoint.write("percent", null, null, null, null, 140, null, null, null, null, null).getBody())
+            assertThat(endpoint.write("percent", null, null, null, null, "140", null, null, null, null, null, null,
+                    null, null, null, null, null).getBody())
                     .containsEntry("error", "dualwrite.routing.percent: 140 is outside 0..100");
+            // Issue 18: a percent that is no number got the web layer's anonymous 400, not this named refusal.
+            WebEndpointResponse<Map<String, Object>> notANumber = endpoint.write("percent", null, null, null, null,
+                    "ten", null, null, null, null, null, null, null, null, null, null, null);
+            assertThat(notANumber.getStatus()).isEqualTo(400);
+            assertThat(notANumber.getBody()).containsEntry("error",
+                    "dualwrite.routing.percent: 'ten' is not a whole number in 0..100");
             assertThat(backfill(endpoint, "explode", null, null).getBody())
-                    .containsEntry("error", "backfill: unknown action 'explode'; expected one of [start, pause, resume]");
+                    .containsEntry("error", "backfill: unknown action 'explode'; expected one of [start, pause, resume, retry]");
             WebEndpointResponse<Map<String, Object>> unmapped = backfill(endpoint, "start", "t_user", null);
             assertThat(unmapped.getStatus()).isEqualTo(400);
             assertThat(unmapped.getBody()).containsEntry("error",
@@ -168,7 +205,8 @@ class DualWriteEndpointTest {
     }
 
     private static WebEndpointResponse<Map<String, Object>> dropInstance(DualWriteEndpoint endpoint, String id) {
-        return endpoint.write("drop-instance", null, null, null, null, null, null, null, null, null, id);
+        return endpoint.write("drop-instance", null, null, null, null, null, null, null, null, null, id, null, null, null, null, null,
+                null);
     }
 
     @Test
@@ -180,6 +218,70 @@ class DualWriteEndpointTest {
                     "lagMillis", 0L, "parked", 0L));
             assertThat(backfillOf(status)).containsEntry("status", "PENDING").containsEntry("rowsCopied", 0L);
         });
+    }
+
+    /**
+     * Issue 18: there was no documented way to wait for the mirrors to drain. The drained read waits for
+     * everything committed before it, and says when its wait ran out.
+     */
+    @Test
+    void drained_waitsForWhatWasCommittedBefore_andSaysWhenTheWaitRanOut() {
+        runner().withUserConfiguration(FlakyTarget.class).withBean(TestDatabase.class, () -> target)
+                .withPropertyValues("dualwrite.mirror.initial-backoff=10ms", "dualwrite.mirror.max-backoff=100ms")
+                .run(context -> {
+                    DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+                    assertThat(endpoint.drained("drained", null).getStatus()).isEqualTo(200);
+                    FailingDataSource flaky = context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE,
+                            FailingDataSource.class);
+                    flaky.setDown(true);
+                    new JdbcTemplate(context.getBean(DataSource.class))
+                            .update("UPDATE t_order SET status = 'NEW' WHERE id = 1");
+                    context.getBean(ChangeRecorder.class).record("t_order", 1);
+
+                    WebEndpointResponse<Map<String, Object>> waiting = endpoint.drained("drained", 1);
+                    assertThat(waiting.getStatus()).isEqualTo(503);
+                    assertThat(waiting.getBody()).containsEntry("drained", false).containsKeys("committedBefore",
+                            "waitedMillis", "mirror", "reverseMirror");
+                    assertThat((Long) waiting.getBody().get("waitedMillis")).isGreaterThanOrEqualTo(1_000);
+                    assertThat(waiting.getBody().get("mirror")).asString().contains("pending=1,");
+
+                    flaky.setDown(false);
+                    WebEndpointResponse<Map<String, Object>> drained = endpoint.drained("drained", 30);
+                    assertThat(drained.getStatus()).isEqualTo(200);
+                    assertThat(drained.getBody()).containsEntry("drained", true);
+                    assertThat(target.queryForObject("SELECT status FROM t_order WHERE id = 1", String.class))
+                            .isEqualTo("NEW");
+
+                    assertThat(endpoint.drained("drained", 301).getBody()).containsEntry("error",
+                            "drained: waitSeconds must be 0..300, was 301");
+                    assertThat(endpoint.drained("queue", null).getStatus()).isEqualTo(404);
+                });
+    }
+
+    /**
+     * Issue 18: an "all tables" backfill action. The table left out starts every mapped table, in the
+     * order of the mappings, and the answer holds each one's progress.
+     */
+    @Test
+    void backfill_withoutATable_startsEveryMappedTable() {
+        source.execute("CREATE TABLE t_line (id BIGINT NOT NULL PRIMARY KEY, gmt_modified TIMESTAMP(3) NOT NULL)",
+                "INSERT INTO t_line SELECT X, CURRENT_TIMESTAMP FROM SYSTEM_RANGE(1, 40)");
+        target.execute("CREATE TABLE t_line (id BIGINT NOT NULL PRIMARY KEY, gmt_modified TIMESTAMP(3) NOT NULL)");
+        runner().withPropertyValues("dualwrite.management.write-enabled=true", "dualwrite.tables.t_line.target-table="
+                + "t_line").run(context -> {
+                    DualWriteEndpoint endpoint = context.getBean(DualWriteEndpoint.class);
+                    WebEndpointResponse<Map<String, Object>> started = backfill(endpoint, "start", null, null);
+                    assertThat(started.getStatus()).isEqualTo(200);
+                    assertThat(started.getBody()).containsOnlyKeys("t_order", "t_line");
+                    assertThat(List.copyOf(started.getBody().keySet())).containsExactly("t_order", "t_line");
+                    BackfillRunner backfill = context.getBean(BackfillRunner.class);
+                    assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
+                    assertThat(backfill.awaitCompletion("t_line", Duration.ofSeconds(30))).isTrue();
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM t_line", Long.class)).isEqualTo(40L);
+                    assertThat(backfillOf(endpoint.status())).containsEntry("status", "DONE")
+                            .containsEntry("rateWindowSeconds", 10L).containsKeys("rowsPerSecond",
+                                    "averageRowsPerSecond");
+                });
     }
 
     @Test
@@ -197,6 +299,45 @@ class DualWriteEndpointTest {
                                     + " the reconciler repairs them"));
                     assertThat(String.valueOf(health.health().getDetails().get("mirrorFailing")))
                             .as("the library's own failure, said in health").contains("REFUSE_PARKED");
+                });
+    }
+
+    /**
+     * Issue 18: with the target down, 38 failed applies and 24 s of lag left health UP, and nothing was
+     * logged. Applies failing for longer than dualwrite.health.max-failing now turn it DOWN, or
+     * OUT_OF_SERVICE when so configured, and it is UP again once they succeed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"DOWN", "OUT_OF_SERVICE"})
+    void health_isDownWhileAppliesFailLongerThanAllowed_andUpOnceTheyApply(String status) {
+        runner().withUserConfiguration(FlakyTarget.class).withBean(TestDatabase.class, () -> target)
+                .withPropertyValues("dualwrite.health.max-failing=300ms", "dualwrite.health.exceeded-status=" + status,
+                        "dualwrite.mirror.initial-backoff=10ms", "dualwrite.mirror.max-backoff=50ms")
+                .run(context -> {
+                    DualWriteHealthIndicator health = context.getBean(DualWriteHealthIndicator.class);
+                    FailingDataSource flaky = context.getBean(DualWriteAutoConfiguration.TARGET_DATA_SOURCE,
+                            FailingDataSource.class);
+                    flaky.setDown(true);
+                    new JdbcTemplate(context.getBean(DataSource.class))
+                            .update("UPDATE t_order SET status = 'NEW' WHERE id = 2");
+                    context.getBean(ChangeRecorder.class).record("t_order", 2);
+                    Mirror mirror = context.getBean(Mirror.class);
+                    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    while (mirror.failingFor().compareTo(Duration.ofMillis(400)) < 0
+                            && System.nanoTime() < deadline) {
+                        Thread.sleep(20);
+                    }
+
+                    assertThat(health.health().getStatus()).isEqualTo(new Status(status));
+                    assertThat(String.valueOf(health.health().getDetails().get("problems")))
+                            .contains("mirror applies have failed for ")
+                            .contains("more than dualwrite.health.max-failing=PT0.3S");
+                    assertThat(String.valueOf(health.health().getDetails().get("mirrorFailing")))
+                            .contains("table 't_order', key 2");
+
+                    flaky.setDown(false);
+                    assertThat(mirror.awaitDrained(Duration.ofSeconds(10))).isTrue();
+                    assertThat(health.health().getStatus()).isEqualTo(Status.UP);
                 });
     }
 
@@ -305,6 +446,7 @@ class DualWriteEndpointTest {
 
     private static WebEndpointResponse<Map<String, Object>> backfill(DualWriteEndpoint endpoint, String action,
             String table, String reason) {
-        return endpoint.write("backfill", action, table, reason, null, null, null, null, null, null, null);
+        return endpoint.write("backfill", action, table, reason, null, null, null, null, null, null, null, null, null,
+                null, null, null, null);
     }
 }

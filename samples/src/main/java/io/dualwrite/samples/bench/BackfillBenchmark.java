@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -46,6 +47,8 @@ import java.util.stream.Stream;
 public final class BackfillBenchmark {
 
     private static final double PLAIN_RATIO_LIMIT = 0.80;
+    /** Issue 19: the backfill into PostgreSQL against a COPY per chunk into an empty table. */
+    private static final double COPY_RATIO_LIMIT = 0.80;
     private static final double PGLOADER_RATIO_LIMIT = 1.00;
     /** Cores used by the rest of the machine above which a figure is marked noisy. */
     private static final double NOISY_NEIGHBOURS = 0.5;
@@ -62,6 +65,8 @@ public final class BackfillBenchmark {
         CHECKPOINTED("+ savepoint, checkpoint", PlainCopy.Step.CHECKPOINTED),
         LIBRARY_ROWS("+ library row path", PlainCopy.Step.LIBRARY_ROWS),
         DUALWRITE("dualwrite", null),
+        /** PostgreSQL only: the plain copy's keyset chunks, each streamed into one COPY ({@link CopyBaseline}). */
+        COPY("COPY per chunk", null),
         PGLOADER("pgloader", null);
 
         private final String label;
@@ -296,6 +301,9 @@ public final class BackfillBenchmark {
                 variants.add(new Variant(store, Kind.LIBRARY_ROWS, threads));
             }
             variants.add(new Variant(store, Kind.DUALWRITE, threads));
+            if (store == Store.POSTGRESQL) {
+                variants.add(new Variant(store, Kind.COPY, threads));
+            }
         }
         if (store == Store.POSTGRESQL && pgloader != null) {
             variants.add(new Variant(store, Kind.PGLOADER, 1));
@@ -313,6 +321,10 @@ public final class BackfillBenchmark {
             try (HikariDataSource from = source.pool("bench-warmup-source", 2, false);
                     HikariDataSource to = target.pool("bench-warmup-target", 2, true)) {
                 new PlainCopy(from, to, store, options.plainChunk(), options.versionGuard()).run(1, span[0], upTo);
+                if (store == Store.POSTGRESQL) {
+                    truncate(target);
+                    new CopyBaseline(from, to, options.plainChunk()).run(1, span[0], upTo);
+                }
             }
             truncate(target);
             BackfillCopy.run(source, target, 1, options.versionGuard(), upTo, RUN_TIMEOUT, null);
@@ -342,6 +354,9 @@ public final class BackfillBenchmark {
                 }
             }
             case DUALWRITE -> {
+                if (options.prefillEvery() > 0) {
+                    prefill(target, options.prefillEvery());
+                }
                 BackfillCopy.Result result = BackfillCopy.run(source, target, variant.threads(), options.versionGuard(),
                         null, RUN_TIMEOUT, cpu);
                 if (!result.done()) {
@@ -350,6 +365,16 @@ public final class BackfillBenchmark {
                 }
                 run = new Run(round, variant, result.rows(), result.nanos(), result.cpu(), 0, 0, Double.NaN, false,
                         result);
+            }
+            case COPY -> {
+                try (HikariDataSource from = source.pool("bench-copy-source", variant.threads() + 1, false);
+                        HikariDataSource to = target.pool("bench-copy-target", variant.threads() + 1, true)) {
+                    CopyBaseline baseline = new CopyBaseline(from, to, options.plainChunk());
+                    CpuMeter.Snapshot before = cpu.snapshot();
+                    PlainCopy.Result result = baseline.run(variant.threads(), span[0], span[1]);
+                    CpuMeter.Usage usage = cpu.between(before, cpu.snapshot());
+                    run = new Run(round, variant, result.rows(), result.nanos(), usage, 0, 0, Double.NaN, false, null);
+                }
             }
             case PGLOADER -> {
                 CpuMeter.Snapshot before = cpu.snapshot();
@@ -466,10 +491,12 @@ public final class BackfillBenchmark {
                         + MirrorBenchmark.version(BackfillRunner.class))
                 .row("backfill config", "threads(1 or 2).rangesPerTable(16).createTables(true)"
                         + (options.versionGuard() ? ".versionGuard(true)" : "") + ", unthrottled, other settings"
-                        + " default (chunk 1,000 adapting in 50..20,000 toward 0.5 s per chunk; versionGuard "
-                        + options.versionGuard() + ")")
+                        + " default (chunk 1,000 adapting in 50..10,000 toward 0.5 s per chunk; versionGuard "
+                        + options.versionGuard() + "; postgresCopy true)")
                 .row("plain JDBC copy", "keyset read in autocommit, no lock; chunk " + options.plainChunk()
                         + "; one batch of the backfill's own upsert statement (below) + commit per chunk")
+                .row("COPY per chunk (PostgreSQL)", "the plain copy's keyset reads, each chunk streamed from the result"
+                        + " set into one COPY t_order (...) FROM STDIN (pgjdbc CopyManager, text format) + commit")
                 .row("load average before", loadBefore)
                 .row("load average after", loadAfter);
         report.table(table);
@@ -543,6 +570,10 @@ public final class BackfillBenchmark {
                 Variant plain = new Variant(store, Kind.PLAIN, threads);
                 ratioRow(table, "dualwrite / plain JDBC, " + store.label() + ", " + threads + " thread(s)", dualwrite,
                         plain, PLAIN_RATIO_LIMIT);
+                if (store == Store.POSTGRESQL) {
+                    ratioRow(table, "dualwrite / COPY per chunk, PostgreSQL, " + threads + " thread(s)", dualwrite,
+                            new Variant(store, Kind.COPY, threads), COPY_RATIO_LIMIT);
+                }
             }
         }
         if (pgloader != null) {
@@ -713,6 +744,33 @@ public final class BackfillBenchmark {
         }
         int middle = values.length / 2;
         return values.length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+    }
+
+    /** Puts every {@code every}th source row into the (empty) target table, as a running mirror would have. */
+    private void prefill(BenchDatabase target, int every) throws SQLException {
+        String columns = String.join(", ", OrderTable.COLUMNS);
+        try (Connection from = source.connect(); Connection to = target.connect();
+                PreparedStatement read = from.prepareStatement("SELECT " + columns + " FROM " + OrderTable.NAME
+                        + " WHERE MOD(id, ?) = 0");
+                PreparedStatement write = to.prepareStatement("INSERT INTO " + OrderTable.NAME + " (" + columns
+                        + ") VALUES (" + String.join(", ", java.util.Collections.nCopies(OrderTable.COLUMNS.size(), "?"))
+                        + ")")) {
+            read.setInt(1, every);
+            try (ResultSet rs = read.executeQuery()) {
+                while (rs.next()) {
+                    for (int c = 1; c <= OrderTable.COLUMNS.size(); c++) {
+                        Object value = rs.getObject(c);
+                        write.setObject(c, value instanceof java.sql.Timestamp ? rs.getObject(c,
+                                java.time.LocalDateTime.class) : value);
+                    }
+                    write.addBatch();
+                }
+            }
+            write.executeBatch();
+            if (!to.getAutoCommit()) {
+                to.commit();
+            }
+        }
     }
 
     private static void truncate(BenchDatabase target) throws SQLException {

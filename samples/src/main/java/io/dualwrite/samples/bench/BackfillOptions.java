@@ -15,7 +15,7 @@ import java.util.Map;
  */
 record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> targets, int plainChunk,
         boolean pgloader, boolean secondPass, boolean memory, String probeHeap, boolean ablation, boolean versionGuard,
-        boolean quick, Path markdown) {
+        boolean quick, Path markdown, int prefillEvery) {
 
     static final String USAGE = """
             usage: BackfillBenchmark [options]
@@ -32,6 +32,8 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
                                  (share lock, savepoint + checkpoint, library row path), to attribute the gap
               --version-guard    backfill with versionGuard(true), and the plain copy with the guarded upsert
                                  (default: BackfillConfig's default, and the matching statement)
+              --prefill-every N  before each backfill, put every Nth source row (id divisible by N) into the target
+                                 table, as a mirror running during the backfill would have (default 0: none)
               --quick            100k rows, one round: a smoke run
               --markdown FILE    also append the report as Markdown to FILE
             Servers: DUALWRITE_IT_MARIADB_URL / _USER / _PASSWORD (default jdbc:mariadb://127.0.0.1:3306/test, root)
@@ -48,7 +50,7 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
         Map<String, String> values = new HashMap<>();
         List<String> flags = new ArrayList<>();
         BenchOptions.split(args, List.of("--rows", "--rounds", "--threads", "--targets", "--plain-chunk", "--probe-heap",
-                "--markdown"), List.of("--skip-pgloader", "--skip-second-pass", "--skip-memory", "--ablation",
+                "--markdown", "--prefill-every"), List.of("--skip-pgloader", "--skip-second-pass", "--skip-memory", "--ablation",
                 "--version-guard", "--quick"), values, flags);
         boolean quick = flags.contains("--quick");
         List<Integer> threads = Arrays.stream(values.getOrDefault("--threads", "1,2").split(","))
@@ -68,14 +70,17 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
                 !flags.contains("--skip-second-pass"), !flags.contains("--skip-memory"), heap,
                 flags.contains("--ablation"),
                 flags.contains("--version-guard") || BackfillConfig.defaults().versionGuard(), quick,
-                values.containsKey("--markdown") ? Path.of(values.get("--markdown")) : null);
+                values.containsKey("--markdown") ? Path.of(values.get("--markdown")) : null,
+                values.containsKey("--prefill-every") ? BenchOptions.positive("--prefill-every",
+                        values.get("--prefill-every")) : 0);
     }
 
     String describe() {
         return "rows=" + rows + " rounds=" + rounds + " threads=" + threads + " targets=" + targets + " plain-chunk="
                 + plainChunk + " pgloader=" + pgloader + " second-pass=" + secondPass + " memory="
                 + (memory ? "-Xmx" + probeHeap : "off") + " version-guard=" + versionGuard
-                + (ablation ? " ablation" : "") + (quick ? " (quick)" : "");
+                + (ablation ? " ablation" : "") + (prefillEvery > 0 ? " prefill-every=" + prefillEvery : "")
+                + (quick ? " (quick)" : "");
     }
 
     private static Store target(String name) {

@@ -43,6 +43,24 @@ final class BenchDatabase implements AutoCloseable {
     }
 
     /**
+     * Put before every scratch database and schema name this harness creates ({@code BENCH_SCRATCH_PREFIX},
+     * empty by default), so that the scratch spaces on a shared server say whose they are and can be
+     * cleaned up by prefix after a killed run.
+     */
+    static final String SCRATCH_PREFIX = scratchPrefix(System.getenv("BENCH_SCRATCH_PREFIX"));
+
+    static String scratchPrefix(String value) {
+        if (value == null || value.isEmpty()) {
+            return "";
+        }
+        if (!value.matches("[a-z][a-z0-9_]{0,19}")) {
+            throw new IllegalArgumentException("BENCH_SCRATCH_PREFIX: '" + value + "' must be 1-20 lower-case letters,"
+                    + " digits or '_', starting with a letter (it begins database and schema names)");
+        }
+        return value;
+    }
+
+    /**
      * Creates the database or schema and the empty table.
      *
      * @throws SQLException if the server refuses
@@ -58,6 +76,7 @@ final class BenchDatabase implements AutoCloseable {
      * @throws SQLException if the server refuses
      */
     static BenchDatabase create(Store store, String name, String tableDdl) throws SQLException {
+        name = SCRATCH_PREFIX + name;
         try (Connection admin = connect(store, store.baseUrl()); Statement statement = admin.createStatement()) {
             statement.execute(store.createScope(name));
         }
@@ -129,16 +148,37 @@ final class BenchDatabase implements AutoCloseable {
      */
     HikariDataSource pool(String poolName, int size, boolean asTarget) {
         String url = store.scopedUrl(name);
+        return open(poolName, size, asTarget ? store.dialect().withRecommendedProperties(url) : url, 10_000);
+    }
+
+    /**
+     * Opens a target pool whose connections go through a local port (a {@code FaultProxy} in front of this
+     * server), with a short connection timeout, as the library's own pools have, so a cut fails fast.
+     */
+    HikariDataSource targetPoolThrough(String poolName, int size, int localPort) {
+        String url = store.scopedUrl(name);
+        java.net.URI uri = java.net.URI.create(url.substring("jdbc:".length()));
+        String routed = url.replaceFirst("//" + java.util.regex.Pattern.quote(uri.getRawAuthority()),
+                "//127.0.0.1:" + localPort);
+        return open(poolName, size, store.dialect().withRecommendedProperties(routed), 2_000);
+    }
+
+    /** @return the server's port, for a proxy to forward to */
+    int port() {
+        return java.net.URI.create(store.scopedUrl(name).substring("jdbc:".length())).getPort();
+    }
+
+    private HikariDataSource open(String poolName, int size, String url, long connectionTimeoutMillis) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName);
-        config.setJdbcUrl(asTarget ? store.dialect().withRecommendedProperties(url) : url);
+        config.setJdbcUrl(url);
         if (store.user() != null) {
             config.setUsername(store.user());
             config.setPassword(store.password());
         }
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(size);
-        config.setConnectionTimeout(10_000);
+        config.setConnectionTimeout(connectionTimeoutMillis);
         HikariDataSource pool = new HikariDataSource(config);
         pools.add(pool);
         return pool;

@@ -13,8 +13,8 @@ import java.util.Map;
  * means quick settings with 5-second windows.
  */
 record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int burstKeys, List<Integer> threads,
-        List<Mode> modes, Integer lanes, Integer lingerMillis, Integer batchSize, boolean latency, boolean throughput, boolean outboxBurst, boolean reverse,
-        boolean quick, Path markdown) {
+        List<Mode> modes, Integer lanes, Integer lingerMillis, Integer batchSize, boolean latency, boolean throughput,
+        boolean outboxBurst, int outageMillis, boolean reverse, boolean quick, Path markdown) {
 
     static final String USAGE = """
             usage: MirrorBenchmark [options]
@@ -31,6 +31,8 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
               --skip-latency     no latency runs
               --skip-throughput  no throughput bursts
               --no-outbox        throughput burst in ASYNC only
+              --outage MS        catch-up runs: the target cut for MS ms under the largest thread count's writers
+                                 on 200 hot keys, ASYNC and OUTBOX per round (default 8500; quick 2000; 0: none)
               --reverse          PostgreSQL is the source and MariaDB the target
               --quick            tiny settings for a smoke run
               --markdown FILE    also append the report as Markdown to FILE
@@ -47,7 +49,7 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
         Map<String, String> values = new HashMap<>();
         List<String> flags = new ArrayList<>();
         split(args, List.of("--seconds", "--warmup", "--rounds", "--rows", "--burst", "--threads", "--modes", "--lanes",
-                "--linger", "--batch", "--markdown"), List.of("--skip-latency", "--skip-throughput", "--no-outbox", "--reverse", "--quick"),
+                "--linger", "--batch", "--outage", "--markdown"), List.of("--skip-latency", "--skip-throughput", "--no-outbox", "--reverse", "--quick"),
                 values, flags);
         boolean quick = flags.contains("--quick");
         List<Mode> modes = Arrays.stream(values.getOrDefault("--modes", "OFF,ASYNC,SYNC").split(","))
@@ -65,7 +67,9 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
                 values.containsKey("--linger") ? nonNegative("--linger", values.get("--linger")) : null,
                 values.containsKey("--batch") ? positive("--batch", values.get("--batch")) : null,
                 !flags.contains("--skip-latency"), !flags.contains("--skip-throughput"),
-                !flags.contains("--no-outbox"), flags.contains("--reverse"), quick,
+                !flags.contains("--no-outbox"),
+                nonNegative("--outage", values.getOrDefault("--outage", quick ? "2000" : "8500")),
+                flags.contains("--reverse"), quick,
                 values.containsKey("--markdown") ? Path.of(values.get("--markdown")) : null);
     }
 
@@ -77,7 +81,7 @@ record BenchOptions(int seconds, int warmupSeconds, int rounds, int rows, int bu
         return "seconds=" + seconds + " warmup=" + warmupSeconds + " rounds=" + rounds + " rows=" + rows + " burst="
                 + burstKeys + " threads=" + threads + " modes=" + modes + " lanes="
                 + (lanes == null ? "default" : lanes) + " linger=" + (lingerMillis == null ? "default" : lingerMillis + " ms")
-                + " batch=" + (batchSize == null ? "default" : batchSize)
+                + " batch=" + (batchSize == null ? "default" : batchSize) + " outage=" + outageMillis + " ms"
                 + (quick ? " (quick)" : "");
     }
 

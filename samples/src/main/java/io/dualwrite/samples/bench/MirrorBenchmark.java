@@ -40,6 +40,8 @@ import org.springframework.core.SpringVersion;
  *       {@code ChangesApplied} events.</li>
  *   <li><b>Throughput.</b> A backlog of changed keys is handed to a fresh ASYNC (then OUTBOX) mirror at
  *       once and timed until drained.</li>
+ *   <li><b>Catch-up.</b> Writers on hot keys through a target outage ({@link OutageRun}); the time from the
+ *       target's return until drained, ASYNC against OUTBOX.</li>
  * </ol>
  *
  * <p>Everything runs in a scratch database ({@code dw_bench_<random>}) on MariaDB and a scratch schema
@@ -53,6 +55,8 @@ public final class MirrorBenchmark {
     private static final double ASYNC_P99_LIMIT = 1.20;
     private static final double MIN_ROWS_PER_SECOND = 5_000;
     private static final Duration MAX_LAG_P99 = Duration.ofSeconds(1);
+    /** Issue 19 item 4: OUTBOX catches up within twice ASYNC's time after the same outage. */
+    private static final double MAX_OUTBOX_CATCH_UP_RATIO = 2.0;
     /** Cores used by the rest of the machine above which a latency comparison is marked noisy. */
     private static final double NOISY_NEIGHBOURS = 0.5;
 
@@ -125,7 +129,8 @@ public final class MirrorBenchmark {
         }, "bench-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
-            progress("bench: %s; scratch database/schema %s on %s (source) and %s (target)", options.describe(), name,
+            progress("bench: %s; scratch database/schema %s on %s (source) and %s (target)", options.describe(),
+                    BenchDatabase.SCRATCH_PREFIX + name,
                     sourceStore.label(), targetStore.label());
             BenchDatabase source = BenchDatabase.create(sourceStore, name);
             scratch.add(source);
@@ -156,12 +161,15 @@ public final class MirrorBenchmark {
                     ? latencyPhase(new LatencyRun(sourcePool, options.rows(), mirrors, cpu)) : List.of();
             List<BurstRun.Result> bursts = options.throughput()
                     ? throughputPhase(new BurstRun(sourcePool, targetPool, options.rows(), mirrors, cpu)) : List.of();
+            List<OutageRun.Result> outages = options.outageMillis() > 0 ? catchUpPhase(new OutageRun(sourcePool, target,
+                    options.maxThreads(), Duration.ofMillis(options.outageMillis()), this::config)) : List.of();
 
             environment(source, target, sourcePool.getJdbcUrl(), targetPool.getJdbcUrl(), startedAt, started,
                     loadBefore, loadAverage());
             latencyReport(latency);
             throughputReport(bursts);
-            verdicts(latency, bursts);
+            catchUpReport(outages);
+            verdicts(latency, bursts, outages);
             details(latency);
 
             String text = report.toText();
@@ -241,6 +249,20 @@ public final class MirrorBenchmark {
                     + " %,.0f rows/s after the hand-off; %,d of %,d rows on the target", mode, r.keys(),
                     r.handoffNanos() / 1e6, r.totalNanos() / 1e9, r.endToEndRate(), r.afterHandoffRate(),
                     r.onTarget(), r.keys());
+        }
+        return results;
+    }
+
+    private List<OutageRun.Result> catchUpPhase(OutageRun runs) throws Exception {
+        List<OutageRun.Result> results = new ArrayList<>();
+        for (int round = 1; round <= options.rounds(); round++) {
+            for (MirrorMode mode : rotated(List.of(MirrorMode.ASYNC, MirrorMode.OUTBOX), round - 1)) {
+                OutageRun.Result r = runs.run(mode, round);
+                results.add(r);
+                progress("bench: catch-up round %d, %-6s %,d writes (%d failed), backlog %,d, caught up %.2f s after"
+                        + " the target's return with %,d applies; %d hot keys differ", round, mode, r.writes(),
+                        r.errors(), r.backlog(), r.catchUpNanos() / 1e9, r.appliesAfter(), r.differences());
+            }
         }
         return results;
     }
@@ -377,7 +399,42 @@ public final class MirrorBenchmark {
         report.table(table);
     }
 
-    private void verdicts(List<LatencyRun.Result> latency, List<BurstRun.Result> bursts) {
+    private void catchUpReport(List<OutageRun.Result> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        report.heading("Catch-up after a target outage of " + options.outageMillis() + " ms: medians across "
+                + options.rounds() + " rounds");
+        report.text(options.maxThreads() + " writers update " + OutageRun.HOT_KEYS + " hot keys; the target's"
+                + " connections are reset and new ones refused for the outage; the writers stop as it ends. backlog ="
+                + " keys queued (ASYNC) or outbox rows (OUTBOX) at the target's return; caught up = from its return"
+                + " until drained; applies = keys applied meanwhile; differ = hot keys that differ afterwards.");
+        Report.Table table = new Report.Table("mode", "writes", "failed writes", "backlog", "caught up s", "applies",
+                "differ", "rounds: caught up s");
+        for (MirrorMode mode : List.of(MirrorMode.ASYNC, MirrorMode.OUTBOX)) {
+            List<OutageRun.Result> runs = results.stream().filter(r -> r.mode() == mode).toList();
+            table.row(mode, Report.count(medianOf(runs, OutageRun.Result::writes)),
+                    Report.count(runs.stream().mapToLong(OutageRun.Result::errors).sum()),
+                    Report.count(medianOf(runs, OutageRun.Result::backlog)),
+                    String.format(Locale.ROOT, "%.2f", medianOf(runs, OutageRun.Result::catchUpNanos) / 1e9),
+                    Report.count(medianOf(runs, OutageRun.Result::appliesAfter)),
+                    runs.stream().mapToLong(OutageRun.Result::differences).sum(),
+                    String.join(" / ", runs.stream().map(r -> String.format(Locale.ROOT, "%.2f", r.catchUpNanos() / 1e9))
+                            .toList()));
+        }
+        report.table(table);
+    }
+
+    private static double medianOf(List<OutageRun.Result> runs, java.util.function.ToLongFunction<OutageRun.Result> figure) {
+        long[] values = runs.stream().mapToLong(figure).sorted().toArray();
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        int middle = values.length / 2;
+        return values.length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2.0;
+    }
+
+    private void verdicts(List<LatencyRun.Result> latency, List<BurstRun.Result> bursts, List<OutageRun.Result> outages) {
         report.heading("Targets");
         report.text("'neighbours' is the CPU the rest of the machine used during the compared windows (median"
                 + " across rounds, OFF / ASYNC); above " + Report.cores(NOISY_NEIGHBOURS) + " core the latency"
@@ -414,6 +471,16 @@ public final class MirrorBenchmark {
                     + " rows/s", complete ? verdict(rate >= MIN_ROWS_PER_SECOND, false)
                     : "MISS (" + r.onTarget() + " of " + r.keys() + " rows reached the target)",
                     Report.cores(r.cpu().others()));
+        }
+        if (!outages.isEmpty()) {
+            double async = medianOf(outages.stream().filter(r -> r.mode() == MirrorMode.ASYNC).toList(),
+                    OutageRun.Result::catchUpNanos);
+            double outbox = medianOf(outages.stream().filter(r -> r.mode() == MirrorMode.OUTBOX).toList(),
+                    OutageRun.Result::catchUpNanos);
+            boolean converged = outages.stream().allMatch(r -> r.differences() == 0 && r.errors() == 0);
+            table.row("OUTBOX catch-up / ASYNC catch-up", Report.ratio(outbox / async), "<= "
+                    + Report.ratio(MAX_OUTBOX_CATCH_UP_RATIO), converged ? verdict(outbox / async
+                    <= MAX_OUTBOX_CATCH_UP_RATIO, false) : "MISS (hot keys differ or writes failed)", "");
         }
         report.table(table);
     }

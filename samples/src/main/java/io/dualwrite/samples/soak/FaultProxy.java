@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A TCP proxy in front of the target for one instance: the network between that instance and the target,
- * which the coordinator can cut without touching anything else.
+ * which the coordinator can cut without touching anything else. The mirror benchmark's catch-up runs cut
+ * the target with it too.
  *
  * <ul>
  * <li>{@link Mode#PASS}: bytes flow both ways.</li>
@@ -21,9 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <li>{@link Mode#RESET}: every open connection is reset (RST), and new ones are reset as they come.</li>
  * </ul>
  */
-final class FaultProxy implements AutoCloseable {
+public final class FaultProxy implements AutoCloseable {
 
-    enum Mode { PASS, BLACKHOLE, RESET }
+    /** What happens to the bytes; see the class comment. */
+    public enum Mode { PASS, BLACKHOLE, RESET }
 
     private final ServerSocket server;
     private final int upstreamPort;
@@ -32,7 +34,14 @@ final class FaultProxy implements AutoCloseable {
     private volatile Mode mode = Mode.PASS;
     private volatile boolean closed;
 
-    FaultProxy(String name, int upstreamPort) throws IOException {
+    /**
+     * Starts a proxy on a free loopback port.
+     *
+     * @param name for its threads' names
+     * @param upstreamPort the loopback port it forwards to
+     * @throws IOException if it cannot listen
+     */
+    public FaultProxy(String name, int upstreamPort) throws IOException {
         this.upstreamPort = upstreamPort;
         this.server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::acceptLoop, "soak-proxy-" + name);
@@ -40,7 +49,8 @@ final class FaultProxy implements AutoCloseable {
         acceptor.start();
     }
 
-    int port() {
+    /** @return the loopback port it listens on */
+    public int port() {
         return server.getLocalPort();
     }
 
@@ -48,7 +58,8 @@ final class FaultProxy implements AutoCloseable {
         return mode;
     }
 
-    void mode(Mode next) {
+    /** Switches to {@code next}; RESET resets every open connection at once. */
+    public void mode(Mode next) {
         synchronized (modeChanged) {
             mode = next;
             modeChanged.notifyAll();

@@ -53,6 +53,54 @@ public final class DemoDatabases {
     public static void createTables(DataSource source, DataSource target) throws SQLException {
         execute(source, sourceDdl(Dialect.of(source).product()));
         execute(target, targetDdl(Dialect.of(target).product()));
+        execute(source, List.of(couponDdl(Dialect.of(source).product())));
+        execute(target, List.of(couponDdl(Dialect.of(target).product())));
+    }
+
+    /**
+     * The expiring {@code coupon} table, the same in both stores: migrated incrementally, never copied.
+     *
+     * @param product the store's product
+     * @return its DDL
+     */
+    static String couponDdl(Dialect.Product product) {
+        String time = product == Dialect.Product.MARIADB || product == Dialect.Product.MYSQL ? "DATETIME(3)"
+                : "TIMESTAMP(3)";
+        return "CREATE TABLE coupon (id BIGINT NOT NULL PRIMARY KEY, user_id BIGINT NOT NULL, code VARCHAR(24) NOT NULL,"
+                + " redeemed SMALLINT NOT NULL, created_at " + time + " NOT NULL, expires_at " + time + " NOT NULL)";
+    }
+
+    /**
+     * Fills the old store's {@code coupon} table: ids 1..rows, a third of them expired, the others valid for
+     * up to 30 more days.
+     *
+     * @param source the old store
+     * @param rows how many coupons
+     * @param users how many users they belong to
+     * @param seed the random seed
+     * @throws SQLException if the insert fails
+     */
+    public static void seedCoupons(DataSource source, int rows, int users, long seed) throws SQLException {
+        Random random = new Random(seed);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        try (Connection connection = source.getConnection();
+                PreparedStatement insert = connection.prepareStatement("INSERT INTO coupon (id, user_id, code,"
+                        + " redeemed, created_at, expires_at) VALUES (?, ?, ?, 0, ?, ?)")) {
+            connection.setAutoCommit(false);
+            for (int id = 1; id <= rows; id++) {
+                Instant created = now.minus(Duration.ofDays(1 + random.nextInt(60)));
+                Instant expires = id % 3 == 0 ? now.minus(Duration.ofHours(1 + random.nextInt(500)))
+                        : now.plus(Duration.ofHours(1 + random.nextInt(30 * 24)));
+                insert.setLong(1, id);
+                insert.setLong(2, 1 + random.nextInt(users));
+                insert.setString(3, "OLD-" + id);
+                insert.setTimestamp(4, Timestamp.from(created));
+                insert.setTimestamp(5, Timestamp.from(expires));
+                insert.addBatch();
+            }
+            insert.executeBatch();
+            connection.commit();
+        }
     }
 
     /**

@@ -45,6 +45,7 @@ final class DemoSetup implements ApplicationListener<ApplicationEnvironmentPrepa
             int rows = env.getProperty("demo.history.orders", Integer.class, 20_000);
             int users = env.getProperty("demo.users", Integer.class, 1_000);
             DemoDatabases.seedHistory(source, rows, users, 42);
+            DemoDatabases.seedCoupons(source, env.getProperty("demo.history.coupons", Integer.class, 3_000), users, 43);
             System.out.printf("setup: t_order holds %,d orders of %,d users in %s; orders is empty in %s%n", rows,
                     users, Dialect.of(source).product(), Dialect.of(target).product());
         } catch (SQLException e) {

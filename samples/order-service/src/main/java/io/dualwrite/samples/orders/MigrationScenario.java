@@ -5,6 +5,7 @@ import io.dualwrite.autoconfigure.VerifyStatus;
 import io.dualwrite.backfill.BackfillProgress;
 import io.dualwrite.backfill.BackfillRunner;
 import io.dualwrite.backfill.BackfillStatus;
+import io.dualwrite.expiring.IncrementalMigration;
 import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.mirror.Mirror;
 import io.dualwrite.routing.MigrationController;
@@ -18,6 +19,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import javax.sql.DataSource;
@@ -49,6 +51,8 @@ public class MigrationScenario {
     private final ObjectProvider<MigrationController> controllers;
     private final ObjectProvider<Reconciler> reconcilers;
     private final ObjectProvider<VerifyStatus> verify;
+    private final ObjectProvider<CouponService> coupons;
+    private final ObjectProvider<IncrementalMigration> incremental;
     private final DataSource source;
     private final DataSource target;
     private final Duration soak;
@@ -65,6 +69,8 @@ public class MigrationScenario {
      * @param controllers the migration's controller, when routing is on
      * @param reconcilers the reconciler, when verification is on
      * @param verify what double reads and reconciles saw
+     * @param coupons the expiring coupons, migrated incrementally
+     * @param incremental their migration, whose live-row report the run prints
      * @param application the application's data source
      * @param target the new store
      * @param soak how long the users write at each step ({@code demo.step-duration})
@@ -72,7 +78,9 @@ public class MigrationScenario {
      */
     public MigrationScenario(OrderDao dao, OrderService orders, LoadGenerator load, LagRecorder lags,
             BackfillRunner backfill, ObjectProvider<Mirror> mirrors, ObjectProvider<MigrationController> controllers,
-            ObjectProvider<Reconciler> reconcilers, ObjectProvider<VerifyStatus> verify, DataSource application,
+            ObjectProvider<Reconciler> reconcilers, ObjectProvider<VerifyStatus> verify,
+            ObjectProvider<CouponService> coupons, ObjectProvider<IncrementalMigration> incremental,
+            DataSource application,
             @Qualifier(DualWriteAutoConfiguration.TARGET_DATA_SOURCE) DataSource target,
             @Value("${demo.step-duration:2s}") Duration soak, @Value("${demo.ramp:1,10,50,100}") List<Integer> ramp) {
         this.dao = dao;
@@ -84,6 +92,8 @@ public class MigrationScenario {
         this.controllers = controllers;
         this.reconcilers = reconcilers;
         this.verify = verify;
+        this.coupons = coupons;
+        this.incremental = incremental;
         this.source = OrderIds.sourceOf(application);
         this.target = target;
         this.soak = soak;
@@ -172,6 +182,8 @@ public class MigrationScenario {
                     + " %,d rows, %,d orders differ", finalDifferences, old.size(), next.size(), differing));
         }
 
+        couponDrill(problems);
+
         String afterCutOver;
         if (cutOver && problems.isEmpty()) {
             afterCutOver = cutOverAndCheck(controller, steps, problems);
@@ -191,6 +203,56 @@ public class MigrationScenario {
                 reconcileRepaired, steps, count("readsCompared"), count("readMismatches"),
                 count("rowsRepaired") - reconcileRepaired, lags.all(), stats, finalDifferences, old.size(),
                 next.size(), differing, afterCutOver, problems);
+    }
+
+    /**
+     * Expiring coupons are never copied: new ones are issued in the new store, old ones redeemed in the old
+     * one, a user's valid coupons read from both; then the live-row report says how long the old table lives.
+     */
+    private void couponDrill(List<String> problems) throws SQLException {
+        CouponService service = coupons.getIfAvailable();
+        IncrementalMigration migration = incremental.getIfAvailable();
+        if (service == null || migration == null) {
+            out.println("coupons: no dualwrite.incremental.tables.coupon; skipped");
+            return;
+        }
+        JdbcTemplate old = new JdbcTemplate(source);
+        JdbcTemplate next = new JdbcTemplate(target);
+        Map<String, Object> first = old.queryForList("SELECT id, user_id FROM coupon WHERE redeemed = 0 AND"
+                + " expires_at > ? ORDER BY id", java.sql.Timestamp.from(java.time.Instant.now().plusSeconds(600)))
+                .stream().findFirst().orElse(null);
+        if (first == null) {
+            problems.add("coupons: the old store holds no valid coupon to redeem (demo.history.coupons)");
+            return;
+        }
+        long oldValid = ((Number) first.get("id")).longValue();
+        long user = ((Number) first.get("user_id")).longValue();
+        int before = service.validCoupons(user).size();
+        long issued = service.issue(user);
+        for (int i = 0; i < 99; i++) {
+            service.issue(100_000 + i);
+        }
+        boolean redeemedOld = service.redeem(oldValid);
+        boolean redeemedNew = service.redeem(issued);
+        int after = service.validCoupons(user).size();
+        long oldInNew = next.queryForObject("SELECT COUNT(*) FROM coupon WHERE id <= 1000000", Long.class);
+        long newInOld = old.queryForObject("SELECT COUNT(*) FROM coupon WHERE id > 1000000", Long.class);
+        Integer oldRedeemed = old.queryForObject("SELECT redeemed FROM coupon WHERE id = ?", Integer.class, oldValid);
+        Integer newRedeemed = next.queryForObject("SELECT redeemed FROM coupon WHERE id = ?", Integer.class, issued);
+        IncrementalMigration.LiveRows live = migration.liveRows("coupon");
+        out.printf("coupons: 100 issued in the new store, coupon %d redeemed in the old one and %d in the new one;"
+                + " user %d's valid coupons (both stores) %d -> %d; the old store still holds %,d live of %,d (last"
+                + " expires %s), archivable: %s%n", oldValid, issued, user, before, after, live.liveInSource(),
+                live.rowsInSource(), live.lastExpiryInSource(), live.archivable());
+        if (!redeemedOld || !redeemedNew || oldRedeemed == null || oldRedeemed != 1 || newRedeemed == null
+                || newRedeemed != 1 || oldInNew != 0 || newInOld != 0 || after != before - 1) {
+            problems.add("coupons: a coupon was written to the store that does not hold it (redeemed old " + redeemedOld
+                    + ", new " + redeemedNew + "; old ids in the new store " + oldInNew + ", new ids in the old store "
+                    + newInOld + "; valid coupons " + before + " -> " + after + ", expected " + (before - 1) + ")");
+        }
+        if (live.liveInTarget() < 100 || live.archivable()) {
+            problems.add("coupons: the live-row report is wrong: " + live);
+        }
     }
 
     /** Prints a progress line a second until the backfill ends. */

@@ -2,6 +2,7 @@ package io.dualwrite.samples.orders;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dualwrite.expiring.IncrementalMigration;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
 import java.sql.SQLException;
@@ -32,12 +33,16 @@ abstract class MigrationScenarioTest {
     @Autowired
     MigrationScenario scenario;
 
+    @Autowired
+    IncrementalMigration coupons;
+
     /** Creates both stores, the old schema with its history and the new one empty, and points the service at them. */
     static void stores(Store sourceStore, Store targetStore, DynamicPropertyRegistry registry) throws SQLException {
         source = TestDatabase.create(sourceStore, "orders_old");
         target = TestDatabase.create(targetStore, "orders_new");
         DemoDatabases.createTables(source.dataSource(), target.dataSource());
         DemoDatabases.seedHistory(source.dataSource(), HISTORY, 200, 42);
+        DemoDatabases.seedCoupons(source.dataSource(), 600, 200, 43);
         // As in application.properties: H2's 1 s lock timeout is far below what the servers allow.
         String h2LockTimeout = ";LOCK_TIMEOUT=10000";
         registry.add("spring.datasource.url", () -> source.jdbcUrl() + (sourceStore == Store.H2 ? h2LockTimeout : ""));
@@ -75,5 +80,10 @@ abstract class MigrationScenarioTest {
         assertThat(report.doubleReads()).as("double reads compared").isPositive();
         assertThat(report.doubleReadMismatches()).as("double-read mismatches").isZero();
         assertThat(report.afterCutOver()).startsWith("TARGET_ONLY: 20 orders created");
+        // The coupon drill ran: the old store still holds live coupons, the new store the 100 it issued.
+        IncrementalMigration.LiveRows live = coupons.liveRows("coupon");
+        assertThat(live.liveInSource()).as("old coupons still valid").isPositive();
+        assertThat(live.liveInTarget()).as("coupons issued in the new store").isGreaterThanOrEqualTo(100);
+        assertThat(live.archivable()).isFalse();
     }
 }

@@ -1,0 +1,490 @@
+package io.dualwrite.cdc;
+
+import com.github.shyiko.mysql.binlog.BinaryLogClient;
+import com.github.shyiko.mysql.binlog.event.AnnotateRowsEventData;
+import com.github.shyiko.mysql.binlog.event.DeleteRowsEventData;
+import com.github.shyiko.mysql.binlog.event.Event;
+import com.github.shyiko.mysql.binlog.event.EventData;
+import com.github.shyiko.mysql.binlog.event.EventHeaderV4;
+import com.github.shyiko.mysql.binlog.event.EventType;
+import com.github.shyiko.mysql.binlog.event.QueryEventData;
+import com.github.shyiko.mysql.binlog.event.RotateEventData;
+import com.github.shyiko.mysql.binlog.event.TableMapEventData;
+import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
+import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
+import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
+import io.dualwrite.capture.Change;
+import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.mapping.MappedTable;
+import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.mirror.Mirror;
+import java.io.IOException;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Change-data capture from a MariaDB (or MySQL) source's ROW-format binary log: the keys of rows that
+ * writers outside the service changed are handed to the {@link Mirror}, which applies them like every other
+ * captured key.
+ *
+ * <pre>{@code
+ * BinlogCapture capture = BinlogCapture.create(config, tables, source, target, mirror);
+ * capture.start();     // throws CdcUnavailableException naming the server setting or grant to change
+ * ...
+ * capture.close();
+ * }</pre>
+ *
+ * <p>Keys only, a low watermark as the stored position, and one reader per log in a fleet, as
+ * {@link ChangeLogCapture} describes; {@link #crashForTesting()} kills the reader between reading and
+ * applying, and the resume test shows that nothing is missing.
+ *
+ * <p><b>The library's own writes</b> (the reverse mirror, a repair) into this store would come back as new
+ * work. With {@code binlog_annotate_row_events} each statement's row events follow its text, and every
+ * statement the library runs starts with {@link Dialect#MARKER}: those rows are skipped and counted
+ * ({@link CdcStatus#echoesSkipped()}). An echo that gets through (annotations off) is a no-op, since the
+ * apply finds both stores equal. {@link #filterEchoesForTesting(boolean)} switches the filter off for the
+ * test that counts the difference.
+ *
+ * <p><b>Never guess a layout.</b> The log names no columns; their positions are read from
+ * {@code information_schema} at start. A DDL statement naming a mapped table, a table map whose column
+ * count differs, a row image without the key columns or a statement-format change of a mapped table stops
+ * that table's capture: logged once as an error and shown by {@link #status()}, never read on with a guessed
+ * layout. The other tables go on.
+ *
+ * <p>Threads: one reader (the log connection, reconnecting from the end of the last complete transaction
+ * after a break) and the shared checkpointer.
+ */
+public final class BinlogCapture extends ChangeLogCapture {
+
+    private static final Log log = LogFactory.getLog(BinlogCapture.class);
+
+    private volatile BinaryLogClient client;
+    private List<CapturedTable> captured = List.of();
+    private Thread reader;
+
+    // Reader-thread state: the transaction being read.
+    private final Map<Long, CapturedTable> tableIds = new HashMap<>();
+    private final Set<Change> transaction = new LinkedHashSet<>();
+    private String file;
+    private boolean skipStatement;
+
+    private BinlogCapture(CdcConfig config, MappedTables tables, DataSource source, DataSource target, Mirror mirror) {
+        super(config, tables, source, target, mirror);
+    }
+
+    /**
+     * Creates a capture; {@link #start()} it after the mirror.
+     *
+     * @param config the settings
+     * @param tables the mapped tables; their source side is the store whose log is read
+     * @param source that store (for the readiness check, the column layouts and the log's head)
+     * @param target the store that keeps the position table
+     * @param mirror the mirror the keys are handed to
+     * @return the capture
+     * @throws NullPointerException if an argument is null
+     */
+    public static BinlogCapture create(CdcConfig config, MappedTables tables, DataSource source, DataSource target,
+            Mirror mirror) {
+        return new BinlogCapture(config, tables, source, target, mirror);
+    }
+
+    @Override
+    public BinlogCapture handOverWhile(java.util.function.BooleanSupplier handOver) {
+        super.handOverWhile(handOver);
+        return this;
+    }
+
+    @Override
+    String logKind() {
+        return "the binary log";
+    }
+
+    @Override
+    String logName() {
+        return "the binary log of " + config.host() + ":" + config.port();
+    }
+
+    @Override
+    List<String> check(Connection connection, List<String> warnings) throws SQLException {
+        BinlogReadiness.Verdict verdict = BinlogReadiness.judge(BinlogReadiness.read(connection));
+        if (verdict.problems().isEmpty()) {
+            List<CapturedTable> layouts = new ArrayList<>();
+            for (MappedTable table : tables.all()) {
+                layouts.add(CapturedTable.read(connection, table));
+            }
+            this.captured = List.copyOf(layouts);
+        }
+        warnings.addAll(verdict.warnings());
+        return verdict.problems();
+    }
+
+    @Override
+    Exception startReader(LogPosition start) {
+        CountDownLatch connected = new CountDownLatch(1);
+        Exception[] firstFailure = new Exception[1];
+        reader = new Thread(() -> readLoop(connected, firstFailure), "dualwrite-cdc-reader");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            if (!connected.await(config.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)) {
+                firstFailure[0] = new IOException("no connection within " + config.connectTimeout()
+                        + " (dualwrite.capture.cdc.connect-timeout)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return firstFailure[0];
+    }
+
+    @Override
+    String unreadableHint(LogPosition start) {
+        return "(check dualwrite.capture.cdc.host, port, username and password,"
+                + " and that the user has REPLICATION SLAVE; if the server no longer has that log file, it was"
+                + " purged while the capture was off: delete the row '" + config.readerName() + "' from "
+                + config.positionTable() + " to start from the server's head, and reconcile the mapped tables)";
+    }
+
+    @Override
+    LogPosition serverHead() throws SQLException {
+        try (Connection connection = source.getConnection();
+                Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SHOW MASTER STATUS")) {
+            if (!rs.next()) {
+                throw new CdcUnavailableException(List.of("SHOW MASTER STATUS returns no row: the binary log is off"
+                        + " (start the server with log_bin)"));
+            }
+            return new LogPosition(rs.getString(1), rs.getLong(2));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // The reader thread
+    // ------------------------------------------------------------------------------------------------
+
+    private void readLoop(CountDownLatch connected, Exception[] firstFailure) {
+        boolean first = true;
+        while (!stopping) {
+            LogPosition from = readPosition;
+            BinaryLogClient next = newClient(from);
+            if (first) {
+                next.registerLifecycleListener(new BinaryLogClient.AbstractLifecycleListener() {
+                    @Override
+                    public void onConnect(BinaryLogClient c) {
+                        connected.countDown();
+                    }
+                });
+            }
+            client = next;
+            resetTransaction();
+            file = from.file();
+            try {
+                next.connect();
+            } catch (IOException | RuntimeException e) {
+                if (first) {
+                    firstFailure[0] = e;
+                    connected.countDown();
+                    return;
+                }
+                connectionLost(e);
+            }
+            first = false;
+            if (stopping) {
+                return;
+            }
+            try {
+                Thread.sleep(config.reconnectDelay().toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private BinaryLogClient newClient(LogPosition from) {
+        BinaryLogClient c = new BinaryLogClient(config.host(), config.port(), config.username(), config.password());
+        c.setServerId(config.serverId());
+        c.setBinlogFilename(from.file());
+        c.setBinlogPosition(from.position());
+        c.setKeepAlive(false);
+        c.setConnectTimeout(config.connectTimeout().toMillis());
+        c.setUseSendAnnotateRowsEvent(true);
+        EventDeserializer deserializer = new EventDeserializer();
+        deserializer.setCompatibilityMode(EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY);
+        c.setEventDeserializer(deserializer);
+        c.registerEventListener(this::onEventSafely);
+        c.registerLifecycleListener(new BinaryLogClient.AbstractLifecycleListener() {
+            @Override
+            public void onConnect(BinaryLogClient c) {
+                connected();
+            }
+
+            @Override
+            public void onEventDeserializationFailure(BinaryLogClient failed, Exception ex) {
+                // The client would skip the event and read on: a skipped rows event is a lost key.
+                fail("an event after " + readPosition + " could not be decoded: " + ex.getMessage(), ex);
+            }
+
+            @Override
+            public void onCommunicationFailure(BinaryLogClient failed, Exception ex) {
+                if (!stopping) {
+                    log.warn("dualwrite: change-data capture's log connection broke after " + readPosition + ": "
+                            + ex.getMessage());
+                }
+            }
+        });
+        return c;
+    }
+
+    private void onEventSafely(Event event) {
+        if (stopping) {
+            return;
+        }
+        try {
+            onEvent(event);
+        } catch (RuntimeException e) {
+            fail("reading the event after " + readPosition + " failed: " + e, e);
+        }
+    }
+
+    private void onEvent(Event event) {
+        EventType type = event.getHeader().getEventType();
+        EventData data = event.getData();
+        switch (type) {
+            case ROTATE -> file = ((RotateEventData) data).getBinlogFilename();
+            case MARIADB_GTID, GTID -> resetTransaction();
+            case ANNOTATE_ROWS -> skipStatement = filterEchoes && isOwnStatement(((AnnotateRowsEventData) data).getRowsQuery());
+            case TABLE_MAP -> tableMap((TableMapEventData) data);
+            case XID -> endTransaction(event);
+            // An XA transaction's rows are logged before it commits, in a separate XA COMMIT: its keys
+            // would be dropped at the next transaction's start, so the capture stops rather than lose them.
+            case XA_PREPARE -> fail("an XA transaction (XA PREPARE) at " + positionAfter(event)
+                    + " is not supported by the change-data capture; reconcile the mapped tables after it", null);
+            case QUERY -> query((QueryEventData) data, event);
+            default -> {
+                if (EventType.isRowMutation(type)) {
+                    rows(type, data);
+                }
+            }
+        }
+    }
+
+    private static boolean isOwnStatement(String sql) {
+        return sql != null && sql.stripLeading().startsWith(Dialect.MARKER);
+    }
+
+    private void resetTransaction() {
+        transaction.clear();
+        skipStatement = false;
+    }
+
+    private void query(QueryEventData data, Event event) {
+        String sql = data.getSql();
+        if (sql == null || sql.equalsIgnoreCase("BEGIN")) {
+            return;
+        }
+        if (sql.equalsIgnoreCase("COMMIT") || sql.equalsIgnoreCase("ROLLBACK")) {
+            endTransaction(event);
+            return;
+        }
+        List<DdlStatements.Name> ddl = DdlStatements.touched(sql);
+        if (!ddl.isEmpty()) {
+            stopNamed(ddl, data.getDatabase(), "DDL seen in the log at " + positionAfter(event) + ": "
+                    + abbreviated(sql));
+            // A DDL statement commits on its own.
+            endTransaction(event);
+            return;
+        }
+        List<DdlStatements.Name> statementChanges = DdlStatements.changedAsStatement(sql);
+        if (!statementChanges.isEmpty()) {
+            stopNamed(statementChanges, data.getDatabase(), "rows changed by a statement logged in statement format"
+                    + " at " + positionAfter(event) + " (binlog_format is not ROW for that session), whose keys the"
+                    + " log does not give: " + abbreviated(sql));
+        }
+    }
+
+    private void stopNamed(List<DdlStatements.Name> names, String defaultDatabase, String reason) {
+        for (DdlStatements.Name name : names) {
+            String database = name.database() != null ? name.database() : defaultDatabase;
+            for (CapturedTable table : captured) {
+                if (database != null && table.matches(database, name.table())) {
+                    stopTable(table, reason);
+                }
+            }
+        }
+    }
+
+    private void tableMap(TableMapEventData data) {
+        CapturedTable found = null;
+        for (CapturedTable table : captured) {
+            if (table.matches(data.getDatabase(), data.getTable())) {
+                found = table;
+            }
+        }
+        if (found == null || isStopped(found.mapped().name())) {
+            tableIds.remove(data.getTableId());
+            return;
+        }
+        String mismatch = found.layoutMismatch(data.getColumnTypes());
+        if (mismatch != null) {
+            stopTable(found, mismatch + " (its structure changed; the DDL was not seen in the log read)");
+            tableIds.remove(data.getTableId());
+            return;
+        }
+        tableIds.put(data.getTableId(), found);
+    }
+
+    private void rows(EventType type, EventData data) {
+        if (EventType.isWrite(type)) {
+            WriteRowsEventData write = (WriteRowsEventData) data;
+            CapturedTable table = capturing(write.getTableId(), write.getRows().size());
+            if (table != null) {
+                for (Serializable[] row : write.getRows()) {
+                    add(table, table.keyOf(row, write.getIncludedColumns()), true);
+                }
+            }
+        } else if (EventType.isUpdate(type)) {
+            UpdateRowsEventData update = (UpdateRowsEventData) data;
+            CapturedTable table = capturing(update.getTableId(), update.getRows().size());
+            if (table != null) {
+                for (Map.Entry<Serializable[], Serializable[]> row : update.getRows()) {
+                    RowKey before = table.keyOf(row.getKey(), update.getIncludedColumnsBeforeUpdate());
+                    if (!add(table, before, true)) {
+                        return;
+                    }
+                    // The after image may leave out an unchanged key; a changed one is a second key.
+                    RowKey after = table.keyOf(row.getValue(), update.getIncludedColumns());
+                    if (after != null && !after.equals(before)) {
+                        add(table, after, false);
+                    }
+                }
+            }
+        } else {
+            DeleteRowsEventData delete = (DeleteRowsEventData) data;
+            CapturedTable table = capturing(delete.getTableId(), delete.getRows().size());
+            if (table != null) {
+                for (Serializable[] row : delete.getRows()) {
+                    add(table, table.keyOf(row, delete.getIncludedColumns()), true);
+                }
+            }
+        }
+    }
+
+    /** @return the table whose rows these are, when they are to be captured */
+    private CapturedTable capturing(long tableId, int rows) {
+        CapturedTable table = tableIds.get(tableId);
+        if (table == null || isStopped(table.mapped().name())) {
+            return null;
+        }
+        if (skipStatement) {
+            echoesSkipped.addAndGet(rows);
+            return null;
+        }
+        return table;
+    }
+
+    private boolean add(CapturedTable table, RowKey key, boolean required) {
+        if (key == null) {
+            if (required) {
+                stopTable(table, "a row image in the log lacks a key column (binlog_row_image must be FULL or NOBLOB)");
+            }
+            return false;
+        }
+        transaction.add(new Change(table.mapped().name(), key));
+        return true;
+    }
+
+    private void endTransaction(Event event) {
+        endTransaction(positionAfter(event), transaction);
+        resetTransaction();
+    }
+
+    private LogPosition positionAfter(Event event) {
+        return new LogPosition(file, ((EventHeaderV4) event.getHeader()).getNextPosition());
+    }
+
+    private void stopTable(CapturedTable table, String reason) {
+        stopTable(table.mapped().name(), reason);
+        transaction.removeIf(change -> change.table().equals(table.mapped().name()));
+    }
+
+    @Override
+    void disconnectAfterFailure() {
+        BinaryLogClient c = client;
+        if (c != null) {
+            disconnectQuietly(c);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // The checkpoint thread
+    // ------------------------------------------------------------------------------------------------
+
+    @Override
+    void readHead() throws SQLException {
+        LogPosition at = readPosition;
+        try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+            long behind = 0;
+            boolean counting = false;
+            LogPosition last = null;
+            try (ResultSet rs = statement.executeQuery("SHOW BINARY LOGS")) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    long size = rs.getLong(2);
+                    if (name.equals(at.file())) {
+                        counting = true;
+                        behind += Math.max(0, size - at.position());
+                    } else if (counting) {
+                        behind += size;
+                    }
+                    last = new LogPosition(name, size);
+                }
+            }
+            head = last;
+            logLagBytes = counting ? behind : -1;
+        }
+    }
+
+    @Override
+    void stopReader() {
+        stopping = true;
+        BinaryLogClient c = client;
+        if (c != null) {
+            disconnectQuietly(c);
+        }
+        Thread r = reader;
+        if (r != null && r != Thread.currentThread()) {
+            try {
+                r.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void disconnectQuietly(BinaryLogClient c) {
+        try {
+            c.disconnect();
+        } catch (IOException e) {
+            log.debug("dualwrite: closing the binary log connection failed", e);
+        }
+    }
+
+    private static String abbreviated(String sql) {
+        String line = sql.replaceAll("\\s+", " ").trim();
+        return line.length() <= 200 ? line : line.substring(0, 200) + "...";
+    }
+}

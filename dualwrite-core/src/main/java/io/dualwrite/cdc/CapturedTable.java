@@ -1,0 +1,246 @@
+package io.dualwrite.cdc;
+
+import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.mapping.MappedTable;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A mapped source table as its rows appear in the binary log: the column layout read from
+ * {@code information_schema} at start, and how each key column's logged value becomes the value of a
+ * {@link RowKey}. The log carries no column names, only positions and types, so a table map whose column
+ * count or key column types differ from this layout means the table changed underneath: the reader stops
+ * that table's capture rather than read keys from the wrong columns.
+ */
+final class CapturedTable {
+
+    /** How a key column's logged value is read, and the binary log column types it may be logged as. */
+    private enum Decoder {
+        SIGNED(1, 2, 3, 8, 9),
+        UNSIGNED(1, 2, 3, 8, 9),
+        DECIMAL(0, 246),
+        TEXT(15, 249, 250, 251, 252, 253, 254),
+        BYTES(15, 249, 250, 251, 252, 253, 254);
+
+        private final int[] loggedTypes;
+
+        Decoder(int... loggedTypes) {
+            this.loggedTypes = loggedTypes;
+        }
+
+        boolean accepts(int loggedType) {
+            for (int type : loggedTypes) {
+                if (type == loggedType) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    private final MappedTable mapped;
+    private final String database;
+    private final String table;
+    private final int columnCount;
+    private final int[] keyPositions;
+    private final Decoder[] decoders;
+    private final long[] unsignedRange;
+    private final Charset[] charsets;
+
+    private CapturedTable(MappedTable mapped, String database, String table, int columnCount, int[] keyPositions,
+            Decoder[] decoders, long[] unsignedRange, Charset[] charsets) {
+        this.mapped = mapped;
+        this.database = database;
+        this.table = table;
+        this.columnCount = columnCount;
+        this.keyPositions = keyPositions;
+        this.decoders = decoders;
+        this.unsignedRange = unsignedRange;
+        this.charsets = charsets;
+    }
+
+    /**
+     * Reads a mapped table's layout from the source.
+     *
+     * @return the layout
+     * @throws IllegalArgumentException if a key column's type cannot be read from the log yet; the message
+     *     names the table, the column and its type
+     */
+    static CapturedTable read(Connection connection, MappedTable mapped) throws SQLException {
+        String schema = mapped.source().table().schema();
+        String database = schema != null ? schema : connection.getCatalog();
+        String name = mapped.source().table().name();
+        List<String> columns = new ArrayList<>();
+        List<String> dataTypes = new ArrayList<>();
+        List<String> columnTypes = new ArrayList<>();
+        List<String> charsetNames = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("/* dualwrite */ SELECT COLUMN_NAME, DATA_TYPE,"
+                + " COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND"
+                + " TABLE_NAME = ? ORDER BY ORDINAL_POSITION")) {
+            select.setString(1, database);
+            select.setString(2, name);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                    dataTypes.add(rs.getString(2).toLowerCase(Locale.ROOT));
+                    columnTypes.add(rs.getString(3).toLowerCase(Locale.ROOT));
+                    charsetNames.add(rs.getString(4));
+                }
+            }
+        }
+        List<String> keyColumns = mapped.source().keyColumns();
+        int[] positions = new int[keyColumns.size()];
+        Decoder[] decoders = new Decoder[keyColumns.size()];
+        long[] ranges = new long[keyColumns.size()];
+        Charset[] charsets = new Charset[keyColumns.size()];
+        List<String> problems = new ArrayList<>();
+        for (int k = 0; k < keyColumns.size(); k++) {
+            int position = -1;
+            for (int c = 0; c < columns.size(); c++) {
+                if (columns.get(c).equalsIgnoreCase(keyColumns.get(k))) {
+                    position = c;
+                }
+            }
+            if (position < 0) {
+                throw new IllegalStateException("change-data capture: key column '" + keyColumns.get(k)
+                        + "' of table '" + database + "." + name + "' is not in information_schema.COLUMNS");
+            }
+            positions[k] = position;
+            String dataType = dataTypes.get(position);
+            boolean unsigned = columnTypes.get(position).contains("unsigned");
+            switch (dataType) {
+                case "tinyint", "smallint", "mediumint", "int", "integer", "bigint" -> {
+                    decoders[k] = unsigned ? Decoder.UNSIGNED : Decoder.SIGNED;
+                    ranges[k] = switch (dataType) {
+                        case "tinyint" -> 0xFFL;
+                        case "smallint" -> 0xFFFFL;
+                        case "mediumint" -> 0xFFFFFFL;
+                        case "int", "integer" -> 0xFFFFFFFFL;
+                        default -> -1L;
+                    };
+                }
+                case "decimal", "numeric" -> decoders[k] = Decoder.DECIMAL;
+                case "char", "varchar", "tinytext", "text", "mediumtext", "longtext" -> {
+                    Charset charset = charset(charsetNames.get(position));
+                    if (charset == null) {
+                        problems.add("key column '" + columns.get(position) + "' has character set "
+                                + charsetNames.get(position) + ", which the log reader cannot decode yet (utf8mb3,"
+                                + " utf8mb4, latin1, ascii)");
+                    }
+                    decoders[k] = Decoder.TEXT;
+                    charsets[k] = charset;
+                }
+                case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob" -> decoders[k] = Decoder.BYTES;
+                default -> problems.add("key column '" + columns.get(position) + "' is of type " + dataType
+                        + ", which the log reader cannot read keys from yet (integers, decimals, text and binary)");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("dualwrite.capture.cdc: table '" + mapped.name() + "': "
+                    + String.join("; ", problems) + "; leave change-data capture off for this migration, or key the"
+                    + " table by a column of a supported type");
+        }
+        return new CapturedTable(mapped, database, name, columns.size(), positions, decoders, ranges, charsets);
+    }
+
+    private static Charset charset(String name) {
+        if (name == null) {
+            return null;
+        }
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "utf8", "utf8mb3", "utf8mb4" -> StandardCharsets.UTF_8;
+            case "latin1" -> Charset.forName("windows-1252");
+            case "ascii" -> StandardCharsets.US_ASCII;
+            default -> null;
+        };
+    }
+
+    MappedTable mapped() {
+        return mapped;
+    }
+
+    String database() {
+        return database;
+    }
+
+    String table() {
+        return table;
+    }
+
+    boolean matches(String database, String table) {
+        return this.database.equalsIgnoreCase(database) && this.table.equalsIgnoreCase(table);
+    }
+
+    /**
+     * Checks a table map against the layout read at start.
+     *
+     * @param loggedTypes the column types in the log's table map, one per column
+     * @return why they differ, or null when they agree
+     */
+    String layoutMismatch(byte[] loggedTypes) {
+        if (loggedTypes.length != columnCount) {
+            return "the log's table map has " + loggedTypes.length + " columns, the table had " + columnCount
+                    + " when the capture started";
+        }
+        for (int k = 0; k < keyPositions.length; k++) {
+            int logged = loggedTypes[keyPositions[k]] & 0xFF;
+            if (!decoders[k].accepts(logged)) {
+                return "the log's table map has column type " + logged + " at key column position "
+                        + (keyPositions[k] + 1) + ", which the table's key column did not have when the capture"
+                        + " started";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Reads a row image's key.
+     *
+     * @param row the image's values, one per included column
+     * @param included the columns the image includes
+     * @return the key, or null when the image lacks a key column (an after image that left it unchanged)
+     * @throws IllegalStateException if a key value cannot be read
+     */
+    RowKey keyOf(Serializable[] row, BitSet included) {
+        Object[] values = new Object[keyPositions.length];
+        for (int k = 0; k < keyPositions.length; k++) {
+            int column = keyPositions[k];
+            if (!included.get(column)) {
+                return null;
+            }
+            int index = included.get(0, column).cardinality();
+            values[k] = decode(k, row[index]);
+        }
+        return RowKey.of(values);
+    }
+
+    private Object decode(int k, Serializable value) {
+        if (value == null) {
+            return null;
+        }
+        return switch (decoders[k]) {
+            case SIGNED -> value;
+            case UNSIGNED -> {
+                long raw = ((Number) value).longValue();
+                if (unsignedRange[k] < 0) {
+                    yield raw >= 0 ? (Object) raw : new BigInteger(Long.toUnsignedString(raw));
+                }
+                yield raw & unsignedRange[k];
+            }
+            case DECIMAL -> value instanceof BigDecimal ? value : new BigDecimal(value.toString());
+            case TEXT -> value instanceof byte[] bytes ? new String(bytes, charsets[k]) : value.toString();
+            case BYTES -> value;
+        };
+    }
+}

@@ -1,0 +1,19 @@
+/**
+ * Change-data capture: the keys of rows that writers outside the service changed, read from the source's
+ * own change log and handed to the mirror.
+ *
+ * <p>Entry types: {@link io.dualwrite.cdc.BinlogCapture} (MariaDB/MySQL ROW-format binary log, read with
+ * {@code com.zendesk:mysql-binlog-connector-java}, an optional dependency the application adds) and
+ * {@link io.dualwrite.cdc.PgLogicalCapture} (PostgreSQL logical decoding with the built-in {@code pgoutput}
+ * plugin over pgjdbc's replication API), both a {@link io.dualwrite.cdc.ChangeLogCapture}, which holds what
+ * they share: the low watermark, the lease in the position row, the hand-over to the mirror, status and
+ * shut-down. Configured by {@link io.dualwrite.cdc.CdcConfig}. The position is kept in the target's
+ * {@code dualwrite_cdc_position} table as a low watermark: the end of the last transaction whose keys have
+ * all been applied, so a restart never leaves a gap (and a PostgreSQL slot is acknowledged only up to it).
+ *
+ * <p>What it must never do: apply a row image from the log (the mirror's apply reads the current state
+ * under the share lock, so every capture path keeps the same ordering argument); store (or acknowledge to
+ * the server) a position beyond a key not yet applied; read a table's keys on with a layout it has not
+ * verified (DDL stops that table's capture instead).
+ */
+package io.dualwrite.cdc;

@@ -1,0 +1,244 @@
+package io.dualwrite.autoconfigure;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.dualwrite.cdc.BinlogCapture;
+import io.dualwrite.cdc.ChangeLogCapture;
+import io.dualwrite.cdc.PgLogicalCapture;
+import io.dualwrite.cdc.CdcConfig;
+import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.metrics.CdcMetrics;
+import io.dualwrite.mirror.Mirror;
+import io.dualwrite.routing.MigrationController;
+import io.dualwrite.routing.Phase;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Change-data capture ({@code dualwrite.capture.cdc.enabled=true}): reads the source's change log (its
+ * MariaDB/MySQL binary log with {@link BinlogCapture}, or, when the source is PostgreSQL, a logical
+ * replication slot with {@link PgLogicalCapture}) and hands the keys of rows changed by writers outside the
+ * service to the forward mirror, while the migration mirrors source writes (DUAL_WRITE, and a step into or
+ * out of it). The log's position is kept in the target's {@code dualwrite_cdc_position} (created with
+ * {@code dualwrite.schema.create}). Where, and as whom, the log is read defaults to the source pool's URL
+ * and credentials; a MariaDB/MySQL source needs the replica id ({@code dualwrite.capture.cdc.server-id}),
+ * a PostgreSQL one names its slot and publication ({@code slot-name}, {@code publication-name}, both
+ * {@code dualwrite_cdc} by default, created when missing).
+ */
+@AutoConfiguration(after = DualWriteAutoConfiguration.class)
+@ConditionalOnBooleanProperty("dualwrite.capture.cdc.enabled")
+@ConditionalOnBean(name = "dualWriteMirror")
+public class DualWriteCdcAutoConfiguration {
+
+    /** How long a step out of DUAL_WRITE waits for the capture to apply the log read so far. */
+    static final java.time.Duration STEP_CATCH_UP = java.time.Duration.ofSeconds(30);
+
+    private static final String CLIENT = "com.github.shyiko.mysql.binlog.BinaryLogClient";
+    private static final String PGJDBC = "org.postgresql.PGConnection";
+    private static final Pattern MYSQL_URL = Pattern.compile("jdbc:(?:mariadb|mysql)://([^:/?,]+)(?::(\\d+))?.*");
+    private static final Pattern POSTGRES_URL = Pattern.compile("jdbc:postgresql://([^:/?,]+)(?::(\\d+))?/([^?]+).*");
+
+    /** Creates the configuration; Spring does. */
+    public DualWriteCdcAutoConfiguration() {
+    }
+
+    /**
+     * The started capture: {@link PgLogicalCapture} when the source is PostgreSQL, else {@link BinlogCapture}.
+     *
+     * @param properties the settings
+     * @param tables the mappings
+     * @param source the library's own source pool: its URL and credentials are the defaults
+     * @param target the library's own target pool, which keeps the position table
+     * @param mirror the forward mirror
+     * @param controller whose phase decides whether keys read are handed over
+     * @return the capture, started; disabled (and said so once) when the log cannot be read and
+     *     {@code dualwrite.capture.cdc.required=false}
+     * @throws IllegalStateException if the log's client is not on the classpath, or the log cannot be read
+     *     and the capture is required ({@link io.dualwrite.cdc.CdcUnavailableException})
+     * @throws SQLException if a store cannot be reached
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public ChangeLogCapture dualWriteChangeLogCapture(DualWriteProperties properties, MappedTables tables,
+            @Qualifier(DualWriteAutoConfiguration.SOURCE_DATA_SOURCE) DataSource source,
+            @Qualifier(DualWriteAutoConfiguration.TARGET_LIBRARY_DATA_SOURCE) DataSource target,
+            @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) throws SQLException {
+        boolean postgres = isPostgres(source);
+        String client = postgres ? PGJDBC : CLIENT;
+        if (!ClassUtils.isPresent(client, DualWriteCdcAutoConfiguration.class.getClassLoader())) {
+            throw new IllegalStateException("dualwrite.capture.cdc.enabled=true needs " + (postgres
+                    ? "the PostgreSQL JDBC driver org.postgresql:postgresql on the classpath"
+                    : "the binary log client on the classpath: add the dependency"
+                            + " com.zendesk:mysql-binlog-connector-java (0.30.1)")
+                    + ", or set dualwrite.capture.cdc.enabled=false");
+        }
+        CdcConfig config = cdcConfig(properties, source, postgres);
+        ChangeLogCapture capture = postgres ? PgLogicalCapture.create(config, tables, source, target, mirror)
+                : BinlogCapture.create(config, tables, source, target, mirror);
+        capture.handOverWhile(() -> controller.mirroring() && controller.state().active().phase() != Phase.RAMP);
+        capture.start();
+        // Keys read after a step out of DUAL_WRITE are only counted: the step waits until the log read so far
+        // is applied, and is refused (unless forced) when it is not within the wait.
+        controller.addPreparation((from, to) -> {
+            if (from.phase() != Phase.DUAL_WRITE || to.phase() == Phase.DUAL_WRITE) {
+                return java.util.Optional.empty();
+            }
+            try {
+                return capture.awaitStoredPastHead(STEP_CATCH_UP);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.Optional.of("interrupted while waiting for the change-data capture to catch up");
+            }
+        });
+        return capture;
+    }
+
+    private static boolean isPostgres(DataSource source) throws SQLException {
+        try (Connection connection = source.getConnection()) {
+            return "PostgreSQL".equalsIgnoreCase(connection.getMetaData().getDatabaseProductName());
+        }
+    }
+
+    static CdcConfig cdcConfig(DualWriteProperties properties, DataSource source, boolean postgres)
+            throws SQLException {
+        DualWriteProperties.Cdc cdc = properties.getCapture().getCdc();
+        String host = cdc.getHost();
+        Integer port = cdc.getPort();
+        String database = null;
+        if (host == null || port == null || postgres) {
+            String url;
+            try (Connection connection = source.getConnection()) {
+                url = connection.getMetaData().getURL();
+            }
+            Matcher matcher = (postgres ? POSTGRES_URL : MYSQL_URL).matcher(url == null ? "" : url);
+            if (!matcher.matches()) {
+                throw new DualWriteSettingException("dualwrite.capture.cdc.host", "dualwrite.capture.cdc.host: the"
+                        + " source's JDBC URL " + url + " names no " + (postgres ? "PostgreSQL server and database to"
+                        + " decode the write-ahead log of" : "MariaDB or MySQL server to read the binary log from"),
+                        "Set dualwrite.capture.cdc.host and dualwrite.capture.cdc.port, or"
+                                + " dualwrite.capture.cdc.enabled=false.");
+            }
+            host = host != null ? host : matcher.group(1);
+            port = port != null ? port : matcher.group(2) == null ? (postgres ? 5432 : 3306)
+                    : Integer.parseInt(matcher.group(2));
+            database = postgres ? matcher.group(3) : null;
+        }
+        String username = cdc.getUsername();
+        String password = cdc.getPassword();
+        if (username == null && source instanceof HikariDataSource pool) {
+            username = pool.getUsername();
+            password = password != null ? password : pool.getPassword();
+        }
+        CdcConfig.Builder builder = CdcConfig.builder().required(cdc.isRequired())
+                .readerName(cdc.getReaderName()).positionTable(cdc.getPositionTable())
+                .createPositionTable(properties.getSchema().isCreate())
+                .checkpointInterval(cdc.getCheckpointInterval()).connectTimeout(cdc.getConnectTimeout());
+        if (host != null) {
+            builder.server(host, port);
+        }
+        if (username != null) {
+            builder.credentials(username, password);
+        }
+        try {
+            if (postgres) {
+                builder.logicalDecoding(database).slotName(cdc.getSlotName())
+                        .publicationName(cdc.getPublicationName());
+            }
+            if (cdc.getServerId() != null) {
+                builder.serverId(cdc.getServerId());
+            }
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new DualWriteSettingException("dualwrite.capture.cdc", e.getMessage(), "Set each property named"
+                    + " above, or dualwrite.capture.cdc.enabled=false.", e);
+        }
+    }
+
+    /**
+     * Health of the capture, as component {@code dualwriteCdc}: DOWN when it failed or a table's capture
+     * stopped (DDL seen), with the reason; UP otherwise, also when it was left off because the log is not
+     * readable and {@code required=false} (the detail says so). Details carry the positions read, stored and
+     * at the head, the log lag in bytes and the apply lag.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+    static class HealthCheck {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "dualwriteCdcHealthIndicator")
+        org.springframework.boot.health.contributor.HealthIndicator dualwriteCdcHealthIndicator(ChangeLogCapture capture) {
+            return () -> health(capture.status());
+        }
+
+        static org.springframework.boot.health.contributor.Health health(io.dualwrite.cdc.CdcStatus status) {
+            // FAILED, a table stopped, or RUNNING with a problem: the log has not been readable for a while.
+            boolean down = status.state() == ChangeLogCapture.State.FAILED || !status.stoppedTables().isEmpty()
+                    || status.state() == ChangeLogCapture.State.RUNNING && status.problem() != null;
+            var health = down ? org.springframework.boot.health.contributor.Health.down()
+                    : org.springframework.boot.health.contributor.Health.up();
+            return health.withDetails(details(status)).build();
+        }
+    }
+
+    /**
+     * What health and the endpoint show of the capture: state, problem and stopped tables when there are,
+     * the positions read, stored and at the server's head, the log lag in bytes apart from the apply lag.
+     */
+    static java.util.Map<String, Object> details(io.dualwrite.cdc.CdcStatus status) {
+        java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("state", status.state().name());
+        if (status.problem() != null) {
+            details.put("problem", status.problem());
+        }
+        if (!status.stoppedTables().isEmpty()) {
+            details.put("stoppedTables", status.stoppedTables());
+        }
+        details.put("read", String.valueOf(status.read()));
+        details.put("stored", String.valueOf(status.stored()));
+        details.put("head", String.valueOf(status.head()));
+        details.put("logLagBytes", status.logLagBytes());
+        details.put("applyLag", status.applyLag().toString());
+        details.put("keysHanded", status.keysHanded());
+        // Read while the migration did not hand keys over (before DUAL_WRITE, in RAMP): not mirrored.
+        details.put("keysNotHanded", status.keysNotHanded());
+        details.put("echoesSkipped", status.echoesSkipped());
+        return details;
+    }
+
+    /** The capture's state under {@code cdc} in {@code GET /actuator/dualwrite}, when the endpoint is there. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
+    static class EndpointView {
+
+        @Bean
+        org.springframework.beans.factory.SmartInitializingSingleton dualWriteCdcOnEndpoint(ChangeLogCapture capture,
+                org.springframework.beans.factory.ObjectProvider<io.dualwrite.autoconfigure.actuate.DualWriteEndpoint>
+                        endpoint) {
+            return () -> endpoint.ifAvailable(e -> e.showCdc(() -> details(capture.status())));
+        }
+    }
+
+    /** The capture's meters, when the application has a registry. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterRegistry.class)
+    static class Metrics {
+
+        @Bean
+        @ConditionalOnMissingBean
+        CdcMetrics dualWriteCdcMetrics(ChangeLogCapture capture) {
+            return new CdcMetrics(capture::status);
+        }
+    }
+}
