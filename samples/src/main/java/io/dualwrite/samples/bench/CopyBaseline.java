@@ -7,9 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.LocalDateTime;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -50,45 +47,8 @@ final class CopyBaseline {
      * @throws InterruptedException if interrupted while waiting for the threads
      */
     PlainCopy.Result run(int threads, long min, long max) throws SQLException, InterruptedException {
-        long[] copied = new long[threads];
-        long[] chunks = new long[threads];
-        AtomicReference<Exception> failure = new AtomicReference<>();
-        List<Thread> workers = new ArrayList<>();
-        long started = System.nanoTime();
-        for (int i = 0; i < threads; i++) {
-            int slot = i;
-            long after = min - 1 + (long) Math.ceil((double) (max - min + 1) * i / threads);
-            long upTo = i == threads - 1 ? max : min - 1 + (long) Math.ceil((double) (max - min + 1) * (i + 1) / threads);
-            Thread worker = new Thread(() -> {
-                try {
-                    long[] done = copySlice(after, upTo);
-                    copied[slot] = done[0];
-                    chunks[slot] = done[1];
-                } catch (SQLException | RuntimeException e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, "bench-copy-baseline-" + i);
-            workers.add(worker);
-            worker.start();
-        }
-        for (Thread worker : workers) {
-            worker.join();
-        }
-        long nanos = System.nanoTime() - started;
-        Exception failed = failure.get();
-        if (failed instanceof SQLException sql) {
-            throw sql;
-        }
-        if (failed != null) {
-            throw (RuntimeException) failed;
-        }
-        long rows = 0;
-        long chunkCount = 0;
-        for (int i = 0; i < threads; i++) {
-            rows += copied[i];
-            chunkCount += chunks[i];
-        }
-        return new PlainCopy.Result(rows, nanos, chunkCount);
+        return PlainCopy.inSlices(threads, min, max, "bench-copy-baseline",
+                (slot, after, upTo) -> copySlice(after, upTo));
     }
 
     private long[] copySlice(long after, long upTo) throws SQLException {

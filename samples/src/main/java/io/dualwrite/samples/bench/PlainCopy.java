@@ -148,6 +148,27 @@ final class PlainCopy {
      * @throws InterruptedException if interrupted while waiting for the threads
      */
     Result run(int threads, long min, long max) throws SQLException, InterruptedException {
+        return inSlices(threads, min, max, "bench-copy-" + step.name().toLowerCase(Locale.ROOT),
+                (slot, after, upTo) -> step == Step.PLAIN ? copySlice(after, upTo)
+                        : copySliceStepwise(slot, after, upTo));
+    }
+
+    /** Copies one slice of the key span: ids after {@code after} up to {@code upTo}. */
+    @FunctionalInterface
+    interface SliceCopy {
+
+        /** @return {rows copied, chunks committed} */
+        long[] copy(int slot, long after, long upTo) throws SQLException;
+    }
+
+    /**
+     * Cuts ids {@code min..max} into {@code threads} equal slices and copies each on its own thread.
+     *
+     * @throws SQLException the first failure of any thread
+     * @throws InterruptedException if interrupted while waiting for the threads
+     */
+    static Result inSlices(int threads, long min, long max, String threadName, SliceCopy slice)
+            throws SQLException, InterruptedException {
         long[] copied = new long[threads];
         long[] chunks = new long[threads];
         AtomicReference<Exception> failure = new AtomicReference<>();
@@ -160,13 +181,13 @@ final class PlainCopy {
                     : min - 1 + (long) Math.ceil((double) (max - min + 1) * (i + 1) / threads);
             Thread worker = new Thread(() -> {
                 try {
-                    long[] done = step == Step.PLAIN ? copySlice(after, upTo) : copySliceStepwise(slot, after, upTo);
+                    long[] done = slice.copy(slot, after, upTo);
                     copied[slot] = done[0];
                     chunks[slot] = done[1];
                 } catch (SQLException | RuntimeException e) {
                     failure.compareAndSet(null, e);
                 }
-            }, "bench-copy-" + step.name().toLowerCase(Locale.ROOT) + "-" + i);
+            }, threadName + "-" + i);
             workers.add(worker);
             worker.start();
         }
