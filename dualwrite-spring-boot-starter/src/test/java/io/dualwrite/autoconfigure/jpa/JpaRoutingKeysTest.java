@@ -2,6 +2,7 @@ package io.dualwrite.autoconfigure.jpa;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dualwrite.autoconfigure.StoreProperties;
 import io.dualwrite.autoconfigure.jpa.PetApplication.Clinic;
 import io.dualwrite.autoconfigure.jpa.PetApplication.Owners;
 import io.dualwrite.autoconfigure.jpa.PetApplication.Pet;
@@ -73,13 +74,8 @@ class JpaRoutingKeysTest {
             db.execute("INSERT INTO owners (id, name, gmt_modified) VALUES (7, 'Seven', CURRENT_TIMESTAMP),"
                     + " (8, 'Eight', CURRENT_TIMESTAMP)");
         }
-        registry.add("spring.datasource.url", source::jdbcUrl);
-        registry.add("spring.datasource.username", source::username);
-        registry.add("spring.datasource.password", source::password);
+        StoreProperties.register(registry, source, target);
         registry.add("spring.jpa.hibernate.ddl-auto", () -> "none");
-        registry.add("dualwrite.target.url", target::jdbcUrl);
-        registry.add("dualwrite.target.username", target::username);
-        registry.add("dualwrite.target.password", target::password);
         registry.add("dualwrite.schema.create", () -> "true");
         registry.add("dualwrite.tables.owners.routing-column", () -> "id");
         registry.add("dualwrite.tables.pets.routing-column", () -> "owner_id");

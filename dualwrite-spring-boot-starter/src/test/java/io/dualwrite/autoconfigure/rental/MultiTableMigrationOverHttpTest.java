@@ -2,6 +2,7 @@ package io.dualwrite.autoconfigure.rental;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dualwrite.autoconfigure.StoreProperties;
 import io.dualwrite.autoconfigure.VerifyStatus;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
@@ -69,12 +70,7 @@ class MultiTableMigrationOverHttpTest {
         RentalSchema.createSource(source);
         RentalSchema.createTarget(target);
         RentalSchema.history(source);
-        registry.add("spring.datasource.url", source::jdbcUrl);
-        registry.add("spring.datasource.username", source::username);
-        registry.add("spring.datasource.password", source::password);
-        registry.add("dualwrite.target.url", target::jdbcUrl);
-        registry.add("dualwrite.target.username", target::username);
-        registry.add("dualwrite.target.password", target::password);
+        StoreProperties.register(registry, source, target);
         registry.add("dualwrite.phase", () -> "DUAL_WRITE");
         for (String table : RentalSchema.TABLES) {
             registry.add("dualwrite.tables." + table + ".routing-column", () -> "store_id");

@@ -2,6 +2,7 @@ package io.dualwrite.autoconfigure.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dualwrite.autoconfigure.StoreProperties;
 import io.dualwrite.testing.OrderTable;
 import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
@@ -60,12 +61,7 @@ abstract class DegradationOverHttpTest {
             new JdbcTemplate(db.dataSource()).batchUpdate(
                     "INSERT INTO t_order (id, user_id, status, gmt_modified) VALUES (?, ?, ?, ?)", rows);
         }
-        registry.add("spring.datasource.url", source::jdbcUrl);
-        registry.add("spring.datasource.username", source::username);
-        registry.add("spring.datasource.password", source::password);
-        registry.add("dualwrite.target.url", target::jdbcUrl);
-        registry.add("dualwrite.target.username", target::username);
-        registry.add("dualwrite.target.password", target::password);
+        StoreProperties.register(registry, source, target);
         registry.add("dualwrite.phase", () -> "DUAL_WRITE");
         registry.add("dualwrite.tables.t_order.routing-column", () -> "user_id");
         registry.add("dualwrite.control.poll-interval", () -> "200ms");
