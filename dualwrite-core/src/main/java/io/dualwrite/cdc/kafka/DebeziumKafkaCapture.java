@@ -477,7 +477,14 @@ public final class DebeziumKafkaCapture implements AutoCloseable {
                 partitions.put(partition, watermark);
             }
             if (!first.isEmpty()) {
-                consumer.commitSync(first);
+                try {
+                    consumer.commitSync(first);
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    // Committed by the next commit instead, which sees nothing committed yet.
+                    first.keySet().forEach(partition -> partitions.get(partition).committed(-1));
+                    log.warn("dualwrite: the Debezium topic consumer could not commit the starting offsets " + first
+                            + ": " + e.getMessage());
+                }
             }
             if (!paused.isEmpty()) {
                 consumer.pause(paused);

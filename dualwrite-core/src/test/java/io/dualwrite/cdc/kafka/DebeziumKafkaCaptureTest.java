@@ -418,6 +418,43 @@ class DebeziumKafkaCaptureTest {
         }
     }
 
+    /**
+     * Two instances in one group: Kafka gives each one of the two partitions, each commits its own, and a
+     * writer's changes converge; when one leaves, the other takes its partition over from the committed offset.
+     */
+    @Test
+    void twoInstancesInOneGroup_shareThePartitions_andOneTakesOverWhenTheOtherLeaves() throws Exception {
+        try (Rig rig = new Rig(Store.MARIADB, Store.POSTGRESQL, "kcdc_fleet")) {
+            Mirror firstMirror = rig.mirror(true);
+            Mirror secondMirror = rig.mirror(true);
+            DebeziumKafkaCapture first = rig.capture(firstMirror);
+            DebeziumKafkaCapture second = rig.capture(secondMirror);
+            long deadline = System.nanoTime() + CATCH_UP.toNanos();
+            while (first.status().committed().size() + second.status().committed().size() != 2
+                    || first.status().committed().isEmpty() || second.status().committed().isEmpty()) {
+                assertThat(System.nanoTime()).as(first.status() + " / " + second.status()).isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            writeFixture(rig);
+            assertThat(first.awaitCommittedPastEnd(CATCH_UP)).isEmpty();
+            assertThat(rig.differences()).isEmpty();
+            assertThat(first.status().records()).isPositive();
+            assertThat(second.status().records()).isPositive();
+            assertThat(first.status().records() + second.status().records()).isEqualTo(rig.sent);
+
+            second.close();
+            try (Connection c = rig.outside()) {
+                for (long id = 60; id < 70; id++) {
+                    rig.insert(c, id, "after the hand-over");
+                }
+            }
+            assertThat(first.awaitCommittedPastEnd(CATCH_UP)).isEmpty();
+            assertThat(firstMirror.awaitDrained(CATCH_UP)).isTrue();
+            assertThat(rig.differences()).isEmpty();
+            assertThat(first.status().committed()).hasSize(2);
+        }
+    }
+
     @Test
     void withoutTheWatermark_committingTheReadOffsetLosesTheRowsOfACrash() throws Exception {
         try (Rig rig = new Rig(Store.MARIADB, Store.POSTGRESQL, "kcdc_nowm")) {
