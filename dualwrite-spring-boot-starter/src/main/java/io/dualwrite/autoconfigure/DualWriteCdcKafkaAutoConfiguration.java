@@ -29,7 +29,8 @@ import org.springframework.util.ClassUtils;
  * (DUAL_WRITE, and a step into or out of it), as the log readers of {@link DualWriteCdcAutoConfiguration} do.
  * It is configured by {@code dualwrite.capture.cdc.kafka.*} only (Spring Boot's {@code spring.kafka.*} is not
  * read), needs {@code org.springframework.kafka:spring-kafka}, and replaces reading the log directly: the two
- * are not enabled together. Health ({@code dualwriteCdc}) and the endpoint's {@code cdc} show its status.
+ * are not enabled together. Health ({@code dualwriteCdc}), the endpoint's {@code cdc} and the {@code dualwrite.cdc.*}
+ * meters show its status.
  */
 @AutoConfiguration(after = DualWriteAutoConfiguration.class)
 @ConditionalOnBooleanProperty("dualwrite.capture.cdc.kafka.enabled")
@@ -156,6 +157,18 @@ public class DualWriteCdcKafkaAutoConfiguration {
                         : org.springframework.boot.health.contributor.Health.up();
                 return health.withDetails(details(status)).build();
             };
+        }
+    }
+
+    /** The consumer's meters, when the application has a registry. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.core.instrument.MeterRegistry")
+    static class Metrics {
+
+        @Bean
+        @ConditionalOnMissingBean
+        io.dualwrite.metrics.KafkaCdcMetrics dualWriteKafkaCdcMetrics(DebeziumKafkaCapture capture) {
+            return new io.dualwrite.metrics.KafkaCdcMetrics(capture::status);
         }
     }
 

@@ -137,6 +137,15 @@ class DualWriteCdcKafkaAutoConfigurationTest {
                         assertThat(health.getStatus().getCode()).isEqualTo("UP");
                         assertThat(health.getDetails()).containsEntry("source", "kafka")
                                 .containsEntry("keysHanded", 1L).containsKeys("recordsBehind", "applyLag");
+                        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+                        // Spring Boot's metrics auto-configuration binds it to every registry; this runner has none.
+                        context.getBean(io.dualwrite.metrics.KafkaCdcMetrics.class).bindTo(registry);
+                        assertThat(registry.get(io.dualwrite.metrics.MeterNames.CDC_KEYS).functionCounter().count())
+                                .isEqualTo(1.0);
+                        assertThat(registry.get(io.dualwrite.metrics.MeterNames.CDC_RECORDS_BEHIND).gauge().value())
+                                .isZero();
+                        assertThat(registry.get(io.dualwrite.metrics.MeterNames.CDC_RUNNING).gauge().value())
+                                .isEqualTo(1.0);
                         assertThat(context.getBean(io.dualwrite.autoconfigure.actuate.DualWriteEndpoint.class).status())
                                 .extractingByKey("cdc").asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
                                 .containsEntry("state", "RUNNING").containsEntry("keysHanded", 1L);
