@@ -10,6 +10,8 @@
  * shut-down. Configured by {@link io.dualwrite.cdc.CdcConfig}. The position is kept in the target's
  * {@code dualwrite_cdc_position} table as a low watermark: the end of the last transaction whose keys have
  * all been applied, so a restart never leaves a gap (and a PostgreSQL slot is acknowledged only up to it).
+ * Where Debezium on Kafka Connect already publishes the source's changes, {@code io.dualwrite.cdc.kafka} consumes
+ * its topics instead, with the group's committed offsets as the low watermark.
  *
  * <p>What it must never do: apply a row image from the log (the mirror's apply reads the current state
  * under the share lock, so every capture path keeps the same ordering argument); store (or acknowledge to

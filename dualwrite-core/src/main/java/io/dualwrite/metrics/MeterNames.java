@@ -41,6 +41,12 @@ public final class MeterNames {
     public static final String INCREMENTAL_LIVE_ROWS = "dualwrite.incremental.live.rows";
     /** Gauge: 1 while the capture reads the log, 0 when it is disabled, failed or closed. */
     public static final String CDC_RUNNING = "dualwrite.cdc.running";
+    /**
+     * Gauge: records of the Debezium topics' assigned partitions not read yet (the log lag of the Kafka consumer,
+     * {@code dualwrite.capture.cdc.kafka.*}); -1 while unknown. The consumer also reports {@link #CDC_APPLY_LAG},
+     * {@link #CDC_KEYS}, {@link #CDC_TABLES_STOPPED} and {@link #CDC_RUNNING}.
+     */
+    public static final String CDC_RECORDS_BEHIND = "dualwrite.cdc.records.behind";
 
     /** Counter: requests without a routing key that took the default route while RAMP was active. */
     public static final String ROUTING_KEYLESS = "dualwrite.routing.keyless";

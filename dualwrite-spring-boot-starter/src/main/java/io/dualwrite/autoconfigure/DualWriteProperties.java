@@ -1589,6 +1589,127 @@ public class DualWriteProperties {
         public void setPublicationName(String publicationName) {
             this.publicationName = publicationName;
         }
+
+        /** The consumer of Debezium change topics on Kafka, instead of reading the source's log directly. */
+        private final Kafka kafka = new Kafka();
+
+        public Kafka getKafka() {
+            return kafka;
+        }
+    }
+
+    /**
+     * The consumer of Debezium change topics ({@code dualwrite.capture.cdc.kafka.*}): for teams that already run
+     * Debezium on Kafka Connect. Needs {@code org.springframework.kafka:spring-kafka}. Spring Boot's
+     * {@code spring.kafka.*} settings are not read: the consumer is configured here only.
+     */
+    public static class Kafka {
+
+        /** Whether the mapped tables' Debezium change topics are consumed and their keys handed to the mirror. */
+        private boolean enabled;
+
+        /** The Kafka brokers, host:port separated by commas. Required when enabled. */
+        private String bootstrapServers;
+
+        /**
+         * The consumer group; every instance of the fleet uses the same one, so each partition has one reader
+         * and the group's committed offsets are the checkpoint.
+         */
+        private String groupId = "dualwrite-cdc";
+
+        /**
+         * Debezium's topic.prefix: a table's topic is prefix.database.table (MariaDB/MySQL) or
+         * prefix.schema.table (PostgreSQL), unless named in topics.
+         */
+        private String topicPrefix;
+
+        /** Per mapped table (its name in dualwrite.tables), the topic its change events are on. */
+        private Map<String, String> topics = new LinkedHashMap<>();
+
+        /** Where the group starts a partition it has no committed offset for: LATEST or EARLIEST. */
+        private io.dualwrite.cdc.kafka.KafkaCdcConfig.StartFrom startFrom =
+                io.dualwrite.cdc.kafka.KafkaCdcConfig.StartFrom.LATEST;
+
+        /** How often the low watermark is committed as the group's offsets. */
+        private Duration commitInterval = Duration.ofSeconds(1);
+
+        /** The longest wait of one poll of the brokers. */
+        private Duration pollTimeout = Duration.ofMillis(200);
+
+        /** Further Kafka consumer properties (security.protocol, sasl.*, ssl.*, timeouts), passed on as given. */
+        private Map<String, String> properties = new LinkedHashMap<>();
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getBootstrapServers() {
+            return bootstrapServers;
+        }
+
+        public void setBootstrapServers(String bootstrapServers) {
+            this.bootstrapServers = bootstrapServers;
+        }
+
+        public String getGroupId() {
+            return groupId;
+        }
+
+        public void setGroupId(String groupId) {
+            this.groupId = groupId;
+        }
+
+        public String getTopicPrefix() {
+            return topicPrefix;
+        }
+
+        public void setTopicPrefix(String topicPrefix) {
+            this.topicPrefix = topicPrefix;
+        }
+
+        public Map<String, String> getTopics() {
+            return topics;
+        }
+
+        public void setTopics(Map<String, String> topics) {
+            this.topics = topics;
+        }
+
+        public io.dualwrite.cdc.kafka.KafkaCdcConfig.StartFrom getStartFrom() {
+            return startFrom;
+        }
+
+        public void setStartFrom(io.dualwrite.cdc.kafka.KafkaCdcConfig.StartFrom startFrom) {
+            this.startFrom = startFrom;
+        }
+
+        public Duration getCommitInterval() {
+            return commitInterval;
+        }
+
+        public void setCommitInterval(Duration commitInterval) {
+            this.commitInterval = commitInterval;
+        }
+
+        public Duration getPollTimeout() {
+            return pollTimeout;
+        }
+
+        public void setPollTimeout(Duration pollTimeout) {
+            this.pollTimeout = pollTimeout;
+        }
+
+        public Map<String, String> getProperties() {
+            return properties;
+        }
+
+        public void setProperties(Map<String, String> properties) {
+            this.properties = properties;
+        }
     }
 
     /** Where live settings are kept. */
