@@ -34,6 +34,10 @@ import org.apache.commons.logging.LogFactory;
  * written there anyway. Moving the user back is the same step the other way, and loses nothing, because the
  * reverse mirror kept the old store current while the user was away.
  *
+ * <p>A pending state is a move when its rules name a move other than the one in force ({@link #isMove}): the
+ * rules keep naming the last move after it is done, so that every instance drops that user's cached route, and
+ * an ordinary step that follows (a percent) carries it unchanged; the pollers decide such a step as any other.
+ *
  * <p>Moves are refused outside RAMP: only there do both stores take application writes and are both
  * directions mirrored.
  */
