@@ -98,6 +98,17 @@ public final class BackfillPlan {
         return trigger;
     }
 
+    /**
+     * Whether the plan's stages together take every row of its tables: its last stage has no filter of its own,
+     * so it takes whatever the earlier stages left. Only such a plan marks its tables' own backfill DONE when it
+     * is done ({@link BackfillPlanRunner}).
+     *
+     * @return true if the last stage has no filter
+     */
+    public boolean coversEveryRow() {
+        return !stages.get(stages.size() - 1).filtered();
+    }
+
     @Override
     public String toString() {
         return "plan " + name + " " + tables + ": " + stages.stream().map(Stage::name).toList() + ", " + trigger;

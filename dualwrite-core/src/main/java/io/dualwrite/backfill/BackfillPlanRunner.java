@@ -100,6 +100,8 @@ public final class BackfillPlanRunner implements AutoCloseable {
     private final Map<String, BackfillRunner> runners = new ConcurrentHashMap<>();
     private final Map<String, String> lastErrors = new ConcurrentHashMap<>();
     private final Map<String, PlanProgress> snapshots = new ConcurrentHashMap<>();
+    /** Plans whose tables this runner has closed ({@link #closeTables}). */
+    private final java.util.Set<String> closedPlans = ConcurrentHashMap.newKeySet();
     private final Instant createdAt;
     private final Object tickLock = new Object();
     private volatile boolean tablesChecked;
@@ -521,6 +523,7 @@ public final class BackfillPlanRunner implements AutoCloseable {
         PlanStore.StageRow current = rows.stream().filter(r -> r.status != BackfillPlan.Status.DONE).findFirst()
                 .orElse(null);
         if (current == null) {
+            closeTables(plan);
             return;
         }
         BackfillPlan.Stage stage = plan.stages().get(current.index);
@@ -768,6 +771,27 @@ public final class BackfillPlanRunner implements AutoCloseable {
         }
         throw new IllegalArgumentException("backfill plan " + plan.name() + " has no stage '" + stage + "'; its stages"
                 + " are " + plan.stages().stream().map(BackfillPlan.Stage::name).toList());
+    }
+
+    /**
+     * After a plan whose last stage has no filter (so its stages took every row), marks each of its tables'
+     * own backfill DONE, as a backfill of the table's own would have; a plan whose stages all have filters
+     * leaves the tables as they are. Once per plan and runner; repeated on the next look if it failed.
+     */
+    private void closeTables(BackfillPlan plan) throws SQLException {
+        if (!plan.coversEveryRow() || closedPlans.contains(key(plan.name()))) {
+            return;
+        }
+        List<String> runs = new ArrayList<>();
+        for (BackfillPlan.Stage stage : plan.stages()) {
+            runs.add(key(plan.name()) + "." + key(stage.name()));
+        }
+        BackfillRunner own = runners.computeIfAbsent("", run -> BackfillRunner.create(base, tables, source, target,
+                events, gate));
+        for (String table : plan.tables()) {
+            own.closeAfterPlan(table, runs, plan.name());
+        }
+        closedPlans.add(key(plan.name()));
     }
 
     /** The backfill runner of one stage: its own run name, throttle and filters. */

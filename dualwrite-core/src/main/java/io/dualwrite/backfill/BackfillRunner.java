@@ -499,6 +499,72 @@ public final class BackfillRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes a table's own backfill after a plan whose stages together took every row of it (its last stage has
+     * no filter): the table's job gets one DONE range holding the rows the stages copied, and the rows still
+     * failing in the stages are recorded as the table's, so that {@link #progress} says DONE exactly as after
+     * a backfill of its own, the RAMP guard and double reads see it, and {@link #retryFailedRows} copies the
+     * failures. A job of the table's own that exists already (started by hand) is left to finish, unless it was
+     * cancelled. Idempotent, and safe when several instances close the same plan at once.
+     *
+     * @param table the source table, as mapped
+     * @param stageRuns the run names of the plan's stages ({@link BackfillConfig#runName()})
+     * @param plan the plan's name, for the log
+     * @return the table's own status afterwards
+     * @throws IllegalStateException if this runner is a stage's rather than the table's own
+     * @throws SQLException if the target cannot be reached
+     */
+    BackfillStatus closeAfterPlan(String table, List<String> stageRuns, String plan) throws SQLException {
+        if (config.runName().isPresent()) {
+            throw new IllegalStateException("closeAfterPlan needs the table's own runner, not run "
+                    + config.runName().get());
+        }
+        MappedTable mapped = tables.get(table);
+        String job = jobName(mapped);
+        List<String> stageJobs = stageRuns.stream().map(run -> job + "@" + run).toList();
+        ensureTables();
+        boolean closedHere;
+        try (Connection connection = target.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                List<CheckpointStore.Range> own = store.load(connection, job);
+                if (!own.isEmpty() && own.stream().anyMatch(r -> r.status() != BackfillStatus.CANCELLED)) {
+                    connection.rollback();
+                    BackfillStatus status = overall(own);
+                    if (status != BackfillStatus.DONE) {
+                        log.info("dualwrite backfill plan " + plan + " took every row of " + mapped.name() + ", whose"
+                                + " own backfill was started as well and is " + status + "; that one closes the table");
+                    }
+                    return status;
+                }
+                store.deleteJob(connection, job);
+                long rows = 0;
+                for (String stageJob : stageJobs) {
+                    rows += store.load(connection, stageJob).stream().mapToLong(CheckpointStore.Range::rowsCopied).sum();
+                }
+                store.copyFailures(connection, stageJobs, job);
+                long failed = store.countFailures(connection, job);
+                closedHere = store.insertDone(connection, job, rows, failed, config.clock().millis());
+                if (closedHere) {
+                    connection.commit();
+                    log.info("dualwrite backfill of " + mapped.name() + ": DONE by plan " + plan + " (" + rows
+                            + " rows copied by its stages" + (failed > 0 ? ", " + failed + " rows still failing" : "")
+                            + ")");
+                } else {
+                    connection.rollback();
+                }
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        if (closedHere) {
+            events.publish(new DualWriteEvent.BackfillStateChanged(mapped.name(), BackfillStatus.DONE.name(),
+                    "plan " + plan));
+        }
+        return progress(table).status();
+    }
+
     /** @return whether this runner's workers for a table are still alive (a plan asks before it starts them) */
     boolean runningHere(String table) {
         Job job = jobs.get(jobName(tables.get(table)));

@@ -114,6 +114,45 @@ final class CheckpointStore {
         }
     }
 
+    /**
+     * Records a job as done in one range over every key, with the rows others copied for it: how a plan whose
+     * stages took every row of a table closes that table's own backfill.
+     *
+     * @return false if the job has ranges already (another runner closed it first)
+     */
+    boolean insertDone(Connection connection, String job, long rowsCopied, long failedRows, long now)
+            throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + checkpoints
+                + " (job, range_id, range_start, range_end, rows_copied, failed_rows, status, updated_ms)"
+                + " VALUES (?, 0, NULL, NULL, ?, ?, ?, ?)")) {
+            statement.setString(1, job);
+            statement.setLong(2, rowsCopied);
+            statement.setLong(3, failedRows);
+            statement.setString(4, BackfillStatus.DONE.name());
+            statement.setLong(5, now);
+            statement.executeUpdate();
+            return true;
+        } catch (SQLException e) {
+            if (isDuplicate(e)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Records the rows still failing in other jobs as failing in {@code job} too, so that its retry copies them. */
+    void copyFailures(Connection connection, List<String> from, String job) throws SQLException {
+        for (String other : from) {
+            try (PreparedStatement statement = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + failures
+                    + " (job, row_key, error, created_ms) SELECT ?, row_key, error, created_ms FROM " + failures
+                    + " WHERE job = ?")) {
+                statement.setString(1, job);
+                statement.setString(2, other);
+                statement.executeUpdate();
+            }
+        }
+    }
+
     List<Range> load(Connection connection, String job) throws SQLException {
         List<Range> ranges = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(Dialect.MARKER + " SELECT " + COLUMNS

@@ -38,6 +38,8 @@
  * own checkpoints ({@code table@plan.stage}), held after it by gates (a reconcile of its rows, an operator's
  * approval). {@link io.dualwrite.backfill.BackfillPlanRunner} runs them on top of the runner, never a second
  * copy loop, and keeps their state in {@code dualwrite_backfill_plan} ({@code PlanStore}), changed only under
- * the rows' lock so every instance may follow every plan.
+ * the rows' lock so every instance may follow every plan. A plan whose last stage has no filter covers its
+ * tables, and once done marks each table's own backfill DONE ({@code BackfillRunner.closeAfterPlan}), so the
+ * RAMP guard reads one status whichever way a table was copied.
  */
 package io.dualwrite.backfill;

@@ -61,6 +61,18 @@ public interface ControlStore {
     }
 
     /**
+     * Whether any user moved by {@link MigrationController#moveUser} is routed to a store now: such users make
+     * RAMP at percent 0 (or 100) send some routing keys to each store ({@link RoutingRules#splitsTraffic}).
+     *
+     * @param route the store
+     * @return true if at least one moved user's route is that store
+     * @throws SQLException if the store cannot be read
+     */
+    default boolean routesUsersTo(Route route) throws SQLException {
+        return false;
+    }
+
+    /**
      * Renews an instance's lease and records what it has acknowledged and whether it promises to fence
      * itself.
      *

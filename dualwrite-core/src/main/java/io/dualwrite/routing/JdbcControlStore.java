@@ -368,6 +368,20 @@ public final class JdbcControlStore implements ControlStore {
     }
 
     @Override
+    public boolean routesUsersTo(Route route) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT 1 FROM "
+                        + USER_ROUTE_TABLE + " WHERE migration = ? AND route = ?")) {
+            select.setMaxRows(1);
+            select.setString(1, migration);
+            select.setString(2, route.name());
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    @Override
     public void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences)
             throws SQLException {
         try (Connection connection = dataSource.getConnection()) {

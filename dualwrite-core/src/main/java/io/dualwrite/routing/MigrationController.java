@@ -323,6 +323,27 @@ public final class MigrationController implements AutoCloseable {
         return userRoutes.loads();
     }
 
+    /**
+     * Whether rules split the routing keys between the stores, counting the users moved one at a time
+     * ({@link #moveUser}), whose routes the control store keeps: RAMP at percent 0 with one user moved to the
+     * target splits them, as does RAMP 100 with one moved back. The guards that judge a step by it
+     * ({@link RampGuards#reversePathProven(MappedTables, io.dualwrite.mirror.Mirror, MigrationController)}) ask
+     * here rather than {@link RoutingRules#splitsTraffic()}, which sees only the rules' own move.
+     *
+     * @param rules the rules, usually those a step would put in force
+     * @return true if both stores are primary for some routing keys under them
+     * @throws SQLException if the control store cannot be read
+     */
+    public boolean splitsTraffic(RoutingRules rules) throws SQLException {
+        Objects.requireNonNull(rules, "rules");
+        if (rules.phase() != Phase.RAMP) {
+            return false;
+        }
+        boolean toTarget = store.routesUsersTo(Route.TARGET);
+        boolean toSource = store.routesUsersTo(Route.SOURCE);
+        return rules.splitsTraffic(route -> route == Route.TARGET ? toTarget : toSource);
+    }
+
     /** @return a user's moved route (a routing key's text), or null if it was never moved */
     Route movedRoute(String key) {
         return userRoutes.lookup(key);

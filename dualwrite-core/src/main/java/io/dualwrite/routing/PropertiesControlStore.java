@@ -162,6 +162,11 @@ public final class PropertiesControlStore implements ControlStore {
     }
 
     @Override
+    public synchronized boolean routesUsersTo(Route route) {
+        return userRoutes.containsValue(route);
+    }
+
+    @Override
     public synchronized void heartbeat(String instanceId, long acknowledged, Instant leaseUntil, boolean fences) {
         instances.put(instanceId, new InstanceStatus(instanceId, acknowledged, leaseUntil, fences));
     }

@@ -112,25 +112,59 @@ public final class RampGuards {
      * routing keys between the stores ({@link RoutingRules#splitsTraffic()}): the barrier keeps
      * each user's writes in order without one, but a row written from both stores (a cross-route write) could
      * then be settled only by a whole-table reconcile, and double reads could not tell lag from a mismatch.
-     * Such a table is cut over in one barrier step (percent 100, no deny-list), or gets a version column first.
+     * Such a table is cut over in one barrier step (percent 100, no deny-list, no user moved back), or gets a
+     * version column first.
      *
      * @param tables the mapped tables
      * @param reverse the mirror from the target back to the source, or null when none could be built
      * @return the guard
      */
     public static RampGuard reversePathProven(MappedTables tables, Mirror reverse) {
+        return reversePathProven(tables, reverse, rules -> rules.splitsTraffic());
+    }
+
+    /**
+     * {@link #reversePathProven(MappedTables, Mirror)} for a service that moves users one at a time: whether a
+     * step splits the routing keys counts the users moved before ({@link MigrationController#splitsTraffic}), so
+     * a table without a version column is refused a first user moved to the target at percent 0, and RAMP 100
+     * while a user moved back still writes the source.
+     *
+     * @param tables the mapped tables
+     * @param reverse the mirror from the target back to the source, or null when none could be built
+     * @param controller the controller whose control store keeps the moved users' routes
+     * @return the guard
+     */
+    public static RampGuard reversePathProven(MappedTables tables, Mirror reverse, MigrationController controller) {
+        Objects.requireNonNull(controller, "controller");
+        return reversePathProven(tables, reverse, controller::splitsTraffic);
+    }
+
+    /** Whether rules send some routing keys to each store; may read the control store. */
+    @FunctionalInterface
+    private interface Splits {
+        boolean test(RoutingRules rules) throws java.sql.SQLException;
+    }
+
+    private static RampGuard reversePathProven(MappedTables tables, Mirror reverse, Splits splits) {
         Objects.requireNonNull(tables, "tables");
         return (from, to) -> {
             List<String> problems = new ArrayList<>();
+            boolean split;
+            try {
+                split = splits.test(to);
+            } catch (java.sql.SQLException | RuntimeException e) {
+                return Optional.of("reverse path unproven: whether " + to + " sends some routing keys to each store"
+                        + " is unknown: the moved users' routes cannot be read (" + e.getMessage() + ")");
+            }
             for (MappedTable table : tables.all()) {
                 String property = "dualwrite.tables." + table.name();
-                if (table.mapping().versionColumn().isEmpty() && to.splitsTraffic()) {
+                if (table.mapping().versionColumn().isEmpty() && split) {
                     problems.add(property + ".version-column: table '" + table.name() + "' has no version column, so"
                             + " it may not take writes on both stores at once (" + to + " sends some routing keys to each):"
                             + " a row written from both sides could be settled only by a whole-table reconcile, and"
                             + " double reads could not tell lag from a mismatch. Add the column (with a database default"
                             + " and ON UPDATE CURRENT_TIMESTAMP, or a trigger), or cut the table over in one barrier"
-                            + " step to percent 100 with no deny-list");
+                            + " step to percent 100 with no deny-list and no user moved back to the source");
                 } else if (!table.reversible()) {
                     problems.add(property + ".transformer: table '" + table.name() + "' cannot be mapped back to the"
                             + " source");

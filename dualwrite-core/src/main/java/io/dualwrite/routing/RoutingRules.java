@@ -142,19 +142,39 @@ public record RoutingRules(Phase phase, int percent, RoutingStrategy strategy, S
     }
 
     /**
-     * Whether these rules split the routing keys between the stores: RAMP with neither every key on the source
-     * (percent 0, no allow-list) nor every key on the target (percent 100, no deny-list). Requests without a
-     * key take the default route either way; {@link KeylessRequests} watches those.
+     * Whether these rules split the routing keys between the stores, counting only the user this step moves
+     * ({@link #move()}): see {@link #splitsTraffic(java.util.function.Predicate)}, which also counts the users
+     * moved before ({@link MigrationController#splitsTraffic} asks the control store for them).
      *
      * @return true if both stores are primary for some routing keys
      */
     public boolean splitsTraffic() {
+        return splitsTraffic(route -> false);
+    }
+
+    /**
+     * Whether these rules split the routing keys between the stores: RAMP with neither every key on the source
+     * (percent 0, no allow-list, no user moved to the target) nor every key on the target (percent 100, no
+     * deny-list, no user moved to the source). A moved user's route wins over the percent ({@link TrafficRouter}),
+     * so one user moved to the target at percent 0 splits the traffic as much as an allow-list does. Requests
+     * without a key take the default route either way; {@link KeylessRequests} watches those.
+     *
+     * @param usersMovedTo whether any user moved earlier (the control store's user routes) is routed to a store;
+     *     the rules' own {@link #move()} is counted besides
+     * @return true if both stores are primary for some routing keys
+     */
+    public boolean splitsTraffic(java.util.function.Predicate<Route> usersMovedTo) {
+        Objects.requireNonNull(usersMovedTo, "usersMovedTo");
         if (phase != Phase.RAMP) {
             return false;
         }
-        boolean allSource = percent == 0 && allow.isEmpty();
-        boolean allTarget = percent == 100 && deny.isEmpty();
+        boolean allSource = percent == 0 && allow.isEmpty() && !movedTo(Route.TARGET, usersMovedTo);
+        boolean allTarget = percent == 100 && deny.isEmpty() && !movedTo(Route.SOURCE, usersMovedTo);
         return !allSource && !allTarget;
+    }
+
+    private boolean movedTo(Route route, java.util.function.Predicate<Route> usersMovedTo) {
+        return (move != null && move.route() == route) || usersMovedTo.test(route);
     }
 
     /**

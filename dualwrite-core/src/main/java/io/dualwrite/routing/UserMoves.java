@@ -34,6 +34,10 @@ import org.apache.commons.logging.LogFactory;
  * written there anyway. Moving the user back is the same step the other way, and loses nothing, because the
  * reverse mirror kept the old store current while the user was away.
  *
+ * <p>A pending state is a move when its rules name a move other than the one in force ({@link #isMove}): the
+ * rules keep naming the last move after it is done, so that every instance drops that user's cached route, and
+ * an ordinary step that follows (a percent) carries it unchanged; the pollers decide such a step as any other.
+ *
  * <p>Moves are refused outside RAMP: only there do both stores take application writes and are both
  * directions mirrored.
  */
@@ -154,6 +158,12 @@ final class UserMoves {
                 controller.instanceId());
     }
 
+    /** Whether a pending state is a per-user move: its rules name a move other than the one already in force. */
+    static boolean isMove(ControlState pending) {
+        RoutingRules.UserMove move = pending.pending() == null ? null : pending.pending().move();
+        return move != null && !move.equals(pending.active().move());
+    }
+
     /** Whether a decision about a pending state makes its rules active. */
     static boolean activates(ControlState pending, ControlState next) {
         return next != null && next.pending() == null && next.active().equals(pending.pending());
@@ -201,7 +211,9 @@ final class UserMoves {
      * @return the decision to write, possibly null
      */
     static ControlState pollerDecision(ControlState pending, ControlState decision, Instant now, String by) {
-        if (pending.pending().move() == null || !activates(pending, decision)) {
+        // An ordinary step after a move carries the last move in its rules unchanged (withPercent keeps it); only
+        // a step that names a new move is one, and the poller must decide an ordinary step as it always does.
+        if (!isMove(pending) || !activates(pending, decision)) {
             return decision;
         }
         if (!now.isAfter(pending.deadline())) {

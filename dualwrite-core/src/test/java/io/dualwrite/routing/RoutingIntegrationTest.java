@@ -124,6 +124,52 @@ class RoutingIntegrationTest {
         }
     }
 
+    /**
+     * Issue 22: users moved one at a time split the traffic at any percent, so the version-column guard must
+     * count them: a first user moved to the target at RAMP 0, and RAMP 100 while a user moved back writes the
+     * source. Without the reverse mirror the guard refuses either way; what matters is for which reason.
+     */
+    @Test
+    void movedUsers_splitTheTraffic_forTheVersionColumnGuard() throws Exception {
+        try (TestDatabase source = TestDatabase.create(Store.H2, "moved_src");
+                TestDatabase target = TestDatabase.create(Store.H2, "moved_tgt");
+                MigrationController controller = controller(new PropertiesControlStore(BarrierTest.rampAt(0)), "m")) {
+            source.execute("CREATE TABLE t_log (id BIGINT PRIMARY KEY, text VARCHAR(10))");
+            target.execute("CREATE TABLE t_log (id BIGINT PRIMARY KEY, text VARCHAR(10))");
+            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_log").noVersionColumn().build()),
+                    source.dataSource(), target.dataSource(), false);
+            RampGuard rulesOnly = RampGuards.reversePathProven(tables, null);
+            RampGuard withMovedUsers = RampGuards.reversePathProven(tables, null, controller);
+            RoutingRules rampZero = BarrierTest.rampAt(0);
+            String versionColumn = "dualwrite.tables.t_log.version-column";
+
+            RoutingRules movingSeven = rampZero.withMove(new RoutingRules.UserMove("7", Route.TARGET));
+            assertThat(movingSeven.splitsTraffic()).as("the step's own move counts").isTrue();
+            assertThat(rulesOnly.check(rampZero, movingSeven)).get().asString().contains(versionColumn);
+            assertThat(controller.splitsTraffic(rampZero)).as("no user moved yet").isFalse();
+
+            // Moves made (the guard is not registered on this controller): 7 to the target at 0 %, then at 100 %
+            // user 9 back to the source.
+            controller.useUserCopy((key, from, to, timeout) -> { });
+            StepResult seven = controller.moveUser(7L, Route.TARGET, "test", "login", Duration.ofSeconds(5));
+            assertThat(seven.outcome()).as(seven.message()).isEqualTo(StepResult.Outcome.ACTIVATED);
+            RoutingRules zeroNoMove = rampZero.withMove(null);
+            assertThat(controller.splitsTraffic(zeroNoMove)).as("user 7 writes the target at 0 %").isTrue();
+            assertThat(withMovedUsers.check(rampZero, zeroNoMove)).get().asString().contains(versionColumn);
+            StepResult all = controller.requestPercent(100, true);
+            assertThat(all.outcome()).as(all.message()).isEqualTo(StepResult.Outcome.ACTIVATED);
+            StepResult nine = controller.moveUser(9L, Route.SOURCE, "test", "back", Duration.ofSeconds(5));
+            assertThat(nine.outcome()).as(nine.message()).isEqualTo(StepResult.Outcome.ACTIVATED);
+            RoutingRules hundred = BarrierTest.rampAt(100);
+            assertThat(hundred.splitsTraffic()).as("the rules alone say every key is on the target").isFalse();
+            assertThat(rulesOnly.check(rampZero, hundred)).get().asString().doesNotContain(versionColumn);
+            assertThat(controller.splitsTraffic(hundred)).as("user 9 still writes the source").isTrue();
+            assertThat(withMovedUsers.check(rampZero, hundred)).get().asString().contains(versionColumn)
+                    .contains("no user moved back to the source");
+            assertThat(controller.splitsTraffic(hundred.withPhase(Phase.DUAL_WRITE))).isFalse();
+        }
+    }
+
     private static MigrationController controller(ControlStore store, String id) throws Exception {
         MigrationController controller = MigrationController.builder(store).instanceId(id).pollInterval(POLL)
                 .stepTimeout(Duration.ofSeconds(10)).build();

@@ -720,7 +720,7 @@ public class DualWriteAutoConfiguration {
             controller.addGuard(RampGuards.backfillDone(backfill, names));
             controller.addGuard(RampGuards.mismatchRateAtMost(verify::recentMismatchRate,
                     properties.getRouting().getMaxMismatchRate()));
-            controller.addGuard(RampGuards.reversePathProven(tables, reverse.getIfAvailable()));
+            controller.addGuard(RampGuards.reversePathProven(tables, reverse.getIfAvailable(), controller));
             try {
                 // A seeded RAMP from properties must pass the guards a step would have to pass.
                 controller.checkUnsteppedSetting(properties.getRouting().isForceInitial());

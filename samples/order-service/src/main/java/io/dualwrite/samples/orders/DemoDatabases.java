@@ -28,6 +28,7 @@ import javax.sql.DataSource;
  *   ship_addr     VARCHAR(1000) JSON   -->    shipping      JSON (jsonb on PostgreSQL)
  *   gmt_create    DATETIME(3)          -->    created_at    TIMESTAMP(3)
  *   gmt_modified  DATETIME(3)          -->    updated_at    TIMESTAMP(3)  (the version column)
+ *   region        VARCHAR(16)          -->    region        VARCHAR(16)   (the staged plan's test region)
  * </pre>
  */
 public final class DemoDatabases {
@@ -92,7 +93,8 @@ public final class DemoDatabases {
                 Instant expires = id % 3 == 0 ? now.minus(Duration.ofHours(1 + random.nextInt(500)))
                         : now.plus(Duration.ofHours(1 + random.nextInt(30 * 24)));
                 insert.setLong(1, id);
-                insert.setLong(2, 1 + random.nextInt(users));
+                long user = 1 + random.nextInt(users);
+                insert.setLong(2, user);
                 insert.setString(3, "OLD-" + id);
                 insert.setTimestamp(4, Timestamp.from(created));
                 insert.setTimestamp(5, Timestamp.from(expires));
@@ -117,7 +119,7 @@ public final class DemoDatabases {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         try (Connection connection = source.getConnection();
                 PreparedStatement insert = connection.prepareStatement("INSERT INTO t_order (id, user_id, status,"
-                        + " amount, ship_addr, gmt_create, gmt_modified) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                        + " amount, ship_addr, gmt_create, gmt_modified, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             connection.setAutoCommit(false);
             for (int id = 1; id <= rows; id++) {
                 int dice = random.nextInt(10);
@@ -126,12 +128,14 @@ public final class DemoDatabases {
                 Instant created = now.minus(Duration.ofMinutes(1 + random.nextInt(365 * 24 * 60)));
                 Instant modified = created.plusMillis(random.nextInt(3_600_000));
                 insert.setLong(1, id);
-                insert.setLong(2, 1 + random.nextInt(users));
+                long user = 1 + random.nextInt(users);
+                insert.setLong(2, user);
                 insert.setInt(3, status.code());
                 insert.setBigDecimal(4, BigDecimal.valueOf(100 + random.nextInt(50_000), 2));
                 insert.setString(5, random.nextInt(5) == 0 ? null : address(random));
                 insert.setTimestamp(6, Timestamp.from(created));
                 insert.setTimestamp(7, Timestamp.from(modified.isAfter(now) ? now : modified));
+                insert.setString(8, region(user));
                 insert.addBatch();
                 if (id % 1000 == 0) {
                     insert.executeBatch();
@@ -141,6 +145,20 @@ public final class DemoDatabases {
             connection.commit();
         }
     }
+
+    /**
+     * The region of a user's historic orders: every twentieth user is in the test region, whose rows a staged
+     * backfill plan copies and checks first ({@code dualwrite.backfill.plans.rollout}).
+     *
+     * @param user the user
+     * @return {@code test}, {@code eu} or {@code us}
+     */
+    static String region(long user) {
+        return user % 20 == 0 ? TEST_REGION : user % 2 == 0 ? "eu" : "us";
+    }
+
+    /** The test region's name, as the plan's first stage selects it. */
+    static final String TEST_REGION = "test";
 
     /**
      * @param random where the choice comes from
@@ -157,7 +175,7 @@ public final class DemoDatabases {
         String code = product == Dialect.Product.POSTGRESQL ? "SMALLINT" : "TINYINT";
         return List.of("CREATE TABLE t_order (id BIGINT NOT NULL PRIMARY KEY, user_id BIGINT NOT NULL, status "
                 + code + " NOT NULL, amount DECIMAL(12,2) NOT NULL, ship_addr VARCHAR(1000), gmt_create " + time
-                + " NOT NULL, gmt_modified " + time + " NOT NULL)",
+                + " NOT NULL, gmt_modified " + time + " NOT NULL, region VARCHAR(16))",
                 "CREATE INDEX idx_t_order_user ON t_order (user_id)");
     }
 
@@ -167,7 +185,7 @@ public final class DemoDatabases {
         String json = product == Dialect.Product.POSTGRESQL ? "JSONB" : "JSON";
         return List.of("CREATE TABLE orders (order_id BIGINT NOT NULL PRIMARY KEY, buyer_id BIGINT NOT NULL,"
                 + " state VARCHAR(16) NOT NULL, amount_cents BIGINT NOT NULL, shipping " + json + ", created_at "
-                + time + " NOT NULL, updated_at " + time + " NOT NULL)",
+                + time + " NOT NULL, updated_at " + time + " NOT NULL, region VARCHAR(16))",
                 "CREATE INDEX idx_orders_buyer ON orders (buyer_id)");
     }
 

@@ -17,16 +17,33 @@ import tools.jackson.databind.JsonNode;
  * GET  /users/{userId}/orders
  * GET  /users/{userId}/orders/{id}
  * POST /users/{userId}/orders/{id}/pay | ship | cancel
+ * POST /users/{userId}/login             during RAMP: moves the user to the new store ({@link LoginService})
  * </pre>
  */
 @RestController
 public class OrderController {
 
     private final OrderService orders;
+    private final LoginService logins;
 
-    /** @param orders the service */
-    public OrderController(OrderService orders) {
+    /**
+     * @param orders the service
+     * @param logins sign-in, which moves a user to the new store during RAMP
+     */
+    public OrderController(OrderService orders, LoginService logins) {
         this.orders = orders;
+        this.logins = logins;
+    }
+
+    /**
+     * @param userId the user signing in
+     * @return where the user's requests go now and what the move did
+     * @throws java.sql.SQLException if the control store cannot be reached
+     * @throws InterruptedException if interrupted
+     */
+    @PostMapping("/users/{userId}/login")
+    public LoginService.Login login(@PathVariable long userId) throws java.sql.SQLException, InterruptedException {
+        return logins.login(userId);
     }
 
     /**

@@ -52,6 +52,17 @@ public class OrderDao {
     private final String jsonParameter;
     private final AtomicLong writesOnTarget = new AtomicLong();
     private final AtomicLong writesOnSource = new AtomicLong();
+    private volatile WriteObserver writeObserver = (userId, route) -> { };
+
+    /** Sees, inside each write transaction, whose write it is and which store it was admitted to. */
+    @FunctionalInterface
+    public interface WriteObserver {
+        /**
+         * @param userId the buyer, the write's routing key
+         * @param route the store the transaction runs on
+         */
+        void written(long userId, Route route);
+    }
 
     /**
      * @param jdbc the application's JdbcTemplate (over the routing data source during a migration)
@@ -90,7 +101,7 @@ public class OrderDao {
     @DualWrite(table = TABLE, key = "#id", routingKey = "#userId")
     public void insert(long userId, long id, long amountCents, String shipping, Instant now) {
         Timestamp at = Timestamp.from(now);
-        if (onTarget(true)) {
+        if (onTarget(userId)) {
             jdbc.update("INSERT INTO orders (" + NEW_COLUMNS + ") VALUES (?, ?, ?, ?, " + jsonParameter + ", ?, ?)",
                     targetId(id), userId, OrderStatus.NEW.name(), amountCents, shipping, at, at);
         } else {
@@ -114,7 +125,7 @@ public class OrderDao {
     public boolean changeStatus(long userId, long id, Set<OrderStatus> from, OrderStatus to, Instant now) {
         Timestamp at = Timestamp.from(now);
         String in = String.join(", ", Collections.nCopies(from.size(), "?"));
-        if (onTarget(true)) {
+        if (onTarget(userId)) {
             Object[] args = new Object[4 + from.size()];
             args[0] = to.name();
             args[1] = at;
@@ -201,6 +212,23 @@ public class OrderDao {
             (target ? writesOnTarget : writesOnSource).incrementAndGet();
         }
         return target;
+    }
+
+    /** As {@link #onTarget(boolean)} for a write, told to the write observer. */
+    private boolean onTarget(long userId) {
+        boolean target = onTarget(true);
+        writeObserver.written(userId, target ? Route.TARGET : Route.SOURCE);
+        return target;
+    }
+
+    /**
+     * Sets who sees each write's user and store (the per-user move scenario checks every write took its user's
+     * route).
+     *
+     * @param observer the observer; a no-op one to stop
+     */
+    public void observeWrites(WriteObserver observer) {
+        this.writeObserver = java.util.Objects.requireNonNull(observer, "observer");
     }
 
     /** @return write transactions so far that the new store took, and that the old store took: {target, source} */

@@ -4,6 +4,7 @@ import io.dualwrite.backfill.BackfillRunner;
 import io.dualwrite.backfill.BackfillStatus;
 import java.sql.SQLException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
@@ -19,7 +20,12 @@ import org.springframework.context.ConfigurableApplicationContext;
  * ./mvnw -B -q -pl samples/order-service -am verify -DskipTests -Pdemo
  * ./mvnw -B -q -pl samples/order-service -am verify -DskipTests -Pdemo -Ddemo.args=--serve
  * ./mvnw -B -q -pl samples/order-service -am verify -DskipTests -Pdemo -Ddemo.args=--spring.profiles.active=mariadb-postgres
+ * ./mvnw -B -q -pl samples/order-service -am verify -DskipTests -Pdemo -Ddemo.args=--demo.scenario=strategies
  * </pre>
+ *
+ * <p>{@code --demo.scenario} chooses what runs: {@code migration} (the default, above), or the other strategies
+ * of {@link StrategyScenarios}: {@code staged-plan}, {@code user-moves}, {@code degradation}, or
+ * {@code strategies} for the three in a row; each exits non-zero when one of its checks fails.
  */
 @SpringBootApplication
 public class OrderServiceApplication {
@@ -58,14 +64,35 @@ public class OrderServiceApplication {
         }
         int exitCode;
         try {
-            MigrationReport report = context.getBean(MigrationScenario.class).run();
-            report.print(System.out);
-            exitCode = report.passed() ? 0 : 1;
+            List<String> scenarios = List.of(context.getEnvironment().getProperty("demo.scenario", "migration")
+                    .split("\\s*,\\s*"));
+            if (scenarios.equals(List.of("migration"))) {
+                MigrationReport report = context.getBean(MigrationScenario.class).run();
+                report.print(System.out);
+                exitCode = report.passed() ? 0 : 1;
+            } else {
+                exitCode = printStrategies(context.getBean(StrategyScenarios.class).run(scenarios)) ? 0 : 1;
+            }
         } finally {
             context.close();
             setup.dropScratch();
         }
         System.exit(exitCode);
+    }
+
+    /** Prints each strategy scenario's verdict. @return whether all passed */
+    private static boolean printStrategies(List<StrategyScenarios.Result> results) {
+        System.out.println("================ dualwrite order-service strategies ================");
+        boolean passed = true;
+        for (StrategyScenarios.Result result : results) {
+            System.out.printf("%-12s %s%n", result.name(), result.passed() ? "PASSED" : "FAILED");
+            for (String problem : result.problems()) {
+                System.out.println("             - " + problem);
+            }
+            passed &= result.passed();
+        }
+        System.out.println("result       " + (passed ? "PASSED" : "FAILED"));
+        return passed;
     }
 
     /** As in the scenario: users open single orders (the double-read path) once the backfill is done. */
