@@ -1426,7 +1426,10 @@ public class DualWriteProperties {
      */
     public static class Cdc {
 
-        /** Whether the source's change log is read for writes from outside the service. */
+        /**
+         * Whether the stores' change logs are read for writes from outside the service: the source's, and the
+         * target's for RAMP unless dualwrite.capture.cdc.target.enabled=false.
+         */
         private boolean enabled;
 
         /**
