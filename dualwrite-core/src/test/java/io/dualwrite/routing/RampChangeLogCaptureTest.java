@@ -219,8 +219,22 @@ class RampChangeLogCaptureTest {
         CrossRouteWrites forwardCrossRoute;
         ChangeLogCapture sourceLog;
         ChangeLogCapture targetLog;
+        final Duration stepTimeout;
+        final boolean drainLogs;
 
         Rig(Direction direction, String prefix, RoutingRules initial, int history) throws Exception {
+            this(direction, prefix, initial, history, Duration.ofSeconds(30), true);
+        }
+
+        /**
+         * @param stepTimeout how long a step may wait for every instance's acknowledgement
+         * @param drainLogs false ties the target's log to the migration without its drain: the negative
+         *     control of the step's wait for the logs
+         */
+        Rig(Direction direction, String prefix, RoutingRules initial, int history, Duration stepTimeout,
+                boolean drainLogs) throws Exception {
+            this.stepTimeout = stepTimeout;
+            this.drainLogs = drainLogs;
             try {
                 build(direction, prefix, initial, history);
             } catch (Throwable e) {
@@ -244,7 +258,7 @@ class RampChangeLogCaptureTest {
                     source.dataSource(), target.dataSource(), true);
             JdbcControlStore store = JdbcControlStore.open(target.dataSource(), "orders", initial, true);
             controller = MigrationController.builder(store).instanceId(prefix).pollInterval(Duration.ofMillis(100))
-                    .stepTimeout(Duration.ofSeconds(30)).holdTimeout(Duration.ofSeconds(20)).build();
+                    .stepTimeout(stepTimeout).holdTimeout(Duration.ofSeconds(20)).build();
             routing = new DualWriteRoutingDataSource(source.dataSource(), target.dataSource(), controller);
             MirrorConfig config = MirrorConfig.builder().mode(MirrorMode.ASYNC).initialBackoff(Duration.ofMillis(20))
                     .maxBackoff(Duration.ofMillis(200)).maxAttempts(500).build();
@@ -267,7 +281,11 @@ class RampChangeLogCaptureTest {
             sourceLog = create(source, source.config().readerName("source").build(), tables, forward);
             targetLog = create(target, target.config().readerName("target").build(), tables.reversed(), reverse);
             ChangeLogRouting.forSource(controller, sourceLog, Duration.ofSeconds(30));
-            ChangeLogRouting.forTarget(controller, targetLog, Duration.ofSeconds(30));
+            if (drainLogs) {
+                ChangeLogRouting.forTarget(controller, targetLog, Duration.ofSeconds(30));
+            } else {
+                targetLog.handOverWhile(() -> ChangeLogRouting.targetHandsOver(controller.rules()));
+            }
             controller.start();
             sourceLog.start();
             targetLog.start();
@@ -672,5 +690,60 @@ class RampChangeLogCaptureTest {
             assertThat(rig.targetLog.awaitCaughtUp(CATCH_UP)).isTrue();
             assertThat(rig.targetLog.status().keysHanded()).isPositive();
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Direction.class, names = "MARIADB_TO_POSTGRESQL")
+    void aRampStep_waitsUntilTheTargetLogReadSoFarIsApplied(Direction direction) throws Exception {
+        try (Rig rig = new Rig(direction, "rcdc_e", BarrierTest.rampAt(100), 0, Duration.ofSeconds(2), true)) {
+            String note = stallTargetReaderAndWriteOutside(rig);
+            StepResult refused = rig.controller.requestPercent(0, false);
+            assertThat(refused.outcome()).as(refused.message()).isEqualTo(StepResult.Outcome.REVERTED);
+            assertThat(rig.notes(rig.source.dataSource())).doesNotContainKey(1_000L);
+
+            // The lease runs out, the reader takes over, applies the write, and the step can go.
+            new JdbcTemplate(rig.target.dataSource()).update("UPDATE dualwrite_cdc_position SET lease_until_ms = 0"
+                    + " WHERE reader_name = 'target'");
+            StepResult rollback = rig.controller.requestPercent(0, false);
+            assertThat(rollback.outcome()).as(rollback.message()).isEqualTo(StepResult.Outcome.ACTIVATED);
+            assertThat(rig.notes(rig.source.dataSource())).containsEntry(1_000L, note);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Direction.class, names = "MARIADB_TO_POSTGRESQL")
+    void withoutTheLogDrain_aRampStepGoesActiveBeforeAnOutsideWriteIsApplied(Direction direction) throws Exception {
+        try (Rig rig = new Rig(direction, "rcdc_f", BarrierTest.rampAt(100), 0, Duration.ofSeconds(2), false)) {
+            stallTargetReaderAndWriteOutside(rig);
+            StepResult rollback = rig.controller.requestPercent(0, false);
+            assertThat(rollback.outcome()).as(rollback.message()).isEqualTo(StepResult.Outcome.ACTIVATED);
+            // Active, and the user's row written on the old primary has not reached the new one.
+            assertThat(rig.notes(rig.source.dataSource())).doesNotContainKey(1_000L);
+        }
+    }
+
+    /**
+     * Takes the target reader's lease away (as if another instance held it and had stopped reading), then
+     * writes a row of user 10 on the target from outside: committed, in the log, not applied.
+     */
+    private static String stallTargetReaderAndWriteOutside(Rig rig) throws Exception {
+        new JdbcTemplate(rig.target.dataSource()).update("UPDATE dualwrite_cdc_position SET holder = 'elsewhere',"
+                + " lease_until_ms = ? WHERE reader_name = 'target'", System.currentTimeMillis() + 3_600_000);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (rig.targetLog.status().state() != ChangeLogCapture.State.STANDBY && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(rig.targetLog.status().state()).isEqualTo(ChangeLogCapture.State.STANDBY);
+        Map<Long, String> written = new ConcurrentHashMap<>();
+        try (OutsideWriter onTarget = new OutsideWriter(rig.target, "tgt")) {
+            Random upsertOnly = new Random() {
+                @Override
+                public int nextInt(int bound) {
+                    return 1;
+                }
+            };
+            onTarget.write(10, 1_000, upsertOnly, written, new AtomicLong());
+        }
+        return written.get(1_000L);
     }
 }
