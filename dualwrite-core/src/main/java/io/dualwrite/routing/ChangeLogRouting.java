@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -117,7 +118,7 @@ public final class ChangeLogRouting {
         Objects.requireNonNull(controller, "controller");
         Objects.requireNonNull(capture, "capture");
         Objects.requireNonNull(catchUp, "catchUp");
-        boolean[] warned = new boolean[1];
+        AtomicBoolean warned = new AtomicBoolean();
         capture.handOverWhile(() -> {
             ControlState state = controller.state();
             boolean under = rule.under(state.active()) || state.pending() != null && rule.under(state.pending());
@@ -125,8 +126,7 @@ public final class ChangeLogRouting {
                 return false;
             }
             if (rampInvolved(state) && !capture.recognisesOwnWrites()) {
-                if (!warned[0]) {
-                    warned[0] = true;
+                if (warned.compareAndSet(false, true)) {
                     log.warn("dualwrite: the change-data capture of the " + side + " ('" + capture.readerName()
                             + "') hands nothing over in RAMP: that store's log does not mark the library's own"
                             + " writes (MariaDB: SET GLOBAL binlog_annotate_row_events=ON; PostgreSQL: 14 or later),"

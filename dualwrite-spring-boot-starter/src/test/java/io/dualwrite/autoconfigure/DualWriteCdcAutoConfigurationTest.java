@@ -235,6 +235,15 @@ class DualWriteCdcAutoConfigurationTest {
                             assertThat(analysis.getDescription()).startsWith("dualwrite.capture.cdc.server-id: a"
                                     + " PostgreSQL source is read through a logical replication slot");
                         });
+                // The target's reader is on by default: a MariaDB target needs its own replica id.
+                runner(source.jdbcUrl(), source.username(), source.password(), target)
+                        .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.slot-name=" + slot,
+                                "dualwrite.capture.cdc.publication-name=" + slot)
+                        .run(context -> {
+                            var analysis = new DualWriteFailureAnalyzer().analyze(context.getStartupFailure());
+                            assertThat(analysis.getDescription()).contains("dualwrite.capture.cdc.target.server-id");
+                            assertThat(analysis.getAction()).contains("dualwrite.capture.cdc.target.enabled=false");
+                        });
                 // The context closed the capture; the slot is left for a restart, and dropped here by hand.
                 assertThat(source.queryForObject("SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = ?",
                         Long.class, slot)).isEqualTo(1L);
