@@ -121,7 +121,9 @@ public final class BinlogCapture extends ChangeLogCapture {
 
     @Override
     List<String> check(Connection connection, List<String> warnings) throws SQLException {
-        BinlogReadiness.Verdict verdict = BinlogReadiness.judge(BinlogReadiness.read(connection));
+        BinlogReadiness.ServerSettings settings = BinlogReadiness.read(connection);
+        ownWritesMarked = Boolean.TRUE.equals(settings.annotateRows());
+        BinlogReadiness.Verdict verdict = BinlogReadiness.judge(settings);
         if (verdict.problems().isEmpty()) {
             List<CapturedTable> layouts = new ArrayList<>();
             for (MappedTable table : tables.all()) {

@@ -26,9 +26,12 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * Change-data capture from a source store's own change log, whatever the store: the keys of rows that
- * writers outside the service changed are handed to the {@link Mirror}, which applies them like every other
- * captured key. {@link BinlogCapture} reads a MariaDB/MySQL binary log, {@link PgLogicalCapture} a
+ * Change-data capture from a store's own change log, whatever the store: the keys of rows that writers
+ * outside the service changed are handed to the {@link Mirror}, which applies them like every other captured
+ * key. Here "source" is the store whose log is read and the mirror's primary: the migration's source with
+ * the forward mirror, or, during RAMP, the migration's target with the reverse mirror over
+ * {@link MappedTables#reversed()} (its own reader name, position row and lease; see
+ * {@code io.dualwrite.routing.ChangeLogRouting} for which keys go where). {@link BinlogCapture} reads a MariaDB/MySQL binary log, {@link PgLogicalCapture} a
  * PostgreSQL logical replication slot; what they share lives here.
  *
  * <pre>{@code
@@ -112,6 +115,8 @@ public abstract sealed class ChangeLogCapture implements AutoCloseable permits B
     volatile State state = State.NEW;
     volatile String problem;
     volatile boolean filterEchoes = true;
+    /** Whether the store marks the library's own writes in its log (set by {@link #check}). */
+    volatile boolean ownWritesMarked = true;
     volatile boolean storeReadPosition;
     volatile BooleanSupplier handingOver = () -> true;
     volatile boolean stopping;
@@ -190,9 +195,9 @@ public abstract sealed class ChangeLogCapture implements AutoCloseable permits B
 
     /**
      * Sets when keys read are handed to the mirror; while the supplier says false they are dropped and
-     * counted ({@link CdcStatus#keysNotHanded()}), and the position moves on past them. The starter hands
-     * them over only while the migration mirrors source writes to the target (DUAL_WRITE, and a step into
-     * or out of it).
+     * counted ({@link CdcStatus#keysNotHanded()}), and the position moves on past them. Within a migration,
+     * {@code io.dualwrite.routing.ChangeLogRouting} sets it: the source's log while the migration mirrors, the
+     * target's while the target may be the primary of some row (RAMP).
      *
      * @param handOver whether keys read now are handed over
      * @return this capture
@@ -530,6 +535,51 @@ public abstract sealed class ChangeLogCapture implements AutoCloseable permits B
             at = positions.read();
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether this store's log tells the library's own writes apart, so that they are skipped rather than
+     * handed over again: MariaDB with {@code binlog_annotate_row_events=ON}, PostgreSQL 14 and later. Known
+     * once {@link #start()} has checked the store; true before. Where both stores take application writes
+     * (RAMP) an echo handed over is not harmless (see {@code io.dualwrite.routing.ChangeLogRouting}), so a
+     * capture that cannot tell them apart hands nothing over there.
+     *
+     * @return whether the library's own writes are recognised in the log
+     */
+    public boolean recognisesOwnWrites() {
+        return ownWritesMarked;
+    }
+
+    /** @return this reader's name: its row in the position table */
+    public String readerName() {
+        return config.readerName();
+    }
+
+    /**
+     * Reads the end of the server's log now: every change committed before this call lies before it.
+     *
+     * @return the server's head
+     * @throws SQLException if the store cannot be reached
+     */
+    public LogPosition currentHead() throws SQLException {
+        return serverHead();
+    }
+
+    /**
+     * Whether the position stored for this log, by whichever instance of the fleet reads it, has reached
+     * {@code position}: every change before it has been applied (or was not to be handed over).
+     *
+     * @param position a position of this log, e.g. from {@link #currentHead()}
+     * @return true once stored up to there; true also when this capture does not read (disabled, failed or
+     *     closed: nothing will ever be stored, and health reports why)
+     * @throws SQLException if the position table cannot be read
+     */
+    public boolean storedUpTo(LogPosition position) throws SQLException {
+        if (state != State.RUNNING && state != State.STANDBY) {
+            return true;
+        }
+        Optional<LogPosition> at = positions.read();
+        return at.isPresent() && at.get().compareTo(position) >= 0;
     }
 
     /**

@@ -181,6 +181,7 @@ public final class PgLogicalCapture extends ChangeLogCapture {
             return problems;
         }
         messagesSupported = connection.getMetaData().getDatabaseMajorVersion() >= 14;
+        ownWritesMarked = messagesSupported;
         if (!messagesSupported) {
             warnings.add("PostgreSQL before 14 sends no logical messages, so the library's own writes cannot be"
                     + " told apart in the log and come back as harmless extra applies");

@@ -1,6 +1,8 @@
 /**
- * Change-data capture: the keys of rows that writers outside the service changed, read from the source's
- * own change log and handed to the mirror.
+ * Change-data capture: the keys of rows that writers outside the service changed, read from a store's own
+ * change log and handed to the mirror whose primary that store is: the source's log to the forward mirror,
+ * and during RAMP the target's log to the reverse mirror ({@code io.dualwrite.routing.ChangeLogRouting}
+ * decides when each hands over, and makes ramp steps wait for both).
  *
  * <p>Entry types: {@link io.dualwrite.cdc.BinlogCapture} (MariaDB/MySQL ROW-format binary log, read with
  * {@code com.zendesk:mysql-binlog-connector-java}, an optional dependency the application adds) and

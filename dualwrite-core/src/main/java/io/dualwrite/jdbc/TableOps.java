@@ -347,7 +347,7 @@ public final class TableOps {
     }
 
     /**
-     * Makes this table's writes (upsert, overwrite, delete) on PostgreSQL carry a transactional logical
+     * Makes this table's writes (upsert, overwrite, delete, COPY) on PostgreSQL carry a transactional logical
      * message with prefix {@code dualwrite} in the caller's transaction, which the logical-decoding
      * change-data capture of this store recognises as the library's own write (an echo) and skips. Set by
      * that capture while it runs; writes in autocommit mode carry none (their echo is a harmless extra apply).
@@ -509,6 +509,9 @@ public final class TableOps {
             }
         }
         CopyStatements statements = copyStatements(connection);
+        // A backfill copies into a store whose log a change-data capture may read (the target during RAMP):
+        // its rows must be told apart as the library's own like every other write of this table.
+        markOwnWrite(connection);
         int[] positions = statements.positions;
         CopyText.Kind[] kinds = statements.kinds;
         Row.Layout layoutRead = sameLayout;

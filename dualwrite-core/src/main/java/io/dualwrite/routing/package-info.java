@@ -16,6 +16,9 @@
  *     admits each request through the controller and hands out the routed store's connection;</li>
  * <li>{@link io.dualwrite.routing.RoutingChangeSink}: sends each committed change set to the forward
  *     or the reverse mirror, by the route its transaction took;</li>
+ * <li>{@link io.dualwrite.routing.ChangeLogRouting}: when the change-data capture of each store's log hands
+ *     its keys over (the source's to the forward mirror, the target's during RAMP to the reverse mirror: a
+ *     key is applied from the store whose log it came from), and the drain by which a step waits for them;</li>
  * <li>{@link io.dualwrite.routing.RampGuards}, {@link io.dualwrite.routing.CrossRouteWrites} and
  *     {@link io.dualwrite.routing.KeylessRequests} (requests that carry no routing key and so never move);</li>
  * <li>per-user moves ({@link io.dualwrite.routing.MigrationController#moveUser}): a step for one routing key,

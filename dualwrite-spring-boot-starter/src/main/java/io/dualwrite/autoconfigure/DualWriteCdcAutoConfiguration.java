@@ -8,14 +8,15 @@ import io.dualwrite.cdc.CdcConfig;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.metrics.CdcMetrics;
 import io.dualwrite.mirror.Mirror;
+import io.dualwrite.routing.ChangeLogRouting;
 import io.dualwrite.routing.MigrationController;
-import io.dualwrite.routing.Phase;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -30,19 +31,32 @@ import org.springframework.util.ClassUtils;
  * Change-data capture ({@code dualwrite.capture.cdc.enabled=true}): reads the source's change log (its
  * MariaDB/MySQL binary log with {@link BinlogCapture}, or, when the source is PostgreSQL, a logical
  * replication slot with {@link PgLogicalCapture}) and hands the keys of rows changed by writers outside the
- * service to the forward mirror, while the migration mirrors source writes (DUAL_WRITE, and a step into or
- * out of it). The log's position is kept in the target's {@code dualwrite_cdc_position} (created with
+ * service to the forward mirror, while the migration mirrors (DUAL_WRITE and RAMP, and a step into or out
+ * of them). The log's position is kept in the target's {@code dualwrite_cdc_position} (created with
  * {@code dualwrite.schema.create}). Where, and as whom, the log is read defaults to the source pool's URL
  * and credentials; a MariaDB/MySQL source needs the replica id ({@code dualwrite.capture.cdc.server-id}),
  * a PostgreSQL one names its slot and publication ({@code slot-name}, {@code publication-name}, both
  * {@code dualwrite_cdc} by default, created when missing).
+ *
+ * <p>When the tables can be mirrored back (the reverse mirror exists), a second reader reads the target's log
+ * ({@code dualwrite.capture.cdc.target.*}, on by default: its own server id, slot and publication, reader
+ * name {@code target}) and hands its keys to the reverse mirror during RAMP, so that outside writes on the
+ * target are mirrored back and a rollback loses none. Both are tied to the migration by
+ * {@link ChangeLogRouting}: when each hands over, and how a step waits for both logs. Health shows them as
+ * {@code dualwriteCdc} and {@code dualwriteCdcTarget}, the endpoint as {@code cdc} and {@code cdcTarget}, the
+ * meters with the tag {@code log=source|target}.
  */
 @AutoConfiguration(after = DualWriteAutoConfiguration.class)
 @ConditionalOnBooleanProperty("dualwrite.capture.cdc.enabled")
 @ConditionalOnBean(name = "dualWriteMirror")
 public class DualWriteCdcAutoConfiguration {
 
-    /** How long a step out of DUAL_WRITE waits for the capture to apply the log read so far. */
+    /** The bean name of the target's log capture. */
+    public static final String TARGET_CAPTURE = "dualWriteTargetChangeLogCapture";
+
+    private static final String TARGET = "dualwrite.capture.cdc.target";
+
+    /** How long a step out of the phases a capture hands over in waits for it to apply the log read so far. */
     static final java.time.Duration STEP_CATCH_UP = java.time.Duration.ofSeconds(30);
 
     private static final String CLIENT = "com.github.shyiko.mysql.binlog.BinaryLogClient";
@@ -76,33 +90,74 @@ public class DualWriteCdcAutoConfiguration {
             @Qualifier(DualWriteAutoConfiguration.TARGET_LIBRARY_DATA_SOURCE) DataSource target,
             @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) throws SQLException {
         boolean postgres = isPostgres(source);
+        requireClient(postgres, "dualwrite.capture.cdc.enabled=false");
+        CdcConfig config = cdcConfig(properties, source, postgres);
+        ChangeLogCapture capture = postgres ? PgLogicalCapture.create(config, tables, source, target, mirror)
+                : BinlogCapture.create(config, tables, source, target, mirror);
+        ChangeLogRouting.forSource(controller, capture, STEP_CATCH_UP);
+        capture.start();
+        return capture;
+    }
+
+    /**
+     * The started capture of the target's log, over the reversed mappings, feeding the reverse mirror during
+     * RAMP ({@link ChangeLogRouting#forTarget}): {@link PgLogicalCapture} when the target is PostgreSQL, else
+     * {@link BinlogCapture}. Not a default candidate, so that a {@link ChangeLogCapture} injected by type is the
+     * source's.
+     *
+     * @param properties the settings
+     * @param tables the mappings
+     * @param target the library's own target pool: its URL and credentials are the defaults, and it keeps the
+     *     position table
+     * @param reverse the reverse mirror, when the tables can be mirrored back
+     * @param controller whose phase decides whether keys read are handed over
+     * @return the capture, started; null when there is no reverse mirror (the tables cannot be mirrored back,
+     *     so RAMP is refused anyway)
+     * @throws IllegalStateException if the log's client is not on the classpath, the target is neither
+     *     MariaDB/MySQL nor PostgreSQL, or the log cannot be read and the capture is required
+     * @throws SQLException if a store cannot be reached
+     */
+    @Bean(name = TARGET_CAPTURE, destroyMethod = "close", defaultCandidate = false)
+    @ConditionalOnBooleanProperty(name = "dualwrite.capture.cdc.target.enabled", matchIfMissing = true)
+    @ConditionalOnMissingBean(name = TARGET_CAPTURE)
+    public ChangeLogCapture dualWriteTargetChangeLogCapture(DualWriteProperties properties, MappedTables tables,
+            @Qualifier(DualWriteAutoConfiguration.TARGET_LIBRARY_DATA_SOURCE) DataSource target,
+            @Qualifier("dualWriteReverseMirror") ObjectProvider<Mirror> reverse, MigrationController controller)
+            throws SQLException {
+        Mirror mirror = reverse.getIfAvailable();
+        if (mirror == null) {
+            return null;
+        }
+        String product;
+        try (Connection connection = target.getConnection()) {
+            product = connection.getMetaData().getDatabaseProductName();
+        }
+        boolean postgres = "PostgreSQL".equalsIgnoreCase(product);
+        if (!postgres && !"MariaDB".equalsIgnoreCase(product) && !"MySQL".equalsIgnoreCase(product)) {
+            throw new DualWriteSettingException(TARGET + ".enabled", TARGET + ".enabled: the target is " + product
+                    + ", whose change log cannot be read (MariaDB/MySQL binary log or PostgreSQL logical decoding"
+                    + " only)", "Set " + TARGET + ".enabled=false; outside writes to the target during RAMP are"
+                    + " then left to the reconciler.");
+        }
+        requireClient(postgres, TARGET + ".enabled=false");
+        CdcConfig config = targetCdcConfig(properties, target, postgres);
+        ChangeLogCapture capture = postgres
+                ? PgLogicalCapture.create(config, tables.reversed(), target, target, mirror)
+                : BinlogCapture.create(config, tables.reversed(), target, target, mirror);
+        ChangeLogRouting.forTarget(controller, capture, STEP_CATCH_UP);
+        capture.start();
+        return capture;
+    }
+
+    private static void requireClient(boolean postgres, String orDisable) {
         String client = postgres ? PGJDBC : CLIENT;
         if (!ClassUtils.isPresent(client, DualWriteCdcAutoConfiguration.class.getClassLoader())) {
             throw new IllegalStateException("dualwrite.capture.cdc.enabled=true needs " + (postgres
                     ? "the PostgreSQL JDBC driver org.postgresql:postgresql on the classpath"
                     : "the binary log client on the classpath: add the dependency"
                             + " com.zendesk:mysql-binlog-connector-java (0.30.1)")
-                    + ", or set dualwrite.capture.cdc.enabled=false");
+                    + ", or set " + orDisable);
         }
-        CdcConfig config = cdcConfig(properties, source, postgres);
-        ChangeLogCapture capture = postgres ? PgLogicalCapture.create(config, tables, source, target, mirror)
-                : BinlogCapture.create(config, tables, source, target, mirror);
-        capture.handOverWhile(() -> controller.mirroring() && controller.state().active().phase() != Phase.RAMP);
-        capture.start();
-        // Keys read after a step out of DUAL_WRITE are only counted: the step waits until the log read so far
-        // is applied, and is refused (unless forced) when it is not within the wait.
-        controller.addPreparation((from, to) -> {
-            if (from.phase() != Phase.DUAL_WRITE || to.phase() == Phase.DUAL_WRITE) {
-                return java.util.Optional.empty();
-            }
-            try {
-                return capture.awaitStoredPastHead(STEP_CATCH_UP);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return java.util.Optional.of("interrupted while waiting for the change-data capture to catch up");
-            }
-        });
-        return capture;
     }
 
     private static boolean isPostgres(DataSource source) throws SQLException {
@@ -167,6 +222,74 @@ public class DualWriteCdcAutoConfiguration {
     }
 
     /**
+     * The target reader's settings: {@code dualwrite.capture.cdc.target.*}, defaulting to the target pool's
+     * server and user, with the position table, checkpoint interval and connect timeout of the source's reader.
+     * A bad value is reported under its {@code target} property.
+     */
+    static CdcConfig targetCdcConfig(DualWriteProperties properties, DataSource target, boolean postgres)
+            throws SQLException {
+        DualWriteProperties.Cdc cdc = properties.getCapture().getCdc();
+        DualWriteProperties.CdcTarget side = cdc.getTarget();
+        String host = side.getHost();
+        Integer port = side.getPort();
+        String database = null;
+        if (host == null || port == null || postgres) {
+            String url;
+            try (Connection connection = target.getConnection()) {
+                url = connection.getMetaData().getURL();
+            }
+            Matcher matcher = (postgres ? POSTGRES_URL : MYSQL_URL).matcher(url == null ? "" : url);
+            if (!matcher.matches()) {
+                throw new DualWriteSettingException(TARGET + ".host", TARGET + ".host: the target's JDBC URL " + url
+                        + " names no " + (postgres ? "PostgreSQL server and database to decode the write-ahead log of"
+                        : "MariaDB or MySQL server to read the binary log from"), "Set " + TARGET + ".host and "
+                        + TARGET + ".port, or " + TARGET + ".enabled=false.");
+            }
+            host = host != null ? host : matcher.group(1);
+            port = port != null ? port : matcher.group(2) == null ? (postgres ? 5432 : 3306)
+                    : Integer.parseInt(matcher.group(2));
+            database = postgres ? matcher.group(3) : null;
+        }
+        String username = side.getUsername();
+        String password = side.getPassword();
+        if (username == null && target instanceof HikariDataSource pool) {
+            username = pool.getUsername();
+            password = password != null ? password : pool.getPassword();
+        }
+        if (side.getReaderName() != null && side.getReaderName().equals(cdc.getReaderName())) {
+            throw new DualWriteSettingException(TARGET + ".reader-name", TARGET + ".reader-name: '"
+                    + side.getReaderName() + "' is also dualwrite.capture.cdc.reader-name; the two logs need rows of"
+                    + " their own in " + cdc.getPositionTable(), "Give " + TARGET + ".reader-name another name.");
+        }
+        try {
+            CdcConfig.Builder builder = CdcConfig.builder()
+                    .required(side.getRequired() != null ? side.getRequired() : cdc.isRequired())
+                    .readerName(side.getReaderName()).positionTable(cdc.getPositionTable())
+                    .createPositionTable(properties.getSchema().isCreate())
+                    .checkpointInterval(cdc.getCheckpointInterval()).connectTimeout(cdc.getConnectTimeout());
+            if (host != null) {
+                builder.server(host, port);
+            }
+            if (username != null) {
+                builder.credentials(username, password);
+            }
+            if (postgres) {
+                builder.logicalDecoding(database).slotName(side.getSlotName())
+                        .publicationName(side.getPublicationName());
+            }
+            if (side.getServerId() != null) {
+                builder.serverId(side.getServerId());
+            }
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            // The builder names the source reader's properties; these values came from the target's.
+            String message = e.getMessage().replace("dualwrite.capture.cdc.", TARGET + ".");
+            throw new DualWriteSettingException(TARGET, message, "Set each property named above, or " + TARGET
+                    + ".enabled=false.", e);
+        }
+    }
+
+    /**
      * Health of the capture, as component {@code dualwriteCdc}: DOWN when it failed or a table's capture
      * stopped (DDL seen), with the reason; UP otherwise, also when it was left off because the log is not
      * readable and {@code required=false} (the detail says so). Details carry the positions read, stored and
@@ -180,6 +303,19 @@ public class DualWriteCdcAutoConfiguration {
         @ConditionalOnMissingBean(name = "dualwriteCdcHealthIndicator")
         org.springframework.boot.health.contributor.HealthIndicator dualwriteCdcHealthIndicator(ChangeLogCapture capture) {
             return () -> health(capture.status());
+        }
+
+        /** The target's reader, as component {@code dualwriteCdcTarget}; UP with state OFF when there is none. */
+        @Bean
+        @ConditionalOnMissingBean(name = "dualwriteCdcTargetHealthIndicator")
+        org.springframework.boot.health.contributor.HealthIndicator dualwriteCdcTargetHealthIndicator(
+                @Qualifier(TARGET_CAPTURE) ObjectProvider<ChangeLogCapture> target) {
+            return () -> {
+                ChangeLogCapture capture = target.getIfAvailable();
+                return capture == null
+                        ? org.springframework.boot.health.contributor.Health.up().withDetail("state", "OFF").build()
+                        : health(capture.status());
+            };
         }
 
         static org.springframework.boot.health.contributor.Health health(io.dualwrite.cdc.CdcStatus status) {
@@ -224,9 +360,16 @@ public class DualWriteCdcAutoConfiguration {
 
         @Bean
         org.springframework.beans.factory.SmartInitializingSingleton dualWriteCdcOnEndpoint(ChangeLogCapture capture,
+                @Qualifier(TARGET_CAPTURE) ObjectProvider<ChangeLogCapture> target,
                 org.springframework.beans.factory.ObjectProvider<io.dualwrite.autoconfigure.actuate.DualWriteEndpoint>
                         endpoint) {
-            return () -> endpoint.ifAvailable(e -> e.showCdc(() -> details(capture.status())));
+            return () -> endpoint.ifAvailable(e -> {
+                e.showCdc(() -> details(capture.status()));
+                ChangeLogCapture targetCapture = target.getIfAvailable();
+                if (targetCapture != null) {
+                    e.showSection("cdcTarget", () -> details(targetCapture.status()));
+                }
+            });
         }
     }
 
@@ -237,8 +380,16 @@ public class DualWriteCdcAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        CdcMetrics dualWriteCdcMetrics(ChangeLogCapture capture) {
-            return new CdcMetrics(capture::status);
+        CdcMetrics dualWriteCdcMetrics(ChangeLogCapture capture,
+                @Qualifier(TARGET_CAPTURE) ObjectProvider<ChangeLogCapture> target) {
+            java.util.Map<String, java.util.function.Supplier<io.dualwrite.cdc.CdcStatus>> logs =
+                    new java.util.LinkedHashMap<>();
+            logs.put("source", capture::status);
+            ChangeLogCapture targetCapture = target.getIfAvailable();
+            if (targetCapture != null) {
+                logs.put("target", targetCapture::status);
+            }
+            return new CdcMetrics(logs);
         }
     }
 }

@@ -1426,7 +1426,10 @@ public class DualWriteProperties {
      */
     public static class Cdc {
 
-        /** Whether the source's change log is read for writes from outside the service. */
+        /**
+         * Whether the stores' change logs are read for writes from outside the service: the source's, and the
+         * target's for RAMP unless dualwrite.capture.cdc.target.enabled=false.
+         */
         private boolean enabled;
 
         /**
@@ -1596,6 +1599,13 @@ public class DualWriteProperties {
         public Kafka getKafka() {
             return kafka;
         }
+
+        /** The change-data capture of the target's log during RAMP ({@code dualwrite.capture.cdc.target.*}). */
+        private final CdcTarget target = new CdcTarget();
+
+        public CdcTarget getTarget() {
+            return target;
+        }
     }
 
     /**
@@ -1709,6 +1719,131 @@ public class DualWriteProperties {
 
         public void setProperties(Map<String, String> properties) {
             this.properties = properties;
+        }
+    }
+
+    /**
+     * The second reader, on the target's log (binary log of a MariaDB/MySQL target, logical decoding of a
+     * PostgreSQL one): its keys go to the reverse mirror while the target may be the primary of some row
+     * (RAMP), so that outside writes on the target are mirrored back and a rollback loses none. It runs
+     * whenever {@code dualwrite.capture.cdc.enabled} is true and the tables can be mirrored back; before RAMP
+     * it only reads and counts. The position table, checkpoint interval and connect timeout are shared with
+     * the source's reader.
+     */
+    public static class CdcTarget {
+
+        /** Whether the target's log is read too (when the tables can be mirrored back). */
+        private boolean enabled = true;
+
+        /** Whether start-up fails when the target's log cannot be read; unset means dualwrite.capture.cdc.required. */
+        private Boolean required;
+
+        /** The target server's host; unset means the host in dualwrite.target.url. */
+        private String host;
+
+        /** The target server's port; unset means the port in dualwrite.target.url, or 3306 (5432 for PostgreSQL). */
+        private Integer port;
+
+        /** The user that reads the target's log (grants as for the source's); unset means the target pool's user. */
+        private String username;
+
+        /** That user's password; unset means the target pool's password. */
+        private String password;
+
+        /**
+         * The replica id this reader announces to a MariaDB/MySQL target server: unique among its replicas and
+         * different from its server_id and from dualwrite.capture.cdc.server-id when both logs are on one server.
+         * Required for a MariaDB/MySQL target.
+         */
+        private Long serverId;
+
+        /** This reader's row in the position table; must differ from dualwrite.capture.cdc.reader-name. */
+        private String readerName = "target";
+
+        /** PostgreSQL target only: its logical replication slot, created when missing; drop it after the migration. */
+        private String slotName = "dualwrite_cdc_target";
+
+        /** PostgreSQL target only: the publication of the mapped target tables, created when missing. */
+        private String publicationName = "dualwrite_cdc_target";
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Boolean getRequired() {
+            return required;
+        }
+
+        public void setRequired(Boolean required) {
+            this.required = required;
+        }
+
+        public String getHost() {
+            return host;
+        }
+
+        public void setHost(String host) {
+            this.host = host;
+        }
+
+        public Integer getPort() {
+            return port;
+        }
+
+        public void setPort(Integer port) {
+            this.port = port;
+        }
+
+        public String getUsername() {
+            return username;
+        }
+
+        public void setUsername(String username) {
+            this.username = username;
+        }
+
+        public String getPassword() {
+            return password;
+        }
+
+        public void setPassword(String password) {
+            this.password = password;
+        }
+
+        public Long getServerId() {
+            return serverId;
+        }
+
+        public void setServerId(Long serverId) {
+            this.serverId = serverId;
+        }
+
+        public String getReaderName() {
+            return readerName;
+        }
+
+        public void setReaderName(String readerName) {
+            this.readerName = readerName;
+        }
+
+        public String getSlotName() {
+            return slotName;
+        }
+
+        public void setSlotName(String slotName) {
+            this.slotName = slotName;
+        }
+
+        public String getPublicationName() {
+            return publicationName;
+        }
+
+        public void setPublicationName(String publicationName) {
+            this.publicationName = publicationName;
         }
     }
 

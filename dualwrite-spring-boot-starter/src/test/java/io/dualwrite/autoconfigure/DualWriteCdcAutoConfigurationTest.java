@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dualwrite.cdc.BinlogCapture;
 import io.dualwrite.cdc.CdcStatus;
+import io.dualwrite.cdc.ChangeLogCapture;
 import io.dualwrite.metrics.MeterNames;
 import io.dualwrite.testing.CdcMariaDb;
 import io.dualwrite.testing.OrderTable;
@@ -68,46 +69,117 @@ class DualWriteCdcAutoConfigurationTest {
     }
 
     @Test
-    void enabled_readsTheSourcePoolsServerAndUser_andMirrorsAnOutsideWrite() throws Exception {
+    void enabled_readsBothStoresLogs_mirrorsAnOutsideSourceWrite_andOnlyCountsATargetOneBeforeRamp() throws Exception {
         try (CdcMariaDb source = CdcMariaDb.create("cdc_boot");
                 TestDatabase target = TestDatabase.create(Store.POSTGRESQL, "cdc_boot_t")) {
+            org.junit.jupiter.api.Assumptions.assumeTrue("logical".equals(target.queryForObject("SHOW wal_level",
+                    String.class)) || "true".equalsIgnoreCase(System.getenv("CI")), "the test PostgreSQL needs"
+                    + " wal_level=logical for the target's reader");
             source.execute(OrderTable.ddl(Store.MARIADB, "t_order"));
             target.execute(OrderTable.ddl(Store.POSTGRESQL, "t_order"));
-            runner(source.jdbcUrl(), source.username(), source.password(), target)
-                    .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7201",
-                            "dualwrite.capture.cdc.checkpoint-interval=100ms")
-                    .run(context -> {
-                        assertThat(context).hasNotFailed();
-                        BinlogCapture capture = context.getBean(BinlogCapture.class);
-                        assertThat(capture.status().state()).isEqualTo(BinlogCapture.State.RUNNING);
-                        try (Connection outside = source.connect(); Statement statement = outside.createStatement()) {
-                            statement.executeUpdate("INSERT INTO t_order (id, user_id, status, amount, note,"
-                                    + " gmt_modified) VALUES (42, 1, 'NEW', 3.00, 'outside', NOW(3))");
-                        }
-                        assertThat(capture.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
-                        assertThat(context.getBean("dualWriteMirror", io.dualwrite.mirror.Mirror.class)
-                                .awaitDrained(Duration.ofSeconds(30))).isTrue();
-                        assertThat(target.queryForObject("SELECT note FROM t_order WHERE id = 42", String.class))
-                                .isEqualTo("outside");
-                        CdcStatus status = capture.status();
-                        assertThat(status.keysHanded()).isEqualTo(1);
-                        MeterRegistry registry = context.getBean(MeterRegistry.class);
-                        assertThat(context).hasSingleBean(io.dualwrite.metrics.CdcMetrics.class)
-                                .hasBean("dualwriteCdcHealthIndicator");
-                        // Spring Boot's metrics auto-configuration binds it to every registry; this runner has none.
-                        context.getBean(io.dualwrite.metrics.CdcMetrics.class).bindTo(registry);
-                        assertThat(registry.get(MeterNames.CDC_KEYS).functionCounter().count()).isEqualTo(1.0);
-                        assertThat(registry.get(MeterNames.CDC_RUNNING).gauge().value()).isEqualTo(1.0);
-                        var health = context.getBean("dualwriteCdcHealthIndicator",
-                                org.springframework.boot.health.contributor.HealthIndicator.class).health();
-                        assertThat(health.getStatus().getCode()).isEqualTo("UP");
-                        assertThat(health.getDetails()).containsEntry("keysHanded", 1L);
-                        assertThat(context.getBean(io.dualwrite.autoconfigure.actuate.DualWriteEndpoint.class).status())
-                                .extractingByKey("cdc").asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
-                                .containsEntry("state", "RUNNING").containsEntry("keysHanded", 1L)
-                                .containsKeys("logLagBytes", "applyLag");
-                    });
+            String slot = target.name().toLowerCase(java.util.Locale.ROOT);
+            try {
+                runWithBothReaders(source, target, slot);
+                runner(source.jdbcUrl(), source.username(), source.password(), target)
+                        .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7201",
+                                "dualwrite.capture.cdc.target.slot-name=Not-A-Slot")
+                        .run(context -> assertThat(new DualWriteFailureAnalyzer().analyze(context.getStartupFailure())
+                                .getDescription()).contains("dualwrite.capture.cdc.target.slot-name: must be 1 to 63"
+                                        + " lower-case letters"));
+                runner(source.jdbcUrl(), source.username(), source.password(), target)
+                        .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7201",
+                                "dualwrite.capture.cdc.target.slot-name=" + slot,
+                                "dualwrite.capture.cdc.target.reader-name=default")
+                        .run(context -> assertThat(new DualWriteFailureAnalyzer().analyze(context.getStartupFailure())
+                                .getDescription()).contains("dualwrite.capture.cdc.target.reader-name: 'default' is"
+                                        + " also dualwrite.capture.cdc.reader-name"));
+            } finally {
+                dropSlotAndPublication(target, slot);
+            }
         }
+    }
+
+    private void runWithBothReaders(CdcMariaDb source, TestDatabase target, String slot) {
+        runner(source.jdbcUrl(), source.username(), source.password(), target)
+                .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7201",
+                        "dualwrite.capture.cdc.checkpoint-interval=100ms",
+                        "dualwrite.capture.cdc.target.slot-name=" + slot,
+                        "dualwrite.capture.cdc.target.publication-name=" + slot)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    BinlogCapture capture = context.getBean(BinlogCapture.class);
+                    assertThat(capture.status().state()).isEqualTo(BinlogCapture.State.RUNNING);
+                    try (Connection outside = source.connect(); Statement statement = outside.createStatement()) {
+                        statement.executeUpdate("INSERT INTO t_order (id, user_id, status, amount, note,"
+                                + " gmt_modified) VALUES (42, 1, 'NEW', 3.00, 'outside', NOW(3))");
+                    }
+                    assertThat(capture.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+                    assertThat(context.getBean("dualWriteMirror", io.dualwrite.mirror.Mirror.class)
+                            .awaitDrained(Duration.ofSeconds(30))).isTrue();
+                    assertThat(target.queryForObject("SELECT note FROM t_order WHERE id = 42", String.class))
+                            .isEqualTo("outside");
+                    CdcStatus status = capture.status();
+                    assertThat(status.keysHanded()).isEqualTo(1);
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(context).hasSingleBean(io.dualwrite.metrics.CdcMetrics.class)
+                            .hasBean("dualwriteCdcHealthIndicator");
+                    // Spring Boot's metrics auto-configuration binds it to every registry; this runner has none.
+                    context.getBean(io.dualwrite.metrics.CdcMetrics.class).bindTo(registry);
+                    assertThat(registry.get(MeterNames.CDC_KEYS).tag("log", "source").functionCounter().count())
+                            .isEqualTo(1.0);
+                    assertThat(registry.get(MeterNames.CDC_RUNNING).tag("log", "source").gauge().value())
+                            .isEqualTo(1.0);
+                    assertThat(registry.get(MeterNames.CDC_RUNNING).tag("log", "target").gauge().value())
+                            .isEqualTo(1.0);
+                    var health = context.getBean("dualwriteCdcHealthIndicator",
+                            org.springframework.boot.health.contributor.HealthIndicator.class).health();
+                    assertThat(health.getStatus().getCode()).isEqualTo("UP");
+                    assertThat(health.getDetails()).containsEntry("keysHanded", 1L);
+                    assertThat(context.getBean(io.dualwrite.autoconfigure.actuate.DualWriteEndpoint.class).status())
+                            .extractingByKey("cdc").asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                            .containsEntry("state", "RUNNING").containsEntry("keysHanded", 1L)
+                            .containsKeys("logLagBytes", "applyLag");
+
+                    // The target's reader: its own slot, running, shown beside the source's; before RAMP an
+                    // outside write on the target is read and only counted.
+                    ChangeLogCapture targetCapture = context.getBean(DualWriteCdcAutoConfiguration.TARGET_CAPTURE,
+                            ChangeLogCapture.class);
+                    assertThat(targetCapture).isInstanceOf(io.dualwrite.cdc.PgLogicalCapture.class);
+                    assertThat(targetCapture.status().state()).isEqualTo(ChangeLogCapture.State.RUNNING);
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM pg_replication_slots WHERE"
+                            + " slot_name = ?", Long.class, slot)).isEqualTo(1L);
+                    target.execute("INSERT INTO t_order (id, user_id, status, amount, note, gmt_modified)"
+                            + " VALUES (43, 1, 'NEW', 3.00, 'outside on target', LOCALTIMESTAMP(3))");
+                    assertThat(targetCapture.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+                    assertThat(targetCapture.status().keysNotHanded()).isEqualTo(1);
+                    assertThat(targetCapture.status().keysHanded()).isZero();
+                    var targetHealth = context.getBean("dualwriteCdcTargetHealthIndicator",
+                            org.springframework.boot.health.contributor.HealthIndicator.class).health();
+                    assertThat(targetHealth.getStatus().getCode()).isEqualTo("UP");
+                    assertThat(targetHealth.getDetails()).containsEntry("state", "RUNNING")
+                            .containsEntry("keysNotHanded", 1L);
+                    assertThat(context.getBean(io.dualwrite.autoconfigure.actuate.DualWriteEndpoint.class).status())
+                            .extractingByKey("cdcTarget")
+                            .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                            .containsEntry("state", "RUNNING").containsEntry("keysNotHanded", 1L);
+                });
+    }
+
+    private static void dropSlotAndPublication(TestDatabase db, String slot) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            try {
+                db.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                        + " WHERE slot_name = '" + slot + "'");
+                break;
+            } catch (RuntimeException active) {
+                if (System.nanoTime() > deadline) {
+                    throw active;
+                }
+                Thread.sleep(100);
+            }
+        }
+        db.execute("DROP PUBLICATION IF EXISTS " + slot);
     }
 
     @Test
@@ -125,6 +197,7 @@ class DualWriteCdcAutoConfigurationTest {
             try {
                 runner(source.jdbcUrl(), source.username(), source.password(), target)
                         .withPropertyValues("dualwrite.capture.cdc.enabled=true",
+                                "dualwrite.capture.cdc.target.enabled=false",
                                 "dualwrite.capture.cdc.checkpoint-interval=100ms",
                                 "dualwrite.capture.cdc.slot-name=" + slot,
                                 "dualwrite.capture.cdc.publication-name=" + slot)
@@ -156,11 +229,20 @@ class DualWriteCdcAutoConfigurationTest {
                         });
                 runner(source.jdbcUrl(), source.username(), source.password(), target)
                         .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7203",
-                                "dualwrite.capture.cdc.slot-name=" + slot)
+                                "dualwrite.capture.cdc.target.enabled=false", "dualwrite.capture.cdc.slot-name=" + slot)
                         .run(context -> {
                             var analysis = new DualWriteFailureAnalyzer().analyze(context.getStartupFailure());
                             assertThat(analysis.getDescription()).startsWith("dualwrite.capture.cdc.server-id: a"
                                     + " PostgreSQL source is read through a logical replication slot");
+                        });
+                // The target's reader is on by default: a MariaDB target needs its own replica id.
+                runner(source.jdbcUrl(), source.username(), source.password(), target)
+                        .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.slot-name=" + slot,
+                                "dualwrite.capture.cdc.publication-name=" + slot)
+                        .run(context -> {
+                            var analysis = new DualWriteFailureAnalyzer().analyze(context.getStartupFailure());
+                            assertThat(analysis.getDescription()).contains("dualwrite.capture.cdc.target.server-id");
+                            assertThat(analysis.getAction()).contains("dualwrite.capture.cdc.target.enabled=false");
                         });
                 // The context closed the capture; the slot is left for a restart, and dropped here by hand.
                 assertThat(source.queryForObject("SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = ?",
@@ -194,7 +276,7 @@ class DualWriteCdcAutoConfigurationTest {
             target.execute(OrderTable.ddl(Store.POSTGRESQL, "t_order"));
             runner(source.jdbcUrl(), source.username(), source.password(), target)
                     .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7202",
-                            "dualwrite.capture.cdc.required=false")
+                            "dualwrite.capture.cdc.target.enabled=false", "dualwrite.capture.cdc.required=false")
                     .run(context -> {
                         assertThat(context).hasNotFailed();
                         CdcStatus status = context.getBean(BinlogCapture.class).status();
@@ -202,7 +284,8 @@ class DualWriteCdcAutoConfigurationTest {
                         assertThat(status.problem()).contains("log_bin=OFF");
                     });
             runner(source.jdbcUrl(), source.username(), source.password(), target)
-                    .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7202")
+                    .withPropertyValues("dualwrite.capture.cdc.enabled=true", "dualwrite.capture.cdc.server-id=7202",
+                            "dualwrite.capture.cdc.target.enabled=false")
                     .run(context -> {
                         assertThat(context).getFailure().rootCause()
                                 .isInstanceOf(io.dualwrite.cdc.CdcUnavailableException.class)
