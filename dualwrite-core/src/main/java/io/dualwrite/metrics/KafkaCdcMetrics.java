@@ -5,6 +5,7 @@ import io.dualwrite.cdc.kafka.KafkaCdcStatus;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -29,17 +30,21 @@ public final class KafkaCdcMetrics implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
+        // The source's changes, tagged as the source log reader's meters are (the two never run together).
+        Tags tags = Tags.of("log", "source");
         Gauge.builder(MeterNames.CDC_RECORDS_BEHIND, status, s -> s.get().recordsBehind())
-                .description("Records of the Debezium topics' assigned partitions not read yet").register(registry);
+                .description("Records of the Debezium topics' assigned partitions not read yet")
+                .tags(tags).register(registry);
         Gauge.builder(MeterNames.CDC_APPLY_LAG, status, s -> s.get().applyLag().toNanos() / 1e9).baseUnit("seconds")
                 .description("How long the oldest records read from the topics have waited for their keys to be"
-                        + " applied").register(registry);
+                        + " applied").tags(tags).register(registry);
         FunctionCounter.builder(MeterNames.CDC_KEYS, status, s -> s.get().keysHanded())
-                .description("Keys read from the Debezium topics and handed to the mirror").register(registry);
+                .description("Keys read from the Debezium topics and handed to the mirror")
+                .tags(tags).register(registry);
         Gauge.builder(MeterNames.CDC_TABLES_STOPPED, status, s -> s.get().stoppedTables().size())
-                .description("Mapped tables whose capture stopped on a refused record").register(registry);
+                .description("Mapped tables whose capture stopped on a refused record").tags(tags).register(registry);
         Gauge.builder(MeterNames.CDC_RUNNING, status,
                         s -> s.get().state() == DebeziumKafkaCapture.State.RUNNING ? 1 : 0)
-                .description("1 while the Debezium topic consumer runs").register(registry);
+                .description("1 while the Debezium topic consumer runs").tags(tags).register(registry);
     }
 }

@@ -140,7 +140,8 @@ class DualWriteCdcKafkaAutoConfigurationTest {
                         var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
                         // Spring Boot's metrics auto-configuration binds it to every registry; this runner has none.
                         context.getBean(io.dualwrite.metrics.KafkaCdcMetrics.class).bindTo(registry);
-                        assertThat(registry.get(io.dualwrite.metrics.MeterNames.CDC_KEYS).functionCounter().count())
+                        assertThat(registry.get(io.dualwrite.metrics.MeterNames.CDC_KEYS).tag("log", "source")
+                                .functionCounter().count())
                                 .isEqualTo(1.0);
                         assertThat(registry.get(io.dualwrite.metrics.MeterNames.CDC_RECORDS_BEHIND).gauge().value())
                                 .isZero();
