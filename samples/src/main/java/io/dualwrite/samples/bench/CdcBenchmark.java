@@ -433,9 +433,10 @@ public final class CdcBenchmark {
     }
 
     private static void requireReadableLog(BenchDatabase source) throws SQLException {
-        String query = source.store() == Store.MARIADB ? "SELECT CONCAT(@@log_bin, ' ', @@binlog_format)"
+        String query = source.store() == Store.MARIADB
+                ? "SELECT CONCAT(IF(@@log_bin = 1, 'ON', 'OFF'), ' ', @@GLOBAL.binlog_format)"
                 : "SELECT current_setting('wal_level')";
-        String expected = source.store() == Store.MARIADB ? "1 ROW" : "logical";
+        String expected = source.store() == Store.MARIADB ? "ON ROW" : "logical";
         try (Connection connection = source.connect(); Statement statement = connection.createStatement();
                 ResultSet rs = statement.executeQuery(query)) {
             rs.next();
