@@ -9,7 +9,9 @@
  * they share: the low watermark, the lease in the position row, the hand-over to the mirror, status and
  * shut-down. Configured by {@link io.dualwrite.cdc.CdcConfig}. The position is kept in the target's
  * {@code dualwrite_cdc_position} table as a low watermark: the end of the last transaction whose keys have
- * all been applied, so a restart never leaves a gap (and a PostgreSQL slot is acknowledged only up to it).
+ * all been applied, so a restart never leaves a gap (and a PostgreSQL slot is acknowledged only up to it). A
+ * binary log position carries the server's GTID state when it has one, and is resumed by it, so it holds
+ * across a failover to a replica and a purge of its file ({@link io.dualwrite.cdc.LogPosition}).
  *
  * <p>What it must never do: apply a row image from the log (the mirror's apply reads the current state
  * under the share lock, so every capture path keeps the same ordering argument); store (or acknowledge to
