@@ -66,6 +66,16 @@ import org.apache.commons.logging.LogFactory;
  * that table's capture: logged once as an error and shown by {@link #status()}, never read on with a guessed
  * layout. The other tables go on.
  *
+ * <p><b>GTID or file and offset.</b> When the server numbers its transactions (MariaDB always does, once
+ * it has logged one; MySQL with {@code gtid_mode=ON}), each stored position carries the GTID state after it
+ * as well as the file and offset, and the reader resumes by the GTID state: after a failover to a replica
+ * (with {@code log_slave_updates}, whose files have other names and offsets) and after the stored file was
+ * purged, the server finds the transactions that follow by their GTIDs. Without GTIDs, and for a position
+ * stored without them, it resumes by file and offset; on MariaDB such a position is turned into its GTID
+ * state first ({@code BINLOG_GTID_POS}), so positions stored before GTIDs were kept, or from a server that
+ * had none yet, move over by themselves. A stored GTID state on a server without GTIDs resumes by its file
+ * and offset.
+ *
  * <p>Threads: one reader (the log connection, reconnecting from the end of the last complete transaction
  * after a break) and the shared checkpointer.
  */
@@ -73,7 +83,25 @@ public final class BinlogCapture extends ChangeLogCapture {
 
     private static final Log log = LogFactory.getLog(BinlogCapture.class);
 
+    /** How the server numbers its transactions, if it does. */
+    enum Gtids {
+        /** Not at all (MySQL with gtid_mode other than ON): positions are file and offset only. */
+        NONE,
+        /** MariaDB's domain-server-sequence triples. */
+        MARIADB,
+        /** MySQL's server-uuid:interval sets. */
+        MYSQL
+    }
+
+    /**
+     * The file of a position resumed by its GTID state on a server that lacks the stored file, until a
+     * transaction read here places it: sorts before every file name, and is stored (with the GTID state) if
+     * a checkpoint comes first, which resumes by the GTID state again.
+     */
+    static final String UNPLACED = "-";
+
     private volatile BinaryLogClient client;
+    private volatile Gtids gtids = Gtids.NONE;
     private List<CapturedTable> captured = List.of();
     private Thread reader;
 
@@ -130,13 +158,151 @@ public final class BinlogCapture extends ChangeLogCapture {
                 layouts.add(CapturedTable.read(connection, table));
             }
             this.captured = List.copyOf(layouts);
+            this.gtids = gtids(connection);
         }
         warnings.addAll(verdict.warnings());
         return verdict.problems();
     }
 
+    private static Gtids gtids(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("/* dualwrite */ SELECT VERSION()")) {
+            rs.next();
+            if (rs.getString(1).toLowerCase(java.util.Locale.ROOT).contains("mariadb")) {
+                return Gtids.MARIADB;
+            }
+        }
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("/* dualwrite */ SELECT @@GLOBAL.gtid_mode")) {
+            return rs.next() && "ON".equalsIgnoreCase(rs.getString(1)) ? Gtids.MYSQL : Gtids.NONE;
+        } catch (SQLException noGtidMode) {
+            return Gtids.NONE;
+        }
+    }
+
+    /** @return how the server numbers its transactions, as found by {@link #start()} */
+    Gtids gtidKind() {
+        return gtids;
+    }
+
+    /** The head with its GTID state, read consistently: where a reader without a stored position starts. */
+    @Override
+    LogPosition firstPosition() throws SQLException {
+        try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+            LogPosition head;
+            String executed = null;
+            try (ResultSet rs = statement.executeQuery("SHOW MASTER STATUS")) {
+                if (!rs.next()) {
+                    throw new CdcUnavailableException(List.of("SHOW MASTER STATUS returns no row: the binary log is"
+                            + " off (start the server with log_bin)"));
+                }
+                head = new LogPosition(rs.getString(1), rs.getLong(2));
+                if (gtids == Gtids.MYSQL && rs.getMetaData().getColumnCount() >= 5) {
+                    executed = rs.getString(5);
+                }
+            }
+            return switch (gtids) {
+                case MARIADB -> head.withGtids(mariaDbGtidsAt(connection, head));
+                case MYSQL -> head.withGtids(executed == null ? null : executed.replaceAll("\\s+", ""));
+                case NONE -> head;
+            };
+        }
+    }
+
+    /** @return MariaDB's GTID state at a file and offset, or null when the server cannot tell */
+    private static String mariaDbGtidsAt(Connection connection, LogPosition at) throws SQLException {
+        try (java.sql.PreparedStatement select = connection.prepareStatement(
+                "/* dualwrite */ SELECT BINLOG_GTID_POS(?, ?)")) {
+            select.setString(1, at.file());
+            select.setLong(2, at.position());
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /**
+     * Where a stored position is on this server. Its file may not be here: purged, or written by the server
+     * this one replaced in a failover. By a GTID state the reader still finds its place; but the file and
+     * offset say nothing about how far it has read here, so until the first transaction read tells, the read
+     * position is {@link #UNPLACED}, before every file, unless this server has logged nothing since (its GTID
+     * state is the stored one), when it is this server's head.
+     *
+     * @return the position to read from, or null when it cannot be found on this server
+     */
+    private LogPosition placeOnThisServer(LogPosition from) throws SQLException {
+        try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+            try (ResultSet rs = statement.executeQuery("SHOW BINARY LOGS")) {
+                while (rs.next()) {
+                    if (rs.getString(1).equals(from.file())) {
+                        return from;
+                    }
+                }
+            }
+            if (gtids == Gtids.NONE || from.gtids() == null) {
+                return null;
+            }
+            LogPosition head = serverHead();
+            String now;
+            try (ResultSet rs = statement.executeQuery(gtids == Gtids.MARIADB ? "SELECT @@GLOBAL.gtid_binlog_pos"
+                    : "SELECT @@GLOBAL.gtid_executed")) {
+                now = rs.next() ? rs.getString(1) : null;
+            }
+            return sameGtids(now, from.gtids()) ? head.withGtids(from.gtids())
+                    : new LogPosition(UNPLACED, 0, from.gtids());
+        }
+    }
+
+    /** @return whether two GTID states name the same transactions, written in any order */
+    static boolean sameGtids(String a, String b) {
+        if (a == null || b == null) {
+            return false;
+        }
+        return java.util.Arrays.equals(normalisedGtids(a), normalisedGtids(b));
+    }
+
+    private static String[] normalisedGtids(String gtids) {
+        String[] parts = gtids.replaceAll("\\s+", "").toLowerCase(java.util.Locale.ROOT).split(",");
+        java.util.Arrays.sort(parts);
+        return parts;
+    }
+
+    /**
+     * A MariaDB position stored without its GTID state gets it, so that the reader resumes by GTID from now
+     * on; when the server cannot tell (the file was purged), it stays file and offset.
+     */
+    private LogPosition withGtidsOnMariaDb(LogPosition start) {
+        if (gtids != Gtids.MARIADB || start.gtids() != null) {
+            return start;
+        }
+        try (Connection connection = source.getConnection()) {
+            return start.withGtids(mariaDbGtidsAt(connection, start));
+        } catch (SQLException e) {
+            log.debug("dualwrite: BINLOG_GTID_POS(" + start + ") failed; resuming by file and offset", e);
+            return start;
+        }
+    }
+
     @Override
     Exception startReader(LogPosition start) {
+        LogPosition from = withGtidsOnMariaDb(start);
+        try {
+            from = placeOnThisServer(from);
+        } catch (SQLException e) {
+            return e;
+        }
+        if (from == null) {
+            return new IOException("the server has no log file '" + start.file() + "' (SHOW BINARY LOGS), and the"
+                    + " position was stored without a GTID state to find the transactions after it by");
+        }
+        if (!from.equals(start)) {
+            readPosition = from;
+            if (UNPLACED.equals(from.file())) {
+                // The stored file sorts anywhere among this server's: the watermark starts unplaced too, so that
+                // no comparison with this server's head passes before a transaction here was read and applied.
+                watermark = new Watermark(from);
+            }
+        }
         CountDownLatch connected = new CountDownLatch(1);
         Exception[] firstFailure = new Exception[1];
         reader = new Thread(() -> readLoop(connected, firstFailure), "dualwrite-cdc-reader");
@@ -156,8 +322,8 @@ public final class BinlogCapture extends ChangeLogCapture {
     @Override
     String unreadableHint(LogPosition start) {
         return "(check dualwrite.capture.cdc.host, port, username and password,"
-                + " and that the user has REPLICATION SLAVE; if the server no longer has that log file, it was"
-                + " purged while the capture was off: delete the row '" + config.readerName() + "' from "
+                + " and that the user has REPLICATION SLAVE; if the server no longer has that log file (or, for a"
+                + " GTID state, the transactions after it), it was purged while the capture was off: delete the row '" + config.readerName() + "' from "
                 + config.positionTable() + " to start from the server's head, and reconcile the mapped tables)";
     }
 
@@ -219,13 +385,19 @@ public final class BinlogCapture extends ChangeLogCapture {
     private BinaryLogClient newClient(LogPosition from) {
         BinaryLogClient c = new BinaryLogClient(config.host(), config.port(), config.username(), config.password());
         c.setServerId(config.serverId());
-        c.setBinlogFilename(from.file());
-        c.setBinlogPosition(from.position());
+        if (gtids != Gtids.NONE && from.gtids() != null) {
+            // Resumes after the transactions in the set, whatever this server's files are called.
+            c.setGtidSet(from.gtids());
+        } else {
+            c.setBinlogFilename(from.file());
+            c.setBinlogPosition(from.position());
+        }
         c.setKeepAlive(false);
         c.setConnectTimeout(config.connectTimeout().toMillis());
         c.setUseSendAnnotateRowsEvent(true);
         EventDeserializer deserializer = new EventDeserializer();
-        deserializer.setCompatibilityMode(EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY);
+        deserializer.setCompatibilityMode(EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY,
+                EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO);
         c.setEventDeserializer(deserializer);
         c.registerEventListener(this::onEventSafely);
         c.registerLifecycleListener(new BinaryLogClient.AbstractLifecycleListener() {
@@ -415,7 +587,10 @@ public final class BinlogCapture extends ChangeLogCapture {
     }
 
     private LogPosition positionAfter(Event event) {
-        return new LogPosition(file, ((EventHeaderV4) event.getHeader()).getNextPosition());
+        LogPosition after = new LogPosition(file, ((EventHeaderV4) event.getHeader()).getNextPosition());
+        BinaryLogClient c = client;
+        // The client adds a transaction's GTID to its set before it hands the commit event to the listeners.
+        return gtids == Gtids.NONE || c == null ? after : after.withGtids(c.getGtidSet());
     }
 
     private void stopTable(CapturedTable table, String reason) {

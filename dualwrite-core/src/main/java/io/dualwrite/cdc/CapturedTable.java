@@ -11,6 +11,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -31,7 +36,13 @@ final class CapturedTable {
         UNSIGNED(1, 2, 3, 8, 9),
         DECIMAL(0, 246),
         TEXT(15, 249, 250, 251, 252, 253, 254),
-        BYTES(15, 249, 250, 251, 252, 253, 254);
+        BYTES(15, 249, 250, 251, 252, 253, 254),
+        /** Micro-seconds of the day's midnight since the epoch, read as UTC wall-clock parts. */
+        DATE(10, 14),
+        /** Wall-clock time as micro-seconds since the epoch, read as UTC: the DATETIME column's own value. */
+        DATETIME(12, 18),
+        /** An instant, micro-seconds since the epoch. */
+        TIMESTAMP(7, 17);
 
         private final int[] loggedTypes;
 
@@ -142,8 +153,12 @@ final class CapturedTable {
                     charsets[k] = charset;
                 }
                 case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob" -> decoders[k] = Decoder.BYTES;
+                case "date" -> decoders[k] = Decoder.DATE;
+                case "datetime" -> decoders[k] = Decoder.DATETIME;
+                case "timestamp" -> decoders[k] = Decoder.TIMESTAMP;
                 default -> problems.add("key column '" + columns.get(position) + "' is of type " + dataType
-                        + ", which the log reader cannot read keys from yet (integers, decimals, text and binary)");
+                        + ", which the log reader cannot read keys from yet (integers, decimals, text, binary, date,"
+                        + " datetime and timestamp)");
             }
         }
         if (!problems.isEmpty()) {
@@ -241,6 +256,21 @@ final class CapturedTable {
             case DECIMAL -> value instanceof BigDecimal ? value : new BigDecimal(value.toString());
             case TEXT -> value instanceof byte[] bytes ? new String(bytes, charsets[k]) : value.toString();
             case BYTES -> value;
+            case DATE -> LocalDate.ofEpochDay(Math.floorDiv(micros(value), MICROS_PER_DAY));
+            case DATETIME -> LocalDateTime.ofEpochSecond(Math.floorDiv(micros(value), 1_000_000L),
+                    (int) Math.floorMod(micros(value), 1_000_000L) * 1000, ZoneOffset.UTC);
+            case TIMESTAMP -> Instant.EPOCH.plus(micros(value), ChronoUnit.MICROS);
         };
+    }
+
+    private static final long MICROS_PER_DAY = 86_400_000_000L;
+
+    /** The reader asks for dates and times as micro-seconds since the epoch (DATE_AND_TIME_AS_LONG_MICRO). */
+    private static long micros(Serializable value) {
+        if (!(value instanceof Long micros)) {
+            throw new IllegalStateException("a date or time key value in the log is " + value.getClass().getName()
+                    + ", not micro-seconds");
+        }
+        return micros;
     }
 }

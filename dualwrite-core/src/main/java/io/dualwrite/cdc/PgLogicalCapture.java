@@ -14,6 +14,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -23,6 +27,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -92,9 +97,31 @@ public final class PgLogicalCapture extends ChangeLogCapture {
     /** The prefix of the logical messages the library's writes carry, and of its replication origins. */
     public static final String ECHO_PREFIX = "dualwrite";
 
-    /** Type oids of the key column types decoded: int2, int4, int8, numeric, text, varchar, bpchar, uuid. */
-    private static final Map<Integer, String> KEY_TYPES = Map.of(21, "smallint", 23, "integer", 20, "bigint",
-            1700, "numeric", 25, "text", 1043, "character varying", 1042, "character", 2950, "uuid");
+    /**
+     * Type oids of the key column types decoded: int2, int4, int8, numeric, text, varchar, bpchar, uuid, date,
+     * timestamp, timestamptz, bytea.
+     */
+    private static final Map<Integer, String> KEY_TYPES = Map.ofEntries(Map.entry(21, "smallint"),
+            Map.entry(23, "integer"), Map.entry(20, "bigint"), Map.entry(1700, "numeric"), Map.entry(25, "text"),
+            Map.entry(1043, "character varying"), Map.entry(1042, "character"), Map.entry(2950, "uuid"),
+            Map.entry(1082, "date"), Map.entry(1114, "timestamp"), Map.entry(1184, "timestamp with time zone"),
+            Map.entry(17, "bytea"));
+
+    /**
+     * Session settings of the replication connection that fix the text form pgoutput sends key values in,
+     * whatever the server's defaults: ISO dates, times with time zone in UTC, bytea as hex.
+     */
+    static final String OUTPUT_OPTIONS = "-c DateStyle=ISO -c TimeZone=UTC -c bytea_output=hex";
+
+    /**
+     * Connection properties of the source that the replication connection must not take over: where it
+     * connects and as whom come from {@link CdcConfig}, and how it talks is set for replication.
+     */
+    private static final Set<String> NOT_TAKEN_OVER = Set.of(PGProperty.PG_HOST.getName(),
+            PGProperty.PG_PORT.getName(), PGProperty.PG_DBNAME.getName(), PGProperty.USER.getName(),
+            PGProperty.PASSWORD.getName(), PGProperty.REPLICATION.getName(), PGProperty.PREFER_QUERY_MODE.getName(),
+            PGProperty.ASSUME_MIN_SERVER_VERSION.getName(), PGProperty.APPLICATION_NAME.getName(),
+            PGProperty.OPTIONS.getName());
 
     /** A mapped table as the catalog described it at start. */
     private record Layout(MappedTable mapped, String schema, String table, Map<String, Integer> types,
@@ -110,6 +137,8 @@ public final class PgLogicalCapture extends ChangeLogCapture {
     }
 
     private volatile List<Layout> layouts = List.of();
+    /** The source's own connection settings (TLS above all), read at start from its URL. */
+    private volatile Properties sourceSettings = new Properties();
     private volatile boolean messagesSupported = true;
     private volatile Thread reader;
     private volatile Connection replication;
@@ -180,6 +209,7 @@ public final class PgLogicalCapture extends ChangeLogCapture {
         if (!problems.isEmpty()) {
             return problems;
         }
+        sourceSettings = sourceSettings(source, connection);
         messagesSupported = connection.getMetaData().getDatabaseMajorVersion() >= 14;
         ownWritesMarked = messagesSupported;
         if (!messagesSupported) {
@@ -495,16 +525,8 @@ public final class PgLogicalCapture extends ChangeLogCapture {
     }
 
     private void openStream(LogPosition from) throws SQLException {
-        Properties properties = new Properties();
-        PGProperty.USER.set(properties, config.username());
-        PGProperty.PASSWORD.set(properties, config.password());
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(properties, "10");
-        PGProperty.REPLICATION.set(properties, "database");
-        PGProperty.PREFER_QUERY_MODE.set(properties, "simple");
-        PGProperty.CONNECT_TIMEOUT.set(properties, (int) Math.max(1, config.connectTimeout().toSeconds()));
-        PGProperty.APPLICATION_NAME.set(properties, "dualwrite-cdc");
         Connection connection = DriverManager.getConnection("jdbc:postgresql://" + config.host() + ":" + config.port()
-                + "/" + config.database(), properties);
+                + "/" + config.database(), replicationProperties(config, sourceSettings));
         replication = connection;
         var builder = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
                 .withSlotName(config.slotName())
@@ -520,6 +542,63 @@ public final class PgLogicalCapture extends ChangeLogCapture {
         transaction.clear();
         inTransaction = false;
         ownTransaction = false;
+    }
+
+    /**
+     * Reads the source's connection settings: from the data source's URL when it is pgjdbc's own, else from
+     * the URL its connections were opened with ({@code DatabaseMetaData.getURL()}), which carries the
+     * settings given in the JDBC URL.
+     *
+     * @return the settings pgjdbc parsed from that URL; empty when there is none
+     */
+    static Properties sourceSettings(DataSource source, Connection connection) throws SQLException {
+        String url = null;
+        if (source.isWrapperFor(org.postgresql.ds.common.BaseDataSource.class)) {
+            url = source.unwrap(org.postgresql.ds.common.BaseDataSource.class).getUrl();
+        }
+        if (url == null) {
+            url = connection.getMetaData().getURL();
+        }
+        Properties parsed = url == null ? null : org.postgresql.Driver.parseURL(url, null);
+        return parsed == null ? new Properties() : parsed;
+    }
+
+    /**
+     * The replication connection's properties: the source's own connection settings ({@code sslmode},
+     * {@code sslrootcert}, {@code sslcert}, {@code sslkey}, {@code sslpassword}, {@code sslfactory},
+     * {@code gssEncMode}, timeouts, ...) carried over, so the log is read as securely as the tables; the user
+     * and password of {@code config} (the source's password when {@code config} has none for the same user);
+     * and the replication settings.
+     *
+     * @param config the capture's settings
+     * @param sourceSettings what {@link #sourceSettings} read from the source's URL
+     * @return the properties for {@code DriverManager.getConnection}
+     */
+    static Properties replicationProperties(CdcConfig config, Properties sourceSettings) {
+        Properties properties = new Properties();
+        for (String name : sourceSettings.stringPropertyNames()) {
+            if (!NOT_TAKEN_OVER.contains(name)) {
+                properties.setProperty(name, sourceSettings.getProperty(name));
+            }
+        }
+        PGProperty.USER.set(properties, config.username());
+        String password = config.password();
+        if (password.isEmpty() && config.username().equals(sourceSettings.getProperty(PGProperty.USER.getName()))) {
+            password = sourceSettings.getProperty(PGProperty.PASSWORD.getName(), "");
+        }
+        PGProperty.PASSWORD.set(properties, password);
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(properties, "10");
+        PGProperty.REPLICATION.set(properties, "database");
+        PGProperty.PREFER_QUERY_MODE.set(properties, "simple");
+        if (!properties.containsKey(PGProperty.CONNECT_TIMEOUT.getName())) {
+            PGProperty.CONNECT_TIMEOUT.set(properties, (int) Math.max(1, config.connectTimeout().toSeconds()));
+        }
+        PGProperty.APPLICATION_NAME.set(properties, "dualwrite-cdc");
+        String options = sourceSettings.getProperty(PGProperty.OPTIONS.getName());
+        // The source's own options first: ours come later on the command line, and the last setting wins.
+        PGProperty.OPTIONS.set(properties, options == null || options.isBlank() ? OUTPUT_OPTIONS
+                : options + " " + OUTPUT_OPTIONS);
+        return properties;
     }
 
     private void read() throws SQLException {
@@ -792,8 +871,28 @@ public final class PgLogicalCapture extends ChangeLogCapture {
             case 1700 -> new BigDecimal(text);
             case 25, 1043, 1042 -> text;
             case 2950 -> UUID.fromString(text);
+            case 1082 -> LocalDate.parse(text);
+            case 1114 -> LocalDateTime.parse(text.replace(' ', 'T'));
+            case 1184 -> timestampTz(text);
+            case 17 -> bytea(text);
             default -> throw new IllegalStateException("key column type oid " + typeOid + " is not decoded");
         };
+    }
+
+    /** PostgreSQL's ISO output with an offset of hours only ({@code +00}) or hours and minutes. */
+    private static final Pattern HOURS_ONLY_OFFSET = Pattern.compile("([+-]\\d{2})$");
+
+    private static OffsetDateTime timestampTz(String text) {
+        String iso = HOURS_ONLY_OFFSET.matcher(text.replace(' ', 'T')).replaceFirst("$1:00");
+        return OffsetDateTime.parse(iso).withOffsetSameInstant(ZoneOffset.UTC);
+    }
+
+    /** A bytea in the hex output format ({@code \\x0a1b}), which the replication connection asks for. */
+    private static byte[] bytea(String text) {
+        if (!text.startsWith("\\x")) {
+            throw new IllegalStateException("a bytea key value is not in the hex output format: " + text);
+        }
+        return java.util.HexFormat.of().parseHex(text, 2, text.length());
     }
 
     private static String string(ByteBuffer buffer) {

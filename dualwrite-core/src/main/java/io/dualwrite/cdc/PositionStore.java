@@ -9,19 +9,31 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 /**
  * The position table in the target store: one row per log reader, holding the low watermark, the log
  * position up to which every changed key has been applied, and the lease that elects the one instance
  * reading that log ({@code holder}, {@code lease_until_ms} in the holder's clock, milliseconds). Plain SQL
  * that reads the same on every store. A row taken by a lease before any position was stored has an empty
- * {@code log_file}: no position yet.
+ * {@code log_file}: no position yet. {@code log_gtids} holds a binary log position's GTID state, by which a
+ * reader resumes on whichever server of the topology it reads (null when the server has none); a table made
+ * before that column existed gets it added when dualwrite may create tables, and otherwise keeps file and
+ * offset only, saying so once.
  */
 final class PositionStore {
+
+    private static final Log log = LogFactory.getLog(PositionStore.class);
+
+    /** Room for a MySQL GTID set of many servers; a MariaDB state is one short triple per domain. */
+    static final int GTIDS_LENGTH = 2000;
 
     private final DataSource target;
     private final String table;
     private final String reader;
+    private volatile boolean gtidColumn = true;
+    private volatile boolean gtidsTooLongSaid;
 
     PositionStore(DataSource target, String table, String reader) {
         this.target = target;
@@ -34,6 +46,7 @@ final class PositionStore {
                 + "  reader_name VARCHAR(100) NOT NULL PRIMARY KEY,\n"
                 + "  log_file VARCHAR(255) NOT NULL,\n"
                 + "  log_position BIGINT NOT NULL,\n"
+                + "  log_gtids VARCHAR(" + GTIDS_LENGTH + "),\n"
                 + "  updated_ms BIGINT NOT NULL,\n"
                 + "  holder VARCHAR(200),\n"
                 + "  lease_until_ms BIGINT DEFAULT 0 NOT NULL\n"
@@ -54,6 +67,9 @@ final class PositionStore {
                             + " no lease columns; add them with: ALTER TABLE " + table + " ADD holder VARCHAR(200);"
                             + " ALTER TABLE " + table + " ADD lease_until_ms BIGINT DEFAULT 0 NOT NULL");
                 }
+                if (existing.get().column("log_gtids").isEmpty()) {
+                    addGtidColumn(connection, create);
+                }
                 return;
             }
             if (!create) {
@@ -70,14 +86,41 @@ final class PositionStore {
         }
     }
 
+    /** Adds the GTID column to a table made before it existed, or goes on without it. */
+    private void addGtidColumn(Connection connection, boolean create) throws SQLException {
+        String alter = "ALTER TABLE " + table + " ADD log_gtids VARCHAR(" + GTIDS_LENGTH + ")";
+        if (!create) {
+            gtidColumn = false;
+            log.warn("dualwrite: table '" + table + "' (dualwrite.capture.cdc.position-table) has no log_gtids column,"
+                    + " so a binary log position is kept as file and offset only and cannot be resumed on another"
+                    + " server after a failover; add it with: " + alter);
+            return;
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(alter);
+        } catch (SQLException e) {
+            // Another instance may have added it meanwhile.
+            if (TableMetadata.read(connection, table).flatMap(t -> t.column("log_gtids")).isEmpty()) {
+                throw e;
+            }
+        }
+        if (!connection.getAutoCommit()) {
+            connection.commit();
+        }
+    }
+
     Optional<LogPosition> read() throws SQLException {
         try (Connection connection = target.getConnection();
-                PreparedStatement select = connection.prepareStatement(Dialect.MARKER
-                        + " SELECT log_file, log_position FROM " + table + " WHERE reader_name = ?")) {
+                PreparedStatement select = connection.prepareStatement(Dialect.MARKER + " SELECT log_file,"
+                        + " log_position" + (gtidColumn ? ", log_gtids" : "") + " FROM " + table
+                        + " WHERE reader_name = ?")) {
             select.setString(1, reader);
             try (ResultSet rs = select.executeQuery()) {
-                return rs.next() && !rs.getString(1).isEmpty()
-                        ? Optional.of(new LogPosition(rs.getString(1), rs.getLong(2))) : Optional.empty();
+                if (!rs.next() || rs.getString(1).isEmpty()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new LogPosition(rs.getString(1), rs.getLong(2))
+                        .withGtids(gtidColumn ? rs.getString(3) : null));
             }
         }
     }
@@ -163,13 +206,30 @@ final class PositionStore {
     boolean write(LogPosition position, String holder) throws SQLException {
         try (Connection connection = target.getConnection()) {
             connection.setAutoCommit(true);
+            boolean withGtids = gtidColumn;
             try (PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + table
-                    + " SET log_file = ?, log_position = ?, updated_ms = ? WHERE reader_name = ? AND holder = ?")) {
-                update.setString(1, position.file());
-                update.setLong(2, position.position());
-                update.setLong(3, System.currentTimeMillis());
-                update.setString(4, reader);
-                update.setString(5, holder);
+                    + " SET log_file = ?, log_position = ?, updated_ms = ?" + (withGtids ? ", log_gtids = ?" : "")
+                    + " WHERE reader_name = ? AND holder = ?")) {
+                int i = 1;
+                update.setString(i++, position.file());
+                update.setLong(i++, position.position());
+                update.setLong(i++, System.currentTimeMillis());
+                if (withGtids) {
+                    String gtids = position.gtids();
+                    if (gtids != null && gtids.length() > GTIDS_LENGTH) {
+                        // Too long to keep whole: file and offset still resume on this server.
+                        if (!gtidsTooLongSaid) {
+                            gtidsTooLongSaid = true;
+                            log.warn("dualwrite: the binary log's GTID state is longer than " + GTIDS_LENGTH
+                                    + " characters; the position in '" + table + "' is kept as file and offset only,"
+                                    + " which resumes on this server but not on another one after a failover");
+                        }
+                        gtids = null;
+                    }
+                    update.setString(i++, gtids);
+                }
+                update.setString(i++, reader);
+                update.setString(i, holder);
                 return update.executeUpdate() > 0;
             }
         }

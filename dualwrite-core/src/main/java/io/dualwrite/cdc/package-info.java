@@ -11,7 +11,9 @@
  * they share: the low watermark, the lease in the position row, the hand-over to the mirror, status and
  * shut-down. Configured by {@link io.dualwrite.cdc.CdcConfig}. The position is kept in the target's
  * {@code dualwrite_cdc_position} table as a low watermark: the end of the last transaction whose keys have
- * all been applied, so a restart never leaves a gap (and a PostgreSQL slot is acknowledged only up to it).
+ * all been applied, so a restart never leaves a gap (and a PostgreSQL slot is acknowledged only up to it). A
+ * binary log position carries the server's GTID state when it has one, and is resumed by it, so it holds
+ * across a failover to a replica and a purge of its file ({@link io.dualwrite.cdc.LogPosition}).
  * Where Debezium on Kafka Connect already publishes the source's changes, {@code io.dualwrite.cdc.kafka} consumes
  * its topics instead, with the group's committed offsets as the low watermark.
  *

@@ -487,6 +487,58 @@ class BinlogCaptureTest {
         }
     }
 
+    /** DATE, DATETIME and TIMESTAMP keys of rows changed by an outside writer reach the target. */
+    @Test
+    void temporalKeyColumns_changedOutsideTheService_reachTheTarget() throws Exception {
+        assertKeysReachTheTarget("cdc_tkeys", 7131,
+                "CREATE TABLE t_key (d DATE NOT NULL, dt DATETIME(6) NOT NULL, ts TIMESTAMP(3) NOT NULL,"
+                        + " label VARCHAR(20), PRIMARY KEY (d, dt, ts))",
+                "CREATE TABLE t_key (d DATE NOT NULL, dt TIMESTAMP(6) NOT NULL, ts TIMESTAMP(3) NOT NULL,"
+                        + " label VARCHAR(20), PRIMARY KEY (d, dt, ts))",
+                "INSERT INTO t_key VALUES ('2024-02-29', '2024-02-29 13:14:15.123456', '2024-02-29 13:14:15.500', 'a'),"
+                        + " ('1969-07-20', '1969-07-20 20:17:40', '1999-12-31 23:59:59', 'b'),"
+                        + " ('2001-01-01', '2001-01-01 00:00:00', '2001-01-01 00:00:00', 'c')",
+                "UPDATE t_key SET dt = dt + INTERVAL 1 DAY, ts = ts + INTERVAL 1 SECOND, label = 'moved' WHERE label = 'a'",
+                "DELETE FROM t_key WHERE label = 'c'",
+                "SELECT CAST(d AS TEXT) AS k, CAST(dt AS TEXT) || ' ' || CAST(ts AS TEXT) AS v, label FROM t_key ORDER BY d",
+                List.of(java.util.Map.of("k", "1969-07-20", "v", "1969-07-20 20:17:40 1999-12-31 23:59:59", "label", "b"),
+                        java.util.Map.of("k", "2024-02-29", "v", "2024-03-01 13:14:15.123456 2024-02-29 13:14:16.5",
+                                "label", "moved")));
+    }
+
+    private static void assertKeysReachTheTarget(String prefix, long serverId, String sourceDdl, String targetDdl,
+            String insert, String keyUpdate, String delete, String targetQuery, List<java.util.Map<String, Object>> rows)
+            throws Exception {
+        try (CdcMariaDb source = CdcMariaDb.create(prefix);
+                TestDatabase target = TestDatabase.create(Store.POSTGRESQL, prefix + "_t")) {
+            source.execute(sourceDdl);
+            target.execute(targetDdl);
+            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_key").noVersionColumn().build()),
+                    source.dataSource(), target.dataSource(), false);
+            Mirror mirror = Mirror.create(MirrorConfig.defaults(), tables, source.dataSource(), target.dataSource(),
+                    new EventPublisher());
+            mirror.start();
+            BinlogCapture capture = BinlogCapture.create(source.config(serverId).build(), tables, source.dataSource(),
+                    target.dataSource(), mirror);
+            try {
+                capture.start();
+                try (Connection connection = source.connect()) {
+                    update(connection, insert);
+                    update(connection, keyUpdate);
+                    update(connection, delete);
+                }
+                assertThat(capture.awaitCaughtUp(CATCH_UP)).isTrue();
+                assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+                assertThat(capture.status().stoppedTables()).isEmpty();
+                assertThat(capture.status().keysHanded()).as("insert 3, key update 2, delete 1").isEqualTo(6);
+                assertThat(target.queryForList(targetQuery)).containsExactlyElementsOf(rows);
+            } finally {
+                capture.close();
+                mirror.close();
+            }
+        }
+    }
+
     @Test
     void aUserWithoutReplicationGrants_isRefusedNamingTheGrants_orRunsWithoutCdcWhenNotRequired() throws Exception {
         try (Rig rig = new Rig("cdc_grant")) {
@@ -573,8 +625,109 @@ class BinlogCaptureTest {
     }
 
     private static LogPosition storedPosition(Rig rig, String reader) {
-        var row = rig.target.queryForList("SELECT log_file, log_position FROM dualwrite_cdc_position"
+        var row = rig.target.queryForList("SELECT log_file, log_position, log_gtids FROM dualwrite_cdc_position"
                 + " WHERE reader_name = ?", reader).get(0);
-        return new LogPosition((String) row.get("log_file"), ((Number) row.get("log_position")).longValue());
+        return new LogPosition((String) row.get("log_file"), ((Number) row.get("log_position")).longValue())
+                .withGtids((String) row.get("log_gtids"));
+    }
+
+    /** A capture whose mirror never applies reads the fixture, stores its start position, and dies. */
+    private static LogPosition crashAfterReadingTheFixture(Rig rig, long serverId) throws Exception {
+        BinlogCapture first = rig.capture(rig.mirror(false), serverId);
+        LogPosition start = first.status().stored();
+        writeFixture(rig);
+        awaitRead(first, head(rig));
+        first.checkpoint();
+        first.crashForTesting();
+        assertThat(storedPosition(rig, "default")).isEqualTo(start);
+        // Its lease runs out (the other crash tests wait for that).
+        rig.target.execute("UPDATE dualwrite_cdc_position SET lease_until_ms = 0");
+        return start;
+    }
+
+    /** More outside writes after the crash: 10 inserts and an update of fixture rows. */
+    private static void writeMore(Rig rig) throws SQLException {
+        try (Connection connection = rig.source.connect()) {
+            for (long id = 200; id < 210; id++) {
+                update(connection, "INSERT INTO t_order (id, user_id, status, amount, note, gmt_modified)"
+                        + " VALUES (?, 2, 'LATE', 3.00, NULL, NOW(3))", id);
+            }
+            update(connection, "UPDATE t_order SET status = 'PAID', gmt_modified = NOW(3) WHERE id BETWEEN 6 AND 10");
+        }
+    }
+
+    /**
+     * A failover to a replica: its log files have other names, so the stored file does not exist there, but
+     * its GTIDs are the same. The stored GTID state resumes after the crash, after a rotation of the log, and
+     * nothing is missing.
+     */
+    @Test
+    void aStoredGtidState_resumesAfterRotation_whereTheStoredFileDoesNotExist_andNothingIsMissing() throws Exception {
+        try (Rig rig = new Rig("cdc_gtid")) {
+            LogPosition start = crashAfterReadingTheFixture(rig, 7121);
+            assertThat(start.gtids()).as("MariaDB numbers its transactions").matches("\\d+-\\d+-\\d+(,\\d+-\\d+-\\d+)*");
+            rig.source.execute("FLUSH BINARY LOGS");
+            writeMore(rig);
+            rig.target.execute("UPDATE dualwrite_cdc_position SET log_file = 'failed-over-bin.000001'"
+                    + " WHERE reader_name = 'default'");
+
+            Mirror mirror = rig.mirror(true);
+            BinlogCapture second = rig.capture(mirror, 7122);
+            assertThat(second.awaitCaughtUp(CATCH_UP)).isTrue();
+            assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+            assertThat(rig.differences()).isEmpty();
+            assertThat(rig.target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(25L);
+            second.checkpoint();
+            LogPosition stored = storedPosition(rig, "default");
+            assertThat(stored.file()).as("a file of this server").isEqualTo(head(rig).file());
+            assertThat(stored.gtids()).isNotNull().isNotEqualTo(start.gtids());
+        }
+    }
+
+    /** The negative control of the test above: by file and offset alone, the stored file is not found. */
+    @Test
+    void withoutItsGtidState_aPositionWhoseFileDoesNotExist_cannotBeResumed() throws Exception {
+        try (Rig rig = new Rig("cdc_nogtid")) {
+            crashAfterReadingTheFixture(rig, 7123);
+            rig.target.execute("UPDATE dualwrite_cdc_position SET log_file = 'failed-over-bin.000001',"
+                    + " log_gtids = NULL WHERE reader_name = 'default'");
+            assertThatThrownBy(() -> rig.capture(rig.mirror(true), 7124))
+                    .isInstanceOf(CdcUnavailableException.class)
+                    .hasMessageContaining("the server has no log file 'failed-over-bin.000001'");
+        }
+    }
+
+    /**
+     * A position stored as file and offset only (by a version before GTIDs were kept) resumes by them, and
+     * the positions stored from then on carry the GTID state.
+     */
+    @Test
+    void aPositionStoredWithoutGtids_resumesByFileAndOffset_andIsStoredWithThemFromThenOn() throws Exception {
+        try (Rig rig = new Rig("cdc_gtidmig")) {
+            crashAfterReadingTheFixture(rig, 7125);
+            rig.target.execute("UPDATE dualwrite_cdc_position SET log_gtids = NULL WHERE reader_name = 'default'");
+            writeMore(rig);
+
+            Mirror mirror = rig.mirror(true);
+            BinlogCapture second = rig.capture(mirror, 7126);
+            assertThat(second.awaitCaughtUp(CATCH_UP)).isTrue();
+            assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+            assertThat(rig.differences()).isEmpty();
+            assertThat(rig.target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(25L);
+            assertThat(storedPosition(rig, "default").gtids()).isNotNull();
+        }
+    }
+
+    /** A position table made before the GTID column existed gets it when dualwrite may create tables. */
+    @Test
+    void aPositionTableWithoutTheGtidColumn_getsIt_andThePositionIsStoredWithGtids() throws Exception {
+        try (Rig rig = new Rig("cdc_gtidcol")) {
+            rig.target.execute("CREATE TABLE dualwrite_cdc_position (reader_name VARCHAR(100) NOT NULL PRIMARY KEY,"
+                    + " log_file VARCHAR(255) NOT NULL, log_position BIGINT NOT NULL, updated_ms BIGINT NOT NULL,"
+                    + " holder VARCHAR(200), lease_until_ms BIGINT DEFAULT 0 NOT NULL)");
+            BinlogCapture capture = rig.capture(rig.mirror(true), 7127);
+            assertThat(capture.status().state()).isEqualTo(ChangeLogCapture.State.RUNNING);
+            assertThat(storedPosition(rig, "default").gtids()).isNotNull();
+        }
     }
 }

@@ -727,12 +727,135 @@ class PgLogicalCaptureTest {
         }
     }
 
+    /**
+     * Date, timestamp, timestamptz and bytea keys of rows changed by an outside writer reach the target:
+     * inserted, moved to another key, deleted; one table per key type.
+     */
+    @Test
+    void temporalAndByteaKeys_changedOutsideTheService_reachTheTarget() throws Exception {
+        String[][] types = {{"t_d", "DATE", "DATE", "'2024-02-29'", "'1999-12-31'", "'2001-01-01'", "k + 1"},
+            {"t_ts", "TIMESTAMP(6)", "TIMESTAMP(6)", "'2024-02-29 13:14:15.123456'", "'1999-12-31 23:59:59'",
+                "'2001-01-01 00:00:00'", "k + INTERVAL '1 day'"},
+            {"t_tz", "TIMESTAMPTZ(6)", "TIMESTAMP(6) WITH TIME ZONE", "'2024-02-29 13:14:15.5+05:30'",
+                "'1999-12-31 23:59:59+00'", "'2001-01-01 00:00:00-08'", "k + INTERVAL '1 day'"},
+            {"t_b", "BYTEA", "VARBINARY(16)", "'\\x00ff10'", "'\\x01'", "'\\x02'", "k || '\\x0a'::bytea"}};
+        try (PgSource source = new PgSource("pgcdc_tkeys");
+                TestDatabase target = TestDatabase.create(Store.H2, "pgcdc_tkeys_t")) {
+            List<TableMapping> mappings = new ArrayList<>();
+            for (String[] type : types) {
+                source.db.execute("CREATE TABLE " + type[0] + " (k " + type[1] + " NOT NULL PRIMARY KEY,"
+                        + " label VARCHAR(20))");
+                target.execute("CREATE TABLE " + type[0] + " (k " + type[2] + " NOT NULL PRIMARY KEY, label VARCHAR(20))");
+                mappings.add(TableMapping.builder(type[0]).noVersionColumn().build());
+            }
+            MappedTables tables = MappedTables.resolve(mappings, source.db.dataSource(), target.dataSource(), false);
+            Mirror mirror = Mirror.create(MirrorConfig.defaults(), tables, source.db.dataSource(), target.dataSource(),
+                    new EventPublisher());
+            mirror.start();
+            PgLogicalCapture capture = PgLogicalCapture.create(source.config().build(), tables,
+                    source.db.dataSource(), target.dataSource(), mirror);
+            try {
+                capture.start();
+                try (Connection connection = source.connect()) {
+                    for (String[] type : types) {
+                        update(connection, "INSERT INTO " + type[0] + " VALUES (" + type[3] + ", 'a'), (" + type[4]
+                                + ", 'b'), (" + type[5] + ", 'c')");
+                        update(connection, "UPDATE " + type[0] + " SET k = " + type[6] + ", label = 'moved'"
+                                + " WHERE label = 'a'");
+                        update(connection, "DELETE FROM " + type[0] + " WHERE label = 'c'");
+                    }
+                }
+                assertThat(capture.awaitCaughtUp(CATCH_UP)).as("caught up: %s", capture.status()).isTrue();
+                assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+                assertThat(capture.status().stoppedTables()).isEmpty();
+                assertThat(capture.status().keysHanded()).as("per table: insert 3, key update 2, delete 1")
+                        .isEqualTo(6L * types.length);
+                for (String[] type : types) {
+                    assertThat(target.queryForList("SELECT label FROM " + type[0] + " ORDER BY label").stream()
+                            .map(row -> row.get("label")).toList()).as(type[0]).containsExactly("b", "moved");
+                    assertThat(target.queryForObject("SELECT COUNT(*) FROM " + type[0] + " WHERE k = CAST(" + type[3]
+                            + " AS " + type[2] + ")", Long.class)).as(type[0] + ": the old key is gone").isZero();
+                }
+            } finally {
+                capture.close();
+                mirror.close();
+            }
+        }
+    }
+
+    @Test
+    void keyValuesInPostgresTextOutput_decodeToTheFormsTheMirrorKeysHold() {
+        assertThat(PgLogicalCapture.decode(1082, "2024-02-29")).isEqualTo(java.time.LocalDate.of(2024, 2, 29));
+        assertThat(PgLogicalCapture.decode(1114, "2024-02-29 13:14:15.123456"))
+                .isEqualTo(java.time.LocalDateTime.of(2024, 2, 29, 13, 14, 15, 123_456_000));
+        assertThat(PgLogicalCapture.decode(1184, "2024-02-29 13:14:15.5+00"))
+                .isEqualTo(java.time.OffsetDateTime.parse("2024-02-29T13:14:15.5Z"));
+        assertThat(PgLogicalCapture.decode(1184, "2024-02-29 13:14:15+05:30"))
+                .isEqualTo(java.time.OffsetDateTime.parse("2024-02-29T07:44:15Z"));
+        assertThat(PgLogicalCapture.decode(17, "\\x00ff10")).isEqualTo(new byte[] {0, (byte) 0xff, 0x10});
+        assertThatThrownBy(() -> PgLogicalCapture.decode(17, "\\000"))
+                .hasMessageContaining("not in the hex output format");
+    }
+
+    /**
+     * The replication connection is opened by the capture itself: it must carry the source's TLS settings
+     * (and its password for the same user), while where it connects, as whom, and the replication settings
+     * stay the capture's.
+     */
+    @Test
+    void theReplicationConnection_carriesTheSourceUrlsSslSettingsAndPassword() {
+        java.util.Properties url = org.postgresql.Driver.parseURL("jdbc:postgresql://db.internal:6543/orders"
+                + "?sslmode=verify-full&sslrootcert=/etc/pki/root.crt&sslcert=/etc/pki/app.crt&sslkey=/etc/pki/app.pk8"
+                + "&sslpassword=k3y&user=app&password=s3cret&options=-c%20search_path%3Dshop&replication=false"
+                + "&preferQueryMode=extendedCacheEverything&connectTimeout=3", null);
+        CdcConfig config = CdcConfig.builder().server("db.internal", 6543).credentials("app", null)
+                .logicalDecoding("orders").build();
+
+        java.util.Properties properties = PgLogicalCapture.replicationProperties(config, url);
+
+        assertThat(properties).containsEntry("sslmode", "verify-full").containsEntry("sslrootcert", "/etc/pki/root.crt")
+                .containsEntry("sslcert", "/etc/pki/app.crt").containsEntry("sslkey", "/etc/pki/app.pk8")
+                .containsEntry("sslpassword", "k3y").containsEntry("connectTimeout", "3")
+                .containsEntry("user", "app").containsEntry("password", "s3cret")
+                .containsEntry("replication", "database").containsEntry("preferQueryMode", "simple")
+                .containsEntry("options", "-c search_path=shop " + PgLogicalCapture.OUTPUT_OPTIONS)
+                .doesNotContainKeys("PGHOST", "PGPORT", "PGDBNAME");
+
+        CdcConfig other = CdcConfig.builder().server("db.internal", 6543).credentials("cdc", "own")
+                .logicalDecoding("orders").build();
+        assertThat(PgLogicalCapture.replicationProperties(other, url)).containsEntry("user", "cdc")
+                .containsEntry("password", "own").containsEntry("sslmode", "verify-full");
+        assertThat(PgLogicalCapture.replicationProperties(config, new java.util.Properties()))
+                .containsEntry("options", PgLogicalCapture.OUTPUT_OPTIONS).containsEntry("password", "")
+                .doesNotContainKey("sslmode");
+    }
+
+    /** The settings read from a real source: those of its JDBC URL, whatever pool wraps it. */
+    @Test
+    void theSourcesSettings_areReadFromTheUrlItsConnectionsWereOpenedWith() throws Exception {
+        org.postgresql.ds.PGSimpleDataSource plain = new org.postgresql.ds.PGSimpleDataSource();
+        plain.setURL("jdbc:postgresql://127.0.0.1:5432/postgres?sslmode=disable&connectTimeout=7");
+        plain.setUser("postgres");
+        try (Connection connection = plain.getConnection()) {
+            assertThat(PgLogicalCapture.sourceSettings(plain, connection)).containsEntry("sslmode", "disable")
+                    .containsEntry("connectTimeout", "7");
+        }
+        com.zaxxer.hikari.HikariConfig hikari = new com.zaxxer.hikari.HikariConfig();
+        hikari.setJdbcUrl("jdbc:postgresql://127.0.0.1:5432/postgres?sslmode=disable&tcpKeepAlive=true");
+        hikari.setUsername("postgres");
+        try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(hikari);
+                Connection connection = pool.getConnection()) {
+            assertThat(PgLogicalCapture.sourceSettings(pool, connection)).containsEntry("sslmode", "disable")
+                    .containsEntry("tcpKeepAlive", "true");
+        }
+    }
+
     @Test
     void aKeyColumnOfAnUnsupportedType_isRefusedNamingTheColumn() throws Exception {
         try (PgSource source = new PgSource("pgcdc_badkey");
                 TestDatabase target = TestDatabase.create(Store.H2, "pgcdc_badkey_t")) {
-            source.db.execute("CREATE TABLE t_day (d_day DATE NOT NULL PRIMARY KEY, label VARCHAR(20), gmt_modified TIMESTAMP(3) NOT NULL)");
-            target.execute("CREATE TABLE t_day (d_day DATE NOT NULL PRIMARY KEY, label VARCHAR(20), gmt_modified TIMESTAMP(3) NOT NULL)");
+            source.db.execute("CREATE TABLE t_day (d_time TIMETZ NOT NULL PRIMARY KEY, label VARCHAR(20), gmt_modified TIMESTAMP(3) NOT NULL)");
+            target.execute("CREATE TABLE t_day (d_time TIME NOT NULL PRIMARY KEY, label VARCHAR(20), gmt_modified TIMESTAMP(3) NOT NULL)");
             MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_day").build()),
                     source.db.dataSource(), target.dataSource(), false);
             Mirror mirror = Mirror.create(MirrorConfig.defaults(), tables, source.db.dataSource(), target.dataSource(),
@@ -741,8 +864,8 @@ class PgLogicalCaptureTest {
                 PgLogicalCapture capture = PgLogicalCapture.create(source.config().build(), tables,
                         source.db.dataSource(), target.dataSource(), mirror);
                 assertThatThrownBy(capture::start).isInstanceOf(CdcUnavailableException.class)
-                        .hasMessageContaining("key column 'd_day' of table '" + source.db.name() + ".t_day' has a type"
-                                + " (oid 1082) the logical-decoding reader cannot read keys from");
+                        .hasMessageContaining("key column 'd_time' of table '" + source.db.name() + ".t_day' has a type"
+                                + " (oid 1266) the logical-decoding reader cannot read keys from");
             } finally {
                 mirror.close();
             }

@@ -59,8 +59,8 @@ class PgReadinessTest {
         assertThat(PgLogicalCapture.decode(1043, "grüße")).isEqualTo("grüße");
         assertThat(PgLogicalCapture.decode(2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"))
                 .isEqualTo(UUID.fromString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
-        assertThatThrownBy(() -> PgLogicalCapture.decode(1082, "2026-12-03"))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("oid 1082");
+        assertThatThrownBy(() -> PgLogicalCapture.decode(1266, "10:00:00+00"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("oid 1266");
     }
 
     @Test
