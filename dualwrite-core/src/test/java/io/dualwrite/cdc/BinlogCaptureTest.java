@@ -506,6 +506,53 @@ class BinlogCaptureTest {
                                 "label", "moved")));
     }
 
+    /** A key update that changes only the case of a non-ASCII letter, on a binary collation, moves the row. */
+    @Test
+    void nonAsciiTextKeysOfBinaryCollations_changedOnlyInCase_moveTheRow() throws Exception {
+        assertKeysReachTheTarget("cdc_nakeys", 7141,
+                "CREATE TABLE t_key (k VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+                        + " label VARCHAR(20), PRIMARY KEY (k))",
+                "CREATE TABLE t_key (k VARCHAR(20) NOT NULL PRIMARY KEY, label VARCHAR(20))",
+                "INSERT INTO t_key VALUES ('Straße', 'a'), ('Ärger', 'b'), ('zz', 'c')",
+                "UPDATE t_key SET k = 'straße', label = 'moved' WHERE label = 'a'",
+                "DELETE FROM t_key WHERE label = 'c'",
+                "SELECT k, label FROM t_key ORDER BY label",
+                List.of(java.util.Map.of("k", "Ärger", "label", "b"),
+                        java.util.Map.of("k", "straße", "label", "moved")));
+    }
+
+    /** The same on a latin1 column: the log's bytes are decoded by the column's character set. */
+    @Test
+    void nonAsciiLatin1TextKeys_changedOnlyInCase_moveTheRow() throws Exception {
+        assertKeysReachTheTarget("cdc_l1keys", 7142,
+                "CREATE TABLE t_key (k VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL,"
+                        + " label VARCHAR(20), PRIMARY KEY (k))",
+                "CREATE TABLE t_key (k VARCHAR(20) NOT NULL PRIMARY KEY, label VARCHAR(20))",
+                "INSERT INTO t_key VALUES ('café', 'a'), ('Ärger', 'b'), ('zz', 'c')",
+                "UPDATE t_key SET k = 'Café', label = 'moved' WHERE label = 'a'",
+                "DELETE FROM t_key WHERE label = 'c'",
+                "SELECT k, label FROM t_key ORDER BY label",
+                List.of(java.util.Map.of("k", "Ärger", "label", "b"),
+                        java.util.Map.of("k", "Café", "label", "moved")));
+    }
+
+    /** A composite key of two character sets, both parts changed only in the case of a non-ASCII letter. */
+    @Test
+    void compositeKeysOfTwoCharacterSets_changedOnlyInCase_moveTheRow() throws Exception {
+        assertKeysReachTheTarget("cdc_cskeys", 7143,
+                "CREATE TABLE t_key (u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+                        + " l VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL,"
+                        + " label VARCHAR(20), PRIMARY KEY (u, l))",
+                "CREATE TABLE t_key (u VARCHAR(20) NOT NULL, l VARCHAR(20) NOT NULL, label VARCHAR(20),"
+                        + " PRIMARY KEY (u, l))",
+                "INSERT INTO t_key VALUES ('Straße', 'café', 'a'), ('Ärger', 'é', 'b'), ('zz', 'z', 'c')",
+                "UPDATE t_key SET u = 'straße', l = 'Café', label = 'moved' WHERE label = 'a'",
+                "DELETE FROM t_key WHERE label = 'c'",
+                "SELECT u || '/' || l AS k, label FROM t_key ORDER BY label",
+                List.of(java.util.Map.of("k", "Ärger/é", "label", "b"),
+                        java.util.Map.of("k", "straße/Café", "label", "moved")));
+    }
+
     private static void assertKeysReachTheTarget(String prefix, long serverId, String sourceDdl, String targetDdl,
             String insert, String keyUpdate, String delete, String targetQuery, List<java.util.Map<String, Object>> rows)
             throws Exception {
