@@ -30,4 +30,16 @@ public interface ShardedStore {
      * @throws IllegalArgumentException if the engine has no such database
      */
     Connection shard(String dataSource) throws SQLException;
+
+    /**
+     * Bounds the lock waits of every real database's session but the home's (whose statements the caller runs
+     * itself): {@code set} runs outside a transaction on each connection as it opens (and now on those open), and
+     * {@code reset} before each goes back to its pool; a connection whose reset fails is aborted, not returned.
+     * Called before any work: an open connection's transaction is rolled back to run {@code set} outside it.
+     *
+     * @param set the statement that bounds the waits
+     * @param reset the statement that puts the session back
+     * @throws SQLException if {@code set} fails on an open connection
+     */
+    void boundLockWaits(String set, String reset) throws SQLException;
 }

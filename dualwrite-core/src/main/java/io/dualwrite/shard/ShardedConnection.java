@@ -44,6 +44,8 @@ final class ShardedConnection implements Connection, ShardedStore {
     private Integer isolation;
     private Executor timeoutExecutor;
     private int networkTimeout = -1;
+    private String boundWaits;
+    private String unboundWaits;
 
     ShardedConnection(Connection home, String homeName, ShardingSphereTarget target) {
         this.home = home;
@@ -68,6 +70,9 @@ final class ShardedConnection implements Connection, ShardedStore {
         DataSource physical = target.physical(dataSource);
         Connection connection = physical.getConnection();
         try {
+            if (boundWaits != null) {
+                runOutsideTransaction(connection, boundWaits);
+            }
             connection.setAutoCommit(home.getAutoCommit());
             if (isolation != null) {
                 connection.setTransactionIsolation(isolation);
@@ -81,6 +86,28 @@ final class ShardedConnection implements Connection, ShardedStore {
         }
         shards.put(dataSource, connection);
         return connection;
+    }
+
+    @Override
+    public void boundLockWaits(String set, String reset) throws SQLException {
+        this.boundWaits = set;
+        this.unboundWaits = reset;
+        for (Connection connection : shards.values()) {
+            boolean autoCommit = connection.getAutoCommit();
+            runOutsideTransaction(connection, set);
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** PostgreSQL undoes a SET made in a transaction that rolls back: session settings go outside one. */
+    private static void runOutsideTransaction(Connection connection, String sql) throws SQLException {
+        if (!connection.getAutoCommit()) {
+            connection.rollback();
+            connection.setAutoCommit(true);
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
     }
 
     private interface Step {
@@ -137,6 +164,16 @@ final class ShardedConnection implements Connection, ShardedStore {
 
     @Override
     public void close() throws SQLException {
+        if (unboundWaits != null) {
+            for (Connection connection : shards.values()) {
+                try {
+                    runOutsideTransaction(connection, unboundWaits);
+                } catch (SQLException e) {
+                    // The bound must not go back to the pool with the connection.
+                    connection.abort(Runnable::run);
+                }
+            }
+        }
         everywhere(Connection::close);
     }
 

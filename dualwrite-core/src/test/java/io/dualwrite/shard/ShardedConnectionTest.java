@@ -41,7 +41,8 @@ class ShardedConnectionTest {
                 statement.execute("CREATE TABLE t_item (id BIGINT PRIMARY KEY, shop BIGINT NOT NULL)");
             }
             yaml.append("  ds_").append(d).append(":\n    dataSourceClassName: com.zaxxer.hikari.HikariDataSource\n")
-                    .append("    jdbcUrl: ").append(url).append("\n    username: sa\n    password: ''\n");
+                    .append("    jdbcUrl: ").append(url).append("\n    username: sa\n    password: ''\n")
+                    .append("    maximumPoolSize: 1\n");
         }
         yaml.append("""
                 rules:
@@ -118,6 +119,26 @@ class ShardedConnectionTest {
                     .isInstanceOf(SQLException.class);
         }
         assertThat(ids(0)).as("the home's checkpoint must not get ahead of the rows it describes").isEmpty();
+    }
+
+    @Test
+    void boundLockWaits_setOnEveryShardAsItOpens_resetBeforeItGoesBack() throws Exception {
+        try (Connection connection = target.getConnection()) {
+            connection.unwrap(ShardedStore.class).boundLockWaits("SET @BOUND = 1", "SET @BOUND = 0");
+            connection.setAutoCommit(false);
+            assertThat(variable(connection.unwrap(ShardedStore.class).shard("ds_1"))).isEqualTo(1);
+        }
+        // One connection in each unit's pool: this is the one the library had.
+        try (Connection pooled = target.physical("ds_1").getConnection()) {
+            assertThat(variable(pooled)).isEqualTo(0);
+        }
+    }
+
+    private static int variable(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement(); var rs = statement.executeQuery("SELECT @BOUND")) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     private static void insert(Connection connection, long id) throws SQLException {
