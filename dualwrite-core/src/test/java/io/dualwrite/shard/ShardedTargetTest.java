@@ -104,13 +104,21 @@ class ShardedTargetTest {
 
     @ParameterizedTest
     @EnumSource(value = MirrorMode.class, names = {"SYNC", "ASYNC"})
-    void mirror_hotKeysAndConcurrentWriters_convergeOnEveryPhysicalShard(MirrorMode mode) throws Exception {
+    void mirror_hotKeysAndConcurrentWriters_withBackfillRunning_convergeOnEveryPhysicalShard(MirrorMode mode)
+            throws Exception {
+        stores.seed(1_500);
         MappedTables tables = stores.orders();
         MirrorConfig config = MirrorConfig.builder().mode(mode).initialBackoff(Duration.ofMillis(5))
                 .maxBackoff(Duration.ofMillis(20)).build();
         try (Mirror mirror = Mirror.create(config, tables, stores.source().dataSource(), stores.target(),
                 new EventPublisher())) {
             mirror.start();
+            // History copied while the writers change and delete the same keys: the delete race across shards.
+            BackfillRunner backfill = BackfillRunner.create(BackfillConfig.builder().chunkSize(50)
+                    .chunkSizeBounds(50, 50).rangesPerTable(2).threads(2).createTables(true).build(), tables,
+                    stores.source().dataSource(), stores.target(), new EventPublisher());
+            closeables.add(backfill);
+            backfill.start("t_order");
             JdbcTemplate app = new JdbcTemplate(stores.source().dataSource());
             AtomicLong writes = new AtomicLong();
             List<Thread> writers = new ArrayList<>();
@@ -140,6 +148,7 @@ class ShardedTargetTest {
             for (Thread writer : writers) {
                 writer.join();
             }
+            assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(60))).isTrue();
             assertThat(mirror.awaitDrained(Duration.ofSeconds(60))).isTrue();
             assertThat(writes.get()).isGreaterThan(200);
             assertThat(mirror.parked()).isZero();
