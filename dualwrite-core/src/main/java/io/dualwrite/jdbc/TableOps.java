@@ -64,6 +64,8 @@ public final class TableOps {
     private final boolean verifyOwnRow;
     /** Whether writes carry the logical message that PostgreSQL's change-data capture skips as an echo. */
     private volatile boolean markWritesForLogicalDecoding;
+    /** Set once, before the table is shared, when the table is a sharded store's logical table. */
+    private volatile ShardedOps sharded;
 
     /**
      * Creates the operations for a table.
@@ -135,6 +137,61 @@ public final class TableOps {
         Dialect.Product product = dialect.product();
         this.verifyOwnRow = !uniqueKeys.isEmpty()
                 && (product == Dialect.Product.MARIADB || product == Dialect.Product.MYSQL);
+    }
+
+    /**
+     * Makes this the logical table of a sharded store: every statement that takes a connection then runs, with
+     * this same dialect SQL, on the physical tables of {@code physical}, reached through the connection's
+     * {@link ShardedStore}. Rows go to the shard the layout names for their sharding values; keys go to the one
+     * shard they name when the key holds every sharding column, else to every shard. Reads by key and scans
+     * merge the shards' answers; {@link #canCopy} is false (COPY's staging table is per session).
+     *
+     * @param layout the sharding engine's layout of this logical table
+     * @param physical the operations of each physical table, made with the same columns, keys and version column
+     * @return this
+     * @throws IllegalStateException if this table is already sharded
+     * @throws IllegalArgumentException if a shard of the layout has no operations, or they differ in columns
+     */
+    public TableOps shardedOver(ShardLayout layout, Map<ShardLayout.Shard, TableOps> physical) {
+        if (sharded != null) {
+            throw new IllegalStateException("table '" + table.name() + "' is already sharded");
+        }
+        for (Map.Entry<ShardLayout.Shard, TableOps> entry : physical.entrySet()) {
+            if (!entry.getValue().columns.equals(columns) || !entry.getValue().keyColumns.equals(keyColumns)) {
+                throw new IllegalArgumentException("logical table '" + table.name() + "': shard " + entry.getKey()
+                        + " has columns " + entry.getValue().columns + " and key " + entry.getValue().keyColumns
+                        + ", the logical table " + columns + " and key " + keyColumns);
+            }
+        }
+        this.sharded = new ShardedOps(layout, physical, java.util.Arrays.asList(canonicalKeyColumns));
+        return this;
+    }
+
+    /** @return the sharding engine's layout of this table, when it is a sharded store's logical table */
+    public java.util.Optional<ShardLayout> shardLayout() {
+        ShardedOps shards = sharded;
+        return shards == null ? java.util.Optional.empty() : java.util.Optional.of(shards.layout());
+    }
+
+    /**
+     * The operations of one physical table of this sharded table, to read or write that shard directly (its
+     * connection from {@link ShardedStore#shard}).
+     *
+     * @param shard a shard of {@link #shardLayout()}
+     * @return its operations
+     * @throws IllegalStateException if this table is not sharded
+     * @throws IllegalArgumentException if the shard is not one of this table's
+     */
+    public TableOps shardOps(ShardLayout.Shard shard) {
+        ShardedOps shards = sharded;
+        if (shards == null) {
+            throw new IllegalStateException("table '" + table.name() + "' is not sharded");
+        }
+        TableOps ops = shards.ops(shard);
+        if (ops == null) {
+            throw new IllegalArgumentException("shard " + shard + " is not a shard of table '" + table.name() + "'");
+        }
+        return ops;
     }
 
     /** @return the table */
@@ -262,6 +319,15 @@ public final class TableOps {
         if (keys.isEmpty() || foldedBy.keyCodecs.length != keyCodecs.length) {
             return List.of();
         }
+        ShardedOps shards = sharded;
+        if (shards != null) {
+            // Another spelling of a key may live on any shard: the sharding value of the spelling asked for says nothing.
+            List<RowKey> found = new ArrayList<>();
+            for (ShardLayout.Shard shard : shards.layout().shards()) {
+                found.addAll(shards.ops(shard).keysFoldedLike(shards.connection(connection, shard), keys, foldedBy));
+            }
+            return found;
+        }
         // Only text holds spellings: a uuid or a number compares exactly wherever it is kept.
         boolean[] fold = new boolean[keyCodecs.length];
         boolean any = false;
@@ -323,6 +389,15 @@ public final class TableOps {
      */
     public Map<RowKey, Row> readByKeys(Connection connection, Collection<RowKey> keys, boolean lock)
             throws SQLException {
+        ShardedOps shards = sharded;
+        if (shards != null) {
+            Map<RowKey, Row> found = new LinkedHashMap<>();
+            for (Map.Entry<ShardLayout.Shard, List<RowKey>> group : shards.byShard(keys).entrySet()) {
+                found.putAll(shards.ops(group.getKey()).readByKeys(shards.connection(connection, group.getKey()),
+                        group.getValue(), lock));
+            }
+            return found;
+        }
         Map<RowKey, Row> found = new LinkedHashMap<>();
         List<RowKey> all = new ArrayList<>(keys);
         for (int from = 0; from < all.size(); from += MAX_KEYS_PER_SELECT) {
@@ -356,6 +431,10 @@ public final class TableOps {
      */
     public void markWritesForLogicalDecoding(boolean mark) {
         this.markWritesForLogicalDecoding = mark && dialect.product() == Dialect.Product.POSTGRESQL;
+        ShardedOps shards = sharded;
+        if (shards != null) {
+            shards.physical().forEach(ops -> ops.markWritesForLogicalDecoding(mark));
+        }
     }
 
     private void markOwnWrite(Connection connection) throws SQLException {
@@ -376,6 +455,9 @@ public final class TableOps {
      * @throws SQLException on any database error
      */
     public void upsert(Connection connection, Collection<Row> rows) throws SQLException {
+        if (writeSharded(connection, rows, true)) {
+            return;
+        }
         writeBatch(connection, rows, true);
     }
 
@@ -394,7 +476,27 @@ public final class TableOps {
      * @throws SQLException on any database error
      */
     public void overwrite(Connection connection, Collection<Row> rows) throws SQLException {
+        if (writeSharded(connection, rows, false)) {
+            return;
+        }
         writeBatch(connection, rows, false);
+    }
+
+    private boolean writeSharded(Connection connection, Collection<Row> rows, boolean guarded) throws SQLException {
+        ShardedOps shards = sharded;
+        if (shards == null) {
+            return false;
+        }
+        for (Map.Entry<ShardLayout.Shard, List<Row>> group : shards.rowsByShard(rows).entrySet()) {
+            TableOps ops = shards.ops(group.getKey());
+            Connection shard = shards.connection(connection, group.getKey());
+            if (guarded) {
+                ops.upsert(shard, group.getValue());
+            } else {
+                ops.overwrite(shard, group.getValue());
+            }
+        }
+        return true;
     }
 
     /**
@@ -494,6 +596,9 @@ public final class TableOps {
         if (dialect.product() != Dialect.Product.POSTGRESQL) {
             throw new IllegalStateException("COPY is PostgreSQL's; table '" + table.name() + "' is on "
                     + dialect.product());
+        }
+        if (sharded != null) {
+            return java.util.Optional.of("table '" + table.name() + "' is sharded: COPY's staging table is one session's");
         }
         if (rows.isEmpty()) {
             return java.util.Optional.empty();
@@ -614,7 +719,7 @@ public final class TableOps {
      * @return true if the COPY path is open
      */
     public boolean canCopy(Connection connection) {
-        if (dialect.product() != Dialect.Product.POSTGRESQL) {
+        if (dialect.product() != Dialect.Product.POSTGRESQL || sharded != null) {
             return false;
         }
         try {
@@ -766,6 +871,14 @@ public final class TableOps {
         if (uniqueKeys.isEmpty() || rows.isEmpty()) {
             return holders;
         }
+        ShardedOps shards = sharded;
+        if (shards != null) {
+            // Each physical table has its own index: a value given up by a row on one shard may be held on any other.
+            for (ShardLayout.Shard shard : shards.layout().shards()) {
+                holders.addAll(shards.ops(shard).uniqueValueHolders(shards.connection(connection, shard), rows));
+            }
+            return holders;
+        }
         List<Row> all = new ArrayList<>(rows);
         for (int from = 0; from < all.size(); from += MAX_KEYS_PER_SELECT) {
             List<Row> slice = all.subList(from, Math.min(all.size(), from + MAX_KEYS_PER_SELECT));
@@ -844,6 +957,13 @@ public final class TableOps {
         if (keys.isEmpty()) {
             return;
         }
+        ShardedOps shards = sharded;
+        if (shards != null) {
+            for (Map.Entry<ShardLayout.Shard, List<RowKey>> group : shards.byShard(keys).entrySet()) {
+                shards.ops(group.getKey()).delete(shards.connection(connection, group.getKey()), group.getValue());
+            }
+            return;
+        }
         markOwnWrite(connection);
         try (PreparedStatement statement = connection.prepareStatement(deleteSql)) {
             for (RowKey key : keys) {
@@ -869,6 +989,10 @@ public final class TableOps {
      */
     public List<Row> scan(Connection connection, RowKey after, RowKey upTo, int limit, boolean lock, String condition,
             List<?> conditionParameters) throws SQLException {
+        ShardedOps shards = sharded;
+        if (shards != null) {
+            return scanShards(shards, connection, after, upTo, limit, lock, condition, conditionParameters);
+        }
         String sql = dialect.keysetScan(table, columns, keyColumns, after != null, upTo != null, condition, limit, lock);
         List<Row> rows = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -889,6 +1013,43 @@ public final class TableOps {
             }
         }
         return rows;
+    }
+
+    /**
+     * The next chunk in key order over every shard: each shard's own first {@code limit} rows after the bound,
+     * merged, and the first {@code limit} of those kept, which are the first {@code limit} of the logical table.
+     * Keys are merged in their Java order, which is the database's for numbers, dates and uuids; text keys under a
+     * collation that orders otherwise may give a chunk out of the database's order, never a row twice or none.
+     */
+    private List<Row> scanShards(ShardedOps shards, Connection connection, RowKey after, RowKey upTo, int limit,
+            boolean lock, String condition, List<?> conditionParameters) throws SQLException {
+        List<Map.Entry<RowKey, Row>> merged = new ArrayList<>();
+        for (ShardLayout.Shard shard : shards.layout().shards()) {
+            for (Row row : shards.ops(shard).scan(shards.connection(connection, shard), after, upTo, limit, lock,
+                    condition, conditionParameters)) {
+                merged.add(Map.entry(keyOf(row), row));
+            }
+        }
+        merged.sort((x, y) -> compareKeys(x.getKey(), y.getKey()));
+        List<Row> rows = new ArrayList<>(Math.min(limit, merged.size()));
+        for (int i = 0; i < merged.size() && i < limit; i++) {
+            rows.add(merged.get(i).getValue());
+        }
+        return rows;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static int compareKeys(RowKey a, RowKey b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            Object x = a.get(i);
+            Object y = b.get(i);
+            int c = x instanceof Comparable cx && y != null && x.getClass() == y.getClass() ? cx.compareTo(y)
+                    : String.valueOf(x).compareTo(String.valueOf(y));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
     }
 
     private Row readRow(ResultSet rs) throws SQLException {

@@ -21,6 +21,11 @@
  * read back as strings), with the same guard and change test as the batched upsert; pgjdbc's own types appear in
  * {@code PostgresCopy} only, so the driver stays optional.
  *
+ * <p>Sharded stores: a {@link io.dualwrite.jdbc.TableOps} made {@link io.dualwrite.jdbc.TableOps#shardedOver} a
+ * {@link io.dualwrite.jdbc.ShardLayout} runs each statement, in the same dialect SQL, on the physical tables that the
+ * sharding engine's rule names (package-private {@code ShardedOps}), through the shard connections of a
+ * {@link io.dualwrite.jdbc.ShardedStore}. The layout asks the engine; this package never computes a shard.
+ *
  * <p>This package never decides <em>what</em> to copy or when; it only knows how to say it to each
  * store. It never concatenates a value into SQL (values are bound parameters, or COPY's data stream), and every
  * identifier it prints has been validated and quoted.

@@ -4,6 +4,8 @@ import io.dualwrite.jdbc.ColumnMetadata;
 import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.SchemaCatalog;
 import io.dualwrite.jdbc.TableMetadata;
+import io.dualwrite.jdbc.ShardLayout;
+import io.dualwrite.jdbc.ShardedStore;
 import io.dualwrite.jdbc.TableOps;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -108,8 +110,12 @@ public final class MappedTables {
         int before = problems.size();
         Optional<TableMetadata> sourceTable = readTable(sourceConnection, sourceDialect, mapping.sourceTable(), p,
                 "source", problems);
-        Optional<TableMetadata> targetTable = readTable(targetConnection, targetDialect, mapping.targetTable(),
-                p + ".target-table", "target", problems);
+        Optional<ShardLayout> layout = shardLayout(targetConnection, mapping.targetTable());
+        Map<ShardLayout.Shard, TableMetadata> shards = new LinkedHashMap<>();
+        Optional<TableMetadata> targetTable = layout.isPresent()
+                ? readShards(targetConnection, targetDialect, layout.get(), p + ".target-table", shards, problems)
+                : readTable(targetConnection, targetDialect, mapping.targetTable(), p + ".target-table", "target",
+                        problems);
         if (sourceTable.isEmpty() || targetTable.isEmpty()) {
             return Optional.empty();
         }
@@ -204,9 +210,23 @@ public final class MappedTables {
                     + targetKeys + "; the guarded upsert needs one of them to find a key's row");
             return Optional.empty();
         }
+        if (layout.isPresent()) {
+            checkSharding(mapping, p, layout.get(), columnMap, targetColumns, targetKeys, problems);
+            if (problems.size() > before) {
+                return Optional.empty();
+            }
+        }
         try {
             TableOps sourceOps = new TableOps(sourceDialect, s, sourceColumns, keyColumns, version);
             TableOps targetOps = new TableOps(targetDialect, t, targetColumns, targetKeys, targetVersion);
+            if (layout.isPresent()) {
+                Map<ShardLayout.Shard, TableOps> physical = new LinkedHashMap<>();
+                for (Map.Entry<ShardLayout.Shard, TableMetadata> shard : shards.entrySet()) {
+                    physical.put(shard.getKey(), new TableOps(targetDialect, shard.getValue(), targetColumns, targetKeys,
+                            targetVersion));
+                }
+                targetOps.shardedOver(layout.get(), physical);
+            }
             warnOnUniqueIndexesTheSourceLacks(p, s, targetOps, columnMap);
             return Optional.of(new MappedTable(mapping, sourceOps, targetOps, columnMap, keyMapping, implied));
         } catch (IllegalArgumentException invalid) {
@@ -497,6 +517,94 @@ public final class MappedTables {
             }
             return new IdMap(target, dialect, namespace, maximumCachedKeys);
         }
+    }
+
+    private static Optional<ShardLayout> shardLayout(Connection targetConnection, String table) throws SQLException {
+        if (!targetConnection.isWrapperFor(ShardedStore.class)) {
+            return Optional.empty();
+        }
+        return targetConnection.unwrap(ShardedStore.class).layout(table);
+    }
+
+    /**
+     * Reads every physical table of a sharded logical table: each must exist with the columns and key of the first,
+     * whose metadata, under the logical name, is the logical table's.
+     */
+    private static Optional<TableMetadata> readShards(Connection targetConnection, Dialect dialect, ShardLayout layout,
+            String property, Map<ShardLayout.Shard, TableMetadata> shards, List<String> problems) throws SQLException {
+        ShardedStore store = targetConnection.unwrap(ShardedStore.class);
+        int before = problems.size();
+        TableMetadata first = null;
+        for (ShardLayout.Shard shard : layout.shards()) {
+            Optional<TableMetadata> physical = readTable(store.shard(shard.dataSource()), dialect, shard.table(),
+                    property, "target data source '" + shard.dataSource() + "' (shard of logical table '"
+                    + layout.logicalTable() + "')", problems);
+            if (physical.isEmpty()) {
+                continue;
+            }
+            TableMetadata table = physical.get();
+            if (first == null) {
+                first = table;
+            } else if (!table.columnsByCanonicalName().keySet().equals(first.columnsByCanonicalName().keySet())
+                    || !table.canonicalPrimaryKey().equals(first.canonicalPrimaryKey())) {
+                problems.add(property + ": shard " + shard + " of logical table '" + layout.logicalTable() + "' has"
+                        + " columns " + table.columnsByCanonicalName().keySet() + " and primary key "
+                        + table.canonicalPrimaryKey() + ", shard " + layout.shards().get(0) + " has "
+                        + first.columnsByCanonicalName().keySet() + " and " + first.canonicalPrimaryKey()
+                        + "; every shard must have the same columns and key");
+            }
+            shards.put(shard, table);
+        }
+        if (first == null || problems.size() > before) {
+            return Optional.empty();
+        }
+        return Optional.of(new TableMetadata(layout.logicalTable(), first.schema(), first.columns(), first.primaryKey(),
+                first.uniqueKeys(), first.generatedColumns()));
+    }
+
+    /**
+     * What a sharded target needs of a mapping: the routing column is the sharding column, so that one routing
+     * key's rows live on the shards of one route; a key that holds the sharding column, or the promise that it never
+     * changes, so that a row never moves between shards behind the library; and no key generator of ShardingSphere's
+     * on a key column, whose values would fight the keys the library copies from the source.
+     */
+    private static void checkSharding(TableMapping mapping, String p, ShardLayout layout, Map<String, String> columnMap,
+            List<String> targetColumns, List<String> targetKeys, List<String> problems) {
+        String logical = "logical table '" + layout.logicalTable() + "' (shards " + describe(layout) + ")";
+        List<String> sharding = layout.shardingColumns();
+        for (String column : sharding) {
+            if (!targetColumns.contains(column)) {
+                problems.add(p + ".target-table: sharding column '" + column + "' of " + logical
+                        + " is not written by this mapping; map a source column to it");
+            }
+        }
+        mapping.routingColumn().ifPresent(routing -> {
+            String target = columnMap.getOrDefault(routing, routing);
+            if (!sharding.equals(List.of(target))) {
+                problems.add(p + ".routing-column: routing column '" + routing + "' (target column '" + target
+                        + "') is not the sharding column of " + logical + ", which shards by " + sharding
+                        + "; set the routing column to the source column of " + sharding
+                        + ", or shard the target by the routing column");
+            }
+        });
+        List<String> outsideKey = sharding.stream().filter(c -> !targetKeys.contains(c)).toList();
+        if (!outsideKey.isEmpty() && !mapping.immutableShardingColumn()) {
+            problems.add(p + ".immutable-sharding-column: sharding column " + outsideKey + " of " + logical
+                    + " is not part of the key " + targetKeys + ", so an update could change it and move the row to"
+                    + " another shard, leaving its old copy behind; set " + p + ".immutable-sharding-column=true if the"
+                    + " application never changes it, or make it part of the key (" + p + ".key-columns)");
+        }
+        layout.keyGeneratorColumn().filter(targetKeys::contains).ifPresent(column -> problems.add(p
+                + ".target-table: " + logical + " has ShardingSphere's key generator on key column '" + column
+                + "': rows inserted through ShardingSphere would take generated keys while the library copies the"
+                + " source's; remove keyGenerateStrategy from the table's rule in the ShardingSphere YAML"
+                + " (rules: !SHARDING tables." + layout.logicalTable() + ")"));
+    }
+
+    private static String describe(ShardLayout layout) {
+        List<ShardLayout.Shard> shards = layout.shards();
+        return shards.size() <= 2 ? shards.toString()
+                : "[" + shards.get(0) + " .. " + shards.get(shards.size() - 1) + ", " + shards.size() + " in all]";
     }
 
     private static Optional<TableMetadata> readTable(Connection connection, Dialect dialect, String table,

@@ -40,6 +40,7 @@ public final class TableMapping {
     private final List<String> keyColumns;
     private final String versionColumn;
     private final String routingColumn;
+    private final boolean immutableShardingColumn;
     private final Map<String, String> renames;
     private final Set<String> ignoredColumns;
     private final RowTransformer transformer;
@@ -75,6 +76,7 @@ public final class TableMapping {
         this.keyColumns = List.copyOf(builder.keyColumns);
         this.versionColumn = builder.versionColumn;
         this.routingColumn = builder.routingColumn;
+        this.immutableShardingColumn = builder.immutableShardingColumn;
         this.renames = Collections.unmodifiableMap(new LinkedHashMap<>(builder.renames));
         this.ignoredColumns = Collections.unmodifiableSet(new LinkedHashSet<>(builder.ignored));
         this.transformer = builder.transformer;
@@ -118,6 +120,16 @@ public final class TableMapping {
     /** @return the routing column (source name) used during RAMP, or empty */
     public Optional<String> routingColumn() {
         return Optional.ofNullable(routingColumn);
+    }
+
+    /**
+     * Whether the application promises never to change a row's sharding column on a sharded target whose key does
+     * not hold it ({@code dualwrite.tables.<table>.immutable-sharding-column}).
+     *
+     * @return true when the promise is given
+     */
+    public boolean immutableShardingColumn() {
+        return immutableShardingColumn;
     }
 
     /** @return source column to target column renames (lower case) */
@@ -168,6 +180,7 @@ public final class TableMapping {
         private final List<String> keyColumns = new ArrayList<>();
         private String versionColumn = DEFAULT_VERSION_COLUMN;
         private String routingColumn;
+        private boolean immutableShardingColumn;
         private final Map<String, String> renames = new LinkedHashMap<>();
         private final Set<String> ignored = new LinkedHashSet<>();
         private RowTransformer transformer;
@@ -245,6 +258,19 @@ public final class TableMapping {
          */
         public Builder routingColumn(String column) {
             this.routingColumn = lower(requireName(column, "dualwrite.tables." + sourceTable + ".routing-column"));
+            return this;
+        }
+
+        /**
+         * Promises that no update changes the sharding column of a sharded target whose key does not hold that
+         * column, so that a row never moves between shards. Without it such a table is refused at start-up: a row
+         * whose sharding value changed would be written to its new shard and stay on its old one.
+         *
+         * @param immutable whether the sharding column never changes
+         * @return this builder
+         */
+        public Builder immutableShardingColumn(boolean immutable) {
+            this.immutableShardingColumn = immutable;
             return this;
         }
 

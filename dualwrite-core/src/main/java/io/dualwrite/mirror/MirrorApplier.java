@@ -247,6 +247,11 @@ final class MirrorApplier {
                     try (java.sql.Statement statement = otherConnection.createStatement()) {
                         statement.execute(writeLockTimeout.get(0));
                     }
+                    if (otherConnection.isWrapperFor(io.dualwrite.jdbc.ShardedStore.class)) {
+                        // A sharded store's statements above reach its home only; each shard is bounded as it opens.
+                        otherConnection.unwrap(io.dualwrite.jdbc.ShardedStore.class)
+                                .boundLockWaits(writeLockTimeout.get(0), writeLockTimeout.get(1));
+                    }
                 }
                 otherConnection.setAutoCommit(false);
                 primaryConnection.setAutoCommit(false);

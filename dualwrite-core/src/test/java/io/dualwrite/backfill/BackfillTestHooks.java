@@ -26,4 +26,20 @@ public final class BackfillTestHooks {
             }
         });
     }
+
+    /**
+     * Makes the runner die inside a chunk, after it read its source rows and before it writes them, like a killed
+     * JVM: the chunk's transaction is never committed and its lease is left to expire.
+     *
+     * @param runner the runner
+     * @param chunk the number of the chunk that fails, from 1
+     */
+    public static void crashInChunk(BackfillRunner runner, int chunk) {
+        java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+        runner.hookForTesting((table, range, rows) -> {
+            if (chunks.incrementAndGet() == chunk) {
+                throw new IllegalStateException("simulated crash inside chunk " + chunk);
+            }
+        });
+    }
 }

@@ -422,6 +422,12 @@ public class DualWriteProperties {
         /** Column whose value routes the row during RAMP, usually the user id (source name). */
         private String routingColumn;
 
+        /**
+         * Whether the application never changes the sharding column of a row of a sharded target (ShardingSphere)
+         * whose key does not hold that column; without it such a table is refused at start-up.
+         */
+        private boolean immutableShardingColumn;
+
         /** Source column to the target column it is written to, for renamed columns. */
         private Map<String, String> columns = new LinkedHashMap<>();
 
@@ -477,6 +483,14 @@ public class DualWriteProperties {
 
         public void setRoutingColumn(String routingColumn) {
             this.routingColumn = routingColumn;
+        }
+
+        public boolean isImmutableShardingColumn() {
+            return immutableShardingColumn;
+        }
+
+        public void setImmutableShardingColumn(boolean immutableShardingColumn) {
+            this.immutableShardingColumn = immutableShardingColumn;
         }
 
         public Map<String, String> getColumns() {

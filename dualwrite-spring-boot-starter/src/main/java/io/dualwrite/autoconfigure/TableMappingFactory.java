@@ -74,6 +74,7 @@ final class TableMappingFactory {
         if (table.getRoutingColumn() != null) {
             builder.routingColumn(table.getRoutingColumn());
         }
+        builder.immutableShardingColumn(table.isImmutableShardingColumn());
         table.getColumns().forEach(builder::rename);
         if (!table.getIgnoreColumns().isEmpty()) {
             builder.ignore(table.getIgnoreColumns().toArray(String[]::new));

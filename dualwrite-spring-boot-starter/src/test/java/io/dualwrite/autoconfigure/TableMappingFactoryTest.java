@@ -44,6 +44,16 @@ class TableMappingFactoryTest {
                         + " zone");
     }
 
+    @Test
+    void immutableShardingColumn_isCarriedToTheMappingAndOffByDefault() {
+        Table promised = new Table();
+        promised.setImmutableShardingColumn(true);
+        TableMappingFactory factory = new TableMappingFactory(new DefaultListableBeanFactory());
+
+        assertThat(factory.build(Map.of("t_order", promised)).get(0).immutableShardingColumn()).isTrue();
+        assertThat(factory.build(Map.of("t_order", new Table())).get(0).immutableShardingColumn()).isFalse();
+    }
+
     private static Convert convert(ConverterType type, String zone) {
         Convert convert = new Convert();
         convert.setType(type);

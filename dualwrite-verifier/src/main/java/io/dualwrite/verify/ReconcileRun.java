@@ -121,8 +121,10 @@ final class ReconcileRun {
                 : sourceVersions == null ? "(" + where + ")" : sourceVersions + " AND (" + where + ")";
         this.targetWindow = window(targetOps);
         this.ordered = keysKeepTheirOrder();
-        // The condition is the source's; the target's sums would cover other rows too.
-        if (ordered && where == null && config.checksums() && sameProduct && diff.plain() && sameSchema()) {
+        // The condition is the source's; the target's sums would cover other rows too. A sharded target's rows are
+        // on several physical tables, which one checksum statement cannot cover: rows are compared instead.
+        if (ordered && where == null && config.checksums() && sameProduct && diff.plain() && sameSchema()
+                && targetOps.shardLayout().isEmpty() && sourceOps.shardLayout().isEmpty()) {
             List<String> columns = diff.comparedColumns();
             this.sourceSums = new ChunkChecksums(sourceOps, columns, sourceWindow, sourceParameters);
             this.targetSums = new ChunkChecksums(targetOps, columns, targetWindow, windowParameters);
