@@ -136,6 +136,7 @@ public class DualWriteCdcKafkaAutoConfiguration {
         details.put("keysHanded", status.keysHanded());
         details.put("keysNotHanded", status.keysNotHanded());
         details.put("tombstones", status.tombstones());
+        details.put("echoesSkipped", status.echoesSkipped());
         details.put("records", status.records());
         return details;
     }

@@ -1,5 +1,6 @@
 package io.dualwrite.cdc.kafka;
 
+import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTable;
 import java.math.BigDecimal;
@@ -28,11 +29,14 @@ final class DebeziumEvent {
 
     private static final String DECIMAL = "org.apache.kafka.connect.data.Decimal";
 
-    /** What a record says: the key to hand over, nothing to hand over, or why it is refused. */
-    record Outcome(RowKey key, boolean tombstone, String refusal) {
+    /**
+     * What a record says: the key to hand over, or that it is the library's own write (an echo, not handed
+     * over), or why it is refused.
+     */
+    record Outcome(RowKey key, boolean tombstone, boolean echo, String refusal) {
 
         static Outcome refused(String why) {
-            return new Outcome(null, false, why);
+            return new Outcome(null, false, false, why);
         }
 
         boolean isRefused() {
@@ -61,10 +65,13 @@ final class DebeziumEvent {
         // The value first: a schema change event or another table's change is named as such, rather than as
         // a key of the wrong fields.
         boolean tombstone = value == null;
+        boolean echo = false;
         if (value != null) {
             String problem;
             try {
-                problem = value(JSON.readTree(value));
+                JsonNode node = JSON.readTree(value);
+                problem = value(node);
+                echo = problem == null && isEcho(node);
             } catch (JacksonException e) {
                 return Outcome.refused("the record value is not JSON (Kafka Connect's JsonConverter): "
                         + e.getOriginalMessage());
@@ -80,7 +87,8 @@ final class DebeziumEvent {
         }
         try {
             KeyOrProblem parsed = key(JSON.readTree(key));
-            return parsed.problem != null ? Outcome.refused(parsed.problem) : new Outcome(parsed.key, tombstone, null);
+            return parsed.problem != null ? Outcome.refused(parsed.problem)
+                    : new Outcome(parsed.key, tombstone, echo, null);
         } catch (JacksonException e) {
             return Outcome.refused("the record key is not JSON (Kafka Connect's JsonConverter): "
                     + e.getOriginalMessage());
@@ -237,6 +245,20 @@ final class DebeziumEvent {
                     + " rows to delete";
             default -> "an unknown Debezium operation '" + op.asString() + "'";
         };
+    }
+
+    /**
+     * Whether a row change was written by the library itself (the reverse mirror or a repair writing into this
+     * store): Debezium's MySQL connector with {@code include.query=true} (on MariaDB with
+     * {@code binlog_annotate_row_events}) copies the statement into {@code source.query}, and every statement of
+     * the library starts with {@link Dialect#MARKER}. Other connectors carry no statement; their echoes are handed
+     * over, and the apply, reading the row's current state, finds nothing to change.
+     */
+    private static boolean isEcho(JsonNode node) {
+        JsonNode payload = isEnvelope(node) ? node.get("payload") : node;
+        JsonNode source = payload.get("source");
+        JsonNode query = source != null && source.isObject() ? source.get("query") : null;
+        return query != null && query.isString() && query.asString().contains(Dialect.MARKER);
     }
 
     private static List<String> fieldNames(JsonNode node) {

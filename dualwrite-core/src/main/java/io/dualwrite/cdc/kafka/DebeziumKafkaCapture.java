@@ -111,6 +111,7 @@ public final class DebeziumKafkaCapture implements AutoCloseable {
     private final AtomicLong keysHanded = new AtomicLong();
     private final AtomicLong keysNotHanded = new AtomicLong();
     private final AtomicLong tombstones = new AtomicLong();
+    private final AtomicLong echoesSkipped = new AtomicLong();
     private final AtomicLong records = new AtomicLong();
     /** The consumer thread's partitions; touched only on that thread. */
     private final Map<TopicPartition, PartitionWatermark> partitions = new HashMap<>();
@@ -322,12 +323,16 @@ public final class DebeziumKafkaCapture implements AutoCloseable {
                     stopTable(topic, partition, record.offset(), outcome.refusal());
                     break;
                 }
+                read.after = record.offset() + 1;
+                if (outcome.echo()) {
+                    echoesSkipped.incrementAndGet();
+                    continue;
+                }
                 if (outcome.tombstone()) {
                     tombstones.incrementAndGet();
                 }
                 changes.add(new Change(topic.table().name(), outcome.key()));
                 read.keys = true;
-                read.after = record.offset() + 1;
             }
         }
         boolean handOver = !changes.isEmpty() && handingOver.getAsBoolean();
@@ -508,7 +513,7 @@ public final class DebeziumKafkaCapture implements AutoCloseable {
         Duration applyLag = oldest == Long.MAX_VALUE ? Duration.ZERO
                 : Duration.ofNanos(Math.max(0, System.nanoTime() - oldest));
         return new KafkaCdcStatus(state, problem, committedView, recordsBehind, applyLag, keysHanded.get(),
-                keysNotHanded.get(), tombstones.get(), records.get(), new LinkedHashMap<>(stopped));
+                keysNotHanded.get(), tombstones.get(), echoesSkipped.get(), records.get(), new LinkedHashMap<>(stopped));
     }
 
     /**

@@ -16,11 +16,13 @@ import java.util.Map;
  * @param keysHanded keys handed to the mirror since start
  * @param keysNotHanded keys read while the migration did not mirror (see {@link DebeziumKafkaCapture#handOverWhile})
  * @param tombstones tombstone records read (handed over like deletes of their key)
+ * @param echoesSkipped row changes the library itself wrote into the source (their {@code source.query} starts
+ *     with the library's marker), not handed over
  * @param records records read since start
  * @param stoppedTables per mapped table whose capture stopped on a refused record, the reason
  */
 public record KafkaCdcStatus(DebeziumKafkaCapture.State state, String problem, Map<String, Long> committed,
-        long recordsBehind, Duration applyLag, long keysHanded, long keysNotHanded, long tombstones, long records,
+        long recordsBehind, Duration applyLag, long keysHanded, long keysNotHanded, long tombstones, long echoesSkipped, long records,
         Map<String, String> stoppedTables) {
 
     /** Copies the maps. */

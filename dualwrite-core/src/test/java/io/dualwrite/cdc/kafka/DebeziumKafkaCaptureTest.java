@@ -2,6 +2,7 @@ package io.dualwrite.cdc.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.TableMapping;
 import io.dualwrite.mirror.Mirror;
@@ -88,6 +89,8 @@ class DebeziumKafkaCaptureTest {
         final List<DebeziumKafkaCapture> captures = new ArrayList<>();
         int sent;
         int tombstones;
+        /** The statement the next event's {@code source.query} carries (Debezium's include.query), or null. */
+        String nextQuery;
 
         Rig(Store from, Store to, String prefix) throws SQLException {
             this.source = TestDatabase.create(from, prefix + "_s");
@@ -177,6 +180,21 @@ class DebeziumKafkaCaptureTest {
             send(newId, "c", null, row(c, newId), true);
         }
 
+        /**
+         * What the reverse mirror does with a change the target took: the same row state written into the source
+         * by a statement of the library's. Debezium's event carries the statement when {@code withQuery}.
+         */
+        void libraryWrite(Connection c, long id, String note, boolean withQuery) throws SQLException {
+            String sql = Dialect.MARKER + " UPDATE t_order SET note = ? WHERE id = ?";
+            try (Connection t = target.dataSource().getConnection()) {
+                jdbc(t, sql, note, id);
+            }
+            Map<String, Object> before = row(c, id);
+            jdbc(c, sql, note, id);
+            nextQuery = withQuery ? sql : null;
+            send(id, "u", before, row(c, id), true);
+        }
+
         void tombstone(long id) {
             produce(new ProducerRecord<>(topic, key(id, true), null));
             tombstones++;
@@ -216,6 +234,10 @@ class DebeziumKafkaCaptureTest {
                 sourceInfo.put("schema", source.name());
             }
             sourceInfo.put("table", "t_order");
+            if (nextQuery != null) {
+                sourceInfo.put("query", nextQuery);
+                nextQuery = null;
+            }
             Map<String, Object> payload = new LinkedHashMap<>();
             payload.put("before", before);
             payload.put("after", after);
@@ -415,6 +437,48 @@ class DebeziumKafkaCaptureTest {
             assertThat(rig.targetRows()).isEqualTo(17L);
             assertThat(second.status().records()).as("re-delivered from the committed offsets")
                     .isEqualTo(rig.sent);
+        }
+    }
+
+    /**
+     * The library's own writes into the source come back on its topic: with the statement in the event
+     * (Debezium's include.query) they are skipped and counted; without it the key is handed over, and the apply
+     * finds the target current and changes nothing.
+     */
+    @ParameterizedTest(name = "{0} to {1}")
+    @MethodSource("directions")
+    void theLibrarysOwnWrites_areSkippedByTheirStatement_andAnEchoWithoutIt_changesNothing(Store from, Store to)
+            throws Exception {
+        try (Rig rig = new Rig(from, to, "kcdc_echo")) {
+            Mirror mirror = rig.mirror(true);
+            DebeziumKafkaCapture capture = rig.capture(mirror);
+            try (Connection c = rig.outside()) {
+                for (long id = 1; id <= 3; id++) {
+                    rig.insert(c, id, "n" + id);
+                }
+            }
+            assertThat(capture.awaitCommittedPastEnd(CATCH_UP)).isEmpty();
+            assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+            long handed = capture.status().keysHanded();
+
+            try (Connection c = rig.outside()) {
+                rig.libraryWrite(c, 2, "from the target", true);
+            }
+            assertThat(capture.awaitCommittedPastEnd(CATCH_UP)).isEmpty();
+            assertThat(capture.status().echoesSkipped()).isEqualTo(1);
+            assertThat(capture.status().keysHanded()).as("the echo is not handed over").isEqualTo(handed);
+
+            try (Connection c = rig.outside()) {
+                rig.libraryWrite(c, 3, "from the target, no statement", false);
+            }
+            assertThat(capture.awaitCommittedPastEnd(CATCH_UP)).isEmpty();
+            assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+            assertThat(capture.status().keysHanded()).as("without the statement it is handed over")
+                    .isEqualTo(handed + 1);
+            assertThat(capture.status().echoesSkipped()).isEqualTo(1);
+            assertThat(rig.differences()).isEmpty();
+            assertThat(rig.target.queryForObject("SELECT note FROM t_order WHERE id = 3", String.class))
+                    .isEqualTo("from the target, no statement");
         }
     }
 
