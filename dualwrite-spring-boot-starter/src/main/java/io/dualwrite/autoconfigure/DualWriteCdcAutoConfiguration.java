@@ -54,7 +54,8 @@ public class DualWriteCdcAutoConfiguration {
     /** The bean name of the target's log capture. */
     public static final String TARGET_CAPTURE = "dualWriteTargetChangeLogCapture";
 
-    private static final String TARGET = "dualwrite.capture.cdc.target";
+    private static final String SOURCE = "dualwrite.capture.cdc";
+    private static final String TARGET = SOURCE + ".target";
 
     /** How long a step out of the phases a capture hands over in waits for it to apply the log read so far. */
     static final java.time.Duration STEP_CATCH_UP = java.time.Duration.ofSeconds(30);
@@ -169,56 +170,9 @@ public class DualWriteCdcAutoConfiguration {
     static CdcConfig cdcConfig(DualWriteProperties properties, DataSource source, boolean postgres)
             throws SQLException {
         DualWriteProperties.Cdc cdc = properties.getCapture().getCdc();
-        String host = cdc.getHost();
-        Integer port = cdc.getPort();
-        String database = null;
-        if (host == null || port == null || postgres) {
-            String url;
-            try (Connection connection = source.getConnection()) {
-                url = connection.getMetaData().getURL();
-            }
-            Matcher matcher = (postgres ? POSTGRES_URL : MYSQL_URL).matcher(url == null ? "" : url);
-            if (!matcher.matches()) {
-                throw new DualWriteSettingException("dualwrite.capture.cdc.host", "dualwrite.capture.cdc.host: the"
-                        + " source's JDBC URL " + url + " names no " + (postgres ? "PostgreSQL server and database to"
-                        + " decode the write-ahead log of" : "MariaDB or MySQL server to read the binary log from"),
-                        "Set dualwrite.capture.cdc.host and dualwrite.capture.cdc.port, or"
-                                + " dualwrite.capture.cdc.enabled=false.");
-            }
-            host = host != null ? host : matcher.group(1);
-            port = port != null ? port : matcher.group(2) == null ? (postgres ? 5432 : 3306)
-                    : Integer.parseInt(matcher.group(2));
-            database = postgres ? matcher.group(3) : null;
-        }
-        String username = cdc.getUsername();
-        String password = cdc.getPassword();
-        if (username == null && source instanceof HikariDataSource pool) {
-            username = pool.getUsername();
-            password = password != null ? password : pool.getPassword();
-        }
-        CdcConfig.Builder builder = CdcConfig.builder().required(cdc.isRequired())
-                .readerName(cdc.getReaderName()).positionTable(cdc.getPositionTable())
-                .createPositionTable(properties.getSchema().isCreate())
-                .checkpointInterval(cdc.getCheckpointInterval()).connectTimeout(cdc.getConnectTimeout());
-        if (host != null) {
-            builder.server(host, port);
-        }
-        if (username != null) {
-            builder.credentials(username, password);
-        }
-        try {
-            if (postgres) {
-                builder.logicalDecoding(database).slotName(cdc.getSlotName())
-                        .publicationName(cdc.getPublicationName());
-            }
-            if (cdc.getServerId() != null) {
-                builder.serverId(cdc.getServerId());
-            }
-            return builder.build();
-        } catch (IllegalArgumentException e) {
-            throw new DualWriteSettingException("dualwrite.capture.cdc", e.getMessage(), "Set each property named"
-                    + " above, or dualwrite.capture.cdc.enabled=false.", e);
-        }
+        return readerConfig(properties, source, postgres, new Reader(SOURCE, "source", cdc.getHost(), cdc.getPort(),
+                cdc.getUsername(), cdc.getPassword(), cdc.getServerId(), cdc.getReaderName(), cdc.getSlotName(),
+                cdc.getPublicationName(), cdc.isRequired()));
     }
 
     /**
@@ -230,41 +184,60 @@ public class DualWriteCdcAutoConfiguration {
             throws SQLException {
         DualWriteProperties.Cdc cdc = properties.getCapture().getCdc();
         DualWriteProperties.CdcTarget side = cdc.getTarget();
-        String host = side.getHost();
-        Integer port = side.getPort();
+        if (side.getReaderName() != null && side.getReaderName().equals(cdc.getReaderName())) {
+            throw new DualWriteSettingException(TARGET + ".reader-name", TARGET + ".reader-name: '"
+                    + side.getReaderName() + "' is also dualwrite.capture.cdc.reader-name; the two logs need rows of"
+                    + " their own in " + cdc.getPositionTable(), "Give " + TARGET + ".reader-name another name.");
+        }
+        return readerConfig(properties, target, postgres, new Reader(TARGET, "target", side.getHost(),
+                side.getPort(), side.getUsername(), side.getPassword(), side.getServerId(), side.getReaderName(),
+                side.getSlotName(), side.getPublicationName(),
+                side.getRequired() != null ? side.getRequired() : cdc.isRequired()));
+    }
+
+    /** One log reader's own settings, as its properties under {@code prefix} give them. */
+    private record Reader(String prefix, String store, String host, Integer port, String username,
+            String password, Long serverId, String readerName, String slotName, String publicationName,
+            boolean required) {
+    }
+
+    /**
+     * A reader's settings: its own, defaulting to the server in its store's JDBC URL and to the pool's user;
+     * the position table, checkpoint interval and connect timeout are shared by both readers.
+     */
+    private static CdcConfig readerConfig(DualWriteProperties properties, DataSource store, boolean postgres,
+            Reader reader) throws SQLException {
+        DualWriteProperties.Cdc cdc = properties.getCapture().getCdc();
+        String prefix = reader.prefix();
+        String host = reader.host();
+        Integer port = reader.port();
         String database = null;
         if (host == null || port == null || postgres) {
             String url;
-            try (Connection connection = target.getConnection()) {
+            try (Connection connection = store.getConnection()) {
                 url = connection.getMetaData().getURL();
             }
             Matcher matcher = (postgres ? POSTGRES_URL : MYSQL_URL).matcher(url == null ? "" : url);
             if (!matcher.matches()) {
-                throw new DualWriteSettingException(TARGET + ".host", TARGET + ".host: the target's JDBC URL " + url
-                        + " names no " + (postgres ? "PostgreSQL server and database to decode the write-ahead log of"
-                        : "MariaDB or MySQL server to read the binary log from"), "Set " + TARGET + ".host and "
-                        + TARGET + ".port, or " + TARGET + ".enabled=false.");
+                throw new DualWriteSettingException(prefix + ".host", prefix + ".host: the " + reader.store()
+                        + "'s JDBC URL " + url + " names no " + (postgres ? "PostgreSQL server and database to"
+                        + " decode the write-ahead log of" : "MariaDB or MySQL server to read the binary log from"),
+                        "Set " + prefix + ".host and " + prefix + ".port, or " + prefix + ".enabled=false.");
             }
             host = host != null ? host : matcher.group(1);
             port = port != null ? port : matcher.group(2) == null ? (postgres ? 5432 : 3306)
                     : Integer.parseInt(matcher.group(2));
             database = postgres ? matcher.group(3) : null;
         }
-        String username = side.getUsername();
-        String password = side.getPassword();
-        if (username == null && target instanceof HikariDataSource pool) {
+        String username = reader.username();
+        String password = reader.password();
+        if (username == null && store instanceof HikariDataSource pool) {
             username = pool.getUsername();
             password = password != null ? password : pool.getPassword();
         }
-        if (side.getReaderName() != null && side.getReaderName().equals(cdc.getReaderName())) {
-            throw new DualWriteSettingException(TARGET + ".reader-name", TARGET + ".reader-name: '"
-                    + side.getReaderName() + "' is also dualwrite.capture.cdc.reader-name; the two logs need rows of"
-                    + " their own in " + cdc.getPositionTable(), "Give " + TARGET + ".reader-name another name.");
-        }
         try {
-            CdcConfig.Builder builder = CdcConfig.builder()
-                    .required(side.getRequired() != null ? side.getRequired() : cdc.isRequired())
-                    .readerName(side.getReaderName()).positionTable(cdc.getPositionTable())
+            CdcConfig.Builder builder = CdcConfig.builder().required(reader.required())
+                    .readerName(reader.readerName()).positionTable(cdc.getPositionTable())
                     .createPositionTable(properties.getSchema().isCreate())
                     .checkpointInterval(cdc.getCheckpointInterval()).connectTimeout(cdc.getConnectTimeout());
             if (host != null) {
@@ -274,17 +247,18 @@ public class DualWriteCdcAutoConfiguration {
                 builder.credentials(username, password);
             }
             if (postgres) {
-                builder.logicalDecoding(database).slotName(side.getSlotName())
-                        .publicationName(side.getPublicationName());
+                builder.logicalDecoding(database).slotName(reader.slotName())
+                        .publicationName(reader.publicationName());
             }
-            if (side.getServerId() != null) {
-                builder.serverId(side.getServerId());
+            if (reader.serverId() != null) {
+                builder.serverId(reader.serverId());
             }
             return builder.build();
         } catch (IllegalArgumentException e) {
-            // The builder names the source reader's properties; these values came from the target's.
-            String message = e.getMessage().replace("dualwrite.capture.cdc.", TARGET + ".");
-            throw new DualWriteSettingException(TARGET, message, "Set each property named above, or " + TARGET
+            // The builder names the source reader's properties; the target reader's values came from its own.
+            String message = prefix.equals(SOURCE) ? e.getMessage()
+                    : e.getMessage().replace(SOURCE + ".", prefix + ".");
+            throw new DualWriteSettingException(prefix, message, "Set each property named above, or " + prefix
                     + ".enabled=false.", e);
         }
     }
