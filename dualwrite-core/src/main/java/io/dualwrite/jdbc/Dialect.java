@@ -431,17 +431,57 @@ public abstract class Dialect {
     }
 
     void appendKeyIn(StringBuilder sql, List<String> keyColumns, int keyCount) {
+        sql.append(keyIn(keyColumns.stream().map(this::quote).toList(), keyCount));
+    }
+
+    /**
+     * The condition that a row's key is one of {@code keyCount} keys: {@code k IN (?, ?)}, and for a composite
+     * key {@code (a, b) IN ((?, ?), (?, ?))} or, where the row-value form does not compare as {@code =} does
+     * ({@link #rowValueInConvertsCharacterSets}), {@code ((a = ? AND b = ?) OR (a = ? AND b = ?))}. Either way
+     * the parameters are the keys' values, key by key, column by column.
+     *
+     * @param quotedKeyColumns the key columns, quoted and qualified as the statement needs
+     * @param keyCount the number of keys bound
+     * @return the condition, parenthesised where it has an {@code OR}
+     * @throws IllegalArgumentException if {@code keyCount} is not positive
+     */
+    public String keyIn(List<String> quotedKeyColumns, int keyCount) {
         if (keyCount <= 0) {
             throw new IllegalArgumentException("keyCount must be positive, was " + keyCount);
         }
-        String tuple = keyColumns.size() == 1 ? "?" : "(" + String.join(", ",
-                java.util.Collections.nCopies(keyColumns.size(), "?")) + ")";
-        sql.append(keyColumns.size() == 1 ? quote(keyColumns.get(0)) : "(" + columnList(keyColumns, "") + ")")
+        int width = quotedKeyColumns.size();
+        StringBuilder sql = new StringBuilder(keyCount * width * (width == 1 ? 3 : 16));
+        if (width > 1 && !rowValueInConvertsCharacterSets()) {
+            sql.append('(');
+            for (int i = 0; i < keyCount; i++) {
+                sql.append(i == 0 ? "(" : " OR (");
+                for (int c = 0; c < width; c++) {
+                    sql.append(c == 0 ? "" : " AND ").append(quotedKeyColumns.get(c)).append(" = ?");
+                }
+                sql.append(')');
+            }
+            return sql.append(')').toString();
+        }
+        String tuple = width == 1 ? "?" : "(" + String.join(", ", java.util.Collections.nCopies(width, "?")) + ")";
+        sql.append(width == 1 ? quotedKeyColumns.get(0) : "(" + String.join(", ", quotedKeyColumns) + ")")
                 .append(" IN (");
         for (int i = 0; i < keyCount; i++) {
             sql.append(i == 0 ? "" : ", ").append(tuple);
         }
-        sql.append(')');
+        return sql.append(')').toString();
+    }
+
+    /**
+     * Whether {@code (a, b) IN ((?, ?), (?, ?))} converts each bound value to its column's character set
+     * before comparing, as {@code a = ?} does. Where it does not, {@link #appendKeyIn} spells a read of
+     * several composite keys as {@code (a = ? AND b = ?) OR ...}, which binds the same values in the same
+     * order.
+     *
+     * @return false for a store whose row-value {@code IN} of several tuples compares a column whose
+     *     character set differs from the connection's without converting the value
+     */
+    boolean rowValueInConvertsCharacterSets() {
+        return true;
     }
 
     void appendKeyEquals(StringBuilder sql, List<String> keyColumns, String prefix) {

@@ -2,8 +2,10 @@ package io.dualwrite.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dualwrite.capture.Change;
 import io.dualwrite.event.DualWriteEvent;
 import io.dualwrite.event.EventPublisher;
+import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.TableMapping;
 import io.dualwrite.testing.KeyKinds;
@@ -14,6 +16,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -122,6 +125,49 @@ class NonIntegerKeysTest {
                 assertThat(target.queryForList("SELECT code, note FROM t_user"))
                         .containsExactlyInAnyOrderElementsOf(source.queryForList("SELECT code, note FROM t_user"))
                         .hasSize(6);
+            } finally {
+                mirror.close();
+            }
+        }
+    }
+
+    /**
+     * A composite key of a {@code utf8mb4_bin} and a {@code latin1_bin} column, four keys applied in one read:
+     * MariaDB's row-value {@code IN} matched no non-ASCII {@code latin1} value, so the moved row read as absent
+     * (missing on the target) and, from the binlog, every row did (the target emptied). Case-only changes of
+     * both parts are other keys under these binary collations.
+     */
+    @ParameterizedTest(name = "MARIADB -> {0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Store.class, names = {"POSTGRESQL", "MARIADB"})
+    void compositeKeyOfTwoCharacterSets_severalKeysInOneApply_converge(Store targetStore) throws Exception {
+        try (TestDatabase source = TestDatabase.create(Store.MARIADB, "keys_cs_src");
+                TestDatabase target = TestDatabase.create(targetStore, "keys_cs_tgt")) {
+            source.execute("CREATE TABLE t_key (u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+                    + " l VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL, label VARCHAR(20),"
+                    + " PRIMARY KEY (u, l))");
+            target.execute(targetStore == Store.MARIADB ? "CREATE TABLE t_key (u VARCHAR(20) COLLATE utf8mb4_bin NOT"
+                    + " NULL, l VARCHAR(20) COLLATE utf8mb4_bin NOT NULL, label VARCHAR(20), PRIMARY KEY (u, l))"
+                    : "CREATE TABLE t_key (u VARCHAR(20) NOT NULL, l VARCHAR(20) NOT NULL, label VARCHAR(20),"
+                    + " PRIMARY KEY (u, l))");
+            source.execute("INSERT INTO t_key VALUES ('Straße', 'café', 'a'), ('Ärger', 'é', 'b'), ('zz', 'z', 'c')");
+            target.execute("INSERT INTO t_key VALUES ('Straße', 'café', 'a'), ('Ärger', 'é', 'b'), ('zz', 'z', 'c')");
+            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_key").noVersionColumn().build()),
+                    source.dataSource(), target.dataSource(), false);
+            AtomicLong parked = new AtomicLong();
+            Mirror mirror = startedMirror(MirrorMode.ASYNC, tables, source, target, parked);
+            try {
+                source.execute("UPDATE t_key SET u = 'straße', l = 'Café', label = 'moved' WHERE label = 'a'");
+                source.execute("DELETE FROM t_key WHERE label = 'c'");
+                mirror.captured(List.of(new Change("t_key", RowKey.of("Straße", "café")),
+                        new Change("t_key", RowKey.of("Ärger", "é")), new Change("t_key", RowKey.of("zz", "z")),
+                        new Change("t_key", RowKey.of("straße", "Café"))), System.nanoTime());
+
+                assertThat(mirror.awaitDrained(Duration.ofSeconds(15))).as("mirror drained").isTrue();
+                assertThat(parked.get()).as("parked keys").isZero();
+                assertThat(target.queryForList("SELECT u, l, label FROM t_key"))
+                        .containsExactlyInAnyOrderElementsOf(source.queryForList("SELECT u, l, label FROM t_key"))
+                        .containsExactlyInAnyOrder(Map.of("u", "straße", "l", "Café", "label", "moved"),
+                                Map.of("u", "Ärger", "l", "é", "label", "b"));
             } finally {
                 mirror.close();
             }

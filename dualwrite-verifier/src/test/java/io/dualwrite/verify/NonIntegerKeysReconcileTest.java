@@ -72,6 +72,53 @@ class NonIntegerKeysReconcileTest {
         }
     }
 
+    /**
+     * A MariaDB composite key with a {@code latin1} part: the reconciler reads rows by key in several-key
+     * statements, whose row-value {@code IN} matched no non-ASCII {@code latin1} value, so rows present on
+     * both sides were taken for missing or extra and repaired away.
+     */
+    @ParameterizedTest(name = "MARIADB -> {0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Store.class, names = {"POSTGRESQL", "MARIADB"})
+    void reconcileWithRepair_compositeKeyWithALatin1Part_findsOnlyTheRealDivergences(Store targetStore)
+            throws Exception {
+        try (TestDatabase source = TestDatabase.create(Store.MARIADB, "rccs_src");
+                TestDatabase target = TestDatabase.create(targetStore, "rccs_tgt")) {
+            source.execute("CREATE TABLE t_key (u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+                    + " l VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL, note VARCHAR(20),"
+                    + " PRIMARY KEY (u, l))");
+            target.execute(targetStore == Store.MARIADB ? "CREATE TABLE t_key (u VARCHAR(20) COLLATE utf8mb4_bin NOT"
+                    + " NULL, l VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL, note VARCHAR(20),"
+                    + " PRIMARY KEY (u, l))" : "CREATE TABLE t_key (u VARCHAR(20) NOT NULL, l VARCHAR(20) NOT NULL,"
+                    + " note VARCHAR(20), PRIMARY KEY (u, l))");
+            JdbcTemplate sourceJdbc = new JdbcTemplate(source.dataSource());
+            JdbcTemplate targetJdbc = new JdbcTemplate(target.dataSource());
+            for (int i = 0; i < ROWS; i++) {
+                String u = (i % 2 == 0 ? "Straße-" : "Ärger-") + i;
+                String l = i % 3 == 0 ? "café" : i % 3 == 1 ? "é" : "Café";
+                sourceJdbc.update("INSERT INTO t_key (u, l, note) VALUES (?, ?, ?)", u, l, "row " + i);
+                if (i != 3) {
+                    targetJdbc.update("INSERT INTO t_key (u, l, note) VALUES (?, ?, ?)", u, l,
+                            i == 5 ? "changed" : "row " + i);
+                }
+            }
+            targetJdbc.update("INSERT INTO t_key (u, l, note) VALUES ('Ärger-99', 'é', 'extra')");
+            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_key").noVersionColumn()
+                    .build()), source.dataSource(), target.dataSource(), false);
+
+            try (Mirror mirror = Mirror.create(MirrorConfig.defaults(), tables, source.dataSource(),
+                    target.dataSource(), new EventPublisher())) {
+                ReconcileReport repaired = Reconciler.create(ReconcileConfig.builder().chunkSize(10).createTables(true)
+                        .repairWith(Repairer.throughMirror(mirror, Duration.ofSeconds(10))).build(), tables,
+                        source.dataSource(), target.dataSource(), event -> { }).run("t_key");
+                assertThat(List.of(repaired.missingInTarget(), repaired.extraInTarget(), repaired.different(),
+                        repaired.repaired(), repaired.unrepaired())).containsExactly(1L, 1L, 1L, 3L, 0L);
+            }
+            assertThat(targetJdbc.queryForList("SELECT u, l, note FROM t_key"))
+                    .containsExactlyInAnyOrderElementsOf(sourceJdbc.queryForList("SELECT u, l, note FROM t_key"))
+                    .hasSize(ROWS);
+        }
+    }
+
     private static void insert(TestDatabase db, KeyKinds kind, int i, String note) {
         Object[] key = kind.stored(db.store(), i);
         Object[] row = Arrays.copyOf(key, key.length + 2);

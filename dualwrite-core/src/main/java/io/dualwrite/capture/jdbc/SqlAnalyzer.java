@@ -454,9 +454,9 @@ final class SqlAnalyzer {
         for (String key : table.storedKeyColumns()) {
             keys.add(qualifier + table.dialect().quote(key));
         }
-        String keyColumns = keys.size() == 1 ? keys.get(0) : "(" + String.join(", ", keys) + ")";
         return new StatementPlan.Pinned(preSelect, text.substring(0, at),
-                order.subList(0, split).stream().mapToInt(Integer::intValue).toArray(), keyColumns, keys.size(),
+                order.subList(0, split).stream().mapToInt(Integer::intValue).toArray(), table.dialect(),
+                List.copyOf(keys),
                 text.substring(at + PINNED_KEYS_MARKER.length()),
                 order.subList(split + 1, order.size()).stream().mapToInt(Integer::intValue).toArray());
     }

@@ -1,5 +1,6 @@
 package io.dualwrite.capture.jdbc;
 
+import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -288,43 +289,27 @@ final class StatementPlan {
 
     /**
      * A predicate UPDATE or DELETE narrowed to the rows its pre-read locked:
-     * {@code <head>(<the WHERE>) AND key IN (<locked keys>)<tail>}. The pre-read and the statement then
-     * write the same rows, whatever committed in between; see the package documentation for why that is
-     * a legal outcome of the statement under every isolation level.
+     * {@code <head>(<the WHERE>) AND key IN (<locked keys>)<tail>}, the key condition as the store spells it
+     * ({@link Dialect#keyIn}). The pre-read and the statement then write the same rows, whatever committed in
+     * between; see the package documentation for why that is a legal outcome of the statement under every
+     * isolation level.
      *
      * @param preSelect the locking read of the keys
      * @param head the statement up to where the key condition goes
      * @param headParameters the statement's parameter indexes in the order {@code head} binds them
-     * @param keyColumns {@code k} or {@code (a, b)}, qualified as the statement names the table
-     * @param width the number of key columns
+     * @param dialect the table's store's dialect, which spells the key condition ({@link Dialect#keyIn})
+     * @param keyColumns the key columns, quoted and qualified as the statement names the table
      * @param tail the rest of the statement
      * @param tailParameters the statement's parameter indexes in the order {@code tail} binds them
      */
-    record Pinned(PreSelect preSelect, String head, int[] headParameters, String keyColumns, int width, String tail,
-            int[] tailParameters) {
+    record Pinned(PreSelect preSelect, String head, int[] headParameters, Dialect dialect, List<String> keyColumns,
+            String tail, int[] tailParameters) {
 
         /** @return the statement's text for this many locked keys; none matches no row */
         String sql(int keys) {
-            StringBuilder text = new StringBuilder(head.length() + tail.length() + 16 + keys * width * 3);
+            StringBuilder text = new StringBuilder(head.length() + tail.length() + 16 + keys * keyColumns.size() * 3);
             text.append(head);
-            if (keys == 0) {
-                text.append("1 = 0");
-            } else {
-                text.append(keyColumns).append(" IN (");
-                for (int k = 0; k < keys; k++) {
-                    text.append(k == 0 ? "" : ", ");
-                    if (width == 1) {
-                        text.append('?');
-                    } else {
-                        text.append('(');
-                        for (int c = 0; c < width; c++) {
-                            text.append(c == 0 ? "?" : ", ?");
-                        }
-                        text.append(')');
-                    }
-                }
-                text.append(')');
-            }
+            text.append(keys == 0 ? "1 = 0" : dialect.keyIn(keyColumns, keys));
             return text.append(tail).toString();
         }
 

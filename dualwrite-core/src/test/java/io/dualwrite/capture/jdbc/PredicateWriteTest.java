@@ -358,7 +358,10 @@ class PredicateWriteTest {
         }
     }
 
-    /** A composite key narrows as a row-value list: {@code (order_id, line_no) IN ((?, ?), ...)}. */
+    /**
+     * A composite key narrows as a row-value list, {@code (order_id, line_no) IN ((?, ?), ...)}, or on MariaDB
+     * as {@code OR}ed equalities.
+     */
     @ParameterizedTest(name = "{0} -> {1}, {2}")
     @MethodSource("cases")
     void compositeKeyTable_predicateUpdateAndDelete_storesStayEqual(Store source, Store target, Isolation isolation)
@@ -387,6 +390,47 @@ class PredicateWriteTest {
 
         assertThat(OrderTable.differences(f.source, "t_line", f.target, "t_line", "order_id", "line_no")).isEmpty();
         assertThat(f.target.queryForObject("SELECT COUNT(*) FROM t_line", Long.class)).isEqualTo(1);
+    }
+
+    /**
+     * On MariaDB the statement narrowed to a composite key of a {@code latin1} column was written as the
+     * row-value list {@code (u, l) IN ((?, ?), ...)}, which compares that column with the connection's
+     * {@code utf8mb4} values unconverted: the rows locked with {@code 'é'} were not written, and the
+     * application's UPDATE and DELETE reported and did less than they asked.
+     */
+    @org.junit.jupiter.api.Test
+    void compositeKeyWithALatin1Part_predicateUpdateAndDelete_writeEveryRowLocked() throws Exception {
+        try (io.dualwrite.testing.TestDatabase source = io.dualwrite.testing.TestDatabase.create(Store.MARIADB,
+                "cap_cs_src");
+                io.dualwrite.testing.TestDatabase target = io.dualwrite.testing.TestDatabase.create(Store.POSTGRESQL,
+                        "cap_cs_tgt")) {
+            source.execute("CREATE TABLE t_key (u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+                    + " l VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL, label VARCHAR(20),"
+                    + " PRIMARY KEY (u, l))");
+            target.execute("CREATE TABLE t_key (u VARCHAR(20) NOT NULL, l VARCHAR(20) NOT NULL, label VARCHAR(20),"
+                    + " PRIMARY KEY (u, l))");
+            for (var db : List.of(source, target)) {
+                db.execute("INSERT INTO t_key VALUES ('Straße', 'café', 'old'), ('Ärger', 'é', 'old'),"
+                        + " ('zz', 'z', 'old'), ('keep', 'ü', 'new')");
+            }
+            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder("t_key").noVersionColumn()
+                    .build()), source.dataSource(), target.dataSource(), false);
+            try (Mirror mirror = Mirror.create(MirrorConfig.builder().mode(MirrorMode.SYNC).build(), tables,
+                    source.dataSource(), target.dataSource(), new io.dualwrite.event.EventPublisher())) {
+                mirror.start();
+                JdbcTemplate jdbc = new JdbcTemplate(CapturingDataSource.builder(source.dataSource(), tables,
+                        new ChangeCapture(mirror, tables::contains)).build());
+
+                assertThat(jdbc.update("UPDATE t_key SET label = ? WHERE label = 'old'", "expired")).isEqualTo(3);
+                assertThat(jdbc.update("DELETE FROM t_key WHERE label = 'expired' AND u <> 'zz'")).isEqualTo(2);
+                assertThat(mirror.awaitDrained(Duration.ofSeconds(30))).isTrue();
+            }
+            assertThat(source.queryForList("SELECT u, l, label FROM t_key")).containsExactlyInAnyOrder(
+                    java.util.Map.of("u", "zz", "l", "z", "label", "expired"),
+                    java.util.Map.of("u", "keep", "l", "ü", "label", "new"));
+            assertThat(target.queryForList("SELECT u, l, label FROM t_key"))
+                    .containsExactlyInAnyOrderElementsOf(source.queryForList("SELECT u, l, label FROM t_key"));
+        }
     }
 
     /** The pre-read and the narrowed statement carry the statement's WITH clause, which its WHERE may name. */
