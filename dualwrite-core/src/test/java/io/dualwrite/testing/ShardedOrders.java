@@ -111,8 +111,13 @@ public final class ShardedOrders implements AutoCloseable {
         return proxy;
     }
 
-    /** The application's own ShardingSphere YAML, as its users write it. */
-    String yaml(String keyGenerator) {
+    /**
+     * The application's own ShardingSphere YAML, as its users write it.
+     *
+     * @param keyGenerator the column ShardingSphere generates keys for, or null
+     * @return the YAML
+     */
+    public String yaml(String keyGenerator) {
         StringBuilder yaml = new StringBuilder("databaseName: dw_" + shards.get(0).name() + "\n")
                 .append("dataSources:\n");
         for (int d = 0; d < DATABASES; d++) {

@@ -77,7 +77,9 @@ import org.springframework.context.annotation.Role;
  * capture and the {@link ChangeRecorder}, and the backfill.
  *
  * <p>Off when {@code dualwrite.enabled=false}, or when there is neither {@code dualwrite.target.url}
- * nor a bean named {@value #TARGET_DATA_SOURCE}. Every bean backs off for one of the application's own.
+ * nor {@code dualwrite.target.sharding-sphere-config} nor a bean named {@value #TARGET_DATA_SOURCE}. Every
+ * bean backs off for one of the application's own. A target that is a ShardingSphere-JDBC data source (built
+ * from that YAML or the application's own bean) is seen by the library through {@code ShardingSphereTarget}.
  * The target pool is not a default autowiring candidate, so the application keeps injecting its own
  * {@code DataSource} by type.
  */
@@ -207,6 +209,11 @@ public class DualWriteAutoConfiguration {
     @ConfigurationProperties(prefix = "dualwrite.target.library-hikari")
     public static DataSource dualWriteTargetLibraryDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target,
             DualWriteProperties properties) {
+        DataSource sharded = ShardingSphereTargets.forLibrary(target);
+        if (sharded != target) {
+            // ShardingSphere's own pools, one per real database, reached through its storage units.
+            return sharded;
+        }
         HikariDataSource model = hikariOf(target);
         if (model == null) {
             org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite shares the target"
@@ -234,6 +241,10 @@ public class DualWriteAutoConfiguration {
     @ConditionalOnMissingBean(name = CONTROL_DATA_SOURCE)
     @ConfigurationProperties(prefix = "dualwrite.control.hikari")
     public static DataSource dualWriteControlDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target) {
+        DataSource sharded = ShardingSphereTargets.forLibrary(target);
+        if (sharded != target) {
+            return sharded;
+        }
         HikariDataSource model = hikariOf(target);
         if (model == null) {
             org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite's control store"
@@ -284,16 +295,31 @@ public class DualWriteAutoConfiguration {
 
     /**
      * The target pool: {@code dualwrite.target.url|username|password}, with the dialect's batched-write
-     * settings added to the URL, and every HikariCP setting under {@code dualwrite.target.hikari.*}.
+     * settings added to the URL, and every HikariCP setting under {@code dualwrite.target.hikari.*}; or, with
+     * {@code dualwrite.target.sharding-sphere-config}, the ShardingSphere-JDBC data source its YAML describes
+     * (the library then writes through {@code ShardingSphereTarget}).
      *
      * @param properties the settings
+     * @param resources where the ShardingSphere YAML is read from
      * @return the pool; it connects on first use
+     * @throws DualWriteSettingException if both the URL and the ShardingSphere YAML are set, or the YAML cannot
+     *     be used
      */
     @Bean(name = TARGET_DATA_SOURCE, defaultCandidate = false)
     @ConditionalOnMissingBean(name = TARGET_DATA_SOURCE)
     @ConfigurationProperties(prefix = "dualwrite.target.hikari")
-    public static HikariDataSource dualWriteTargetDataSource(DualWriteProperties properties) {
+    public static DataSource dualWriteTargetDataSource(DualWriteProperties properties,
+            org.springframework.core.io.ResourceLoader resources) {
         DualWriteProperties.Target target = properties.getTarget();
+        if (target.getShardingSphereConfig() != null) {
+            if (target.getUrl() != null) {
+                throw new DualWriteSettingException(ShardingSphereTargets.PROPERTY, ShardingSphereTargets.PROPERTY
+                        + " and dualwrite.target.url are both set; the sharded target's databases are those of its"
+                        + " YAML", "Remove dualwrite.target.url (and username, password), or "
+                        + ShardingSphereTargets.PROPERTY + ".");
+            }
+            return ShardingSphereTargets.create(target.getShardingSphereConfig(), resources);
+        }
         HikariDataSource pool = new HikariDataSource();
         pool.setPoolName("dualwrite-target");
         pool.setJdbcUrl(withBatchedWrites(target.getUrl()));
@@ -380,7 +406,8 @@ public class DualWriteAutoConfiguration {
                             + " TableMapping bean; or set dualwrite.enabled=false.");
         }
         try {
-            MappedTables tables = MappedTables.resolve(mappings, source, target, properties.getPhase() == Phase.RAMP,
+            MappedTables tables = MappedTables.resolve(mappings, source, ShardingSphereTargets.forLibrary(target),
+                    properties.getPhase() == Phase.RAMP,
                     properties.getSchema().isCreate());
             ComparedColumns.logGeneratedColumns(properties, tables);
             return tables;
@@ -1086,6 +1113,10 @@ public class DualWriteAutoConfiguration {
 
         @ConditionalOnProperty("dualwrite.target.url")
         static final class UrlSet {
+        }
+
+        @ConditionalOnProperty(ShardingSphereTargets.PROPERTY)
+        static final class ShardingSphereConfigSet {
         }
 
         @ConditionalOnBean(name = TARGET_DATA_SOURCE)

@@ -178,6 +178,13 @@ public class DualWriteProperties {
         /** JDBC driver class of the target; detected from the URL when unset. */
         private String driverClassName;
 
+        /**
+         * Location of a ShardingSphere-JDBC YAML ({@code classpath:} or {@code file:}) that splits the target across
+         * several databases. The starter builds the target from it instead of from the URL (not both), and the
+         * library writes each row to the physical shard ShardingSphere's rule names. Needs shardingsphere-jdbc.
+         */
+        private String shardingSphereConfig;
+
         public String getUrl() {
             return url;
         }
@@ -208,6 +215,14 @@ public class DualWriteProperties {
 
         public void setDriverClassName(String driverClassName) {
             this.driverClassName = driverClassName;
+        }
+
+        public String getShardingSphereConfig() {
+            return shardingSphereConfig;
+        }
+
+        public void setShardingSphereConfig(String shardingSphereConfig) {
+            this.shardingSphereConfig = shardingSphereConfig;
         }
     }
 
