@@ -294,24 +294,28 @@ public class DualWriteAutoConfiguration {
     }
 
     /**
-     * The target pool: {@code dualwrite.target.url|username|password}, with the dialect's batched-write
-     * settings added to the URL, and every HikariCP setting under {@code dualwrite.target.hikari.*}; or, with
-     * {@code dualwrite.target.sharding-sphere-config}, the ShardingSphere-JDBC data source its YAML describes
-     * (the library then writes through {@code ShardingSphereTarget}).
-     *
-     * @param properties the settings
-     * @param resources where the ShardingSphere YAML is read from
-     * @return the pool; it connects on first use
-     * @throws DualWriteSettingException if both the URL and the ShardingSphere YAML are set, or the YAML cannot
-     *     be used
+     * The target built from {@code dualwrite.target.sharding-sphere-config}: the ShardingSphere-JDBC data source its
+     * YAML describes, through which requests routed to the target go; the library sees it through
+     * {@code ShardingSphereTarget}. Registered before the HikariCP target pool, which then backs off.
      */
-    @Bean(name = TARGET_DATA_SOURCE, defaultCandidate = false)
-    @ConditionalOnMissingBean(name = TARGET_DATA_SOURCE)
-    @ConfigurationProperties(prefix = "dualwrite.target.hikari")
-    public static DataSource dualWriteTargetDataSource(DualWriteProperties properties,
-            org.springframework.core.io.ResourceLoader resources) {
-        DualWriteProperties.Target target = properties.getTarget();
-        if (target.getShardingSphereConfig() != null) {
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(ShardingSphereTargets.PROPERTY)
+    static class ShardingSphereTargetConfiguration {
+
+        /**
+         * The sharded target.
+         *
+         * @param properties the settings
+         * @param resources where the YAML is read from
+         * @return ShardingSphere's data source; closed with the context
+         * @throws DualWriteSettingException naming the property if the URL is set as well, or the YAML cannot be
+         *     used
+         */
+        @Bean(name = TARGET_DATA_SOURCE, defaultCandidate = false)
+        @ConditionalOnMissingBean(name = TARGET_DATA_SOURCE)
+        static DataSource dualWriteShardingSphereTargetDataSource(DualWriteProperties properties,
+                org.springframework.core.io.ResourceLoader resources) {
+            DualWriteProperties.Target target = properties.getTarget();
             if (target.getUrl() != null) {
                 throw new DualWriteSettingException(ShardingSphereTargets.PROPERTY, ShardingSphereTargets.PROPERTY
                         + " and dualwrite.target.url are both set; the sharded target's databases are those of its"
@@ -320,6 +324,20 @@ public class DualWriteAutoConfiguration {
             }
             return ShardingSphereTargets.create(target.getShardingSphereConfig(), resources);
         }
+    }
+
+    /**
+     * The target pool: {@code dualwrite.target.url|username|password}, with the dialect's batched-write
+     * settings added to the URL, and every HikariCP setting under {@code dualwrite.target.hikari.*}.
+     *
+     * @param properties the settings
+     * @return the pool; it connects on first use
+     */
+    @Bean(name = TARGET_DATA_SOURCE, defaultCandidate = false)
+    @ConditionalOnMissingBean(name = TARGET_DATA_SOURCE)
+    @ConfigurationProperties(prefix = "dualwrite.target.hikari")
+    public static HikariDataSource dualWriteTargetDataSource(DualWriteProperties properties) {
+        DualWriteProperties.Target target = properties.getTarget();
         HikariDataSource pool = new HikariDataSource();
         pool.setPoolName("dualwrite-target");
         pool.setJdbcUrl(withBatchedWrites(target.getUrl()));
