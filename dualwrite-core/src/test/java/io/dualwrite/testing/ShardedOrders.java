@@ -31,6 +31,7 @@ public final class ShardedOrders implements AutoCloseable {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final TestDatabase source;
     private final List<PhysicalDatabase> shards = new ArrayList<>();
+    private final Map<Integer, OutageProxy> proxies = new TreeMap<>();
     private ShardingSphereTarget target;
 
     private ShardedOrders() {
@@ -94,20 +95,47 @@ public final class ShardedOrders implements AutoCloseable {
                 + " gmt_modified) VALUES (?, ?, ?, ?, ?, ?)", batch);
     }
 
-    /** The application's own ShardingSphere YAML, as its users write it. */
-    String yaml(String keyGenerator) {
+    /**
+     * Puts a proxy that the test can cut in front of one real database, for the targets made from now on. Its
+     * pool gives up on a silent server within about a second (socket, login and pool timeouts), as a production
+     * pool does, so that an apply on a cut shard fails and is retried instead of hanging.
+     *
+     * @param database 0 or 1
+     * @return the proxy; closed with the stores
+     * @throws java.io.IOException if the proxy cannot listen
+     */
+    public OutageProxy cuttable(int database) throws java.io.IOException {
+        OutageProxy proxy = OutageProxy.inFrontOf(shards.get(database).jdbcUrl());
+        closeables.add(proxy);
+        proxies.put(database, proxy);
+        return proxy;
+    }
+
+    /**
+     * The application's own ShardingSphere YAML, as its users write it.
+     *
+     * @param keyGenerator the column ShardingSphere generates keys for, or null
+     * @return the YAML
+     */
+    public String yaml(String keyGenerator) {
         StringBuilder yaml = new StringBuilder("databaseName: dw_" + shards.get(0).name() + "\n")
                 .append("dataSources:\n");
         for (int d = 0; d < DATABASES; d++) {
             PhysicalDatabase shard = shards.get(d);
+            OutageProxy proxy = proxies.get(d);
+            String url = proxy == null ? shard.jdbcUrl() : proxy.route(shard.jdbcUrl())
+                    + (shard.jdbcUrl().contains("?") ? "&" : "?") + "socketTimeout=1&loginTimeout=1&connectTimeout=1";
             yaml.append("  ds_").append(d).append(":\n")
                     .append("    dataSourceClassName: com.zaxxer.hikari.HikariDataSource\n")
                     .append("    driverClassName: org.postgresql.Driver\n")
-                    .append("    jdbcUrl: ").append(shard.jdbcUrl()).append('\n')
+                    .append("    jdbcUrl: ").append(url).append('\n')
                     .append("    username: ").append(shard.server().username()).append('\n')
                     .append("    password: '").append(shard.server().password() == null ? ""
                             : shard.server().password()).append("'\n")
                     .append("    maximumPoolSize: 12\n");
+            if (proxy != null) {
+                yaml.append("    connectionTimeout: 1500\n    validationTimeout: 750\n");
+            }
         }
         yaml.append("""
                 rules:

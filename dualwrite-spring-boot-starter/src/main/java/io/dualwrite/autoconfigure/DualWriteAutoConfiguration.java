@@ -77,7 +77,9 @@ import org.springframework.context.annotation.Role;
  * capture and the {@link ChangeRecorder}, and the backfill.
  *
  * <p>Off when {@code dualwrite.enabled=false}, or when there is neither {@code dualwrite.target.url}
- * nor a bean named {@value #TARGET_DATA_SOURCE}. Every bean backs off for one of the application's own.
+ * nor {@code dualwrite.target.sharding-sphere-config} nor a bean named {@value #TARGET_DATA_SOURCE}. Every
+ * bean backs off for one of the application's own. A target that is a ShardingSphere-JDBC data source (built
+ * from that YAML or the application's own bean) is seen by the library through {@code ShardingSphereTarget}.
  * The target pool is not a default autowiring candidate, so the application keeps injecting its own
  * {@code DataSource} by type.
  */
@@ -207,6 +209,11 @@ public class DualWriteAutoConfiguration {
     @ConfigurationProperties(prefix = "dualwrite.target.library-hikari")
     public static DataSource dualWriteTargetLibraryDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target,
             DualWriteProperties properties) {
+        DataSource sharded = ShardingSphereTargets.forLibrary(target);
+        if (sharded != target) {
+            // ShardingSphere's own pools, one per real database, reached through its storage units.
+            return sharded;
+        }
         HikariDataSource model = hikariOf(target);
         if (model == null) {
             org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite shares the target"
@@ -234,6 +241,10 @@ public class DualWriteAutoConfiguration {
     @ConditionalOnMissingBean(name = CONTROL_DATA_SOURCE)
     @ConfigurationProperties(prefix = "dualwrite.control.hikari")
     public static DataSource dualWriteControlDataSource(@Qualifier(TARGET_DATA_SOURCE) DataSource target) {
+        DataSource sharded = ShardingSphereTargets.forLibrary(target);
+        if (sharded != target) {
+            return sharded;
+        }
         HikariDataSource model = hikariOf(target);
         if (model == null) {
             org.apache.commons.logging.LogFactory.getLog(DualWriteAutoConfiguration.class).warn("dualwrite's control store"
@@ -280,6 +291,39 @@ public class DualWriteAutoConfiguration {
         pool.setMinimumIdle(0);
         pool.setConnectionTimeout(timeoutMillis);
         return pool;
+    }
+
+    /**
+     * The target built from {@code dualwrite.target.sharding-sphere-config}: the ShardingSphere-JDBC data source its
+     * YAML describes, through which requests routed to the target go; the library sees it through
+     * {@code ShardingSphereTarget}. Registered before the HikariCP target pool, which then backs off.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(ShardingSphereTargets.PROPERTY)
+    static class ShardingSphereTargetConfiguration {
+
+        /**
+         * The sharded target.
+         *
+         * @param properties the settings
+         * @param resources where the YAML is read from
+         * @return ShardingSphere's data source; closed with the context
+         * @throws DualWriteSettingException naming the property if the URL is set as well, or the YAML cannot be
+         *     used
+         */
+        @Bean(name = TARGET_DATA_SOURCE, defaultCandidate = false)
+        @ConditionalOnMissingBean(name = TARGET_DATA_SOURCE)
+        static DataSource dualWriteShardingSphereTargetDataSource(DualWriteProperties properties,
+                org.springframework.core.io.ResourceLoader resources) {
+            DualWriteProperties.Target target = properties.getTarget();
+            if (target.getUrl() != null) {
+                throw new DualWriteSettingException(ShardingSphereTargets.PROPERTY, ShardingSphereTargets.PROPERTY
+                        + " and dualwrite.target.url are both set; the sharded target's databases are those of its"
+                        + " YAML", "Remove dualwrite.target.url (and username, password), or "
+                        + ShardingSphereTargets.PROPERTY + ".");
+            }
+            return ShardingSphereTargets.create(target.getShardingSphereConfig(), resources);
+        }
     }
 
     /**
@@ -380,7 +424,8 @@ public class DualWriteAutoConfiguration {
                             + " TableMapping bean; or set dualwrite.enabled=false.");
         }
         try {
-            MappedTables tables = MappedTables.resolve(mappings, source, target, properties.getPhase() == Phase.RAMP,
+            MappedTables tables = MappedTables.resolve(mappings, source, ShardingSphereTargets.forLibrary(target),
+                    properties.getPhase() == Phase.RAMP,
                     properties.getSchema().isCreate());
             ComparedColumns.logGeneratedColumns(properties, tables);
             return tables;
@@ -1086,6 +1131,10 @@ public class DualWriteAutoConfiguration {
 
         @ConditionalOnProperty("dualwrite.target.url")
         static final class UrlSet {
+        }
+
+        @ConditionalOnProperty(ShardingSphereTargets.PROPERTY)
+        static final class ShardingSphereConfigSet {
         }
 
         @ConditionalOnBean(name = TARGET_DATA_SOURCE)

@@ -46,7 +46,8 @@ public class DualWriteIdsAutoConfiguration {
         DualWriteProperties.Ids ids = properties.getIds();
         IdAlignment alignment;
         try {
-            alignment = IdAlignment.builder(tables, source, target).strategy(ids.getStrategy()).range(ids.getRange())
+            alignment = IdAlignment.builder(tables, source, ShardingSphereTargets.forLibrary(target))
+                    .strategy(ids.getStrategy()).range(ids.getRange())
                     .build();
         } catch (IllegalArgumentException e) {
             throw new DualWriteSettingException("dualwrite.ids.range", e.getMessage(),

@@ -67,7 +67,7 @@ public class DualWriteIncrementalAutoConfiguration {
             DualWriteProperties properties, DataSource application,
             @Qualifier(DualWriteAutoConfiguration.TARGET_DATA_SOURCE) DataSource target) throws SQLException {
         IncrementalMigration.Builder builder = IncrementalMigration.builder(
-                DualWriteAutoConfiguration.source(application, properties), target)
+                DualWriteAutoConfiguration.source(application, properties), ShardingSphereTargets.forLibrary(target))
                 .mirroredTables(properties.getTables().keySet())
                 .queryTimeout(incremental.getQueryTimeout());
         incremental.getTables().forEach((name, settings) -> builder.table(table(name, settings)));

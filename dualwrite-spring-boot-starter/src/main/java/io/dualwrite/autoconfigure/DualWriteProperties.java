@@ -164,7 +164,8 @@ public class DualWriteProperties {
     public static class Target {
 
         /**
-         * JDBC URL of the target database. Without it the starter stays off. Batched-write settings
+         * JDBC URL of the target database. Without it (or dualwrite.target.sharding-sphere-config, or a target
+         * bean of the application's own) the starter stays off. Batched-write settings
          * (rewriteBatchedStatements, reWriteBatchedInserts) are added unless the URL sets them.
          */
         private String url;
@@ -177,6 +178,13 @@ public class DualWriteProperties {
 
         /** JDBC driver class of the target; detected from the URL when unset. */
         private String driverClassName;
+
+        /**
+         * Location of a ShardingSphere-JDBC YAML (classpath:sharding.yaml or file:/path) that splits the target across
+         * several databases. The starter builds the target from it instead of from the URL (not both), and the
+         * library writes each row to the physical shard ShardingSphere's rule names. Needs shardingsphere-jdbc.
+         */
+        private String shardingSphereConfig;
 
         public String getUrl() {
             return url;
@@ -208,6 +216,14 @@ public class DualWriteProperties {
 
         public void setDriverClassName(String driverClassName) {
             this.driverClassName = driverClassName;
+        }
+
+        public String getShardingSphereConfig() {
+            return shardingSphereConfig;
+        }
+
+        public void setShardingSphereConfig(String shardingSphereConfig) {
+            this.shardingSphereConfig = shardingSphereConfig;
         }
     }
 
