@@ -124,7 +124,9 @@ class OutboxCrashTest {
                     new EventPublisher());
             restarted.start();
             try {
-                assertThat(restarted.awaitDrained(Duration.ofSeconds(30))).as("drained").isTrue();
+                assertThat(restarted.awaitDrained(Duration.ofSeconds(30)))
+                        .as(() -> "drained; outbox now " + outboxRows(source) + "; relay threads " + relayStacks())
+                        .isTrue();
                 assertThat(restarted.parked()).as("parked").isZero();
             } finally {
                 restarted.close();
@@ -132,6 +134,25 @@ class OutboxCrashTest {
             assertThat(kind.rows(target, "t_key")).isEqualTo(kind.rows(source, "t_key")).hasSize(rows - rows / 4);
             assertThat(source.queryForObject("SELECT COUNT(*) FROM dualwrite_outbox", Long.class)).isZero();
         }
+    }
+
+    /** What is left in the outbox, for a failure message: why a relay did not drain it. */
+    private static String outboxRows(TestDatabase source) {
+        return source.queryForList("SELECT id, row_key, attempts, next_attempt_ms, parked, last_error"
+                + " FROM dualwrite_outbox ORDER BY id").toString() + " at " + System.currentTimeMillis();
+    }
+
+    private static String relayStacks() {
+        StringBuilder stacks = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, frames) -> {
+            if (thread.getName().startsWith("dualwrite-outbox-relay")) {
+                stacks.append('\n').append(thread.getName()).append(' ').append(thread.getState());
+                for (StackTraceElement frame : frames) {
+                    stacks.append("\n  at ").append(frame);
+                }
+            }
+        });
+        return stacks.toString();
     }
 
     private static Object[] withNoteAndTime(Object[] key, String note, Timestamp time) {
