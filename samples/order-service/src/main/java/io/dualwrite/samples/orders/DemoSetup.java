@@ -14,6 +14,7 @@ import javax.sql.DataSource;
 import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
@@ -40,14 +41,31 @@ final class DemoSetup implements ApplicationListener<ApplicationEnvironmentPrepa
                 createScratch(env);
             }
             DataSource source = dataSource(env, "spring.datasource");
-            DataSource target = dataSource(env, "dualwrite.target");
-            DemoDatabases.createTables(source, target);
+            String sharding = env.getProperty("dualwrite.target.sharding-sphere-config");
+            String targetDescription;
+            if (sharding != null && !sharding.isBlank()) {
+                DemoDatabases.createSourceTables(source);
+                byte[] yaml;
+                try (java.io.InputStream in = new DefaultResourceLoader().getResource(sharding).getInputStream()) {
+                    yaml = in.readAllBytes();
+                } catch (java.io.IOException e) {
+                    throw new SQLException("dualwrite.target.sharding-sphere-config=" + sharding + ": " + e.getMessage(), e);
+                }
+                int tables = env.getProperty("demo.sharded.tables", Integer.class, 4);
+                List<String> databases = DemoDatabases.createShards(yaml, tables);
+                targetDescription = "the " + databases.size() + " x " + tables + " shards of " + sharding + " "
+                        + databases;
+            } else {
+                DataSource target = dataSource(env, "dualwrite.target");
+                DemoDatabases.createTables(source, target);
+                targetDescription = String.valueOf(Dialect.of(target).product());
+            }
             int rows = env.getProperty("demo.history.orders", Integer.class, 20_000);
             int users = env.getProperty("demo.users", Integer.class, 1_000);
             DemoDatabases.seedHistory(source, rows, users, 42);
             DemoDatabases.seedCoupons(source, env.getProperty("demo.history.coupons", Integer.class, 3_000), users, 43);
             System.out.printf("setup: t_order holds %,d orders of %,d users in %s; orders is empty in %s%n", rows,
-                    users, Dialect.of(source).product(), Dialect.of(target).product());
+                    users, Dialect.of(source).product(), targetDescription);
         } catch (SQLException e) {
             dropScratch();
             throw new IllegalStateException("demo setup: could not prepare the databases: " + e.getMessage(), e);
