@@ -74,6 +74,11 @@ public final class BackfillBenchmark {
          * databases x 4 tables ({@link ShardedTarget}).
          */
         SHARDED("dualwrite, sharded 2x4", null),
+        /**
+         * PostgreSQL only ({@code --sharded}): the single-table backfill with {@code postgresCopy(false)}, in batches as
+         * the sharded one writes, to tell the cost of the shards from the cost of leaving COPY.
+         */
+        BATCHED("dualwrite, batches (no COPY)", null),
         /** PostgreSQL only: the plain copy's keyset chunks, each streamed into one COPY ({@link CopyBaseline}). */
         COPY("COPY per chunk", null),
         PGLOADER("pgloader", null);
@@ -322,6 +327,7 @@ public final class BackfillBenchmark {
             variants.add(new Variant(store, Kind.DUALWRITE, threads));
             if (store == Store.POSTGRESQL && options.sharded()) {
                 variants.add(new Variant(store, Kind.SHARDED, threads));
+                variants.add(new Variant(store, Kind.BATCHED, threads));
             }
             if (store == Store.POSTGRESQL && options.baselines()) {
                 variants.add(new Variant(store, Kind.COPY, threads));
@@ -385,12 +391,12 @@ public final class BackfillBenchmark {
                     run = new Run(round, variant, result.rows(), result.nanos(), usage, 0, 0, Double.NaN, false, null);
                 }
             }
-            case DUALWRITE -> {
+            case DUALWRITE, BATCHED -> {
                 if (options.prefillEvery() > 0) {
                     prefill(target, options.prefillEvery());
                 }
                 BackfillCopy.Result result = BackfillCopy.run(source, target, variant.threads(), options.versionGuard(),
-                        null, RUN_TIMEOUT, cpu);
+                        variant.kind() == Kind.DUALWRITE, null, RUN_TIMEOUT, cpu);
                 if (!result.done()) {
                     MirrorBenchmark.progress("bench: the backfill ended %s with %,d failed rows: %s", result.status(),
                             result.failedRows(), result.lastError());
@@ -631,6 +637,10 @@ public final class BackfillBenchmark {
                         + " table, PostgreSQL, " + threads + " thread(s)",
                         new Variant(Store.POSTGRESQL, Kind.SHARDED, threads),
                         new Variant(Store.POSTGRESQL, Kind.DUALWRITE, threads));
+                comparisonRow(table, "dualwrite into the sharded target / into the single table in batches (no COPY),"
+                        + " PostgreSQL, " + threads + " thread(s)",
+                        new Variant(Store.POSTGRESQL, Kind.SHARDED, threads),
+                        new Variant(Store.POSTGRESQL, Kind.BATCHED, threads));
             }
         }
         if (pgloader != null) {

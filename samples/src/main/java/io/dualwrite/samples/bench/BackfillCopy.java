@@ -81,13 +81,23 @@ final class BackfillCopy {
      */
     static Result run(BenchDatabase source, BenchDatabase target, int threads, boolean versionGuard, Long upToId,
             Duration timeout, CpuMeter cpu) throws SQLException, InterruptedException {
+        return run(source, target, threads, versionGuard, true, upToId, timeout, cpu);
+    }
+
+    /**
+     * As {@link #run(BenchDatabase, BenchDatabase, int, boolean, Long, Duration, CpuMeter)}, choosing whether a
+     * PostgreSQL target is written through COPY ({@code BackfillConfig.postgresCopy}) or in batches.
+     */
+    static Result run(BenchDatabase source, BenchDatabase target, int threads, boolean versionGuard,
+            boolean postgresCopy, Long upToId, Duration timeout, CpuMeter cpu)
+            throws SQLException, InterruptedException {
         resetJob(target);
         int run = RUNS.incrementAndGet();
         HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, threads + 1, false);
         HikariDataSource targetPool = target.pool("bench-backfill-target-" + run, threads + 1, true);
         try {
             return copy(sourcePool, targetPool, TableMapping.builder(OrderTable.NAME).build(), threads, versionGuard,
-                    upToId, timeout, cpu);
+                    postgresCopy, upToId, timeout, cpu);
         } finally {
             // Closing the pools ends the server sessions, which also flushes PostgreSQL's table statistics.
             sourcePool.close();
@@ -113,8 +123,8 @@ final class BackfillCopy {
         DataSource sharding = target.open(threads + 1);
         try {
             return copy(sourcePool, ShardingSphereTarget.of(sharding), TableMapping.builder(OrderTable.NAME)
-                    .routingColumn("user_id").immutableShardingColumn(true).build(), threads, versionGuard, upToId,
-                    timeout, cpu);
+                    .routingColumn("user_id").immutableShardingColumn(true).build(), threads, versionGuard, true,
+                    upToId, timeout, cpu);
         } finally {
             sourcePool.close();
             try {
@@ -126,7 +136,7 @@ final class BackfillCopy {
     }
 
     private static Result copy(DataSource sourcePool, DataSource targetPool, TableMapping mapping, int threads,
-            boolean versionGuard, Long upToId, Duration timeout, CpuMeter cpu)
+            boolean versionGuard, boolean postgresCopy, Long upToId, Duration timeout, CpuMeter cpu)
             throws SQLException, InterruptedException {
         AtomicLong chunks = new AtomicLong();
         AtomicLong chunkNanos = new AtomicLong();
@@ -143,7 +153,8 @@ final class BackfillCopy {
         });
         MappedTables tables = MappedTables.resolve(List.of(mapping), sourcePool, targetPool, false);
         BackfillConfig.Builder config = BackfillConfig.builder().threads(threads).rangesPerTable(16)
-                .createTables(true).versionGuard(versionGuard).progressLogInterval(Duration.ofHours(1));
+                .createTables(true).versionGuard(versionGuard).postgresCopy(postgresCopy)
+                .progressLogInterval(Duration.ofHours(1));
         if (upToId != null) {
             config.where(OrderTable.NAME, "id <= ?", upToId);
         }
