@@ -71,6 +71,32 @@ public final class DemoDatabases {
     }
 
     /**
+     * Fills a ShardingSphere YAML template: {@code {url_0}}, {@code {url_1}}, ... become the real databases' JDBC
+     * URLs, {@code {username}} and {@code {password}} their login.
+     *
+     * @param template the YAML with the placeholders
+     * @param urls the databases' URLs, {@code ds_0} first
+     * @param username their user
+     * @param password their password, or null
+     * @return the YAML
+     * @throws IllegalArgumentException if a placeholder is left over
+     */
+    public static String shardingYaml(String template, List<String> urls, String username, String password) {
+        String yaml = template;
+        for (int i = 0; i < urls.size(); i++) {
+            yaml = yaml.replace("{url_" + i + "}", urls.get(i));
+        }
+        yaml = yaml.replace("{username}", username == null ? "" : username)
+                .replace("{password}", password == null ? "" : password);
+        java.util.regex.Matcher left = java.util.regex.Pattern.compile("\\{(url_\\d+|username|password)}").matcher(yaml);
+        if (left.find()) {
+            throw new IllegalArgumentException("the ShardingSphere YAML template names " + left.group()
+                    + ", but only " + urls.size() + " database URLs were given");
+        }
+        return yaml;
+    }
+
+    /**
      * Creates a sharded new store's physical tables in every real database its ShardingSphere YAML names, found
      * by ShardingSphere itself (a data source built from the YAML, closed again).
      *
