@@ -316,7 +316,8 @@ public class DualWriteAutoConfiguration {
         static DataSource dualWriteShardingSphereTargetDataSource(DualWriteProperties properties,
                 org.springframework.core.io.ResourceLoader resources) {
             DualWriteProperties.Target target = properties.getTarget();
-            if (target.getUrl() != null) {
+            // Blank counts as unset, so that a profile can switch an application.properties URL off.
+            if (org.springframework.util.StringUtils.hasText(target.getUrl())) {
                 throw new DualWriteSettingException(ShardingSphereTargets.PROPERTY, ShardingSphereTargets.PROPERTY
                         + " and dualwrite.target.url are both set; the sharded target's databases are those of its"
                         + " YAML", "Remove dualwrite.target.url (and username, password), or "
