@@ -63,7 +63,7 @@ final class TargetSchemaCheck {
                 triggers(table, property, named, connection, dialect, target);
                 rules(property, named, connection, dialect, target, problems);
                 foreignKeys(table, property, named, connection, target, byTarget);
-                identities(table, property, named, connection, dialect, target, problems);
+                identities(table, property, named, connection, dialect, target, false, problems);
             } catch (SQLException | RuntimeException unreadable) {
                 log.debug(property + ": the catalog of " + named + " could not be read; its triggers, rules and"
                         + " foreign keys are not checked", unreadable);
@@ -85,7 +85,7 @@ final class TargetSchemaCheck {
                 Connection node = connection.unwrap(ShardedStore.class).shard(shard.dataSource());
                 triggers(table, property, named, node, dialect, physical);
                 rules(property, named, node, dialect, physical, problems);
-                identities(table, property, named, node, dialect, physical, problems);
+                identities(table, property, named, node, dialect, physical, true, problems);
             } catch (SQLException | RuntimeException unreadable) {
                 log.debug(property + ": the catalog of " + named + " could not be read; its triggers, rules and"
                         + " identities are not checked", unreadable);
@@ -147,7 +147,7 @@ final class TargetSchemaCheck {
     }
 
     private static void identities(MappedTable table, String property, String named, Connection connection,
-            Dialect dialect, TableMetadata target, List<String> problems) throws SQLException {
+            Dialect dialect, TableMetadata target, boolean shard, List<String> problems) throws SQLException {
         for (SchemaCatalog.Identity identity : SchemaCatalog.identities(connection, dialect, target)) {
             String column = identity.column();
             boolean written = table.target().columns().stream().anyMatch(column::equalsIgnoreCase);
@@ -161,6 +161,13 @@ final class TargetSchemaCheck {
             } else if (dialect.product() == Dialect.Product.MARIADB || dialect.product() == Dialect.Product.MYSQL) {
                 log.info(property + ": column '" + column + "' of " + named + " is AUTO_INCREMENT and the mirror"
                         + " writes its values; the counter follows the largest value written");
+            } else if (shard) {
+                // One setval per shard would make the shards hand out each other's ids: the spread is IdAlignment's.
+                log.warn(property + ": column '" + column + "' of " + named + " is an identity or serial column and"
+                        + " the mirror writes its values, which do not move its sequence: dualwrite.ids.strategy"
+                        + " (DISJOINT by default) spreads every physical table's sequence over the target's ids when"
+                        + " the target takes inserts of its own (RAMP, TARGET_ONLY); with dualwrite.ids.strategy=NONE,"
+                        + " give each physical table a part of the ids of its own");
             } else {
                 log.warn(property + ": column '" + column + "' of " + named + " is an identity or serial column and"
                         + " the mirror writes its values, which do not move its sequence: before the target takes"
