@@ -50,6 +50,7 @@ final class ShardedRampRig implements AutoCloseable {
     final TransactionTemplate transactions;
     final JdbcTemplate jdbc;
     final CrossRouteWrites crossRoute;
+    final EventPublisher events = new EventPublisher();
 
     ShardedRampRig(MirrorMode mode, RoutingRules initial) throws Exception {
         stores = ShardedOrders.create();
@@ -63,7 +64,6 @@ final class ShardedRampRig implements AutoCloseable {
         JdbcControlStore store = JdbcControlStore.open(target, "orders", initial, true);
         MirrorConfig config = MirrorConfig.builder().mode(mode).createOutboxTable(mode == MirrorMode.OUTBOX)
                 .initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(200)).maxAttempts(200).build();
-        EventPublisher events = new EventPublisher();
         controller = MigrationController.builder(store).instanceId("sharded-ramp").pollInterval(Duration.ofMillis(100))
                 .stepTimeout(Duration.ofSeconds(30)).holdTimeout(Duration.ofSeconds(30)).build();
         routing = new DualWriteRoutingDataSource(stores.source().dataSource(), shardingSphere, controller);

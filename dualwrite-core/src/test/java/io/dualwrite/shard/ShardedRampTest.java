@@ -191,6 +191,52 @@ class ShardedRampTest {
         }
     }
 
+    /**
+     * The reverse mirror reads a target-routed row under the share lock NOWAIT on the physical shard that holds it:
+     * while a writer holds the row there, the apply gives way (deferred, retried) and no library session waits on
+     * the shard's lock; once the writer commits, its state reaches the source.
+     */
+    @Test
+    void reverseApply_rowHeldByAWriterOnItsShard_givesWayWithoutWaiting() throws Exception {
+        try (ShardedRampRig rig = new ShardedRampRig(MirrorMode.ASYNC, rampAt(100))) {
+            long user = 5;
+            long order = 501;
+            rig.upsert(user, order, "v1");
+            assertThat(rig.drain()).isTrue();
+            assertThat(rig.sourceNotes()).containsEntry(order, "v1");
+
+            AtomicLong deferred = new AtomicLong();
+            rig.events.subscribe(event -> {
+                if (event instanceof io.dualwrite.event.DualWriteEvent.ApplyDeferred) {
+                    deferred.incrementAndGet();
+                }
+            });
+            int[] shard = ShardedOrders.expectedShard(user);
+            ShardedOrders.PhysicalDatabase database = rig.stores.shard(shard[0]);
+            try (java.sql.Connection writer = database.pool().getConnection()) {
+                writer.setAutoCommit(false);
+                try (java.sql.Statement update = writer.createStatement()) {
+                    update.executeUpdate("UPDATE t_order_" + shard[1] + " SET note = 'held', gmt_modified ="
+                            + " gmt_modified + INTERVAL '1 millisecond' WHERE id = " + order);
+                }
+                rig.reverse.recorder().record("t_order", order);
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (deferred.get() < 2 && System.nanoTime() < until) {
+                    assertThat(database.queryForObject("SELECT COUNT(*) FROM pg_stat_activity WHERE datname ="
+                            + " current_database() AND wait_event_type = 'Lock'", Long.class))
+                            .as("sessions waiting on a lock on " + database.name()).isZero();
+                    Thread.sleep(20);
+                }
+                assertThat(deferred.get()).as("applies that gave way to the writer").isGreaterThanOrEqualTo(2);
+                assertThat(rig.sourceNotes()).as("nothing read past the writer's lock").containsEntry(order, "v1");
+                writer.commit();
+            }
+            assertThat(rig.drain()).isTrue();
+            assertThat(rig.sourceNotes()).containsEntry(order, "held");
+            assertThat(rig.stores.differencesPerShard()).isEmpty();
+        }
+    }
+
     private static final long USER = 7;
     private static final long ORDER = 701;
 
