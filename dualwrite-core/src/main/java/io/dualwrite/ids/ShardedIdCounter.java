@@ -124,8 +124,8 @@ final class ShardedIdCounter extends IdCounter {
 
     @Override
     String describe() {
-        return super.describe().replace(")", ", " + shards.size() + " physical tables from "
-                + shards.keySet().iterator().next() + ")");
+        return table.name() + "." + column + " (" + dialect.product().name().toLowerCase(java.util.Locale.ROOT) + ", "
+                + shards.size() + " physical tables from " + shards.keySet().iterator().next() + ")";
     }
 
     private static Connection node(Connection connection, ShardLayout.Shard shard) throws SQLException {

@@ -81,7 +81,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         this.source = RestoringDataSource.of(source);
         this.target = RestoringDataSource.of(target);
         this.transactional = transactional;
-        this.shardedHome = source instanceof io.dualwrite.jdbc.ShardedHome home ? home : null;
+        this.shardedHome = shardedHome(source);
         // The mirror's own events also feed its outage log lines; everything goes on to the caller's publisher.
         this.outageLog = new OutageLog("mirror " + tables.sourceDialect().product() + " -> "
                 + tables.targetDialect().product(), this::pending, this::lag, OUTAGE_LOG_INTERVAL);
@@ -343,6 +343,16 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             outbox.insert(outboxConnection(connection), canonical(changes), System.currentTimeMillis());
         } catch (SQLException e) {
             throw new SQLException(outboxFailure(changes), e.getSQLState(), e);
+        }
+    }
+
+    /** The sharded store behind a data source, possibly wrapped (a {@code DelegatingDataSource}), or null. */
+    private static io.dualwrite.jdbc.ShardedHome shardedHome(DataSource source) {
+        try {
+            return source.isWrapperFor(io.dualwrite.jdbc.ShardedHome.class)
+                    ? source.unwrap(io.dualwrite.jdbc.ShardedHome.class) : null;
+        } catch (SQLException | RuntimeException notAWrapper) {
+            return null;
         }
     }
 
