@@ -74,6 +74,28 @@ class ShardedStartupChecksTest {
     }
 
     @Test
+    void notNullColumnNothingMaps_isLeftToAFillerTriggerOnlyWhenEveryPhysicalTableHasIt() throws Exception {
+        for (int d = 0; d < ShardedOrders.DATABASES; d++) {
+            stores.shard(d).execute("CREATE FUNCTION fill_label() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " 'BEGIN NEW.label := NEW.status; RETURN NEW; END'");
+            for (int t = 0; t < ShardedOrders.TABLES; t++) {
+                stores.shard(d).execute("ALTER TABLE t_order_" + t + " ADD COLUMN label VARCHAR(32) NOT NULL");
+                if (d == 0 || t != 2) {
+                    stores.shard(d).execute("CREATE TRIGGER t_order_label BEFORE INSERT ON t_order_" + t
+                            + " FOR EACH ROW EXECUTE FUNCTION fill_label()");
+                }
+            }
+        }
+        assertThatThrownBy(stores::orders).isInstanceOf(MappingException.class)
+                .hasMessageContaining("dualwrite.tables.t_order.columns: column 'label' of target table 't_order' is"
+                        + " NOT NULL without a default and no source column maps to it");
+
+        stores.shard(1).execute("CREATE TRIGGER t_order_label BEFORE INSERT ON t_order_2 FOR EACH ROW EXECUTE"
+                + " FUNCTION fill_label()");
+        assertThat(stores.orders().get("t_order").target().shardLayout()).isPresent();
+    }
+
+    @Test
     void idAlignment_spreadsEveryPhysicalTablesIdentityOverTheTargetsRange() throws Exception {
         stores.source().execute("ALTER TABLE t_order MODIFY id BIGINT NOT NULL AUTO_INCREMENT");
         for (int d = 0; d < ShardedOrders.DATABASES; d++) {
