@@ -59,7 +59,7 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * the sharding column, a sharding column outside the key that the mapping does not declare immutable, and a key
  * generator on a key column.
  */
-public final class ShardingSphereTarget extends DelegatingDataSource {
+public final class ShardingSphereTarget extends DelegatingDataSource implements ShardSet {
 
     private final DataSource shardingSphere;
     private final String home;
@@ -150,6 +150,7 @@ public final class ShardingSphereTarget extends DelegatingDataSource {
      * @param logicalTable the logical table's name, in any case
      * @return its layout; empty when the rule does not shard it
      */
+    @Override
     public Optional<ShardLayout> layout(String logicalTable) {
         return layouts.computeIfAbsent(logicalTable.toLowerCase(Locale.ROOT), name -> rule.findShardingTable(name)
                 .map(table -> new ShardingSphereLayout(rule, table, props)));
@@ -162,6 +163,7 @@ public final class ShardingSphereTarget extends DelegatingDataSource {
      * @return its data source
      * @throws IllegalArgumentException if there is no such unit
      */
+    @Override
     public DataSource physical(String dataSource) {
         DataSource found = physical.get(dataSource);
         if (found == null) {
