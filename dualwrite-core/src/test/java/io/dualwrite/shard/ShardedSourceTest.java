@@ -283,6 +283,42 @@ class ShardedSourceTest {
         assertThat(stores.sourceRows().get("7")).hasSize(1);
     }
 
+    @Test
+    void ofShardingSphere_readsTheShardsAndTheRule_andANewKeyGoesWhereTheRuleSays() throws Exception {
+        ShardedSourceOrders stores = stores();
+        stores.seed(300);
+        javax.sql.DataSource shardingSphere = org.apache.shardingsphere.driver.api.yaml
+                .YamlShardingSphereDataSourceFactory.createDataSource(stores.shardingSphereYaml()
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        closeables.add((AutoCloseable) shardingSphere);
+        ShardedSource source = ShardedSource.ofShardingSphere(shardingSphere);
+        assertThat(source.layout("t_order").orElseThrow().shardingColumns()).containsExactly("user_id");
+        MappedTables tables = stores.orders(source);
+        BackfillRunner backfill = BackfillRunner.create(BackfillConfig.builder().chunkSize(64).createTables(true)
+                .build(), tables, source, stores.target().dataSource(), new EventPublisher());
+        closeables.add(backfill);
+        backfill.start("t_order");
+        assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(60))).isTrue();
+        assertThat(stores.differences()).isEmpty();
+
+        // A row the source never had (the reverse mirror's insert) goes to the shard ShardingSphere's rule names.
+        TableOps ops = tables.get("t_order").source();
+        long id = 900;
+        long user = ShardedSourceOrders.userOf(id);
+        try (Connection connection = source.getConnection()) {
+            connection.setAutoCommit(false);
+            Map<String, Object> row = new LinkedHashMap<>(ops.readByKeys(connection, List.of(RowKey.of(7L)), false)
+                    .get(RowKey.of(7L)).asMap());
+            row.put("id", id);
+            row.put("user_id", user);
+            ops.overwrite(connection, List.of(Row.of(row)));
+            connection.commit();
+        }
+        int[] shard = ShardedSourceOrders.shardOf(user);
+        assertThat(stores.sourceRows().get(String.valueOf(id))).singleElement()
+                .satisfies(copy -> assertThat(copy).containsEntry("shard", "ds_" + shard[0] + ".t_order_" + shard[1]));
+    }
+
     private interface Until {
         boolean writing();
     }

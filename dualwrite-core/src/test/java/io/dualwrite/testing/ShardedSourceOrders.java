@@ -94,6 +94,50 @@ public final class ShardedSourceOrders implements AutoCloseable {
     }
 
     /**
+     * The same two databases as a ShardingSphere-JDBC YAML, with the rule the application follows.
+     *
+     * @return the YAML
+     */
+    public String shardingSphereYaml() {
+        StringBuilder yaml = new StringBuilder("databaseName: dw_" + shards.get(0).name() + "\ndataSources:\n");
+        for (int d = 0; d < DATABASES; d++) {
+            TestDatabase shard = shards.get(d);
+            yaml.append("  ds_").append(d).append(":\n")
+                    .append("    dataSourceClassName: com.zaxxer.hikari.HikariDataSource\n")
+                    .append("    driverClassName: org.mariadb.jdbc.Driver\n")
+                    .append("    jdbcUrl: ").append(shard.jdbcUrl()).append('\n')
+                    .append("    username: ").append(shard.username()).append('\n')
+                    .append("    password: '").append(shard.password() == null ? "" : shard.password()).append("'\n")
+                    .append("    maximumPoolSize: 8\n");
+        }
+        yaml.append("""
+                rules:
+                - !SHARDING
+                  tables:
+                    t_order:
+                      actualDataNodes: ds_${0..1}.t_order_${0..3}
+                      databaseStrategy:
+                        standard:
+                          shardingColumn: user_id
+                          shardingAlgorithmName: by_user_database
+                      tableStrategy:
+                        standard:
+                          shardingColumn: user_id
+                          shardingAlgorithmName: by_user_table
+                  shardingAlgorithms:
+                    by_user_database:
+                      type: INLINE
+                      props:
+                        algorithm-expression: ds_${user_id % 2}
+                    by_user_table:
+                      type: INLINE
+                      props:
+                        algorithm-expression: t_order_${user_id.intdiv(2) % 4}
+                """);
+        return yaml.toString();
+    }
+
+    /**
      * @param source the sharded source
      * @return {@code t_order} resolved from the sharded source into the single target table
      * @throws Exception if a store fails
