@@ -408,6 +408,7 @@ public final class TableOps {
      * @param keys the keys; missing rows are simply absent from the result
      * @param lock whether to take the non-waiting share lock
      * @return the rows found, keyed by their key
+     * @throws DuplicateShardKeyException if the table is sharded and a key is on two of its shards
      * @throws SQLException on any database error, lock conflicts included
      */
     public Map<RowKey, Row> readByKeys(Connection connection, Collection<RowKey> keys, boolean lock)
@@ -485,6 +486,8 @@ public final class TableOps {
      * @param connection the connection, in the caller's transaction
      * @param rows rows carrying the key and version columns and every column of {@link #columns()} the table
      *     does not fill itself (see {@link #overwrite}); at most one row per key
+     * @throws java.sql.SQLNonTransientException if the table is sharded without a rule and a row's key is on no
+     *     shard (the library does not pick a shard for a new key)
      * @throws SQLException on any database error
      */
     public void upsert(Connection connection, Collection<Row> rows) throws SQLException {
@@ -1019,6 +1022,7 @@ public final class TableOps {
      * @param condition an extra condition (SQL with {@code ?} parameters), or {@code null}
      * @param conditionParameters the condition's parameters
      * @return the rows, in key order
+     * @throws DuplicateShardKeyException if the table is sharded and a key is on two of its shards
      * @throws SQLException on any database error, lock conflicts included
      */
     public List<Row> scan(Connection connection, RowKey after, RowKey upTo, int limit, boolean lock, String condition,
