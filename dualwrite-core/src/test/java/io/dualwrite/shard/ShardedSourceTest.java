@@ -209,6 +209,49 @@ class ShardedSourceTest {
     }
 
     @Test
+    void apply_aWriterHoldsTheRowOnItsShard_isDeferredNotCopiedStale_andThenCarriesTheCommittedState()
+            throws Exception {
+        ShardedSourceOrders stores = stores();
+        stores.seed(20);
+        ShardedSource source = stores.source();
+        MappedTables tables = stores.orders(source);
+        EventPublisher events = new EventPublisher();
+        AtomicLong deferred = new AtomicLong();
+        events.subscribe(event -> {
+            if (event instanceof DualWriteEvent.ApplyDeferred) {
+                deferred.incrementAndGet();
+            }
+        });
+        int[] shard = ShardedSourceOrders.shardOf(ShardedSourceOrders.userOf(7));
+        try (Mirror mirror = Mirror.create(MirrorConfig.builder().mode(MirrorMode.ASYNC).maxAttempts(1_000)
+                .initialBackoff(Duration.ofMillis(5)).maxBackoff(Duration.ofMillis(20)).build(), tables, source,
+                stores.target().dataSource(), events)) {
+            mirror.start();
+            try (Connection writer = stores.shard(shard[0]).dataSource().getConnection()) {
+                writer.setAutoCommit(false);
+                try (var update = writer.prepareStatement("UPDATE t_order_" + shard[1] + " SET note = 'held',"
+                        + " gmt_modified = NOW(3) WHERE id = 7")) {
+                    assertThat(update.executeUpdate()).isEqualTo(1);
+                }
+                mirror.recorder().record("t_order", 7L);
+                long giveUp = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (deferred.get() == 0 && System.nanoTime() < giveUp) {
+                    Thread.sleep(10);
+                }
+                // The share lock NOWAIT reached the physical shard: the apply gave way instead of copying the
+                // state the writer is replacing.
+                assertThat(deferred.get()).as("applies deferred by the writer's lock").isPositive();
+                assertThat(stores.target().queryForObject("SELECT COUNT(*) FROM t_order WHERE id = 7", Long.class))
+                        .isZero();
+                writer.commit();
+            }
+            assertThat(mirror.awaitDrained(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(stores.target().queryForObject("SELECT note FROM t_order WHERE id = 7", String.class))
+                .isEqualTo("held");
+    }
+
+    @Test
     void keyOnTwoSourceShards_isReportedByTheApplyAndTheScan_neverMerged() throws Exception {
         ShardedSourceOrders stores = stores();
         stores.seed(20);
