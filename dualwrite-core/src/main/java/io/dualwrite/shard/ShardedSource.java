@@ -147,25 +147,6 @@ public final class ShardedSource extends DelegatingDataSource implements ShardSe
         return found;
     }
 
-    /**
-     * The logical table a physical table belongs to, for a change read from one real database's log.
-     *
-     * @param dataSource the real database's name
-     * @param table the physical table's name, in any case
-     * @return the logical table; empty when no logical table of this source lists it
-     */
-    public Optional<String> logicalTableOf(String dataSource, String table) {
-        List<ShardLayout> all = shardingSphere != null ? List.of() : List.copyOf(layouts.values());
-        for (ShardLayout layout : all) {
-            for (ShardLayout.Shard shard : layout.shards()) {
-                if (shard.dataSource().equals(dataSource) && shard.table().equalsIgnoreCase(table)) {
-                    return Optional.of(layout.logicalTable());
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
     @Override
     public Connection getConnection() throws SQLException {
         return new ShardedConnection(super.getConnection(), home, this);
