@@ -295,6 +295,15 @@ class ShardedSourceTest {
                 .isInstanceOf(DuplicateShardKeyException.class).hasMessageContaining(expected));
         assertThat(stores.target().queryForList("SELECT id FROM t_order ORDER BY id")).as("6 applied, 5 not")
                 .extracting(row -> ((Number) row.get("id")).longValue()).containsExactly(6L);
+
+        BackfillRunner backfill = BackfillRunner.create(BackfillConfig.builder().chunkSize(50).createTables(true)
+                .build(), tables, source, stores.target().dataSource(), new EventPublisher());
+        closeables.add(backfill);
+        backfill.start("t_order");
+        assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(3))).as("the backfill stops at the key")
+                .isFalse();
+        assertThat(backfill.progress("t_order").lastError()).hasValueSatisfying(error -> assertThat(error)
+                .contains(expected));
     }
 
     @Test

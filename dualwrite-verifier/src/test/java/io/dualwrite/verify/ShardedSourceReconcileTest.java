@@ -58,4 +58,21 @@ class ShardedSourceReconcileTest {
             assertThat(second.compared()).isEqualTo(600L);
         }
     }
+
+    @Test
+    void aKeyOnTwoSourceShards_failsTheReconcileNamingItAndBothShards() throws Exception {
+        try (ShardedSourceOrders stores = ShardedSourceOrders.create()) {
+            stores.seed(100);
+            int[] home = ShardedSourceOrders.shardOf(ShardedSourceOrders.userOf(40));
+            stores.app(1 - home[0]).update("INSERT INTO t_order_1 (id, user_id, status, amount, note, gmt_modified)"
+                    + " VALUES (40, 99, 'STRAY', 1.00, NULL, NOW(3))");
+            ShardedSource source = stores.source();
+            MappedTables tables = stores.orders(source);
+            Reconciler reconciler = Reconciler.create(ReconcileConfig.builder().chunkSize(50).createTables(true)
+                    .build(), tables, source, stores.target().dataSource(), event -> { });
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> reconciler.run("t_order"))
+                    .hasStackTraceContaining("logical table 't_order': key 40 is on 2 shards at once")
+                    .hasStackTraceContaining("ds_" + (1 - home[0]) + ".t_order_1");
+        }
+    }
 }
