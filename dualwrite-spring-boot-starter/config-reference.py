@@ -70,6 +70,14 @@ def render():
         lines.append("| `convert.<source-column>.%s` | %s |" % (key, cell(doc)))
     for key, doc in nested_fields(source, "KeyMappingSettings"):
         lines.append("| `key-mapping.%s` | %s |" % (key, cell(doc)))
+    lines += ["", "## Sharded source: `dualwrite.source.shards.*`", "",
+              "A source whose logical tables are sets of physical tables (README, \"Sharded sources\"); or"
+              " `dualwrite.source.sharding-sphere-config` instead, not both.", "",
+              "| key | description |", "|---|---|"]
+    for key, doc in nested_fields(source, "ShardDataSource"):
+        lines.append("| `data-sources.<name>.%s` | %s |" % (key, cell(doc)))
+    for key, doc in nested_fields(source, "ShardTable"):
+        lines.append("| `tables.<logical-table>.%s` | %s |" % (key, cell(doc)))
     with open(INCREMENTAL, encoding="utf-8") as f:
         incremental = f.read()
     lines += ["", "## Per incremental table: `dualwrite.incremental.tables.<table>.*`", "",

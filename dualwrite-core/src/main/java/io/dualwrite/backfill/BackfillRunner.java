@@ -163,7 +163,7 @@ public final class BackfillRunner implements AutoCloseable {
         ensureTables();
         long estimate;
         try (Connection connection = source.getConnection()) {
-            estimate = mapped.source().dialect().estimateRows(connection, mapped.source().table());
+            estimate = mapped.source().estimateRows(connection);
         }
         long now = config.clock().millis();
         try (Connection connection = target.getConnection()) {
@@ -675,7 +675,8 @@ public final class BackfillRunner implements AutoCloseable {
     private List<RowKey[]> splitRanges(MappedTable mapped, long estimate) throws SQLException {
         TableOps ops = mapped.source();
         List<RowKey[]> ranges = new ArrayList<>();
-        if (ops.keyColumns().size() != 1) {
+        // A sharded source has no one table to take MIN and MAX of: one range, scanned over every shard merged.
+        if (ops.keyColumns().size() != 1 || ops.shardLayout().isPresent()) {
             ranges.add(new RowKey[] {null, null});
             return ranges;
         }

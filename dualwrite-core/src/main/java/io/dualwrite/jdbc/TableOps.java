@@ -172,6 +172,29 @@ public final class TableOps {
         return this;
     }
 
+    /**
+     * The table's row count from the store's statistics: of every physical table summed, when it is sharded.
+     *
+     * @param connection a connection to this table's store
+     * @return the estimate, or -1 when unknown (for a sharded table: when any shard's is)
+     * @throws SQLException on any database error
+     */
+    public long estimateRows(Connection connection) throws SQLException {
+        ShardedOps shards = sharded;
+        if (shards == null) {
+            return dialect.estimateRows(connection, table);
+        }
+        long total = 0;
+        for (ShardLayout.Shard shard : shards.layout().shards()) {
+            long rows = shards.ops(shard).estimateRows(shards.connection(connection, shard));
+            if (rows < 0) {
+                return -1;
+            }
+            total += rows;
+        }
+        return total;
+    }
+
     /** @return the sharding engine's layout of this table, when it is a sharded store's logical table */
     public java.util.Optional<ShardLayout> shardLayout() {
         ShardedOps shards = sharded;
@@ -390,6 +413,7 @@ public final class TableOps {
      * @param keys the keys; missing rows are simply absent from the result
      * @param lock whether to take the non-waiting share lock
      * @return the rows found, keyed by their key
+     * @throws DuplicateShardKeyException if the table is sharded and a key is on two of its shards
      * @throws SQLException on any database error, lock conflicts included
      */
     public Map<RowKey, Row> readByKeys(Connection connection, Collection<RowKey> keys, boolean lock)
@@ -397,9 +421,19 @@ public final class TableOps {
         ShardedOps shards = sharded;
         if (shards != null) {
             Map<RowKey, Row> found = new LinkedHashMap<>();
+            Map<RowKey, ShardLayout.Shard> holders = new java.util.HashMap<>();
             for (Map.Entry<ShardLayout.Shard, List<RowKey>> group : shards.byShard(keys).entrySet()) {
-                found.putAll(shards.ops(group.getKey()).readByKeys(shards.connection(connection, group.getKey()),
-                        group.getValue(), lock));
+                Map<RowKey, Row> rows = shards.ops(group.getKey()).readByKeys(
+                        shards.connection(connection, group.getKey()), group.getValue(), lock);
+                for (Map.Entry<RowKey, Row> row : rows.entrySet()) {
+                    // A key asked of every shard may answer from two: report it, never let one copy win.
+                    ShardLayout.Shard other = holders.putIfAbsent(row.getKey(), group.getKey());
+                    if (other != null) {
+                        throw new DuplicateShardKeyException(shards.layout().logicalTable(), row.getKey(),
+                                List.of(other, group.getKey()));
+                    }
+                    found.put(row.getKey(), row.getValue());
+                }
             }
             return found;
         }
@@ -457,6 +491,8 @@ public final class TableOps {
      * @param connection the connection, in the caller's transaction
      * @param rows rows carrying the key and version columns and every column of {@link #columns()} the table
      *     does not fill itself (see {@link #overwrite}); at most one row per key
+     * @throws java.sql.SQLNonTransientException if the table is sharded without a rule and a row's key is on no
+     *     shard (the library does not pick a shard for a new key)
      * @throws SQLException on any database error
      */
     public void upsert(Connection connection, Collection<Row> rows) throws SQLException {
@@ -492,7 +528,8 @@ public final class TableOps {
         if (shards == null) {
             return false;
         }
-        for (Map.Entry<ShardLayout.Shard, List<Row>> group : shards.rowsByShard(rows).entrySet()) {
+        for (Map.Entry<ShardLayout.Shard, List<Row>> group : shards.rowsByShard(connection, rows, this::keyOf)
+                .entrySet()) {
             TableOps ops = shards.ops(group.getKey());
             Connection shard = shards.connection(connection, group.getKey());
             if (guarded) {
@@ -990,6 +1027,7 @@ public final class TableOps {
      * @param condition an extra condition (SQL with {@code ?} parameters), or {@code null}
      * @param conditionParameters the condition's parameters
      * @return the rows, in key order
+     * @throws DuplicateShardKeyException if the table is sharded and a key is on two of its shards
      * @throws SQLException on any database error, lock conflicts included
      */
     public List<Row> scan(Connection connection, RowKey after, RowKey upTo, int limit, boolean lock, String condition,
@@ -1029,10 +1067,16 @@ public final class TableOps {
     private List<Row> scanShards(ShardedOps shards, Connection connection, RowKey after, RowKey upTo, int limit,
             boolean lock, String condition, List<?> conditionParameters) throws SQLException {
         List<Map.Entry<RowKey, Row>> merged = new ArrayList<>();
+        Map<RowKey, ShardLayout.Shard> holders = new java.util.HashMap<>();
         for (ShardLayout.Shard shard : shards.layout().shards()) {
             for (Row row : shards.ops(shard).scan(shards.connection(connection, shard), after, upTo, limit, lock,
                     condition, conditionParameters)) {
-                merged.add(Map.entry(keyOf(row), row));
+                RowKey key = keyOf(row);
+                ShardLayout.Shard other = holders.putIfAbsent(key, shard);
+                if (other != null) {
+                    throw new DuplicateShardKeyException(shards.layout().logicalTable(), key, List.of(other, shard));
+                }
+                merged.add(Map.entry(key, row));
             }
         }
         merged.sort((x, y) -> compareKeys(x.getKey(), y.getKey()));

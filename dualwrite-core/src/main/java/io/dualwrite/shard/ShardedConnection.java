@@ -28,7 +28,7 @@ import java.util.concurrent.Executor;
 import javax.sql.DataSource;
 
 /**
- * One library connection to a sharded target: its own statements run on the home database, and
+ * One library connection to a sharded store (a {@link ShardingSphereTarget} or a {@link ShardedSource}): its own statements run on the home database, and
  * {@link #shard} opens, on first use, a connection to each other real database, in the same mode. Commit goes to
  * the shards first and to the home last, so that the home's rows (a backfill checkpoint) never get ahead of the
  * rows they describe; a failure between two commits leaves some shards written, which every writer of the library
@@ -39,7 +39,7 @@ final class ShardedConnection implements Connection, ShardedStore {
 
     private final Connection home;
     private final String homeName;
-    private final ShardingSphereTarget target;
+    private final ShardSet target;
     private final Map<String, Connection> shards = new LinkedHashMap<>();
     private Integer isolation;
     private Executor timeoutExecutor;
@@ -47,7 +47,7 @@ final class ShardedConnection implements Connection, ShardedStore {
     private String boundWaits;
     private String unboundWaits;
 
-    ShardedConnection(Connection home, String homeName, ShardingSphereTarget target) {
+    ShardedConnection(Connection home, String homeName, ShardSet target) {
         this.home = home;
         this.homeName = homeName;
         this.target = target;

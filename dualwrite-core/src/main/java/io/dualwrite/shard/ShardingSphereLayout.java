@@ -118,6 +118,11 @@ final class ShardingSphereLayout implements ShardLayout {
     }
 
     @Override
+    public String declaredBy() {
+        return "the ShardingSphere YAML's rule (rules: !SHARDING tables." + logicalTable() + ")";
+    }
+
+    @Override
     public String toString() {
         return logicalTable() + " " + shards;
     }

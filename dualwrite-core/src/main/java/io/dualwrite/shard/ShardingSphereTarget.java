@@ -67,7 +67,7 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * the sharding column, a sharding column outside the key that the mapping does not declare immutable, and a key
  * generator on a key column.
  */
-public final class ShardingSphereTarget extends DelegatingDataSource implements ShardedHome {
+public final class ShardingSphereTarget extends DelegatingDataSource implements ShardedHome, ShardSet {
 
     private final DataSource shardingSphere;
     private final String home;
@@ -160,6 +160,7 @@ public final class ShardingSphereTarget extends DelegatingDataSource implements 
      * @param logicalTable the logical table's name, in any case
      * @return its layout; empty when the rule does not shard it
      */
+    @Override
     public Optional<ShardLayout> layout(String logicalTable) {
         return layouts.computeIfAbsent(logicalTable.toLowerCase(Locale.ROOT), name -> rule.findShardingTable(name)
                 .map(table -> new ShardingSphereLayout(rule, table, props)));
@@ -172,6 +173,7 @@ public final class ShardingSphereTarget extends DelegatingDataSource implements 
      * @return its data source
      * @throws IllegalArgumentException if there is no such unit
      */
+    @Override
     public DataSource physical(String dataSource) {
         DataSource found = physical.get(dataSource);
         if (found == null) {

@@ -1,6 +1,6 @@
 /**
- * Sharded targets: a target {@code DataSource} that Apache ShardingSphere-JDBC splits into physical tables across
- * several real databases.
+ * Sharded stores: a target {@code DataSource} that Apache ShardingSphere-JDBC splits into physical tables across
+ * several real databases, and a source whose logical tables are sets of physical tables.
  *
  * <p>Entry type: {@link io.dualwrite.shard.ShardingSphereTarget}, wrapping the application's ShardingSphere data
  * source; the library is given it as its target. It exposes each logical table's
@@ -9,7 +9,13 @@
  * normal dialect SQL per physical table. During RAMP, the OUTBOX rows of a transaction routed to the target go to the
  * home database on ShardingSphere's own connection in that transaction ({@link io.dualwrite.jdbc.ShardedHome}).
  *
+ * <p>Sharded sources: {@link io.dualwrite.shard.ShardedSource}, from real databases and lists of physical tables (a
+ * list, or an inline expression that ShardingSphere's own parser expands, in package-private {@code InlineNodes}), or
+ * from a ShardingSphere data source. A listed source has no rule (package-private {@code NodeLayout}): it says where
+ * rows are, never where a new row goes.
+ *
  * <p>This package must never compute a shard itself: every data node comes from ShardingSphere's rule, strategies
- * and algorithms. ShardingSphere-JDBC is an optional dependency; nothing else in the library loads this package.
+ * and algorithms, or from the list the application gave. ShardingSphere-JDBC is an optional dependency, loaded only
+ * for a ShardingSphere data source or an inline expression; nothing else in the library loads this package.
  */
 package io.dualwrite.shard;

@@ -409,6 +409,7 @@ public class DualWriteAutoConfiguration {
      * @param target the target pool
      * @param mappingBeans mappings declared in code
      * @param beans where transformers are looked up
+     * @param librarySource the library's source; when it is a sharded source, the mappings are checked on its shards
      * @return the checked mappings
      * @throws io.dualwrite.mapping.MappingException listing every problem found
      */
@@ -417,8 +418,11 @@ public class DualWriteAutoConfiguration {
     @DependsOnDatabaseInitialization
     public MappedTables dualWriteMappedTables(DualWriteProperties properties, DataSource dataSource,
             @Qualifier(TARGET_DATA_SOURCE) DataSource target, ObjectProvider<TableMapping> mappingBeans,
-            BeanFactory beans) {
-        DataSource source = source(dataSource, properties);
+            BeanFactory beans, @Qualifier(SOURCE_DATA_SOURCE) ObjectProvider<DataSource> librarySource) {
+        // A sharded source's logical tables exist only through the library's view of its shards.
+        DataSource library = librarySource.getIfAvailable();
+        DataSource source = library instanceof io.dualwrite.shard.ShardedSource ? library
+                : source(dataSource, properties);
         List<TableMapping> mappings = new ArrayList<>(new TableMappingFactory(beans).build(properties.getTables()));
         mappingBeans.orderedStream().forEach(mappings::add);
         if (mappings.isEmpty()) {

@@ -52,6 +52,8 @@ public class DualWriteProperties {
     /** The new store. */
     private final Target target = new Target();
 
+    private final Source source = new Source();
+
     /** How committed writes travel to the target. */
     private final Mirror mirror = new Mirror();
 
@@ -114,6 +116,10 @@ public class DualWriteProperties {
 
     public Target getTarget() {
         return target;
+    }
+
+    public Source getSource() {
+        return source;
     }
 
     public Mirror getMirror() {
@@ -224,6 +230,157 @@ public class DualWriteProperties {
 
         public void setShardingSphereConfig(String shardingSphereConfig) {
             this.shardingSphereConfig = shardingSphereConfig;
+        }
+    }
+
+    /**
+     * A sharded source: the library reads (and, to repair, writes) each logical source table as the set of its
+     * physical tables. Without these the source is the application's own data source. The library's pools on the
+     * plain source are under {@code dualwrite.source.hikari.*}.
+     */
+    public static class Source {
+
+        /**
+         * Location of a ShardingSphere-JDBC YAML (classpath:sharding.yaml or file:/path) that describes the sharded
+         * source: its data sources and its !SHARDING rule, whose actual data nodes are the physical tables read and
+         * whose rule names the shard a repaired row goes to. Not together with dualwrite.source.shards.*. Needs
+         * shardingsphere-jdbc.
+         */
+        private String shardingSphereConfig;
+
+        private final Shards shards = new Shards();
+
+        public String getShardingSphereConfig() {
+            return shardingSphereConfig;
+        }
+
+        public void setShardingSphereConfig(String shardingSphereConfig) {
+            this.shardingSphereConfig = shardingSphereConfig;
+        }
+
+        public Shards getShards() {
+            return shards;
+        }
+    }
+
+    /**
+     * A source sharded without ShardingSphere: its real databases and, per logical table, the list of its physical
+     * tables. There is no rule: a key is looked for on every shard, and a row the library must write (a repair, the
+     * reverse mirror) goes only to the shard that holds its key; a new key is refused.
+     */
+    public static class Shards {
+
+        /** Data source that holds the library's own source-side tables (the outbox); default the first by name. */
+        private String home;
+
+        /** The source's real databases by the name the data nodes give them (ds_0): url, username, password. */
+        private Map<String, ShardDataSource> dataSources = new LinkedHashMap<>();
+
+        /** Per logical source table (as dualwrite.tables names it), its physical tables: nodes. */
+        private Map<String, ShardTable> tables = new LinkedHashMap<>();
+
+        public String getHome() {
+            return home;
+        }
+
+        public void setHome(String home) {
+            this.home = home;
+        }
+
+        public Map<String, ShardDataSource> getDataSources() {
+            return dataSources;
+        }
+
+        public void setDataSources(Map<String, ShardDataSource> dataSources) {
+            this.dataSources = dataSources;
+        }
+
+        public Map<String, ShardTable> getTables() {
+            return tables;
+        }
+
+        public void setTables(Map<String, ShardTable> tables) {
+            this.tables = tables;
+        }
+    }
+
+    /** One real database of a sharded source; the library gives it a HikariCP pool of its own. */
+    public static class ShardDataSource {
+
+        /** JDBC URL of the real database. */
+        private String url;
+
+        /** Login user. */
+        private String username;
+
+        /** Login password. */
+        private String password;
+
+        /** JDBC driver class; detected from the URL when unset. */
+        private String driverClassName;
+
+        /** Most connections of the library's pool on this database; default 8. */
+        private int maximumPoolSize = 8;
+
+        public String getUrl() {
+            return url;
+        }
+
+        public void setUrl(String url) {
+            this.url = url;
+        }
+
+        public String getUsername() {
+            return username;
+        }
+
+        public void setUsername(String username) {
+            this.username = username;
+        }
+
+        public String getPassword() {
+            return password;
+        }
+
+        public void setPassword(String password) {
+            this.password = password;
+        }
+
+        public String getDriverClassName() {
+            return driverClassName;
+        }
+
+        public void setDriverClassName(String driverClassName) {
+            this.driverClassName = driverClassName;
+        }
+
+        public int getMaximumPoolSize() {
+            return maximumPoolSize;
+        }
+
+        public void setMaximumPoolSize(int maximumPoolSize) {
+            this.maximumPoolSize = maximumPoolSize;
+        }
+    }
+
+    /** One logical table of a sharded source. */
+    public static class ShardTable {
+
+        /**
+         * The physical tables as data-source.table nodes, in ShardingSphere's inline-expression syntax
+         * (ds_${0..1}.t_order_${0..7}, ds_${['a','b']}.t_${0..3}) or a comma-separated list; expanded by
+         * ShardingSphere's own parser, so an expression needs shardingsphere-jdbc. ShardingSphere's $->{0..7} form
+         * reads the same and is never mistaken for a Spring placeholder. Every physical table must exist with the
+         * same columns and key.
+         */
+        private String nodes;
+
+        public String getNodes() {
+            return nodes;
+        }
+
+        public void setNodes(String nodes) {
+            this.nodes = nodes;
         }
     }
 

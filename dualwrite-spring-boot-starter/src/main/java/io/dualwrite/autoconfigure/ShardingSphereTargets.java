@@ -39,28 +39,44 @@ final class ShardingSphereTargets {
      *     missing, unreadable or refused by ShardingSphere
      */
     static DataSource create(String location, ResourceLoader resources) {
+        return create(PROPERTY, location, resources);
+    }
+
+    /**
+     * The ShardingSphere data source a YAML file describes.
+     *
+     * @param property the property that names the YAML, named in every error
+     * @param location a Spring resource location, {@code classpath:} or {@code file:}
+     * @param resources the application's resource loader
+     * @return the data source
+     * @throws DualWriteSettingException naming the property when shardingsphere-jdbc is absent, or the YAML is
+     *     missing, unreadable or refused by ShardingSphere
+     */
+    static DataSource create(String property, String location, ResourceLoader resources) {
         if (!AVAILABLE || !ClassUtils.isPresent(DATA_SOURCE_CLASS, resources.getClassLoader())) {
-            throw new DualWriteSettingException(PROPERTY, PROPERTY + "=" + location + ": shardingsphere-jdbc is not"
-                    + " on the class path, so the starter cannot build the sharded target",
+            throw new DualWriteSettingException(property, property + "=" + location + ": shardingsphere-jdbc is not"
+                    + " on the class path, so the starter cannot build the sharded "
+                    + (property.startsWith("dualwrite.target") ? "target" : "source"),
                     "Add org.apache.shardingsphere:shardingsphere-jdbc (5.5.x) to the application's dependencies, or"
-                            + " remove " + PROPERTY + " and set dualwrite.target.url.");
+                            + " remove " + property + (property.startsWith("dualwrite.target") ? " and set"
+                            + " dualwrite.target.url." : "."));
         }
         Resource resource = resources.getResource(location);
         byte[] yaml;
         try (InputStream in = resource.getInputStream()) {
             yaml = in.readAllBytes();
         } catch (IOException e) {
-            throw new DualWriteSettingException(PROPERTY, PROPERTY + "=" + location + ": the ShardingSphere YAML"
+            throw new DualWriteSettingException(property, property + "=" + location + ": the ShardingSphere YAML"
                     + " cannot be read (" + e.getMessage() + ")",
-                    "Point " + PROPERTY + " at an existing file, e.g. classpath:sharding.yaml or"
+                    "Point " + property + " at an existing file, e.g. classpath:sharding.yaml or"
                             + " file:/etc/app/sharding.yaml.", e);
         }
         try {
             return Yaml.create(yaml);
         } catch (SQLException | IOException | RuntimeException e) {
-            throw new DualWriteSettingException(PROPERTY, PROPERTY + "=" + location + ": ShardingSphere refused the"
+            throw new DualWriteSettingException(property, property + "=" + location + ": ShardingSphere refused the"
                     + " YAML (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")",
-                    "Fix the YAML " + PROPERTY + " names: databaseName, dataSources and a !SHARDING rule, as"
+                    "Fix the YAML " + property + " names: databaseName, dataSources and a !SHARDING rule, as"
                             + " ShardingSphere-JDBC documents them.", e);
         }
     }
@@ -120,11 +136,33 @@ final class ShardingSphereTargets {
         }
     }
 
+    /**
+     * A sharded source over a ShardingSphere data source: its storage units and its rule.
+     *
+     * @param shardingSphere the data source built from the YAML
+     * @param property the property that named the YAML
+     * @return the source
+     * @throws DualWriteSettingException naming the property when ShardingSphere's rule cannot be read
+     */
+    static io.dualwrite.shard.ShardedSource sourceOf(DataSource shardingSphere, String property) {
+        try {
+            return Yaml.source(shardingSphere);
+        } catch (SQLException | RuntimeException e) {
+            throw new DualWriteSettingException(property, property + ": the ShardingSphere source cannot be read: "
+                    + e.getMessage(), "Check that every data source in the YAML is reachable and that it has a"
+                    + " !SHARDING rule listing each logical table's actualDataNodes.", e);
+        }
+    }
+
     /** The only class here that names ShardingSphere's types; loaded only when they are present. */
     private static final class Yaml {
 
         static DataSource create(byte[] yaml) throws SQLException, IOException {
             return org.apache.shardingsphere.driver.api.yaml.YamlShardingSphereDataSourceFactory.createDataSource(yaml);
+        }
+
+        static io.dualwrite.shard.ShardedSource source(DataSource shardingSphere) throws SQLException {
+            return io.dualwrite.shard.ShardedSource.ofShardingSphere(shardingSphere);
         }
 
         static DataSource wrap(DataSource target) throws SQLException {
