@@ -108,12 +108,18 @@ public final class MappedTables {
             IdMapBinder idMaps, List<String> problems) throws SQLException {
         String p = "dualwrite.tables." + mapping.sourceTable();
         int before = problems.size();
-        Optional<TableMetadata> sourceTable = readTable(sourceConnection, sourceDialect, mapping.sourceTable(), p,
-                "source", problems);
+        // A sharded source (its connection a ShardedStore that shards this table) is read shard by shard like a
+        // sharded target; the backfill and the reconciler then take each of its physical tables as a unit of work.
+        Optional<ShardLayout> sourceLayout = shardLayout(sourceConnection, mapping.sourceTable());
+        Map<ShardLayout.Shard, TableMetadata> sourceShards = new LinkedHashMap<>();
+        Optional<TableMetadata> sourceTable = sourceLayout.isPresent()
+                ? readShards(sourceConnection, sourceDialect, sourceLayout.get(), p, "source", sourceShards, problems)
+                : readTable(sourceConnection, sourceDialect, mapping.sourceTable(), p, "source", problems);
         Optional<ShardLayout> layout = shardLayout(targetConnection, mapping.targetTable());
         Map<ShardLayout.Shard, TableMetadata> shards = new LinkedHashMap<>();
         Optional<TableMetadata> targetTable = layout.isPresent()
-                ? readShards(targetConnection, targetDialect, layout.get(), p + ".target-table", shards, problems)
+                ? readShards(targetConnection, targetDialect, layout.get(), p + ".target-table", "target", shards,
+                        problems)
                 : readTable(targetConnection, targetDialect, mapping.targetTable(), p + ".target-table", "target",
                         problems);
         if (sourceTable.isEmpty() || targetTable.isEmpty()) {
@@ -219,6 +225,14 @@ public final class MappedTables {
         try {
             TableOps sourceOps = new TableOps(sourceDialect, s, sourceColumns, keyColumns, version);
             TableOps targetOps = new TableOps(targetDialect, t, targetColumns, targetKeys, targetVersion);
+            if (sourceLayout.isPresent()) {
+                Map<ShardLayout.Shard, TableOps> physical = new LinkedHashMap<>();
+                for (Map.Entry<ShardLayout.Shard, TableMetadata> shard : sourceShards.entrySet()) {
+                    physical.put(shard.getKey(), new TableOps(sourceDialect, shard.getValue(), sourceColumns,
+                            keyColumns, version));
+                }
+                sourceOps.shardedOver(sourceLayout.get(), physical);
+            }
             if (layout.isPresent()) {
                 Map<ShardLayout.Shard, TableOps> physical = new LinkedHashMap<>();
                 for (Map.Entry<ShardLayout.Shard, TableMetadata> shard : shards.entrySet()) {
@@ -519,25 +533,26 @@ public final class MappedTables {
         }
     }
 
-    private static Optional<ShardLayout> shardLayout(Connection targetConnection, String table) throws SQLException {
-        if (!targetConnection.isWrapperFor(ShardedStore.class)) {
+    private static Optional<ShardLayout> shardLayout(Connection connection, String table) throws SQLException {
+        if (!connection.isWrapperFor(ShardedStore.class)) {
             return Optional.empty();
         }
-        return targetConnection.unwrap(ShardedStore.class).layout(table);
+        return connection.unwrap(ShardedStore.class).layout(table);
     }
 
     /**
      * Reads every physical table of a sharded logical table: each must exist with the columns and key of the first,
      * whose metadata, under the logical name, is the logical table's.
      */
-    private static Optional<TableMetadata> readShards(Connection targetConnection, Dialect dialect, ShardLayout layout,
-            String property, Map<ShardLayout.Shard, TableMetadata> shards, List<String> problems) throws SQLException {
-        ShardedStore store = targetConnection.unwrap(ShardedStore.class);
+    private static Optional<TableMetadata> readShards(Connection connection, Dialect dialect, ShardLayout layout,
+            String property, String side, Map<ShardLayout.Shard, TableMetadata> shards, List<String> problems)
+            throws SQLException {
+        ShardedStore store = connection.unwrap(ShardedStore.class);
         int before = problems.size();
         TableMetadata first = null;
         for (ShardLayout.Shard shard : layout.shards()) {
             Optional<TableMetadata> physical = readTable(store.shard(shard.dataSource()), dialect, shard.table(),
-                    property, "target data source '" + shard.dataSource() + "' (shard of logical table '"
+                    property, side + " data source '" + shard.dataSource() + "' (shard of logical table '"
                     + layout.logicalTable() + "')", problems);
             if (physical.isEmpty()) {
                 continue;
