@@ -23,6 +23,8 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The backfill of a sharded source ({@link ShardedSourceOrders}: MariaDB split by ShardingSphere-JDBC into 2 databases x
@@ -177,5 +179,40 @@ class ShardedSourceBackfillTest {
         assertThat(outcome.rowsWritten()).isEqualTo(ROWS + outcome.copiedBeforeCrash());
         assertThat(outcome.checkpointRows()).containsEntry(outcome.deadShard(),
                 stores.count(outcome.deadShard()) + outcome.copiedBeforeCrash());
+    }
+
+    /**
+     * A chunk read from one physical shard holds its rows' share lock until the target has committed, as on an
+     * unsharded source: an application update of a chunk's row on that shard waits. Without the lock (the negative
+     * control) the update goes through at once.
+     */
+    @ParameterizedTest(name = "lock source rows: {0}")
+    @ValueSource(booleans = {true, false})
+    void aChunkOfAShard_holdsItsRowsShareLockUntilTheTargetCommits(boolean lock) throws Exception {
+        BackfillRunner runner = instance("locking");
+        runner.lockSourceRowsForTesting(lock);
+        AtomicReference<String> update = new AtomicReference<>();
+        runner.hookForTesting((table, range, rows) -> {
+            if (update.get() != null) {
+                return;
+            }
+            long id = Long.parseLong(String.valueOf(rows.get(0).get("id")));
+            String shard = ShardedSourceOrders.shardOf(Long.parseLong(String.valueOf(rows.get(0).get("user_id"))));
+            try (var connection = stores.physical(shard).getDataSource().getConnection();
+                    var statement = connection.createStatement()) {
+                statement.execute("SET SESSION innodb_lock_wait_timeout = 1");
+                statement.executeUpdate("UPDATE " + ShardedSourceOrders.table(shard) + " SET note = 'app' WHERE id = " + id);
+                update.set("went through");
+            } catch (java.sql.SQLException e) {
+                update.set("waited: " + e.getMessage());
+            }
+        });
+        runner.start("t_order");
+        assertThat(runner.awaitCompletion("t_order", Duration.ofSeconds(60))).isTrue();
+        if (lock) {
+            assertThat(update.get()).startsWith("waited: ").contains("Lock wait timeout");
+        } else {
+            assertThat(update.get()).isEqualTo("went through");
+        }
     }
 }
