@@ -57,6 +57,12 @@ import org.apache.commons.logging.LogFactory;
  *
  * <p>Several instances may run the same job: they share its key ranges through leases in the checkpoint
  * table; {@link #pause}, {@link #resume} and {@link #cancel} act on every instance through it.
+ *
+ * <p>A sharded source table (its {@code TableOps} sharded over the physical tables, see
+ * {@code io.dualwrite.shard}) is not cut into key ranges: each physical shard is one range of its own, named in
+ * its checkpoint row, walked on that physical table alone through its real database's connection in the source
+ * transaction. The share lock and the commit order are those above, per shard; the lease, the checkpoint and the
+ * resume are the ranges' own, so instances share the shards and a restart resumes shard by shard.
  */
 public final class BackfillRunner implements AutoCloseable {
 

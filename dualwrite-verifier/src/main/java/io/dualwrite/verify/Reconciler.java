@@ -48,6 +48,11 @@ import javax.sql.DataSource;
  * (the source before RAMP, the row's route during RAMP). One run per table at a time, across instances:
  * a run holds the table's lease ({@link ReconcileConfig#leaseTable()}), renewed with its checkpoints, and a
  * run that finds the lease held by another instance throws {@link ReconcileBusyException} without starting.
+ *
+ * <p>A sharded source table is reconciled in units instead, each with its own lease and checkpoint: every physical
+ * source shard, walked alone with each row looked up in the target, and one walk of the target for the rows no
+ * shard holds. Instances running at once share the units rather than refuse each other; see
+ * {@code runByUnits}.
  */
 public final class Reconciler {
 
@@ -243,7 +248,7 @@ public final class Reconciler {
                     if (state != null && state.done) {
                         continue;
                     }
-                    String leased = table + "#" + unit.name();
+                    String leased = unitJob(table, unit);
                     if (leases.claim(targetConnection, leased, config.owner(), config.clock().millis(),
                             leaseMillis) != null) {
                         othersHoldUnits = true;
@@ -305,7 +310,7 @@ public final class Reconciler {
                 ReconcileCheckpoints.State state = checkpoints.load(targetConnection, unitJob);
                 allDone &= state != null && state.done;
             }
-            if (allDone || !config.resume()) {
+            if (allDone) {
                 checkpoints.delete(targetConnection, jobs);
             }
         } finally {
@@ -324,7 +329,7 @@ public final class Reconciler {
         boolean allDone = true;
         for (ReconcileRun.Unit unit : units) {
             ReconcileCheckpoints.State state = checkpoints.load(targetConnection, unitJob(job, unit));
-            ReconcileLeases.Holder holder = leases.holder(targetConnection, table + "#" + unit.name());
+            ReconcileLeases.Holder holder = leases.holder(targetConnection, unitJob(table, unit));
             Optional<String> owner = Optional.ofNullable(holder).map(ReconcileLeases.Holder::owner);
             if (state == null) {
                 allDone = false;
@@ -355,6 +360,7 @@ public final class Reconciler {
                 shards);
     }
 
+    /** A unit's name in the checkpoint table ({@code job#unit}) or the lease table ({@code table#unit}), at most 255. */
     private static String unitJob(String job, ReconcileRun.Unit unit) {
         String unitJob = job + "#" + unit.name();
         return unitJob.length() <= 255 ? unitJob : unitJob.substring(0, 200) + "#"

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dualwrite.event.DualWriteEvent;
 import io.dualwrite.event.EventPublisher;
 import io.dualwrite.mapping.MappedTables;
-import io.dualwrite.testing.ShardedSourceOrders;
+import io.dualwrite.testing.ShardUnitOrders;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,12 +27,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The backfill of a sharded source ({@link ShardedSourceOrders}: MariaDB split by ShardingSphere-JDBC into 2 databases x
+ * The backfill of a sharded source ({@link ShardUnitOrders}: MariaDB split by ShardingSphere-JDBC into 2 databases x
  * 4 tables by {@code user_id}) into PostgreSQL's single table: each physical shard is a unit of work of its own,
  * leased, checkpointed and resumed. Every runner has its own ShardingSphere data source and target pool, as separate
  * instances of the service do.
  */
-class ShardedSourceBackfillTest {
+class ShardUnitBackfillTest {
 
     private static final int ROWS = 2_000;
     private static final int CHUNK = 50;
@@ -40,11 +40,11 @@ class ShardedSourceBackfillTest {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     /** Rows each owner copied from each shard, from the ChunkCopied events: a row copied twice is counted twice. */
     private final Map<String, Map<String, AtomicInteger>> copiedByShard = new ConcurrentHashMap<>();
-    private ShardedSourceOrders stores;
+    private ShardUnitOrders stores;
 
     @BeforeEach
     void createStores() {
-        stores = ShardedSourceOrders.create();
+        stores = ShardUnitOrders.create();
         stores.seed(ROWS);
     }
 
@@ -96,7 +96,7 @@ class ShardedSourceBackfillTest {
         CountDownLatch died = new CountDownLatch(1);
         dying.hookForTesting((table, range, rows) -> {
             if (chunks.incrementAndGet() == 3) {
-                deadShard.set(ShardedSourceOrders.shardOf(((Number) rows.get(0).get("user_id")).longValue()));
+                deadShard.set(ShardUnitOrders.shardOf(((Number) rows.get(0).get("user_id")).longValue()));
                 died.countDown();
                 throw new IllegalStateException("simulated crash inside a chunk");
             }
@@ -107,7 +107,7 @@ class ShardedSourceBackfillTest {
 
         BackfillProgress afterCrash = dying.progress("t_order");
         assertThat(afterCrash.shards()).extracting(BackfillProgress.Shard::shard)
-                .as("one unit of work per physical shard").containsExactlyElementsOf(ShardedSourceOrders.shardNames());
+                .as("one unit of work per physical shard").containsExactlyElementsOf(ShardUnitOrders.shardNames());
         BackfillProgress.Shard dead = afterCrash.shards().stream().filter(s -> s.shard().equals(deadShard.get()))
                 .findFirst().orElseThrow();
         assertThat(dead.status()).isEqualTo(BackfillStatus.RUNNING);
@@ -141,11 +141,11 @@ class ShardedSourceBackfillTest {
             throws Exception {
         Outcome outcome = crashMidShardThenTwoInstancesFinish(true);
 
-        for (String shard : ShardedSourceOrders.shardNames()) {
+        for (String shard : ShardUnitOrders.shardNames()) {
             assertThat(stores.differences(shard)).as("shard %s", shard).isEmpty();
             assertThat(outcome.checkpointRows()).as("checkpoint of %s", shard).containsEntry(shard, stores.count(shard));
         }
-        assertThat(outcome.checkpointRows().keySet()).containsExactlyInAnyOrderElementsOf(ShardedSourceOrders.shardNames());
+        assertThat(outcome.checkpointRows().keySet()).containsExactlyInAnyOrderElementsOf(ShardUnitOrders.shardNames());
         assertThat(outcome.rowsWritten()).as("every row written exactly once, the crashed chunk not at all")
                 .isEqualTo(ROWS);
         assertThat(stores.target().queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo((long) ROWS);
@@ -173,7 +173,7 @@ class ShardedSourceBackfillTest {
         Outcome outcome = crashMidShardThenTwoInstancesFinish(false);
 
         // The target converges either way (the upsert is idempotent): only the count of rows written tells.
-        for (String shard : ShardedSourceOrders.shardNames()) {
+        for (String shard : ShardUnitOrders.shardNames()) {
             assertThat(stores.differences(shard)).as("shard %s", shard).isEmpty();
         }
         assertThat(outcome.rowsWritten()).isEqualTo(ROWS + outcome.copiedBeforeCrash());
@@ -197,11 +197,11 @@ class ShardedSourceBackfillTest {
                 return;
             }
             long id = Long.parseLong(String.valueOf(rows.get(0).get("id")));
-            String shard = ShardedSourceOrders.shardOf(Long.parseLong(String.valueOf(rows.get(0).get("user_id"))));
+            String shard = ShardUnitOrders.shardOf(Long.parseLong(String.valueOf(rows.get(0).get("user_id"))));
             try (var connection = stores.physical(shard).getDataSource().getConnection();
                     var statement = connection.createStatement()) {
                 statement.execute("SET SESSION innodb_lock_wait_timeout = 1");
-                statement.executeUpdate("UPDATE " + ShardedSourceOrders.table(shard) + " SET note = 'app' WHERE id = " + id);
+                statement.executeUpdate("UPDATE " + ShardUnitOrders.table(shard) + " SET note = 'app' WHERE id = " + id);
                 update.set("went through");
             } catch (java.sql.SQLException e) {
                 update.set("waited: " + e.getMessage());

@@ -8,7 +8,7 @@ import io.dualwrite.event.EventPublisher;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mirror.Mirror;
 import io.dualwrite.mirror.MirrorConfig;
-import io.dualwrite.testing.ShardedSourceOrders;
+import io.dualwrite.testing.ShardUnitOrders;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,20 +27,20 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The reconciler over a sharded source ({@link ShardedSourceOrders}: MariaDB split by ShardingSphere-JDBC into 2
+ * The reconciler over a sharded source ({@link ShardUnitOrders}: MariaDB split by ShardingSphere-JDBC into 2
  * databases x 4 tables by {@code user_id}) and PostgreSQL's single table: each physical shard, and the walk of the
  * target, is a unit of work that two instances share through leases and checkpoints.
  */
-class ShardedSourceReconcileTest {
+class ShardUnitReconcileTest {
 
     private static final int ROWS = 800;
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private ShardedSourceOrders stores;
+    private ShardUnitOrders stores;
 
     @BeforeEach
     void createStores() throws Exception {
-        stores = ShardedSourceOrders.create();
+        stores = ShardUnitOrders.create();
         stores.seed(ROWS);
         DataSource source = stores.source();
         try (BackfillRunner backfill = BackfillRunner.create(BackfillConfig.builder().createTables(true).build(),
@@ -48,7 +48,7 @@ class ShardedSourceReconcileTest {
             backfill.start("t_order");
             assertThat(backfill.awaitCompletion("t_order", Duration.ofSeconds(60))).isTrue();
         }
-        for (String shard : ShardedSourceOrders.shardNames()) {
+        for (String shard : ShardUnitOrders.shardNames()) {
             assertThat(stores.differences(shard)).isEmpty();
         }
     }
@@ -84,8 +84,8 @@ class ShardedSourceReconcileTest {
         // A row of one shard changed in the target, a row of another deleted there, and a row no shard holds.
         long changed = 7;
         long deleted = 8;
-        String changedShard = ShardedSourceOrders.shardOf(ShardedSourceOrders.userOf(changed));
-        String deletedShard = ShardedSourceOrders.shardOf(ShardedSourceOrders.userOf(deleted));
+        String changedShard = ShardUnitOrders.shardOf(ShardUnitOrders.userOf(changed));
+        String deletedShard = ShardUnitOrders.shardOf(ShardUnitOrders.userOf(deleted));
         assertThat(changedShard).isNotEqualTo(deletedShard);
         stores.target().execute("UPDATE t_order SET note = 'changed' WHERE id = " + changed,
                 "DELETE FROM t_order WHERE id = " + deleted,
@@ -102,7 +102,7 @@ class ShardedSourceReconcileTest {
                     .containsExactly((long) ROWS, 1L, 1L, 1L, 3L, 0L);
         }
         ReconcileReport report = reports.get(0);
-        List<String> units = new ArrayList<>(ShardedSourceOrders.shardNames());
+        List<String> units = new ArrayList<>(ShardUnitOrders.shardNames());
         units.add("target");
         assertThat(report.shards()).extracting(ReconcileReport.Shard::unit).containsExactlyElementsOf(units);
         Map<String, Long> differences = new TreeMap<>();
@@ -119,7 +119,7 @@ class ShardedSourceReconcileTest {
                 .containsEntry("target", 1L);
         assertThat(differences.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(3);
         assertThat(owners).as("both instances took units").containsExactly("rec-a", "rec-b");
-        for (String shard : ShardedSourceOrders.shardNames()) {
+        for (String shard : ShardUnitOrders.shardNames()) {
             assertThat(stores.differences(shard)).as("shard %s", shard).isEmpty();
         }
         assertThat(stores.target().queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo((long) ROWS);

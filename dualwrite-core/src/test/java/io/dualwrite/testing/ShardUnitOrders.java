@@ -20,7 +20,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * PostgreSQL's single {@code t_order}. Rows are seeded and checked on each physical table directly, placed by the
  * test's own reading of those expressions, independent of the library, which asks ShardingSphere.
  */
-public final class ShardedSourceOrders implements AutoCloseable {
+public final class ShardUnitOrders implements AutoCloseable {
 
     public static final int DATABASES = 2;
     public static final int TABLES = 4;
@@ -29,7 +29,7 @@ public final class ShardedSourceOrders implements AutoCloseable {
     private final List<TestDatabase> shards = new ArrayList<>();
     private final TestDatabase target;
 
-    private ShardedSourceOrders() {
+    private ShardUnitOrders() {
         for (int d = 0; d < DATABASES; d++) {
             TestDatabase shard = TestDatabase.create(Store.MARIADB, "shs_ds" + d);
             closeables.add(shard);
@@ -44,8 +44,8 @@ public final class ShardedSourceOrders implements AutoCloseable {
     }
 
     /** @return the source's two databases with their empty tables, and the target's empty table; close to drop */
-    public static ShardedSourceOrders create() {
-        return new ShardedSourceOrders();
+    public static ShardUnitOrders create() {
+        return new ShardUnitOrders();
     }
 
     /** @return the PostgreSQL target */
