@@ -133,6 +133,20 @@ class ShardUnitReconcileTest {
 
     @Test
     void aDryRunInterruptedByItsBudget_resumesShardByShard_withoutComparingADoneShardAgain() throws Exception {
+        resumeAfterABudgetStop(false);
+    }
+
+    @Test
+    void aUnitLeftLeasedByADeadInstance_isTakenOverWhenTheLeaseRunsOut_andResumedFromItsCheckpoint() throws Exception {
+        resumeAfterABudgetStop(true);
+    }
+
+    /**
+     * A run stopped by its time budget leaves some units done and one part way; a second run finishes them. With
+     * {@code deadHolder} the part-way unit's lease is left held (as by an instance that died), so the second run
+     * does the other units and takes that one over only once the lease has run out.
+     */
+    private void resumeAfterABudgetStop(boolean deadHolder) throws Exception {
         stores.target().execute("DELETE FROM t_order WHERE id = 7");
         Reconciler first = Reconciler.create(ReconcileConfig.builder().owner("budgeted").chunkSize(20)
                 .rowsPerSecond(400).timeBudget(Duration.ofMillis(300)).dryRun(true).createTables(true).build(),
@@ -143,6 +157,13 @@ class ShardUnitReconcileTest {
                 .map(ReconcileReport.Shard::unit).toList();
         long comparedBefore = interrupted.compared();
         assertThat(comparedBefore).isPositive().isLessThan(ROWS);
+        String partWay = interrupted.shards().stream().filter(unit -> !unit.done() && unit.compared() > 0)
+                .map(ReconcileReport.Shard::unit).findFirst().orElseThrow();
+        long leaseRunsOut = System.currentTimeMillis() + 1_500;
+        if (deadHolder) {
+            stores.target().execute("UPDATE dualwrite_reconcile_checkpoint_lease SET owner = 'dead', valid_until_ms = "
+                    + leaseRunsOut + " WHERE table_name = 't_order#" + partWay + "'");
+        }
 
         java.util.concurrent.atomic.AtomicLong rowsReadByResumed = new java.util.concurrent.atomic.AtomicLong();
         Reconciler resumed = Reconciler.create(ReconcileConfig.builder().owner("resumed").chunkSize(20).dryRun(true)
@@ -153,6 +174,10 @@ class ShardUnitReconcileTest {
                     }
                 });
         ReconcileReport rest = resumed.run("t_order");
+        if (deadHolder) {
+            assertThat(System.currentTimeMillis()).as("waited for the dead holder's lease").isGreaterThanOrEqualTo(
+                    leaseRunsOut);
+        }
         assertThat(rest.complete()).isTrue();
         assertThat(rest.compared()).isEqualTo(ROWS);
         assertThat(rest.missingInTarget()).isEqualTo(1);
