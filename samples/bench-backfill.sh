@@ -5,6 +5,8 @@
 #
 #   samples/bench-backfill.sh --quick                          # smoke run: 100k rows, one round
 #   samples/bench-backfill.sh --markdown BENCHMARKS-run.md     # the full run, about 12-15 minutes on 2 cores
+#   samples/bench-backfill.sh --rows 1000000 --threads 1,2 --targets POSTGRESQL --sharded --skip-baselines \
+#       --skip-pgloader --skip-second-pass --skip-memory       # single table vs 2 x 4 shards (ShardingSphere), ~3 min
 #   samples/bench-backfill.sh --help                           # every option
 #
 # Needs pgloader for its runs (Debian: apt-get install -y pgloader), or pass --skip-pgloader.

@@ -40,7 +40,9 @@ import org.apache.commons.logging.LogFactory;
  *     rollback to DUAL_WRITE) the source's counter is treated the same way.</li>
  * </ul>
  * Only tables with one key column, the identity key mapping and a generated key on both stores are
- * handled; {@link #tables()} lists them.
+ * handled; {@link #tables()} lists them. On a sharded target each physical table has a counter of its own, on its
+ * own real database: every move spreads them over the ids given to the target ({@link ShardedIdCounter}), so that
+ * no two shards hand out the same id either.
  *
  * <h2>Races</h2>
  * The source takes inserts while its counter is moved. A MariaDB {@code ALTER TABLE ... AUTO_INCREMENT}
@@ -178,6 +180,10 @@ public final class IdAlignment {
 
     /** Refuses a split that cannot work, before anything is moved. */
     private Optional<String> splittable(Pair pair, Connection s, Connection t) throws SQLException {
+        Optional<String> unspreadable = unspreadable(pair);
+        if (unspreadable.isPresent()) {
+            return unspreadable;
+        }
         if (strategy == IdStrategy.DISJOINT) {
             if (pair.source.followsExplicitIds() && pair.target.followsExplicitIds()) {
                 return Optional.of("dualwrite.ids.strategy=DISJOINT: table " + pair.name + " generates ids with"
@@ -306,9 +312,30 @@ public final class IdAlignment {
         return Optional.empty();
     }
 
+    /**
+     * A sharded table's physical counters must be spread over the ids (see {@link ShardedIdCounter}); MariaDB's
+     * AUTO_INCREMENT takes no increment of its own, so its shards would hand out the same ids.
+     */
+    private static Optional<String> unspreadable(Pair pair) {
+        for (IdCounter counter : List.of(pair.source, pair.target)) {
+            if (counter instanceof ShardedIdCounter sharded && !sharded.spreadable()) {
+                return Optional.of("table " + pair.name + ": " + counter.describe() + " generates ids with"
+                        + " AUTO_INCREMENT on each physical table, which dualwrite cannot keep apart from each other;"
+                        + " generate the key in the application (dualwrite's segment ids, or a key generator the"
+                        + " library's copies do not fight), or set dualwrite.ids.strategy=NONE and keep them apart"
+                        + " yourself");
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Moves the store that takes every insert from now on past every id in use, uncapped, one by one. */
     private Optional<String> settle(Pair pair, IdCounter sole, Connection soleConnection, IdCounter other,
             Connection otherConnection) throws SQLException {
+        Optional<String> unspreadable = unspreadable(pair);
+        if (unspreadable.isPresent()) {
+            return unspreadable;
+        }
         Reading mine = sole.read(soleConnection);
         Reading theirs = other.read(otherConnection);
         long free = Math.max(mine.free(), theirs.free());
@@ -333,8 +360,11 @@ public final class IdAlignment {
             }
             Optional<IdCounter> sourceCounter = IdCounter.find(s, table.source().dialect(), table.source().table(),
                     table.source().keyColumns().get(0));
-            Optional<IdCounter> targetCounter = IdCounter.find(t, table.target().dialect(), table.target().table(),
-                    table.target().keyColumns().get(0));
+            // A sharded target's ids come from each physical table's own counter, on its own real database.
+            Optional<IdCounter> targetCounter = table.target().shardLayout().isPresent()
+                    ? ShardedIdCounter.find(t, table.target(), table.target().keyColumns().get(0))
+                    : IdCounter.find(t, table.target().dialect(), table.target().table(),
+                            table.target().keyColumns().get(0));
             if (sourceCounter.isPresent() && targetCounter.isPresent()) {
                 found.add(new Pair(table.name(), sourceCounter.get(), targetCounter.get()));
             } else if (sourceCounter.isPresent() || targetCounter.isPresent()) {

@@ -24,7 +24,9 @@
  * <p>Sharded stores: a {@link io.dualwrite.jdbc.TableOps} made {@link io.dualwrite.jdbc.TableOps#shardedOver} a
  * {@link io.dualwrite.jdbc.ShardLayout} runs each statement, in the same dialect SQL, on the physical tables that the
  * sharding engine's rule names (package-private {@code ShardedOps}), through the shard connections of a
- * {@link io.dualwrite.jdbc.ShardedStore}. The layout asks the engine; this package never computes a shard.
+ * {@link io.dualwrite.jdbc.ShardedStore}. The layout asks the engine; this package never computes a shard. A sharded
+ * store's data source that is a {@link io.dualwrite.jdbc.ShardedHome} gives the OUTBOX rows of an application
+ * transaction routed to it the engine's own connection to the home database in that transaction.
  *
  * <p>This package never decides <em>what</em> to copy or when; it only knows how to say it to each
  * store. It never concatenates a value into SQL (values are bound parameters, or COPY's data stream), and every

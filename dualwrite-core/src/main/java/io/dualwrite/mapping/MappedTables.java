@@ -175,7 +175,8 @@ public final class MappedTables {
             }
         } else {
             mapColumns(mapping, s, t, sourceColumns, columnMap, targetColumns,
-                    () -> insertTriggers(targetConnection, targetDialect, t), problems);
+                    () -> layout.isPresent() ? shardInsertTriggers(targetConnection, targetDialect, shards)
+                            : insertTriggers(targetConnection, targetDialect, t), problems);
         }
         String targetVersion = version == null ? null : columnMap.getOrDefault(version, version);
         List<String> targetKeys = keyColumns.stream().map(k -> columnMap.getOrDefault(k, k)).toList();
@@ -387,6 +388,29 @@ public final class MappedTables {
             log.debug("the triggers of table '" + table.name() + "' could not be read", unreadable);
             return List.of();
         }
+    }
+
+    /**
+     * A sharded table's insert triggers, read on each physical table in its own database: only those that every
+     * physical table has (by name) count, since a column one shard's trigger fills is still refused on the others.
+     */
+    private static List<SchemaCatalog.Trigger> shardInsertTriggers(Connection connection, Dialect dialect,
+            Map<ShardLayout.Shard, TableMetadata> shards) {
+        List<SchemaCatalog.Trigger> common = null;
+        for (Map.Entry<ShardLayout.Shard, TableMetadata> shard : shards.entrySet()) {
+            List<SchemaCatalog.Trigger> found;
+            try {
+                found = insertTriggers(connection.unwrap(ShardedStore.class).shard(shard.getKey().dataSource()),
+                        dialect, shard.getValue());
+            } catch (SQLException unreadable) {
+                log.debug("the triggers of shard " + shard.getKey() + " could not be read", unreadable);
+                return List.of();
+            }
+            Set<String> names = new java.util.HashSet<>();
+            found.forEach(trigger -> names.add(trigger.name()));
+            common = common == null ? found : common.stream().filter(trigger -> names.contains(trigger.name())).toList();
+        }
+        return common == null ? List.of() : common;
     }
 
     /** The first insert trigger whose body names the column as a whole word. */

@@ -2,6 +2,8 @@ package io.dualwrite.mapping;
 
 import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.SchemaCatalog;
+import io.dualwrite.jdbc.ShardLayout;
+import io.dualwrite.jdbc.ShardedStore;
 import io.dualwrite.jdbc.TableMetadata;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -10,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -22,6 +25,9 @@ import org.apache.commons.logging.LogFactory;
  * rest are warnings: a trigger (loudest when its body names the version column, which orders every apply
  * and every comparison), a foreign key between two mapped tables (their changes are applied independently),
  * and an identity or serial column the mirror writes explicitly (its sequence does not follow).
+ *
+ * <p>On a sharded target each physical table is checked in the catalog of the real database that holds it, and
+ * named with its data node and logical table; foreign keys between mapped tables are not looked for there.
  *
  * <p>A catalog the store does not have, or may not be read, is skipped with a DEBUG line: the check is help,
  * never a reason to refuse a migration that would work.
@@ -47,12 +53,17 @@ final class TargetSchemaCheck {
         for (MappedTable table : tables) {
             String property = "dualwrite.tables." + table.name();
             TableMetadata target = table.target().table();
+            Optional<ShardLayout> layout = table.target().shardLayout();
+            if (layout.isPresent()) {
+                checkShards(table, property, layout.get(), connection, dialect, problems);
+                continue;
+            }
             String named = "target table '" + target.name() + "'";
             try {
-                triggers(table, property, named, connection, dialect);
+                triggers(table, property, named, connection, dialect, target);
                 rules(property, named, connection, dialect, target, problems);
                 foreignKeys(table, property, named, connection, target, byTarget);
-                identities(table, property, named, connection, dialect, target, problems);
+                identities(table, property, named, connection, dialect, target, false, problems);
             } catch (SQLException | RuntimeException unreadable) {
                 log.debug(property + ": the catalog of " + named + " could not be read; its triggers, rules and"
                         + " foreign keys are not checked", unreadable);
@@ -60,12 +71,34 @@ final class TargetSchemaCheck {
         }
     }
 
+    /**
+     * A sharded table's triggers, rules and identities live on each physical table, in the catalog of the real
+     * database that holds it: each is read there and named with its data node and logical table.
+     */
+    private static void checkShards(MappedTable table, String property, ShardLayout layout, Connection connection,
+            Dialect dialect, List<String> problems) {
+        for (ShardLayout.Shard shard : layout.shards()) {
+            TableMetadata physical = table.target().shardOps(shard).table();
+            String named = "physical table '" + shard.table() + "' (data node " + shard + " of logical table '"
+                    + layout.logicalTable() + "')";
+            try {
+                Connection node = connection.unwrap(ShardedStore.class).shard(shard.dataSource());
+                triggers(table, property, named, node, dialect, physical);
+                rules(property, named, node, dialect, physical, problems);
+                identities(table, property, named, node, dialect, physical, true, problems);
+            } catch (SQLException | RuntimeException unreadable) {
+                log.debug(property + ": the catalog of " + named + " could not be read; its triggers, rules and"
+                        + " identities are not checked", unreadable);
+            }
+        }
+    }
+
     private static void triggers(MappedTable table, String property, String named, Connection connection,
-            Dialect dialect) throws SQLException {
+            Dialect dialect, TableMetadata target) throws SQLException {
         String version = table.target().versionColumn();
         Pattern versionWord = version == null ? null
                 : Pattern.compile("\\b" + Pattern.quote(version) + "\\b", Pattern.CASE_INSENSITIVE);
-        for (SchemaCatalog.Trigger trigger : SchemaCatalog.triggers(connection, dialect, table.target().table())) {
+        for (SchemaCatalog.Trigger trigger : SchemaCatalog.triggers(connection, dialect, target)) {
             String head = property + ": " + named + " has trigger '" + trigger.name() + "' (" + trigger.timing() + ")";
             if (versionWord != null && versionWord.matcher(trigger.body()).find()) {
                 log.warn(head + ", whose body names the version column '" + version + "'. If it rewrites it (to now(),"
@@ -114,7 +147,7 @@ final class TargetSchemaCheck {
     }
 
     private static void identities(MappedTable table, String property, String named, Connection connection,
-            Dialect dialect, TableMetadata target, List<String> problems) throws SQLException {
+            Dialect dialect, TableMetadata target, boolean shard, List<String> problems) throws SQLException {
         for (SchemaCatalog.Identity identity : SchemaCatalog.identities(connection, dialect, target)) {
             String column = identity.column();
             boolean written = table.target().columns().stream().anyMatch(column::equalsIgnoreCase);
@@ -128,6 +161,13 @@ final class TargetSchemaCheck {
             } else if (dialect.product() == Dialect.Product.MARIADB || dialect.product() == Dialect.Product.MYSQL) {
                 log.info(property + ": column '" + column + "' of " + named + " is AUTO_INCREMENT and the mirror"
                         + " writes its values; the counter follows the largest value written");
+            } else if (shard) {
+                // One setval per shard would make the shards hand out each other's ids: the spread is IdAlignment's.
+                log.warn(property + ": column '" + column + "' of " + named + " is an identity or serial column and"
+                        + " the mirror writes its values, which do not move its sequence: dualwrite.ids.strategy"
+                        + " (DISJOINT by default) spreads every physical table's sequence over the target's ids when"
+                        + " the target takes inserts of its own (RAMP, TARGET_ONLY); with dualwrite.ids.strategy=NONE,"
+                        + " give each physical table a part of the ids of its own");
             } else {
                 log.warn(property + ": column '" + column + "' of " + named + " is an identity or serial column and"
                         + " the mirror writes its values, which do not move its sequence: before the target takes"

@@ -70,6 +70,8 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     private volatile boolean started;
     private volatile boolean closed;
     private boolean spilledBefore;
+    /** When this mirror carries a sharded store's writes: where its outbox rows go in the application's transaction. */
+    private final io.dualwrite.jdbc.ShardedHome shardedHome;
 
     private Mirror(MirrorConfig config, MappedTables tables, DataSource source, DataSource target,
             DataSource transactional, EventPublisher events) {
@@ -79,6 +81,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         this.source = RestoringDataSource.of(source);
         this.target = RestoringDataSource.of(target);
         this.transactional = transactional;
+        this.shardedHome = shardedHome(source);
         // The mirror's own events also feed its outage log lines; everything goes on to the caller's publisher.
         this.outageLog = new OutageLog("mirror " + tables.sourceDialect().product() + " -> "
                 + tables.targetDialect().product(), this::pending, this::lag, OUTAGE_LOG_INTERVAL);
@@ -317,7 +320,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
         }
         Connection connection = DataSourceUtils.getConnection(transactional);
         try {
-            outbox.insert(connection, canonical(changes), System.currentTimeMillis());
+            outbox.insert(outboxConnection(connection), canonical(changes), System.currentTimeMillis());
         } catch (SQLException e) {
             throw new IllegalStateException(outboxFailure(changes), e);
         } finally {
@@ -337,10 +340,28 @@ public final class Mirror implements ChangeSink, AutoCloseable {
             return;
         }
         try {
-            outbox.insert(connection, canonical(changes), System.currentTimeMillis());
+            outbox.insert(outboxConnection(connection), canonical(changes), System.currentTimeMillis());
         } catch (SQLException e) {
             throw new SQLException(outboxFailure(changes), e.getSQLState(), e);
         }
+    }
+
+    /** The sharded store behind a data source, possibly wrapped (a {@code DelegatingDataSource}), or null. */
+    private static io.dualwrite.jdbc.ShardedHome shardedHome(DataSource source) {
+        try {
+            return source.isWrapperFor(io.dualwrite.jdbc.ShardedHome.class)
+                    ? source.unwrap(io.dualwrite.jdbc.ShardedHome.class) : null;
+        } catch (SQLException | RuntimeException notAWrapper) {
+            return null;
+        }
+    }
+
+    /**
+     * The connection an application transaction's outbox rows go on: its own, or, on a sharded store, the sharding
+     * engine's connection to the home database in that transaction (the engine does not know the library's tables).
+     */
+    private Connection outboxConnection(Connection application) throws SQLException {
+        return shardedHome == null ? application : shardedHome.homeConnection(application).orElse(application);
     }
 
     /** @return whether this mirror writes outbox rows before the application's commit */

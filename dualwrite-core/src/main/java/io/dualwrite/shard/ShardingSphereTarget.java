@@ -1,6 +1,7 @@
 package io.dualwrite.shard;
 
 import io.dualwrite.jdbc.ShardLayout;
+import io.dualwrite.jdbc.ShardedHome;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 import org.apache.shardingsphere.driver.jdbc.core.connection.ShardingSphereConnection;
 import org.apache.shardingsphere.infra.config.props.ConfigurationProperties;
+import org.apache.shardingsphere.infra.executor.sql.execute.engine.ConnectionMode;
 import org.apache.shardingsphere.infra.metadata.database.ShardingSphereDatabase;
 import org.apache.shardingsphere.infra.metadata.database.resource.unit.StorageUnit;
 import org.apache.shardingsphere.mode.manager.ContextManager;
@@ -55,27 +57,35 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * to the shards first and the home last (see {@code ShardedConnection}). The mirror's guarantee needs nothing
  * more: a key lives on one shard, and its writes are ordered by the primary's share lock held across the commit.
  *
+ * <p>During RAMP with {@code OUTBOX}, a transaction routed to the target writes its outbox rows on the home database
+ * through {@link #homeConnection}: ShardingSphere's own connection to the home in that very transaction, so that
+ * they commit with the application's rows (ShardingSphere's SQL engine would refuse {@code dualwrite_outbox}, a
+ * table its rules do not know). ShardingSphere's LOCAL transactions commit each real database in turn, so the
+ * outbox row and a row on another database are not committed atomically; XA transactions in the YAML make them so.
+ *
  * <p>Start-up checks ({@code MappedTables.resolve}) read the layout here and refuse a routing column that is not
  * the sharding column, a sharding column outside the key that the mapping does not declare immutable, and a key
  * generator on a key column.
  */
-public final class ShardingSphereTarget extends DelegatingDataSource {
+public final class ShardingSphereTarget extends DelegatingDataSource implements ShardedHome {
 
     private final DataSource shardingSphere;
     private final String home;
     private final Map<String, DataSource> physical;
     private final ShardingRule rule;
     private final ConfigurationProperties props;
+    private final ContextManager context;
     private final Map<String, Optional<ShardLayout>> layouts = new ConcurrentHashMap<>();
 
     private ShardingSphereTarget(DataSource shardingSphere, String home, Map<String, DataSource> physical,
-            ShardingRule rule, ConfigurationProperties props) {
+            ShardingRule rule, ConfigurationProperties props, ContextManager context) {
         super(physical.get(home));
         this.shardingSphere = shardingSphere;
         this.home = home;
         this.physical = Map.copyOf(physical);
         this.rule = rule;
         this.props = props;
+        this.context = context;
     }
 
     /**
@@ -125,7 +135,7 @@ public final class ShardingSphereTarget extends DelegatingDataSource {
                         + " ShardingSphere database '" + database + "'; its units are " + units.keySet());
             }
             return new ShardingSphereTarget(shardingSphere, chosen, units, rule,
-                    context.getMetaDataContexts().getMetaData().getProps());
+                    context.getMetaDataContexts().getMetaData().getProps(), context);
         }
     }
 
@@ -169,6 +179,29 @@ public final class ShardingSphereTarget extends DelegatingDataSource {
                     + dataSourceNames());
         }
         return found;
+    }
+
+    /**
+     * The home database's connection of the ShardingSphere transaction an application connection belongs to.
+     *
+     * @param application a connection of this target's ShardingSphere data source, possibly wrapped
+     * @return ShardingSphere's own connection to the home in that connection's transaction; empty for a connection
+     *     of another data source
+     * @throws SQLException if ShardingSphere cannot open it
+     */
+    @Override
+    public Optional<Connection> homeConnection(Connection application) throws SQLException {
+        if (!application.isWrapperFor(ShardingSphereConnection.class)) {
+            return Optional.empty();
+        }
+        ShardingSphereConnection sharding = application.unwrap(ShardingSphereConnection.class);
+        if (sharding.getContextManager() != context) {
+            return Optional.empty();
+        }
+        // The connection manager hands out, and caches for the transaction, the connection its router would use
+        // for that storage unit: in the transaction's mode, committed and closed by ShardingSphere.
+        return Optional.of(sharding.getDatabaseConnectionManager().getConnections(sharding.getCurrentDatabaseName(),
+                home, 0, 1, ConnectionMode.MEMORY_STRICTLY).get(0));
     }
 
     @Override

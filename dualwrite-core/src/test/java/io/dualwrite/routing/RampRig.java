@@ -67,6 +67,18 @@ final class RampRig implements AutoCloseable {
     RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial,
             UnaryOperator<DataSource> targetView, UnaryOperator<DataSource> controlView, Duration lease,
             Duration holdTimeout, MirrorMode mode) throws Exception {
+        this(sourceStore, targetStore, prefix, initial, targetView, controlView, lease, holdTimeout, mode,
+                UnaryOperator.identity());
+    }
+
+    /**
+     * @param mirrorSettings changes to both mirrors' settings (a test that steps a thousand times shortens
+     *     the lanes' linger, which every step's drain waits out)
+     */
+    RampRig(Store sourceStore, Store targetStore, String prefix, RoutingRules initial,
+            UnaryOperator<DataSource> targetView, UnaryOperator<DataSource> controlView, Duration lease,
+            Duration holdTimeout, MirrorMode mode, UnaryOperator<MirrorConfig.Builder> mirrorSettings)
+            throws Exception {
         source = TestDatabase.create(sourceStore, prefix + "_src", 24);
         target = TestDatabase.create(targetStore, prefix + "_tgt", 24);
         source.execute(OrderTable.ddl(sourceStore, "t_order"));
@@ -75,8 +87,9 @@ final class RampRig implements AutoCloseable {
         tables = MappedTables.resolve(List.of(TableMapping.builder("t_order").routingColumn("user_id").build()),
                 source.dataSource(), targetSeen, true);
         JdbcControlStore store = JdbcControlStore.open(controlView.apply(targetSeen), "orders", initial, true);
-        MirrorConfig config = MirrorConfig.builder().mode(mode).createOutboxTable(mode == MirrorMode.OUTBOX)
-                .initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(200)).maxAttempts(200).build();
+        MirrorConfig config = mirrorSettings.apply(MirrorConfig.builder().mode(mode)
+                .createOutboxTable(mode == MirrorMode.OUTBOX).initialBackoff(Duration.ofMillis(20))
+                .maxBackoff(Duration.ofMillis(200)).maxAttempts(200)).build();
         EventPublisher events = new EventPublisher();
         MigrationController.Builder builder = MigrationController.builder(store).instanceId(prefix)
                 .pollInterval(Duration.ofMillis(100)).stepTimeout(Duration.ofSeconds(20)).holdTimeout(holdTimeout);

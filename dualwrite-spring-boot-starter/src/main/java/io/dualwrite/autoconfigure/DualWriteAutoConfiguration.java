@@ -307,6 +307,7 @@ public class DualWriteAutoConfiguration {
          *
          * @param properties the settings
          * @param resources where the YAML is read from
+         * @param environment where pool settings that do not apply to it are looked for, to say so
          * @return ShardingSphere's data source; closed with the context
          * @throws DualWriteSettingException naming the property if the URL is set as well, or the YAML cannot be
          *     used
@@ -314,14 +315,17 @@ public class DualWriteAutoConfiguration {
         @Bean(name = TARGET_DATA_SOURCE, defaultCandidate = false)
         @ConditionalOnMissingBean(name = TARGET_DATA_SOURCE)
         static DataSource dualWriteShardingSphereTargetDataSource(DualWriteProperties properties,
-                org.springframework.core.io.ResourceLoader resources) {
+                org.springframework.core.io.ResourceLoader resources,
+                org.springframework.core.env.Environment environment) {
             DualWriteProperties.Target target = properties.getTarget();
-            if (target.getUrl() != null) {
+            // Blank counts as unset, so that a profile can switch an application.properties URL off.
+            if (org.springframework.util.StringUtils.hasText(target.getUrl())) {
                 throw new DualWriteSettingException(ShardingSphereTargets.PROPERTY, ShardingSphereTargets.PROPERTY
                         + " and dualwrite.target.url are both set; the sharded target's databases are those of its"
                         + " YAML", "Remove dualwrite.target.url (and username, password), or "
                         + ShardingSphereTargets.PROPERTY + ".");
             }
+            ShardingSphereTargets.warnIgnoredPoolSettings(environment);
             return ShardingSphereTargets.create(target.getShardingSphereConfig(), resources);
         }
     }

@@ -65,6 +65,38 @@ final class ShardingSphereTargets {
         }
     }
 
+    /** The pool settings a sharded target ignores: it uses ShardingSphere's pools, one per real database. */
+    static final java.util.List<String> IGNORED_POOL_PREFIXES = java.util.List.of("dualwrite.target.hikari",
+            "dualwrite.target.library-hikari", "dualwrite.control.hikari");
+
+    /**
+     * Says, in one WARN line, which pool settings are set that a sharded target ignores: the library uses
+     * ShardingSphere's own pools, sized in the YAML, and builds none of its own.
+     *
+     * @param environment the application's environment
+     * @return the ignored property names found, sorted; empty when none is set
+     */
+    static java.util.SortedSet<String> warnIgnoredPoolSettings(org.springframework.core.env.Environment environment) {
+        java.util.SortedSet<String> ignored = new java.util.TreeSet<>();
+        for (org.springframework.boot.context.properties.source.ConfigurationPropertySource source
+                : org.springframework.boot.context.properties.source.ConfigurationPropertySources.get(environment)) {
+            if (!(source instanceof org.springframework.boot.context.properties.source
+                    .IterableConfigurationPropertySource iterable)) {
+                continue;
+            }
+            iterable.stream().filter(name -> IGNORED_POOL_PREFIXES.stream().anyMatch(prefix ->
+                    org.springframework.boot.context.properties.source.ConfigurationPropertyName.of(prefix)
+                            .isAncestorOf(name))).forEach(name -> ignored.add(name.toString()));
+        }
+        if (!ignored.isEmpty()) {
+            org.apache.commons.logging.LogFactory.getLog(ShardingSphereTargets.class).warn(PROPERTY + " is set, so"
+                    + " the target's connections come from ShardingSphere's own pools, one per real database, and "
+                    + ignored + " are ignored: size the pools in the YAML's dataSources instead (maximumPoolSize,"
+                    + " connectionTimeout, ...), and remove those properties");
+        }
+        return ignored;
+    }
+
     /**
      * What the library uses for a target: the target itself, or, when it is ShardingSphere's, a
      * {@code ShardingSphereTarget} over it (the library's SQL goes to each physical shard, its own tables to the

@@ -151,6 +151,35 @@ class ShardingSphereTargetAutoConfigurationTest {
                         "dualwrite.target.sharding-sphere-config and dualwrite.target.url are both set"));
     }
 
+    @Test
+    void poolSettingsBesideTheShardingSphereConfig_areIgnoredAndSaidSoInOneWarning() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                ShardingSphereTargets.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            runner().withPropertyValues(ShardingSphereTargets.PROPERTY + "=file:" + yaml,
+                    "dualwrite.target.hikari.maximum-pool-size=40", "dualwrite.target.library-hikari.pool-name=mine")
+                    .run(context -> assertThat(context).hasNotFailed());
+            assertThat(appender.list).singleElement().satisfies(event -> {
+                assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(event.getFormattedMessage()).isEqualTo("dualwrite.target.sharding-sphere-config is set, so"
+                        + " the target's connections come from ShardingSphere's own pools, one per real database, and"
+                        + " [dualwrite.target.hikari.maximum-pool-size, dualwrite.target.library-hikari.pool-name] are"
+                        + " ignored: size the pools in the YAML's dataSources instead (maximumPoolSize,"
+                        + " connectionTimeout, ...), and remove those properties");
+            });
+            appender.list.clear();
+            runner().withPropertyValues(ShardingSphereTargets.PROPERTY + "=file:" + yaml)
+                    .run(context -> assertThat(context).hasNotFailed());
+            assertThat(appender.list).as("nothing to say without pool settings").isEmpty();
+        } finally {
+            logger.detachAppender(appender);
+        }
+    }
+
     private static DualWriteSettingException settingFailure(AssertableApplicationContext context) {
         assertThat(context).hasFailed();
         Throwable failure = context.getStartupFailure();

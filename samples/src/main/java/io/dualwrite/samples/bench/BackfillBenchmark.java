@@ -41,6 +41,10 @@ import java.util.stream.Stream;
  * table and then over all of it, and the live heap is followed through the run to show that its memory
  * does not grow with the rows copied.
  *
+ * <p>With {@code --sharded}, each round also backfills into PostgreSQL split by ShardingSphere-JDBC into 2
+ * databases x 4 tables by {@code user_id} ({@link ShardedTarget}), right beside the single-table backfill, and
+ * the report gives the ratio of the two.
+ *
  * <p>Everything runs in scratch databases and schemas named {@code dw_bf*_<random>}, dropped at the end,
  * also after a failure or Ctrl-C. Run {@code samples/bench-backfill.sh --help} for the options.
  */
@@ -65,6 +69,16 @@ public final class BackfillBenchmark {
         CHECKPOINTED("+ savepoint, checkpoint", PlainCopy.Step.CHECKPOINTED),
         LIBRARY_ROWS("+ library row path", PlainCopy.Step.LIBRARY_ROWS),
         DUALWRITE("dualwrite", null),
+        /**
+         * PostgreSQL only ({@code --sharded}): the same backfill into t_order split by ShardingSphere-JDBC into 2
+         * databases x 4 tables ({@link ShardedTarget}).
+         */
+        SHARDED("dualwrite, sharded 2x4", null),
+        /**
+         * PostgreSQL only ({@code --sharded}): the single-table backfill with {@code postgresCopy(false)}, in batches as
+         * the sharded one writes, to tell the cost of the shards from the cost of leaving COPY.
+         */
+        BATCHED("dualwrite, batches (no COPY)", null),
         /** PostgreSQL only: the plain copy's keyset chunks, each streamed into one COPY ({@link CopyBaseline}). */
         COPY("COPY per chunk", null),
         PGLOADER("pgloader", null);
@@ -161,6 +175,7 @@ public final class BackfillBenchmark {
     private BenchDatabase source;
     private final Map<Store, BenchDatabase> targets = new EnumMap<>(Store.class);
     private BenchDatabase pgloaderSchema;
+    private ShardedTarget sharded;
     private PgloaderCopy pgloader;
     private OrderTable.Checksum expected;
     private long[] span;
@@ -213,6 +228,7 @@ public final class BackfillBenchmark {
             System.err.println("bench: stopped early; dropping the scratch databases and schemas *_" + suffix
                     + " (errors of the interrupted run may follow)");
             MirrorBenchmark.closeAll(scratch);
+            closeSharded();
             deleteTree(workDir);
         }, "bench-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
@@ -227,6 +243,11 @@ public final class BackfillBenchmark {
                 BenchDatabase target = BenchDatabase.create(store, name, OrderTable.ddl(store));
                 scratch.add(target);
                 targets.put(store, target);
+            }
+            if (options.sharded()) {
+                sharded = ShardedTarget.create("dw_bfs_" + suffix);
+                MirrorBenchmark.progress("bench: sharded target: PostgreSQL databases %s, t_order_0..%d in each",
+                        sharded.databases(), ShardedTarget.TABLES - 1);
             }
             String pgloaderVersion = options.pgloader() ? PgloaderCopy.version() : null;
             if (options.pgloader() && pgloaderVersion == null) {
@@ -282,6 +303,7 @@ public final class BackfillBenchmark {
             return correct;
         } finally {
             MirrorBenchmark.closeAll(scratch);
+            closeSharded();
             deleteTree(workDir);
             try {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -294,14 +316,20 @@ public final class BackfillBenchmark {
     private List<Variant> variants(Store store) {
         List<Variant> variants = new ArrayList<>();
         for (int threads : options.threads()) {
-            variants.add(new Variant(store, Kind.PLAIN, threads));
+            if (options.baselines()) {
+                variants.add(new Variant(store, Kind.PLAIN, threads));
+            }
             if (options.ablation()) {
                 variants.add(new Variant(store, Kind.LOCKED, threads));
                 variants.add(new Variant(store, Kind.CHECKPOINTED, threads));
                 variants.add(new Variant(store, Kind.LIBRARY_ROWS, threads));
             }
             variants.add(new Variant(store, Kind.DUALWRITE, threads));
-            if (store == Store.POSTGRESQL) {
+            if (store == Store.POSTGRESQL && options.sharded()) {
+                variants.add(new Variant(store, Kind.SHARDED, threads));
+                variants.add(new Variant(store, Kind.BATCHED, threads));
+            }
+            if (store == Store.POSTGRESQL && options.baselines()) {
                 variants.add(new Variant(store, Kind.COPY, threads));
             }
         }
@@ -318,24 +346,34 @@ public final class BackfillBenchmark {
             BenchDatabase target = targets.get(store);
             MirrorBenchmark.progress("bench: warm-up on %s, ids up to %,d", store.label(), upTo);
             truncate(target);
-            try (HikariDataSource from = source.pool("bench-warmup-source", 2, false);
-                    HikariDataSource to = target.pool("bench-warmup-target", 2, true)) {
-                new PlainCopy(from, to, store, options.plainChunk(), options.versionGuard()).run(1, span[0], upTo);
-                if (store == Store.POSTGRESQL) {
-                    truncate(target);
-                    new CopyBaseline(from, to, options.plainChunk()).run(1, span[0], upTo);
+            if (options.baselines()) {
+                try (HikariDataSource from = source.pool("bench-warmup-source", 2, false);
+                        HikariDataSource to = target.pool("bench-warmup-target", 2, true)) {
+                    new PlainCopy(from, to, store, options.plainChunk(), options.versionGuard()).run(1, span[0], upTo);
+                    if (store == Store.POSTGRESQL) {
+                        truncate(target);
+                        new CopyBaseline(from, to, options.plainChunk()).run(1, span[0], upTo);
+                    }
                 }
+                truncate(target);
             }
-            truncate(target);
             BackfillCopy.run(source, target, 1, options.versionGuard(), upTo, RUN_TIMEOUT, null);
             truncate(target);
+            if (store == Store.POSTGRESQL && sharded != null) {
+                MirrorBenchmark.progress("bench: warm-up on the sharded target, ids up to %,d", upTo);
+                sharded.truncate();
+                BackfillCopy.runSharded(source, sharded, 1, options.versionGuard(), upTo, RUN_TIMEOUT, null);
+                sharded.truncate();
+            }
         }
     }
 
     private Run copy(int round, Variant variant) throws Exception {
         Store store = variant.target();
         BenchDatabase target = variant.kind() == Kind.PGLOADER ? pgloaderSchema : targets.get(store);
-        if (variant.kind() != Kind.PGLOADER) {
+        if (variant.kind() == Kind.SHARDED) {
+            sharded.truncate();
+        } else if (variant.kind() != Kind.PGLOADER) {
             truncate(target);
         }
         long logBefore = ServerCounters.read(target).logBytes();
@@ -353,15 +391,25 @@ public final class BackfillBenchmark {
                     run = new Run(round, variant, result.rows(), result.nanos(), usage, 0, 0, Double.NaN, false, null);
                 }
             }
-            case DUALWRITE -> {
+            case DUALWRITE, BATCHED -> {
                 if (options.prefillEvery() > 0) {
                     prefill(target, options.prefillEvery());
                 }
                 BackfillCopy.Result result = BackfillCopy.run(source, target, variant.threads(), options.versionGuard(),
-                        null, RUN_TIMEOUT, cpu);
+                        variant.kind() == Kind.DUALWRITE, null, RUN_TIMEOUT, cpu);
                 if (!result.done()) {
                     MirrorBenchmark.progress("bench: the backfill ended %s with %,d failed rows: %s", result.status(),
                             result.failedRows(), result.lastError());
+                }
+                run = new Run(round, variant, result.rows(), result.nanos(), result.cpu(), 0, 0, Double.NaN, false,
+                        result);
+            }
+            case SHARDED -> {
+                BackfillCopy.Result result = BackfillCopy.runSharded(source, sharded, variant.threads(),
+                        options.versionGuard(), null, RUN_TIMEOUT, cpu);
+                if (!result.done()) {
+                    MirrorBenchmark.progress("bench: the sharded backfill ended %s with %,d failed rows: %s",
+                            result.status(), result.failedRows(), result.lastError());
                 }
                 run = new Run(round, variant, result.rows(), result.nanos(), result.cpu(), 0, 0, Double.NaN, false,
                         result);
@@ -391,7 +439,7 @@ public final class BackfillBenchmark {
             default -> throw new IllegalStateException("no copy for " + variant.kind());
         }
         long logBytes = ServerCounters.read(target).logBytes() - logBefore;
-        OrderTable.Checksum got = checksum(target, null);
+        OrderTable.Checksum got = variant.kind() == Kind.SHARDED ? sharded.checksum() : checksum(target, null);
         boolean correct = got.matches(expected);
         // pgloader reports its own row count; the checksum's count is what reached the table.
         long rows = variant.kind() == Kind.PGLOADER ? got.rows() : run.rows();
@@ -493,6 +541,13 @@ public final class BackfillBenchmark {
                         + (options.versionGuard() ? ".versionGuard(true)" : "") + ", unthrottled, other settings"
                         + " default (chunk 1,000 adapting in 50..10,000 toward 0.5 s per chunk; versionGuard "
                         + options.versionGuard() + "; postgresCopy true)")
+                .row("sharded target", sharded == null ? "not run" : "PostgreSQL databases " + sharded.databases()
+                        + " on the same server, t_order_0..3 in each, through ShardingSphere-JDBC "
+                        + MirrorBenchmark.version(org.apache.shardingsphere.driver.api.yaml
+                                .YamlShardingSphereDataSourceFactory.class)
+                        + " (ds_${user_id % 2}.t_order_${user_id.intdiv(2) % 4}; one HikariCP pool of threads + 1 per"
+                        + " database, same URL properties); mapping routingColumn(user_id).immutableShardingColumn(true);"
+                        + " the library writes each physical table directly, in batches (no COPY on a sharded table)")
                 .row("plain JDBC copy", "keyset read in autocommit, no lock; chunk " + options.plainChunk()
                         + "; one batch of the backfill's own upsert statement (below) + commit per chunk")
                 .row("COPY per chunk (PostgreSQL)", "the plain copy's keyset reads, each chunk streamed from the result"
@@ -521,9 +576,9 @@ public final class BackfillBenchmark {
                 }
                 double rate = median(selected, Run::rate);
                 double neighbours = median(selected, Run::neighbours);
+                List<Run> plainRuns = select(new Variant(store, Kind.PLAIN, variant.threads()));
                 String plain = variant.kind() == Kind.PLAIN ? "1.00"
-                        : Report.ratio(rate / median(select(new Variant(store, Kind.PLAIN, variant.threads())),
-                                Run::rate));
+                        : plainRuns.isEmpty() ? "-" : Report.ratio(rate / median(plainRuns, Run::rate));
                 List<Run> pgl = select(new Variant(store, Kind.PGLOADER, 1));
                 String vsPgloader = pgl.isEmpty() ? "-" : Report.ratio(rate / median(pgl, Run::rate));
                 table.row(store.label(), variant.label(),
@@ -576,6 +631,18 @@ public final class BackfillBenchmark {
                 }
             }
         }
+        if (sharded != null) {
+            for (int threads : options.threads()) {
+                comparisonRow(table, "dualwrite into the sharded target (2 databases x 4 tables) / into the single"
+                        + " table, PostgreSQL, " + threads + " thread(s)",
+                        new Variant(Store.POSTGRESQL, Kind.SHARDED, threads),
+                        new Variant(Store.POSTGRESQL, Kind.DUALWRITE, threads));
+                comparisonRow(table, "dualwrite into the sharded target / into the single table in batches (no COPY),"
+                        + " PostgreSQL, " + threads + " thread(s)",
+                        new Variant(Store.POSTGRESQL, Kind.SHARDED, threads),
+                        new Variant(Store.POSTGRESQL, Kind.BATCHED, threads));
+            }
+        }
         if (pgloader != null) {
             Variant pgl = new Variant(Store.POSTGRESQL, Kind.PGLOADER, 1);
             for (int threads : options.threads()) {
@@ -622,6 +689,25 @@ public final class BackfillBenchmark {
                 (all - wrong) + " of " + all, "all", "-", MirrorBenchmark.verdict(wrong == 0, false));
         report.table(table);
         return wrong == 0;
+    }
+
+    /** A ratio measured with no target set (issue 21 asks for the figure, not a limit). */
+    private void comparisonRow(Report.Table table, String name, Variant measured, Variant against) {
+        List<Run> mine = select(measured);
+        List<Run> theirs = select(against);
+        if (mine.isEmpty() || theirs.isEmpty()) {
+            return;
+        }
+        List<String> perRound = new ArrayList<>();
+        for (Run run : mine) {
+            theirs.stream().filter(t -> t.round() == run.round()).findFirst()
+                    .ifPresent(t -> perRound.add(Report.ratio(run.rate() / t.rate())));
+        }
+        boolean noisy = median(mine, Run::neighbours) > NOISY_NEIGHBOURS
+                || median(theirs, Run::neighbours) > NOISY_NEIGHBOURS;
+        table.row(name, Report.ratio(median(mine, Run::rate) / median(theirs, Run::rate)) + " ("
+                + Report.count(median(mine, Run::rate)) + " vs " + Report.count(median(theirs, Run::rate))
+                + " rows/s)", "none set", String.join(" / ", perRound), "measured" + (noisy ? " (noisy)" : ""));
     }
 
     private void ratioRow(Report.Table table, String name, Variant measured, Variant against, double limit) {
@@ -731,6 +817,12 @@ public final class BackfillBenchmark {
 
     // ---------------------------------------------------------------------------------------------------
     // Plumbing
+
+    private void closeSharded() {
+        if (sharded != null) {
+            sharded.close();
+        }
+    }
 
     private List<Run> select(Variant variant) {
         return runs.stream().filter(r -> r.variant().equals(variant)).sorted(Comparator.comparingInt(Run::round))

@@ -10,6 +10,7 @@ import io.dualwrite.event.EventPublisher;
 import io.dualwrite.jdbc.TableMetadata;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mapping.TableMapping;
+import io.dualwrite.shard.ShardingSphereTarget;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 
 /**
  * One run of dualwrite's {@link BackfillRunner} over {@code t_order}, unthrottled, as an application would
@@ -79,10 +81,63 @@ final class BackfillCopy {
      */
     static Result run(BenchDatabase source, BenchDatabase target, int threads, boolean versionGuard, Long upToId,
             Duration timeout, CpuMeter cpu) throws SQLException, InterruptedException {
+        return run(source, target, threads, versionGuard, true, upToId, timeout, cpu);
+    }
+
+    /**
+     * As {@link #run(BenchDatabase, BenchDatabase, int, boolean, Long, Duration, CpuMeter)}, choosing whether a
+     * PostgreSQL target is written through COPY ({@code BackfillConfig.postgresCopy}) or in batches.
+     */
+    static Result run(BenchDatabase source, BenchDatabase target, int threads, boolean versionGuard,
+            boolean postgresCopy, Long upToId, Duration timeout, CpuMeter cpu)
+            throws SQLException, InterruptedException {
         resetJob(target);
         int run = RUNS.incrementAndGet();
         HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, threads + 1, false);
         HikariDataSource targetPool = target.pool("bench-backfill-target-" + run, threads + 1, true);
+        try {
+            return copy(sourcePool, targetPool, TableMapping.builder(OrderTable.NAME).build(), threads, versionGuard,
+                    postgresCopy, upToId, timeout, cpu);
+        } finally {
+            // Closing the pools ends the server sessions, which also flushes PostgreSQL's table statistics.
+            sourcePool.close();
+            targetPool.close();
+        }
+    }
+
+    /**
+     * Runs a new backfill job into the sharded target and waits for it. The library is given the ShardingSphere
+     * data source wrapped as a {@link ShardingSphereTarget}, and the table mapped as an application with that target
+     * maps it: routed and sharded by {@code user_id}, which no update changes. Building ShardingSphere's data source
+     * (it reads the databases' metadata) is not timed.
+     *
+     * @see #run
+     */
+    static Result runSharded(BenchDatabase source, ShardedTarget target, int threads, boolean versionGuard,
+            Long upToId, Duration timeout, CpuMeter cpu) throws SQLException, InterruptedException {
+        try (Connection home = target.connectHome()) {
+            resetJob(home);
+        }
+        int run = RUNS.incrementAndGet();
+        HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, threads + 1, false);
+        DataSource sharding = target.open(threads + 1);
+        try {
+            return copy(sourcePool, ShardingSphereTarget.of(sharding), TableMapping.builder(OrderTable.NAME)
+                    .routingColumn("user_id").immutableShardingColumn(true).build(), threads, versionGuard, true,
+                    upToId, timeout, cpu);
+        } finally {
+            sourcePool.close();
+            try {
+                ((AutoCloseable) sharding).close();
+            } catch (Exception e) {
+                throw new SQLException("could not close ShardingSphere's data source: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static Result copy(DataSource sourcePool, DataSource targetPool, TableMapping mapping, int threads,
+            boolean versionGuard, boolean postgresCopy, Long upToId, Duration timeout, CpuMeter cpu)
+            throws SQLException, InterruptedException {
         AtomicLong chunks = new AtomicLong();
         AtomicLong chunkNanos = new AtomicLong();
         AtomicInteger largest = new AtomicInteger();
@@ -96,37 +151,37 @@ final class BackfillCopy {
                 pauseReason.set(state.status() + ": " + state.reason());
             }
         });
-        try {
-            MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder(OrderTable.NAME).build()),
-                    sourcePool, targetPool, false);
-            BackfillConfig.Builder config = BackfillConfig.builder().threads(threads).rangesPerTable(16)
-                    .createTables(true).versionGuard(versionGuard).progressLogInterval(Duration.ofHours(1));
-            if (upToId != null) {
-                config.where(OrderTable.NAME, "id <= ?", upToId);
-            }
-            try (BackfillRunner runner = BackfillRunner.create(config.build(), tables, sourcePool, targetPool,
-                    events)) {
-                CpuMeter.Snapshot before = cpu == null ? null : cpu.snapshot();
-                long started = System.nanoTime();
-                runner.start(OrderTable.NAME);
-                runner.awaitCompletion(OrderTable.NAME, timeout);
-                long nanos = System.nanoTime() - started;
-                CpuMeter.Usage usage = cpu == null ? null : cpu.between(before, cpu.snapshot());
-                BackfillProgress progress = runner.progress(OrderTable.NAME);
-                String error = progress.lastError().orElse(pauseReason.get());
-                return new Result(progress.rowsCopied(), nanos, chunks.get(), chunkNanos.get(), largest.get(),
-                        progress.failedRows(), progress.status(), error, usage);
-            }
-        } finally {
-            // Closing the pools ends the server sessions, which also flushes PostgreSQL's table statistics.
-            sourcePool.close();
-            targetPool.close();
+        MappedTables tables = MappedTables.resolve(List.of(mapping), sourcePool, targetPool, false);
+        BackfillConfig.Builder config = BackfillConfig.builder().threads(threads).rangesPerTable(16)
+                .createTables(true).versionGuard(versionGuard).postgresCopy(postgresCopy)
+                .progressLogInterval(Duration.ofHours(1));
+        if (upToId != null) {
+            config.where(OrderTable.NAME, "id <= ?", upToId);
+        }
+        try (BackfillRunner runner = BackfillRunner.create(config.build(), tables, sourcePool, targetPool,
+                events)) {
+            CpuMeter.Snapshot before = cpu == null ? null : cpu.snapshot();
+            long started = System.nanoTime();
+            runner.start(OrderTable.NAME);
+            runner.awaitCompletion(OrderTable.NAME, timeout);
+            long nanos = System.nanoTime() - started;
+            CpuMeter.Usage usage = cpu == null ? null : cpu.between(before, cpu.snapshot());
+            BackfillProgress progress = runner.progress(OrderTable.NAME);
+            String error = progress.lastError().orElse(pauseReason.get());
+            return new Result(progress.rowsCopied(), nanos, chunks.get(), chunkNanos.get(), largest.get(),
+                    progress.failedRows(), progress.status(), error, usage);
         }
     }
 
     /** Empties the library's tables in the target, if they exist, so that the next start is a new job. */
     static void resetJob(BenchDatabase target) throws SQLException {
-        try (Connection connection = target.connect(); Statement statement = connection.createStatement()) {
+        try (Connection connection = target.connect()) {
+            resetJob(connection);
+        }
+    }
+
+    private static void resetJob(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
             for (String table : List.of(CHECKPOINTS, FAILURES)) {
                 if (TableMetadata.read(connection, table).isPresent()) {
                     statement.execute("DELETE FROM " + table);

@@ -15,7 +15,7 @@ import java.util.Map;
  */
 record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> targets, int plainChunk,
         boolean pgloader, boolean secondPass, boolean memory, String probeHeap, boolean ablation, boolean versionGuard,
-        boolean quick, Path markdown, int prefillEvery) {
+        boolean quick, Path markdown, int prefillEvery, boolean sharded, boolean baselines) {
 
     static final String USAGE = """
             usage: BackfillBenchmark [options]
@@ -34,6 +34,9 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
                                  (default: BackfillConfig's default, and the matching statement)
               --prefill-every N  before each backfill, put every Nth source row (id divisible by N) into the target
                                  table, as a mirror running during the backfill would have (default 0: none)
+              --sharded          also backfill into PostgreSQL split by ShardingSphere-JDBC into 2 databases x 4
+                                 tables by user_id, beside the single table, in the same rounds (needs POSTGRESQL)
+              --skip-baselines   no plain JDBC and COPY copies (only the backfills; pgloader by --skip-pgloader)
               --quick            100k rows, one round: a smoke run
               --markdown FILE    also append the report as Markdown to FILE
             Servers: DUALWRITE_IT_MARIADB_URL / _USER / _PASSWORD (default jdbc:mariadb://127.0.0.1:3306/test, root)
@@ -51,7 +54,7 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
         List<String> flags = new ArrayList<>();
         BenchOptions.split(args, List.of("--rows", "--rounds", "--threads", "--targets", "--plain-chunk", "--probe-heap",
                 "--markdown", "--prefill-every"), List.of("--skip-pgloader", "--skip-second-pass", "--skip-memory", "--ablation",
-                "--version-guard", "--quick"), values, flags);
+                                "--version-guard", "--quick", "--sharded", "--skip-baselines"), values, flags);
         boolean quick = flags.contains("--quick");
         List<Integer> threads = Arrays.stream(values.getOrDefault("--threads", "1,2").split(","))
                 .map(t -> BenchOptions.positive("--threads", t.trim())).distinct().toList();
@@ -72,7 +75,15 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
                 flags.contains("--version-guard") || BackfillConfig.defaults().versionGuard(), quick,
                 values.containsKey("--markdown") ? Path.of(values.get("--markdown")) : null,
                 values.containsKey("--prefill-every") ? BenchOptions.positive("--prefill-every",
-                        values.get("--prefill-every")) : 0);
+                        values.get("--prefill-every")) : 0,
+                sharded(flags.contains("--sharded"), targets), !flags.contains("--skip-baselines"));
+    }
+
+    private static boolean sharded(boolean asked, List<Store> targets) {
+        if (asked && !targets.contains(Store.POSTGRESQL)) {
+            throw new IllegalArgumentException("--sharded: the sharded target is PostgreSQL; add it to --targets");
+        }
+        return asked;
     }
 
     String describe() {
@@ -80,6 +91,7 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
                 + plainChunk + " pgloader=" + pgloader + " second-pass=" + secondPass + " memory="
                 + (memory ? "-Xmx" + probeHeap : "off") + " version-guard=" + versionGuard
                 + (ablation ? " ablation" : "") + (prefillEvery > 0 ? " prefill-every=" + prefillEvery : "")
+                + (sharded ? " sharded=2x4" : "") + (baselines ? "" : " baselines=off")
                 + (quick ? " (quick)" : "");
     }
 

@@ -124,6 +124,15 @@ final class OrderTable {
             return values.get(0).longValueExact();
         }
 
+        /** @return the checksum of both tables together: each figure is a count or a sum, so they add up */
+        Checksum plus(Checksum other) {
+            List<BigDecimal> sum = new ArrayList<>();
+            for (int i = 0; i < values.size(); i++) {
+                sum.add(values.get(i).add(other.values.get(i)));
+            }
+            return new Checksum(sum);
+        }
+
         @Override
         public String toString() {
             return "rows=" + values.get(0) + " sum(id)=" + values.get(1) + " count(note)=" + values.get(2)

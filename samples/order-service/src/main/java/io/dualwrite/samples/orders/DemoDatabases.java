@@ -1,6 +1,7 @@
 package io.dualwrite.samples.orders;
 
 import io.dualwrite.jdbc.Dialect;
+import io.dualwrite.shard.ShardingSphereTarget;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.random.RandomGenerator;
 import javax.sql.DataSource;
+import org.apache.shardingsphere.driver.api.yaml.YamlShardingSphereDataSourceFactory;
 
 /**
  * The world the service lives in before the migration: the old schema {@code t_order} with its
@@ -52,10 +54,99 @@ public final class DemoDatabases {
      * @throws SQLException if a statement fails
      */
     public static void createTables(DataSource source, DataSource target) throws SQLException {
-        execute(source, sourceDdl(Dialect.of(source).product()));
+        createSourceTables(source);
         execute(target, targetDdl(Dialect.of(target).product()));
-        execute(source, List.of(couponDdl(Dialect.of(source).product())));
         execute(target, List.of(couponDdl(Dialect.of(target).product())));
+    }
+
+    /**
+     * Creates {@code t_order} and {@code coupon} in the old store.
+     *
+     * @param source the old store
+     * @throws SQLException if a statement fails
+     */
+    public static void createSourceTables(DataSource source) throws SQLException {
+        execute(source, sourceDdl(Dialect.of(source).product()));
+        execute(source, List.of(couponDdl(Dialect.of(source).product())));
+    }
+
+    /**
+     * Fills a ShardingSphere YAML template: {@code {url_0}}, {@code {url_1}}, ... become the real databases' JDBC
+     * URLs, {@code {username}} and {@code {password}} their login.
+     *
+     * @param template the YAML with the placeholders
+     * @param urls the databases' URLs, {@code ds_0} first
+     * @param username their user
+     * @param password their password, or null
+     * @return the YAML
+     * @throws IllegalArgumentException if a placeholder is left over
+     */
+    public static String shardingYaml(String template, List<String> urls, String username, String password) {
+        String yaml = template;
+        for (int i = 0; i < urls.size(); i++) {
+            yaml = yaml.replace("{url_" + i + "}", urls.get(i));
+        }
+        yaml = yaml.replace("{username}", username == null ? "" : username)
+                .replace("{password}", password == null ? "" : password);
+        java.util.regex.Matcher left = java.util.regex.Pattern.compile("\\{(url_\\d+|username|password)}").matcher(yaml);
+        if (left.find()) {
+            throw new IllegalArgumentException("the ShardingSphere YAML template names " + left.group()
+                    + ", but only " + urls.size() + " database URLs were given");
+        }
+        return yaml;
+    }
+
+    /**
+     * Creates a sharded new store's physical tables in every real database its ShardingSphere YAML names, found
+     * by ShardingSphere itself (a data source built from the YAML, closed again).
+     *
+     * @param shardingYaml the ShardingSphere-JDBC YAML of the new store
+     * @param tables how many physical {@code orders_N} tables each database holds
+     * @return the real databases' names, the home one first
+     * @throws SQLException if ShardingSphere refuses the YAML or a statement fails
+     */
+    public static List<String> createShards(byte[] shardingYaml, int tables) throws SQLException {
+        DataSource sharding;
+        try {
+            sharding = YamlShardingSphereDataSourceFactory.createDataSource(shardingYaml);
+        } catch (java.io.IOException e) {
+            throw new SQLException("the ShardingSphere YAML cannot be read: " + e.getMessage(), e);
+        }
+        try {
+            ShardingSphereTarget target = ShardingSphereTarget.of(sharding);
+            List<String> names = new java.util.ArrayList<>(List.of(target.home()));
+            target.dataSourceNames().stream().filter(name -> !name.equals(target.home())).forEach(names::add);
+            for (String name : names) {
+                createShardTables(target.physical(name), tables, name.equals(target.home()));
+            }
+            return names;
+        } finally {
+            try {
+                ((AutoCloseable) sharding).close();
+            } catch (Exception e) {
+                throw new SQLException("could not close ShardingSphere: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Creates the physical tables of a sharded new store in one of its real databases: {@code orders_0} ..
+     * {@code orders_<tables - 1>}, each the schema of {@code orders}, and in the home database the single
+     * {@code coupon} table too. ShardingSphere's YAML names which of them holds which orders.
+     *
+     * @param database one real database of the new store
+     * @param tables how many physical {@code orders_N} tables each database holds
+     * @param home whether it is the home database, which holds {@code coupon} and the library's own tables
+     * @throws SQLException if a statement fails
+     */
+    public static void createShardTables(DataSource database, int tables, boolean home) throws SQLException {
+        Dialect.Product product = Dialect.of(database).product();
+        for (int t = 0; t < tables; t++) {
+            execute(database, targetDdl(product, "orders_" + t));
+        }
+        if (home) {
+            execute(database, List.of(couponDdl(product)));
+        }
     }
 
     /**
@@ -180,13 +271,18 @@ public final class DemoDatabases {
     }
 
     static List<String> targetDdl(Dialect.Product product) {
+        return targetDdl(product, "orders");
+    }
+
+    /** The new schema's orders table under a name: {@code orders}, or one physical shard of it. */
+    static List<String> targetDdl(Dialect.Product product, String table) {
         boolean mysql = product == Dialect.Product.MARIADB || product == Dialect.Product.MYSQL;
         String time = mysql ? "DATETIME(3)" : "TIMESTAMP(3)";
         String json = product == Dialect.Product.POSTGRESQL ? "JSONB" : "JSON";
-        return List.of("CREATE TABLE orders (order_id BIGINT NOT NULL PRIMARY KEY, buyer_id BIGINT NOT NULL,"
+        return List.of("CREATE TABLE " + table + " (order_id BIGINT NOT NULL PRIMARY KEY, buyer_id BIGINT NOT NULL,"
                 + " state VARCHAR(16) NOT NULL, amount_cents BIGINT NOT NULL, shipping " + json + ", created_at "
                 + time + " NOT NULL, updated_at " + time + " NOT NULL, region VARCHAR(16))",
-                "CREATE INDEX idx_orders_buyer ON orders (buyer_id)");
+                "CREATE INDEX idx_" + table + "_buyer ON " + table + " (buyer_id)");
     }
 
     private static void execute(DataSource dataSource, List<String> statements) throws SQLException {

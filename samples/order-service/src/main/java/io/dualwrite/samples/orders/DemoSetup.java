@@ -14,6 +14,7 @@ import javax.sql.DataSource;
 import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
@@ -24,7 +25,9 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
  *
  * <p>With {@code demo.scratch.enabled=true} (the {@code mariadb-postgres} profile) it first creates a
  * uniquely named database on the source server and schema on the target server and points the service at
- * them; {@link #dropScratch()} drops them after the run.
+ * them; {@link #dropScratch()} drops them after the run. With {@code demo.scratch.target.sharding-template} (the
+ * {@code mariadb-sharded-postgres} profile) the target is several databases, named in a ShardingSphere YAML written
+ * for the run.
  */
 final class DemoSetup implements ApplicationListener<ApplicationEnvironmentPreparedEvent> {
 
@@ -40,14 +43,31 @@ final class DemoSetup implements ApplicationListener<ApplicationEnvironmentPrepa
                 createScratch(env);
             }
             DataSource source = dataSource(env, "spring.datasource");
-            DataSource target = dataSource(env, "dualwrite.target");
-            DemoDatabases.createTables(source, target);
+            String sharding = env.getProperty("dualwrite.target.sharding-sphere-config");
+            String targetDescription;
+            if (sharding != null && !sharding.isBlank()) {
+                DemoDatabases.createSourceTables(source);
+                byte[] yaml;
+                try (java.io.InputStream in = new DefaultResourceLoader().getResource(sharding).getInputStream()) {
+                    yaml = in.readAllBytes();
+                } catch (java.io.IOException e) {
+                    throw new SQLException("dualwrite.target.sharding-sphere-config=" + sharding + ": " + e.getMessage(), e);
+                }
+                int tables = env.getProperty("demo.sharded.tables", Integer.class, 4);
+                List<String> databases = DemoDatabases.createShards(yaml, tables);
+                targetDescription = "the " + databases.size() + " x " + tables + " shards of " + sharding + " "
+                        + databases;
+            } else {
+                DataSource target = dataSource(env, "dualwrite.target");
+                DemoDatabases.createTables(source, target);
+                targetDescription = String.valueOf(Dialect.of(target).product());
+            }
             int rows = env.getProperty("demo.history.orders", Integer.class, 20_000);
             int users = env.getProperty("demo.users", Integer.class, 1_000);
             DemoDatabases.seedHistory(source, rows, users, 42);
             DemoDatabases.seedCoupons(source, env.getProperty("demo.history.coupons", Integer.class, 3_000), users, 43);
             System.out.printf("setup: t_order holds %,d orders of %,d users in %s; orders is empty in %s%n", rows,
-                    users, Dialect.of(source).product(), Dialect.of(target).product());
+                    users, Dialect.of(source).product(), targetDescription);
         } catch (SQLException e) {
             dropScratch();
             throw new IllegalStateException("demo setup: could not prepare the databases: " + e.getMessage(), e);
@@ -66,8 +86,53 @@ final class DemoSetup implements ApplicationListener<ApplicationEnvironmentPrepa
         String name = "dw_demo_" + Long.toString(Math.abs(RANDOM.nextLong()), 36);
         Map<String, Object> properties = new LinkedHashMap<>();
         scratch(env, "demo.scratch.source", name, "spring.datasource", properties);
-        scratch(env, "demo.scratch.target", name, "dualwrite.target", properties);
+        String template = env.getProperty("demo.scratch.target.sharding-template");
+        if (template != null && !template.isBlank()) {
+            shardedScratch(env, name, template, properties);
+        } else {
+            scratch(env, "demo.scratch.target", name, "dualwrite.target", properties);
+        }
         env.getPropertySources().addFirst(new MapPropertySource("demo-scratch", properties));
+    }
+
+    /**
+     * Creates the databases of a sharded new store ({@code <name>_0}, {@code _1}, ...) on the target server, and
+     * writes the ShardingSphere YAML template with their URLs to a temporary file that
+     * {@code dualwrite.target.sharding-sphere-config} then names.
+     */
+    private void shardedScratch(ConfigurableEnvironment env, String name, String template,
+            Map<String, Object> properties) throws SQLException {
+        String prefix = "demo.scratch.target";
+        String adminUrl = Objects.requireNonNull(env.getProperty(prefix + ".admin-url"), prefix + ".admin-url");
+        String user = env.getProperty(prefix + ".username");
+        String password = env.getProperty(prefix + ".password", "");
+        DriverManagerDataSource admin = new DriverManagerDataSource(adminUrl, user, password);
+        int count = env.getProperty(prefix + ".databases", Integer.class, 2);
+        List<String> urls = new ArrayList<>();
+        for (int d = 0; d < count; d++) {
+            String database = name + "_" + d;
+            run(admin, "CREATE DATABASE " + database);
+            drops.add(() -> {
+                try {
+                    run(admin, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+                    System.out.println("dropped database " + database + " on " + adminUrl);
+                } catch (SQLException e) {
+                    System.err.println("could not drop " + database + " on " + adminUrl + ": " + e.getMessage());
+                }
+            });
+            urls.add(env.getProperty(prefix + ".url-template", "").replace("{name}", database));
+            System.out.println("created database " + database + " on " + adminUrl);
+        }
+        try (java.io.InputStream in = new DefaultResourceLoader().getResource(template).getInputStream()) {
+            String yaml = DemoDatabases.shardingYaml(new String(in.readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8), urls, user, password);
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("dw-demo-sharding-", ".yaml");
+            java.nio.file.Files.writeString(file, yaml);
+            drops.add(() -> file.toFile().delete());
+            properties.put("dualwrite.target.sharding-sphere-config", "file:" + file);
+        } catch (java.io.IOException e) {
+            throw new SQLException(prefix + ".sharding-template=" + template + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -24,17 +24,21 @@ import java.util.List;
  * @param sourceRows orders in the old store at the cut-over
  * @param targetRows orders in the new store at the cut-over
  * @param rowsDiffering orders that differ when both stores are read through the service's own code
+ * @param shards with a sharded new store, each physical shard read directly against the old store's orders
+ *     that belong there; empty otherwise
  * @param afterCutOver what happened after TARGET_ONLY, or why it was not reached
  * @param problems why the run failed; empty when it passed
  */
 public record MigrationReport(String stores, long historyRows, long rowsCopied, Duration backfillTook,
         long reconcileFound, long reconcileRepaired, List<String> steps, long doubleReads, long doubleReadMismatches,
         long repairedByDoubleReads, LagRecorder.Lags lag, LoadGenerator.Stats load, long finalDifferences,
-        long sourceRows, long targetRows, long rowsDiffering, String afterCutOver, List<String> problems) {
+        long sourceRows, long targetRows, long rowsDiffering, List<ShardComparison.ShardCount> shards,
+        String afterCutOver, List<String> problems) {
 
     /** Copies the lists. */
     public MigrationReport {
         steps = List.copyOf(steps);
+        shards = List.copyOf(shards);
         problems = List.copyOf(problems);
     }
 
@@ -43,9 +47,10 @@ public record MigrationReport(String stores, long historyRows, long rowsCopied, 
         return problems.isEmpty();
     }
 
-    /** @return whether both stores held the same orders at the cut-over, by both checks */
+    /** @return whether both stores held the same orders at the cut-over, by both checks (and on every shard) */
     public boolean identical() {
-        return finalDifferences == 0 && rowsDiffering == 0 && sourceRows == targetRows;
+        return finalDifferences == 0 && rowsDiffering == 0 && sourceRows == targetRows
+                && shards.stream().allMatch(shard -> shard.differences() == 0);
     }
 
     /**
@@ -73,8 +78,11 @@ public record MigrationReport(String stores, long historyRows, long rowsCopied, 
         for (String error : load.firstErrors()) {
             line(out, "", "error: " + error);
         }
-        line(out, "at cut-over", String.format("t_order %,d rows, orders %,d rows; reconciler %,d differences;"
+        line(out, afterCutOver.startsWith("not reached") ? "at the end" : "at cut-over", String.format("t_order %,d rows, orders %,d rows; reconciler %,d differences;"
                 + " read back through the service %,d differ", sourceRows, targetRows, finalDifferences, rowsDiffering));
+        for (ShardComparison.ShardCount shard : shards) {
+            line(out, shard == shards.get(0) ? "per shard" : "", shard.toString());
+        }
         line(out, "after cut-over", afterCutOver);
         line(out, "result", passed() ? "PASSED: no write errors, stores identical" : "FAILED");
         for (String problem : problems) {

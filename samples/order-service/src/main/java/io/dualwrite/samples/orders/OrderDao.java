@@ -198,6 +198,17 @@ public class OrderDao {
     }
 
     /**
+     * Reads every order of one physical table of a sharded new store, read directly in its own database.
+     *
+     * @param database a JdbcTemplate on that real database
+     * @param table the physical table, one shard of {@code orders}
+     * @return its orders, by id
+     */
+    List<Order> readShard(JdbcTemplate database, String table) {
+        return database.query("SELECT " + NEW_COLUMNS + " FROM " + table + " ORDER BY order_id", this::fromNew);
+    }
+
+    /**
      * The store this call's transaction was admitted to. Asked inside the transaction, so the answer is
      * the route its connection took, which no ramp step changes until the transaction ends.
      */
@@ -250,9 +261,23 @@ public class OrderDao {
                 rs.getTimestamp("gmt_create").toInstant(), rs.getTimestamp("gmt_modified").toInstant());
     }
 
+    /**
+     * A JSON column as text. H2 gives its JSON values as bytes, which H2's own driver turns into text on
+     * {@code getString} but ShardingSphere's merged result set (a sharded new store) does not; PostgreSQL gives an
+     * object whose text is the JSON.
+     */
+    private static String jsonText(ResultSet rs, String column) throws SQLException {
+        Object value = rs.getObject(column);
+        if (value == null) {
+            return null;
+        }
+        return value instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                : value.toString();
+    }
+
     private Order fromNew(ResultSet rs, int row) throws SQLException {
         return new Order(sourceId(rs.getLong("order_id")), rs.getLong("buyer_id"),
-                OrderStatus.valueOf(rs.getString("state")), rs.getLong("amount_cents"), rs.getString("shipping"),
+                OrderStatus.valueOf(rs.getString("state")), rs.getLong("amount_cents"), jsonText(rs, "shipping"),
                 rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
     }
 }
