@@ -1,6 +1,7 @@
 package io.dualwrite.backfill;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -21,10 +22,37 @@ import java.util.Optional;
  * @param rangesDone key ranges finished
  * @param ranges key ranges in all
  * @param lastError the last error or pause reason, if any
+ * @param shards when the source table is sharded, each physical source shard's own progress (each shard is a
+ *     unit of work of its own), in the sharding engine's order; otherwise empty
  */
 public record BackfillProgress(String table, BackfillStatus status, long rowsCopied, long failedRows,
         long estimatedTotal, double rowsPerSecond, double averageRowsPerSecond, int rangesDone, int ranges,
-        Optional<String> lastError) {
+        Optional<String> lastError, List<Shard> shards) {
+
+    /**
+     * One physical source shard's backfill, from its checkpoint row(s).
+     *
+     * @param shard the shard, {@code dataSource.table} as the sharding engine names it
+     * @param status DONE when its rows are copied, RUNNING while an instance holds it, PENDING before (or after a
+     *     lease was handed back), PAUSED or CANCELLED with the job
+     * @param rowsCopied rows copied from this shard so far
+     * @param owner the instance ({@link BackfillConfig#ownerId()}) holding its lease while it runs, else empty
+     */
+    public record Shard(String shard, BackfillStatus status, long rowsCopied, Optional<String> owner) {
+    }
+
+    /** A snapshot of a table whose source is not sharded. */
+    public BackfillProgress(String table, BackfillStatus status, long rowsCopied, long failedRows,
+            long estimatedTotal, double rowsPerSecond, double averageRowsPerSecond, int rangesDone, int ranges,
+            Optional<String> lastError) {
+        this(table, status, rowsCopied, failedRows, estimatedTotal, rowsPerSecond, averageRowsPerSecond, rangesDone,
+                ranges, lastError, List.of());
+    }
+
+    /** Copies the shard list. */
+    public BackfillProgress {
+        shards = List.copyOf(shards);
+    }
 
     /** The span {@link #rowsPerSecond()} is measured over. */
     public static final Duration RATE_WINDOW = Duration.ofSeconds(10);
@@ -46,8 +74,10 @@ public record BackfillProgress(String table, BackfillStatus status, long rowsCop
         String rows = estimatedTotal < 0 ? String.format(Locale.ROOT, "%,d rows", rowsCopied)
                 : String.format(Locale.ROOT, "%,d of ~%,d rows", rowsCopied, estimatedTotal);
         return String.format(Locale.ROOT, "backfill %s: %s, %s (%d failed), %d/%d ranges, %.0f rows/s over the last"
-                + " %d s, %.0f rows/s on average, eta %s%s", table, status, rows, failedRows, rangesDone, ranges,
+                + " %d s, %.0f rows/s on average, eta %s%s%s", table, status, rows, failedRows, rangesDone, ranges,
                 rowsPerSecond, RATE_WINDOW.toSeconds(), averageRowsPerSecond,
-                eta().map(Duration::toString).orElse("?"), lastError.map(e -> ", last error: " + e).orElse(""));
+                eta().map(Duration::toString).orElse("?"), lastError.map(e -> ", last error: " + e).orElse(""),
+                shards.isEmpty() ? "" : String.format(Locale.ROOT, ", %d/%d shards done", shards.stream()
+                        .filter(s -> s.status() == BackfillStatus.DONE).count(), shards.size()));
     }
 }

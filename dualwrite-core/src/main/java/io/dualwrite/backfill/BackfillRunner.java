@@ -8,6 +8,8 @@ import io.dualwrite.jdbc.LibraryWork;
 import io.dualwrite.jdbc.RestoringDataSource;
 import io.dualwrite.jdbc.Row;
 import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.jdbc.ShardLayout;
+import io.dualwrite.jdbc.ShardedStore;
 import io.dualwrite.jdbc.SqlErrors;
 import io.dualwrite.jdbc.TableOps;
 import io.dualwrite.mapping.MappedTable;
@@ -55,6 +57,12 @@ import org.apache.commons.logging.LogFactory;
  *
  * <p>Several instances may run the same job: they share its key ranges through leases in the checkpoint
  * table; {@link #pause}, {@link #resume} and {@link #cancel} act on every instance through it.
+ *
+ * <p>A sharded source table (its {@code TableOps} sharded over the physical tables, see
+ * {@code io.dualwrite.shard}) is not cut into key ranges: each physical shard is one range of its own, named in
+ * its checkpoint row, walked on that physical table alone through its real database's connection in the source
+ * transaction. The share lock and the commit order are those above, per shard; the lease, the checkpoint and the
+ * resume are the ranges' own, so instances share the shards and a restart resumes shard by shard.
  */
 public final class BackfillRunner implements AutoCloseable {
 
@@ -81,6 +89,8 @@ public final class BackfillRunner implements AutoCloseable {
     private volatile ChunkHook hook;
     private volatile io.dualwrite.degrade.Degradation degradation;
     private volatile boolean lockSourceRows = true;
+    /** Off only in tests: a range taken over starts again at its first key, as if it had no checkpoint. */
+    private volatile boolean resumeFromCheckpoint = true;
     private volatile boolean tablesChecked;
     private volatile boolean closed;
     /** How often {@link #startAll} looks whether the tables before a waiting one are done. */
@@ -169,6 +179,15 @@ public final class BackfillRunner implements AutoCloseable {
         try (Connection connection = target.getConnection()) {
             connection.setAutoCommit(false);
             List<CheckpointStore.Range> ranges = store.load(connection, job);
+            List<String> unknown = ranges.stream().map(CheckpointStore.Range::shard).filter(Objects::nonNull)
+                    .filter(shard -> physicalShard(mapped, shard).isEmpty()).distinct().toList();
+            if (!unknown.isEmpty()) {
+                connection.rollback();
+                throw new IllegalStateException("the backfill of table '" + table + "' has checkpoints for source shards "
+                        + unknown + " that the source's sharding rule no longer names (its shards are "
+                        + mapped.source().shardLayout().map(ShardLayout::shards).orElse(List.of()) + "); call cancel(\""
+                        + table + "\") and start it again to walk the shards there are now");
+            }
             if (ranges.stream().anyMatch(r -> r.status() == BackfillStatus.PAUSED)) {
                 connection.rollback();
                 throw new IllegalStateException("the backfill of table '" + table + "' is paused ("
@@ -356,7 +375,24 @@ public final class BackfillRunner implements AutoCloseable {
                 .findFirst();
         return new BackfillProgress(mapped.name(), overall(ranges), copied, failed,
                 local == null ? -1 : local.estimate, local == null ? 0 : local.rate.recent(),
-                local == null ? 0 : local.rate.average(local.isAlive()), done, ranges.size(), lastError);
+                local == null ? 0 : local.rate.average(local.isAlive()), done, ranges.size(), lastError,
+                shardProgress(ranges));
+    }
+
+    /** Each physical source shard's progress over its ranges, in the order the job created them. */
+    private static List<BackfillProgress.Shard> shardProgress(List<CheckpointStore.Range> ranges) {
+        Map<String, List<CheckpointStore.Range>> byShard = new java.util.LinkedHashMap<>();
+        for (CheckpointStore.Range range : ranges) {
+            if (range.shard() != null) {
+                byShard.computeIfAbsent(range.shard(), shard -> new ArrayList<>()).add(range);
+            }
+        }
+        List<BackfillProgress.Shard> shards = new ArrayList<>();
+        byShard.forEach((shard, own) -> shards.add(new BackfillProgress.Shard(shard, overall(own),
+                own.stream().mapToLong(CheckpointStore.Range::rowsCopied).sum(),
+                own.stream().filter(r -> r.status() == BackfillStatus.RUNNING).map(CheckpointStore.Range::owner)
+                        .filter(Objects::nonNull).findFirst())));
+        return shards;
     }
 
     /**
@@ -478,6 +514,10 @@ public final class BackfillRunner implements AutoCloseable {
 
     void lockSourceRowsForTesting(boolean lock) {
         this.lockSourceRows = lock;
+    }
+
+    void resumeFromCheckpointForTesting(boolean resume) {
+        this.resumeFromCheckpoint = resume;
     }
 
     /** The job's name in the checkpoint table: the table's, or {@code table@run} for a run such as a plan stage. */
@@ -672,37 +712,30 @@ public final class BackfillRunner implements AutoCloseable {
      * chasing new keys would only copy it twice, and a backfill throttled below the insert rate would never
      * end. A composite key has no such bound (MAX per column is not the last key), so its range stays open.
      */
-    private List<RowKey[]> splitRanges(MappedTable mapped, long estimate) throws SQLException {
+    private List<CheckpointStore.Bounds> splitRanges(MappedTable mapped, long estimate) throws SQLException {
         TableOps ops = mapped.source();
-        List<RowKey[]> ranges = new ArrayList<>();
-        // A sharded source has no one table to take MIN and MAX of: one range, scanned over every shard merged.
-        if (ops.keyColumns().size() != 1 || ops.shardLayout().isPresent()) {
-            ranges.add(new RowKey[] {null, null});
+        List<CheckpointStore.Bounds> ranges = new ArrayList<>();
+        Optional<ShardLayout> layout = ops.shardLayout();
+        if (layout.isPresent()) {
+            return shardRanges(mapped, layout.get());
+        }
+        if (ops.keyColumns().size() != 1) {
+            ranges.add(new CheckpointStore.Bounds(null, null, null));
             return ranges;
         }
-        String key = ops.dialect().quote(ops.keyColumns().get(0));
-        int type = ops.table().column(ops.keyColumns().get(0)).orElseThrow().jdbcType();
-        boolean integral = type == Types.BIGINT || type == Types.INTEGER || type == Types.SMALLINT
-                || type == Types.TINYINT;
-        Object min;
-        Object max;
-        // PostgreSQL has no MIN or MAX of uuid or bytea; the first and last key in key order are the same thing.
-        String bounds = integral ? "SELECT MIN(" + key + "), MAX(" + key + ") FROM " + ops.dialect().tableName(ops.table())
-                : "SELECT " + key + ", " + key + " FROM " + ops.dialect().tableName(ops.table()) + " ORDER BY " + key
-                        + " DESC LIMIT 1";
-        try (Connection connection = source.getConnection();
-                var statement = connection.createStatement();
-                var rs = statement.executeQuery(Dialect.MARKER + " " + bounds)) {
-            boolean any = rs.next();
-            min = any ? rs.getObject(1) : null;
-            max = any ? rs.getObject(2) : null;
+        boolean integral = integralKey(ops);
+        Object[] firstAndLast;
+        try (Connection connection = source.getConnection()) {
+            firstAndLast = firstAndLastKey(ops, connection);
         }
+        Object min = firstAndLast[0];
+        Object max = firstAndLast[1];
         if (max == null) {
-            ranges.add(new RowKey[] {null, null});
+            ranges.add(new CheckpointStore.Bounds(null, null, null));
             return ranges;
         }
         if (!integral || config.rangesPerTable() == 1) {
-            ranges.add(new RowKey[] {null, ops.canonicalKey(RowKey.of(max))});
+            ranges.add(new CheckpointStore.Bounds(null, null, ops.canonicalKey(RowKey.of(max))));
             return ranges;
         }
         long low = ((Number) min).longValue();
@@ -712,10 +745,61 @@ public final class BackfillRunner implements AutoCloseable {
         RowKey previous = null;
         for (int i = 1; i <= count; i++) {
             RowKey end = RowKey.of(i == count ? high : low - 1 + (long) Math.ceil((double) (high - low + 1) * i / count));
-            ranges.add(new RowKey[] {previous, end});
+            ranges.add(new CheckpointStore.Bounds(null, previous, end));
             previous = end;
         }
         return ranges;
+    }
+
+    /**
+     * One range per physical shard of a sharded source, walked on that table alone: the shard is the unit that
+     * instances share, lease, checkpoint and resume. Each ends at the shard's largest key now, for the reason
+     * {@link #splitRanges} gives; a shard with a composite key stays open, an empty one is done at its first chunk.
+     */
+    private List<CheckpointStore.Bounds> shardRanges(MappedTable mapped, ShardLayout layout) throws SQLException {
+        List<CheckpointStore.Bounds> ranges = new ArrayList<>();
+        try (Connection connection = source.getConnection()) {
+            ShardedStore store = connection.unwrap(ShardedStore.class);
+            for (ShardLayout.Shard shard : layout.shards()) {
+                String name = shard.toString();
+                if (name.length() > CheckpointStore.MAX_SHARD_LENGTH) {
+                    throw new IllegalArgumentException("source shard " + name + " of table '" + mapped.name()
+                            + "': the name is longer than the checkpoint table's " + CheckpointStore.MAX_SHARD_LENGTH
+                            + " characters");
+                }
+                TableOps ops = mapped.source().shardOps(shard);
+                Object last = ops.keyColumns().size() != 1 ? null
+                        : firstAndLastKey(ops, store.shard(shard.dataSource()))[1];
+                ranges.add(new CheckpointStore.Bounds(name, null, last == null ? null : ops.canonicalKey(RowKey.of(last))));
+            }
+        }
+        return ranges;
+    }
+
+    private static boolean integralKey(TableOps ops) {
+        int type = ops.table().column(ops.keyColumns().get(0)).orElseThrow().jdbcType();
+        return type == Types.BIGINT || type == Types.INTEGER || type == Types.SMALLINT || type == Types.TINYINT;
+    }
+
+    /** @return a single-column key's first and last value in a table (each null when it is empty) */
+    private static Object[] firstAndLastKey(TableOps ops, Connection connection) throws SQLException {
+        String key = ops.dialect().quote(ops.keyColumns().get(0));
+        // PostgreSQL has no MIN or MAX of uuid or bytea; the first and last key in key order are the same thing.
+        String bounds = integralKey(ops)
+                ? "SELECT MIN(" + key + "), MAX(" + key + ") FROM " + ops.dialect().tableName(ops.table())
+                : "SELECT " + key + ", " + key + " FROM " + ops.dialect().tableName(ops.table()) + " ORDER BY " + key
+                        + " DESC LIMIT 1";
+        try (var statement = connection.createStatement();
+                var rs = statement.executeQuery(Dialect.MARKER + " " + bounds)) {
+            boolean any = rs.next();
+            return new Object[] {any ? rs.getObject(1) : null, any ? rs.getObject(2) : null};
+        }
+    }
+
+    /** @return the source shard a checkpoint names ({@code dataSource.table}), if the source's layout still has it */
+    private static Optional<ShardLayout.Shard> physicalShard(MappedTable mapped, String name) {
+        return mapped.source().shardLayout().flatMap(layout -> layout.shards().stream()
+                .filter(shard -> shard.toString().equals(name)).findFirst());
     }
 
     private static BackfillStatus overall(List<CheckpointStore.Range> ranges) {
@@ -1020,7 +1104,7 @@ public final class BackfillRunner implements AutoCloseable {
 
         /** Copies one leased range chunk by chunk until it is done, the lease is lost or the job stops. */
         private void copyRange(CheckpointStore.Range range) throws SQLException {
-            RowKey after = range.resumeAfter();
+            RowKey after = resumeFromCheckpoint ? range.resumeAfter() : range.start();
             while (true) {
                 if (stopped) {
                     release(range);
@@ -1065,9 +1149,9 @@ public final class BackfillRunner implements AutoCloseable {
                         sleep(config.backoffPause().toMillis());
                         continue;
                     }
-                    log.warn("dualwrite backfill of " + mapped.name() + ": " + chunkName(after) + " failed",
+                    log.warn("dualwrite backfill of " + mapped.name() + ": " + chunkName(range, after) + " failed",
                             e);
-                    pauseJob(chunkName(after) + " failed: " + describe(e));
+                    pauseJob(chunkName(range, after) + " failed: " + describe(e));
                     return;
                 }
                 if (result == null) {
@@ -1077,7 +1161,7 @@ public final class BackfillRunner implements AutoCloseable {
                 limiter.refund(chunk - result.read);
                 copied.addAndGet(result.written.rows);
                 events.publish(new DualWriteEvent.ChunkCopied(mapped.name(), range.id(), result.written.rows,
-                        result.written.failedKeys.size(), took));
+                        result.written.failedKeys.size(), took, range.shard() == null ? "" : range.shard()));
                 rate.record(result.written.rows);
                 logProgress();
                 if (breaker.record(result.written.rows, result.written.failedKeys.size())) {
@@ -1097,9 +1181,28 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
 
+        /**
+         * Reads a chunk of a range in key order under the share lock. A range of a sharded source walks its one
+         * physical table alone, through that real database's connection in the source transaction: the lock is held
+         * on it until {@code sourceConnection} rolls back, after the target commits, as on an unsharded source.
+         */
+        private List<Row> scanUnit(CheckpointStore.Range range, Connection sourceConnection, RowKey after, int chunk)
+                throws SQLException {
+            if (range.shard() == null) {
+                return mapped.source().scan(sourceConnection, after, range.end(), chunk, lockSourceRows,
+                        query.condition(), query.parameters());
+            }
+            // start() checked every stored shard against the layout.
+            ShardLayout.Shard shard = physicalShard(mapped, range.shard()).orElseThrow();
+            return mapped.source().shardOps(shard).scan(
+                    sourceConnection.unwrap(ShardedStore.class).shard(shard.dataSource()), after, range.end(), chunk,
+                    lockSourceRows, query.condition(), query.parameters());
+        }
+
         /** Names a chunk by where it starts (a range other than the first starts after a key), for the log. */
-        private static String chunkName(RowKey after) {
-            return after == null ? "the first chunk" : "the chunk after key " + after;
+        private static String chunkName(CheckpointStore.Range range, RowKey after) {
+            String chunk = after == null ? "the first chunk" : "the chunk after key " + after;
+            return range.shard() == null ? chunk : chunk + " of source shard " + range.shard();
         }
 
         /** One chunk through the gate, observed as {@link MeterNames#BACKFILL_CHUNK_OBSERVATION}. */
@@ -1145,8 +1248,7 @@ public final class BackfillRunner implements AutoCloseable {
                 sourceConnection.setAutoCommit(false);
                 sourceConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
                 try {
-                    List<Row> rows = mapped.source().scan(sourceConnection, after, range.end(), chunk, lockSourceRows,
-                            query.condition(), query.parameters());
+                    List<Row> rows = scanUnit(range, sourceConnection, after, chunk);
                     ChunkHook current = hook;
                     if (current != null) {
                         current.afterRead(mapped.name(), range.id(), rows);

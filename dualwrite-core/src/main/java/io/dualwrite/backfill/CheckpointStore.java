@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code dualwrite_checkpoint} (one row per job and key range: bounds, last key copied, rows, status,
- * owner, lease, last error) and {@code dualwrite_backfill_failure} (rows that could not be copied), both
+ * {@code dualwrite_checkpoint} (one row per job and key range: bounds, the physical source shard it walks
+ * when the source table is sharded, last key copied, rows, status, owner, lease, last error) and {@code dualwrite_backfill_failure} (rows that could not be copied), both
  * in the target. All methods run on the caller's connection and transaction. Keys are stored as JSON
  * arrays ({@link RowKey#toJson()}); times are the runner clock's epoch milliseconds.
  */
@@ -22,8 +22,22 @@ final class CheckpointStore {
 
     private static final int MAX_ERROR_LENGTH = 1000;
 
-    /** One key range of a job, as stored. */
-    record Range(int id, RowKey start, RowKey end, RowKey lastKey, long rowsCopied, long failedRows,
+    /** The longest shard name ({@code dataSource.table}) the checkpoint table holds. */
+    static final int MAX_SHARD_LENGTH = 300;
+
+    /**
+     * A key range to create.
+     *
+     * @param shard the physical source shard the range walks alone ({@code dataSource.table}), or null for the
+     *     logical source table
+     * @param start the exclusive lower bound, or null
+     * @param end the inclusive upper bound, or null
+     */
+    record Bounds(String shard, RowKey start, RowKey end) {
+    }
+
+    /** One key range of a job, as stored; {@code shard} as in {@link Bounds}. */
+    record Range(int id, String shard, RowKey start, RowKey end, RowKey lastKey, long rowsCopied, long failedRows,
             BackfillStatus status, String owner, long leaseUntil, String lastError) {
 
         /** @return the exclusive lower bound to resume from */
@@ -49,6 +63,7 @@ final class CheckpointStore {
         return List.of("CREATE TABLE " + checkpoints + " (\n"
                 + "  job VARCHAR(128) NOT NULL,\n"
                 + "  range_id INT NOT NULL,\n"
+                + "  shard VARCHAR(" + MAX_SHARD_LENGTH + "),\n"
                 + "  range_start VARCHAR(2000),\n"
                 + "  range_end VARCHAR(2000),\n"
                 + "  last_key VARCHAR(2000),\n"
@@ -70,12 +85,18 @@ final class CheckpointStore {
                 + ")");
     }
 
-    /** @return the DDL of the tables that do not exist yet */
+    /**
+     * @return the DDL of the tables that do not exist yet, and of the columns a checkpoint table made by an older
+     *     version lacks ({@code shard})
+     */
     List<String> missingTables(Connection connection) throws SQLException {
         List<String> missing = new ArrayList<>();
         List<String> ddl = ddl();
-        if (TableMetadata.read(connection, checkpoints).isEmpty()) {
+        java.util.Optional<TableMetadata> existing = TableMetadata.read(connection, checkpoints);
+        if (existing.isEmpty()) {
             missing.add(ddl.get(0));
+        } else if (existing.get().column("shard").isEmpty()) {
+            missing.add("ALTER TABLE " + checkpoints + " ADD shard VARCHAR(" + MAX_SHARD_LENGTH + ")");
         }
         if (TableMetadata.read(connection, failures).isEmpty()) {
             missing.add(ddl.get(1));
@@ -92,16 +113,17 @@ final class CheckpointStore {
     }
 
     /** Inserts the job's ranges. @return false if another runner inserted them first */
-    boolean insertRanges(Connection connection, String job, List<RowKey[]> bounds, long now) throws SQLException {
+    boolean insertRanges(Connection connection, String job, List<Bounds> bounds, long now) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + checkpoints
-                + " (job, range_id, range_start, range_end, status, updated_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+                + " (job, range_id, shard, range_start, range_end, status, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             for (int i = 0; i < bounds.size(); i++) {
                 statement.setString(1, job);
                 statement.setInt(2, i);
-                setKey(statement, 3, bounds.get(i)[0]);
-                setKey(statement, 4, bounds.get(i)[1]);
-                statement.setString(5, BackfillStatus.PENDING.name());
-                statement.setLong(6, now);
+                statement.setString(3, bounds.get(i).shard());
+                setKey(statement, 4, bounds.get(i).start());
+                setKey(statement, 5, bounds.get(i).end());
+                statement.setString(6, BackfillStatus.PENDING.name());
+                statement.setLong(7, now);
                 statement.addBatch();
             }
             statement.executeBatch();
@@ -336,13 +358,13 @@ final class CheckpointStore {
         }
     }
 
-    private static final String COLUMNS = "range_id, range_start, range_end, last_key, rows_copied, failed_rows,"
-            + " status, owner, lease_until, last_error";
+    private static final String COLUMNS = "range_id, shard, range_start, range_end, last_key, rows_copied,"
+            + " failed_rows, status, owner, lease_until, last_error";
 
     private static Range range(ResultSet rs) throws SQLException {
-        return new Range(rs.getInt(1), key(rs.getString(2)), key(rs.getString(3)), key(rs.getString(4)),
-                rs.getLong(5), rs.getLong(6), BackfillStatus.valueOf(rs.getString(7)), rs.getString(8), rs.getLong(9),
-                rs.getString(10));
+        return new Range(rs.getInt(1), rs.getString(2), key(rs.getString(3)), key(rs.getString(4)),
+                key(rs.getString(5)), rs.getLong(6), rs.getLong(7), BackfillStatus.valueOf(rs.getString(8)),
+                rs.getString(9), rs.getLong(10), rs.getString(11));
     }
 
     private static RowKey key(String json) {

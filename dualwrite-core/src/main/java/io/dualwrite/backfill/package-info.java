@@ -7,7 +7,8 @@
  * target, one row per key range: a chunk's rows and its checkpoint commit in one target transaction, so a
  * restart resumes exactly after the last committed chunk. Ranges are leased with
  * {@code FOR UPDATE SKIP LOCKED}, so several instances share a job and a dead one's range is taken over
- * when its lease expires.
+ * when its lease expires. A sharded source's ranges are its physical shards, one each ({@code shard} in the
+ * checkpoint row), so the shard is the unit that instances share and a restart resumes.
  *
  * <p>Each chunk is read under the same non-waiting share lock as the mirror's apply and written the same
  * way, so chunks and applies reach the target in commit order: the backfill never overwrites a newer row,

@@ -81,8 +81,16 @@ public sealed interface DualWriteEvent {
      * @param rows rows written to the target
      * @param failedRows rows that could not be copied and were recorded for a retry
      * @param took the time from the chunk's read to its commit
+     * @param shard the physical source shard ({@code dataSource.table}) the chunk was read from, when the source
+     *     table is sharded and its backfill walks each shard as a unit of work; otherwise empty
      */
-    record ChunkCopied(String table, int range, int rows, int failedRows, Duration took) implements DualWriteEvent {
+    record ChunkCopied(String table, int range, int rows, int failedRows, Duration took, String shard)
+            implements DualWriteEvent {
+
+        /** A chunk of a source table that is not sharded. */
+        public ChunkCopied(String table, int range, int rows, int failedRows, Duration took) {
+            this(table, range, rows, failedRows, took, "");
+        }
     }
 
     /**

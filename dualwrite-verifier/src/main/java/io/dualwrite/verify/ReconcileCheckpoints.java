@@ -92,6 +92,17 @@ final class ReconcileCheckpoints extends LibraryTable {
         }
     }
 
+    /** Forgets jobs' states, so that their next runs start over. */
+    void delete(Connection connection, List<String> jobs) throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement(Dialect.MARKER + " DELETE FROM " + table
+                + " WHERE job = ?")) {
+            for (String job : jobs) {
+                delete.setString(1, job);
+                delete.executeUpdate();
+            }
+        }
+    }
+
     void save(Connection connection, String job, State state, long now) throws SQLException {
         String samples = samplesJson(state);
         try (PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + table

@@ -24,13 +24,47 @@ import java.util.Map;
  * @param repairProblems why repairs were refused or failed, distinct messages: a refused route, and the first
  *     rows the target would not take (key and the database's error)
  * @param took how long this run took
+ * @param shards when the source table is sharded, each unit of work's own counts: every physical source shard, then
+ *     the walk of the target for rows no shard holds ({@code "target"}); the counts above are then their sums over
+ *     the round, whichever instance compared each unit. Otherwise empty
  */
 public record ReconcileReport(String table, boolean complete, long compared, long missingInTarget,
         long extraInTarget, long different, long repaired, long unrepaired, Map<Mismatch.Kind, List<RowKey>> samples,
-        long chunks, long checksumChunks, List<String> repairProblems, Duration took) {
+        long chunks, long checksumChunks, List<String> repairProblems, Duration took, List<Shard> shards) {
+
+    /**
+     * One unit of a sharded source's reconcile, from its checkpoint.
+     *
+     * @param unit the physical source shard ({@code dataSource.table}), or {@code "target"} for the target walk
+     * @param done whether the unit is compared in this round
+     * @param compared source rows of this shard compared
+     * @param missingInTarget rows of this shard the target lacks
+     * @param extraInTarget target rows no shard holds (the target walk only)
+     * @param different rows of this shard that differ in the target
+     * @param repaired rows repaired
+     * @param unrepaired differing rows left unrepaired
+     * @param owner the instance ({@link ReconcileConfig#owner()}) that last held the unit's lease, if any
+     */
+    public record Shard(String unit, boolean done, long compared, long missingInTarget, long extraInTarget,
+            long different, long repaired, long unrepaired, java.util.Optional<String> owner) {
+
+        /** @return every difference found in this unit */
+        public long differences() {
+            return missingInTarget + extraInTarget + different;
+        }
+    }
+
+    /** A report of a table whose source is not sharded. */
+    public ReconcileReport(String table, boolean complete, long compared, long missingInTarget, long extraInTarget,
+            long different, long repaired, long unrepaired, Map<Mismatch.Kind, List<RowKey>> samples, long chunks,
+            long checksumChunks, List<String> repairProblems, Duration took) {
+        this(table, complete, compared, missingInTarget, extraInTarget, different, repaired, unrepaired, samples,
+                chunks, checksumChunks, repairProblems, took, List.of());
+    }
 
     /** Copies the collections. */
     public ReconcileReport {
+        shards = List.copyOf(shards);
         EnumMap<Mismatch.Kind, List<RowKey>> copy = new EnumMap<>(Mismatch.Kind.class);
         samples.forEach((kind, keys) -> copy.put(kind, List.copyOf(keys)));
         samples = java.util.Collections.unmodifiableMap(copy);
@@ -56,6 +90,8 @@ public record ReconcileReport(String table, boolean complete, long compared, lon
                 + missingInTarget + " missing in target, " + extraInTarget + " extra in target, " + different
                 + " different, " + repaired + " repaired, " + unrepaired + " unrepaired; samples " + samples + " ("
                 + chunks + " chunks, " + checksumChunks + " by checksum, " + took.toMillis() + " ms)"
-                + (repairProblems.isEmpty() ? "" : "; repair problems: " + String.join("; ", repairProblems));
+                + (repairProblems.isEmpty() ? "" : "; repair problems: " + String.join("; ", repairProblems))
+                + (shards.isEmpty() ? "" : "; " + shards.stream().filter(Shard::done).count() + "/" + shards.size()
+                        + " units done");
     }
 }

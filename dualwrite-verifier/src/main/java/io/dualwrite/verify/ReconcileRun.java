@@ -69,6 +69,8 @@ final class ReconcileRun {
     private static final int MAX_ROW_PROBLEMS = 10;
     private int rowsNotRepaired;
     private final Lease lease;
+    /** The unit of a sharded source this run covers, or null for the whole table. */
+    private final Unit unit;
     private ReconcileCheckpoints.State state;
     private long chunks;
     private long checksumChunks;
@@ -86,6 +88,20 @@ final class ReconcileRun {
     private record Candidate(RowKey sourceKey, RowKey targetKey) {
     }
 
+    /**
+     * A part of a sharded source's reconcile that one instance leases and checkpoints on its own: a physical source
+     * shard, walked alone and each row looked up in the target by key; or, with no shard, the walk of the target
+     * for rows no shard holds.
+     *
+     * @param name the unit's name: the shard's {@code dataSource.table}, or {@link #TARGET_WALK}
+     * @param shard the physical source shard, or null for the target walk
+     */
+    record Unit(String name, io.dualwrite.jdbc.ShardLayout.Shard shard) {
+
+        /** The name of the unit that walks the target for extra rows. */
+        static final String TARGET_WALK = "target";
+    }
+
     /** Keeps the table's lease while the run goes on; called with every checkpoint. */
     @FunctionalInterface
     interface Lease {
@@ -96,7 +112,16 @@ final class ReconcileRun {
     ReconcileRun(ReconcileConfig config, MappedTable table, RowDiff diff, boolean sameProduct, Connection src,
             Connection tgt, ReconcileCheckpoints checkpoints, String job, MismatchLog mismatchLog,
             VerifyEvent.Listener listener, Lease lease, String where, List<Object> whereParameters) {
+        this(config, table, diff, sameProduct, src, tgt, checkpoints, job, mismatchLog, listener, lease, where,
+                whereParameters, null);
+    }
+
+    /** A run of one unit of a sharded source ({@code unit}), or of the whole table ({@code null}). */
+    ReconcileRun(ReconcileConfig config, MappedTable table, RowDiff diff, boolean sameProduct, Connection src,
+            Connection tgt, ReconcileCheckpoints checkpoints, String job, MismatchLog mismatchLog,
+            VerifyEvent.Listener listener, Lease lease, String where, List<Object> whereParameters, Unit unit) {
         this.lease = lease;
+        this.unit = unit;
         this.where = where;
         this.config = config;
         this.table = table;
@@ -120,7 +145,8 @@ final class ReconcileRun {
         this.sourceWindow = where == null ? sourceVersions
                 : sourceVersions == null ? "(" + where + ")" : sourceVersions + " AND (" + where + ")";
         this.targetWindow = window(targetOps);
-        this.ordered = keysKeepTheirOrder();
+        // A unit walks one side only (a shard, or the target): the look-up path, which splits that way.
+        this.ordered = unit == null && keysKeepTheirOrder();
         // The condition is the source's; the target's sums would cover other rows too. A sharded target's rows are
         // on several physical tables, which one checksum statement cannot cover: rows are compared instead.
         if (ordered && where == null && config.checksums() && sameProduct && diff.plain() && sameSchema()
@@ -197,6 +223,9 @@ final class ReconcileRun {
         state = config.resume() ? checkpoints.load(tgt, job) : null;
         if (state == null || state.done) {
             state = new ReconcileCheckpoints.State();
+            if (unit != null && unit.shard() == null) {
+                state.phase = "TARGET";
+            }
         }
         boolean finished = false;
         boolean first = true;
@@ -225,7 +254,8 @@ final class ReconcileRun {
         }
         state.done = true;
         checkpoints.save(tgt, job, state, config.clock().millis());
-        if (state.compared + state.extra == 0) {
+        // A unit may be an empty shard; the reconciler checks the units' sum instead.
+        if (unit == null && state.compared + state.extra == 0) {
             throw new IllegalStateException("reconcile of table '" + table.name() + "' compared no rows: both sides"
                     + " are empty" + (windowParameters.isEmpty() ? "" : " in the window " + config.windowFrom()
                     .map(String::valueOf).orElse("-") + " .. " + config.windowTo().map(String::valueOf).orElse("-"))
@@ -486,8 +516,11 @@ final class ReconcileRun {
     /** One chunk of the look-up path. @return true when the whole table was walked */
     private boolean lookupChunk() throws SQLException {
         if ("SOURCE".equals(state.phase)) {
-            List<Row> sourceRows = sourceOps.scan(src, state.lastKey, null, config.chunkSize(), false, sourceWindow,
-                    sourceParameters);
+            List<Row> sourceRows = unit == null
+                    ? sourceOps.scan(src, state.lastKey, null, config.chunkSize(), false, sourceWindow, sourceParameters)
+                    : sourceOps.shardOps(unit.shard()).scan(src.unwrap(io.dualwrite.jdbc.ShardedStore.class)
+                            .shard(unit.shard().dataSource()), state.lastKey, null, config.chunkSize(), false,
+                            sourceWindow, sourceParameters);
             List<Row> mapped = diff.toTargetShape(sourceRows);
             List<RowKey> targetKeys = new ArrayList<>(mapped.size());
             mapped.forEach(row -> targetKeys.add(targetOps.keyOf(row)));
@@ -503,6 +536,10 @@ final class ReconcileRun {
             settle(candidates);
             listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), sourceRows.size(), false));
             if (sourceRows.size() < config.chunkSize()) {
+                if (unit != null) {
+                    // A shard's unit ends with its shard; the target walk is a unit of its own.
+                    return true;
+                }
                 state.phase = "TARGET";
                 state.lastKey = null;
             } else {

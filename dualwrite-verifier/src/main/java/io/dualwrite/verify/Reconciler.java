@@ -1,6 +1,7 @@
 package io.dualwrite.verify;
 
 import io.dualwrite.backfill.BackfillPlanRunner;
+import io.dualwrite.jdbc.ShardLayout;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import java.sql.Connection;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -46,6 +48,11 @@ import javax.sql.DataSource;
  * (the source before RAMP, the row's route during RAMP). One run per table at a time, across instances:
  * a run holds the table's lease ({@link ReconcileConfig#leaseTable()}), renewed with its checkpoints, and a
  * run that finds the lease held by another instance throws {@link ReconcileBusyException} without starting.
+ *
+ * <p>A sharded source table is reconciled in units instead, each with its own lease and checkpoint: every physical
+ * source shard, walked alone with each row looked up in the target, and one walk of the target for the rows no
+ * shard holds. Instances running at once share the units rather than refuse each other; see
+ * {@code runByUnits}.
  */
 public final class Reconciler {
 
@@ -167,6 +174,10 @@ public final class Reconciler {
                     + "' has no version column to window on; reconcile it whole, or set"
                     + " dualwrite.tables." + mapped.name() + ".version-column");
         }
+        Optional<ShardLayout> layout = mapped.source().shardLayout();
+        if (layout.isPresent()) {
+            return runByUnits(mapped, layout.get(), where, whereParameters);
+        }
         try (Connection sourceConnection = source.getConnection();
                 Connection targetConnection = target.getConnection()) {
             sourceConnection.setAutoCommit(true);
@@ -196,6 +207,164 @@ public final class Reconciler {
                 }
             }
         }
+    }
+
+    /** How long a run waits before it looks again at the units other instances hold. */
+    private static final long UNIT_POLL_MILLIS = 100;
+
+    /**
+     * A sharded source's reconcile, unit by unit: each physical source shard (walked alone, each row looked up in
+     * the target by key) and the walk of the target for rows no shard holds. Each unit has its own lease
+     * ({@code table#unit} in the lease table) and its own checkpoint ({@code job#unit}), so several instances share
+     * the units, an interrupted unit resumes from its checkpoint, and a dead instance's unit is taken over once its
+     * lease runs out. A unit done in this round is not compared again; the round begins anew (every unit's
+     * checkpoint forgotten) when a run finds every unit done. The run goes on until every unit is done, by this
+     * instance or another, or a unit's time budget ({@link ReconcileConfig#timeBudget()}, per unit) runs out.
+     */
+    private ReconcileReport runByUnits(MappedTable mapped, ShardLayout layout, String where,
+            List<Object> whereParameters) throws SQLException {
+        long started = System.nanoTime();
+        String job = job(mapped, where, whereParameters);
+        String table = mapped.name().toLowerCase(Locale.ROOT);
+        List<ReconcileRun.Unit> units = new ArrayList<>();
+        layout.shards().forEach(shard -> units.add(new ReconcileRun.Unit(shard.toString(), shard)));
+        units.add(new ReconcileRun.Unit(ReconcileRun.Unit.TARGET_WALK, null));
+        long leaseMillis = config.lease().toMillis();
+        long chunks = 0;
+        boolean complete = true;
+        List<String> repairProblems = new ArrayList<>();
+        try (Connection sourceConnection = source.getConnection();
+                Connection targetConnection = target.getConnection()) {
+            sourceConnection.setAutoCommit(true);
+            targetConnection.setAutoCommit(true);
+            ensureTables(targetConnection);
+            beginRoundIfAllDone(targetConnection, table, job, units);
+            boolean othersHoldUnits = true;
+            while (othersHoldUnits && complete) {
+                othersHoldUnits = false;
+                for (ReconcileRun.Unit unit : units) {
+                    String unitJob = unitJob(job, unit);
+                    ReconcileCheckpoints.State state = checkpoints.load(targetConnection, unitJob);
+                    if (state != null && state.done) {
+                        continue;
+                    }
+                    String leased = unitJob(table, unit);
+                    if (leases.claim(targetConnection, leased, config.owner(), config.clock().millis(),
+                            leaseMillis) != null) {
+                        othersHoldUnits = true;
+                        continue;
+                    }
+                    try {
+                        // Done by another instance between the look and the claim.
+                        state = checkpoints.load(targetConnection, unitJob);
+                        if (state != null && state.done) {
+                            continue;
+                        }
+                        ReconcileReport part = new ReconcileRun(config, mapped, new RowDiff(mapped, config.rules()),
+                                tables.sourceDialect().product() == tables.targetDialect().product(), sourceConnection,
+                                targetConnection, checkpoints, unitJob, mismatchLog, listener,
+                                renewer(targetConnection, mapped, leased, leaseMillis), where, whereParameters, unit)
+                                .execute();
+                        chunks += part.chunks();
+                        repairProblems.addAll(part.repairProblems());
+                        if (!part.complete()) {
+                            complete = false;
+                            break;
+                        }
+                    } finally {
+                        try {
+                            leases.release(targetConnection, leased, config.owner());
+                        } catch (SQLException e) {
+                            // The target failed the unit too; the lease runs out by itself after config.lease().
+                        }
+                    }
+                }
+                if (othersHoldUnits && complete) {
+                    try {
+                        Thread.sleep(UNIT_POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        complete = false;
+                    }
+                }
+            }
+            return unitsReport(targetConnection, mapped, table, job, units, complete, chunks, repairProblems,
+                    started, where, whereParameters);
+        }
+    }
+
+    /**
+     * Forgets the units' checkpoints when every unit is done, so that this run compares the table again; under the
+     * table's own lease, so that two instances starting together do not both begin a round after the other's units.
+     */
+    private void beginRoundIfAllDone(Connection targetConnection, String table, String job,
+            List<ReconcileRun.Unit> units) throws SQLException {
+        if (leases.claim(targetConnection, table, config.owner(), config.clock().millis(), config.lease().toMillis())
+                != null) {
+            return;
+        }
+        try {
+            List<String> jobs = units.stream().map(unit -> unitJob(job, unit)).toList();
+            boolean allDone = true;
+            for (String unitJob : jobs) {
+                ReconcileCheckpoints.State state = checkpoints.load(targetConnection, unitJob);
+                allDone &= state != null && state.done;
+            }
+            if (allDone) {
+                checkpoints.delete(targetConnection, jobs);
+            }
+        } finally {
+            leases.release(targetConnection, table, config.owner());
+        }
+    }
+
+    /** The round's totals and each unit's counts, from the units' checkpoints. */
+    private ReconcileReport unitsReport(Connection targetConnection, MappedTable mapped, String table, String job,
+            List<ReconcileRun.Unit> units, boolean complete, long chunks, List<String> repairProblems, long started,
+            String where, List<Object> whereParameters) throws SQLException {
+        List<ReconcileReport.Shard> shards = new ArrayList<>();
+        long[] sums = new long[6];
+        java.util.Map<Mismatch.Kind, List<io.dualwrite.jdbc.RowKey>> samples = new java.util.EnumMap<>(
+                Mismatch.Kind.class);
+        boolean allDone = true;
+        for (ReconcileRun.Unit unit : units) {
+            ReconcileCheckpoints.State state = checkpoints.load(targetConnection, unitJob(job, unit));
+            ReconcileLeases.Holder holder = leases.holder(targetConnection, unitJob(table, unit));
+            Optional<String> owner = Optional.ofNullable(holder).map(ReconcileLeases.Holder::owner);
+            if (state == null) {
+                allDone = false;
+                shards.add(new ReconcileReport.Shard(unit.name(), false, 0, 0, 0, 0, 0, 0, owner));
+                continue;
+            }
+            allDone &= state.done;
+            shards.add(new ReconcileReport.Shard(unit.name(), state.done, state.compared, state.missing, state.extra,
+                    state.different, state.repaired, state.unrepaired, owner));
+            long[] counts = {state.compared, state.missing, state.extra, state.different, state.repaired,
+                state.unrepaired};
+            for (int i = 0; i < sums.length; i++) {
+                sums[i] += counts[i];
+            }
+            state.samples.forEach((kind, keys) -> {
+                List<io.dualwrite.jdbc.RowKey> kept = samples.computeIfAbsent(kind, k -> new ArrayList<>());
+                keys.stream().limit(Math.max(0, config.sampleKeys() - kept.size())).forEach(kept::add);
+            });
+        }
+        if (complete && allDone && sums[0] + sums[2] == 0) {
+            throw new IllegalStateException("reconcile of table '" + mapped.name() + "' compared no rows on any of its"
+                    + " " + (units.size() - 1) + " source shards" + (where == null ? "" : " where " + where + " "
+                    + whereParameters) + "; a check that sees nothing proves nothing (check"
+                    + " dualwrite.verify.reconcile.window and the data sources)");
+        }
+        return new ReconcileReport(mapped.name(), complete && allDone, sums[0], sums[1], sums[2], sums[3], sums[4],
+                sums[5], samples, chunks, 0, repairProblems, java.time.Duration.ofNanos(System.nanoTime() - started),
+                shards);
+    }
+
+    /** A unit's name in the checkpoint table ({@code job#unit}) or the lease table ({@code table#unit}), at most 255. */
+    private static String unitJob(String job, ReconcileRun.Unit unit) {
+        String unitJob = job + "#" + unit.name();
+        return unitJob.length() <= 255 ? unitJob : unitJob.substring(0, 200) + "#"
+                + Integer.toHexString(unitJob.hashCode());
     }
 
     /** Renews the table's lease at most every third of it; fails the run once another instance holds it. */
@@ -255,10 +424,21 @@ public final class Reconciler {
                     + (missing.size() == 1 ? "it." : "them."));
         }
         if (missing.contains(config.checkpointTable())) {
-            checkpoints.create(connection);
+            create(connection, checkpoints);
         }
         if (missing.contains(config.leaseTable())) {
-            leases.create(connection);
+            create(connection, leases);
+        }
+    }
+
+    private static void create(Connection connection, LibraryTable table) throws SQLException {
+        try {
+            table.create(connection);
+        } catch (SQLException raced) {
+            // Another instance created it at the same moment (PostgreSQL then fails on its own catalog's key).
+            if (!table.exists(connection)) {
+                throw raced;
+            }
         }
     }
 

@@ -503,6 +503,23 @@ public class DualWriteEndpoint {
         report.samples().forEach((kind, keys) -> samples.put(kind.name(), keys.stream().map(Object::toString).toList()));
         result.put("samples", samples);
         result.put("tookMillis", report.took().toMillis());
+        if (!report.shards().isEmpty()) {
+            List<Map<String, Object>> units = new ArrayList<>();
+            for (var unit : report.shards()) {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("unit", unit.unit());
+                entry.put("done", unit.done());
+                entry.put("compared", unit.compared());
+                entry.put("missingInTarget", unit.missingInTarget());
+                entry.put("extraInTarget", unit.extraInTarget());
+                entry.put("different", unit.different());
+                entry.put("repaired", unit.repaired());
+                entry.put("unrepaired", unit.unrepaired());
+                unit.owner().ifPresent(owner -> entry.put("owner", owner));
+                units.add(entry);
+            }
+            result.put("shards", units);
+        }
         return result;
     }
 
@@ -529,6 +546,18 @@ public class DualWriteEndpoint {
             result.put("etaSeconds", eta.toSeconds());
         });
         progress.lastError().ifPresent(error -> result.put("lastError", error));
+        if (!progress.shards().isEmpty()) {
+            List<Map<String, Object>> shards = new ArrayList<>();
+            for (BackfillProgress.Shard shard : progress.shards()) {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("shard", shard.shard());
+                entry.put("status", shard.status().name());
+                entry.put("rowsCopied", shard.rowsCopied());
+                shard.owner().ifPresent(owner -> entry.put("owner", owner));
+                shards.add(entry);
+            }
+            result.put("shards", shards);
+        }
         return result;
     }
 
