@@ -21,6 +21,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,11 +33,14 @@ import org.apache.commons.logging.LogFactory;
 /**
  * One run of the {@link Reconciler} over one table: the chunk loop, the comparison and the repairs.
  *
- * <p>A second thread overlaps the two stores' work: on the row path it reads the next source chunk while
- * this thread reads and compares the target's rows of the current one; on the checksum path it computes the
- * target's sum while this thread computes the source's. Each connection is used by one thread at a time:
- * the helper holds {@code src} from {@link #prefetch} until {@link #finishPrefetch}, which every other use
- * of {@code src} calls first, and {@code tgt} only inside {@link #bothSums}, which waits for it.
+ * <p>Two reader threads, one per store, overlap the stores' work with each other and with the comparison: on
+ * the row path, while this thread compares chunk N, the source reader reads chunk N+1 and, as soon as that chunk's
+ * last key is known, the target reader reads the target's rows of the same key range ({@link #readAhead}); on the
+ * checksum path the target reader computes the target's sum while this thread computes the source's. Each
+ * connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} from
+ * {@link #readAhead} until {@link #quiesce}, which every other use of either connection on this thread calls first
+ * (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside {@link #bothSums},
+ * which waits for it. At most the chunk being compared and the next one are held in memory.
  */
 final class ReconcileRun {
 
@@ -72,9 +77,14 @@ final class ReconcileRun {
     private ReconcileCheckpoints.State state;
     private long chunks;
     private long checksumChunks;
-    private ExecutorService helper;
-    private Future<List<Row>> prefetched;
-    private List<Row> readyChunk;
+    private ExecutorService sourceReader;
+    private ExecutorService targetReader;
+    /** The next chunk's reads, under way on the reader threads, or null. */
+    private Ahead ahead;
+
+    /** The reads of the chunk after {@code after}: its source rows, then the target's first page of its range. */
+    private record Ahead(RowKey after, CompletableFuture<List<Row>> source, CompletableFuture<List<Row>> target) {
+    }
     private long lastCheckpointNanos;
 
     /** How long a few still-differing rows wait for in-flight mirror applies before they count. */
@@ -200,11 +210,14 @@ final class ReconcileRun {
         }
         boolean finished = false;
         boolean first = true;
-        helper = ordered ? Executors.newSingleThreadExecutor(ReconcileRun::helperThread) : null;
+        if (ordered) {
+            sourceReader = Executors.newSingleThreadExecutor(task -> readerThread(task, "source"));
+            targetReader = Executors.newSingleThreadExecutor(task -> readerThread(task, "target"));
+        }
         try {
             while (!finished) {
                 if (!first && config.clock().millis() >= deadline) {
-                    finishPrefetch();
+                    quiesce();
                     checkpoints.save(tgt, job, state, config.clock().millis());
                     return report(false, started);
                 }
@@ -215,12 +228,14 @@ final class ReconcileRun {
                 pause(throttle.take(config.chunkSize()));
             }
         } finally {
-            if (helper != null) {
-                // The connections are closed after this returns: no read of the helper may outlive it.
-                prefetched = null;
-                readyChunk = null;
-                helper.shutdown();
-                awaitHelper();
+            if (sourceReader != null) {
+                // The connections are closed after this returns: no read of a reader thread may outlive it. A
+                // target read chained to a source read after the shutdown is refused, never run.
+                ahead = null;
+                sourceReader.shutdown();
+                targetReader.shutdown();
+                awaitReader(sourceReader);
+                awaitReader(targetReader);
             }
         }
         state.done = true;
@@ -243,21 +258,22 @@ final class ReconcileRun {
     private void saveCheckpointNowAndThen(boolean force) throws SQLException {
         long now = System.nanoTime();
         if (force || now - lastCheckpointNanos >= CHECKPOINT_INTERVAL_NANOS) {
+            quiesce();
             checkpoints.save(tgt, job, state, config.clock().millis());
             lastCheckpointNanos = now;
             lease.keep();
         }
     }
 
-    private static Thread helperThread(Runnable task) {
-        Thread thread = new Thread(task, "dualwrite-reconcile-reader");
+    private static Thread readerThread(Runnable task, String side) {
+        Thread thread = new Thread(task, "dualwrite-reconcile-" + side + "-reader");
         thread.setDaemon(true);
         return thread;
     }
 
-    private void awaitHelper() {
+    private void awaitReader(ExecutorService reader) {
         try {
-            if (!helper.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+            if (!reader.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
                 log.warn("dualwrite reconciler: a read of table '" + table.name() + "' did not stop within a minute");
             }
         } catch (InterruptedException e) {
@@ -265,27 +281,63 @@ final class ReconcileRun {
         }
     }
 
-    /** Starts reading the source chunk after {@code after} on the helper thread; it holds {@code src} until awaited. */
-    private void prefetch(RowKey after) {
-        prefetched = helper.submit(() -> sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow,
-                sourceParameters));
+    /** A read on a reader thread. */
+    @FunctionalInterface
+    private interface Read<T> {
+        T run() throws SQLException;
     }
 
-    /** Waits for a prefetch under way, keeping its rows for the next chunk: frees {@code src} for this thread. */
-    private void finishPrefetch() throws SQLException {
-        Future<List<Row>> pending = prefetched;
-        if (pending != null) {
-            prefetched = null;
-            readyChunk = await(pending);
+    private static <T> T unchecked(Read<T> read) {
+        try {
+            return read.run();
+        } catch (SQLException e) {
+            throw new CompletionException(e);
         }
     }
 
-    /** @return the prefetched source chunk, or null when none was started */
-    private List<Row> takePrefetched() throws SQLException {
-        finishPrefetch();
-        List<Row> rows = readyChunk;
-        readyChunk = null;
-        return rows;
+    /**
+     * Starts reading the chunk after {@code after}: its source rows on the source reader and, once they are in
+     * (their last key ends the chunk's key range), the target's first page of that range on the target reader.
+     * The readers hold {@code src} and {@code tgt} until the reads are awaited or {@link #quiesce}d.
+     */
+    private Ahead readAhead(RowKey after) {
+        CompletableFuture<List<Row>> source = CompletableFuture.supplyAsync(() -> unchecked(() -> sourceOps.scan(src,
+                after, null, config.chunkSize(), false, sourceWindow, sourceParameters)), sourceReader);
+        CompletableFuture<List<Row>> target = source.thenApplyAsync(rows -> unchecked(() -> targetOps.scan(tgt, after,
+                chunkEnd(rows), config.chunkSize(), false, targetWindow, windowParameters)), targetReader);
+        return new Ahead(after, source, target);
+    }
+
+    /** @return the key that ends a chunk of source rows, or null when it is the last chunk */
+    private RowKey chunkEnd(List<Row> sourceRows) {
+        return sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size() - 1));
+    }
+
+    /** Waits for reads that will not be used (a chunk read ahead from another key), so no read outlives its use. */
+    private static void quiesceAndDrop(Ahead stale) {
+        if (stale != null) {
+            try {
+                stale.target().join();
+            } catch (CompletionException | java.util.concurrent.CancellationException dropped) {
+                // Not used.
+            }
+        }
+    }
+
+    /**
+     * Waits until the reads under way are done (keeping their rows, or their failure, for when the chunk is
+     * taken): frees {@code src} and {@code tgt} for this thread.
+     */
+    private void quiesce() {
+        Ahead pending = ahead;
+        if (pending != null) {
+            try {
+                // The target's read follows the source's, and fails at once when the source's failed.
+                pending.target().join();
+            } catch (CompletionException | java.util.concurrent.CancellationException seenWhenTaken) {
+                // The failure is thrown when the chunk is taken.
+            }
+        }
     }
 
     private static <T> T await(Future<T> pending) throws SQLException {
@@ -310,9 +362,9 @@ final class ReconcileRun {
         }
     }
 
-    /** Both sides' sums of {@code (after, end]}, the target's on the helper thread. */
+    /** Both sides' sums of {@code (after, end]}, the target's on the target reader. */
     private ChunkChecksums.Sum[] bothSums(RowKey after, RowKey end) throws SQLException {
-        Future<ChunkChecksums.Sum> right = helper.submit(() -> targetSums.sum(tgt, after, end));
+        Future<ChunkChecksums.Sum> right = targetReader.submit(() -> targetSums.sum(tgt, after, end));
         ChunkChecksums.Sum left;
         try {
             left = sourceSums.sum(src, after, end);
@@ -384,20 +436,23 @@ final class ReconcileRun {
                 return end == null;
             }
             List<Row> sourceRows = scanRange(sourceOps, src, after, end, sourceWindow, sourceParameters);
-            compareRange(sourceRows, after, end);
+            compareRange(sourceRows, after, end, null);
             state.lastKey = end;
             return end == null;
         }
-        List<Row> sourceRows = takePrefetched();
-        if (sourceRows == null) {
-            sourceRows = sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow, sourceParameters);
+        Ahead chunk = ahead;
+        ahead = null;
+        if (chunk == null || !java.util.Objects.equals(chunk.after(), after)) {
+            quiesceAndDrop(chunk);
+            chunk = readAhead(after);
         }
-        RowKey end = sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size()
-                - 1));
+        List<Row> sourceRows = await(chunk.source());
+        RowKey end = chunkEnd(sourceRows);
         if (end != null) {
-            prefetch(end);
+            // The next chunk is read while this one is compared.
+            ahead = readAhead(end);
         }
-        compareRange(sourceRows, after, end);
+        compareRange(sourceRows, after, end, await(chunk.target()));
         state.lastKey = end;
         return end == null;
     }
@@ -421,7 +476,8 @@ final class ReconcileRun {
      * come in key order and the keys map as they are (see {@link #keysKeepTheirOrder}), so one walk along
      * both lists pairs the rows, without a map of the chunk.
      */
-    private void compareRange(List<Row> sourceRows, RowKey after, RowKey end) throws SQLException {
+    private void compareRange(List<Row> sourceRows, RowKey after, RowKey end, List<Row> firstPage)
+            throws SQLException {
         List<Row> mapped = diff.toTargetShape(sourceRows);
         int count = sourceRows.size();
         RowKey[] sourceKeys = new RowKey[count];
@@ -432,9 +488,13 @@ final class ReconcileRun {
         RowKey cursor = after;
         int next = 0;
         int targetRows = 0;
+        List<Row> page = firstPage;
         while (true) {
-            List<Row> page = targetOps.scan(tgt, cursor, end, config.chunkSize(), false, targetWindow,
-                    windowParameters);
+            if (page == null) {
+                // Only when the range holds more target rows than a page (or on the checksum path): rare.
+                quiesce();
+                page = targetOps.scan(tgt, cursor, end, config.chunkSize(), false, targetWindow, windowParameters);
+            }
             targetRows += page.size();
             for (Row targetRow : page) {
                 RowKey targetKey = targetOps.keyOf(targetRow);
@@ -455,6 +515,11 @@ final class ReconcileRun {
                 break;
             }
             cursor = targetOps.keyOf(page.get(page.size() - 1));
+            if (end != null && compareKeys(cursor, end) == 0) {
+                // The page ends on the range's last key: nothing is left of it, no need to ask.
+                break;
+            }
+            page = null;
             // A run of target-only rows must not pile up in memory: settle them page by page.
             if (candidates.size() >= config.chunkSize()) {
                 settle(candidates);
@@ -572,8 +637,8 @@ final class ReconcileRun {
         if (candidates.isEmpty()) {
             return;
         }
-        // The source connection is about to be used here: the prefetch of the next chunk must be done with it.
-        finishPrefetch();
+        // Both connections are about to be used here: the reads of the next chunk must be done with them.
+        quiesce();
         List<Found> found = compare(candidates);
         if (!found.isEmpty() && found.size() <= LAG_RECHECK_MAX_ROWS) {
             try {
