@@ -34,13 +34,14 @@ import org.apache.commons.logging.LogFactory;
  * One run of the {@link Reconciler} over one table: the chunk loop, the comparison and the repairs.
  *
  * <p>Two reader threads, one per store, overlap the stores' work with each other and with the comparison: on
- * the row path, while this thread compares chunk N, the source reader reads chunk N+1 and, as soon as that chunk's
- * last key is known, the target reader reads the target's rows of the same key range ({@link #readAhead}); on the
- * checksum path the target reader computes the target's sum while this thread computes the source's. Each
- * connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} from
- * {@link #readAhead} until {@link #quiesce}, which every other use of either connection on this thread calls first
+ * the row path, while this thread compares chunk N, the source reader reads the next chunks one after the other
+ * (each starts after the previous one's last key) and, as soon as a chunk's last key is known, the target reader
+ * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD} chunks ahead; on
+ * the checksum path the target reader computes the target's sum while this thread computes the source's. Each
+ * connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while reads are queued
+ * ahead, until {@link #quiesce}, which every other use of either connection on this thread calls first
  * (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside {@link #bothSums},
- * which waits for it. At most the chunk being compared and the next one are held in memory.
+ * which waits for it. At most the chunk being compared and {@value #READ_AHEAD} more are held in memory.
  */
 final class ReconcileRun {
 
@@ -79,11 +80,17 @@ final class ReconcileRun {
     private long checksumChunks;
     private ExecutorService sourceReader;
     private ExecutorService targetReader;
-    /** The next chunk's reads, under way on the reader threads, or null. */
-    private Ahead ahead;
+    /** How many chunks the readers may read ahead of the comparison: enough that neither waits on a turn. */
+    private static final int READ_AHEAD = 3;
+    /** The next chunks' reads, queued or under way on the reader threads, in key order. */
+    private final java.util.ArrayDeque<Ahead> ahead = new java.util.ArrayDeque<>();
 
-    /** The reads of the chunk after {@code after}: its source rows, then the target's first page of its range. */
-    private record Ahead(RowKey after, CompletableFuture<List<Row>> source, CompletableFuture<List<Row>> target) {
+    /** A chunk's source rows and the key they follow; {@code rows} is null when the table ended before it. */
+    private record SourceChunk(RowKey after, List<Row> rows) {
+    }
+
+    /** The reads of one chunk: its source rows, then the target's first page of its key range (null: no chunk). */
+    private record Ahead(CompletableFuture<SourceChunk> source, CompletableFuture<List<Row>> target) {
     }
     private long lastCheckpointNanos;
 
@@ -231,7 +238,7 @@ final class ReconcileRun {
             if (sourceReader != null) {
                 // The connections are closed after this returns: no read of a reader thread may outlive it. A
                 // target read chained to a source read after the shutdown is refused, never run.
-                ahead = null;
+                ahead.clear();
                 sourceReader.shutdown();
                 targetReader.shutdown();
                 awaitReader(sourceReader);
@@ -296,16 +303,26 @@ final class ReconcileRun {
     }
 
     /**
-     * Starts reading the chunk after {@code after}: its source rows on the source reader and, once they are in
-     * (their last key ends the chunk's key range), the target's first page of that range on the target reader.
-     * The readers hold {@code src} and {@code tgt} until the reads are awaited or {@link #quiesce}d.
+     * Queues the reads of one chunk: its source rows on the source reader (after {@code previous}'s last key, or
+     * after {@code first} when there is no previous chunk) and, once they are in (their last key ends the chunk's
+     * key range), the target's first page of that range on the target reader.
      */
-    private Ahead readAhead(RowKey after) {
-        CompletableFuture<List<Row>> source = CompletableFuture.supplyAsync(() -> unchecked(() -> sourceOps.scan(src,
-                after, null, config.chunkSize(), false, sourceWindow, sourceParameters)), sourceReader);
-        CompletableFuture<List<Row>> target = source.thenApplyAsync(rows -> unchecked(() -> targetOps.scan(tgt, after,
-                chunkEnd(rows), config.chunkSize(), false, targetWindow, windowParameters)), targetReader);
-        return new Ahead(after, source, target);
+    private Ahead readAfter(Ahead previous, RowKey first) {
+        CompletableFuture<SourceChunk> source = previous == null
+                ? CompletableFuture.supplyAsync(() -> readSource(first), sourceReader)
+                : previous.source().thenApplyAsync(before -> {
+                    RowKey after = before.rows() == null ? null : chunkEnd(before.rows());
+                    return after == null ? new SourceChunk(null, null) : readSource(after);
+                }, sourceReader);
+        CompletableFuture<List<Row>> target = source.thenApplyAsync(chunk -> chunk.rows() == null ? null
+                : unchecked(() -> targetOps.scan(tgt, chunk.after(), chunkEnd(chunk.rows()), config.chunkSize(), false,
+                        targetWindow, windowParameters)), targetReader);
+        return new Ahead(source, target);
+    }
+
+    private SourceChunk readSource(RowKey after) {
+        return new SourceChunk(after, unchecked(() -> sourceOps.scan(src, after, null, config.chunkSize(), false,
+                sourceWindow, sourceParameters)));
     }
 
     /** @return the key that ends a chunk of source rows, or null when it is the last chunk */
@@ -313,26 +330,14 @@ final class ReconcileRun {
         return sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size() - 1));
     }
 
-    /** Waits for reads that will not be used (a chunk read ahead from another key), so no read outlives its use. */
-    private static void quiesceAndDrop(Ahead stale) {
-        if (stale != null) {
-            try {
-                stale.target().join();
-            } catch (CompletionException | java.util.concurrent.CancellationException dropped) {
-                // Not used.
-            }
-        }
-    }
-
     /**
-     * Waits until the reads under way are done (keeping their rows, or their failure, for when the chunk is
-     * taken): frees {@code src} and {@code tgt} for this thread.
+     * Waits until every read queued ahead is done (keeping its rows, or its failure, for when the chunk is taken):
+     * frees {@code src} and {@code tgt} for this thread. No read starts again until this thread queues one.
      */
     private void quiesce() {
-        Ahead pending = ahead;
-        if (pending != null) {
+        for (Ahead pending : ahead) {
             try {
-                // The target's read follows the source's, and fails at once when the source's failed.
+                // A chunk's target read follows its source read, and fails at once when that failed.
                 pending.target().join();
             } catch (CompletionException | java.util.concurrent.CancellationException seenWhenTaken) {
                 // The failure is thrown when the chunk is taken.
@@ -440,18 +445,21 @@ final class ReconcileRun {
             state.lastKey = end;
             return end == null;
         }
-        Ahead chunk = ahead;
-        ahead = null;
-        if (chunk == null || !java.util.Objects.equals(chunk.after(), after)) {
-            quiesceAndDrop(chunk);
-            chunk = readAhead(after);
+        Ahead chunk = ahead.poll();
+        SourceChunk read = chunk == null ? null : await(chunk.source());
+        if (read == null || read.rows() == null || !java.util.Objects.equals(read.after(), after)) {
+            // Nothing read ahead from this key (the first chunk): start afresh.
+            quiesce();
+            ahead.clear();
+            chunk = readAfter(null, after);
+            read = await(chunk.source());
         }
-        List<Row> sourceRows = await(chunk.source());
+        // The next chunks are read while this one is compared.
+        while (ahead.size() < READ_AHEAD) {
+            ahead.add(readAfter(ahead.isEmpty() ? chunk : ahead.peekLast(), null));
+        }
+        List<Row> sourceRows = read.rows();
         RowKey end = chunkEnd(sourceRows);
-        if (end != null) {
-            // The next chunk is read while this one is compared.
-            ahead = readAhead(end);
-        }
         compareRange(sourceRows, after, end, await(chunk.target()));
         state.lastKey = end;
         return end == null;
