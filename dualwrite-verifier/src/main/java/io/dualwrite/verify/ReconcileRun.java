@@ -36,12 +36,13 @@ import org.apache.commons.logging.LogFactory;
  * <p>Two reader threads, one per store, overlap the stores' work with each other and with the comparison: on
  * the row path, while this thread compares chunk N, the source reader reads the next chunks one after the other
  * (each starts after the previous one's last key) and, as soon as a chunk's last key is known, the target reader
- * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD} chunks ahead; on
+ * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD_ROWS} rows ahead; on
  * the checksum path the target reader computes the target's sum while this thread computes the source's. Each
  * connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while reads are queued
  * ahead, until {@link #quiesce}, which every other use of either connection on this thread calls first
  * (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside {@link #bothSums},
- * which waits for it. At most the chunk being compared and {@value #READ_AHEAD} more are held in memory.
+ * which waits for it. At most the chunk being compared and the chunks read ahead (about {@value #READ_AHEAD_ROWS}
+ * rows a side, at least one chunk) are held in memory.
  */
 final class ReconcileRun {
 
@@ -80,8 +81,14 @@ final class ReconcileRun {
     private long checksumChunks;
     private ExecutorService sourceReader;
     private ExecutorService targetReader;
-    /** How many chunks the readers may read ahead of the comparison: enough that neither waits on a turn. */
-    private static final int READ_AHEAD = 3;
+    /**
+     * How many source rows the readers may read ahead of the comparison (and as many target rows): three chunks of
+     * 5,000, enough that neither reader waits on the comparison's turn; a larger chunk is read fewer chunks ahead,
+     * at least one, so memory stays near this bound whatever the chunk size.
+     */
+    private static final int READ_AHEAD_ROWS = 15_000;
+    /** Chunks read ahead: {@link #READ_AHEAD_ROWS} in chunks of the configured size, at least one. */
+    private final int readAhead;
     /** The next chunks' reads, queued or under way on the reader threads, in key order. */
     private final java.util.ArrayDeque<Ahead> ahead = new java.util.ArrayDeque<>();
 
@@ -127,6 +134,7 @@ final class ReconcileRun {
         this.mismatchLog = mismatchLog;
         this.listener = listener;
         this.throttle = new Throttle(config.rowsPerSecond(), config.clock());
+        this.readAhead = Math.max(1, READ_AHEAD_ROWS / config.chunkSize());
         config.windowFrom().ifPresent(windowParameters::add);
         config.windowTo().ifPresent(windowParameters::add);
         sourceParameters.addAll(windowParameters);
@@ -455,7 +463,7 @@ final class ReconcileRun {
             read = await(chunk.source());
         }
         // The next chunks are read while this one is compared.
-        while (ahead.size() < READ_AHEAD) {
+        while (ahead.size() < readAhead) {
             ahead.add(readAfter(ahead.isEmpty() ? chunk : ahead.peekLast(), null));
         }
         List<Row> sourceRows = read.rows();
