@@ -36,13 +36,13 @@ import org.apache.commons.logging.LogFactory;
  * <p>Two reader threads, one per store, overlap the stores' work with each other and with the comparison: on
  * the row path, while this thread compares chunk N, the source reader reads the next chunks one after the other
  * (each starts after the previous one's last key) and, as soon as a chunk's last key is known, the target reader
- * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD_ROWS} rows ahead; on
+ * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD_CHUNKS} chunks and
+ * {@value #READ_AHEAD_ROWS} rows ahead (at least one chunk); on
  * the checksum path the target reader computes the target's sum while this thread computes the source's. Each
  * connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while reads are queued
  * ahead, until {@link #quiesce}, which every other use of either connection on this thread calls first
  * (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside {@link #bothSums},
- * which waits for it. At most the chunk being compared and the chunks read ahead (about {@value #READ_AHEAD_ROWS}
- * rows a side, at least one chunk) are held in memory.
+ * which waits for it. At most the chunk being compared and the chunks read ahead are held in memory.
  */
 final class ReconcileRun {
 
@@ -87,7 +87,9 @@ final class ReconcileRun {
      * at least one, so memory stays near this bound whatever the chunk size.
      */
     private static final int READ_AHEAD_ROWS = 15_000;
-    /** Chunks read ahead: {@link #READ_AHEAD_ROWS} in chunks of the configured size, at least one. */
+    /** Never more chunks ahead than this: small chunks must not let the readers run far ahead of a throttle. */
+    private static final int READ_AHEAD_CHUNKS = 3;
+    /** Chunks read ahead: {@link #READ_AHEAD_ROWS} in chunks of the configured size, 1 to {@link #READ_AHEAD_CHUNKS}. */
     private final int readAhead;
     /** The next chunks' reads, queued or under way on the reader threads, in key order. */
     private final java.util.ArrayDeque<Ahead> ahead = new java.util.ArrayDeque<>();
@@ -134,7 +136,7 @@ final class ReconcileRun {
         this.mismatchLog = mismatchLog;
         this.listener = listener;
         this.throttle = new Throttle(config.rowsPerSecond(), config.clock());
-        this.readAhead = Math.max(1, READ_AHEAD_ROWS / config.chunkSize());
+        this.readAhead = Math.max(1, Math.min(READ_AHEAD_CHUNKS, READ_AHEAD_ROWS / config.chunkSize()));
         config.windowFrom().ifPresent(windowParameters::add);
         config.windowTo().ifPresent(windowParameters::add);
         sourceParameters.addAll(windowParameters);
