@@ -72,6 +72,57 @@ public final class Row {
         return positional == null ? null : positional.layout;
     }
 
+    /**
+     * The column layout of a row read by the storage layer, to be compared by identity: rows that return the same
+     * object hold the same columns at the same positions, so a caller comparing many rows can look each column's
+     * {@link #position} up once per layout instead of once per row.
+     *
+     * @return an opaque object, or {@code null} for a row built from a map
+     */
+    public Object sharedLayout() {
+        return positional == null ? null : positional.layout;
+    }
+
+    /**
+     * @param canonicalColumn a lower-case column name
+     * @return its position among {@link #columns()}, or -1 when the row has no such column
+     */
+    public int position(String canonicalColumn) {
+        if (positional != null) {
+            Integer position = positional.layout.positions.get(canonicalColumn);
+            return position == null ? -1 : position;
+        }
+        int i = 0;
+        for (String column : values.keySet()) {
+            if (column.equals(canonicalColumn)) {
+                return i;
+            }
+            i++;
+        }
+        return -1;
+    }
+
+    /**
+     * @param position a position among {@link #columns()}, as {@link #position} returns it
+     * @return the value there, possibly {@code null}
+     * @throws IndexOutOfBoundsException if the row has fewer columns
+     */
+    public Object valueAt(int position) {
+        if (positional != null) {
+            return positional.values[position];
+        }
+        if (position < 0 || position >= values.size()) {
+            throw new IndexOutOfBoundsException("row of " + values.size() + " columns has no position " + position);
+        }
+        int i = 0;
+        for (Object value : values.values()) {
+            if (i++ == position) {
+                return value;
+            }
+        }
+        throw new IndexOutOfBoundsException(position);
+    }
+
     /** The lower-case column names shared by every row one statement reads, with each name's position. */
     static final class Layout {
         private final String[] names;

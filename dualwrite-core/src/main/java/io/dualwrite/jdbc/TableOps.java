@@ -271,8 +271,10 @@ public final class TableOps {
      */
     public RowKey keyOf(Row row) {
         List<Object> values = new ArrayList<>(canonicalKeyColumns.length);
+        // A row this table read: its key values by position, without a name look-up per row.
+        Object[] read = row.positional(layout);
         for (int i = 0; i < canonicalKeyColumns.length; i++) {
-            Object value = row.get(canonicalKeyColumns[i]);
+            Object value = read != null ? read[keyPositions[i]] : row.get(canonicalKeyColumns[i]);
             values.add(value == null ? null : keyCodecs[i].canonical(value));
         }
         return RowKey.of(values);

@@ -21,6 +21,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,11 +33,16 @@ import org.apache.commons.logging.LogFactory;
 /**
  * One run of the {@link Reconciler} over one table: the chunk loop, the comparison and the repairs.
  *
- * <p>A second thread overlaps the two stores' work: on the row path it reads the next source chunk while
- * this thread reads and compares the target's rows of the current one; on the checksum path it computes the
- * target's sum while this thread computes the source's. Each connection is used by one thread at a time:
- * the helper holds {@code src} from {@link #prefetch} until {@link #finishPrefetch}, which every other use
- * of {@code src} calls first, and {@code tgt} only inside {@link #bothSums}, which waits for it.
+ * <p>Two reader threads, one per store, overlap the stores' work with each other and with the comparison: on
+ * the row path, while this thread compares chunk N, the source reader reads the next chunks one after the other
+ * (each starts after the previous one's last key) and, as soon as a chunk's last key is known, the target reader
+ * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD_CHUNKS} chunks and
+ * {@value #READ_AHEAD_ROWS} rows ahead (at least one chunk); on
+ * the checksum path the target reader computes the target's sum while this thread computes the source's. Each
+ * connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while reads are queued
+ * ahead, until {@link #quiesce}, which every other use of either connection on this thread calls first
+ * (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside {@link #bothSums},
+ * which waits for it. At most the chunk being compared and the chunks read ahead are held in memory.
  */
 final class ReconcileRun {
 
@@ -74,9 +81,28 @@ final class ReconcileRun {
     private ReconcileCheckpoints.State state;
     private long chunks;
     private long checksumChunks;
-    private ExecutorService helper;
-    private Future<List<Row>> prefetched;
-    private List<Row> readyChunk;
+    private ExecutorService sourceReader;
+    private ExecutorService targetReader;
+    /**
+     * How many source rows the readers may read ahead of the comparison (and as many target rows): three chunks of
+     * 5,000, enough that neither reader waits on the comparison's turn; a larger chunk is read fewer chunks ahead,
+     * at least one, so memory stays near this bound whatever the chunk size.
+     */
+    private static final int READ_AHEAD_ROWS = 15_000;
+    /** Never more chunks ahead than this: small chunks must not let the readers run far ahead of a throttle. */
+    private static final int READ_AHEAD_CHUNKS = 3;
+    /** Chunks read ahead: {@link #READ_AHEAD_ROWS} in chunks of the configured size, 1 to {@link #READ_AHEAD_CHUNKS}. */
+    private final int readAhead;
+    /** The next chunks' reads, queued or under way on the reader threads, in key order. */
+    private final java.util.ArrayDeque<Ahead> ahead = new java.util.ArrayDeque<>();
+
+    /** A chunk's source rows and the key they follow; {@code rows} is null when the table ended before it. */
+    private record SourceChunk(RowKey after, List<Row> rows) {
+    }
+
+    /** The reads of one chunk: its source rows, then the target's first page of its key range (null: no chunk). */
+    private record Ahead(CompletableFuture<SourceChunk> source, CompletableFuture<List<Row>> target) {
+    }
     private long lastCheckpointNanos;
 
     /** How long a few still-differing rows wait for in-flight mirror applies before they count. */
@@ -135,6 +161,7 @@ final class ReconcileRun {
         this.mismatchLog = mismatchLog;
         this.listener = listener;
         this.throttle = new Throttle(config.rowsPerSecond(), config.clock());
+        this.readAhead = Math.max(1, Math.min(READ_AHEAD_CHUNKS, READ_AHEAD_ROWS / config.chunkSize()));
         config.windowFrom().ifPresent(windowParameters::add);
         config.windowTo().ifPresent(windowParameters::add);
         sourceParameters.addAll(windowParameters);
@@ -229,11 +256,14 @@ final class ReconcileRun {
         }
         boolean finished = false;
         boolean first = true;
-        helper = ordered ? Executors.newSingleThreadExecutor(ReconcileRun::helperThread) : null;
+        if (ordered) {
+            sourceReader = Executors.newSingleThreadExecutor(task -> readerThread(task, "source"));
+            targetReader = Executors.newSingleThreadExecutor(task -> readerThread(task, "target"));
+        }
         try {
             while (!finished) {
                 if (!first && config.clock().millis() >= deadline) {
-                    finishPrefetch();
+                    quiesce();
                     checkpoints.save(tgt, job, state, config.clock().millis());
                     return report(false, started);
                 }
@@ -244,12 +274,14 @@ final class ReconcileRun {
                 pause(throttle.take(config.chunkSize()));
             }
         } finally {
-            if (helper != null) {
-                // The connections are closed after this returns: no read of the helper may outlive it.
-                prefetched = null;
-                readyChunk = null;
-                helper.shutdown();
-                awaitHelper();
+            if (sourceReader != null) {
+                // The connections are closed after this returns: no read of a reader thread may outlive it. A
+                // target read chained to a source read after the shutdown is refused, never run.
+                ahead.clear();
+                sourceReader.shutdown();
+                targetReader.shutdown();
+                awaitReader(sourceReader);
+                awaitReader(targetReader);
             }
         }
         state.done = true;
@@ -273,21 +305,22 @@ final class ReconcileRun {
     private void saveCheckpointNowAndThen(boolean force) throws SQLException {
         long now = System.nanoTime();
         if (force || now - lastCheckpointNanos >= CHECKPOINT_INTERVAL_NANOS) {
+            quiesce();
             checkpoints.save(tgt, job, state, config.clock().millis());
             lastCheckpointNanos = now;
             lease.keep();
         }
     }
 
-    private static Thread helperThread(Runnable task) {
-        Thread thread = new Thread(task, "dualwrite-reconcile-reader");
+    private static Thread readerThread(Runnable task, String side) {
+        Thread thread = new Thread(task, "dualwrite-reconcile-" + side + "-reader");
         thread.setDaemon(true);
         return thread;
     }
 
-    private void awaitHelper() {
+    private void awaitReader(ExecutorService reader) {
         try {
-            if (!helper.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+            if (!reader.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
                 log.warn("dualwrite reconciler: a read of table '" + table.name() + "' did not stop within a minute");
             }
         } catch (InterruptedException e) {
@@ -295,27 +328,61 @@ final class ReconcileRun {
         }
     }
 
-    /** Starts reading the source chunk after {@code after} on the helper thread; it holds {@code src} until awaited. */
-    private void prefetch(RowKey after) {
-        prefetched = helper.submit(() -> sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow,
-                sourceParameters));
+    /** A read on a reader thread. */
+    @FunctionalInterface
+    private interface Read<T> {
+        T run() throws SQLException;
     }
 
-    /** Waits for a prefetch under way, keeping its rows for the next chunk: frees {@code src} for this thread. */
-    private void finishPrefetch() throws SQLException {
-        Future<List<Row>> pending = prefetched;
-        if (pending != null) {
-            prefetched = null;
-            readyChunk = await(pending);
+    private static <T> T unchecked(Read<T> read) {
+        try {
+            return read.run();
+        } catch (SQLException e) {
+            throw new CompletionException(e);
         }
     }
 
-    /** @return the prefetched source chunk, or null when none was started */
-    private List<Row> takePrefetched() throws SQLException {
-        finishPrefetch();
-        List<Row> rows = readyChunk;
-        readyChunk = null;
-        return rows;
+    /**
+     * Queues the reads of one chunk: its source rows on the source reader (after {@code previous}'s last key, or
+     * after {@code first} when there is no previous chunk) and, once they are in (their last key ends the chunk's
+     * key range), the target's first page of that range on the target reader.
+     */
+    private Ahead readAfter(Ahead previous, RowKey first) {
+        CompletableFuture<SourceChunk> source = previous == null
+                ? CompletableFuture.supplyAsync(() -> readSource(first), sourceReader)
+                : previous.source().thenApplyAsync(before -> {
+                    RowKey after = before.rows() == null ? null : chunkEnd(before.rows());
+                    return after == null ? new SourceChunk(null, null) : readSource(after);
+                }, sourceReader);
+        CompletableFuture<List<Row>> target = source.thenApplyAsync(chunk -> chunk.rows() == null ? null
+                : unchecked(() -> targetOps.scan(tgt, chunk.after(), chunkEnd(chunk.rows()), config.chunkSize(), false,
+                        targetWindow, windowParameters)), targetReader);
+        return new Ahead(source, target);
+    }
+
+    private SourceChunk readSource(RowKey after) {
+        return new SourceChunk(after, unchecked(() -> sourceOps.scan(src, after, null, config.chunkSize(), false,
+                sourceWindow, sourceParameters)));
+    }
+
+    /** @return the key that ends a chunk of source rows, or null when it is the last chunk */
+    private RowKey chunkEnd(List<Row> sourceRows) {
+        return sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size() - 1));
+    }
+
+    /**
+     * Waits until every read queued ahead is done (keeping its rows, or its failure, for when the chunk is taken):
+     * frees {@code src} and {@code tgt} for this thread. No read starts again until this thread queues one.
+     */
+    private void quiesce() {
+        for (Ahead pending : ahead) {
+            try {
+                // A chunk's target read follows its source read, and fails at once when that failed.
+                pending.target().join();
+            } catch (CompletionException | java.util.concurrent.CancellationException seenWhenTaken) {
+                // The failure is thrown when the chunk is taken.
+            }
+        }
     }
 
     private static <T> T await(Future<T> pending) throws SQLException {
@@ -340,9 +407,9 @@ final class ReconcileRun {
         }
     }
 
-    /** Both sides' sums of {@code (after, end]}, the target's on the helper thread. */
+    /** Both sides' sums of {@code (after, end]}, the target's on the target reader. */
     private ChunkChecksums.Sum[] bothSums(RowKey after, RowKey end) throws SQLException {
-        Future<ChunkChecksums.Sum> right = helper.submit(() -> targetSums.sum(tgt, after, end));
+        Future<ChunkChecksums.Sum> right = targetReader.submit(() -> targetSums.sum(tgt, after, end));
         ChunkChecksums.Sum left;
         try {
             left = sourceSums.sum(src, after, end);
@@ -414,20 +481,26 @@ final class ReconcileRun {
                 return end == null;
             }
             List<Row> sourceRows = scanRange(sourceOps, src, after, end, sourceWindow, sourceParameters);
-            compareRange(sourceRows, after, end);
+            compareRange(sourceRows, after, end, null);
             state.lastKey = end;
             return end == null;
         }
-        List<Row> sourceRows = takePrefetched();
-        if (sourceRows == null) {
-            sourceRows = sourceOps.scan(src, after, null, config.chunkSize(), false, sourceWindow, sourceParameters);
+        Ahead chunk = ahead.poll();
+        SourceChunk read = chunk == null ? null : await(chunk.source());
+        if (read == null || read.rows() == null || !java.util.Objects.equals(read.after(), after)) {
+            // Nothing read ahead from this key (the first chunk): start afresh.
+            quiesce();
+            ahead.clear();
+            chunk = readAfter(null, after);
+            read = await(chunk.source());
         }
-        RowKey end = sourceRows.size() < config.chunkSize() ? null : sourceOps.keyOf(sourceRows.get(sourceRows.size()
-                - 1));
-        if (end != null) {
-            prefetch(end);
+        // The next chunks are read while this one is compared.
+        while (ahead.size() < readAhead) {
+            ahead.add(readAfter(ahead.isEmpty() ? chunk : ahead.peekLast(), null));
         }
-        compareRange(sourceRows, after, end);
+        List<Row> sourceRows = read.rows();
+        RowKey end = chunkEnd(sourceRows);
+        compareRange(sourceRows, after, end, await(chunk.target()));
         state.lastKey = end;
         return end == null;
     }
@@ -451,7 +524,8 @@ final class ReconcileRun {
      * come in key order and the keys map as they are (see {@link #keysKeepTheirOrder}), so one walk along
      * both lists pairs the rows, without a map of the chunk.
      */
-    private void compareRange(List<Row> sourceRows, RowKey after, RowKey end) throws SQLException {
+    private void compareRange(List<Row> sourceRows, RowKey after, RowKey end, List<Row> firstPage)
+            throws SQLException {
         List<Row> mapped = diff.toTargetShape(sourceRows);
         int count = sourceRows.size();
         RowKey[] sourceKeys = new RowKey[count];
@@ -462,9 +536,13 @@ final class ReconcileRun {
         RowKey cursor = after;
         int next = 0;
         int targetRows = 0;
+        List<Row> page = firstPage;
         while (true) {
-            List<Row> page = targetOps.scan(tgt, cursor, end, config.chunkSize(), false, targetWindow,
-                    windowParameters);
+            if (page == null) {
+                // Only when the range holds more target rows than a page (or on the checksum path): rare.
+                quiesce();
+                page = targetOps.scan(tgt, cursor, end, config.chunkSize(), false, targetWindow, windowParameters);
+            }
             targetRows += page.size();
             for (Row targetRow : page) {
                 RowKey targetKey = targetOps.keyOf(targetRow);
@@ -485,6 +563,11 @@ final class ReconcileRun {
                 break;
             }
             cursor = targetOps.keyOf(page.get(page.size() - 1));
+            if (end != null && compareKeys(cursor, end) == 0) {
+                // The page ends on the range's last key: nothing is left of it, no need to ask.
+                break;
+            }
+            page = null;
             // A run of target-only rows must not pile up in memory: settle them page by page.
             if (candidates.size() >= config.chunkSize()) {
                 settle(candidates);
@@ -609,8 +692,8 @@ final class ReconcileRun {
         if (candidates.isEmpty()) {
             return;
         }
-        // The source connection is about to be used here: the prefetch of the next chunk must be done with it.
-        finishPrefetch();
+        // Both connections are about to be used here: the reads of the next chunk must be done with them.
+        quiesce();
         List<Found> found = compare(candidates);
         if (!found.isEmpty() && found.size() <= LAG_RECHECK_MAX_ROWS) {
             try {

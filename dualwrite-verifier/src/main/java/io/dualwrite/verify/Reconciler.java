@@ -42,8 +42,11 @@ import javax.sql.DataSource;
  * <p>Progress, counts and sample keys are checkpointed in the target after the first chunk, then at most
  * once a second, when the time budget stops a run, and at the end ({@link ReconcileConfig#checkpointTable()}),
  * so an interrupted run of the same table and window resumes, at most a second's work further back. On the
- * key-range paths one helper thread per run reads the other store at the same time (the next source chunk,
- * or the target's checksum), so that neither database waits for the other.
+ * key-range paths two reader threads per run, one per store, read both stores at the same time and ahead of the
+ * comparison (the next chunk's source rows and then its target rows while this chunk is compared, or the target's
+ * checksum beside the source's), so that neither database waits for the other nor for the comparison; besides the
+ * chunk being compared, up to 3 chunks and 15,000 rows a side (at least one chunk) are read ahead and held in
+ * memory.
  * Repairs go through the {@link Repairer}, whose default is the mirror's locked apply: the primary wins
  * (the source before RAMP, the row's route during RAMP). One run per table at a time, across instances:
  * a run holds the table's lease ({@link ReconcileConfig#leaseTable()}), renewed with its checkpoints, and a

@@ -138,6 +138,12 @@ final class RowDiff {
      *     mapped row leaves to the target (a transformer's row without it) is the target's to fill: not compared
      */
     List<String> differences(Row mappedSource, Row target) {
+        Object sourceLayout = mappedSource.sharedLayout();
+        Object targetLayout = target.sharedLayout();
+        if (sourceLayout != null && targetLayout != null) {
+            return differencesByPosition(mappedSource, target, positions(sourceLayout, targetLayout, mappedSource,
+                    target));
+        }
         List<String> differing = null;
         Map<String, Object> mapped = mappedSource.asMap();
         for (int i = 0; i < columns.length; i++) {
@@ -146,6 +152,60 @@ final class RowDiff {
             }
             Object a = mappedSource.get(columns[i]);
             Object b = target.get(columns[i]);
+            boolean same = equivalences[i] != null && equivalences[i].test(a, b)
+                    || Values.same(a, b, kinds[i], precision, zone);
+            if (!same) {
+                if (differing == null) {
+                    differing = new ArrayList<>(2);
+                }
+                differing.add(columns[i]);
+            }
+        }
+        return differing == null ? List.of() : differing;
+    }
+
+    /**
+     * The compared columns' positions in rows of two layouts (-1 in the source's for a column the mapped row
+     * leaves to the target, -1 in the target's for one it lacks). Rows read by one statement share a layout, so a
+     * chunk looks its names up once, not once per row and column; the last pair is kept (an immutable record
+     * behind a volatile field, so the class stays thread-safe).
+     */
+    private int[][] positions(Object sourceLayout, Object targetLayout, Row source, Row target) {
+        Positions known = lastPositions;
+        if (known != null && known.source == sourceLayout && known.target == targetLayout) {
+            return known.positions;
+        }
+        int[] inSource = new int[columns.length];
+        int[] inTarget = new int[columns.length];
+        for (int i = 0; i < columns.length; i++) {
+            inSource[i] = source.position(columns[i]);
+            inTarget[i] = target.position(columns[i]);
+        }
+        int[][] positions = {inSource, inTarget};
+        lastPositions = new Positions(sourceLayout, targetLayout, positions);
+        return positions;
+    }
+
+    private record Positions(Object source, Object target, int[][] positions) {
+    }
+
+    private volatile Positions lastPositions;
+
+    /** {@link #differences} for two rows whose columns are found by position: the same checks, no name look-up. */
+    private List<String> differencesByPosition(Row mappedSource, Row target, int[][] positions) {
+        List<String> differing = null;
+        int[] inSource = positions[0];
+        int[] inTarget = positions[1];
+        for (int i = 0; i < columns.length; i++) {
+            if (inSource[i] < 0) {
+                continue;
+            }
+            Object a = mappedSource.valueAt(inSource[i]);
+            if (inTarget[i] < 0) {
+                // As target.get would: a target row without a compared column is a caller's error.
+                target.get(columns[i]);
+            }
+            Object b = target.valueAt(inTarget[i]);
             boolean same = equivalences[i] != null && equivalences[i].test(a, b)
                     || Values.same(a, b, kinds[i], precision, zone);
             if (!same) {

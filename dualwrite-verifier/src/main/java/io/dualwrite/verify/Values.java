@@ -72,6 +72,10 @@ final class Values {
         if (a.getClass() == b.getClass() && !(a instanceof BigDecimal) && a.equals(b)) {
             return true;
         }
+        if (a instanceof BigDecimal da && b instanceof BigDecimal db) {
+            // What the normalisation below would come to for two decimals, without its type tests.
+            return da.compareTo(db) == 0;
+        }
         if ((a instanceof Float || a instanceof Double || b instanceof Float || b instanceof Double)
                 && a instanceof Number na && b instanceof Number nb) {
             return sameFloatingPoint(na, nb);

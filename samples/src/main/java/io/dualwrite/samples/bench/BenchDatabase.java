@@ -179,6 +179,10 @@ final class BenchDatabase implements AutoCloseable {
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(size);
         config.setConnectionTimeout(connectionTimeoutMillis);
+        if (store == Store.POSTGRESQL) {
+            // The backends then carry the pool's name, so a harness can tell its own server CPU from others'.
+            config.addDataSourceProperty("ApplicationName", poolName);
+        }
         HikariDataSource pool = new HikariDataSource(config);
         pools.add(pool);
         return pool;
