@@ -79,6 +79,20 @@ final class BackfillCopy {
      */
     static Result run(BenchDatabase source, BenchDatabase target, int threads, boolean versionGuard, Long upToId,
             Duration timeout, CpuMeter cpu) throws SQLException, InterruptedException {
+        return run(source, target, threads, versionGuard, upToId, timeout, cpu, true);
+    }
+
+    /**
+     * Runs a new backfill job and waits for it, through the target's bulk path ({@code COPY}, {@code LOAD DATA}) or
+     * without it.
+     *
+     * @param bulk {@code BackfillConfig.postgresCopy} and {@code BackfillConfig.mariadbLoadData}; false writes every
+     *     chunk with the batched upsert
+     * @throws SQLException if a store fails outside the job (set-up, progress)
+     * @throws InterruptedException if interrupted
+     */
+    static Result run(BenchDatabase source, BenchDatabase target, int threads, boolean versionGuard, Long upToId,
+            Duration timeout, CpuMeter cpu, boolean bulk) throws SQLException, InterruptedException {
         resetJob(target);
         int run = RUNS.incrementAndGet();
         HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, threads + 1, false);
@@ -100,7 +114,8 @@ final class BackfillCopy {
             MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder(OrderTable.NAME).build()),
                     sourcePool, targetPool, false);
             BackfillConfig.Builder config = BackfillConfig.builder().threads(threads).rangesPerTable(16)
-                    .createTables(true).versionGuard(versionGuard).progressLogInterval(Duration.ofHours(1));
+                    .createTables(true).versionGuard(versionGuard).progressLogInterval(Duration.ofHours(1))
+                    .postgresCopy(bulk).mariadbLoadData(bulk);
             if (upToId != null) {
                 config.where(OrderTable.NAME, "id <= ?", upToId);
             }
