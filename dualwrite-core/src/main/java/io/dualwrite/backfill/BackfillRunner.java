@@ -79,7 +79,8 @@ public final class BackfillRunner implements AutoCloseable {
     /** Chunks (and failed-row retries) written through COPY or LOAD DATA, for tests. */
     private final AtomicLong copiedChunks = new AtomicLong();
     /** Set when the target refused {@code LOAD DATA LOCAL INFILE}: every chunk goes the batched way, said once. */
-    private volatile boolean loadDataRefused;
+    private final java.util.concurrent.atomic.AtomicBoolean loadDataRefused =
+            new java.util.concurrent.atomic.AtomicBoolean();
     private volatile ChunkHook hook;
     private volatile io.dualwrite.degrade.Degradation degradation;
     private volatile boolean lockSourceRows = true;
@@ -794,8 +795,8 @@ public final class BackfillRunner implements AutoCloseable {
                 if (Dialect.isConnectionFailure(copyFailure) || tables.targetDialect().isLockConflict(copyFailure)) {
                     throw copyFailure;
                 }
-                if (!postgres && TableOps.isLoadDataRefused(copyFailure) && !loadDataRefused) {
-                    loadDataRefused = true;
+                if (!postgres && TableOps.isLoadDataRefused(copyFailure)
+                        && loadDataRefused.compareAndSet(false, true)) {
                     log.warn("dualwrite backfill: the target refuses LOAD DATA LOCAL INFILE (" + describe(copyFailure)
                             + "); every chunk is written with the batched upsert, several times slower. Set"
                             + " local_infile=ON on the target server and keep allowLocalInfile=true (Connector/J's"
@@ -917,7 +918,7 @@ public final class BackfillRunner implements AutoCloseable {
         }
         return switch (tables.targetDialect().product()) {
             case POSTGRESQL -> config.postgresCopy() && mapped.target().canCopy(targetConnection);
-            case MARIADB, MYSQL -> config.mariadbLoadData() && !loadDataRefused
+            case MARIADB, MYSQL -> config.mariadbLoadData() && !loadDataRefused.get()
                     && mapped.target().canLoadData(targetConnection);
             default -> false;
         };

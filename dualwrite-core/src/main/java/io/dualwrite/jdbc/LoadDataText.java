@@ -19,17 +19,17 @@ import java.util.UUID;
  * string and {@code NULL} stay apart and no value can end a field. Binary columns are written in hexadecimal and
  * loaded through a user variable and {@code UNHEX}, so their bytes never meet a character set.
  *
- * <p><b>The same text as the batched upsert, or none.</b> Connector/J sends every parameter of the batched upsert
- * as SQL text; a value is written here only where that text and this one are read into the column alike: a
- * {@code LocalDateTime} as {@code yyyy-MM-dd HH:mm:ss.SSSSSS} (nanoseconds truncated, as the driver formats it), a
+ * <p><b>The same value as the batched upsert, or none.</b> A value is written here only where the column reads
+ * this text into the value the batched upsert's parameter becomes, whether Connector/J sends that parameter as SQL
+ * text (with {@code rewriteBatchedStatements=true}, the target pools' default) or in its binary protocol: a
+ * {@code LocalDateTime} as {@code yyyy-MM-dd HH:mm:ss.SSSSSS} (nanoseconds truncated, as the driver does), a
  * {@code BigDecimal} in plain notation, a {@code Double} (or a {@code Float} for a {@code FLOAT} column) by Java's
- * own {@code toString}, which reads back as that very value, a {@code Duration} for a {@code TIME} as {@code [-]H:MM:SS.ffffff}. Any other pair (a double for a
- * {@code DECIMAL} column, which the driver sends as a double literal and the server converts as a double; an
- * {@code OffsetDateTime}, which the driver may shift to the connection's zone) throws {@link Unsupported}, and the
- * table goes the batched way. What this text cannot express exactly, the server says: a value the column does not
- * take whole is a warning of the {@code LOAD DATA}, and the caller sends that chunk the batched way too. The pairs
- * are those whose value is the same whether the batched upsert goes by Connector/J's text protocol (the default
- * with {@code rewriteBatchedStatements=true}) or its binary one.
+ * own {@code toString}, which reads back as that very value, a {@code Duration} for a {@code TIME} as
+ * {@code [-]H:MM:SS.ffffff}. Any other pair (a {@code Float} for a {@code DOUBLE} column, which the binary protocol
+ * widens exactly and the text protocol does not; a double for a {@code DECIMAL} column; an {@code OffsetDateTime},
+ * which the driver may shift to the connection's zone) throws {@link Unsupported}, and the table goes the batched
+ * way. What this text cannot express exactly, the server says: a value the column does not take whole is a warning
+ * of the {@code LOAD DATA}, and the caller sends that chunk the batched way too.
  *
  * <p>Not thread-safe; one per load.
  */
@@ -209,8 +209,8 @@ final class LoadDataText {
                     appendTime(t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000);
                 } else if (value instanceof java.sql.Time t) {
                     // The driver writes a Time as HH:mm:ss.SSS in the JVM's zone.
-                    LocalTime local = java.time.Instant.ofEpochMilli(t.getTime()).atZone(java.time.ZoneId.systemDefault())
-                            .toLocalTime();
+                    LocalTime local = java.time.Instant.ofEpochMilli(t.getTime())
+                            .atZone(java.time.ZoneId.systemDefault()).toLocalTime();
                     pad(local.getHour(), 2);
                     out.append(':');
                     pad(local.getMinute(), 2);

@@ -1086,9 +1086,9 @@ public class DualWriteProperties {
 
         /**
          * Whether chunks into a MariaDB or MySQL target (through MariaDB Connector/J) are written through LOAD DATA
-         * LOCAL INFILE from memory into a temporary staging table and one guarded merge (same guard, same source lock,
-         * same transaction as the batched upsert); a chunk that fails there, or that the load warns about, is written
-         * the batched way, which records its bad rows. Needs local_infile=ON on the server and allowLocalInfile=true
+         * LOCAL INFILE from memory, straight into key spans the table lacks, else into a temporary staging table and
+         * one guarded merge (same guard, same source lock, same transaction as the batched upsert); a chunk that fails
+         * there, or that the load warns about, is written the batched way, which records its bad rows. Needs local_infile=ON on the server and allowLocalInfile=true
          * (Connector/J's default) on the target URL, else the backfill warns once and writes batched. False writes
          * every chunk batched.
          */
