@@ -81,11 +81,13 @@ public final class BackfillConfig {
     /** Null for a table's own backfill; a plan stage's name otherwise (see {@link #runName()}). */
     private final String runName;
     private final boolean postgresCopy;
+    private final boolean mariadbLoadData;
 
     private BackfillConfig(Builder b) {
         this.runName = null;
         this.versionGuard = b.versionGuard;
         this.postgresCopy = b.postgresCopy;
+        this.mariadbLoadData = b.mariadbLoadData;
         this.chunkSize = b.chunkSize;
         this.minChunkSize = b.minChunkSize;
         this.maxChunkSize = b.maxChunkSize;
@@ -123,6 +125,7 @@ public final class BackfillConfig {
         this.runName = runName;
         this.versionGuard = base.versionGuard;
         this.postgresCopy = base.postgresCopy;
+        this.mariadbLoadData = base.mariadbLoadData;
         this.chunkSize = base.chunkSize;
         this.minChunkSize = base.minChunkSize;
         this.maxChunkSize = base.maxChunkSize;
@@ -343,10 +346,24 @@ public final class BackfillConfig {
      *     same source lock and in the same target transaction as the checkpoint. A chunk this path cannot take
      *     (a value without an exact COPY text, a row leaving a column to the table, unique values moving between
      *     keys) or that fails in it (a bad value) is written the batched way, which isolates the failing rows.
-     *     Other targets always take the batched upsert.
+     *     A MariaDB target has its own switch, {@link #mariadbLoadData()}; H2 always takes the batched upsert.
      */
     public boolean postgresCopy() {
         return postgresCopy;
+    }
+
+    /**
+     * @return whether chunks into a MariaDB (or MySQL) target reached through MariaDB Connector/J are written through
+     *     {@code LOAD DATA LOCAL INFILE}; default true. Each chunk is streamed from memory into a temporary staging
+     *     table of the target session and merged into the table by one {@code INSERT ... SELECT ... ON DUPLICATE KEY
+     *     UPDATE} with the batched upsert's own guard, under the same source lock and in the same target transaction
+     *     as the checkpoint. A chunk this path cannot take (a value without an exact text, a row leaving a column to
+     *     the table, unique values moving between keys) or that fails in it (a bad value, any warning of the load)
+     *     is written the batched way, which isolates the failing rows. A server with {@code local_infile=OFF} or a
+     *     target URL with {@code allowLocalInfile=false} refuses it: the job says so once and writes batched.
+     */
+    public boolean mariadbLoadData() {
+        return mariadbLoadData;
     }
 
     /** Builds a {@link BackfillConfig}. */
@@ -354,6 +371,7 @@ public final class BackfillConfig {
 
         private boolean versionGuard;
         private boolean postgresCopy = true;
+        private boolean mariadbLoadData = true;
 
         private int chunkSize = 1_000;
         private int minChunkSize = 50;
@@ -726,6 +744,16 @@ public final class BackfillConfig {
          */
         public Builder postgresCopy(boolean copy) {
             this.postgresCopy = copy;
+            return this;
+        }
+
+        /**
+         * @param load whether chunks into a MariaDB or MySQL target go through {@code LOAD DATA LOCAL INFILE} and a
+         *     staging table (see {@link BackfillConfig#mariadbLoadData()}); false writes them with the batched upsert
+         * @return this builder
+         */
+        public Builder mariadbLoadData(boolean load) {
+            this.mariadbLoadData = load;
             return this;
         }
 

@@ -84,8 +84,11 @@ public final class BackfillRunner implements AutoCloseable {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     /** Tables whose chunks go the batched way: COPY met a value or a row it does not take. */
     private final java.util.Set<String> batchedOnly = ConcurrentHashMap.newKeySet();
-    /** Chunks (and failed-row retries) written through COPY, for tests. */
+    /** Chunks (and failed-row retries) written through COPY or LOAD DATA, for tests. */
     private final AtomicLong copiedChunks = new AtomicLong();
+    /** Set when the target refused {@code LOAD DATA LOCAL INFILE}: every chunk goes the batched way, said once. */
+    private final java.util.concurrent.atomic.AtomicBoolean loadDataRefused =
+            new java.util.concurrent.atomic.AtomicBoolean();
     private volatile ChunkHook hook;
     private volatile io.dualwrite.degrade.Degradation degradation;
     private volatile boolean lockSourceRows = true;
@@ -856,10 +859,12 @@ public final class BackfillRunner implements AutoCloseable {
             return written;
         }
         Savepoint beforeBatch = targetConnection.setSavepoint();
+        boolean postgres = tables.targetDialect().product() == Dialect.Product.POSTGRESQL;
         if (copies(mapped, targetConnection)) {
             try {
-                Optional<String> notCopied = mapped.target().copyUpsert(targetConnection, targetRows,
-                        config.versionGuard());
+                Optional<String> notCopied = postgres
+                        ? mapped.target().copyUpsert(targetConnection, targetRows, config.versionGuard())
+                        : mapped.target().loadDataUpsert(targetConnection, targetRows, config.versionGuard());
                 if (notCopied.isEmpty()) {
                     copiedChunks.incrementAndGet();
                     written.rows = targetRows.size();
@@ -868,15 +873,24 @@ public final class BackfillRunner implements AutoCloseable {
                 // A value type or a row shape this path does not take: it would not take the next chunk either.
                 if (batchedOnly.add(mapped.name())) {
                     log.info("dualwrite backfill of " + mapped.name() + ": chunks are written with the batched upsert,"
-                            + " not COPY: " + notCopied.get());
+                            + " not " + (postgres ? "COPY" : "LOAD DATA") + ": " + notCopied.get());
                 }
                 targetConnection.rollback(beforeBatch);
             } catch (SQLException copyFailure) {
                 if (Dialect.isConnectionFailure(copyFailure) || tables.targetDialect().isLockConflict(copyFailure)) {
                     throw copyFailure;
                 }
+                if (!postgres && TableOps.isLoadDataRefused(copyFailure)
+                        && loadDataRefused.compareAndSet(false, true)) {
+                    log.warn("dualwrite backfill: the target refuses LOAD DATA LOCAL INFILE (" + describe(copyFailure)
+                            + "); every chunk is written with the batched upsert, several times slower. Set"
+                            + " local_infile=ON on the target server and keep allowLocalInfile=true (Connector/J's"
+                            + " default) on the target's URL, or set dualwrite.backfill.mariadb-load-data=false"
+                            + " (BackfillConfig.mariadbLoadData) to write batched without trying.");
+                }
                 // A bad value (or a key twice in the chunk): the batched way finds and records the failing rows.
-                log.debug("dualwrite backfill of " + mapped.name() + ": COPY of a chunk failed, writing it batched: "
+                log.debug("dualwrite backfill of " + mapped.name() + ": " + (postgres ? "COPY" : "LOAD DATA")
+                        + " of a chunk failed, writing it batched: "
                         + describe(copyFailure));
                 rollBackTo(targetConnection, beforeBatch, copyFailure);
             }
@@ -977,13 +991,22 @@ public final class BackfillRunner implements AutoCloseable {
     }
 
     /**
-     * Whether a chunk of this table goes through {@code COPY} ({@link BackfillConfig#postgresCopy()}): a PostgreSQL
-     * target reached through its own driver, with no unique index besides the key (rows that move unique values
-     * are written by {@link #writeMoves}), and no earlier chunk that this path could not take.
+     * Whether a chunk of this table goes through {@code COPY} ({@link BackfillConfig#postgresCopy()}) or {@code LOAD
+     * DATA} ({@link BackfillConfig#mariadbLoadData()}): a PostgreSQL target reached through its own driver, or a
+     * MariaDB or MySQL target through MariaDB Connector/J that has not refused {@code LOCAL INFILE}, with no unique
+     * index besides the key (rows that move unique values are written by {@link #writeMoves}), and no earlier chunk
+     * that this path could not take.
      */
     private boolean copies(MappedTable mapped, Connection targetConnection) {
-        return config.postgresCopy() && mapped.target().uniqueKeys().isEmpty() && !batchedOnly.contains(mapped.name())
-                && mapped.target().canCopy(targetConnection);
+        if (!mapped.target().uniqueKeys().isEmpty() || batchedOnly.contains(mapped.name())) {
+            return false;
+        }
+        return switch (tables.targetDialect().product()) {
+            case POSTGRESQL -> config.postgresCopy() && mapped.target().canCopy(targetConnection);
+            case MARIADB, MYSQL -> config.mariadbLoadData() && !loadDataRefused.get()
+                    && mapped.target().canLoadData(targetConnection);
+            default -> false;
+        };
     }
 
     private void writeRows(MappedTable mapped, Connection targetConnection, List<Row> rows) throws SQLException {

@@ -23,7 +23,10 @@
  * staging table merged by the batched upsert's own guarded statement, in the same target transaction and under the
  * same source lock. A chunk that fails there (a bad value) is written the
  * batched way, which records its failing rows; a value without an exact COPY text sends the table the batched way
- * for the rest of the job.
+ * for the rest of the job. Into MariaDB or MySQL through MariaDB Connector/J the same holds for {@code LOAD DATA
+ * LOCAL INFILE} ({@link io.dualwrite.backfill.BackfillConfig#mariadbLoadData()}, {@link
+ * io.dualwrite.jdbc.TableOps#loadDataUpsert}), where a load that leaves a warning counts as failed; a target that
+ * refuses {@code LOCAL INFILE} is said once at WARN, and every chunk goes batched.
  *
  * <p>It copies only while the source is the primary of every row: each chunk, and
  * {@code retryFailedRows}, pass a {@link io.dualwrite.backfill.BackfillGate} (the routing controller's in

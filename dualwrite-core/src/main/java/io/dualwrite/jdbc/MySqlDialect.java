@@ -63,38 +63,55 @@ final class MySqlDialect extends Dialect {
     @Override
     public String guardedUpsert(TableMetadata table, List<String> columns, List<String> keyColumns,
             String versionColumn) {
+        return upsertOf(table, columns, keyColumns, versionColumn, "VALUES ("
+                + String.join(", ", java.util.Collections.nCopies(columns.size(), "?")) + ")", "");
+    }
+
+    /**
+     * The guarded upsert of {@link #guardedUpsert} with its rows selected from a staging table of the same columns
+     * ({@code INSERT ... SELECT ... ON DUPLICATE KEY UPDATE}): the same guard and the same assignments, the stored
+     * columns qualified by the table's name, since the staging table's columns have the same names.
+     *
+     * @param stagingTable the staging table's quoted name
+     */
+    String guardedMerge(TableMetadata table, List<String> columns, List<String> keyColumns, String versionColumn,
+            String stagingTable) {
+        return upsertOf(table, columns, keyColumns, versionColumn, "SELECT " + columnList(columns, "") + " FROM "
+                + stagingTable, tableName(table) + ".");
+    }
+
+    private String upsertOf(TableMetadata table, List<String> columns, List<String> keyColumns, String versionColumn,
+            String rows, String stored) {
         List<String> updated = columns.stream()
                 .filter(c -> keyColumns.stream().noneMatch(c::equalsIgnoreCase))
                 .filter(c -> versionColumn == null || !c.equalsIgnoreCase(versionColumn))
                 .toList();
         StringBuilder sql = new StringBuilder(MARKER).append(" INSERT INTO ").append(tableName(table)).append(" (")
-                .append(columnList(columns, "")).append(") VALUES (")
-                .append(String.join(", ", java.util.Collections.nCopies(columns.size(), "?")))
-                .append(") ON DUPLICATE KEY UPDATE ");
+                .append(columnList(columns, "")).append(") ").append(rows).append(" ON DUPLICATE KEY UPDATE ");
         if (updated.isEmpty() && versionColumn == null) {
             // Nothing but the key: re-assign a key column to itself, which changes nothing.
-            String key = quote(keyColumns.get(0));
+            String key = stored + quote(keyColumns.get(0));
             return sql.append(key).append(" = ").append(key).toString();
         }
         String guard = null;
         if (versionColumn != null) {
             String v = quote(versionColumn);
-            guard = v + " IS NULL OR VALUES(" + v + ") >= " + v;
+            guard = stored + v + " IS NULL OR VALUES(" + v + ") >= " + stored + v;
         }
         for (int i = 0; i < updated.size(); i++) {
             String column = quote(updated.get(i));
-            sql.append(i == 0 ? "" : ", ").append(column).append(" = ");
+            sql.append(i == 0 ? "" : ", ").append(stored).append(column).append(" = ");
             if (guard == null) {
                 sql.append("VALUES(").append(column).append(')');
             } else {
-                sql.append("IF(").append(guard).append(", VALUES(").append(column).append("), ").append(column)
-                        .append(')');
+                sql.append("IF(").append(guard).append(", VALUES(").append(column).append("), ").append(stored)
+                        .append(column).append(')');
             }
         }
         if (versionColumn != null) {
             String v = quote(versionColumn);
-            sql.append(updated.isEmpty() ? "" : ", ").append(v).append(" = IF(").append(guard).append(", VALUES(")
-                    .append(v).append("), ").append(v).append(')');
+            sql.append(updated.isEmpty() ? "" : ", ").append(stored).append(v).append(" = IF(").append(guard)
+                    .append(", VALUES(").append(v).append("), ").append(stored).append(v).append(')');
         }
         return sql.toString();
     }

@@ -65,6 +65,8 @@ public final class TableOps {
     private final List<List<String>> uniqueKeys;
     /** The COPY path's statements and column kinds, made on its first use (PostgreSQL only). */
     private volatile CopyStatements copyStatements;
+    /** The LOAD DATA path's statements and column kinds, made on its first use (MariaDB and MySQL only). */
+    private volatile LoadStatements loadStatements;
     private final List<String> holderColumns;
     private final boolean verifyOwnRow;
     /** Whether writes carry the logical message that PostgreSQL's change-data capture skips as an echo. */
@@ -647,15 +649,9 @@ public final class TableOps {
         if (rows.isEmpty()) {
             return java.util.Optional.empty();
         }
-        // Rows read with this very column layout (a table copied as it is) are read by position, not by name.
-        Row.Layout sameLayout = rows.get(0).layout();
-        if (sameLayout != null && !sameLayout.sameColumns(canonicalColumns)) {
-            sameLayout = null;
-        }
-        for (Row row : rows) {
-            if ((sameLayout == null || row.layout() != sameLayout) && carried(row) != writable) {
-                return java.util.Optional.of("a row leaves a column of table '" + table.name() + "' to the table");
-            }
+        Row.Layout sameLayout = sameLayout(rows);
+        if (!carryEveryColumn(rows, sameLayout)) {
+            return java.util.Optional.of("a row leaves a column of table '" + table.name() + "' to the table");
         }
         CopyStatements statements = copyStatements(connection);
         // A backfill copies into a store whose log a change-data capture may read (the target during RAMP):
@@ -771,6 +767,229 @@ public final class TableOps {
         } catch (LinkageError driverMissing) {
             return false;
         }
+    }
+
+    /** The layout the rows were read with when it is this table's own columns (a table copied as it is), else null. */
+    private Row.Layout sameLayout(List<Row> rows) {
+        // Rows read with this very column layout are read by position, not by name.
+        Row.Layout sameLayout = rows.get(0).layout();
+        return sameLayout != null && sameLayout.sameColumns(canonicalColumns) ? sameLayout : null;
+    }
+
+    /** Whether every row carries every writable column: the bulk paths write whole rows only. */
+    private boolean carryEveryColumn(List<Row> rows, Row.Layout sameLayout) {
+        for (Row row : rows) {
+            if ((sameLayout == null || row.layout() != sameLayout) && carried(row) != writable) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Writes rows as {@link #upsert} ({@code guarded}) or {@link #overwrite} do, with the very same guard, but
+     * through MariaDB's {@code LOAD DATA LOCAL INFILE}: the rows are streamed from memory straight into the table
+     * when it holds none of their key span, else into a temporary staging table of this session merged into the
+     * table by one {@code INSERT ... SELECT ... ON DUPLICATE KEY UPDATE} (see {@code MariaDbLoadData}). Identical
+     * rows are left alone, as by the batched statement.
+     *
+     * <p>Only for a MariaDB or MySQL table reached through MariaDB Connector/J ({@link #canLoadData}), rows that
+     * carry every writable column, and values whose text is exact (see {@code LoadDataText}); otherwise nothing is
+     * written and the reason is returned. After a reason or an exception the caller's transaction may hold staging
+     * rows: roll it back to a savepoint taken before the call, then write the rows the batched way.
+     *
+     * @param connection the connection, in the caller's transaction, with a savepoint taken before the call
+     * @param rows at most one row per key
+     * @param guarded true for {@link #upsert}'s version guard, false for {@link #overwrite}'s
+     * @return empty if the rows are written; else why this path does not take them
+     * @throws SQLException on any database error, a bad value or a load that left a warning included (the whole
+     *     call is to be rolled back); {@link #isLoadDataRefused} tells the server's refusal of {@code LOCAL INFILE}
+     * @throws IllegalStateException if the table is not a MariaDB or MySQL table
+     */
+    public java.util.Optional<String> loadDataUpsert(Connection connection, List<Row> rows, boolean guarded)
+            throws SQLException {
+        if (!(dialect instanceof MySqlDialect mysql)) {
+            throw new IllegalStateException("LOAD DATA is MariaDB's; table '" + table.name() + "' is on "
+                    + dialect.product());
+        }
+        if (sharded != null) {
+            return java.util.Optional.of("table '" + table.name() + "' is sharded: the staging table is one session's");
+        }
+        if (rows.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Row.Layout layoutRead = sameLayout(rows);
+        if (!carryEveryColumn(rows, layoutRead)) {
+            return java.util.Optional.of("a row leaves a column of table '" + table.name() + "' to the table");
+        }
+        LoadStatements statements = loadStatements(mysql);
+        int[] positions = statements.positions;
+        LoadDataText.Kind[] kinds = statements.kinds;
+        MariaDbLoadData.RowEncoder<Row> encoder = (row, text) -> {
+            Object[] values = layoutRead == null ? null : row.positional(layoutRead);
+            for (int p = 0; p < positions.length; p++) {
+                int i = positions[p];
+                if (p > 0) {
+                    text.nextField();
+                }
+                Object value = values != null ? values[i] : row.get(canonicalColumns[i]);
+                if (value != null && codecByColumn[i] != null) {
+                    value = codecByColumn[i].bindable(codecByColumn[i].canonical(value));
+                }
+                text.append(value, kinds[p], columnTypes[i]);
+            }
+        };
+        try {
+            if (statements.direct != null && loadStraightIn(connection, statements, rows, encoder)) {
+                return java.util.Optional.empty();
+            }
+            MariaDbLoadData.loadAndMerge(connection, statements.drop, statements.create, statements.load,
+                    guarded ? statements.upsert : statements.overwrite, rows, encoder);
+            return java.util.Optional.empty();
+        } catch (LoadDataText.Unsupported unsupported) {
+            return java.util.Optional.of(unsupported.getMessage());
+        }
+    }
+
+    /**
+     * Loads the rows straight into the table when it holds none of their key span: each row is then an insert,
+     * which is what the merge would make of it, with nothing for the guard to compare. A row another transaction
+     * inserts meanwhile (a mirror apply) is a duplicate key, which {@code LOAD DATA LOCAL} skips with a warning: the
+     * load is then rolled back to a savepoint and the rows go through the staging table and the guarded merge.
+     *
+     * @return true if the rows are written
+     */
+    private boolean loadStraightIn(Connection connection, LoadStatements statements, List<Row> rows,
+            MariaDbLoadData.RowEncoder<Row> encoder) throws SQLException {
+        long low = Long.MAX_VALUE;
+        long high = Long.MIN_VALUE;
+        for (Row row : rows) {
+            Object[] values = row.positional(layout);
+            Object key = keyCodecs[0].canonical(values != null ? values[keyPositions[0]]
+                    : row.get(canonicalColumns[keyPositions[0]]));
+            if (!(key instanceof Long || key instanceof Integer || key instanceof Short || key instanceof Byte)) {
+                return false;
+            }
+            low = Math.min(low, ((Number) key).longValue());
+            high = Math.max(high, ((Number) key).longValue());
+        }
+        try (PreparedStatement probe = connection.prepareStatement(statements.probe)) {
+            probe.setLong(1, low);
+            probe.setLong(2, high);
+            try (ResultSet rs = probe.executeQuery()) {
+                if (rs.next()) {
+                    return false;
+                }
+            }
+        }
+        java.sql.Savepoint beforeLoad = connection.setSavepoint();
+        try {
+            MariaDbLoadData.load(connection, statements.direct, rows, encoder);
+        } catch (SQLException e) {
+            if (!dialect.isDuplicateKey(e)) {
+                throw e;
+            }
+            connection.rollback(beforeLoad);
+            return false;
+        }
+        connection.releaseSavepoint(beforeLoad);
+        return true;
+    }
+
+    /**
+     * Whether {@link #loadDataUpsert} can run on this connection: a MariaDB or MySQL table reached through MariaDB
+     * Connector/J. Whether the server allows {@code LOAD DATA LOCAL} is known only by trying
+     * ({@link #isLoadDataRefused}).
+     *
+     * @param connection a connection to this table's store
+     * @return true if the LOAD DATA path is open
+     */
+    public boolean canLoadData(Connection connection) {
+        if (!(dialect instanceof MySqlDialect) || sharded != null) {
+            return false;
+        }
+        try {
+            return MariaDbLoadData.available(connection);
+        } catch (LinkageError driverMissing) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether {@link #loadDataUpsert} failed because the server ({@code local_infile=OFF}) or the client
+     * ({@code allowLocalInfile=false} on the URL) refuses {@code LOAD DATA LOCAL INFILE}.
+     *
+     * @param e the failure
+     * @return true for that refusal
+     */
+    public static boolean isLoadDataRefused(SQLException e) {
+        try {
+            return MariaDbLoadData.isRefused(e);
+        } catch (LinkageError driverMissing) {
+            return false;
+        }
+    }
+
+    /**
+     * The LOAD DATA path's SQL for this table, with the kind of every written column; {@code direct} (the load into
+     * the table itself) and {@code probe} (whether the table holds a key of a span) are null unless the key is one
+     * integral column.
+     */
+    private record LoadStatements(String drop, String create, String load, String upsert, String overwrite,
+            String direct, String probe, int[] positions, LoadDataText.Kind[] kinds) {
+    }
+
+    private LoadStatements loadStatements(MySqlDialect mysql) {
+        LoadStatements statements = loadStatements;
+        if (statements == null) {
+            List<String> written = columnsOf(writable);
+            String prefix = table.name().replaceAll("[^A-Za-z0-9_]", "_");
+            String name = "dw_stage_" + (prefix.length() > 30 ? prefix.substring(0, 30) : prefix) + "_"
+                    + String.format("%016x", hash64(String.valueOf(table.schema()) + "." + table.name() + ":"
+                            + written));
+            // In the table's own schema: a pooled session may have no current database.
+            String staging = dialect.quote(table.schema() == null ? name : table.schema() + "." + name);
+            int[] positions = writable.stream().toArray();
+            LoadDataText.Kind[] kinds = new LoadDataText.Kind[positions.length];
+            StringBuilder fields = new StringBuilder();
+            StringBuilder unhex = new StringBuilder();
+            for (int p = 0; p < positions.length; p++) {
+                kinds[p] = LoadDataText.Kind.of(columnTypes[positions[p]]);
+                String column = dialect.quote(columns.get(positions[p]));
+                fields.append(p == 0 ? "" : ", ");
+                if (kinds[p] == LoadDataText.Kind.BINARY) {
+                    // Bytes travel as hex and never meet the load's character set.
+                    fields.append("@dw_hex").append(p);
+                    unhex.append(unhex.length() == 0 ? " SET " : ", ").append(column).append(" = UNHEX(@dw_hex")
+                            .append(p).append(')');
+                } else {
+                    fields.append(column);
+                }
+            }
+            String drop = Dialect.MARKER + " DROP TEMPORARY TABLE IF EXISTS " + staging;
+            String create = Dialect.MARKER + " CREATE TEMPORARY TABLE " + staging + " AS SELECT "
+                    + dialect.columnList(written, "") + " FROM " + dialect.tableName(table) + " LIMIT 0";
+            // The file name is never opened: the driver sends the stream it was given.
+            String format = " CHARACTER SET utf8mb4 FIELDS TERMINATED BY X'09' ESCAPED BY X'5C' LINES TERMINATED BY"
+                    + " X'0A' (" + fields + ")" + unhex;
+            String load = Dialect.MARKER + " LOAD DATA LOCAL INFILE 'dualwrite.tsv' INTO TABLE " + staging + format;
+            String direct = null;
+            String probe = null;
+            int keyType = columnTypes[keyPositions[0]].jdbcType();
+            if (keyColumns.size() == 1 && (keyType == java.sql.Types.BIGINT || keyType == java.sql.Types.INTEGER
+                    || keyType == java.sql.Types.SMALLINT || keyType == java.sql.Types.TINYINT)) {
+                String key = dialect.quote(keyColumns.get(0));
+                direct = Dialect.MARKER + " LOAD DATA LOCAL INFILE 'dualwrite.tsv' INTO TABLE " + dialect.tableName(table)
+                        + format;
+                probe = Dialect.MARKER + " SELECT 1 FROM " + dialect.tableName(table) + " WHERE " + key + " >= ? AND "
+                        + key + " <= ? LIMIT 1";
+            }
+            statements = new LoadStatements(drop, create, load,
+                    mysql.guardedMerge(table, written, keyColumns, versionColumn, staging),
+                    mysql.guardedMerge(table, written, keyColumns, null, staging), direct, probe, positions, kinds);
+            loadStatements = statements;
+        }
+        return statements;
     }
 
     /**

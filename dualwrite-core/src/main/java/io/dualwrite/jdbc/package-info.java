@@ -19,7 +19,11 @@
  * <p>On PostgreSQL, {@link io.dualwrite.jdbc.TableOps#copyUpsert} writes rows through {@code COPY}, in its text
  * format (package-private {@code CopyText}: escapes, {@code \N}, values formatted from their Java types, never
  * read back as strings), with the same guard and change test as the batched upsert; pgjdbc's own types appear in
- * {@code PostgresCopy} only, so the driver stays optional.
+ * {@code PostgresCopy} only, so the driver stays optional. On MariaDB and MySQL, {@link
+ * io.dualwrite.jdbc.TableOps#loadDataUpsert} does the same through {@code LOAD DATA LOCAL INFILE} fed from a
+ * stream (package-private {@code LoadDataText}: escapes including NUL, {@code \N}, binary as hex through
+ * {@code UNHEX}); MariaDB Connector/J's own types appear in {@code MariaDbLoadData} only, and any warning of a load
+ * is a failure, since {@code LOAD DATA LOCAL} reports as warnings what strict mode refuses.
  *
  * <p>Sharded stores: a {@link io.dualwrite.jdbc.TableOps} made {@link io.dualwrite.jdbc.TableOps#shardedOver} a
  * {@link io.dualwrite.jdbc.ShardLayout} runs each statement, in the same dialect SQL, on the physical tables that the
@@ -31,7 +35,8 @@
  * of an application transaction routed to it the engine's own connection to the home database in that transaction.
  *
  * <p>This package never decides <em>what</em> to copy or when; it only knows how to say it to each
- * store. It never concatenates a value into SQL (values are bound parameters, or COPY's data stream), and every
+ * store. It never concatenates a value into SQL (values are bound parameters, or COPY's and LOAD DATA's data
+ * stream), and every
  * identifier it prints has been validated and quoted.
  */
 package io.dualwrite.jdbc;

@@ -1048,7 +1048,7 @@ public class DualWriteAutoConfiguration {
             BackfillConfig.Builder b = BackfillConfig.builder().rowsPerSecond(f.getRowsPerSecond())
                     .observationRegistry(observations)
                     .createTables(properties.getSchema().isCreate()).versionGuard(f.isVersionGuard())
-                    .postgresCopy(f.isPostgresCopy())
+                    .postgresCopy(f.isPostgresCopy()).mariadbLoadData(f.isMariadbLoadData())
                     .backOffOnMirrorLag(mirror::lag, f.getMaxMirrorLag() == null ? Duration.ofSeconds(30)
                             : f.getMaxMirrorLag());
             for (Map.Entry<String, Long> limit : f.getHourlyLimits().entrySet()) {

@@ -1241,6 +1241,16 @@ public class DualWriteProperties {
          */
         private boolean postgresCopy = true;
 
+        /**
+         * Whether chunks into a MariaDB or MySQL target (through MariaDB Connector/J) are written through LOAD DATA
+         * LOCAL INFILE from memory, straight into key spans the table lacks, else into a temporary staging table and
+         * one guarded merge (same guard, same source lock, same transaction as the batched upsert); a chunk that fails
+         * there, or that the load warns about, is written the batched way, which records its bad rows. Needs local_infile=ON on the server and allowLocalInfile=true
+         * (Connector/J's default) on the target URL, else the backfill warns once and writes batched. False writes
+         * every chunk batched.
+         */
+        private boolean mariadbLoadData = true;
+
         /** Hour of day ("00".."23") to rows per second in that hour, overriding rows-per-second. */
         private Map<String, Long> hourlyLimits = new LinkedHashMap<>();
 
@@ -1305,6 +1315,14 @@ public class DualWriteProperties {
 
         public void setPostgresCopy(boolean postgresCopy) {
             this.postgresCopy = postgresCopy;
+        }
+
+        public boolean isMariadbLoadData() {
+            return mariadbLoadData;
+        }
+
+        public void setMariadbLoadData(boolean mariadbLoadData) {
+            this.mariadbLoadData = mariadbLoadData;
         }
 
         public Map<String, Long> getHourlyLimits() {

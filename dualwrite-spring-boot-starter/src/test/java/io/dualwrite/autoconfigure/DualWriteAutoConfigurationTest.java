@@ -270,6 +270,17 @@ class DualWriteAutoConfigurationTest {
     }
 
     @Test
+    void backfillMariadbLoadData_isOnByDefault_andOffWhereThePropertiesSaySo() {
+        Mirror mirror = org.mockito.Mockito.mock(Mirror.class);
+        DualWriteProperties defaults = new DualWriteProperties();
+        assertThat(DualWriteAutoConfiguration.backfillConfig(defaults, mirror).mariadbLoadData()).isTrue();
+        DualWriteProperties off = new DualWriteProperties();
+        off.getBackfill().setMariadbLoadData(false);
+        assertThat(DualWriteAutoConfiguration.backfillConfig(off, mirror).mariadbLoadData()).isFalse();
+        assertThat(DualWriteAutoConfiguration.backfillConfig(off, mirror).postgresCopy()).isTrue();
+    }
+
+    @Test
     void targetUrl_getsTheDialectsBatchedWriteSettings() {
         assertThat(DualWriteAutoConfiguration.withBatchedWrites("jdbc:mariadb://db/orders"))
                 .isEqualTo("jdbc:mariadb://db/orders?rewriteBatchedStatements=true");

@@ -81,6 +81,10 @@ public final class BackfillBenchmark {
         BATCHED("dualwrite, batches (no COPY)", null),
         /** PostgreSQL only: the plain copy's keyset chunks, each streamed into one COPY ({@link CopyBaseline}). */
         COPY("COPY per chunk", null),
+        /** MariaDB only: the backfill with its LOAD DATA path switched off, every chunk the batched upsert. */
+        DUALWRITE_BATCHED("dualwrite batched", null),
+        /** MariaDB only: the plain copy's keyset chunks, each sent by one LOAD DATA LOCAL ({@link LoadDataBaseline}). */
+        LOAD_DATA("LOAD DATA per chunk", null),
         PGLOADER("pgloader", null);
 
         private final String label;
@@ -332,6 +336,10 @@ public final class BackfillBenchmark {
             if (store == Store.POSTGRESQL && options.baselines()) {
                 variants.add(new Variant(store, Kind.COPY, threads));
             }
+            if (store == Store.MARIADB) {
+                variants.add(new Variant(store, Kind.DUALWRITE_BATCHED, threads));
+                variants.add(new Variant(store, Kind.LOAD_DATA, threads));
+            }
         }
         if (store == Store.POSTGRESQL && pgloader != null) {
             variants.add(new Variant(store, Kind.PGLOADER, 1));
@@ -353,6 +361,12 @@ public final class BackfillBenchmark {
                     if (store == Store.POSTGRESQL) {
                         truncate(target);
                         new CopyBaseline(from, to, options.plainChunk()).run(1, span[0], upTo);
+                    }
+                    if (store == Store.MARIADB) {
+                        truncate(target);
+                        new LoadDataBaseline(from, to, options.plainChunk()).run(1, span[0], upTo);
+                        truncate(target);
+                        BackfillCopy.run(source, target, 1, options.versionGuard(), false, upTo, RUN_TIMEOUT, null);
                     }
                 }
                 truncate(target);
@@ -391,7 +405,7 @@ public final class BackfillBenchmark {
                     run = new Run(round, variant, result.rows(), result.nanos(), usage, 0, 0, Double.NaN, false, null);
                 }
             }
-            case DUALWRITE, BATCHED -> {
+            case DUALWRITE, BATCHED, DUALWRITE_BATCHED -> {
                 if (options.prefillEvery() > 0) {
                     prefill(target, options.prefillEvery());
                 }
@@ -413,6 +427,16 @@ public final class BackfillBenchmark {
                 }
                 run = new Run(round, variant, result.rows(), result.nanos(), result.cpu(), 0, 0, Double.NaN, false,
                         result);
+            }
+            case LOAD_DATA -> {
+                try (HikariDataSource from = source.pool("bench-load-source", variant.threads() + 1, false);
+                        HikariDataSource to = target.pool("bench-load-target", variant.threads() + 1, true)) {
+                    LoadDataBaseline baseline = new LoadDataBaseline(from, to, options.plainChunk());
+                    CpuMeter.Snapshot before = cpu.snapshot();
+                    PlainCopy.Result result = baseline.run(variant.threads(), span[0], span[1]);
+                    CpuMeter.Usage usage = cpu.between(before, cpu.snapshot());
+                    run = new Run(round, variant, result.rows(), result.nanos(), usage, 0, 0, Double.NaN, false, null);
+                }
             }
             case COPY -> {
                 try (HikariDataSource from = source.pool("bench-copy-source", variant.threads() + 1, false);
@@ -540,7 +564,8 @@ public final class BackfillBenchmark {
                 .row("backfill config", "threads(1 or 2).rangesPerTable(16).createTables(true)"
                         + (options.versionGuard() ? ".versionGuard(true)" : "") + ", unthrottled, other settings"
                         + " default (chunk 1,000 adapting in 50..10,000 toward 0.5 s per chunk; versionGuard "
-                        + options.versionGuard() + "; postgresCopy true)")
+                        + options.versionGuard() + "; postgresCopy true; mariadbLoadData true, except the 'dualwrite"
+                        + " batched' rows: false)")
                 .row("sharded target", sharded == null ? "not run" : "PostgreSQL databases " + sharded.databases()
                         + " on the same server, t_order_0..3 in each, through ShardingSphere-JDBC "
                         + MirrorBenchmark.version(org.apache.shardingsphere.driver.api.yaml
@@ -552,6 +577,9 @@ public final class BackfillBenchmark {
                         + "; one batch of the backfill's own upsert statement (below) + commit per chunk")
                 .row("COPY per chunk (PostgreSQL)", "the plain copy's keyset reads, each chunk streamed from the result"
                         + " set into one COPY t_order (...) FROM STDIN (pgjdbc CopyManager, text format) + commit")
+                .row("LOAD DATA per chunk (MariaDB)", "the plain copy's keyset reads, each chunk encoded as text and"
+                        + " sent by one LOAD DATA LOCAL INFILE into t_order itself (Connector/J setLocalInfileInputStream)"
+                        + " + commit")
                 .row("load average before", loadBefore)
                 .row("load average after", loadAfter);
         report.table(table);
@@ -628,6 +656,12 @@ public final class BackfillBenchmark {
                 if (store == Store.POSTGRESQL) {
                     ratioRow(table, "dualwrite / COPY per chunk, PostgreSQL, " + threads + " thread(s)", dualwrite,
                             new Variant(store, Kind.COPY, threads), COPY_RATIO_LIMIT);
+                }
+                if (store == Store.MARIADB) {
+                    ratioRow(table, "dualwrite / LOAD DATA per chunk, MariaDB, " + threads + " thread(s)", dualwrite,
+                            new Variant(store, Kind.LOAD_DATA, threads), COPY_RATIO_LIMIT);
+                    ratioRow(table, "dualwrite / dualwrite batched, MariaDB, " + threads + " thread(s)", dualwrite,
+                            new Variant(store, Kind.DUALWRITE_BATCHED, threads), 1.0);
                 }
             }
         }

@@ -85,8 +85,9 @@ final class BackfillCopy {
     }
 
     /**
-     * As {@link #run(BenchDatabase, BenchDatabase, int, boolean, Long, Duration, CpuMeter)}, choosing whether a
-     * PostgreSQL target is written through COPY ({@code BackfillConfig.postgresCopy}) or in batches.
+     * As {@link #run(BenchDatabase, BenchDatabase, int, boolean, Long, Duration, CpuMeter)}, choosing whether the
+     * target's bulk path is used (COPY into PostgreSQL, LOAD DATA into MariaDB: {@code BackfillConfig.postgresCopy}
+     * and {@code mariadbLoadData}) or every chunk is written in batches.
      */
     static Result run(BenchDatabase source, BenchDatabase target, int threads, boolean versionGuard,
             boolean postgresCopy, Long upToId, Duration timeout, CpuMeter cpu)
@@ -153,7 +154,7 @@ final class BackfillCopy {
         });
         MappedTables tables = MappedTables.resolve(List.of(mapping), sourcePool, targetPool, false);
         BackfillConfig.Builder config = BackfillConfig.builder().threads(threads).rangesPerTable(16)
-                .createTables(true).versionGuard(versionGuard).postgresCopy(postgresCopy)
+                .createTables(true).versionGuard(versionGuard).postgresCopy(postgresCopy).mariadbLoadData(postgresCopy)
                 .progressLogInterval(Duration.ofHours(1));
         if (upToId != null) {
             config.where(OrderTable.NAME, "id <= ?", upToId);
