@@ -38,9 +38,8 @@ import tools.jackson.databind.json.JsonMapper;
  * summary after each step), a rollback drill to 0 and forward again, then, with the users paused, the
  * go/no-go comparison of both stores and TARGET_ONLY.
  *
- * <p>With a sharded new store (the {@code sharded} profile) it also compares the old store with every physical
- * shard, each read directly, and with {@code demo.stop-before-ramp=true} it ends after the reconcile: RAMP through
- * a sharded target is not in the library yet.
+ * <p>With a sharded new store (the {@code sharded} profiles) the run is the same, through ShardingSphere-JDBC; before
+ * the cut-over it also compares the old store with every physical shard, each read directly in its own database.
  */
 @Component
 public class MigrationScenario {
@@ -63,7 +62,6 @@ public class MigrationScenario {
     private final ObjectProvider<DataSource> libraryTarget;
     private final Duration soak;
     private final List<Integer> ramp;
-    private final boolean stopBeforeRamp;
     private final PrintStream out = System.out;
 
     /**
@@ -83,7 +81,6 @@ public class MigrationScenario {
      * @param libraryTarget the new store as the library sees it: a {@code ShardingSphereTarget} when it is sharded
      * @param soak how long the users write at each step ({@code demo.step-duration})
      * @param ramp the ramp percents ({@code demo.ramp})
-     * @param stopBeforeRamp whether the run ends after the reconcile ({@code demo.stop-before-ramp})
      */
     public MigrationScenario(OrderDao dao, OrderService orders, LoadGenerator load, LagRecorder lags,
             BackfillRunner backfill, ObjectProvider<Mirror> mirrors, ObjectProvider<MigrationController> controllers,
@@ -92,8 +89,7 @@ public class MigrationScenario {
             DataSource application,
             @Qualifier(DualWriteAutoConfiguration.TARGET_DATA_SOURCE) DataSource target,
             @Qualifier(DualWriteAutoConfiguration.TARGET_LIBRARY_DATA_SOURCE) ObjectProvider<DataSource> libraryTarget,
-            @Value("${demo.step-duration:2s}") Duration soak, @Value("${demo.ramp:1,10,50,100}") List<Integer> ramp,
-            @Value("${demo.stop-before-ramp:false}") boolean stopBeforeRamp) {
+            @Value("${demo.step-duration:2s}") Duration soak, @Value("${demo.ramp:1,10,50,100}") List<Integer> ramp) {
         this.dao = dao;
         this.orders = orders;
         this.load = load;
@@ -110,7 +106,6 @@ public class MigrationScenario {
         this.libraryTarget = libraryTarget;
         this.soak = soak;
         this.ramp = List.copyOf(ramp);
-        this.stopBeforeRamp = stopBeforeRamp;
     }
 
     /**
@@ -161,13 +156,7 @@ public class MigrationScenario {
         }
 
         boolean cutOver = false;
-        if (routing && stopBeforeRamp) {
-            routing = false;
-            // The users go on shopping, now opening single orders too, so that double reads compare the stores.
-            soak("DUAL_WRITE, after backfill", "still in force", steps);
-            out.println("ramp: not run (demo.stop-before-ramp): RAMP, the reverse mirror and the ramp barrier through"
-                    + " a sharded target are not in the library yet (issue 21); the users stay on the old store");
-        } else if (routing) {
+        if (routing) {
             routing = step(controller.requestPhase(Phase.RAMP, false), "RAMP 0%", steps, problems);
             for (int i = 0; routing && i < ramp.size(); i++) {
                 routing = rampTo(controller, ramp.get(i), "RAMP " + ramp.get(i) + "%", steps, problems);
@@ -219,10 +208,8 @@ public class MigrationScenario {
             afterCutOver = cutOverAndCheck(controller, steps, problems);
         } else {
             afterCutOver = cutOver ? "not attempted: the stores must be identical first"
-                    : stopBeforeRamp ? "not reached: the run stops before RAMP (demo.stop-before-ramp; RAMP through a"
-                            + " sharded target is not in the library yet)"
                     : "not reached: needs the routing beans (MigrationController) and a ramp to 100%";
-            if (!cutOver && controller != null && !stopBeforeRamp) {
+            if (!cutOver && controller != null) {
                 problems.add("TARGET_ONLY not reached");
             }
         }

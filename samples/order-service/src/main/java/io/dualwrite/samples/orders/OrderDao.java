@@ -10,6 +10,7 @@ import io.dualwrite.routing.Route;
 import io.dualwrite.routing.RoutingKey;
 import io.dualwrite.verify.DualRead;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.postgresql.util.PGobject;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -49,7 +51,7 @@ public class OrderDao {
     private final JdbcTemplate jdbc;
     private final ObjectProvider<MigrationController> controller;
     private final MappedTable mapping;
-    private final String jsonParameter;
+    private final Dialect.Product targetProduct;
     private final AtomicLong writesOnTarget = new AtomicLong();
     private final AtomicLong writesOnSource = new AtomicLong();
     private volatile WriteObserver writeObserver = (userId, route) -> { };
@@ -73,18 +75,33 @@ public class OrderDao {
         this.jdbc = jdbc;
         this.controller = controller;
         this.mapping = tables.get(TABLE);
-        this.jsonParameter = jsonParameter(tables.targetDialect().product());
+        this.targetProduct = tables.targetDialect().product();
     }
 
-    /** How a JSON text is bound to the new schema's JSON column on each store. */
-    private static String jsonParameter(Dialect.Product product) {
-        switch (product) {
+    /**
+     * A JSON text as the new schema's JSON column takes it on each store, bound to a plain {@code ?}: H2 parses bytes
+     * as JSON (a string would be stored as a JSON string literal), PostgreSQL takes a {@code jsonb} object. Neither
+     * {@code ? FORMAT JSON} (H2) nor {@code CAST(? AS jsonb)} goes through ShardingSphere's SQL parser and rewriter
+     * in front of a sharded store, and ShardingSphere drops a parameter's SQL type, so the value carries its type.
+     */
+    private Object json(String text) {
+        if (text == null) {
+            return null;
+        }
+        switch (targetProduct) {
             case H2:
-                return "? FORMAT JSON";
+                return text.getBytes(StandardCharsets.UTF_8);
             case POSTGRESQL:
-                return "CAST(? AS jsonb)";
+                PGobject jsonb = new PGobject();
+                jsonb.setType("jsonb");
+                try {
+                    jsonb.setValue(text);
+                } catch (SQLException e) {
+                    throw new IllegalArgumentException("shipping: not a jsonb value: " + e.getMessage(), e);
+                }
+                return jsonb;
             default:
-                return "?";
+                return text;
         }
     }
 
@@ -102,8 +119,8 @@ public class OrderDao {
     public void insert(long userId, long id, long amountCents, String shipping, Instant now) {
         Timestamp at = Timestamp.from(now);
         if (onTarget(userId)) {
-            jdbc.update("INSERT INTO orders (" + NEW_COLUMNS + ") VALUES (?, ?, ?, ?, " + jsonParameter + ", ?, ?)",
-                    targetId(id), userId, OrderStatus.NEW.name(), amountCents, shipping, at, at);
+            jdbc.update("INSERT INTO orders (" + NEW_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)", targetId(id), userId,
+                    OrderStatus.NEW.name(), amountCents, json(shipping), at, at);
         } else {
             jdbc.update("INSERT INTO t_order (" + LEGACY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)", id, userId,
                     OrderStatus.NEW.code(), BigDecimal.valueOf(amountCents, 2), shipping, at, at);

@@ -25,8 +25,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * </pre>
  *
  * <p>The {@code sharded} profile (and {@code mariadb-sharded-postgres}) splits the new store's orders into 2 databases
- * x 4 tables with ShardingSphere-JDBC; its run stops before RAMP, which the library does not yet do through a sharded
- * target, and compares every physical shard with the old store.
+ * x 4 tables with ShardingSphere-JDBC; its run is the whole migration, through RAMP and TARGET_ONLY, and before the
+ * cut-over it compares every physical shard with the old store. Of the strategies, {@code user-moves} does not run on
+ * it (moving a user does not go through ShardingSphere yet).
  *
  * <p>{@code --demo.scenario} chooses what runs: {@code migration} (the default, above), or the other strategies
  * of {@link StrategyScenarios}: {@code staged-plan}, {@code user-moves}, {@code degradation}, or

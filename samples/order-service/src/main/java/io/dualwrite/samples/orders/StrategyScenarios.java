@@ -17,6 +17,7 @@ import io.dualwrite.routing.MigrationController;
 import io.dualwrite.routing.Phase;
 import io.dualwrite.routing.Route;
 import io.dualwrite.routing.StepResult;
+import io.dualwrite.shard.ShardingSphereTarget;
 import io.dualwrite.verify.ReconcileReport;
 import io.dualwrite.verify.Reconciler;
 import java.io.PrintStream;
@@ -77,6 +78,7 @@ public class StrategyScenarios {
     private final Mirror forward;
     private final DataSource source;
     private final DataSource target;
+    private final boolean sharded;
     private final Duration soak;
     private final int users;
     private final int loginUsers;
@@ -98,6 +100,7 @@ public class StrategyScenarios {
      * @param forward the forward mirror, which copies unmarked rows again
      * @param application the application's data source
      * @param target the new store
+     * @param libraryTarget the new store as the library sees it: a {@code ShardingSphereTarget} when it is sharded
      * @param soak how long the users write after each step ({@code demo.step-duration})
      * @param users how many users shop ({@code demo.users})
      * @param loginUsers how many users sign in during {@code user-moves} ({@code demo.login.users})
@@ -109,6 +112,7 @@ public class StrategyScenarios {
             ObjectProvider<Degradation> degradations, ObjectProvider<Mirror> mirrors,
             @Qualifier("dualWriteMirror") Mirror forward, DataSource application,
             @Qualifier(DualWriteAutoConfiguration.TARGET_DATA_SOURCE) DataSource target,
+            @Qualifier(DualWriteAutoConfiguration.TARGET_LIBRARY_DATA_SOURCE) ObjectProvider<DataSource> libraryTarget,
             @Value("${demo.step-duration:2s}") Duration soak, @Value("${demo.users:1000}") int users,
             @Value("${demo.login.users:50}") int loginUsers, @Value("${demo.plan:rollout}") String planName) {
         this.dao = dao;
@@ -125,6 +129,7 @@ public class StrategyScenarios {
         this.forward = forward;
         this.source = OrderIds.sourceOf(application);
         this.target = target;
+        this.sharded = libraryTarget.getIfAvailable() instanceof ShardingSphereTarget;
         this.soak = soak;
         this.users = users;
         this.loginUsers = loginUsers;
@@ -166,7 +171,7 @@ public class StrategyScenarios {
                         + " strategies or one of " + NAMES);
             }
         }
-        out.println("strategies " + chosen + " on " + Dialect.of(source).product() + " -> "
+        out.println("strategies " + chosen + " on " + Dialect.of(source).product() + " -> " + (sharded ? "sharded " : "")
                 + Dialect.of(target).product() + " while " + users + " users shop");
         List<Result> results = new ArrayList<>();
         load.viewOrders(false);
@@ -302,6 +307,15 @@ public class StrategyScenarios {
     /** In RAMP at 0 %, users sign in one after the other and each is moved alone while everybody writes. */
     Result usersMovedOnLogin() throws SQLException, InterruptedException {
         Result result = new Result("user-moves", new ArrayList<>(), new ArrayList<>());
+        if (sharded) {
+            // MirrorUserCopy finds a user's keys with a query on the logical table over a plain connection of the
+            // library's target, which a ShardingSphere target gives to its home database only: every move would be
+            // reverted with "table not found". Say so once instead.
+            result.problems().add("user-moves is not supported on a sharded new store yet: moving a user"
+                    + " (MigrationController.moveUser) looks up the user's rows in the logical table without going"
+                    + " through ShardingSphere (issue 21); run it without the sharded profile");
+            return result;
+        }
         MigrationController controller = controllers.getObject();
         if (!toPhase(controller, Phase.DUAL_WRITE, result) || !backfilled(result)
                 || !toPhase(controller, Phase.RAMP, result)) {

@@ -27,8 +27,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 /**
  * The {@code sharded} profile as a test: the old store's single {@code t_order}, the new store's {@code orders}
  * split by ShardingSphere-JDBC into 2 databases x 4 tables by buyer (the profile's own YAML, pointed at this test's
- * databases). The users shop through DUAL_WRITE, the backfill and the reconcile; the run stops before RAMP, and every
- * physical shard must equal the old store's orders that belong there. Subclasses choose the stores.
+ * databases). The users shop through the whole migration as in the unsharded sample — DUAL_WRITE, the backfill, the
+ * reconcile, RAMP 1 -> 10 -> 50 -> 100 through the barrier, the rollback drill and TARGET_ONLY — and at the cut-over
+ * every physical shard must equal the old store's orders that belong there. Subclasses choose the stores.
  */
 @SpringBootTest(classes = OrderServiceApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
         properties = {"demo.history.orders=" + ShardedMigrationScenarioTest.HISTORY, "demo.users=200",
@@ -107,15 +108,20 @@ abstract class ShardedMigrationScenarioTest {
         assertThat(report.rowsCopied()).as("rows copied").isGreaterThanOrEqualTo(HISTORY);
         assertThat(report.lag().count()).as("keys mirrored").isPositive();
         assertThat(report.sourceRows()).isGreaterThan(HISTORY);
-        // DUAL_WRITE, then the users go on after the backfill, opening single orders (double reads through
-        // ShardingSphere's engine); no RAMP.
-        assertThat(report.steps()).hasSize(2);
-        assertThat(report.steps().get(0)).startsWith("DUAL_WRITE").contains("ACTIVATED");
-        assertThat(report.steps().get(1)).startsWith("DUAL_WRITE, after backfill").contains("still in force");
+        assertThat(report.passed()).isTrue();
+        // DUAL_WRITE, RAMP 0, 1, 10, 50, 100, the rollback to 0, forward to 100, TARGET_ONLY: the same steps as the
+        // unsharded run, the users' writes going through the ramp barrier into ShardingSphere.
+        assertThat(report.steps()).hasSize(9).allMatch(step -> step.contains("ACTIVATED"));
+        assertThat(report.steps().get(1)).startsWith("RAMP 0%");
+        assertThat(report.steps().get(5)).startsWith("RAMP 100%").contains("100% on the new store");
+        assertThat(report.steps().get(6)).startsWith("rollback drill: RAMP 0%").contains("  0% on the new store");
+        assertThat(report.steps().get(7)).startsWith("forward again: RAMP 100%").contains("100% on the new store");
+        assertThat(report.steps().get(8)).startsWith("TARGET_ONLY");
         assertThat(report.doubleReads()).as("double reads compared").isPositive();
         assertThat(report.doubleReadMismatches()).as("double-read mismatches").isZero();
-        assertThat(report.afterCutOver()).startsWith("not reached: the run stops before RAMP");
-        // Eight physical shards, each holding exactly the old orders that belong there, and all of them together.
+        assertThat(report.afterCutOver()).startsWith("TARGET_ONLY: 20 orders created");
+        // At the cut-over (before TARGET_ONLY's own orders): eight physical shards, each holding exactly the old
+        // orders that belong there, and all of them together.
         assertThat(report.shards()).hasSize(8).allSatisfy(shard -> {
             assertThat(shard.differences()).as(shard.toString()).isZero();
             assertThat(shard.found()).as(shard.toString()).isEqualTo(shard.expected()).isPositive();
@@ -123,20 +129,32 @@ abstract class ShardedMigrationScenarioTest {
         assertThat(report.shards().stream().mapToLong(ShardComparison.ShardCount::found).sum())
                 .isEqualTo(report.sourceRows());
         assertThat(report.identical()).isTrue();
-        // The rows really are in the physical tables: one of them, read directly in its database.
-        assertThat(new JdbcTemplate(shards.get(1)).queryForObject("SELECT COUNT(*) FROM orders_3", Long.class))
-                .isEqualTo(report.shards().get(7).found());
+        // The rows really are in the physical tables: all of them, read directly in their databases, hold what the
+        // comparison found plus the 20 orders created after TARGET_ONLY, which the old store never sees.
+        long physical = 0;
+        for (DataSource database : shards) {
+            for (int t = 0; t < 4; t++) {
+                physical += new JdbcTemplate(database).queryForObject("SELECT COUNT(*) FROM orders_" + t, Long.class);
+            }
+        }
+        assertThat(physical).isEqualTo(report.sourceRows() + 20);
 
-        // The negative control of the per-shard comparison: one row changed on one shard behind the library's back
-        // is seen there, and nowhere else.
+        // The negative control of the per-shard comparison: after TARGET_ONLY the new store holds 20 orders the old
+        // one lacks; once they are set aside, one row changed on one shard behind the library's back is seen there,
+        // and nowhere else.
+        List<ShardComparison.ShardCount> cutOver = ShardComparison.compare(dao, source.dataSource(),
+                (ShardingSphereTarget) libraryTarget);
+        assertThat(cutOver.stream().mapToLong(ShardComparison.ShardCount::extra).sum()).isEqualTo(20);
+        assertThat(cutOver.stream().mapToLong(shard -> shard.missing() + shard.differing()).sum()).isZero();
         JdbcTemplate ds0 = new JdbcTemplate(shards.get(0));
         Long orderId = ds0.queryForObject("SELECT MIN(order_id) FROM orders_2", Long.class);
         ds0.update("UPDATE orders_2 SET amount_cents = amount_cents + 1 WHERE order_id = ?", orderId);
         List<ShardComparison.ShardCount> after = ShardComparison.compare(dao, source.dataSource(),
                 (ShardingSphereTarget) libraryTarget);
-        assertThat(after).filteredOn(shard -> shard.differences() != 0).singleElement().satisfies(shard -> {
+        assertThat(after).filteredOn(shard -> shard.differing() != 0).singleElement().satisfies(shard -> {
             assertThat(shard.shard()).isEqualTo("ds_0.orders_2");
             assertThat(shard.differing()).isEqualTo(1);
         });
+        assertThat(after.stream().mapToLong(shard -> shard.missing()).sum()).isZero();
     }
 }
