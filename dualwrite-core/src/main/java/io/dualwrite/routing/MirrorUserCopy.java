@@ -3,6 +3,8 @@ package io.dualwrite.routing;
 import io.dualwrite.jdbc.ColumnMetadata;
 import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
+import io.dualwrite.jdbc.ShardLayout;
+import io.dualwrite.jdbc.ShardedStore;
 import io.dualwrite.jdbc.TableOps;
 import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
@@ -112,19 +114,41 @@ final class MirrorUserCopy implements UserCopy {
         return reverse.repair(table.name(), targetKeys.keySet(), timeout).size();
     }
 
+    /**
+     * The keys of the user's rows in one store. A sharded table is asked on each of its physical tables (through
+     * the store's connection to that table's real database): the library's own connection to a sharded store
+     * reaches its home database only, and a routing column that is not the sharding column says nothing of where
+     * the user's rows live.
+     */
     private static List<RowKey> keysOf(DataSource store, TableOps ops, String column, Object key) throws SQLException {
-        Dialect dialect = ops.dialect();
-        List<String> keyColumns = ops.keyColumns();
+        try (Connection connection = store.getConnection()) {
+            java.util.Optional<ShardLayout> layout = ops.shardLayout();
+            if (layout.isEmpty()) {
+                return keysOn(connection, ops, ops, column, key);
+            }
+            ShardedStore shards = connection.unwrap(ShardedStore.class);
+            List<RowKey> keys = new ArrayList<>();
+            for (ShardLayout.Shard shard : layout.get().shards()) {
+                keys.addAll(keysOn(shards.shard(shard.dataSource()), ops, ops.shardOps(shard), column, key));
+            }
+            return keys;
+        }
+    }
+
+    /** The keys of the user's rows in {@code physical}'s table, made canonical by the logical table's {@code ops}. */
+    private static List<RowKey> keysOn(Connection connection, TableOps ops, TableOps physical, String column,
+            Object key) throws SQLException {
+        Dialect dialect = physical.dialect();
+        List<String> keyColumns = physical.keyColumns();
         StringBuilder select = new StringBuilder(Dialect.MARKER + " SELECT ");
         for (int i = 0; i < keyColumns.size(); i++) {
             select.append(i == 0 ? "" : ", ").append(dialect.quote(keyColumns.get(i)));
         }
-        select.append(" FROM ").append(dialect.tableName(ops.table())).append(" WHERE ")
-                .append(dialect.quote(ops.table().storedName(column))).append(" = ?");
+        select.append(" FROM ").append(dialect.tableName(physical.table())).append(" WHERE ")
+                .append(dialect.quote(physical.table().storedName(column))).append(" = ?");
         List<RowKey> keys = new ArrayList<>();
-        try (Connection connection = store.getConnection();
-                PreparedStatement statement = connection.prepareStatement(select.toString())) {
-            statement.setObject(1, bindable(key, ops.table().column(column).orElse(null)));
+        try (PreparedStatement statement = connection.prepareStatement(select.toString())) {
+            statement.setObject(1, bindable(key, physical.table().column(column).orElse(null)));
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     List<Object> values = new ArrayList<>();

@@ -9,6 +9,7 @@ import io.dualwrite.routing.Route;
 import io.dualwrite.routing.RoutingRules;
 import io.dualwrite.routing.RoutingStrategy;
 import io.dualwrite.routing.StepResult;
+import io.dualwrite.routing.UserCopy;
 import io.dualwrite.testing.ShardedOrders;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,6 +130,44 @@ class ShardedRampTest {
             assertThat(outcome.stepPendingWhileApplyHeld).as("the step waits for the late apply").isTrue();
             assertThat(outcome.sourceRows).as("source").isZero();
             assertThat(outcome.physicalCopies).as("physical shards").isZero();
+            assertThat(rig.stores.differencesPerShard()).isEmpty();
+        }
+    }
+
+    /**
+     * A per-user move into the sharded target and back (issue 22's moves on issue 21's stores): the move finds the
+     * user's rows on every physical table, and what the user wrote while routed to the shards comes back.
+     * Without the per-shard look-up the move reverts: the library's connection to the sharded store reaches its
+     * home database only, where the logical table does not exist.
+     */
+    @Test
+    void userMovedToTheShardedTargetAndBack_losesNothingWrittenOnItsShard() throws Exception {
+        try (ShardedRampRig rig = new ShardedRampRig(MirrorMode.ASYNC, rampAt(0))) {
+            rig.controller.useUserCopy(UserCopy.throughMirrors(rig.tables, List.of(), rig.forward, rig.reverse,
+                    rig.stores.source().dataSource(), rig.target));
+            long user = 5;
+            for (long order = 1; order <= 3; order++) {
+                rig.upsert(user, user * 100 + order, "before the move");
+            }
+            rig.upsert(6, 600, "another user");
+            assertThat(rig.drain()).isTrue();
+
+            StepResult there = rig.controller.moveUser(user, Route.TARGET, "test", "sharded move",
+                    java.time.Duration.ofSeconds(30));
+            assertThat(there.outcome()).as(there.message()).isEqualTo(StepResult.Outcome.ACTIVATED);
+            assertThat(rig.controller.route(user)).isEqualTo(Route.TARGET);
+            rig.upsert(user, 501, "written on its shard");
+            rig.delete(user, 502);
+            rig.upsert(user, 504, "new on its shard");
+            assertThat(rig.drain()).isTrue();
+
+            StepResult back = rig.controller.moveUser(user, Route.SOURCE, "test", "back",
+                    java.time.Duration.ofSeconds(30));
+            assertThat(back.outcome()).as(back.message()).isEqualTo(StepResult.Outcome.ACTIVATED);
+            assertThat(rig.drain()).isTrue();
+            assertThat(rig.sourceNotes()).containsEntry(501L, "written on its shard").doesNotContainKey(502L)
+                    .containsEntry(503L, "before the move").containsEntry(504L, "new on its shard")
+                    .containsEntry(600L, "another user");
             assertThat(rig.stores.differencesPerShard()).isEmpty();
         }
     }

@@ -307,15 +307,6 @@ public class StrategyScenarios {
     /** In RAMP at 0 %, users sign in one after the other and each is moved alone while everybody writes. */
     Result usersMovedOnLogin() throws SQLException, InterruptedException {
         Result result = new Result("user-moves", new ArrayList<>(), new ArrayList<>());
-        if (sharded) {
-            // MirrorUserCopy finds a user's keys with a query on the logical table over a plain connection of the
-            // library's target, which a ShardingSphere target gives to its home database only: every move would be
-            // reverted with "table not found". Say so once instead.
-            result.problems().add("user-moves is not supported on a sharded new store yet: moving a user"
-                    + " (MigrationController.moveUser) looks up the user's rows in the logical table without going"
-                    + " through ShardingSphere (issue 21); run it without the sharded profile");
-            return result;
-        }
         MigrationController controller = controllers.getObject();
         if (!toPhase(controller, Phase.DUAL_WRITE, result) || !backfilled(result)
                 || !toPhase(controller, Phase.RAMP, result)) {
