@@ -64,6 +64,21 @@ final class CapturedTable {
         return names;
     }
 
+    /**
+     * The physical tables of a sharded source table (an application with its own sharding code writes
+     * {@code t_order_3}, not {@code t_order}), in lower case; empty for a table that is not sharded, and on the
+     * target side, whose writes are the library's own.
+     */
+    List<String> physicalNamesInSql() {
+        if (side != Route.SOURCE) {
+            return List.of();
+        }
+        return mapped.source().shardLayout()
+                .map(layout -> layout.shards().stream().map(s -> s.table().toLowerCase(Locale.ROOT)).distinct()
+                        .toList())
+                .orElse(List.of());
+    }
+
     Dialect dialect() {
         return dialect;
     }

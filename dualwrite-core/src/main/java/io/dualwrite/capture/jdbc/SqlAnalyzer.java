@@ -75,7 +75,15 @@ final class SqlAnalyzer {
      */
     static volatile boolean preReadOnlyForTesting;
 
+    /**
+     * Leaves out the physical tables of sharded source tables, as before they were known: a write to
+     * {@code t_order_3} then passes uncaptured. For the negative control of {@code ShardedCaptureTest}.
+     */
+    static volatile boolean physicalNamesIgnoredForTesting;
+
     private final Map<String, CapturedTable> byName;
+    /** Physical table names that more than one mapped table claims: refused, never guessed. */
+    private final Map<String, List<CapturedTable>> ambiguous;
     private final List<CapturedTable> all;
 
     SqlAnalyzer(Collection<CapturedTable> tables) {
@@ -85,7 +93,34 @@ final class SqlAnalyzer {
                 names.putIfAbsent(name, table);
             }
         }
+        // A sharded source's application writes its physical tables by their own names; the change belongs to
+        // the logical table. A physical name that two mapped tables claim (shards of two logical tables with the
+        // same name in different databases, or a shard named like another mapped table) cannot say whose row it
+        // wrote: the connection does not know which real database it is on, so such a name is unattributable.
+        Map<String, Set<CapturedTable>> physical = new LinkedHashMap<>();
+        if (!physicalNamesIgnoredForTesting) {
+            for (CapturedTable table : tables) {
+                for (String name : table.physicalNamesInSql()) {
+                    physical.computeIfAbsent(name, n -> new LinkedHashSet<>()).add(table);
+                }
+            }
+        }
+        Map<String, List<CapturedTable>> shared = new LinkedHashMap<>();
+        physical.forEach((name, claimants) -> {
+            Set<CapturedTable> claiming = new LinkedHashSet<>(claimants);
+            CapturedTable named = names.get(name);
+            if (named != null) {
+                claiming.add(named);
+            }
+            if (claiming.size() == 1) {
+                names.putIfAbsent(name, claiming.iterator().next());
+            } else {
+                names.remove(name);
+                shared.put(name, List.copyOf(claiming));
+            }
+        });
         this.byName = names;
+        this.ambiguous = shared;
         this.all = List.copyOf(tables);
     }
 
@@ -127,6 +162,11 @@ final class SqlAnalyzer {
                         + plan.table().keyColumns());
             }
             return plan;
+        } catch (AmbiguousTable shared) {
+            return unattributable(sql, shared.claimants, "table '" + shared.name + "' is a physical table of "
+                    + shared.claimants.stream().map(CapturedTable::name).toList() + ", so its rows belong to no one"
+                    + " logical table; give each logical table's shards names of their own"
+                    + " (dualwrite.source.shards.tables.<table>.nodes)");
         } catch (RuntimeException unexpected) {
             return unattributable(sql, mentioned, "the statement could not be analysed (" + unexpected + ")");
         }
@@ -656,7 +696,24 @@ final class SqlAnalyzer {
                 return qualified;
             }
         }
+        List<CapturedTable> claimants = ambiguous.get(name);
+        if (claimants != null) {
+            throw new AmbiguousTable(name, claimants);
+        }
         return byName.get(name);
+    }
+
+    /** A physical table name that several mapped tables claim, named by a statement. */
+    private static final class AmbiguousTable extends RuntimeException {
+
+        private final String name;
+        private final List<CapturedTable> claimants;
+
+        AmbiguousTable(String name, List<CapturedTable> claimants) {
+            super(name, null, false, false);
+            this.name = name;
+            this.claimants = claimants;
+        }
     }
 
     /** Mapped tables whose name occurs as a whole word in the text: cheap, and errs towards "mentioned". */
@@ -671,10 +728,12 @@ final class SqlAnalyzer {
                 while (i < length && isWordPart(sql.charAt(i))) {
                     i++;
                 }
-                CapturedTable table = byName.get(sql.substring(start, i).toLowerCase(Locale.ROOT));
+                String word = sql.substring(start, i).toLowerCase(Locale.ROOT);
+                CapturedTable table = byName.get(word);
                 if (table != null) {
                     found.add(table);
                 }
+                found.addAll(ambiguous.getOrDefault(word, List.of()));
             } else {
                 i++;
             }

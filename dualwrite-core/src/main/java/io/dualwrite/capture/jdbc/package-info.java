@@ -6,7 +6,9 @@
  * cached per SQL text) for the keys they write. Those keys go to the same
  * {@link io.dualwrite.capture.ChangeRecorder} as {@link io.dualwrite.capture.DualWrite}'s, with the
  * same transaction semantics, so mirror, outbox, routing and repair work unchanged; annotation and
- * capture can be on together and name each key once per transaction.
+ * capture can be on together and name each key once per transaction. A statement on a physical table of
+ * a sharded source ({@code t_order_3}, through one of the application's own per-database pools, each wrapped)
+ * is recorded under its logical table; a physical name that two mapped tables claim is unattributable.
  *
  * <p>Where a captured change waits and when it is handed on is decided in one class,
  * {@code CapturingConnection} ({@code record}, {@code commitWith}, {@code commitOwnTransaction}), by who
