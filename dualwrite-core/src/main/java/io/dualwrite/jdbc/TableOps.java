@@ -667,11 +667,7 @@ public final class TableOps {
                 if (p > 0) {
                     text.nextField();
                 }
-                Object value = values != null ? values[i] : row.get(canonicalColumns[i]);
-                if (value != null && codecByColumn[i] != null) {
-                    value = codecByColumn[i].bindable(codecByColumn[i].canonical(value));
-                }
-                text.append(value, kinds[p], columnTypes[i]);
+                text.append(bulkValue(row, values, i), kinds[p], columnTypes[i]);
             }
         };
         try {
@@ -776,6 +772,16 @@ public final class TableOps {
         return sameLayout != null && sameLayout.sameColumns(canonicalColumns) ? sameLayout : null;
     }
 
+    /**
+     * Column {@code i} of a row as the bulk paths encode it: by position when the row has this table's layout
+     * ({@code values}, else null), converted as the batched upsert would bind it.
+     */
+    private Object bulkValue(Row row, Object[] values, int i) {
+        Object value = values != null ? values[i] : row.get(canonicalColumns[i]);
+        return value != null && codecByColumn[i] != null ? codecByColumn[i].bindable(codecByColumn[i].canonical(value))
+                : value;
+    }
+
     /** Whether every row carries every writable column: the bulk paths write whole rows only. */
     private boolean carryEveryColumn(List<Row> rows, Row.Layout sameLayout) {
         for (Row row : rows) {
@@ -832,11 +838,7 @@ public final class TableOps {
                 if (p > 0) {
                     text.nextField();
                 }
-                Object value = values != null ? values[i] : row.get(canonicalColumns[i]);
-                if (value != null && codecByColumn[i] != null) {
-                    value = codecByColumn[i].bindable(codecByColumn[i].canonical(value));
-                }
-                text.append(value, kinds[p], columnTypes[i]);
+                text.append(bulkValue(row, values, i), kinds[p], columnTypes[i]);
             }
         };
         try {
