@@ -309,6 +309,22 @@ class ShardedSourceTest {
                 .as("the key on two shards, once in the target").isEqualTo(1L);
     }
 
+    /**
+     * OUTBOX over a source given as its physical tables: an application transaction on one shard's database would
+     * write its outbox rows where the relay never reads, so the mirror refuses to start, naming the property.
+     */
+    @Test
+    void outboxMode_withASourceGivenAsItsPhysicalTables_isRefusedAtStartNamingTheProperty() throws Exception {
+        ShardedSourceOrders stores = stores();
+        ShardedSource source = stores.source();
+        Mirror mirror = Mirror.create(MirrorConfig.builder().mode(MirrorMode.OUTBOX).createOutboxTable(true).build(),
+                stores.orders(source), source, stores.target().dataSource(), new EventPublisher());
+        closeables.add(mirror);
+        assertThatThrownBy(mirror::start).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("dualwrite.mirror.mode=OUTBOX").hasMessageContaining("dualwrite.source.shards")
+                .hasMessageContaining("dualwrite.mirror.mode=ASYNC");
+    }
+
     @Test
     void writeToTheSource_goesToTheShardHoldingTheKey_andANewKeyIsRefusedNamingTheProperty() throws Exception {
         ShardedSourceOrders stores = stores();
