@@ -182,6 +182,11 @@ public final class BackfillRunner implements AutoCloseable {
         try (Connection connection = target.getConnection()) {
             connection.setAutoCommit(false);
             List<CheckpointStore.Range> ranges = store.load(connection, job);
+            // A cancelled job starts afresh, over the shards there are now.
+            if (ranges.stream().anyMatch(r -> r.status() == BackfillStatus.CANCELLED)) {
+                store.deleteJob(connection, job);
+                ranges = List.of();
+            }
             List<String> unknown = ranges.stream().map(CheckpointStore.Range::shard).filter(Objects::nonNull)
                     .filter(shard -> physicalShard(mapped, shard).isEmpty()).distinct().toList();
             if (!unknown.isEmpty()) {
@@ -191,15 +196,31 @@ public final class BackfillRunner implements AutoCloseable {
                         + mapped.source().shardLayout().map(ShardLayout::shards).orElse(List.of()) + "); call cancel(\""
                         + table + "\") and start it again to walk the shards there are now");
             }
+            // A shard the rule names now that the job has no checkpoint for (nodes extended, a table added): the job
+            // gains a unit for it, or resuming would end DONE without its rows.
+            java.util.Set<String> walked = ranges.stream().map(CheckpointStore.Range::shard).filter(Objects::nonNull)
+                    .collect(java.util.stream.Collectors.toSet());
+            if (!walked.isEmpty()) {
+                List<CheckpointStore.Bounds> added = splitRanges(mapped, estimate).stream()
+                        .filter(bounds -> bounds.shard() != null && !walked.contains(bounds.shard())).toList();
+                if (!added.isEmpty()) {
+                    int next = ranges.stream().mapToInt(CheckpointStore.Range::id).max().orElse(-1) + 1;
+                    if (store.insertRanges(connection, job, added, now, next)) {
+                        log.info("dualwrite backfill of " + table + ": the source's sharding rule names shards the job"
+                                + " had not walked; added " + added.stream().map(CheckpointStore.Bounds::shard).toList());
+                        connection.commit();
+                        ranges = store.load(connection, job);
+                    } else {
+                        connection.rollback();
+                        ranges = store.load(connection, job);
+                    }
+                }
+            }
             if (ranges.stream().anyMatch(r -> r.status() == BackfillStatus.PAUSED)) {
                 connection.rollback();
                 throw new IllegalStateException("the backfill of table '" + table + "' is paused ("
                         + ranges.stream().map(CheckpointStore.Range::lastError).filter(Objects::nonNull).findFirst()
                                 .orElse("no reason given") + "); call resume(\"" + table + "\") to continue it");
-            }
-            if (ranges.stream().anyMatch(r -> r.status() == BackfillStatus.CANCELLED)) {
-                store.deleteJob(connection, job);
-                ranges = List.of();
             }
             if (ranges.isEmpty() && !store.insertRanges(connection, job, splitRanges(mapped, estimate), now)) {
                 connection.rollback();

@@ -114,11 +114,20 @@ final class CheckpointStore {
 
     /** Inserts the job's ranges. @return false if another runner inserted them first */
     boolean insertRanges(Connection connection, String job, List<Bounds> bounds, long now) throws SQLException {
+        return insertRanges(connection, job, bounds, now, 0);
+    }
+
+    /**
+     * As {@link #insertRanges(Connection, String, List, long)}, numbering the ranges from {@code firstId}: ranges
+     * added to a job that has some already.
+     */
+    boolean insertRanges(Connection connection, String job, List<Bounds> bounds, long now, int firstId)
+            throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + checkpoints
                 + " (job, range_id, shard, range_start, range_end, status, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             for (int i = 0; i < bounds.size(); i++) {
                 statement.setString(1, job);
-                statement.setInt(2, i);
+                statement.setInt(2, firstId + i);
                 statement.setString(3, bounds.get(i).shard());
                 setKey(statement, 4, bounds.get(i).start());
                 setKey(statement, 5, bounds.get(i).end());

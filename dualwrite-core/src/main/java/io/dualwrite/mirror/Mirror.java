@@ -350,17 +350,16 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     /**
      * OUTBOX needs every application transaction's outbox rows where the relay reads them. A sharded source given
      * as its physical tables has no such place: an application transaction on one shard's database would write
-     * its rows there, where the relay never looks (or fail for want of the table), so it is refused. A sharding
-     * engine that names a home database in the application's transaction ({@code ShardedHome}) is the way.
+     * its rows there, where the relay never looks (or fail for want of the table), so it is refused; so is a source
+     * read through ShardingSphere, whose engine does not know the outbox table. Only a sharded store that names a
+     * home database in the application's transaction ({@code ShardedHome}: a sharded target) takes OUTBOX rows.
      */
     private void refuseOutboxWithoutHome(Connection connection) throws SQLException {
         if (shardedHome == null && connection.isWrapperFor(io.dualwrite.jdbc.ShardedStore.class)) {
             throw new IllegalStateException("dualwrite.mirror.mode=OUTBOX cannot be used with a sharded source given"
                     + " as its physical tables (dualwrite.source.shards.*): the application's transactions on each"
                     + " shard's database would write their outbox rows there, and the relay reads the home database's"
-                    + " only. Set dualwrite.mirror.mode=ASYNC or SYNC, or give the source through ShardingSphere"
-                    + " (dualwrite.source.sharding-sphere-config), whose transactions write the outbox on its home"
-                    + " database.");
+                    + " only. Set dualwrite.mirror.mode=ASYNC or SYNC for this source.");
         }
     }
 

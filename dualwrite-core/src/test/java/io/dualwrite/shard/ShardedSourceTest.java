@@ -310,6 +310,37 @@ class ShardedSourceTest {
     }
 
     /**
+     * A job done over half the shards (the nodes then corrected to all of them) must not stay DONE without the
+     * others: started again, it gains a unit for each shard it had not walked and copies their rows.
+     */
+    @Test
+    void shardsAddedAfterTheJobWasDone_areWalkedWhenItStartsAgain() throws Exception {
+        ShardedSourceOrders stores = stores();
+        stores.seed(40);
+        ShardedSource half = ShardedSource.builder().dataSource("ds_0", stores.shard(0).dataSource())
+                .dataSource("ds_1", stores.shard(1).dataSource()).table("t_order", "ds_0.t_order_${0..3}").build();
+        BackfillConfig config = BackfillConfig.builder().chunkSize(50).createTables(true).build();
+        BackfillRunner first = BackfillRunner.create(config, stores.orders(half), half,
+                stores.target().dataSource(), new EventPublisher());
+        closeables.add(first);
+        first.start("t_order");
+        assertThat(first.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
+        long copiedFromHalf = stores.target().queryForObject("SELECT COUNT(*) FROM t_order", Long.class);
+        assertThat(copiedFromHalf).isLessThan(40L);
+
+        ShardedSource all = stores.source();
+        BackfillRunner second = BackfillRunner.create(config, stores.orders(all), all, stores.target().dataSource(),
+                new EventPublisher());
+        closeables.add(second);
+        second.start("t_order");
+        assertThat(second.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
+        assertThat(second.progress("t_order").shards()).as("a unit per shard").hasSize(8);
+        assertThat(stores.target().queryForObject("SELECT COUNT(*) FROM t_order", Long.class))
+                .as("every shard's rows, not only the first half's " + copiedFromHalf).isEqualTo(40L);
+        assertThat(stores.differences()).isEmpty();
+    }
+
+    /**
      * OUTBOX over a source given as its physical tables: an application transaction on one shard's database would
      * write its outbox rows where the relay never reads, so the mirror refuses to start, naming the property.
      */
