@@ -200,7 +200,10 @@ public final class BackfillRunner implements AutoCloseable {
             // gains a unit for it, or resuming would end DONE without its rows.
             java.util.Set<String> walked = ranges.stream().map(CheckpointStore.Range::shard).filter(Objects::nonNull)
                     .collect(java.util.stream.Collectors.toSet());
-            if (!walked.isEmpty()) {
+            // Only a shard the job lacks costs its bounds query; a restart of a whole job reads the layout alone.
+            boolean lacksAShard = !walked.isEmpty() && mapped.source().shardLayout().map(ShardLayout::shards)
+                    .orElse(List.of()).stream().anyMatch(shard -> !walked.contains(shard.toString()));
+            if (lacksAShard) {
                 List<CheckpointStore.Bounds> added = splitRanges(mapped, estimate).stream()
                         .filter(bounds -> bounds.shard() != null && !walked.contains(bounds.shard())).toList();
                 if (!added.isEmpty()) {
