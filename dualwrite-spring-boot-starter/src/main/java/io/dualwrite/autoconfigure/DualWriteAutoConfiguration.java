@@ -821,6 +821,7 @@ public class DualWriteAutoConfiguration {
         BackfillDoneCache backfilled = new BackfillDoneCache(backfill);
         DoubleReadConfig config = settings(() -> DoubleReadConfig.builder().observationRegistry(observations(observations))
                 .sampleRate(properties.getVerify().getSampleRate()).currentRoute(controller::currentRoute)
+                .routingVersion(() -> controller.state().version())
                 // DESIGN: double reads in DUAL_WRITE and RAMP only, and a table not yet copied differs by design.
                 .comparingWhen(table -> {
                     Phase phase = controller.rules().phase();

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -30,6 +31,7 @@ public final class DoubleReadConfig {
     private final boolean repair;
     private final Repairer repairer;
     private final Supplier<Route> currentRoute;
+    private final LongSupplier routingVersion;
     private final java.util.function.Predicate<String> comparing;
     private final IgnoredRows ignoredRows;
     private final ComparisonRules rules;
@@ -48,6 +50,7 @@ public final class DoubleReadConfig {
         this.repair = b.repair;
         this.repairer = b.repairer;
         this.currentRoute = b.currentRoute;
+        this.routingVersion = b.routingVersion;
         this.comparing = b.comparing;
         this.ignoredRows = b.ignoredRows;
         this.rules = b.rules;
@@ -122,6 +125,11 @@ public final class DoubleReadConfig {
         return currentRoute;
     }
 
+    /** @return the version of the routing this instance routes by; default always 0 */
+    public LongSupplier routingVersion() {
+        return routingVersion;
+    }
+
     /** @return rows left alone: neither counted, logged nor repaired; default none */
     public IgnoredRows ignoredRows() {
         return ignoredRows;
@@ -163,6 +171,7 @@ public final class DoubleReadConfig {
         private boolean repair;
         private Repairer repairer;
         private Supplier<Route> currentRoute = () -> Route.SOURCE;
+        private LongSupplier routingVersion = () -> 0L;
         private java.util.function.Predicate<String> comparing = table -> true;
         private IgnoredRows ignoredRows = IgnoredRows.none();
         private ComparisonRules rules = ComparisonRules.defaults();
@@ -319,6 +328,21 @@ public final class DoubleReadConfig {
          */
         public Builder currentRoute(Supplier<Route> route) {
             this.currentRoute = Objects.requireNonNull(route, "currentRoute");
+            return this;
+        }
+
+        /**
+         * Sets where the version of the routing this instance routes by comes from (the control state's
+         * version, which moves when a step begins and when it becomes active). A sample's primary is the route
+         * its request had; a comparison that runs after the routing moved on may read a store that is no
+         * longer the key's primary and take the new primary's fresh write for a mismatch, so it is dropped.
+         *
+         * @param version the supplier
+         * @return this builder
+         * @throws NullPointerException if null
+         */
+        public Builder routingVersion(LongSupplier version) {
+            this.routingVersion = Objects.requireNonNull(version, "routingVersion");
             return this;
         }
 

@@ -49,7 +49,10 @@ import org.apache.commons.logging.LogFactory;
  * <p>The other store is read before the primary: whatever the other store holds was mirrored from a state
  * the primary committed earlier, so a difference whose primary version is newer (or a row only one store
  * holds) is likely lag. It is compared again after {@link DoubleReadConfig#lagRecheckDelay()} and reported
- * only if it persists. Thread-safe.
+ * only if it persists. A comparison that runs after the routing moved on (a step began or became active since
+ * the sample, {@link DoubleReadConfig#routingVersion()}) is dropped: the store it reads as the primary may no
+ * longer be the key's, and the new primary's fresh write, not yet mirrored back, would look like a mismatch.
+ * Thread-safe.
  */
 public final class DoubleReader implements AutoCloseable {
 
@@ -68,6 +71,10 @@ public final class DoubleReader implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
 
     private record Sample(String table, RowKey key) {
+    }
+
+    /** The route the sampled request had, and the version of the routing that gave it. */
+    private record Primary(Route route, long routingVersion) {
     }
 
     private DoubleReader(DoubleReadConfig config, MappedTables tables, DataSource source, DataSource target,
@@ -154,13 +161,14 @@ public final class DoubleReader implements AutoCloseable {
         if (recentlyCompared.asMap().putIfAbsent(sample, Boolean.TRUE) != null) {
             return false;
         }
-        Route primary = config.currentRoute().get();
+        Route route = config.currentRoute().get();
+        Primary primary = new Primary(route == null ? Route.SOURCE : route, config.routingVersion().getAsLong());
         // The request's observation, so that the comparison shows in its trace though it runs elsewhere.
         Observation parent = config.observationRegistry().getCurrentObservation();
-        return submit(sample, primary == null ? Route.SOURCE : primary, 0, parent);
+        return submit(sample, primary, 0, parent);
     }
 
-    private boolean submit(Sample sample, Route primary, int attempt, Observation parent) {
+    private boolean submit(Sample sample, Primary primary, int attempt, Observation parent) {
         inFlight.incrementAndGet();
         try {
             executor.execute(() -> {
@@ -181,7 +189,7 @@ public final class DoubleReader implements AutoCloseable {
     }
 
     /** One comparison, observed as {@link VerifyMetrics#DOUBLE_READ_OBSERVATION}. */
-    private void compare(Sample sample, Route primary, int attempt, Observation parent) {
+    private void compare(Sample sample, Primary primary, int attempt, Observation parent) {
         Observation observation = Observation.createNotStarted(VerifyMetrics.DOUBLE_READ_OBSERVATION,
                 config.observationRegistry()).contextualName("dualwrite double read " + sample.table())
                 .parentObservation(parent).lowCardinalityKeyValue("table", sample.table())
@@ -193,8 +201,8 @@ public final class DoubleReader implements AutoCloseable {
         }
     }
 
-    /** @return how it ended: match, mismatch, lag (re-checked later) or failed */
-    private String compare(Sample sample, Route primary, int attempt, Observation parent, Observation observation) {
+    /** @return how it ended: match, mismatch, lag (re-checked later), route-changed (dropped) or failed */
+    private String compare(Sample sample, Primary primary, int attempt, Observation parent, Observation observation) {
         String table = sample.table();
         try {
             RowDiff diff = diffs.computeIfAbsent(table.toLowerCase(Locale.ROOT),
@@ -203,12 +211,19 @@ public final class DoubleReader implements AutoCloseable {
             RowKey targetKey = mapped.toTargetKey(sample.key());
             Row sourceRow;
             Row targetRow;
-            if (primary == Route.SOURCE) {
+            if (primary.route() == Route.SOURCE) {
                 targetRow = readOne(target, mapped, targetKey, false);
                 sourceRow = readOne(source, mapped, sample.key(), true);
             } else {
                 sourceRow = readOne(source, mapped, sample.key(), true);
                 targetRow = readOne(target, mapped, targetKey, false);
+            }
+            if (primary.routingVersion() != config.routingVersion().getAsLong()) {
+                // A step began or became active since the sample: the store read as the primary may no longer
+                // be the key's, and the new primary's fresh write would look like a mismatch. A later read of
+                // the key is sampled afresh, with its own route.
+                recentlyCompared.invalidate(sample);
+                return "route-changed";
             }
             if (config.ignoredRows().ignores(table, sample.key(), sourceRow, targetRow)) {
                 // Marked as not mirrored: it differs on purpose until it is unmarked and copied again.
@@ -232,14 +247,14 @@ public final class DoubleReader implements AutoCloseable {
                 return "match";
             }
             int versions = kind == Mismatch.Kind.DIFFERENT ? diff.compareVersions(mappedSource, targetRow) : 0;
-            boolean primaryNewer = primary == Route.SOURCE ? versions > 0 : versions < 0;
+            boolean primaryNewer = primary.route() == Route.SOURCE ? versions > 0 : versions < 0;
             if ((kind != Mismatch.Kind.DIFFERENT || primaryNewer) && attempt < config.lagRechecks()) {
                 publish(new VerifyEvent.LagRecheck(table, attempt + 1));
                 scheduleRecheck(sample, primary, attempt + 1, parent);
                 return "lag";
             }
-            confirm(diff, diff.mismatch(sample.key(), kind, primary, orEmpty(mappedSource), orEmpty(targetRow),
-                    columns));
+            confirm(diff, diff.mismatch(sample.key(), kind, primary.route(), orEmpty(mappedSource),
+                    orEmpty(targetRow), columns));
             return "mismatch";
         } catch (SQLException | RuntimeException e) {
             log.debug("dualwrite double read of table '" + table + "', key " + sample.key() + " failed", e);
@@ -249,7 +264,7 @@ public final class DoubleReader implements AutoCloseable {
         }
     }
 
-    private void scheduleRecheck(Sample sample, Route primary, int attempt, Observation parent) {
+    private void scheduleRecheck(Sample sample, Primary primary, int attempt, Observation parent) {
         inFlight.incrementAndGet();
         try {
             rechecks.schedule(() -> {

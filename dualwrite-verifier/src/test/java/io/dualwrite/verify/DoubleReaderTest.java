@@ -3,6 +3,7 @@ package io.dualwrite.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dualwrite.mapping.MappedTables;
+import io.dualwrite.routing.Route;
 import io.dualwrite.testing.FailingDataSource;
 import io.dualwrite.testing.Store;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -10,6 +11,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -102,6 +105,68 @@ class DoubleReaderTest {
             assertThat(f.lines()).hasSize(2).anySatisfy(line -> assertThat(line).contains("\"kind\":\"DIFFERENT\"")
                     .contains("\"sourceVersion\":\"2025-03-01T10:00").contains("\"targetVersion\":\"2025-03-01T09:00"))
                     .anySatisfy(line -> assertThat(line).contains("\"key\":2,\"kind\":\"MISSING_IN_TARGET\""));
+        }
+    }
+
+    /**
+     * RAMP 20 -> 100 as the starter's rental test ran it: a read sampled while the key's route was SOURCE found
+     * lag and was re-checked after the step moved the key to the target; the new primary's write, not yet
+     * mirrored back, was then confirmed as a mismatch (the target newer than the "primary" source) and the ramp
+     * guard refused the next step. A comparison that outlives its routing is dropped, and the key is sampled
+     * again by its next read.
+     */
+    @Test
+    void aRecheckAfterARampStep_readsNoMismatchIntoTheNewPrimarysFreshWrite() throws Exception {
+        try (VerifyFixture f = new VerifyFixture(Store.MARIADB, Store.POSTGRESQL, "dr_step")) {
+            VerifyFixture.insert(f.source, 1, "PAID", "10.50", null, "2025-03-01 10:00:00");
+            VerifyFixture.insert(f.target, 1, "NEW", "10.50", null, "2025-03-01 09:00:00");
+            AtomicReference<Route> route = new AtomicReference<>(Route.SOURCE);
+            AtomicLong routing = new AtomicLong(7);
+            DoubleReadConfig config = DoubleReadConfig.builder().sampleRate(1).currentRoute(route::get)
+                    .routingVersion(routing::get).lagRecheck(Duration.ofMillis(300), 2).build();
+            try (DoubleReader reader = DoubleReader.create(config, f.tables(), f.source.dataSource(),
+                    f.target.dataSource(), f.listener())) {
+                reader.sample("t_order", 1);
+                awaitEvent(f, VerifyEvent.LagRecheck.class);
+                // The step to 100 becomes active; the application writes the key on its new primary, and the
+                // reverse mirror has not carried it back yet.
+                routing.addAndGet(2);
+                route.set(Route.TARGET);
+                f.target.execute("UPDATE t_order SET status = 'SHIPPED', gmt_modified = TIMESTAMP '2025-03-01 11:00:00'"
+                        + " WHERE id = 1");
+                assertThat(reader.awaitQuiet(QUIET)).isTrue();
+                assertThat(f.events(VerifyEvent.MismatchFound.class)).as("a stale primary's comparison").isEmpty();
+
+                // Sampled again by a read under the new routing: the target is the primary, the source lags.
+                assertThat(reader.sample("t_order", 1)).as("sampled afresh").isTrue();
+                awaitEvent(f, VerifyEvent.LagRecheck.class, 2);
+                f.source.execute("UPDATE t_order SET status = 'SHIPPED', gmt_modified = TIMESTAMP '2025-03-01 11:00:00'"
+                        + " WHERE id = 1");
+                assertThat(reader.awaitQuiet(QUIET)).isTrue();
+            }
+
+            assertThat(f.lines()).isEmpty();
+            assertThat(f.events(VerifyEvent.MismatchFound.class)).isEmpty();
+        }
+    }
+
+    /** Without a routing change, the other store holding a newer row than the primary is a mismatch at once. */
+    @Test
+    void theOtherStoreNewerUnderTheSameRouting_isConfirmedWithoutARecheck() throws Exception {
+        try (VerifyFixture f = new VerifyFixture(Store.MARIADB, Store.POSTGRESQL, "dr_newer")) {
+            VerifyFixture.insert(f.source, 1, "PAID", "10.50", null, "2025-03-01 10:00:00");
+            VerifyFixture.insert(f.target, 1, "SHIPPED", "10.50", null, "2025-03-01 11:00:00");
+            DoubleReadConfig config = DoubleReadConfig.builder().sampleRate(1).currentRoute(() -> Route.SOURCE)
+                    .routingVersion(() -> 7).lagRecheck(Duration.ofMillis(300), 2).build();
+            try (DoubleReader reader = DoubleReader.create(config, f.tables(), f.source.dataSource(),
+                    f.target.dataSource(), f.listener())) {
+                reader.sample("t_order", 1);
+                assertThat(reader.awaitQuiet(QUIET)).isTrue();
+            }
+
+            assertThat(f.events(VerifyEvent.LagRecheck.class)).isEmpty();
+            assertThat(f.events(VerifyEvent.MismatchFound.class)).singleElement()
+                    .satisfies(found -> assertThat(found.mismatch().primary()).isEqualTo(Route.SOURCE));
         }
     }
 
@@ -247,11 +312,16 @@ class DoubleReaderTest {
     }
 
     private static void awaitEvent(VerifyFixture f, Class<? extends VerifyEvent> type) throws InterruptedException {
+        awaitEvent(f, type, 1);
+    }
+
+    private static void awaitEvent(VerifyFixture f, Class<? extends VerifyEvent> type, int count)
+            throws InterruptedException {
         long deadline = System.nanoTime() + QUIET.toNanos();
-        while (f.events(type).isEmpty() && System.nanoTime() < deadline) {
+        while (f.events(type).size() < count && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
-        assertThat(f.events(type)).isNotEmpty();
+        assertThat(f.events(type)).hasSizeGreaterThanOrEqualTo(count);
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
