@@ -24,6 +24,10 @@ final class ChunkChecksums {
     record Sum(long rows, String hash) {
     }
 
+    /** The sum of the chunk after {@code after}, and its last key: null when the chunk runs to the end. */
+    record Chunk(RowKey after, RowKey end, Sum sum) {
+    }
+
     private final TableOps ops;
     private final Dialect dialect;
     private final List<String> keyColumns;
@@ -71,6 +75,36 @@ final class ChunkChecksums {
             case H2 -> "COALESCE(BIT_XOR_AGG(" + rowHash + "), 0), COALESCE(SUM(" + rowHash + "), 0)";
             default -> throw new IllegalStateException("no checksum for " + dialect.product());
         };
+    }
+
+    /**
+     * Sums the chunk of {@code rows} rows after {@code after} and finds its last key. On MariaDB and MySQL with a
+     * one-column key one statement walks the chunk once, hashing each row once and taking the last key as the
+     * largest; otherwise the chunk's end is found first ({@link #chunkEnd}) and its range summed after.
+     *
+     * @return the chunk
+     */
+    Chunk next(Connection connection, RowKey after, int rows) throws SQLException {
+        boolean oneWalk = keyColumns.size() == 1
+                && (dialect.product() == Dialect.Product.MARIADB || dialect.product() == Dialect.Product.MYSQL);
+        if (!oneWalk) {
+            RowKey end = chunkEnd(connection, after, rows);
+            return new Chunk(after, end, sum(connection, after, end));
+        }
+        String sql = Dialect.MARKER + " SELECT COUNT(*), MAX(" + keyList + "), COALESCE(BIT_XOR(dw_h), 0),"
+                + " COALESCE(SUM(dw_h), 0) FROM (SELECT " + keyList + ", " + rowHash + " AS dw_h FROM "
+                + dialect.tableName(ops.table()) + where(after != null, false) + " ORDER BY " + keyList + " LIMIT "
+                + rows + ") d";
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            bind(statement, after, null);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                long count = rs.getLong(1);
+                // Fewer rows than asked: the chunk runs to the end, and the other side's range must too.
+                RowKey end = count < rows ? null : RowKey.of(List.of(rs.getObject(2)));
+                return new Chunk(after, end, new Sum(count, rs.getString(3) + "/" + rs.getString(4)));
+            }
+        }
     }
 
     /**

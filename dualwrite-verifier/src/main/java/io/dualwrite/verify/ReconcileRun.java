@@ -38,11 +38,11 @@ import org.apache.commons.logging.LogFactory;
  * (each starts after the previous one's last key) and, as soon as a chunk's last key is known, the target reader
  * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD_CHUNKS} chunks and
  * {@value #READ_AHEAD_ROWS} rows ahead (at least one chunk); on
- * the checksum path the target reader computes the target's sum while this thread computes the source's. Each
- * connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while reads are queued
- * ahead, until {@link #quiesce}, which every other use of either connection on this thread calls first
- * (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside {@link #bothSums},
- * which waits for it. At most the chunk being compared and the chunks read ahead are held in memory.
+ * the checksum path the target reader computes the target's sum of chunk N while this thread sums the source's
+ * chunk N+1. Each connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while
+ * reads are queued ahead, until {@link #quiesce}, which every other use of either connection on this thread calls
+ * first (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside
+ * {@link #targetSumWhileSourceSumsNext}, which waits for it. At most the chunk being compared and the chunks read ahead are held in memory.
  */
 final class ReconcileRun {
 
@@ -95,6 +95,8 @@ final class ReconcileRun {
     private final int readAhead;
     /** The next chunks' reads, queued or under way on the reader threads, in key order. */
     private final java.util.ArrayDeque<Ahead> ahead = new java.util.ArrayDeque<>();
+    /** Checksum path: the source's sum of the chunk after the one being compared, or null. */
+    private ChunkChecksums.Chunk sourceAhead;
 
     /** A chunk's source rows and the key they follow; {@code rows} is null when the table ended before it. */
     private record SourceChunk(RowKey after, List<Row> rows) {
@@ -407,21 +409,26 @@ final class ReconcileRun {
         }
     }
 
-    /** Both sides' sums of {@code (after, end]}, the target's on the target reader. */
-    private ChunkChecksums.Sum[] bothSums(RowKey after, RowKey end) throws SQLException {
+    /**
+     * The target's sum of {@code (after, end]}, taken on the target reader while this thread sums the source's
+     * next chunk into {@link #sourceAhead} (a chunk ahead is only a sum of a key range: if this one differs and
+     * its rows are compared and repaired first, that range is untouched).
+     */
+    private ChunkChecksums.Sum targetSumWhileSourceSumsNext(RowKey after, RowKey end) throws SQLException {
         Future<ChunkChecksums.Sum> right = targetReader.submit(() -> targetSums.sum(tgt, after, end));
-        ChunkChecksums.Sum left;
-        try {
-            left = sourceSums.sum(src, after, end);
-        } catch (SQLException | RuntimeException e) {
+        if (end != null) {
             try {
-                await(right);
-            } catch (SQLException | RuntimeException ignored) {
-                e.addSuppressed(ignored);
+                sourceAhead = sourceSums.next(src, end, config.chunkSize());
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    await(right);
+                } catch (SQLException | RuntimeException ignored) {
+                    e.addSuppressed(ignored);
+                }
+                throw e;
             }
-            throw e;
         }
-        return new ChunkChecksums.Sum[] {left, await(right)};
+        return await(right);
     }
 
     private ReconcileReport report(boolean complete, long started) {
@@ -470,10 +477,12 @@ final class ReconcileRun {
     private boolean orderedChunk() throws SQLException {
         RowKey after = state.lastKey;
         if (sourceSums != null) {
-            RowKey end = sourceSums.chunkEnd(src, after, config.chunkSize());
-            ChunkChecksums.Sum[] sums = bothSums(after, end);
-            ChunkChecksums.Sum left = sums[0];
-            if (left.equals(sums[1])) {
+            ChunkChecksums.Chunk chunk = sourceAhead != null && java.util.Objects.equals(sourceAhead.after(), after)
+                    ? sourceAhead : sourceSums.next(src, after, config.chunkSize());
+            sourceAhead = null;
+            RowKey end = chunk.end();
+            ChunkChecksums.Sum left = chunk.sum();
+            if (left.equals(targetSumWhileSourceSumsNext(after, end))) {
                 state.compared += left.rows();
                 checksumChunks++;
                 listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), (int) left.rows(), true));
