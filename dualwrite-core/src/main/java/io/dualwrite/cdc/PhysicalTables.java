@@ -90,12 +90,16 @@ final class PhysicalTables {
         List<String> problems = new ArrayList<>();
         if (tables.stream().anyMatch(mapped -> mapped.source().shardLayout().isPresent())) {
             // The home database's connection reads the log's head and keeps the slot: it must be the log's too.
+            if (!connection.isWrapperFor(ShardedStore.class)) {
+                throw new IllegalArgumentException(PROPERTY + ": the mapped tables are sharded, but the capture was"
+                        + " given a data source that does not reach their shards; give it the sharded source");
+            }
             Place home = placeOf(connection);
-            String where = home == null ? "names no single server" : outsideTheLog(home, config);
+            String where = home == null ? "a URL that names no single server" : outsideTheLog(home, config);
             if (where != null) {
-                problems.add(PROPERTY + ": the sharded store's home data source (dualwrite.source.shards.home) is "
-                        + (home == null ? "at " + connection.getMetaData().getURL() : "in " + home) + ", " + where
-                        + "; the capture reads the log's head there, so it must be on the server whose log is read");
+                problems.add(PROPERTY + ": the sharded store's home data source (dualwrite.source.shards.home), at "
+                        + (home == null ? connection.getMetaData().getURL() : home) + ", " + where + "; the capture"
+                        + " reads the log's head there, so it must be on the server whose log is read");
             }
         }
         for (MappedTable mapped : tables) {
