@@ -155,13 +155,15 @@ public final class BinlogCapture extends ChangeLogCapture {
 
     @Override
     List<String> check(Connection connection, List<String> warnings) throws SQLException {
+        // First: a shard this log cannot show is a setting to fix, whatever the server's readiness.
+        List<PhysicalTables.Physical> physicalTables = PhysicalTables.of(connection, tables.all(), config, logName());
         BinlogReadiness.ServerSettings settings = BinlogReadiness.read(connection);
         ownWritesMarked = Boolean.TRUE.equals(settings.annotateRows());
         BinlogReadiness.Verdict verdict = BinlogReadiness.judge(settings);
         if (verdict.problems().isEmpty()) {
             List<CapturedTable> layouts = new ArrayList<>();
             Map<String, CapturedTable> firstShards = new HashMap<>();
-            for (PhysicalTables.Physical physical : PhysicalTables.of(connection, tables.all(), config, logName())) {
+            for (PhysicalTables.Physical physical : physicalTables) {
                 CapturedTable layout = CapturedTable.read(physical);
                 CapturedTable first = firstShards.putIfAbsent(physical.mapped().name(), layout);
                 String difference = first == null ? null : first.layoutDifference(layout);

@@ -210,6 +210,8 @@ public final class PgLogicalCapture extends ChangeLogCapture {
 
     @Override
     List<String> check(Connection connection, List<String> warnings) throws SQLException {
+        // First: a shard this slot cannot show is a setting to fix, whatever the server's readiness.
+        List<PhysicalTables.Physical> physicalTables = PhysicalTables.of(connection, tables.all(), config, logName());
         List<String> problems = new ArrayList<>(PgReadiness.judge(PgReadiness.read(connection, config.slotName()),
                 config.slotName(), config.database()));
         if (!problems.isEmpty()) {
@@ -223,7 +225,7 @@ public final class PgLogicalCapture extends ChangeLogCapture {
                     + " told apart in the log and come back as harmless extra applies");
         }
         List<Layout> read = new ArrayList<>();
-        for (PhysicalTables.Physical physical : PhysicalTables.of(connection, tables.all(), config, logName())) {
+        for (PhysicalTables.Physical physical : physicalTables) {
             read.add(layout(physical, problems));
         }
         if (problems.isEmpty()) {

@@ -309,6 +309,20 @@ class ShardedBinlogCaptureTest {
                     .message().doesNotContain("ds_0.t_order");
             assertThat(capture.status().state()).isEqualTo(ChangeLogCapture.State.NEW);
         }
+
+        ShardedSource homeElsewhere = ShardedSource.builder().dataSource("ds_0", server.dataSource())
+                .dataSource("ds_1", elsewhere.dataSource()).home("ds_1")
+                .table("t_order", List.of(new ShardLayout.Shard("ds_0", "t_order"))).build();
+        MappedTables homeTables = rig.tables(homeElsewhere);
+        BinlogCapture capture = BinlogCapture.create(server.config(7306).build(), homeTables, homeElsewhere,
+                rig.target.dataSource(), rig.mirror(homeTables, homeElsewhere));
+        closeables.add(capture);
+        assertThatThrownBy(capture::start).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("dualwrite.capture.cdc: the sharded store's home data source"
+                        + " (dualwrite.source.shards.home), at ")
+                .hasMessageContaining(", but the log read is the binary log of " + server.host() + ":"
+                        + server.port() + "; the capture reads the log's head there, so it must be on the server whose"
+                        + " log is read");
     }
 
     @Test

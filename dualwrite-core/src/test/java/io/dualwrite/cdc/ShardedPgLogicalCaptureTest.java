@@ -224,6 +224,36 @@ class ShardedPgLogicalCaptureTest {
                 Long.class, slot)).as("every physical table published").isEqualTo(4L);
     }
 
+    /**
+     * Shards named like the logical table in two schemas: the reader looked for {@code t_order} in the home schema
+     * only, and the other schema's changes were lost without a word.
+     */
+    @Test
+    void shardsNamedLikeTheLogicalTable_inEverySchema_areCaptured() throws Exception {
+        stores("pgcdcsh_same");
+        for (TestDatabase schema : schemas) {
+            schema.execute(OrderTable.ddl(Store.POSTGRESQL, "t_order"));
+        }
+        ShardedSource source = ShardedSource.builder().dataSource("ds_0", schemas.get(0).dataSource())
+                .dataSource("ds_1", schemas.get(1).dataSource())
+                .table("t_order", List.of(new ShardLayout.Shard("ds_0", "t_order"),
+                        new ShardLayout.Shard("ds_1", "t_order"))).build();
+        MappedTables tables = tables(source);
+        Mirror mirror = mirror(tables, source);
+        PgLogicalCapture capture = capture(tables, source, mirror);
+        capture.start();
+        for (int s = 0; s < 2; s++) {
+            try (Connection connection = outside(s)) {
+                update(connection, "INSERT INTO t_order (id, user_id, status, amount, note, gmt_modified) VALUES"
+                        + " (?, 1, 'NEW', 2.00, 'outside', LOCALTIMESTAMP(3))", 10 + s);
+            }
+        }
+        assertThat(capture.awaitCaughtUp(CATCH_UP)).as("caught up: %s", capture.status()).isTrue();
+        assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+        assertThat(target.queryForList("SELECT id FROM t_order ORDER BY id")).extracting(row -> row.get("id"))
+                .map(String::valueOf).containsExactly("10", "11");
+    }
+
     @Test
     void aShardInAnotherDatabase_isRefusedAtStart_namingTheProperties() throws Exception {
         stores("pgcdcsh_far");
