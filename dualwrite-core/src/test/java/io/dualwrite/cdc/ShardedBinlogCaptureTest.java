@@ -280,6 +280,70 @@ class ShardedBinlogCaptureTest {
         }
     }
 
+    /** The same capture when the source is given as a ShardingSphere-JDBC data source: its storage units' tables. */
+    @Test
+    void aShardingSphereSource_outsideWritesOnEveryPhysicalTable_areCaptured() throws Exception {
+        Rig rig = new Rig("cdcsh_ss", 2, "t_order_0", "t_order_1");
+        StringBuilder yaml = new StringBuilder("databaseName: dw_cdcsh_ss\ndataSources:\n");
+        for (int d = 0; d < 2; d++) {
+            CdcMariaDb database = rig.databases.get(d);
+            yaml.append("  ds_").append(d).append(":\n")
+                    .append("    dataSourceClassName: com.zaxxer.hikari.HikariDataSource\n")
+                    .append("    driverClassName: org.mariadb.jdbc.Driver\n")
+                    .append("    jdbcUrl: ").append(database.jdbcUrl()).append('\n')
+                    .append("    username: ").append(database.username()).append('\n')
+                    .append("    password: '").append(database.password()).append("'\n")
+                    .append("    maximumPoolSize: 8\n");
+        }
+        yaml.append("""
+                rules:
+                - !SHARDING
+                  tables:
+                    t_order:
+                      actualDataNodes: ds_${0..1}.t_order_${0..1}
+                      databaseStrategy:
+                        standard:
+                          shardingColumn: id
+                          shardingAlgorithmName: by_id_database
+                      tableStrategy:
+                        standard:
+                          shardingColumn: id
+                          shardingAlgorithmName: by_id_table
+                  shardingAlgorithms:
+                    by_id_database:
+                      type: INLINE
+                      props:
+                        algorithm-expression: ds_${id % 2}
+                    by_id_table:
+                      type: INLINE
+                      props:
+                        algorithm-expression: t_order_${id.intdiv(2) % 2}
+                """);
+        DataSource shardingSphere = org.apache.shardingsphere.driver.api.yaml.YamlShardingSphereDataSourceFactory
+                .createDataSource(yaml.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        closeables.add((AutoCloseable) shardingSphere);
+        ShardedSource source = ShardedSource.ofShardingSphere(shardingSphere);
+        MappedTables tables = rig.tables(source);
+        Mirror mirror = rig.mirror(tables, source);
+        BinlogCapture capture = rig.capture(tables, source, mirror, 7307);
+        for (int d = 0; d < 2; d++) {
+            try (Connection connection = rig.outside(d)) {
+                for (long id = 1; id <= 12; id++) {
+                    if (rig.databaseOf(id) == d) {
+                        update(connection, "INSERT INTO " + rig.tableOf(id) + " (id, user_id, status, amount, note,"
+                                + " gmt_modified) VALUES (?, 3, 'NEW', 2.50, 'outside', NOW(3))", id);
+                    }
+                }
+                update(connection, "UPDATE " + rig.tableOf(d == 0 ? 2 : 3) + " SET status = 'PAID' WHERE id < 5");
+                update(connection, "DELETE FROM " + rig.tableOf(d == 0 ? 10 : 11) + " WHERE id > 9");
+            }
+        }
+        assertThat(capture.awaitCaughtUp(CATCH_UP)).as("caught up: %s", capture.status()).isTrue();
+        assertThat(mirror.awaitDrained(CATCH_UP)).isTrue();
+        assertThat(rig.differencesPerShard()).isEmpty();
+        assertThat(rig.target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(10L);
+    }
+
     @Test
     void aShardOnAnotherServer_isRefusedAtStart_evenWhenTheCaptureIsNotRequired_namingTheProperties()
             throws Exception {
