@@ -72,7 +72,9 @@ def render():
         lines.append("| `key-mapping.%s` | %s |" % (key, cell(doc)))
     lines += ["", "## Sharded source: `dualwrite.source.shards.*`", "",
               "A source whose logical tables are sets of physical tables (README, \"Sharded sources\"); or"
-              " `dualwrite.source.sharding-sphere-config` instead, not both.", "",
+              " `dualwrite.source.sharding-sphere-config` instead, not both. With `dualwrite.capture.cdc.enabled=true`"
+              " every shard of a mapped table must be on the server whose log is read (PostgreSQL: in the slot's"
+              " database), or start-up fails naming the shard.", "",
               "| key | description |", "|---|---|"]
     for key, doc in nested_fields(source, "ShardDataSource"):
         lines.append("| `data-sources.<name>.%s` | %s |" % (key, cell(doc)))

@@ -16,7 +16,6 @@ import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import io.dualwrite.capture.Change;
 import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
-import io.dualwrite.mapping.MappedTable;
 import io.dualwrite.mapping.MappedTables;
 import io.dualwrite.mirror.Mirror;
 import java.io.IOException;
@@ -65,6 +64,13 @@ import org.apache.commons.logging.LogFactory;
  * count differs, a row image without the key columns or a statement-format change of a mapped table stops
  * that table's capture: logged once as an error and shown by {@link #status()}, never read on with a guessed
  * layout. The other tables go on.
+ *
+ * <p><b>A sharded source</b> ({@code io.dualwrite.shard.ShardedSource}): the log names physical tables, so each
+ * physical table of a mapped table, in any database of the server read, has its own layout (read from its own
+ * database) and its keys go to the mapped table; the apply then reads the row by key through the sharded source,
+ * which finds its shard. Every shard must have the same layout (else the table's capture stops at start, loudly);
+ * a shard on another server is refused at start, since this log would never show its changes
+ * ({@link PhysicalTables}).
  *
  * <p><b>GTID or file and offset.</b> When the server numbers its transactions (MariaDB always does, once
  * it has logged one; MySQL with {@code gtid_mode=ON}), each stored position carries the GTID state after it
@@ -149,13 +155,23 @@ public final class BinlogCapture extends ChangeLogCapture {
 
     @Override
     List<String> check(Connection connection, List<String> warnings) throws SQLException {
+        // First: a shard this log cannot show is a setting to fix, whatever the server's readiness.
+        List<PhysicalTables.Physical> physicalTables = PhysicalTables.of(connection, tables.all(), config, logName());
         BinlogReadiness.ServerSettings settings = BinlogReadiness.read(connection);
         ownWritesMarked = Boolean.TRUE.equals(settings.annotateRows());
         BinlogReadiness.Verdict verdict = BinlogReadiness.judge(settings);
         if (verdict.problems().isEmpty()) {
             List<CapturedTable> layouts = new ArrayList<>();
-            for (MappedTable table : tables.all()) {
-                layouts.add(CapturedTable.read(connection, table));
+            Map<String, CapturedTable> firstShards = new HashMap<>();
+            for (PhysicalTables.Physical physical : physicalTables) {
+                CapturedTable layout = CapturedTable.read(physical);
+                CapturedTable first = firstShards.putIfAbsent(physical.mapped().name(), layout);
+                String difference = first == null ? null : first.layoutDifference(layout);
+                if (difference != null) {
+                    stopTable(physical.mapped().name(), "its physical tables are laid out differently in the log: "
+                            + difference + "; give every shard the same columns in the same order");
+                }
+                layouts.add(layout);
             }
             this.captured = List.copyOf(layouts);
             this.gtids = gtids(connection);

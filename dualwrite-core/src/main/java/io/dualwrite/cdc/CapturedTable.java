@@ -27,6 +27,9 @@ import java.util.Locale;
  * {@link RowKey}. The log carries no column names, only positions and types, so a table map whose column
  * count or key column types differ from this layout means the table changed underneath: the reader stops
  * that table's capture rather than read keys from the wrong columns.
+ *
+ * <p>A sharded table has one of these per physical table ({@link PhysicalTables}), each read from its own
+ * database, all handing their keys to the one mapped table.
  */
 final class CapturedTable {
 
@@ -82,16 +85,19 @@ final class CapturedTable {
     }
 
     /**
-     * Reads a mapped table's layout from the source.
+     * Reads the layout of a table whose rows the log shows, from the database that holds it.
      *
+     * @param physical the table: a mapped table, or one physical table of a sharded one
      * @return the layout
      * @throws IllegalArgumentException if a key column's type cannot be read from the log yet; the message
      *     names the table, the column and its type
      */
-    static CapturedTable read(Connection connection, MappedTable mapped) throws SQLException {
-        String schema = mapped.source().table().schema();
+    static CapturedTable read(PhysicalTables.Physical physical) throws SQLException {
+        MappedTable mapped = physical.mapped();
+        Connection connection = physical.connection();
+        String schema = physical.shard() == null ? mapped.source().table().schema() : null;
         String database = schema != null ? schema : connection.getCatalog();
-        String name = mapped.source().table().name();
+        String name = physical.table();
         List<String> columns = new ArrayList<>();
         List<String> dataTypes = new ArrayList<>();
         List<String> columnTypes = new ArrayList<>();
@@ -162,7 +168,7 @@ final class CapturedTable {
             }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("dualwrite.capture.cdc: table '" + mapped.name() + "': "
+            throw new IllegalArgumentException("dualwrite.capture.cdc: " + physical.describe() + ": "
                     + String.join("; ", problems) + "; leave change-data capture off for this migration, or key the"
                     + " table by a column of a supported type");
         }
@@ -191,6 +197,28 @@ final class CapturedTable {
 
     String table() {
         return table;
+    }
+
+    /**
+     * Compares the layout of another physical table of the same mapped table with this one's.
+     *
+     * @return how the other's differs, for the message that stops the table's capture, or null when it is the same
+     */
+    String layoutDifference(CapturedTable other) {
+        if (other.columnCount != columnCount || !java.util.Arrays.equals(other.keyPositions, keyPositions)
+                || !java.util.Arrays.equals(other.decoders, decoders)
+                || !java.util.Arrays.equals(other.unsignedRange, unsignedRange)
+                || !java.util.Arrays.equals(other.charsets, charsets)) {
+            return other.database + "." + other.table + " has " + other.columnCount + " columns with the key at "
+                    + positions(other.keyPositions) + " as " + java.util.Arrays.toString(other.decoders) + ", "
+                    + database + "." + table + " " + columnCount + " columns with the key at "
+                    + positions(keyPositions) + " as " + java.util.Arrays.toString(decoders);
+        }
+        return null;
+    }
+
+    private static String positions(int[] zeroBased) {
+        return java.util.Arrays.toString(java.util.Arrays.stream(zeroBased).map(p -> p + 1).toArray());
     }
 
     boolean matches(String database, String table) {

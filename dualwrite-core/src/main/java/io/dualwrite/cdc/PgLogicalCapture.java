@@ -64,6 +64,12 @@ import org.postgresql.replication.PGReplicationStream;
  * and left in place on close: a capture that restarts must find them. Drop both when the migration is over;
  * a slot nobody reads keeps the server's log without bound.
  *
+ * <p><b>A sharded source</b> ({@code io.dualwrite.shard.ShardedSource}): pgoutput names physical tables, so each
+ * physical table of a mapped table, in any schema of the slot's database, is published and described on its own,
+ * and its keys go to the mapped table; the apply then reads the row by key through the sharded source, which finds
+ * its shard. A shard in another database or on another server is refused at start, since a slot decodes one
+ * database's log ({@link PhysicalTables}).
+ *
  * <p><b>How far has it read?</b> pgoutput sends nothing for transactions without mapped changes, so the
  * read position also moves with the server's keepalives (the position decoded up to), but only between
  * transactions: every transaction that committed before it has been sent by then.
@@ -204,6 +210,8 @@ public final class PgLogicalCapture extends ChangeLogCapture {
 
     @Override
     List<String> check(Connection connection, List<String> warnings) throws SQLException {
+        // First: a shard this slot cannot show is a setting to fix, whatever the server's readiness.
+        List<PhysicalTables.Physical> physicalTables = PhysicalTables.of(connection, tables.all(), config, logName());
         List<String> problems = new ArrayList<>(PgReadiness.judge(PgReadiness.read(connection, config.slotName()),
                 config.slotName(), config.database()));
         if (!problems.isEmpty()) {
@@ -217,8 +225,8 @@ public final class PgLogicalCapture extends ChangeLogCapture {
                     + " told apart in the log and come back as harmless extra applies");
         }
         List<Layout> read = new ArrayList<>();
-        for (MappedTable table : tables.all()) {
-            read.add(layout(connection, table, problems));
+        for (PhysicalTables.Physical physical : physicalTables) {
+            read.add(layout(physical, problems));
         }
         if (problems.isEmpty()) {
             layouts = List.copyOf(read);
@@ -232,9 +240,10 @@ public final class PgLogicalCapture extends ChangeLogCapture {
         return problems;
     }
 
-    private static Layout layout(Connection connection, MappedTable mapped, List<String> problems)
-            throws SQLException {
-        String schema = mapped.source().table().schema();
+    private static Layout layout(PhysicalTables.Physical physical, List<String> problems) throws SQLException {
+        MappedTable mapped = physical.mapped();
+        Connection connection = physical.connection();
+        String schema = physical.shard() == null ? mapped.source().table().schema() : null;
         if (schema == null) {
             try (Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("/* dualwrite */ SELECT current_schema()")) {
@@ -242,7 +251,7 @@ public final class PgLogicalCapture extends ChangeLogCapture {
                 schema = rs.getString(1);
             }
         }
-        String name = mapped.source().table().name();
+        String name = physical.table();
         Map<String, Integer> types = new HashMap<>();
         Set<String> identity = new LinkedHashSet<>();
         char replicaIdentity = 'n';

@@ -14,6 +14,11 @@
  * all been applied, so a restart never leaves a gap (and a PostgreSQL slot is acknowledged only up to it). A
  * binary log position carries the server's GTID state when it has one, and is resumed by it, so it holds
  * across a failover to a replica and a purge of its file ({@link io.dualwrite.cdc.LogPosition}).
+ * A sharded source ({@code io.dualwrite.shard.ShardedSource}) is read as its physical tables: the log names
+ * {@code ds_1.t_order_3}, never {@code t_order}, so each physical table of a mapped table is captured under its own
+ * name and layout and its keys are handed to the mapped table, whose apply finds the row's shard by key
+ * (package-private {@code PhysicalTables}); a shard whose changes the log cannot show (another server, or for
+ * PostgreSQL another database) is refused at start.
  * Where Debezium on Kafka Connect already publishes the source's changes, {@code io.dualwrite.cdc.kafka} consumes
  * its topics instead, with the group's committed offsets as the low watermark.
  *

@@ -10,6 +10,7 @@ import io.dualwrite.metrics.CdcMetrics;
 import io.dualwrite.mirror.Mirror;
 import io.dualwrite.routing.ChangeLogRouting;
 import io.dualwrite.routing.MigrationController;
+import io.dualwrite.shard.ShardedSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,6 +38,10 @@ import org.springframework.util.ClassUtils;
  * and credentials; a MariaDB/MySQL source needs the replica id ({@code dualwrite.capture.cdc.server-id}),
  * a PostgreSQL one names its slot and publication ({@code slot-name}, {@code publication-name}, both
  * {@code dualwrite_cdc} by default, created when missing).
+ *
+ * <p>With a sharded source ({@code dualwrite.source.shards.*} or {@code dualwrite.source.sharding-sphere-config})
+ * the defaults are the home data source's, and the reader captures every physical table of a logical table on
+ * that server (PostgreSQL: in that database); a shard elsewhere fails start-up naming the properties.
  *
  * <p>When the tables can be mirrored back (the reverse mirror exists), a second reader reads the target's log
  * ({@code dualwrite.capture.cdc.target.*}, on by default: its own server id, slot and publication, reader
@@ -92,12 +97,28 @@ public class DualWriteCdcAutoConfiguration {
             @Qualifier("dualWriteMirror") Mirror mirror, MigrationController controller) throws SQLException {
         boolean postgres = isPostgres(source);
         requireClient(postgres, "dualwrite.capture.cdc.enabled=false");
-        CdcConfig config = cdcConfig(properties, source, postgres);
+        // A sharded source's log is its home database's server's: its pool gives the server and the user.
+        DataSource settingsFrom = source instanceof ShardedSource sharded ? sharded.physical(sharded.home()) : source;
+        CdcConfig config = cdcConfig(properties, settingsFrom, postgres);
         ChangeLogCapture capture = postgres ? PgLogicalCapture.create(config, tables, source, target, mirror)
                 : BinlogCapture.create(config, tables, source, target, mirror);
         ChangeLogRouting.forSource(controller, capture, STEP_CATCH_UP);
-        capture.start();
+        startNamingTheProperty(capture, SOURCE);
         return capture;
+    }
+
+    /** Starts a capture; a table its log cannot show (a key type, a shard elsewhere) fails naming its property. */
+    private static void startNamingTheProperty(ChangeLogCapture capture, String prefix) throws SQLException {
+        try {
+            capture.start();
+        } catch (IllegalArgumentException unreadable) {
+            // The core names the source reader's properties; the target reader's are its own.
+            String message = prefix.equals(SOURCE) ? unreadable.getMessage() : unreadable.getMessage()
+                    .replace(SOURCE + ".", prefix + ".").replace(SOURCE + ":", prefix + ":");
+            throw new DualWriteSettingException(prefix, message, "Change the setting named above,"
+                    + " or set " + prefix + ".enabled=false and reconcile the tables after writes from outside the"
+                    + " service.", unreadable);
+        }
     }
 
     /**
@@ -146,7 +167,7 @@ public class DualWriteCdcAutoConfiguration {
                 ? PgLogicalCapture.create(config, tables.reversed(), target, target, mirror)
                 : BinlogCapture.create(config, tables.reversed(), target, target, mirror);
         ChangeLogRouting.forTarget(controller, capture, STEP_CATCH_UP);
-        capture.start();
+        startNamingTheProperty(capture, TARGET);
         return capture;
     }
 

@@ -1644,7 +1644,11 @@ public class DualWriteProperties {
          */
         private boolean required = true;
 
-        /** The source server's host; unset means the host in the source data source's JDBC URL. */
+        /**
+         * The source server's host; unset means the host in the source data source's JDBC URL (a sharded source's:
+         * its home data source's). Every shard of a captured table must be on this server (PostgreSQL: in its
+         * database), or start-up fails.
+         */
         private String host;
 
         /**
@@ -1655,7 +1659,8 @@ public class DualWriteProperties {
 
         /**
          * The user that reads the log (MariaDB/MySQL: REPLICATION SLAVE and REPLICATION CLIENT, BINLOG MONITOR on
-         * MariaDB 10.5+; PostgreSQL: the REPLICATION attribute); unset means the source pool's user.
+         * MariaDB 10.5+; PostgreSQL: the REPLICATION attribute); unset means the source pool's user (a sharded
+         * source's: its home data source's).
          */
         private String username;
 

@@ -296,4 +296,70 @@ class DualWriteCdcAutoConfigurationTest {
                     });
         }
     }
+
+    /**
+     * A sharded source ({@code dualwrite.source.shards.*}) with the capture on: the reader takes the server and user
+     * of the home data source, and mirrors an outside write on a shard in the other database; a shard on another
+     * server fails start-up naming the properties.
+     */
+    @Test
+    void shardedSource_capturesEveryShardOfTheServer_andAShardElsewhereFailsStartUpNamingTheProperties()
+            throws Exception {
+        try (CdcMariaDb ds0 = CdcMariaDb.create("cdc_boot_sh0"); CdcMariaDb ds1 = CdcMariaDb.create("cdc_boot_sh1");
+                TestDatabase elsewhere = TestDatabase.create(Store.MARIADB, "cdc_boot_sh2");
+                TestDatabase target = TestDatabase.create(Store.POSTGRESQL, "cdc_boot_sh_t")) {
+            ds0.execute(OrderTable.ddl(Store.MARIADB, "t_order"));
+            ds1.execute(OrderTable.ddl(Store.MARIADB, "t_order"));
+            elsewhere.execute(OrderTable.ddl(Store.MARIADB, "t_order"));
+            target.execute(OrderTable.ddl(Store.POSTGRESQL, "t_order"));
+            shardedRunner(ds0, target, ds1.jdbcUrl(), ds1.username(), ds1.password()).run(context -> {
+                assertThat(context).hasNotFailed();
+                BinlogCapture capture = context.getBean(BinlogCapture.class);
+                assertThat(capture.status().state()).isEqualTo(BinlogCapture.State.RUNNING);
+                try (Connection outside = ds1.connect(); Statement statement = outside.createStatement()) {
+                    statement.executeUpdate("INSERT INTO t_order (id, user_id, status, amount, note, gmt_modified)"
+                            + " VALUES (43, 1, 'NEW', 3.00, 'outside, on ds_1', NOW(3))");
+                }
+                assertThat(capture.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+                assertThat(context.getBean("dualWriteMirror", io.dualwrite.mirror.Mirror.class)
+                        .awaitDrained(Duration.ofSeconds(30))).isTrue();
+                assertThat(target.queryForObject("SELECT note FROM t_order WHERE id = 43", String.class))
+                        .isEqualTo("outside, on ds_1");
+            });
+            shardedRunner(ds0, target, elsewhere.jdbcUrl(), elsewhere.username(), elsewhere.password())
+                    .run(context -> {
+                        var analysis = new DualWriteFailureAnalyzer().analyze(context.getStartupFailure());
+                        assertThat(analysis.getDescription()).startsWith("change-data capture of a sharded store:"
+                                + " dualwrite.capture.cdc: shard ds_1.t_order of table 't_order' is in ")
+                                .contains("dualwrite.source.shards.tables.t_order.nodes");
+                        assertThat(analysis.getAction()).contains("dualwrite.capture.cdc.enabled=false");
+                    });
+        }
+    }
+
+    private static ApplicationContextRunner shardedRunner(CdcMariaDb home, TestDatabase target, String otherUrl,
+            String otherUser, String otherPassword) {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class,
+                        AopAutoConfiguration.class, DualWriteShardedSourceAutoConfiguration.class,
+                        DualWriteAutoConfiguration.class, DualWriteCdcAutoConfiguration.class))
+                .withPropertyValues("spring.datasource.url=" + home.jdbcUrl(),
+                        "spring.datasource.username=" + home.username(),
+                        "spring.datasource.password=" + home.password(),
+                        "dualwrite.source.shards.data-sources.ds_0.url=" + home.jdbcUrl(),
+                        "dualwrite.source.shards.data-sources.ds_0.username=" + home.username(),
+                        "dualwrite.source.shards.data-sources.ds_0.password=" + home.password(),
+                        "dualwrite.source.shards.data-sources.ds_1.url=" + otherUrl,
+                        "dualwrite.source.shards.data-sources.ds_1.username=" + otherUser,
+                        "dualwrite.source.shards.data-sources.ds_1.password=" + (otherPassword == null ? ""
+                                : otherPassword),
+                        "dualwrite.source.shards.tables.t_order.nodes=ds_0.t_order, ds_1.t_order",
+                        "dualwrite.target.url=" + target.jdbcUrl(), "dualwrite.target.username=" + target.username(),
+                        "dualwrite.target.password=" + target.password(),
+                        "dualwrite.tables.t_order.target-table=t_order", "dualwrite.schema.create=true",
+                        "dualwrite.phase=DUAL_WRITE", "dualwrite.capture.cdc.enabled=true",
+                        "dualwrite.capture.cdc.server-id=7221", "dualwrite.capture.cdc.checkpoint-interval=100ms",
+                        "dualwrite.capture.cdc.target.enabled=false");
+    }
 }
