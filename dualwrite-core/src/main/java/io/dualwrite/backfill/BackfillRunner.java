@@ -361,7 +361,9 @@ public final class BackfillRunner implements AutoCloseable {
     }
 
     /**
-     * Cancels a table's backfill on every runner. Rows already copied stay; {@link #start} begins again.
+     * Cancels a table's backfill on every runner. Rows already copied stay; {@link #start} begins again. A job
+     * already done is cancelled too, so that it can be started over: the way out {@link #start} names for a job
+     * whose checkpoints name shards the source's sharding rule no longer has.
      *
      * @param table the source table
      * @throws IllegalArgumentException if the table is not mapped
@@ -369,8 +371,9 @@ public final class BackfillRunner implements AutoCloseable {
      */
     public void cancel(String table) throws SQLException {
         MappedTable mapped = tables.get(table);
-        changeStatus(mapped, List.of(BackfillStatus.PENDING, BackfillStatus.RUNNING, BackfillStatus.PAUSED),
-                BackfillStatus.CANCELLED, "cancelled by an operator");
+        // DONE as well: start deletes a job with any cancelled range, and a job all DONE would otherwise stay as it is.
+        changeStatus(mapped, List.of(BackfillStatus.PENDING, BackfillStatus.RUNNING, BackfillStatus.PAUSED,
+                BackfillStatus.DONE), BackfillStatus.CANCELLED, "cancelled by an operator");
         stopLocal(jobName(mapped));
     }
 

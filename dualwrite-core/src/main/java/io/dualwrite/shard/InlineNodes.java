@@ -18,8 +18,13 @@ import org.apache.shardingsphere.infra.expr.core.InlineExpressionParserFactory;
  */
 final class InlineNodes {
 
-    /** What one node's two names may hold: a data source's name as configured, an unquoted table name. */
-    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_$-]*");
+    /**
+     * A data source's name as configured: ShardingSphere splits a node at its dot and takes the rest as it is, and
+     * names such as {@code ds-0} are common. It is only ever a key of the data sources, never put into SQL.
+     */
+    private static final Pattern DATA_SOURCE = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*");
+    /** A physical table's name, which goes into SQL: what {@code Dialect.quote} accepts, so it fails here. */
+    private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
 
     private InlineNodes() {
     }
@@ -52,11 +57,12 @@ final class InlineNodes {
         for (String name : names) {
             String node = name.trim();
             int dot = node.indexOf('.');
-            if (dot < 0 || node.indexOf('.', dot + 1) >= 0 || !NAME.matcher(node.substring(0, dot)).matches()
-                    || !NAME.matcher(node.substring(dot + 1)).matches()) {
+            if (dot < 0 || node.indexOf('.', dot + 1) >= 0 || !DATA_SOURCE.matcher(node.substring(0, dot)).matches()
+                    || !TABLE.matcher(node.substring(dot + 1)).matches()) {
                 throw new IllegalArgumentException(property + ": inline expression '" + expression + "' gives '"
-                        + node + "', which is not data-source.table (one dot, names of letters, digits and _);"
-                        + " write ranges as ${0..7} and lists as ${['a', 'b']}");
+                        + node + "', which is not data-source.table (one dot; a data source's name of letters, digits,"
+                        + " _ and -, a table's of letters, digits, _ and $, at most 63 characters); write ranges as"
+                        + " ${0..7} and lists as ${['a', 'b']}");
             }
             if (!seen.add(node)) {
                 throw new IllegalArgumentException(property + ": inline expression '" + expression + "' names data"

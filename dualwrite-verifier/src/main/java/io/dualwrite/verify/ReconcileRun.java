@@ -42,7 +42,9 @@ import org.apache.commons.logging.LogFactory;
  * chunk N+1. Each connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while
  * reads are queued ahead, until {@link #quiesce}, which every other use of either connection on this thread calls
  * first (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside
- * {@link #targetSumWhileSourceSumsNext}, which waits for it. At most the chunk being compared and the chunks read ahead are held in memory.
+ * {@link #targetSumWhileSourceSumsNext}, which waits for it. At most the chunk being compared and the chunks read
+ * ahead are held in memory. However the run ends, {@link #stopReaders} cancels the reads ahead and waits for the
+ * one under way before the connections close.
  */
 final class ReconcileRun {
 
@@ -277,13 +279,7 @@ final class ReconcileRun {
             }
         } finally {
             if (sourceReader != null) {
-                // The connections are closed after this returns: no read of a reader thread may outlive it. A
-                // target read chained to a source read after the shutdown is refused, never run.
-                ahead.clear();
-                sourceReader.shutdown();
-                targetReader.shutdown();
-                awaitReader(sourceReader);
-                awaitReader(targetReader);
+                stopReaders();
             }
         }
         state.done = true;
@@ -320,13 +316,46 @@ final class ReconcileRun {
         return thread;
     }
 
-    private void awaitReader(ExecutorService reader) {
+    /**
+     * Stops the readers before the connections close, which the caller does once this run returns, however it ends:
+     * the reads queued ahead are cancelled and never start, a read under way is interrupted, and this thread waits
+     * until it has ended, even when this thread was interrupted itself (which is often why the run ends): a read left
+     * going on would use a connection being closed.
+     */
+    private void stopReaders() {
+        for (Ahead pending : ahead) {
+            // Cancelled, a read's dependent reads fail rather than being queued on a reader.
+            pending.source().cancel(true);
+            pending.target().cancel(true);
+        }
+        ahead.clear();
+        sourceReader.shutdownNow();
+        targetReader.shutdownNow();
+        boolean interrupted = Thread.interrupted();
         try {
-            if (!reader.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
-                log.warn("dualwrite reconciler: a read of table '" + table.name() + "' did not stop within a minute");
+            interrupted |= awaitReader(sourceReader);
+            interrupted |= awaitReader(targetReader);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** @return whether this thread was interrupted while it waited (the wait goes on regardless) */
+    private boolean awaitReader(ExecutorService reader) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (!reader.awaitTermination(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    log.warn("dualwrite reconciler: a read of table '" + table.name() + "' did not stop within a"
+                            + " minute; its connection is closed under it");
+                }
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
     }
 

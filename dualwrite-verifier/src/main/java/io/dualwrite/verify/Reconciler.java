@@ -234,14 +234,14 @@ public final class Reconciler {
         units.add(new ReconcileRun.Unit(ReconcileRun.Unit.TARGET_WALK, null));
         long leaseMillis = config.lease().toMillis();
         long chunks = 0;
-        boolean complete = true;
+        boolean complete;
         List<String> repairProblems = new ArrayList<>();
         try (Connection sourceConnection = source.getConnection();
                 Connection targetConnection = target.getConnection()) {
             sourceConnection.setAutoCommit(true);
             targetConnection.setAutoCommit(true);
             ensureTables(targetConnection);
-            beginRoundIfAllDone(targetConnection, table, job, units);
+            complete = beginRoundIfAllDone(targetConnection, table, job, units);
             boolean othersHoldUnits = true;
             while (othersHoldUnits && complete) {
                 othersHoldUnits = false;
@@ -299,12 +299,21 @@ public final class Reconciler {
     /**
      * Forgets the units' checkpoints when every unit is done, so that this run compares the table again; under the
      * table's own lease, so that two instances starting together do not both begin a round after the other's units.
+     * A run that finds that lease held waits for it and looks then: the holder may be beginning a round, and the
+     * units this run sees done until it has are the finished round's, which this run must not report as its own.
+     *
+     * @return false when this thread was interrupted while it waited (the run then stops, incomplete)
      */
-    private void beginRoundIfAllDone(Connection targetConnection, String table, String job,
+    private boolean beginRoundIfAllDone(Connection targetConnection, String table, String job,
             List<ReconcileRun.Unit> units) throws SQLException {
-        if (leases.claim(targetConnection, table, config.owner(), config.clock().millis(), config.lease().toMillis())
-                != null) {
-            return;
+        while (leases.claim(targetConnection, table, config.owner(), config.clock().millis(),
+                config.lease().toMillis()) != null) {
+            try {
+                Thread.sleep(UNIT_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
         }
         try {
             List<String> jobs = units.stream().map(unit -> unitJob(job, unit)).toList();
@@ -316,6 +325,7 @@ public final class Reconciler {
             if (allDone) {
                 checkpoints.delete(targetConnection, jobs);
             }
+            return true;
         } finally {
             leases.release(targetConnection, table, config.owner());
         }

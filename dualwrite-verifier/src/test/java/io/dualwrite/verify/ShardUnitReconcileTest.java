@@ -131,6 +131,36 @@ class ShardUnitReconcileTest {
         assertThat(again.shards()).allMatch(unit -> unit.owner().equals(Optional.of("rec-c")));
     }
 
+    /**
+     * Two instances start together after a finished round, and rec-a wins the table's lease to begin the new one: at
+     * that moment rec-b still sees every unit done, by the old round. It must wait and look again, not return the old
+     * round's report, unchanged and compared by nobody, as if it were its own.
+     */
+    @Test
+    void anInstanceThatLosesTheRoundsLease_waitsAndReportsTheRoundRun_notTheFinishedOne() throws Exception {
+        assertThat(instance("rec-old", false).run("t_order").complete()).isTrue();
+        // rec-a holds the table's lease, as it does while it forgets the old round's checkpoints.
+        stores.target().execute("UPDATE dualwrite_reconcile_checkpoint_lease SET owner = 'rec-a', valid_until_ms = "
+                + (System.currentTimeMillis() + 60_000) + " WHERE table_name = 't_order'");
+        Reconciler late = instance("rec-b", false);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<ReconcileReport> lateRun = pool.submit(() -> late.run("t_order"));
+            Thread.sleep(500);
+            assertThat(lateRun.isDone()).as("rec-b waits while rec-a holds the table's lease").isFalse();
+            ReconcileReport first = instance("rec-a", false).run("t_order");
+            ReconcileReport second = lateRun.get(120, TimeUnit.SECONDS);
+            for (ReconcileReport report : List.of(first, second)) {
+                assertThat(report.complete()).as(report.toString()).isTrue();
+                assertThat(report.compared()).isEqualTo(ROWS);
+                assertThat(report.shards()).as("units compared in this round, not rec-old's").allSatisfy(unit ->
+                        assertThat(unit.owner()).get().isIn("rec-a", "rec-b"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void aDryRunInterruptedByItsBudget_resumesShardByShard_withoutComparingADoneShardAgain() throws Exception {
         resumeAfterABudgetStop(false);
