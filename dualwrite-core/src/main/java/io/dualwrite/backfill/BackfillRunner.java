@@ -55,6 +55,18 @@ import org.apache.commons.logging.LogFactory;
  * chunk is in flight waits for the chunk and is then deleted by the mirror, and a restart resumes after
  * the last committed chunk with no row skipped.
  *
+ * <p>Read ahead ({@link BackfillConfig#readAhead()}, on by default): once chunk N's rows are read, the key after which
+ * chunk N+1 starts is known, so N+1 is read on a thread and a source connection of its own, in its own source
+ * transaction under the same share lock, while N is written. The order of commits does not change: N+1 is written
+ * only after N's target transaction (with its checkpoint) committed, by the same worker, so the checkpoint never
+ * passes a chunk that did not commit and a restart resumes after the last committed chunk as before. N+1's lock is
+ * held from its read until its own target commit, over N's commit: a writer of one of its rows waits up to two
+ * chunks' time (not one), and is then mirrored after the chunk, as any writer of a chunk's row. A read ahead that
+ * fails (a writer's lock) is chunk N+1's failure, handled after N committed; if N does not commit (a failure, a lost
+ * lease, a stop), N+1's source transaction is rolled back unwritten. N+1's gate pass is entered after its read, before
+ * anything of it is written: its rows, locked since the read, are still the source's then. A worker holds at most two
+ * chunks and two source connections.
+ *
  * <p>Several instances may run the same job: they share its key ranges through leases in the checkpoint
  * table; {@link #pause}, {@link #resume} and {@link #cancel} act on every instance through it.
  *
