@@ -1374,7 +1374,8 @@ public final class BackfillRunner implements AutoCloseable {
                 java.util.concurrent.CompletableFuture<Read> ahead) throws SQLException {
             java.util.concurrent.CompletableFuture<Read> next = null;
             int nextChunk = 0;
-            try (Read read = ahead != null ? joinRead(ahead) : readChunk(range, after, chunk);
+            Read aheadRead = ahead != null ? joinRead(ahead) : null;
+            try (Read read = aheadRead != null ? aheadRead : readChunk(range, source.getConnection(), after, chunk);
                     Connection targetConnection = target.getConnection()) {
                 targetConnection.setAutoCommit(false);
                 try {
@@ -1419,7 +1420,8 @@ public final class BackfillRunner implements AutoCloseable {
         /**
          * Starts reading the chunk after {@code last} on a thread and a source connection of its own, unless
          * {@link BackfillConfig#readAhead()} is off, the job stops or backs off, or the rate limiter has no tokens for
-         * it now (then the next chunk is read in its turn, after its wait).
+         * it now (then the next chunk is read in its turn, after its wait). A read ahead that gets no source connection
+         * (the library's source pool is busy, say with mirror applies) ends with null, and the chunk is read in its turn.
          *
          * @return the read under way, or null
          */
@@ -1435,7 +1437,15 @@ public final class BackfillRunner implements AutoCloseable {
             ChunkHook current = hook;
             return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try (LibraryWork.Scope own = LibraryWork.enter()) {
-                    Read read = readChunk(range, last, chunk);
+                    Connection sourceConnection;
+                    try {
+                        sourceConnection = source.getConnection();
+                    } catch (SQLException noConnection) {
+                        log.debug("dualwrite backfill of " + mapped.name() + ": no source connection to read ahead"
+                                + " with; the next chunk is read in its turn: " + noConnection.getMessage());
+                        return null;
+                    }
+                    Read read = readChunk(range, sourceConnection, last, chunk);
                     if (current != null) {
                         try {
                             current.afterReadAhead(mapped.name(), range.id(), read.rows);
@@ -1451,9 +1461,12 @@ public final class BackfillRunner implements AutoCloseable {
             }, this::startReader);
         }
 
-        /** Opens a source transaction and reads a chunk in it under the share lock, which the returned read holds. */
-        private Read readChunk(CheckpointStore.Range range, RowKey after, int chunk) throws SQLException {
-            Connection sourceConnection = source.getConnection();
+        /**
+         * Begins a source transaction on a connection and reads a chunk in it under the share lock, which the returned
+         * read holds; the connection is closed if the read fails.
+         */
+        private Read readChunk(CheckpointStore.Range range, Connection sourceConnection, RowKey after, int chunk)
+                throws SQLException {
             try {
                 sourceConnection.setAutoCommit(false);
                 sourceConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
@@ -1517,7 +1530,11 @@ public final class BackfillRunner implements AutoCloseable {
             reader.start();
         }
 
-        /** Waits for a chunk read ahead; its failure is the chunk's, as if it had been read here. */
+        /**
+         * Waits for a chunk read ahead; its failure is the chunk's, as if it had been read here.
+         *
+         * @return the read, or null if the read ahead found no connection (the chunk is then read in its turn)
+         */
         private static Read joinRead(java.util.concurrent.CompletableFuture<Read> ahead) throws SQLException {
             try {
                 return ahead.join();

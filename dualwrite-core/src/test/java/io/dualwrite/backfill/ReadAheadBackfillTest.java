@@ -50,7 +50,11 @@ class ReadAheadBackfillTest {
     }
 
     private MappedTables orders(Store sourceStore, Store targetStore, int rows) throws Exception {
-        source = TestDatabase.create(sourceStore, "ra_src");
+        return orders(sourceStore, targetStore, rows, TestDatabase.DEFAULT_MAXIMUM_POOL_SIZE);
+    }
+
+    private MappedTables orders(Store sourceStore, Store targetStore, int rows, int sourcePool) throws Exception {
+        source = TestDatabase.create(sourceStore, "ra_src", sourcePool);
         closeables.add(source);
         target = TestDatabase.create(targetStore, "ra_tgt");
         closeables.add(target);
@@ -323,6 +327,21 @@ class ReadAheadBackfillTest {
         finishing.start("t_order");
         assertThat(finishing.awaitCompletion("t_order", Duration.ofSeconds(30))).isTrue();
         assertThat(finishing.progress("t_order").rowsCopied()).as("no chunk counted twice").isEqualTo(25);
+        assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
+    }
+
+    /**
+     * A source pool of one connection: the read ahead waits for the connection chunk N gives back at its commit (or,
+     * after the pool's timeout, gives up and leaves the chunk to be read in its turn); every row is copied once.
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("io.dualwrite.testing.Stores#pairs")
+    void aSourcePoolOfOneConnection_stillCopiesEveryRowOnce(Store sourceStore, Store targetStore) throws Exception {
+        MappedTables tables = orders(sourceStore, targetStore, 95, 1);
+        BackfillRunner runner = runner(tables, true, "one");
+        runner.start("t_order");
+        assertThat(runner.awaitCompletion("t_order", Duration.ofSeconds(60))).isTrue();
+        assertThat(runner.progress("t_order").rowsCopied()).isEqualTo(95);
         assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
     }
 }
