@@ -82,12 +82,14 @@ public final class BackfillConfig {
     private final String runName;
     private final boolean postgresCopy;
     private final boolean mariadbLoadData;
+    private final boolean readAhead;
 
     private BackfillConfig(Builder b) {
         this.runName = null;
         this.versionGuard = b.versionGuard;
         this.postgresCopy = b.postgresCopy;
         this.mariadbLoadData = b.mariadbLoadData;
+        this.readAhead = b.readAhead;
         this.chunkSize = b.chunkSize;
         this.minChunkSize = b.minChunkSize;
         this.maxChunkSize = b.maxChunkSize;
@@ -126,6 +128,7 @@ public final class BackfillConfig {
         this.versionGuard = base.versionGuard;
         this.postgresCopy = base.postgresCopy;
         this.mariadbLoadData = base.mariadbLoadData;
+        this.readAhead = base.readAhead;
         this.chunkSize = base.chunkSize;
         this.minChunkSize = base.minChunkSize;
         this.maxChunkSize = base.maxChunkSize;
@@ -366,12 +369,26 @@ public final class BackfillConfig {
         return mariadbLoadData;
     }
 
+    /**
+     * @return whether each backfill thread reads its next chunk while it writes the current one; default true.
+     *     The next chunk is read, and share-locked, in a source transaction of its own on a second source
+     *     connection as soon as the current chunk's last key is known; it is written only after the current chunk's
+     *     target transaction (and checkpoint) committed, and its own lock is held until its own commit, so the
+     *     checkpoint never passes a chunk that did not commit and a restart resumes as before. The price: a thread
+     *     holds two source connections and two chunks in memory, and a writer touching a row of the next chunk waits
+     *     for up to two chunks' time instead of one. False reads each chunk only after the one before committed.
+     */
+    public boolean readAhead() {
+        return readAhead;
+    }
+
     /** Builds a {@link BackfillConfig}. */
     public static final class Builder {
 
         private boolean versionGuard;
         private boolean postgresCopy = true;
         private boolean mariadbLoadData = true;
+        private boolean readAhead = true;
 
         private int chunkSize = 1_000;
         private int minChunkSize = 50;
@@ -754,6 +771,17 @@ public final class BackfillConfig {
          */
         public Builder mariadbLoadData(boolean load) {
             this.mariadbLoadData = load;
+            return this;
+        }
+
+        /**
+         * @param ahead whether each thread reads its next chunk, on a second source connection under its own lock,
+         *     while it writes the current one (see {@link BackfillConfig#readAhead()}); false reads a chunk only after
+         *     the one before committed
+         * @return this builder
+         */
+        public Builder readAhead(boolean ahead) {
+            this.readAhead = ahead;
             return this;
         }
 

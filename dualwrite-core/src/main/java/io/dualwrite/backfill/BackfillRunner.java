@@ -55,6 +55,18 @@ import org.apache.commons.logging.LogFactory;
  * chunk is in flight waits for the chunk and is then deleted by the mirror, and a restart resumes after
  * the last committed chunk with no row skipped.
  *
+ * <p>Read ahead ({@link BackfillConfig#readAhead()}, on by default): once chunk N's rows are read, the key after which
+ * chunk N+1 starts is known, so N+1 is read on a thread and a source connection of its own, in its own source
+ * transaction under the same share lock, while N is written. The order of commits does not change: N+1 is written
+ * only after N's target transaction (with its checkpoint) committed, by the same worker, so the checkpoint never
+ * passes a chunk that did not commit and a restart resumes after the last committed chunk as before. N+1's lock is
+ * held from its read until its own target commit, over N's commit: a writer of one of its rows waits up to two
+ * chunks' time (not one), and is then mirrored after the chunk, as any writer of a chunk's row. A read ahead that
+ * fails (a writer's lock) is chunk N+1's failure, handled after N committed; if N does not commit (a failure, a lost
+ * lease, a stop), N+1's source transaction is rolled back unwritten. N+1's gate pass is entered after its read, before
+ * anything of it is written: its rows, locked since the read, are still the source's then. A worker holds at most two
+ * chunks and two source connections.
+ *
  * <p>Several instances may run the same job: they share its key ranges through leases in the checkpoint
  * table; {@link #pause}, {@link #resume} and {@link #cancel} act on every instance through it.
  *
@@ -71,6 +83,10 @@ public final class BackfillRunner implements AutoCloseable {
     /** A test hook between a chunk's read and its write. */
     interface ChunkHook {
         void afterRead(String table, int range, List<Row> rows);
+
+        /** Called on the reading thread once a chunk read ahead holds its rows (and their lock). */
+        default void afterReadAhead(String table, int range, List<Row> rows) {
+        }
     }
 
     private final BackfillConfig config;
@@ -1049,6 +1065,41 @@ public final class BackfillRunner implements AutoCloseable {
         return SqlErrors.describe(failure);
     }
 
+    /**
+     * A chunk read from the source in a transaction of its own that holds the chunk's share lock until {@link #end}
+     * or {@link #close}: after the chunk's target commit, or when the chunk is given up.
+     */
+    private static final class Read implements AutoCloseable {
+        final Connection source;
+        final List<Row> rows;
+        private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Read(Connection source, List<Row> rows) {
+            this.source = source;
+            this.rows = rows;
+        }
+
+        /** Ends the source transaction (a read-only one: rolled back) and gives the connection back. */
+        void end() throws SQLException {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            try (Connection own = source) {
+                own.rollback();
+            }
+        }
+
+        /** As {@link #end}, for a chunk given up: a failure here is logged, not thrown. */
+        @Override
+        public void close() {
+            try {
+                end();
+            } catch (SQLException e) {
+                log.debug("dualwrite backfill could not end a chunk's source transaction", e);
+            }
+        }
+    }
+
     /** One table's backfill in this runner: its worker threads and local state. */
     private final class Job {
         final MappedTable mapped;
@@ -1152,28 +1203,44 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
 
-        /** Copies one leased range chunk by chunk until it is done, the lease is lost or the job stops. */
+        /**
+         * Copies one leased range chunk by chunk until it is done, the lease is lost or the job stops. With
+         * {@link BackfillConfig#readAhead()} the next chunk is read while the current one is written (see
+         * {@link #copyChunk}); its rows were reserved from the rate limiter when its read began.
+         */
         private void copyRange(CheckpointStore.Range range) throws SQLException {
             RowKey after = resumeFromCheckpoint ? range.resumeAfter() : range.start();
+            // The next chunk, read (or being read) ahead, and the rows it asked for; null when none is.
+            java.util.concurrent.CompletableFuture<Read> ahead = null;
+            int aheadChunk = 0;
             while (true) {
                 if (stopped) {
+                    discard(ahead);
                     release(range);
                     return;
                 }
-                if (mustBackOff()) {
-                    sleep(config.backoffPause().toMillis());
-                    continue;
+                int chunk;
+                if (ahead != null) {
+                    chunk = aheadChunk;
+                } else {
+                    if (mustBackOff()) {
+                        sleep(config.backoffPause().toMillis());
+                        continue;
+                    }
+                    chunk = chunkSize.get();
+                    long wait = limiter.reserve(chunk);
+                    if (wait > 0) {
+                        sleep(TimeUnit.NANOSECONDS.toMillis(wait));
+                    }
                 }
-                int chunk = chunkSize.get();
-                long wait = limiter.reserve(chunk);
-                if (wait > 0) {
-                    sleep(TimeUnit.NANOSECONDS.toMillis(wait));
-                }
+                java.util.concurrent.CompletableFuture<Read> read = ahead;
+                ahead = null;
                 long started = System.nanoTime();
                 ChunkResult result;
                 try {
-                    result = observedChunk(range, after, chunk);
+                    result = observedChunk(range, after, chunk, read);
                 } catch (BackfillGate.Refused refused) {
+                    discard(read);
                     if (refused.lasting()) {
                         pauseJob(refused.getMessage());
                         return;
@@ -1182,6 +1249,7 @@ public final class BackfillRunner implements AutoCloseable {
                     sleep(config.backoffPause().toMillis());
                     continue;
                 } catch (SQLException e) {
+                    discard(read);
                     if (mapped.source().dialect().isLockConflict(e) || tables.targetDialect().isLockConflict(e)
                             || Dialect.isConnectionFailure(e)) {
                         // Nothing of the chunk was copied: its tokens go back to the bucket.
@@ -1203,10 +1271,15 @@ public final class BackfillRunner implements AutoCloseable {
                             e);
                     pauseJob(chunkName(range, after) + " failed: " + describe(e));
                     return;
+                } catch (RuntimeException | Error e) {
+                    discard(read);
+                    throw e;
                 }
                 if (result == null) {
                     return;
                 }
+                ahead = result.next;
+                aheadChunk = result.nextChunk;
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
                 limiter.refund(chunk - result.read);
                 copied.addAndGet(result.written.rows);
@@ -1215,6 +1288,7 @@ public final class BackfillRunner implements AutoCloseable {
                 rate.record(result.written.rows);
                 logProgress();
                 if (breaker.record(result.written.rows, result.written.failedKeys.size())) {
+                    discard(ahead);
                     pauseJob(String.format("error breaker: %.1f%% of the last %d rows failed (limit %.1f%%); the"
                             + " failed keys are in %s", 100 * breaker.rate(), config.breakerWindowRows(),
                             100 * config.breakerMaxErrorRate(), config.failureTable()));
@@ -1225,6 +1299,7 @@ public final class BackfillRunner implements AutoCloseable {
                     sleep(config.backoffPause().toMillis());
                 }
                 if (result.done) {
+                    discard(ahead);
                     return;
                 }
                 after = result.lastKey;
@@ -1256,14 +1331,15 @@ public final class BackfillRunner implements AutoCloseable {
         }
 
         /** One chunk through the gate, observed as {@link MeterNames#BACKFILL_CHUNK_OBSERVATION}. */
-        private ChunkResult observedChunk(CheckpointStore.Range range, RowKey after, int chunk) throws SQLException {
+        private ChunkResult observedChunk(CheckpointStore.Range range, RowKey after, int chunk,
+                java.util.concurrent.CompletableFuture<Read> ahead) throws SQLException {
             Observation observation = Observation.createNotStarted(MeterNames.BACKFILL_CHUNK_OBSERVATION,
                     config.observationRegistry()).contextualName("dualwrite backfill chunk " + mapped.name())
                     .lowCardinalityKeyValue("table", mapped.name())
                     .highCardinalityKeyValue("range", String.valueOf(range.id())).start();
             try (Observation.Scope scope = observation.openScope();
                     BackfillGate.Pass pass = gate.enter(mapped.name())) {
-                ChunkResult result = copyChunk(range, after, chunk, pass);
+                ChunkResult result = copyChunk(range, after, chunk, pass, ahead);
                 if (result != null) {
                     observation.highCardinalityKeyValue("rows", String.valueOf(result.written.rows))
                             .highCardinalityKeyValue("failed.rows", String.valueOf(result.written.failedKeys.size()));
@@ -1277,7 +1353,9 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
 
-        private record ChunkResult(Written written, int read, RowKey lastKey, boolean done, long writeNanos) {
+        /** A chunk's outcome; {@code next} is the following chunk being read ahead ({@code nextChunk} rows asked), or null. */
+        private record ChunkResult(Written written, int read, RowKey lastKey, boolean done, long writeNanos,
+                java.util.concurrent.CompletableFuture<Read> next, int nextChunk) {
         }
 
         /** The chunk without the rows an operator marked as not mirrored; {@code last} still moves past them. */
@@ -1287,32 +1365,42 @@ public final class BackfillRunner implements AutoCloseable {
         }
 
         /**
+         * Writes one chunk: read here, or taken from the read started ahead by the chunk before. Once the chunk's rows
+         * are known, and so the key after which the next chunk starts, the next chunk's read begins on a source
+         * connection of its own ({@link #readAhead}); it is handed back with the outcome and written only after this
+         * chunk committed, or discarded (its source transaction rolled back) if this chunk does not commit.
+         *
          * @return the chunk's outcome, or {@code null} if the range is no longer ours (lease lost, paused)
          * @throws BackfillGate.Refused if the pass lapsed before the commit; nothing was written
          */
-        private ChunkResult copyChunk(CheckpointStore.Range range, RowKey after, int chunk, BackfillGate.Pass pass)
-                throws SQLException {
-            try (Connection targetConnection = target.getConnection();
-                    Connection sourceConnection = source.getConnection()) {
+        private ChunkResult copyChunk(CheckpointStore.Range range, RowKey after, int chunk, BackfillGate.Pass pass,
+                java.util.concurrent.CompletableFuture<Read> ahead) throws SQLException {
+            java.util.concurrent.CompletableFuture<Read> next = null;
+            int nextChunk = 0;
+            Read aheadRead = ahead != null ? joinRead(ahead) : null;
+            try (Read read = aheadRead != null ? aheadRead : readChunk(range, source.getConnection(), after, chunk);
+                    Connection targetConnection = target.getConnection()) {
                 targetConnection.setAutoCommit(false);
-                sourceConnection.setAutoCommit(false);
-                sourceConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
                 try {
-                    List<Row> rows = scanUnit(range, sourceConnection, after, chunk);
+                    List<Row> rows = read.rows;
+                    RowKey last = rows.isEmpty() ? after : mapped.source().keyOf(rows.get(rows.size() - 1));
+                    boolean done = rows.size() < chunk;
+                    if (!done) {
+                        nextChunk = chunkSize.get();
+                        next = readAhead(range, last, nextChunk);
+                    }
                     ChunkHook current = hook;
                     if (current != null) {
                         current.afterRead(mapped.name(), range.id(), rows);
                     }
                     long writeStarted = System.nanoTime();
-                    Written written = write(mapped, sourceConnection, targetConnection, notDegraded(rows));
+                    Written written = write(mapped, read.source, targetConnection, notDegraded(rows));
                     long now = config.clock().millis();
                     store.recordFailures(targetConnection, name, written.failedKeys, written.errors, now);
-                    RowKey last = rows.isEmpty() ? after : mapped.source().keyOf(rows.get(rows.size() - 1));
-                    boolean done = rows.size() < chunk;
                     if (!store.advance(targetConnection, name, range.id(), config.ownerId(), last, written.rows,
                             written.failedKeys.size(), done, now, now + config.leaseDuration().toMillis())) {
                         targetConnection.rollback();
-                        sourceConnection.rollback();
+                        discard(next);
                         return null;
                     }
                     if (!pass.stillValid()) {
@@ -1322,13 +1410,78 @@ public final class BackfillRunner implements AutoCloseable {
                     targetConnection.commit();
                     long writeNanos = System.nanoTime() - writeStarted;
                     // Only now may writers touch the chunk's rows: their own applies follow ours.
-                    sourceConnection.rollback();
-                    return new ChunkResult(written, rows.size(), last, done, writeNanos);
-                } catch (SQLException | RuntimeException e) {
+                    read.end();
+                    return new ChunkResult(written, rows.size(), last, done, writeNanos, next, nextChunk);
+                } catch (SQLException | RuntimeException | Error e) {
                     rollbackQuietly(targetConnection, e);
-                    rollbackQuietly(sourceConnection, e);
+                    discard(next);
                     throw e;
                 }
+            }
+        }
+
+        /**
+         * Starts reading the chunk after {@code last} on a thread and a source connection of its own, unless
+         * {@link BackfillConfig#readAhead()} is off, the job stops or backs off, or the rate limiter has no tokens for
+         * it now (then the next chunk is read in its turn, after its wait). A read ahead that gets no source connection
+         * (the library's source pool is busy, say with mirror applies) ends with null, and the chunk is read in its turn.
+         *
+         * @return the read under way, or null
+         */
+        private java.util.concurrent.CompletableFuture<Read> readAhead(CheckpointStore.Range range, RowKey last,
+                int chunk) {
+            if (!config.readAhead() || stopped || mustBackOff()) {
+                return null;
+            }
+            if (limiter.reserve(chunk) > 0) {
+                limiter.refund(chunk);
+                return null;
+            }
+            ChunkHook current = hook;
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (LibraryWork.Scope own = LibraryWork.enter()) {
+                    Connection sourceConnection;
+                    try {
+                        sourceConnection = source.getConnection();
+                    } catch (SQLException noConnection) {
+                        log.debug("dualwrite backfill of " + mapped.name() + ": no source connection to read ahead"
+                                + " with; the next chunk is read in its turn: " + noConnection.getMessage());
+                        return null;
+                    }
+                    Read read = readChunk(range, sourceConnection, last, chunk);
+                    if (current != null) {
+                        try {
+                            current.afterReadAhead(mapped.name(), range.id(), read.rows);
+                        } catch (RuntimeException | Error e) {
+                            read.close();
+                            throw e;
+                        }
+                    }
+                    return read;
+                } catch (SQLException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, this::startReader);
+        }
+
+        /**
+         * Begins a source transaction on a connection and reads a chunk in it under the share lock, which the returned
+         * read holds; the connection is closed if the read fails.
+         */
+        private Read readChunk(CheckpointStore.Range range, Connection sourceConnection, RowKey after, int chunk)
+                throws SQLException {
+            try {
+                sourceConnection.setAutoCommit(false);
+                sourceConnection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                return new Read(sourceConnection, scanUnit(range, sourceConnection, after, chunk));
+            } catch (SQLException | RuntimeException | Error e) {
+                rollbackQuietly(sourceConnection, e);
+                try {
+                    sourceConnection.close();
+                } catch (SQLException closeFailure) {
+                    e.addSuppressed(closeFailure);
+                }
+                throw e;
             }
         }
 
@@ -1373,6 +1526,50 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
 
+        /** Runs a read ahead on a daemon thread of its own: one a chunk, at most one per worker at a time. */
+        private void startReader(Runnable read) {
+            Thread reader = new Thread(read, Thread.currentThread().getName() + "-ahead");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /**
+         * Waits for a chunk read ahead; its failure is the chunk's, as if it had been read here.
+         *
+         * @return the read, or null if the read ahead found no connection (the chunk is then read in its turn)
+         */
+        private static Read joinRead(java.util.concurrent.CompletableFuture<Read> ahead) throws SQLException {
+            try {
+                return ahead.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof SQLException sql) {
+                    throw sql;
+                }
+                if (cause instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                if (cause instanceof Error error) {
+                    throw error;
+                }
+                throw e;
+            }
+        }
+
+        /**
+         * Lets go of a chunk read ahead that will not be written: its source transaction is rolled back (its lock
+         * released) as soon as the read ends, without waiting for it here. Safe on a read already written or ended.
+         */
+        private static void discard(java.util.concurrent.CompletableFuture<Read> ahead) {
+            if (ahead != null) {
+                ahead.whenComplete((read, failure) -> {
+                    if (read != null) {
+                        read.close();
+                    }
+                });
+            }
+        }
+
         private static void sleep(long millis) {
             if (millis <= 0) {
                 return;
@@ -1384,7 +1581,7 @@ public final class BackfillRunner implements AutoCloseable {
             }
         }
 
-        private static void rollbackQuietly(Connection connection, Exception cause) {
+        private static void rollbackQuietly(Connection connection, Throwable cause) {
             try {
                 connection.rollback();
             } catch (SQLException rollbackFailure) {

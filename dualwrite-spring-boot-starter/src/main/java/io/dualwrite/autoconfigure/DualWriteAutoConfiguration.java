@@ -1050,6 +1050,7 @@ public class DualWriteAutoConfiguration {
                     .observationRegistry(observations)
                     .createTables(properties.getSchema().isCreate()).versionGuard(f.isVersionGuard())
                     .postgresCopy(f.isPostgresCopy()).mariadbLoadData(f.isMariadbLoadData())
+                    .readAhead(f.isReadAhead())
                     .backOffOnMirrorLag(mirror::lag, f.getMaxMirrorLag() == null ? Duration.ofSeconds(30)
                             : f.getMaxMirrorLag());
             for (Map.Entry<String, Long> limit : f.getHourlyLimits().entrySet()) {

@@ -1251,6 +1251,15 @@ public class DualWriteProperties {
          */
         private boolean mariadbLoadData = true;
 
+        /**
+         * Whether each backfill thread reads its next chunk, under its own share lock on a second source connection,
+         * while it writes the current one; the next chunk is written only after the current one committed, so the
+         * checkpoint and a restart are as without it. Costs one more source connection per backfill thread and holds
+         * a writer of the next chunk's rows for up to two chunks' time. False reads each chunk only after the one
+         * before committed.
+         */
+        private boolean readAhead = true;
+
         /** Hour of day ("00".."23") to rows per second in that hour, overriding rows-per-second. */
         private Map<String, Long> hourlyLimits = new LinkedHashMap<>();
 
@@ -1323,6 +1332,14 @@ public class DualWriteProperties {
 
         public void setMariadbLoadData(boolean mariadbLoadData) {
             this.mariadbLoadData = mariadbLoadData;
+        }
+
+        public boolean isReadAhead() {
+            return readAhead;
+        }
+
+        public void setReadAhead(boolean readAhead) {
+            this.readAhead = readAhead;
         }
 
         public Map<String, Long> getHourlyLimits() {

@@ -281,6 +281,15 @@ class DualWriteAutoConfigurationTest {
     }
 
     @Test
+    void backfillReadAhead_isOnByDefault_andOffWhereThePropertiesSaySo() {
+        Mirror mirror = org.mockito.Mockito.mock(Mirror.class);
+        assertThat(DualWriteAutoConfiguration.backfillConfig(new DualWriteProperties(), mirror).readAhead()).isTrue();
+        DualWriteProperties off = new DualWriteProperties();
+        off.getBackfill().setReadAhead(false);
+        assertThat(DualWriteAutoConfiguration.backfillConfig(off, mirror).readAhead()).isFalse();
+    }
+
+    @Test
     void targetUrl_getsTheDialectsBatchedWriteSettings() {
         assertThat(DualWriteAutoConfiguration.withBatchedWrites("jdbc:mariadb://db/orders"))
                 .isEqualTo("jdbc:mariadb://db/orders?rewriteBatchedStatements=true");

@@ -208,6 +208,7 @@ public final class BackfillBenchmark {
             return;
         }
         MirrorBenchmark.quietLogging();
+        BackfillCopy.readAhead(options.readAhead());
         try {
             boolean allCorrect = new BackfillBenchmark(options).run();
             if (!allCorrect) {
@@ -565,7 +566,7 @@ public final class BackfillBenchmark {
                         + (options.versionGuard() ? ".versionGuard(true)" : "") + ", unthrottled, other settings"
                         + " default (chunk 1,000 adapting in 50..10,000 toward 0.5 s per chunk; versionGuard "
                         + options.versionGuard() + "; postgresCopy true; mariadbLoadData true, except the 'dualwrite"
-                        + " batched' rows: false)")
+                        + " batched' rows: false; readAhead " + options.readAhead() + ", source pool 2 x threads + 1)")
                 .row("sharded target", sharded == null ? "not run" : "PostgreSQL databases " + sharded.databases()
                         + " on the same server, t_order_0..3 in each, through ShardingSphere-JDBC "
                         + MirrorBenchmark.version(org.apache.shardingsphere.driver.api.yaml

@@ -94,7 +94,8 @@ final class BackfillCopy {
             throws SQLException, InterruptedException {
         resetJob(target);
         int run = RUNS.incrementAndGet();
-        HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, threads + 1, false);
+        // A second source connection per thread: the chunk read ahead while the one before is written.
+        HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, 2 * threads + 1, false);
         HikariDataSource targetPool = target.pool("bench-backfill-target-" + run, threads + 1, true);
         try {
             return copy(sourcePool, targetPool, TableMapping.builder(OrderTable.NAME).build(), threads, versionGuard,
@@ -120,7 +121,7 @@ final class BackfillCopy {
             resetJob(home);
         }
         int run = RUNS.incrementAndGet();
-        HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, threads + 1, false);
+        HikariDataSource sourcePool = source.pool("bench-backfill-source-" + run, 2 * threads + 1, false);
         DataSource sharding = target.open(threads + 1);
         try {
             return copy(sourcePool, ShardingSphereTarget.of(sharding), TableMapping.builder(OrderTable.NAME)
@@ -134,6 +135,13 @@ final class BackfillCopy {
                 throw new SQLException("could not close ShardingSphere's data source: " + e.getMessage(), e);
             }
         }
+    }
+
+    /** {@code BackfillConfig.readAhead} of every backfill this JVM runs; {@code --no-read-ahead} turns it off. */
+    private static volatile boolean readAhead = BackfillConfig.defaults().readAhead();
+
+    static void readAhead(boolean ahead) {
+        readAhead = ahead;
     }
 
     private static Result copy(DataSource sourcePool, DataSource targetPool, TableMapping mapping, int threads,
@@ -155,6 +163,7 @@ final class BackfillCopy {
         MappedTables tables = MappedTables.resolve(List.of(mapping), sourcePool, targetPool, false);
         BackfillConfig.Builder config = BackfillConfig.builder().threads(threads).rangesPerTable(16)
                 .createTables(true).versionGuard(versionGuard).postgresCopy(postgresCopy).mariadbLoadData(postgresCopy)
+                .readAhead(readAhead)
                 .progressLogInterval(Duration.ofHours(1));
         if (upToId != null) {
             config.where(OrderTable.NAME, "id <= ?", upToId);

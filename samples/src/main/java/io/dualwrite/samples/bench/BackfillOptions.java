@@ -15,7 +15,7 @@ import java.util.Map;
  */
 record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> targets, int plainChunk,
         boolean pgloader, boolean secondPass, boolean memory, String probeHeap, boolean ablation, boolean versionGuard,
-        boolean quick, Path markdown, int prefillEvery, boolean sharded, boolean baselines) {
+        boolean quick, Path markdown, int prefillEvery, boolean sharded, boolean baselines, boolean readAhead) {
 
     static final String USAGE = """
             usage: BackfillBenchmark [options]
@@ -37,6 +37,7 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
               --sharded          also backfill into PostgreSQL split by ShardingSphere-JDBC into 2 databases x 4
                                  tables by user_id, beside the single table, in the same rounds (needs POSTGRESQL)
               --skip-baselines   no plain JDBC and COPY copies (only the backfills; pgloader by --skip-pgloader)
+              --no-read-ahead    backfill with readAhead(false): each chunk read only after the one before committed
               --quick            100k rows, one round: a smoke run
               --markdown FILE    also append the report as Markdown to FILE
             Servers: DUALWRITE_IT_MARIADB_URL / _USER / _PASSWORD (default jdbc:mariadb://127.0.0.1:3306/test, root)
@@ -54,7 +55,8 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
         List<String> flags = new ArrayList<>();
         BenchOptions.split(args, List.of("--rows", "--rounds", "--threads", "--targets", "--plain-chunk", "--probe-heap",
                 "--markdown", "--prefill-every"), List.of("--skip-pgloader", "--skip-second-pass", "--skip-memory", "--ablation",
-                                "--version-guard", "--quick", "--sharded", "--skip-baselines"), values, flags);
+                                "--version-guard", "--quick", "--sharded", "--skip-baselines",
+                "--no-read-ahead"), values, flags);
         boolean quick = flags.contains("--quick");
         List<Integer> threads = Arrays.stream(values.getOrDefault("--threads", "1,2").split(","))
                 .map(t -> BenchOptions.positive("--threads", t.trim())).distinct().toList();
@@ -76,7 +78,8 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
                 values.containsKey("--markdown") ? Path.of(values.get("--markdown")) : null,
                 values.containsKey("--prefill-every") ? BenchOptions.positive("--prefill-every",
                         values.get("--prefill-every")) : 0,
-                sharded(flags.contains("--sharded"), targets), !flags.contains("--skip-baselines"));
+                sharded(flags.contains("--sharded"), targets), !flags.contains("--skip-baselines"),
+                !flags.contains("--no-read-ahead"));
     }
 
     private static boolean sharded(boolean asked, List<Store> targets) {
@@ -92,6 +95,7 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
                 + (memory ? "-Xmx" + probeHeap : "off") + " version-guard=" + versionGuard
                 + (ablation ? " ablation" : "") + (prefillEvery > 0 ? " prefill-every=" + prefillEvery : "")
                 + (sharded ? " sharded=2x4" : "") + (baselines ? "" : " baselines=off")
+                + (readAhead ? "" : " read-ahead=off")
                 + (quick ? " (quick)" : "");
     }
 
