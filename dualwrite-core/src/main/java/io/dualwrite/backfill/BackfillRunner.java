@@ -699,15 +699,21 @@ public final class BackfillRunner implements AutoCloseable {
                             + " with:\n" + String.join(";\n", missing) + ";\nor set dualwrite.schema.create=true to let"
                             + " dualwrite create them.");
                 }
-                try {
-                    store.create(connection, missing);
-                    if (!connection.getAutoCommit()) {
-                        connection.commit();
-                    }
-                } catch (SQLException raced) {
-                    // Another instance created them at the same moment.
-                    if (!store.missingTables(connection).isEmpty()) {
-                        throw raced;
+                // One by one: instances starting together each create what the others have not yet, and another
+                // instance's table made a moment before this one's CREATE is no failure.
+                for (String ddl : missing) {
+                    try {
+                        store.create(connection, List.of(ddl));
+                        if (!connection.getAutoCommit()) {
+                            connection.commit();
+                        }
+                    } catch (SQLException raced) {
+                        if (!connection.getAutoCommit()) {
+                            connection.rollback();
+                        }
+                        if (store.missingTables(connection).contains(ddl)) {
+                            throw raced;
+                        }
                     }
                 }
             }

@@ -103,23 +103,41 @@ final class ReconcileCheckpoints extends LibraryTable {
         }
     }
 
-    void save(Connection connection, String job, State state, long now) throws SQLException {
+    /**
+     * Writes a job's state, only while {@code fence}'s owner holds its lease: the condition is part of the one
+     * statement that writes, so an instance that lost the lease (frozen past it, its unit taken over and finished)
+     * cannot overwrite the new holder's state, whatever it was doing when it stopped.
+     *
+     * @return false, writing nothing, when the lease is another instance's (or nobody's row)
+     */
+    boolean save(Connection connection, String job, State state, long now, ReconcileLeases.Fence fence)
+            throws SQLException {
         String samples = samplesJson(state);
         try (PreparedStatement update = connection.prepareStatement(Dialect.MARKER + " UPDATE " + table
                 + " SET phase = ?, last_key = ?, compared = ?, missing = ?, extra = ?, different = ?, repaired = ?,"
-                + " unrepaired = ?, samples = ?, status = ?, updated_ms = ? WHERE job = ?")) {
+                + " unrepaired = ?, samples = ?, status = ?, updated_ms = ? WHERE job = ? AND EXISTS (SELECT 1 FROM "
+                + fence.table() + " WHERE table_name = ? AND owner = ?)")) {
             bind(update, state, samples, now);
             update.setString(12, job);
+            update.setString(13, fence.name());
+            update.setString(14, fence.owner());
             if (update.executeUpdate() == 1) {
-                return;
+                return true;
             }
         }
+        if (load(connection, job) != null) {
+            return false;
+        }
+        // The lease row is the one row the insert selects, so a lost lease inserts nothing.
         try (PreparedStatement insert = connection.prepareStatement(Dialect.MARKER + " INSERT INTO " + table
                 + " (phase, last_key, compared, missing, extra, different, repaired, unrepaired, samples, status,"
-                + " updated_ms, job) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " updated_ms, job) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM " + fence.table()
+                + " WHERE table_name = ? AND owner = ?")) {
             bind(insert, state, samples, now);
             insert.setString(12, job);
-            insert.executeUpdate();
+            insert.setString(13, fence.name());
+            insert.setString(14, fence.owner());
+            return insert.executeUpdate() == 1;
         }
     }
 

@@ -20,6 +20,21 @@ final class ReconcileLeases extends LibraryTable {
     record Holder(String owner, long validUntilMillis) {
     }
 
+    /**
+     * The lease row a checkpoint write is conditioned on: {@code owner} must hold {@code name} in {@code table}.
+     *
+     * @param table the lease table
+     * @param name the leased table or unit ({@code table_name})
+     * @param owner the instance that writes
+     */
+    record Fence(String table, String name, String owner) {
+    }
+
+    /** @return the fence of {@code owner}'s lease on {@code tableName} */
+    Fence fence(String tableName, String owner) {
+        return new Fence(table, tableName, owner);
+    }
+
     ReconcileLeases(Dialect dialect, String table) {
         super(dialect, table);
     }

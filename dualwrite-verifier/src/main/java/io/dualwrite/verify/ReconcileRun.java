@@ -132,11 +132,20 @@ final class ReconcileRun {
         static final String TARGET_WALK = "target";
     }
 
-    /** Keeps the table's lease while the run goes on; called with every checkpoint. */
-    @FunctionalInterface
+    /** Keeps the table's (or unit's) lease while the run goes on, and fences its checkpoint writes. */
     interface Lease {
-        /** @throws ReconcileBusyException if another instance has taken the table over */
+        /**
+         * Renews it now and then; called with every checkpoint.
+         *
+         * @throws ReconcileBusyException if another instance has taken the table over
+         */
         void keep() throws SQLException;
+
+        /** @return the lease every checkpoint write of the run is conditioned on */
+        ReconcileLeases.Fence fence();
+
+        /** @return the error that stops a run whose checkpoint write was refused: the lease is another's */
+        ReconcileBusyException lost() throws SQLException;
     }
 
     ReconcileRun(ReconcileConfig config, MappedTable table, RowDiff diff, boolean sameProduct, Connection src,
@@ -268,7 +277,7 @@ final class ReconcileRun {
             while (!finished) {
                 if (!first && config.clock().millis() >= deadline) {
                     quiesce();
-                    checkpoints.save(tgt, job, state, config.clock().millis());
+                    saveCheckpoint();
                     return report(false, started);
                 }
                 first = false;
@@ -283,7 +292,7 @@ final class ReconcileRun {
             }
         }
         state.done = true;
-        checkpoints.save(tgt, job, state, config.clock().millis());
+        saveCheckpoint();
         // A unit may be an empty shard; the reconciler checks the units' sum instead.
         if (unit == null && state.compared + state.extra == 0) {
             throw new IllegalStateException("reconcile of table '" + table.name() + "' compared no rows: both sides"
@@ -304,9 +313,20 @@ final class ReconcileRun {
         long now = System.nanoTime();
         if (force || now - lastCheckpointNanos >= CHECKPOINT_INTERVAL_NANOS) {
             quiesce();
-            checkpoints.save(tgt, job, state, config.clock().millis());
+            saveCheckpoint();
             lastCheckpointNanos = now;
             lease.keep();
+        }
+    }
+
+    /**
+     * Writes the checkpoint while this instance holds the lease, or stops the run: an instance frozen past its lease
+     * (a long pause, a stalled VM) wakes with a state the new holder has moved on from, and writing it would undo the
+     * holder's progress, or mark a unit the holder finished as running with counts that miss its repairs.
+     */
+    private void saveCheckpoint() throws SQLException {
+        if (!checkpoints.save(tgt, job, state, config.clock().millis(), lease.fence())) {
+            throw lease.lost();
         }
     }
 

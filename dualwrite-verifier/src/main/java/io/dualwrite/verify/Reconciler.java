@@ -380,24 +380,40 @@ public final class Reconciler {
                 + Integer.toHexString(unitJob.hashCode());
     }
 
-    /** Renews the table's lease at most every third of it; fails the run once another instance holds it. */
+    /**
+     * Renews the table's lease at most every third of it, and fences the run's checkpoint writes by it; fails the run
+     * once another instance holds it.
+     */
     private ReconcileRun.Lease renewer(Connection targetConnection, MappedTable mapped, String leased,
             long leaseMillis) {
         long[] renewedAt = {config.clock().millis()};
-        return () -> {
-            long now = config.clock().millis();
-            if (now - renewedAt[0] < leaseMillis / 3) {
-                return;
+        return new ReconcileRun.Lease() {
+            @Override
+            public void keep() throws SQLException {
+                long now = config.clock().millis();
+                if (now - renewedAt[0] < leaseMillis / 3) {
+                    return;
+                }
+                if (!leases.renew(targetConnection, leased, config.owner(), now, leaseMillis)) {
+                    throw lost();
+                }
+                renewedAt[0] = now;
             }
-            if (!leases.renew(targetConnection, leased, config.owner(), now, leaseMillis)) {
+
+            @Override
+            public ReconcileLeases.Fence fence() {
+                return leases.fence(leased, config.owner());
+            }
+
+            @Override
+            public ReconcileBusyException lost() throws SQLException {
                 ReconcileLeases.Holder holder = leases.holder(targetConnection, leased);
                 String owner = holder == null ? "nobody" : holder.owner();
-                throw new ReconcileBusyException("the lease on table '" + mapped.name() + "' ran out before this run ("
+                return new ReconcileBusyException("the lease on table '" + mapped.name() + "' ran out before this run ("
                         + config.owner() + ") renewed it, and " + owner + " took it over; this run stopped after its"
                         + " last checkpoint, which the new holder resumes (a chunk took longer than "
                         + config.lease() + ": raise dualwrite.verify.reconcile.lease)", owner);
             }
-            renewedAt[0] = now;
         };
     }
 
