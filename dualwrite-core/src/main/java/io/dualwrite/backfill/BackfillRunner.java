@@ -1548,17 +1548,7 @@ public final class BackfillRunner implements AutoCloseable {
             try {
                 return ahead.join();
             } catch (java.util.concurrent.CompletionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof SQLException sql) {
-                    throw sql;
-                }
-                if (cause instanceof RuntimeException runtime) {
-                    throw runtime;
-                }
-                if (cause instanceof Error error) {
-                    throw error;
-                }
-                throw e;
+                throw io.dualwrite.jdbc.SqlErrors.rethrowCause(e.getCause());
             }
         }
 

@@ -29,6 +29,27 @@ public final class SqlErrors {
     }
 
     /**
+     * Throws the failure of a task that ran on another thread as the task itself threw it: an
+     * {@link SQLException}, a {@link RuntimeException} or an {@link Error} as it is.
+     *
+     * @param cause the cause of an {@code ExecutionException} or {@code CompletionException}
+     * @return for any other cause, an {@link SQLException} wrapping it, for the caller to throw
+     * @throws SQLException if the cause is one
+     */
+    public static SQLException rethrowCause(Throwable cause) throws SQLException {
+        if (cause instanceof SQLException sql) {
+            throw sql;
+        }
+        if (cause instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (cause instanceof Error error) {
+            throw error;
+        }
+        return new SQLException(cause);
+    }
+
+    /**
      * Describes a failure on one line: {@code SQLSTATE 23514: ERROR: new row for relation "t" violates check
      * constraint "c" ... (BatchUpdateException: Batch entry 0 INSERT ...)}. A failure without an SQL exception
      * in it reads {@code ClassName: message}.

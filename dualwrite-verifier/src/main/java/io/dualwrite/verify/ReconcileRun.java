@@ -444,17 +444,7 @@ final class ReconcileRun {
             pending.cancel(true);
             throw new SQLException("interrupted while reading the next chunk", e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof SQLException sql) {
-                throw sql;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            throw new SQLException(cause);
+            throw io.dualwrite.jdbc.SqlErrors.rethrowCause(e.getCause());
         }
     }
 
