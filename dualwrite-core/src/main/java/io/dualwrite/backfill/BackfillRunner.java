@@ -63,7 +63,8 @@ import org.apache.commons.logging.LogFactory;
  * held from its read until its own target commit, over N's commit: a writer of one of its rows waits up to two
  * chunks' time (not one), and is then mirrored after the chunk, as any writer of a chunk's row. A read ahead that
  * fails (a writer's lock) is chunk N+1's failure, handled after N committed; if N does not commit (a failure, a lost
- * lease, a stop), N+1's source transaction is rolled back unwritten. N+1's gate pass is entered after its read, before
+ * lease, a stop, a back-off pause for a slow target write or the mirror's lag), N+1's source transaction is rolled
+ * back unwritten and the rows it reserved go back to the rate limiter; it is read again in its turn. N+1's gate pass is entered after its read, before
  * anything of it is written: its rows, locked since the read, are still the source's then. A worker holds at most two
  * chunks and two source connections.
  *
@@ -1221,9 +1222,14 @@ public final class BackfillRunner implements AutoCloseable {
             int aheadChunk = 0;
             while (true) {
                 if (stopped) {
-                    discard(ahead);
+                    drop(ahead, aheadChunk);
                     release(range);
                     return;
+                }
+                if (ahead != null && mustBackOff()) {
+                    // The mirror lags: the next chunk's rows are not kept locked through the pause; read again after.
+                    drop(ahead, aheadChunk);
+                    ahead = null;
                 }
                 int chunk;
                 if (ahead != null) {
@@ -1294,7 +1300,7 @@ public final class BackfillRunner implements AutoCloseable {
                 rate.record(result.written.rows);
                 logProgress();
                 if (breaker.record(result.written.rows, result.written.failedKeys.size())) {
-                    discard(ahead);
+                    drop(ahead, aheadChunk);
                     pauseJob(String.format("error breaker: %.1f%% of the last %d rows failed (limit %.1f%%); the"
                             + " failed keys are in %s", 100 * breaker.rate(), config.breakerWindowRows(),
                             100 * config.breakerMaxErrorRate(), config.failureTable()));
@@ -1302,10 +1308,13 @@ public final class BackfillRunner implements AutoCloseable {
                 }
                 adapt(chunk, took);
                 if (result.writeNanos > config.maxChunkWriteTime().toNanos()) {
+                    // Backing off for the target: the next chunk's rows are not kept locked through the pause either.
+                    drop(ahead, aheadChunk);
+                    ahead = null;
                     sleep(config.backoffPause().toMillis());
                 }
                 if (result.done) {
-                    discard(ahead);
+                    drop(ahead, aheadChunk);
                     return;
                 }
                 after = result.lastKey;
@@ -1406,7 +1415,7 @@ public final class BackfillRunner implements AutoCloseable {
                     if (!store.advance(targetConnection, name, range.id(), config.ownerId(), last, written.rows,
                             written.failedKeys.size(), done, now, now + config.leaseDuration().toMillis())) {
                         targetConnection.rollback();
-                        discard(next);
+                        drop(next, nextChunk);
                         return null;
                     }
                     if (!pass.stillValid()) {
@@ -1420,7 +1429,7 @@ public final class BackfillRunner implements AutoCloseable {
                     return new ChunkResult(written, rows.size(), last, done, writeNanos, next, nextChunk);
                 } catch (SQLException | RuntimeException | Error e) {
                     rollbackQuietly(targetConnection, e);
-                    discard(next);
+                    drop(next, nextChunk);
                     throw e;
                 }
             }
@@ -1556,6 +1565,14 @@ public final class BackfillRunner implements AutoCloseable {
          * Lets go of a chunk read ahead that will not be written: its source transaction is rolled back (its lock
          * released) as soon as the read ends, without waiting for it here. Safe on a read already written or ended.
          */
+        /** Discards a chunk read ahead that will not be written, and gives the rows it reserved back to the limiter. */
+        private void drop(java.util.concurrent.CompletableFuture<Read> ahead, int reserved) {
+            if (ahead != null) {
+                discard(ahead);
+                limiter.refund(reserved);
+            }
+        }
+
         private static void discard(java.util.concurrent.CompletableFuture<Read> ahead) {
             if (ahead != null) {
                 ahead.whenComplete((read, failure) -> {

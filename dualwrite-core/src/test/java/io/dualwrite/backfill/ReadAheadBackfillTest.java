@@ -232,6 +232,57 @@ class ReadAheadBackfillTest {
     }
 
     /**
+     * Chunk 1's write takes longer than the limit, so the worker backs off for 3 s before chunk 2: the chunk read
+     * ahead is let go of before the pause, not held through it. A delete of row 15 issued during the pause goes
+     * through at once; chunk 2 is read again after the pause and does not bring the row back.
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("io.dualwrite.testing.Stores#pairs")
+    void aBackOffPause_letsGoOfTheChunkReadAhead_andItIsReadAgainAfter(Store sourceStore, Store targetStore)
+            throws Exception {
+        MappedTables tables = orders(sourceStore, targetStore, 20);
+        Mirror mirror = Mirror.create(MirrorConfig.builder().mode(MirrorMode.SYNC).build(), tables,
+                source.dataSource(), target.dataSource(), new EventPublisher());
+        mirror.start();
+        closeables.add(mirror);
+        BackfillRunner runner = BackfillRunner.create(BackfillConfig.builder().chunkSize(10).chunkSizeBounds(10, 10)
+                .rangesPerTable(1).readAhead(true).maxChunkWriteTime(Duration.ofNanos(1))
+                .backoffPause(Duration.ofSeconds(3)).leaseDuration(Duration.ofSeconds(10))
+                .lockRetryDelay(Duration.ofMillis(50)).ownerId("backs-off").createTables(true).build(), tables,
+                source.dataSource(), target.dataSource(), new EventPublisher());
+        closeables.add(runner);
+        CountDownLatch secondReadAhead = new CountDownLatch(1);
+        runner.hookForTesting(new BackfillRunner.ChunkHook() {
+            @Override
+            public void afterRead(String table, int range, List<Row> rows) {
+            }
+
+            @Override
+            public void afterReadAhead(String table, int range, List<Row> rows) {
+                if (holds(rows, 15)) {
+                    secondReadAhead.countDown();
+                }
+            }
+        });
+        runner.start("t_order");
+        assertThat(secondReadAhead.await(20, TimeUnit.SECONDS)).as("chunk 2 read ahead").isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class) < 10 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        // Chunk 1 committed; the worker is in its 3 s pause.
+        CompletableFuture<Void> delete = deleteAsync(15, mirror);
+        boolean freeDuringThePause = finishesWithin(delete, 1_500);
+        delete.get(20, TimeUnit.SECONDS);
+        assertThat(runner.awaitCompletion("t_order", Duration.ofSeconds(20))).isTrue();
+        assertThat(mirror.awaitDrained(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(freeDuringThePause).as("row 15 was not locked through the back-off pause").isTrue();
+        assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
+        assertThat(target.queryForObject("SELECT COUNT(*) FROM t_order", Long.class)).isEqualTo(19);
+    }
+
+    /**
      * A writer holds row 15, so chunk 2's read ahead fails on its lock while chunk 1 writes: chunk 1 commits alone,
      * the checkpoint stays after id 10 as long as the writer holds the row, and the job then finishes with every row
      * counted once.
