@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -97,7 +98,11 @@ final class PhysicalTables {
             Place home = placeOf(connection);
             String where = home == null ? "a URL that names no single server" : outsideTheLog(home, config);
             if (where != null) {
-                problems.add(PROPERTY + ": the sharded store's home data source (dualwrite.source.shards.home), at "
+                // dualwrite.source.shards.home for a source given as shards; a ShardingSphere store's own otherwise.
+                String declaredBy = tables.stream().map(mapped -> mapped.source().shardLayout())
+                        .flatMap(Optional::stream).findFirst().map(ShardLayout::declaredBy).orElse("its configuration");
+                problems.add(PROPERTY + ": the sharded store's home data source (dualwrite.source.shards.home, or the"
+                        + " home data source of " + declaredBy + "), at "
                         + (home == null ? connection.getMetaData().getURL() : home) + ", " + where + "; the capture"
                         + " reads the log's head there, so it must be on the server whose log is read");
             }

@@ -383,7 +383,7 @@ class ShardedBinlogCaptureTest {
         closeables.add(capture);
         assertThatThrownBy(capture::start).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("dualwrite.capture.cdc: the sharded store's home data source"
-                        + " (dualwrite.source.shards.home), at ")
+                        + " (dualwrite.source.shards.home, or the home data source of ")
                 .hasMessageContaining(", but the log read is the binary log of " + server.host() + ":"
                         + server.port() + "; the capture reads the log's head there, so it must be on the server whose"
                         + " log is read");
