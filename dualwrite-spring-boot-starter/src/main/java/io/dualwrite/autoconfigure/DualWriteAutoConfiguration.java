@@ -30,6 +30,7 @@ import io.dualwrite.verify.ComparisonRules;
 import io.dualwrite.verify.DoubleReadConfig;
 import io.dualwrite.verify.DoubleReader;
 import io.dualwrite.verify.DualReadAspect;
+import io.dualwrite.verify.MirrorCatchUp;
 import io.dualwrite.verify.ReconcileConfig;
 import io.dualwrite.verify.Reconciler;
 import io.dualwrite.verify.Repairer;
@@ -898,11 +899,12 @@ public class DualWriteAutoConfiguration {
         Mirror back = reverse.getIfAvailable();
         Repairer repairer = back == null ? Repairer.throughMirror(mirror, Duration.ofSeconds(30))
                 : Repairer.throughMirrors(tables, mirror, back, Duration.ofSeconds(30));
+        MirrorCatchUp catchUp = back == null ? MirrorCatchUp.of(mirror) : MirrorCatchUp.of(mirror, back);
         ComparisonRules rules = comparisonRules(properties, tables);
         java.util.function.Supplier<ReconcileConfig.Builder> config = () -> ReconcileConfig.builder()
                 .observationRegistry(observationRegistry)
                 .createTables(properties.getSchema().isCreate()).dryRun(!reconcile.isRepair()).repairWith(repairer)
-                .rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router(),
+                .mirrorCatchUp(catchUp).rowRoutes(RowRoutes.byRoutingColumn(tables, controller.router(),
                         routingValues.getIfAvailable(RoutingValues::identity))).rules(rules)
                 .owner(controller.instanceId()).lease(reconcile.getLease())
                 .ignoredRows(DualWriteDegradeAutoConfiguration.ignoredRows(degradation));

@@ -37,6 +37,7 @@ public final class ReconcileConfig {
     private final Repairer repairer;
     private final RowRoutes rowRoutes;
     private final IgnoredRows ignoredRows;
+    private final MirrorCatchUp mirrorCatchUp;
     private final int sampleKeys;
     private final ComparisonRules rules;
     private final String checkpointTable;
@@ -59,6 +60,7 @@ public final class ReconcileConfig {
         this.repairer = b.repairer;
         this.rowRoutes = b.rowRoutes;
         this.ignoredRows = b.ignoredRows;
+        this.mirrorCatchUp = b.mirrorCatchUp;
         this.sampleKeys = b.sampleKeys;
         this.rules = b.rules;
         this.checkpointTable = b.checkpointTable;
@@ -120,6 +122,11 @@ public final class ReconcileConfig {
     /** @return rows left alone: neither counted, logged nor repaired; default none */
     public IgnoredRows ignoredRows() {
         return ignoredRows;
+    }
+
+    /** @return the mirrors a difference waits for before it is read again; default none (the pause alone) */
+    public MirrorCatchUp mirrorCatchUp() {
+        return mirrorCatchUp;
     }
 
     /** @return which store is primary for each row; default the source for all */
@@ -203,6 +210,7 @@ public final class ReconcileConfig {
         private Repairer repairer;
         private RowRoutes rowRoutes = RowRoutes.allSource();
         private IgnoredRows ignoredRows = IgnoredRows.none();
+        private MirrorCatchUp mirrorCatchUp = MirrorCatchUp.none();
         private int sampleKeys = 10;
         private ComparisonRules rules = ComparisonRules.defaults();
         private String checkpointTable = DEFAULT_CHECKPOINT_TABLE;
@@ -312,6 +320,21 @@ public final class ReconcileConfig {
          */
         public Builder ignoredRows(IgnoredRows ignored) {
             this.ignoredRows = Objects.requireNonNull(ignored, "ignoredRows");
+            return this;
+        }
+
+        /**
+         * Sets the mirrors of this instance that a difference waits for before it is read again and reported,
+         * usually {@link MirrorCatchUp#of} the forward and reverse mirror: a change still waiting in an ASYNC
+         * lane or the outbox when the rows were read is lag, not drift, and repairing it would report a
+         * difference that was never there.
+         *
+         * @param catchUp the mirrors
+         * @return this builder
+         * @throws NullPointerException if null
+         */
+        public Builder mirrorCatchUp(MirrorCatchUp catchUp) {
+            this.mirrorCatchUp = Objects.requireNonNull(catchUp, "mirrorCatchUp");
             return this;
         }
 

@@ -111,6 +111,8 @@ final class ReconcileRun {
 
     /** How long a few still-differing rows wait for in-flight mirror applies before they count. */
     private static final java.time.Duration LAG_RECHECK = java.time.Duration.ofMillis(500);
+    /** After the pause, the longest wait for this instance's mirrors to apply what was committed before. */
+    private static final java.time.Duration LAG_CATCH_UP = java.time.Duration.ofSeconds(10);
     /** More differing rows than this in one batch are drift, not lag: they count without the wait. */
     private static final int LAG_RECHECK_MAX_ROWS = 32;
 
@@ -733,8 +735,10 @@ final class ReconcileRun {
     /**
      * Reads the candidates again by key on both sides and counts, logs and repairs those that still differ:
      * a row live traffic changed between the two scans is not reported, and rows outside the window on one
-     * side are compared whole. A few rows that still differ are read once more after a short pause, for
-     * they are most likely changes whose mirror apply was still in flight: lag, not drift.
+     * side are compared whole. A few rows that still differ are read once more after a short pause and once
+     * this instance's mirrors have applied every change committed before that reading ({@link
+     * ReconcileConfig#mirrorCatchUp}), for they are most likely changes whose mirror apply was still in flight:
+     * lag, not drift.
      */
     private void settle(List<Candidate> candidates) throws SQLException {
         if (candidates.isEmpty()) {
@@ -743,9 +747,14 @@ final class ReconcileRun {
         // Both connections are about to be used here: the reads of the next chunk must be done with them.
         quiesce();
         List<Found> found = compare(candidates);
+        long readAt = System.nanoTime();
         if (!found.isEmpty() && found.size() <= LAG_RECHECK_MAX_ROWS) {
             try {
                 Thread.sleep(LAG_RECHECK.toMillis());
+                if (!config.mirrorCatchUp().awaitAppliedUpTo(readAt, LAG_CATCH_UP)) {
+                    log.debug("dualwrite reconciler: the mirrors did not catch up in " + LAG_CATCH_UP + "; table '"
+                            + table.name() + "' reads " + found.size() + " differing rows again anyway");
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
