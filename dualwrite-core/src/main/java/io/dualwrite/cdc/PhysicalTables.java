@@ -10,8 +10,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The tables whose rows a change log shows for the mapped tables: a plain table under its own name, and a table of a
@@ -26,10 +24,6 @@ import java.util.regex.Pattern;
  * is configured with, so a shard must be reached by the same host name and port as the log.
  */
 final class PhysicalTables {
-
-    /** {@code jdbc:<product>://[user[:password]@]host[:port][/database][?...]}, one host only. */
-    private static final Pattern URL = Pattern.compile("jdbc:(mariadb|mysql|postgresql)(?::[a-z]+)?://"
-            + "(?:[^@/?]*@)?(\\[[^\\]]+\\]|[^:/?,\\[]+)(?::(\\d+))?(?:[/?].*)?", Pattern.CASE_INSENSITIVE);
 
     /**
      * One table whose changes the log shows, and the mapped table they belong to.
@@ -156,13 +150,7 @@ final class PhysicalTables {
 
     /** @return where a connection's database is, or null when its URL names no single server */
     static Place placeOf(Connection connection) throws SQLException {
-        String url = connection.getMetaData().getURL();
-        Matcher matcher = URL.matcher(url == null ? "" : url);
-        if (!matcher.matches()) {
-            return null;
-        }
-        boolean postgres = matcher.group(1).equalsIgnoreCase("postgresql");
-        int port = matcher.group(3) != null ? Integer.parseInt(matcher.group(3)) : postgres ? 5432 : 3306;
-        return new Place(matcher.group(2), port, connection.getCatalog());
+        Optional<LogServer> server = LogServer.of(connection.getMetaData().getURL());
+        return server.isEmpty() ? null : new Place(server.get().host(), server.get().port(), connection.getCatalog());
     }
 }

@@ -3,6 +3,7 @@ package io.dualwrite.autoconfigure;
 import com.zaxxer.hikari.HikariDataSource;
 import io.dualwrite.cdc.BinlogCapture;
 import io.dualwrite.cdc.ChangeLogCapture;
+import io.dualwrite.cdc.LogServer;
 import io.dualwrite.cdc.PgLogicalCapture;
 import io.dualwrite.cdc.CdcConfig;
 import io.dualwrite.mapping.MappedTables;
@@ -14,8 +15,6 @@ import io.dualwrite.shard.ShardedSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -67,9 +66,6 @@ public class DualWriteCdcAutoConfiguration {
 
     private static final String CLIENT = "com.github.shyiko.mysql.binlog.BinaryLogClient";
     private static final String PGJDBC = "org.postgresql.PGConnection";
-    private static final Pattern MYSQL_URL = Pattern.compile("jdbc:(?:mariadb|mysql)://([^:/?,]+)(?::(\\d+))?.*");
-    private static final Pattern POSTGRES_URL = Pattern.compile("jdbc:postgresql://([^:/?,]+)(?::(\\d+))?/([^?]+).*");
-
     /** Creates the configuration; Spring does. */
     public DualWriteCdcAutoConfiguration() {
     }
@@ -238,17 +234,18 @@ public class DualWriteCdcAutoConfiguration {
             try (Connection connection = store.getConnection()) {
                 url = connection.getMetaData().getURL();
             }
-            Matcher matcher = (postgres ? POSTGRES_URL : MYSQL_URL).matcher(url == null ? "" : url);
-            if (!matcher.matches()) {
+            LogServer server = LogServer.of(url)
+                    .filter(named -> url.regionMatches(true, 0, "jdbc:postgresql:", 0, 16) == postgres)
+                    .filter(named -> !postgres || named.database() != null).orElse(null);
+            if (server == null) {
                 throw new DualWriteSettingException(prefix + ".host", prefix + ".host: the " + reader.store()
                         + "'s JDBC URL " + url + " names no " + (postgres ? "PostgreSQL server and database to"
                         + " decode the write-ahead log of" : "MariaDB or MySQL server to read the binary log from"),
                         "Set " + prefix + ".host and " + prefix + ".port, or " + prefix + ".enabled=false.");
             }
-            host = host != null ? host : matcher.group(1);
-            port = port != null ? port : matcher.group(2) == null ? (postgres ? 5432 : 3306)
-                    : Integer.parseInt(matcher.group(2));
-            database = postgres ? matcher.group(3) : null;
+            host = host != null ? host : server.host();
+            port = port != null ? port : server.port();
+            database = postgres ? server.database() : null;
         }
         String username = reader.username();
         String password = reader.password();
