@@ -14,8 +14,14 @@ import java.util.regex.Pattern;
 /**
  * The peer for MariaDB to PostgreSQL: pgloader (the Debian package), run as its documentation shows for a
  * MySQL source, on the one table, into a schema of its own. pgloader creates the table, streams the rows
- * with {@code COPY} (one reader and one writer thread, its defaults for a single table) and builds the
- * primary key after the data is in; {@code include drop} makes every run start from a fresh table.
+ * with {@code COPY} and builds the primary key after the data is in; {@code include drop} makes every run
+ * start from a fresh table. Its workers are set in the load file rather than left to its defaults:
+ * {@value #WORKERS} workers with a concurrency of {@value #CONCURRENCY}, one thread reading MariaDB and one
+ * writing PostgreSQL for the one table, as its summary's "COPY Threads Completion" line confirms.
+ *
+ * <p>Its summary splits the run: the copy ("COPY Threads Completion"), the index build ("Index Build
+ * Completion") and the total; the process's wall time less that total is its start-up (the Lisp image, the
+ * connections, the catalogue reads), so that the harness can report each apart.
  *
  * <p>The process runs under {@code bash}, whose {@code times} builtin then reports pgloader's own CPU time,
  * so that the harness can tell pgloader's CPU from the neighbours'.
@@ -27,6 +33,21 @@ final class PgloaderCopy {
             "Total import time\\s+\\S+\\s+(\\d+)\\s+.*?\\s([0-9hms.]+)\\s*$", Pattern.MULTILINE);
     private static final Pattern TIMES = Pattern.compile("(\\d+)m([0-9.]+)s\\s+(\\d+)m([0-9.]+)s");
 
+    /** pgloader's workers, set in the load file (its default is 4). */
+    static final int WORKERS = 2;
+    /** Tables copied at once, and threads per side for each (its default). */
+    static final int CONCURRENCY = 1;
+
+    /**
+     * The parts of a run, from pgloader's summary; NaN or -1 where a line is missing.
+     *
+     * @param copySeconds "COPY Threads Completion": from the first row read to the last one written
+     * @param copyThreads the threads that line counts, readers and writers
+     * @param indexSeconds "Index Build Completion": the primary key's build after the copy
+     */
+    record Phases(double copySeconds, int copyThreads, double indexSeconds) {
+    }
+
     /**
      * One pgloader run.
      *
@@ -36,9 +57,15 @@ final class PgloaderCopy {
      * @param cpuSeconds pgloader's user + system CPU time, or NaN
      * @param exitCode the exit code
      * @param output the tail of its output, for a failure's message
+     * @param phases the copy and the index build, from its summary
      */
     record Result(long nanos, double reportedSeconds, long reportedRows, double cpuSeconds, int exitCode,
-            String output) {
+            String output, Phases phases) {
+
+        /** @return the wall time outside pgloader's own total: start-up and exit, or NaN */
+        double startupSeconds() {
+            return Double.isNaN(reportedSeconds) ? Double.NaN : Math.max(0, nanos / 1e9 - reportedSeconds);
+        }
     }
 
     private final Path workDir;
@@ -67,7 +94,8 @@ final class PgloaderCopy {
         return "LOAD DATABASE\n"
                 + "  FROM " + url("mysql", Store.MARIADB, sourceDatabase) + "\n"
                 + "  INTO " + url("pgsql", Store.POSTGRESQL, null) + "\n"
-                + "  WITH include drop, create tables, create indexes, reset no sequences\n"
+                + "  WITH include drop, create tables, create indexes, reset no sequences, workers = " + WORKERS
+                + ", concurrency = " + CONCURRENCY + "\n"
                 + "  INCLUDING ONLY TABLE NAMES MATCHING '" + OrderTable.NAME + "'\n"
                 + "  ALTER SCHEMA '" + sourceDatabase + "' RENAME TO '" + schema + "';\n";
     }
@@ -117,7 +145,23 @@ final class PgloaderCopy {
         }
         List<String> outLines = out.lines().toList();
         String tail = String.join("\n", outLines.subList(Math.max(0, outLines.size() - 30), outLines.size()));
-        return new Result(nanos, reported, rows, cpu, process.exitValue(), tail);
+        return new Result(nanos, reported, rows, cpu, process.exitValue(), tail, phases(out));
+    }
+
+    /** Reads the copy's and the index build's lines of pgloader's summary. */
+    static Phases phases(String summary) {
+        Matcher copy = phaseLine("COPY Threads Completion").matcher(summary);
+        Matcher index = phaseLine("Index Build Completion").matcher(summary);
+        boolean copied = copy.find();
+        boolean indexed = index.find();
+        return new Phases(copied ? seconds(copy.group(2)) : Double.NaN,
+                copied ? Integer.parseInt(copy.group(1)) : -1, indexed ? seconds(index.group(2)) : Double.NaN);
+    }
+
+    /** A phase's summary line: its name, errors, a count (threads, indexes), then its time. */
+    private static Pattern phaseLine(String name) {
+        return Pattern.compile("^\\s*" + Pattern.quote(name) + "\\s+\\d+\\s+(\\d+)\\s+([0-9hms.]+)\\s*$",
+                Pattern.MULTILINE);
     }
 
     /** Parses pgloader's durations: {@code 12.345s}, {@code 1m2.345s}, {@code 1h2m3.4s}. */
