@@ -157,8 +157,11 @@ public final class MirrorBenchmark {
                 return mirror;
             };
 
+            // The target pool serves only the mirror here: its backends' CPU is the mirror's on the target server.
+            ConnectionCpu targetBackends = target.store() == Store.POSTGRESQL
+                    ? new ConnectionCpu(source, List.of(), target, List.of("bench-target")) : null;
             List<LatencyRun.Result> latency = options.latency()
-                    ? latencyPhase(new LatencyRun(sourcePool, options.rows(), mirrors, cpu)) : List.of();
+                    ? latencyPhase(new LatencyRun(sourcePool, options.rows(), mirrors, cpu, targetBackends)) : List.of();
             List<BurstRun.Result> bursts = options.throughput()
                     ? throughputPhase(new BurstRun(sourcePool, targetPool, options.rows(), mirrors, cpu)) : List.of();
             List<OutageRun.Result> outages = options.outageMillis() > 0 ? catchUpPhase(new OutageRun(sourcePool, target,
@@ -355,6 +358,8 @@ public final class MirrorBenchmark {
         }
         report.table(cpuTable);
 
+        perAppliedRow(results);
+
         report.heading("Commit-to-apply lag (ms), from ChangesApplied.lags()");
         Report.Table lags = new Report.Table("threads", "mode", "round", "keys", "p50", "p99", "max");
         for (int threads : options.threads()) {
@@ -374,6 +379,54 @@ public final class MirrorBenchmark {
             }
         }
         report.table(lags);
+    }
+
+    /**
+     * The mirror's CPU per applied row: what issue 19 asks to halve. The lanes' and the target pool's backends'
+     * CPU are measured directly; the source server's share is estimated as its CPU per transaction above OFF's
+     * in the same round set (the application's transactions and the mirror's locked reads run on one server).
+     */
+    private void perAppliedRow(List<LatencyRun.Result> results) {
+        if (!options.modes().contains(Mode.OFF)) {
+            return;
+        }
+        report.heading("Mirror CPU per applied row (us): medians across rounds");
+        report.text("rows = keys applied from the window's start until drained (about the window's transactions);"
+                + " lanes = dualwrite-* threads; target own = the target server's backends serving the mirror's pool;"
+                + " target all = the whole target server (background writers, autovacuum and other clients too);"
+                + " source extra = mariadbd CPU per transaction above OFF's, spread over the applied rows (an"
+                + " estimate); total = lanes + target all + source extra.");
+        Report.Table table = new Report.Table("threads", "mode", "rows/s", "keys/apply", "lanes", "target own",
+                "target all", "source extra", "total", "mirror cores");
+        for (int threads : options.threads()) {
+            List<LatencyRun.Result> off = select(results, threads, Mode.OFF);
+            double sourcePerTxOff = median(off, r -> r.cpu().mariadb() / r.perSecond());
+            for (Mode mode : options.modes()) {
+                if (mode == Mode.OFF) {
+                    continue;
+                }
+                List<LatencyRun.Result> runs = select(results, threads, mode);
+                double rowsPerSecond = median(runs, r -> r.events().applied() / r.seconds());
+                double lanes = median(runs, r -> r.cpu().laneThreads() / rate(r) * 1e6);
+                double own = median(runs, r -> r.targetBackends() / r.seconds() / rate(r) * 1e6);
+                double all = median(runs, r -> r.cpu().postgres() / rate(r) * 1e6);
+                double sourceExtra = median(runs, r -> (r.cpu().mariadb() / r.perSecond() - sourcePerTxOff)
+                        * r.perSecond() / rate(r) * 1e6);
+                double total = median(runs, r -> (r.cpu().laneThreads() + r.cpu().postgres()
+                        + (r.cpu().mariadb() / r.perSecond() - sourcePerTxOff) * r.perSecond()) / rate(r) * 1e6);
+                double cores = median(runs, r -> r.cpu().laneThreads() + r.cpu().postgres()
+                        + (r.cpu().mariadb() / r.perSecond() - sourcePerTxOff) * r.perSecond());
+                table.row(threads, mode, Report.count(rowsPerSecond),
+                        Report.ratio(median(runs, r -> (double) r.events().applied() / Math.max(1, r.events().batches()))),
+                        Report.ratio(lanes), Report.ratio(own), Report.ratio(all), Report.ratio(sourceExtra),
+                        Report.ratio(total), Report.cores(cores));
+            }
+        }
+        report.table(table);
+    }
+
+    private static double rate(LatencyRun.Result r) {
+        return Math.max(1, r.events().applied()) / r.seconds();
     }
 
     private void throughputReport(List<BurstRun.Result> results) {
