@@ -55,12 +55,13 @@ final class LatencyRun {
      * @param events what the mirror reported (lags recorded from the window's start until drained), or
      *     {@code null} for OFF
      * @param drainNanos time from the window's end until the mirror had nothing left to apply
-     * @param targetBackends CPU seconds of the target server spent serving the target pool's own connections
-     *     (the mirror's, in this harness) during the window; {@code NaN} when not measured
+     * @param mirrorSource CPU seconds of the source server spent serving the mirror's connections during the
+     *     window; {@code NaN} when not measured
+     * @param mirrorTarget the same on the target server
      */
     record Result(Mode mode, int threads, int round, long operations, long errors, String firstError,
             double seconds, LongSamples calls, LongSamples statements, LongSamples commits, LongSamples handoffs, RunEvents events,
-            long drainNanos, CpuMeter.Usage cpu, double targetBackends) {
+            long drainNanos, CpuMeter.Usage cpu, double mirrorSource, double mirrorTarget) {
 
         double perSecond() {
             return operations / seconds;
@@ -75,7 +76,7 @@ final class LatencyRun {
     private final DataSourceTransactionManager transactions;
     private final JdbcTemplate jdbc;
 
-    /** @param connectionCpu measures the target pool's own backends during each window, or {@code null} */
+    /** @param connectionCpu measures the mirror's connections on both servers during each window, or {@code null} */
     LatencyRun(DataSource source, int rows, Mirrors mirrors, CpuMeter cpu, ConnectionCpu connectionCpu) {
         this.source = source;
         this.rows = rows;
@@ -122,7 +123,8 @@ final class LatencyRun {
             }
             sleepUntil(measureEnd);
             CpuMeter.Snapshot after = cpu.snapshot();
-            double targetBackends = connectionCpu == null ? Double.NaN : connectionCpu.stop().postgresSeconds();
+            ConnectionCpu.Usage own = connectionCpu == null ? new ConnectionCpu.Usage(Double.NaN, Double.NaN)
+                    : connectionCpu.stop();
             for (Thread thread : running) {
                 thread.join();
             }
@@ -145,7 +147,7 @@ final class LatencyRun {
                     LongSamples.merge(workers.stream().map(w -> w.statements).toList()),
                     LongSamples.merge(workers.stream().map(w -> w.commits).toList()),
                     LongSamples.merge(workers.stream().map(w -> w.handoffs).toList()),
-                    events, drainNanos, cpu.between(before, after).withAppThreads(appCores), targetBackends);
+                    events, drainNanos, cpu.between(before, after).withAppThreads(appCores), own.mariadbSeconds(), own.postgresSeconds());
         } finally {
             if (mirror != null) {
                 mirror.close();
