@@ -76,8 +76,9 @@ class DecimalColumnTest {
         values.put("id", id);
         values.put("amount", amount);
         values.put("free", amount);
-        // A decimal for an integer column: the server takes it by assignment, as before.
-        values.put("count_of", new BigDecimal("7"));
+        // A decimal for an integer column: the server converts it by assignment, as before ('7.0' as text would
+        // not be a bigint).
+        values.put("count_of", new BigDecimal("7.0"));
         values.put("gmt_modified", new Timestamp(modified));
         return Row.of(values);
     }
