@@ -129,6 +129,10 @@ final class PostgresDialect extends Dialect {
             statement.setNull(index, Types.OTHER);
         } else if (value instanceof String text && takesText(column)) {
             statement.setObject(index, text, Types.OTHER);
+        } else if (value instanceof java.math.BigDecimal decimal && isDecimal(column)) {
+            // As its exact text, which the server reads as the column's numeric: the driver's own binary encoding
+            // of a BigDecimal does BigInteger arithmetic per value, about a tenth of the mirror's lane CPU per row.
+            statement.setObject(index, decimal.toPlainString(), Types.OTHER);
         } else if (value instanceof List<?> || value instanceof Object[]) {
             Object[] elements = value instanceof List<?> list ? list.toArray() : (Object[]) value;
             String type = column.typeName();
@@ -137,6 +141,10 @@ final class PostgresDialect extends Dialect {
         } else {
             super.bind(statement, index, value, column);
         }
+    }
+
+    private static boolean isDecimal(ColumnMetadata column) {
+        return column.jdbcType() == Types.NUMERIC || column.jdbcType() == Types.DECIMAL;
     }
 
     /** Whether a string for this column must go untyped: any type the driver does not send text as. */

@@ -36,6 +36,9 @@ final class ConnectionCpu implements AutoCloseable {
     private final List<String> postgresApplications;
     /** server thread key ("m"/"p" + tid) to {first, last} nanoseconds on the CPU in the current window */
     private final Map<String, long[]> seen = new HashMap<>();
+    /** MariaDB connection ids found serving the benchmark; kept across windows (ids are not reused). */
+    private final java.util.Set<Long> ours = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<String> mariadbStatementMarks;
     private final Object lock = new Object();
     private Thread poller;
     private volatile boolean polling;
@@ -53,6 +56,17 @@ final class ConnectionCpu implements AutoCloseable {
      */
     ConnectionCpu(BenchDatabase mariadb, List<String> mariadbDatabases, BenchDatabase postgres,
             List<String> postgresApplications) {
+        this(mariadb, mariadbDatabases, List.of(), postgres, postgresApplications);
+    }
+
+    /**
+     * @param mariadbStatementMarks text that marks a statement as the benchmark's (such as the library's
+     *     {@code /* dualwrite *}{@code /} marker): a MariaDB connection seen running one counts from then on, in this
+     *     and every later window, so give the marked work a pool of its own
+     */
+    ConnectionCpu(BenchDatabase mariadb, List<String> mariadbDatabases, List<String> mariadbStatementMarks,
+            BenchDatabase postgres, List<String> postgresApplications) {
+        this.mariadbStatementMarks = mariadbStatementMarks;
         this.mariadb = mariadb;
         this.mariadbDatabases = mariadbDatabases;
         this.postgres = postgres;
@@ -103,14 +117,13 @@ final class ConnectionCpu implements AutoCloseable {
             for (int i = 0; i < postgresApplications.size(); i++) {
                 ps.setString(i + 1, postgresApplications.get(i));
             }
-            java.util.Set<Long> ours = new java.util.HashSet<>();
             do {
-                sampleMariadb(ms, ours);
+                sampleMariadb(ms);
                 sample("p", ps);
                 Thread.sleep(POLL_MILLIS);
             } while (polling);
             // One last look, so the window ends with every thread's latest figure.
-            sampleMariadb(ms, ours);
+            sampleMariadb(ms);
             sample("p", ps);
         } catch (SQLException | InterruptedException | RuntimeException e) {
             failure = e;
@@ -121,7 +134,7 @@ final class ConnectionCpu implements AutoCloseable {
      * A MariaDB connection serves the benchmark when its default database is a scratch one (the JVM's pools), or
      * once it has been seen running a statement that names one (pt-table-sync, which qualifies its tables).
      */
-    private void sampleMariadb(PreparedStatement query, java.util.Set<Long> ours) throws SQLException {
+    private void sampleMariadb(PreparedStatement query) throws SQLException {
         try (ResultSet rs = query.executeQuery()) {
             while (rs.next()) {
                 long id = rs.getLong(1);
@@ -132,6 +145,9 @@ final class ConnectionCpu implements AutoCloseable {
                     boolean named = db != null && mariadbDatabases.contains(db);
                     for (String database : mariadbDatabases) {
                         named |= info != null && info.contains(database);
+                    }
+                    for (String mark : mariadbStatementMarks) {
+                        named |= info != null && info.contains(mark);
                     }
                     if (!named) {
                         continue;

@@ -55,10 +55,13 @@ final class LatencyRun {
      * @param events what the mirror reported (lags recorded from the window's start until drained), or
      *     {@code null} for OFF
      * @param drainNanos time from the window's end until the mirror had nothing left to apply
+     * @param mirrorSource CPU seconds of the source server spent serving the mirror's connections during the
+     *     window; {@code NaN} when not measured
+     * @param mirrorTarget the same on the target server
      */
     record Result(Mode mode, int threads, int round, long operations, long errors, String firstError,
             double seconds, LongSamples calls, LongSamples statements, LongSamples commits, LongSamples handoffs, RunEvents events,
-            long drainNanos, CpuMeter.Usage cpu) {
+            long drainNanos, CpuMeter.Usage cpu, double mirrorSource, double mirrorTarget) {
 
         double perSecond() {
             return operations / seconds;
@@ -69,14 +72,17 @@ final class LatencyRun {
     private final int rows;
     private final Mirrors mirrors;
     private final CpuMeter cpu;
+    private final ConnectionCpu connectionCpu;
     private final DataSourceTransactionManager transactions;
     private final JdbcTemplate jdbc;
 
-    LatencyRun(DataSource source, int rows, Mirrors mirrors, CpuMeter cpu) {
+    /** @param connectionCpu measures the mirror's connections on both servers during each window, or {@code null} */
+    LatencyRun(DataSource source, int rows, Mirrors mirrors, CpuMeter cpu, ConnectionCpu connectionCpu) {
         this.source = source;
         this.rows = rows;
         this.mirrors = mirrors;
         this.cpu = cpu;
+        this.connectionCpu = connectionCpu;
         this.transactions = new DataSourceTransactionManager(source);
         this.jdbc = new JdbcTemplate(source);
     }
@@ -108,12 +114,17 @@ final class LatencyRun {
             }
             running.forEach(Thread::start);
             sleepUntil(measureStart);
+            if (connectionCpu != null) {
+                connectionCpu.start();
+            }
             CpuMeter.Snapshot before = cpu.snapshot();
             if (events != null) {
                 events.recording(true);
             }
             sleepUntil(measureEnd);
             CpuMeter.Snapshot after = cpu.snapshot();
+            ConnectionCpu.Usage own = connectionCpu == null ? new ConnectionCpu.Usage(Double.NaN, Double.NaN)
+                    : connectionCpu.stop();
             for (Thread thread : running) {
                 thread.join();
             }
@@ -136,7 +147,7 @@ final class LatencyRun {
                     LongSamples.merge(workers.stream().map(w -> w.statements).toList()),
                     LongSamples.merge(workers.stream().map(w -> w.commits).toList()),
                     LongSamples.merge(workers.stream().map(w -> w.handoffs).toList()),
-                    events, drainNanos, cpu.between(before, after).withAppThreads(appCores));
+                    events, drainNanos, cpu.between(before, after).withAppThreads(appCores), own.mariadbSeconds(), own.postgresSeconds());
         } finally {
             if (mirror != null) {
                 mirror.close();

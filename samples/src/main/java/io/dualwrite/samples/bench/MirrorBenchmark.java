@@ -149,16 +149,26 @@ public final class MirrorBenchmark {
             // so each application thread may hold two source connections at once; the lanes need their own.
             HikariDataSource sourcePool = source.pool("bench-source", 2 * options.maxThreads() + lanes + 4, false);
             HikariDataSource targetPool = target.pool("bench-target", options.maxThreads() + lanes + 4, true);
+            // ASYNC's lanes get source connections of their own, as the starter gives them, so that the source
+            // server's CPU for the mirror can be told from the application's (see mirrorCpu below). SYNC applies on
+            // the caller's thread and OUTBOX writes in the caller's transaction: they keep the application's pool.
+            HikariDataSource mirrorSourcePool = source.pool("bench-mirror-source", lanes + 2, false);
             MappedTables tables = MappedTables.resolve(List.of(TableMapping.builder(BenchDatabase.TABLE).build()),
                     sourcePool, targetPool, false);
             LatencyRun.Mirrors mirrors = (mode, events) -> {
-                Mirror mirror = Mirror.create(config(mode), tables, sourcePool, targetPool, events);
+                Mirror mirror = Mirror.create(config(mode), tables, mode == MirrorMode.ASYNC ? mirrorSourcePool : sourcePool,
+                        targetPool, events);
                 mirror.start();
                 return mirror;
             };
 
+            // The target pool serves only the mirror: its backends' CPU is the mirror's on the target server; on the
+            // source, the mirror pool's connections are known by the library's statement marker.
+            ConnectionCpu mirrorCpu = target.store() == Store.POSTGRESQL
+                    ? new ConnectionCpu(source, List.of(), List.of("/* dualwrite */"), target, List.of("bench-target"))
+                    : null;
             List<LatencyRun.Result> latency = options.latency()
-                    ? latencyPhase(new LatencyRun(sourcePool, options.rows(), mirrors, cpu)) : List.of();
+                    ? latencyPhase(new LatencyRun(sourcePool, options.rows(), mirrors, cpu, mirrorCpu)) : List.of();
             List<BurstRun.Result> bursts = options.throughput()
                     ? throughputPhase(new BurstRun(sourcePool, targetPool, options.rows(), mirrors, cpu)) : List.of();
             List<OutageRun.Result> outages = options.outageMillis() > 0 ? catchUpPhase(new OutageRun(sourcePool, target,
@@ -355,6 +365,8 @@ public final class MirrorBenchmark {
         }
         report.table(cpuTable);
 
+        perAppliedRow(results);
+
         report.heading("Commit-to-apply lag (ms), from ChangesApplied.lags()");
         Report.Table lags = new Report.Table("threads", "mode", "round", "keys", "p50", "p99", "max");
         for (int threads : options.threads()) {
@@ -374,6 +386,43 @@ public final class MirrorBenchmark {
             }
         }
         report.table(lags);
+    }
+
+    /**
+     * The mirror's CPU per applied row: what issue 19 asks to halve. Lanes from the JVM's thread CPU; the target
+     * pool's backends and the mirror source pool's server threads from {@link ConnectionCpu}.
+     */
+    private void perAppliedRow(List<LatencyRun.Result> results) {
+        report.heading("Mirror CPU per applied row (us): medians across rounds");
+        report.text("rows = the window's transactions (one changed key each; the mirror applies them all, coalescing"
+                + " none here); lanes = dualwrite-* threads; target = the target server's backends serving the mirror's"
+                + " pool; source = the source server's threads serving the mirror's own pool (known by the /* dualwrite */"
+                + " marker; the first sighting of a connection is late by up to a poll, so slightly low); total = the"
+                + " three; target all = the whole target server (background writer, WAL writer, autovacuum and other"
+                + " clients too), for comparison.");
+        Report.Table table = new Report.Table("threads", "mode", "rows/s", "keys/apply", "lanes", "source", "target",
+                "total", "target all", "mirror cores");
+        for (int threads : options.threads()) {
+            for (Mode mode : options.modes()) {
+                if (mode != Mode.ASYNC) {
+                    continue;
+                }
+                List<LatencyRun.Result> runs = select(results, threads, mode);
+                table.row(threads, mode, Report.count(median(runs, LatencyRun.Result::perSecond)),
+                        Report.ratio(median(runs, r -> (double) r.events().applied() / Math.max(1, r.events().batches()))),
+                        Report.ratio(median(runs, r -> r.cpu().laneThreads() / r.perSecond() * 1e6)),
+                        Report.ratio(median(runs, r -> r.mirrorSource() / r.operations() * 1e6)),
+                        Report.ratio(median(runs, r -> r.mirrorTarget() / r.operations() * 1e6)),
+                        Report.ratio(median(runs, r -> mirrorSeconds(r) / r.operations() * 1e6)),
+                        Report.ratio(median(runs, r -> r.cpu().postgres() / r.perSecond() * 1e6)),
+                        Report.cores(median(runs, r -> mirrorSeconds(r) / r.seconds())));
+            }
+        }
+        report.table(table);
+    }
+
+    private static double mirrorSeconds(LatencyRun.Result r) {
+        return r.cpu().laneThreads() * r.seconds() + r.mirrorSource() + r.mirrorTarget();
     }
 
     private void throughputReport(List<BurstRun.Result> results) {
