@@ -33,8 +33,12 @@ class UserMoveTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
+    /**
+     * 300 users on H2, 150 from MariaDB to PostgreSQL. Every move is the same one-key barrier step, so more users
+     * only repeat it: 300 still fail 30 injected copies and move 39 users back under the eight writers.
+     */
     static Stream<Arguments> pairs() {
-        return Stream.of(Arguments.of(Store.H2, Store.H2, 1000), Arguments.of(Store.MARIADB, Store.POSTGRESQL, 150));
+        return Stream.of(Arguments.of(Store.H2, Store.H2, 300), Arguments.of(Store.MARIADB, Store.POSTGRESQL, 150));
     }
 
     private static MirrorUserCopy copyFor(RampRig rig) {
@@ -68,7 +72,7 @@ class UserMoveTest {
     void usersMovedOneAtATimeUnderEightWriters_convergeAndEveryWriteTakesItsUsersRoute(Store sourceStore,
             Store targetStore, int users) throws Exception {
         // A move acknowledges once the lanes applied what was committed before it: at the default 20 ms
-        // linger that wait is most of each of the thousand moves, and says nothing this test checks.
+        // linger that wait is most of each of the hundreds of moves, and says nothing this test checks.
         try (RampRig rig = new RampRig(sourceStore, targetStore, "umove", BarrierTest.rampAt(0),
                 UnaryOperator.identity(), UnaryOperator.identity(), null, Duration.ofSeconds(20), MirrorMode.ASYNC,
                 mirror -> mirror.batchLinger(Duration.ofMillis(1)))) {

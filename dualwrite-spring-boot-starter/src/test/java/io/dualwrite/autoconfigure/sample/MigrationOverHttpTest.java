@@ -127,7 +127,9 @@ abstract class MigrationOverHttpTest {
             assertThat((onTarget ? target : source).queryForObject("SELECT COUNT(*) FROM t_order WHERE id = ?",
                     Long.class, probe)).as("written on the %s at RAMP %d", onTarget ? "target" : "source", percent)
                     .isEqualTo(1);
-            writers.pauseAndDrain(http);
+            // Still paused: only drain. A second pauseAndDrain took the reentrant pause lock twice for one resume,
+            // so the writers stayed paused from the first step on and stop() waited out its joins (30 s each).
+            writers.drain(http);
             assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id"))
                     .as("stores after RAMP %d", percent).isEmpty();
             writers.assertNothingLost();
@@ -220,6 +222,12 @@ abstract class MigrationOverHttpTest {
 
         void pauseAndDrain(RestClient http) throws InterruptedException {
             pause.writeLock().lock();
+            drain(http);
+        }
+
+        /** Waits until both mirrors have applied everything; the writers must be paused. */
+        void drain(RestClient http) throws InterruptedException {
+            assertThat(pause.isWriteLockedByCurrentThread()).as("writers paused").isTrue();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while ((pending(http, "mirror") > 0 || pending(http, "reverseMirror") > 0) && System.nanoTime() < deadline) {
                 Thread.sleep(50);
@@ -235,6 +243,7 @@ abstract class MigrationOverHttpTest {
             stop.set(true);
             for (Thread thread : threads) {
                 thread.join(TimeUnit.SECONDS.toMillis(30));
+                assertThat(thread.isAlive()).as("%s stopped", thread.getName()).isFalse();
             }
         }
 
