@@ -138,13 +138,17 @@ class BinlogCaptureTest {
             ConcurrentLinkedQueue<Throwable> writerFailures = new ConcurrentLinkedQueue<>();
             AtomicLong writes = new AtomicLong();
             long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            // On a loaded machine 4 s may hold too few writes for the counts below: go on to 300, for 30 s at most.
+            long latest = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            java.util.function.BooleanSupplier writing = () -> System.nanoTime() < end
+                    || writes.get() < 300 && System.nanoTime() < latest;
             ExecutorService pool = Executors.newFixedThreadPool(8);
             List<Future<?>> futures = new ArrayList<>();
             for (int w = 0; w < 6; w++) {
                 futures.add(pool.submit(() -> {
                     try (Connection connection = rig.source.connect()) {
                         ThreadLocalRandom random = ThreadLocalRandom.current();
-                        while (System.nanoTime() < end) {
+                        while (writing.getAsBoolean()) {
                             try {
                                 outsideWrite(connection, random);
                                 writes.incrementAndGet();
@@ -169,7 +173,7 @@ class BinlogCaptureTest {
             for (int w = 0; w < 2; w++) {
                 futures.add(pool.submit(() -> {
                     ThreadLocalRandom random = ThreadLocalRandom.current();
-                    while (System.nanoTime() < end) {
+                    while (writing.getAsBoolean()) {
                         long id = 1 + random.nextInt(16);
                         try {
                             transactions.executeWithoutResult(status -> {
