@@ -84,7 +84,8 @@ final class KeysetStream implements AutoCloseable {
         this.ops = ops;
         this.connection = connection;
         this.condition = condition;
-        this.parameters = List.copyOf(parameters);
+        // A condition may bind a null (List.copyOf would refuse it).
+        this.parameters = java.util.Collections.unmodifiableList(new ArrayList<>(parameters));
         this.segment = segment;
         this.capacity = 2 * segment;
         this.thread = new Thread(() -> read(after), "dualwrite-reconcile-" + name + "-reader");
