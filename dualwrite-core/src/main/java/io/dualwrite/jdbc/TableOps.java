@@ -1281,6 +1281,87 @@ public final class TableOps {
         return rows;
     }
 
+    /** Takes the rows of a {@link #stream}, one at a time, as the driver decodes them. */
+    @FunctionalInterface
+    public interface RowSink {
+        /**
+         * @param row the next row, in key order
+         */
+        void accept(Row row);
+    }
+
+    /**
+     * Reads up to {@code limit} rows in key order after {@code after} through one statement whose rows are fetched
+     * from the server {@code fetchSize} at a time and handed to {@code sink} as they are decoded, so the caller may
+     * work on the first rows while the server still sends the rest. It takes no lock: a plain read (call it in
+     * autocommit: inside a transaction, InnoDB's SERIALIZABLE would make it a locking read). On PostgreSQL, whose
+     * driver fetches by a cursor only inside a transaction, an autocommit connection reads in a transaction of its
+     * own, committed before this returns, so no snapshot outlives the statement; auto-commit is then set back on.
+     *
+     * @param connection the connection, used by nothing else until this returns (a streamed result holds it)
+     * @param after the exclusive lower bound, or {@code null} to start at the first key
+     * @param limit the most rows to read
+     * @param fetchSize how many rows the driver fetches at a time
+     * @param condition an extra condition (SQL with {@code ?} parameters), or {@code null}
+     * @param conditionParameters the condition's parameters
+     * @param sink takes each row; it must not use {@code connection}
+     * @return the number of rows read
+     * @throws UnsupportedOperationException if the table is sharded (read it with {@link #scan} instead)
+     * @throws SQLException on any database error
+     */
+    public int stream(Connection connection, RowKey after, int limit, int fetchSize, String condition,
+            List<?> conditionParameters, RowSink sink) throws SQLException {
+        if (sharded != null) {
+            throw new UnsupportedOperationException("table '" + table.name() + "' is sharded: a streamed read covers"
+                    + " one physical table; read it chunk by chunk with scan()");
+        }
+        String sql = dialect.keysetScan(table, columns, keyColumns, after != null, false, condition, limit, false);
+        // PostgreSQL's driver fetches by a cursor only inside a transaction: a read-only one of its own, when the
+        // caller has none open, committed before this returns.
+        boolean ownTransaction = dialect.product() == Dialect.Product.POSTGRESQL && connection.getAutoCommit();
+        if (ownTransaction) {
+            connection.setAutoCommit(false);
+        }
+        int read = 0;
+        boolean done = false;
+        try {
+            try (PreparedStatement statement = connection.prepareStatement(sql, ResultSet.TYPE_FORWARD_ONLY,
+                    ResultSet.CONCUR_READ_ONLY)) {
+                statement.setFetchSize(fetchSize);
+                int index = 1;
+                if (after != null) {
+                    index = bindKey(statement, index, after);
+                }
+                for (Object parameter : conditionParameters) {
+                    statement.setObject(index++, parameter);
+                }
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        sink.accept(readRow(rs));
+                        read++;
+                    }
+                }
+            }
+            done = true;
+        } finally {
+            if (ownTransaction) {
+                try {
+                    if (done) {
+                        connection.commit();
+                    } else {
+                        connection.rollback();
+                    }
+                    connection.setAutoCommit(true);
+                } catch (SQLException restore) {
+                    if (done) {
+                        throw restore;
+                    }
+                }
+            }
+        }
+        return read;
+    }
+
     /**
      * The next chunk in key order over every shard: each shard's own first {@code limit} rows after the bound,
      * merged, and the first {@code limit} of those kept, which are the first {@code limit} of the logical table.

@@ -33,18 +33,27 @@ import org.apache.commons.logging.LogFactory;
 /**
  * One run of the {@link Reconciler} over one table: the chunk loop, the comparison and the repairs.
  *
- * <p>Two reader threads, one per store, overlap the stores' work with each other and with the comparison: on
- * the row path, while this thread compares chunk N, the source reader reads the next chunks one after the other
- * (each starts after the previous one's last key) and, as soon as a chunk's last key is known, the target reader
- * reads the target's rows of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD_CHUNKS} chunks and
- * {@value #READ_AHEAD_ROWS} rows ahead (at least one chunk); on
+ * <p>Two reader threads, one per store, overlap the stores' work with each other and with the comparison. On the row
+ * path over unsharded tables each store is one {@link KeysetStream}: its reader walks the store in key order, a
+ * statement per {@link #segmentRows} rows whose rows are handed over as the driver decodes them, up to two segments
+ * ahead, without waiting for the other store; this thread takes the next {@code chunkSize} source rows and merges
+ * them with the target's rows up to the chunk's last key ({@link #streamedChunk}). Chunks, checkpoints and the
+ * settling of candidates are the same as chunk by chunk: only the reads differ. A stream's reader uses its
+ * connection only inside a segment, and {@link #withConnections} keeps it off while this thread writes a checkpoint,
+ * renews the lease or re-reads candidates by key.
+ *
+ * <p>With a sharded store (a chunk merges several physical tables) the row path reads chunk by chunk ahead instead:
+ * while this thread compares chunk N, the source reader reads the next chunks one after the other (each starts after
+ * the previous one's last key) and, as soon as a chunk's last key is known, the target reader reads the target's rows
+ * of the same key range ({@link #readAfter}), up to {@value #READ_AHEAD_CHUNKS} chunks and {@value #READ_AHEAD_ROWS}
+ * rows ahead (at least one chunk); on
  * the checksum path the target reader computes the target's sum of chunk N while this thread sums the source's
  * chunk N+1. Each connection is used by one thread at a time: the readers hold {@code src} and {@code tgt} while
  * reads are queued ahead, until {@link #quiesce}, which every other use of either connection on this thread calls
  * first (checkpoints, the lease, re-reads by key, further pages of a chunk), and {@code tgt} inside
  * {@link #targetSumWhileSourceSumsNext}, which waits for it. At most the chunk being compared and the chunks read
- * ahead are held in memory. However the run ends, {@link #stopReaders} cancels the reads ahead and waits for the
- * one under way before the connections close.
+ * ahead are held in memory. However the run ends, {@link #stopReaders} and {@link #closeStreams} stop the reads ahead
+ * and wait for the one under way before the connections close.
  */
 final class ReconcileRun {
 
@@ -97,6 +106,18 @@ final class ReconcileRun {
     private final int readAhead;
     /** The next chunks' reads, queued or under way on the reader threads, in key order. */
     private final java.util.ArrayDeque<Ahead> ahead = new java.util.ArrayDeque<>();
+    /**
+     * Whether the row path reads each store as one stream ({@link KeysetStream}): an ordered walk of unsharded tables
+     * without checksums. Otherwise (a sharded store, whose chunk merges several physical tables) it reads chunk by
+     * chunk ahead ({@link #readAfter}).
+     */
+    private final boolean streamed;
+    /** Rows per statement of a stream: two chunks, at most {@value #STREAM_SEGMENT_ROWS}. */
+    private final int segmentRows;
+    /** At most this many rows per streamed statement, and twice as many held ahead per store. */
+    private static final int STREAM_SEGMENT_ROWS = 10_000;
+    private KeysetStream sourceStream;
+    private KeysetStream targetStream;
     /** Checksum path: the source's sum of the chunk after the one being compared, or null. */
     private ChunkChecksums.Chunk sourceAhead;
 
@@ -200,6 +221,9 @@ final class ReconcileRun {
             this.sourceSums = null;
             this.targetSums = null;
         }
+        this.streamed = ordered && sourceSums == null && targetOps.shardLayout().isEmpty()
+                && sourceOps.shardLayout().isEmpty();
+        this.segmentRows = (int) Math.min(STREAM_SEGMENT_ROWS, 2L * config.chunkSize());
     }
 
     private String window(TableOps ops) {
@@ -271,7 +295,7 @@ final class ReconcileRun {
         }
         boolean finished = false;
         boolean first = true;
-        if (ordered) {
+        if (ordered && !streamed) {
             sourceReader = Executors.newSingleThreadExecutor(task -> readerThread(task, "source"));
             targetReader = Executors.newSingleThreadExecutor(task -> readerThread(task, "target"));
         }
@@ -279,7 +303,7 @@ final class ReconcileRun {
             while (!finished) {
                 if (!first && config.clock().millis() >= deadline) {
                     quiesce();
-                    saveCheckpoint();
+                    withConnections(this::saveCheckpoint);
                     return report(false, started);
                 }
                 first = false;
@@ -292,6 +316,7 @@ final class ReconcileRun {
             if (sourceReader != null) {
                 stopReaders();
             }
+            closeStreams();
         }
         state.done = true;
         saveCheckpoint();
@@ -315,9 +340,49 @@ final class ReconcileRun {
         long now = System.nanoTime();
         if (force || now - lastCheckpointNanos >= CHECKPOINT_INTERVAL_NANOS) {
             quiesce();
-            saveCheckpoint();
+            withConnections(() -> {
+                saveCheckpoint();
+                lease.keep();
+            });
             lastCheckpointNanos = now;
-            lease.keep();
+        }
+    }
+
+    /** A use of {@code src} or {@code tgt} on this thread. */
+    @FunctionalInterface
+    private interface Use {
+        void run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code use} while the streams (if any) keep off the connections: it waits for a segment under way to end,
+     * and no segment starts until {@code use} is done. The rows already read ahead stay.
+     */
+    private void withConnections(Use use) throws SQLException {
+        if (sourceStream == null) {
+            use.run();
+            return;
+        }
+        sourceStream.hold();
+        try {
+            targetStream.hold();
+            try {
+                use.run();
+            } finally {
+                targetStream.release();
+            }
+        } finally {
+            sourceStream.release();
+        }
+    }
+
+    /** Stops the streams before the connections close, however the run ends. */
+    private void closeStreams() {
+        if (sourceStream != null) {
+            sourceStream.close();
+        }
+        if (targetStream != null) {
+            targetStream.close();
         }
     }
 
@@ -503,7 +568,7 @@ final class ReconcileRun {
                 config.observationRegistry()).contextualName("dualwrite reconcile chunk " + table.name())
                 .lowCardinalityKeyValue("table", table.name()).start();
         try (Observation.Scope scope = observation.openScope()) {
-            return ordered ? orderedChunk() : lookupChunk();
+            return streamed ? streamedChunk() : ordered ? orderedChunk() : lookupChunk();
         } catch (SQLException | RuntimeException e) {
             observation.error(e);
             throw e;
@@ -551,6 +616,76 @@ final class ReconcileRun {
         List<Row> sourceRows = read.rows();
         RowKey end = chunkEnd(sourceRows);
         compareRange(sourceRows, after, end, await(chunk.target()));
+        state.lastKey = end;
+        return end == null;
+    }
+
+    /**
+     * One chunk of the streamed row path: the next {@code chunkSize} source rows of the source's stream, merged
+     * with the target's stream up to the chunk's last key (to its end for the last chunk). Chunks and checkpoints
+     * are the same as on the chunk-by-chunk path; only the reads differ: each store is read ahead by its own
+     * reader, which neither waits for the other's chunk boundaries nor starts a statement per chunk.
+     *
+     * @return true when it was the last
+     */
+    private boolean streamedChunk() throws SQLException {
+        RowKey after = state.lastKey;
+        if (sourceStream == null) {
+            // Both streams start after the checkpoint's key, and are taken chunk by chunk from there on.
+            sourceStream = new KeysetStream(sourceOps, src, after, sourceWindow, sourceParameters, segmentRows,
+                    "source");
+            targetStream = new KeysetStream(targetOps, tgt, after, targetWindow, windowParameters, segmentRows,
+                    "target");
+        }
+        List<Row> sourceRows = new ArrayList<>(Math.min(config.chunkSize(), 8_192));
+        while (sourceRows.size() < config.chunkSize()) {
+            Row row = sourceStream.next();
+            if (row == null) {
+                break;
+            }
+            sourceRows.add(row);
+        }
+        RowKey end = chunkEnd(sourceRows);
+        List<Row> mapped = diff.toTargetShape(sourceRows);
+        int count = sourceRows.size();
+        RowKey[] sourceKeys = new RowKey[count];
+        for (int i = 0; i < count; i++) {
+            sourceKeys[i] = sourceOps.keyOf(sourceRows.get(i));
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        int next = 0;
+        int targetRows = 0;
+        for (Row targetRow = targetStream.peek(); targetRow != null; targetRow = targetStream.peek()) {
+            RowKey targetKey = targetOps.keyOf(targetRow);
+            if (end != null && compareKeys(targetKey, end) > 0) {
+                break;
+            }
+            targetStream.next();
+            targetRows++;
+            while (next < count && compareKeys(sourceKeys[next], targetKey) < 0) {
+                candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
+                next++;
+            }
+            if (next < count && compareKeys(sourceKeys[next], targetKey) == 0) {
+                if (!diff.differences(mapped.get(next), targetRow).isEmpty()) {
+                    candidates.add(new Candidate(sourceKeys[next], targetKey));
+                }
+                next++;
+            } else {
+                candidates.add(new Candidate(sourceKeyOrNull(targetKey), targetKey));
+            }
+            // A run of target-only rows must not pile up in memory. Every candidate's key is behind both streams.
+            if (candidates.size() >= config.chunkSize()) {
+                settle(candidates);
+                candidates.clear();
+            }
+        }
+        for (; next < count; next++) {
+            candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
+        }
+        state.compared += count;
+        settle(candidates);
+        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(count, targetRows), false));
         state.lastKey = end;
         return end == null;
     }
@@ -746,6 +881,10 @@ final class ReconcileRun {
         }
         // Both connections are about to be used here: the reads of the next chunk must be done with them.
         quiesce();
+        withConnections(() -> settleHeld(candidates));
+    }
+
+    private void settleHeld(List<Candidate> candidates) throws SQLException {
         List<Found> found = compare(candidates);
         long readAt = System.nanoTime();
         if (!found.isEmpty() && found.size() <= LAG_RECHECK_MAX_ROWS) {

@@ -43,10 +43,13 @@ import javax.sql.DataSource;
  * once a second, when the time budget stops a run, and at the end ({@link ReconcileConfig#checkpointTable()}),
  * so an interrupted run of the same table and window resumes, at most a second's work further back. On the
  * key-range paths two reader threads per run, one per store, read both stores at the same time and ahead of the
- * comparison (the next chunk's source rows and then its target rows while this chunk is compared, or the target's
- * checksum beside the source's), so that neither database waits for the other nor for the comparison; besides the
- * chunk being compared, up to 3 chunks and 15,000 rows a side (at least one chunk) are read ahead and held in
- * memory.
+ * comparison, so that neither database waits for the other nor for the comparison. On the row path over unsharded
+ * tables each store is read as a stream: a statement per 10,000 rows (two chunks, if chunks are smaller), its rows
+ * compared as they arrive, each store at its own pace; besides the chunk being compared, up to 20,000 rows a side
+ * are held ahead. A statement takes no lock and never waits on the comparison, so no snapshot outlives it. With a
+ * sharded store the next chunks are read instead (the source's rows, then the target's of the same key range), up
+ * to 3 chunks and 15,000 rows a side (at least one chunk); on the checksum path the target's checksum is taken
+ * beside the source's. Both use only the run's two connections.
  * Repairs go through the {@link Repairer}, whose default is the mirror's locked apply: the primary wins
  * (the source before RAMP, the row's route during RAMP). One run per table at a time, across instances:
  * a run holds the table's lease ({@link ReconcileConfig#leaseTable()}), renewed with its checkpoints, and a

@@ -58,7 +58,8 @@ class ReconcileReadersTest {
             // A read left going on would reach its closed connection by now.
             Thread.sleep(1_000);
             assertThat(watched.usesAfterClose).isEmpty();
-            assertThat(watched.reads.get()).as("the readers had read ahead").isGreaterThan(4);
+            // Chunk by chunk, a statement per chunk; streamed, a statement per segment of two chunks.
+            assertThat(watched.reads.get()).as("the readers had read ahead").isGreaterThan(2);
         }
     }
 
