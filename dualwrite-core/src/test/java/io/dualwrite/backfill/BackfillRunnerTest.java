@@ -190,15 +190,23 @@ class BackfillRunnerTest {
         Map<Integer, String> active = new ConcurrentHashMap<>();
         ConcurrentLinkedQueue<String> overlaps = new ConcurrentLinkedQueue<>();
         Map<String, AtomicInteger> chunksByOwner = new ConcurrentHashMap<>();
+        // Each instance's first chunk waits (10 s at most, well within its lease) until the other has one too, so
+        // a loaded machine that starts the second instance late cannot let the first copy every range alone; an
+        // instance that never gets a range still fails the test below.
+        CountDownLatch bothCopying = new CountDownLatch(2);
         List<BackfillRunner> runners = new ArrayList<>();
         for (String owner : List.of("instance-a", "instance-b")) {
-            BackfillRunner runner = runner(smallChunks().rangesPerTable(8).ownerId(owner), tables);
+            BackfillRunner runner = runner(smallChunks().rangesPerTable(8).leaseDuration(Duration.ofSeconds(30))
+                    .ownerId(owner), tables);
             runner.hookForTesting((table, range, rows) -> {
                 String previous = active.put(range, owner);
                 if (previous != null && !previous.equals(owner)) {
                     overlaps.add("range " + range + " copied by " + previous + " and " + owner);
                 }
-                chunksByOwner.computeIfAbsent(owner, o -> new AtomicInteger()).incrementAndGet();
+                if (chunksByOwner.computeIfAbsent(owner, o -> new AtomicInteger()).incrementAndGet() == 1) {
+                    bothCopying.countDown();
+                    awaitQuietly(bothCopying);
+                }
                 sleepQuietly(5);
                 active.remove(range, owner);
             });

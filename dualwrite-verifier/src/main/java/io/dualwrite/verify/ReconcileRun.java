@@ -662,18 +662,7 @@ final class ReconcileRun {
             }
             targetStream.next();
             targetRows++;
-            while (next < count && compareKeys(sourceKeys[next], targetKey) < 0) {
-                candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
-                next++;
-            }
-            if (next < count && compareKeys(sourceKeys[next], targetKey) == 0) {
-                if (!diff.differences(mapped.get(next), targetRow).isEmpty()) {
-                    candidates.add(new Candidate(sourceKeys[next], targetKey));
-                }
-                next++;
-            } else {
-                candidates.add(new Candidate(sourceKeyOrNull(targetKey), targetKey));
-            }
+            next = pair(sourceKeys, mapped, next, targetRow, targetKey, candidates);
             // A run of target-only rows must not pile up in memory. Every candidate's key is behind both streams.
             if (candidates.size() >= config.chunkSize()) {
                 settle(candidates);
@@ -688,6 +677,33 @@ final class ReconcileRun {
         listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(count, targetRows), false));
         state.lastKey = end;
         return end == null;
+    }
+
+    /**
+     * One step of the walk along both sides in key order: the source rows before a target row are missing in
+     * the target, a source row with its key is compared with it, and a target row without one is extra.
+     *
+     * @param sourceKeys the chunk's source keys, ascending
+     * @param mapped the chunk's source rows in the target's shape, in the same order
+     * @param next the first source row not yet paired
+     * @param candidates where a row that differs on this reading goes
+     * @return the first source row still not paired after this target row
+     */
+    private int pair(RowKey[] sourceKeys, List<Row> mapped, int next, Row targetRow, RowKey targetKey,
+            List<Candidate> candidates) {
+        int count = sourceKeys.length;
+        while (next < count && compareKeys(sourceKeys[next], targetKey) < 0) {
+            candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
+            next++;
+        }
+        if (next < count && compareKeys(sourceKeys[next], targetKey) == 0) {
+            if (!diff.differences(mapped.get(next), targetRow).isEmpty()) {
+                candidates.add(new Candidate(sourceKeys[next], targetKey));
+            }
+            return next + 1;
+        }
+        candidates.add(new Candidate(sourceKeyOrNull(targetKey), targetKey));
+        return next;
     }
 
     private List<Row> scanRange(TableOps ops, Connection connection, RowKey after, RowKey end, String window,
@@ -731,18 +747,7 @@ final class ReconcileRun {
             targetRows += page.size();
             for (Row targetRow : page) {
                 RowKey targetKey = targetOps.keyOf(targetRow);
-                while (next < count && compareKeys(sourceKeys[next], targetKey) < 0) {
-                    candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
-                    next++;
-                }
-                if (next < count && compareKeys(sourceKeys[next], targetKey) == 0) {
-                    if (!diff.differences(mapped.get(next), targetRow).isEmpty()) {
-                        candidates.add(new Candidate(sourceKeys[next], targetKey));
-                    }
-                    next++;
-                } else {
-                    candidates.add(new Candidate(sourceKeyOrNull(targetKey), targetKey));
-                }
+                next = pair(sourceKeys, mapped, next, targetRow, targetKey, candidates);
             }
             if (page.size() < config.chunkSize()) {
                 break;
