@@ -647,11 +647,7 @@ final class ReconcileRun {
         }
         RowKey end = chunkEnd(sourceRows);
         List<Row> mapped = diff.toTargetShape(sourceRows);
-        int count = sourceRows.size();
-        RowKey[] sourceKeys = new RowKey[count];
-        for (int i = 0; i < count; i++) {
-            sourceKeys[i] = sourceOps.keyOf(sourceRows.get(i));
-        }
+        RowKey[] sourceKeys = sourceKeys(sourceRows);
         List<Candidate> candidates = new ArrayList<>();
         int next = 0;
         int targetRows = 0;
@@ -669,12 +665,7 @@ final class ReconcileRun {
                 candidates.clear();
             }
         }
-        for (; next < count; next++) {
-            candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
-        }
-        state.compared += count;
-        settle(candidates);
-        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(count, targetRows), false));
+        finishChunk(sourceKeys, next, targetRows, candidates);
         state.lastKey = end;
         return end == null;
     }
@@ -706,6 +697,29 @@ final class ReconcileRun {
         return next;
     }
 
+    private RowKey[] sourceKeys(List<Row> sourceRows) {
+        RowKey[] keys = new RowKey[sourceRows.size()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = sourceOps.keyOf(sourceRows.get(i));
+        }
+        return keys;
+    }
+
+    /**
+     * Ends a chunk's walk once the target side is read: the source rows left are missing in the target, and every
+     * candidate is settled.
+     */
+    private void finishChunk(RowKey[] sourceKeys, int next, int targetRows, List<Candidate> candidates)
+            throws SQLException {
+        int count = sourceKeys.length;
+        for (; next < count; next++) {
+            candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
+        }
+        state.compared += count;
+        settle(candidates);
+        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(count, targetRows), false));
+    }
+
     private List<Row> scanRange(TableOps ops, Connection connection, RowKey after, RowKey end, String window,
             List<Object> parameters) throws SQLException {
         List<Row> rows = new ArrayList<>();
@@ -728,11 +742,7 @@ final class ReconcileRun {
     private void compareRange(List<Row> sourceRows, RowKey after, RowKey end, List<Row> firstPage)
             throws SQLException {
         List<Row> mapped = diff.toTargetShape(sourceRows);
-        int count = sourceRows.size();
-        RowKey[] sourceKeys = new RowKey[count];
-        for (int i = 0; i < count; i++) {
-            sourceKeys[i] = sourceOps.keyOf(sourceRows.get(i));
-        }
+        RowKey[] sourceKeys = sourceKeys(sourceRows);
         List<Candidate> candidates = new ArrayList<>();
         RowKey cursor = after;
         int next = 0;
@@ -764,12 +774,7 @@ final class ReconcileRun {
                 candidates.clear();
             }
         }
-        for (; next < count; next++) {
-            candidates.add(new Candidate(sourceKeys[next], sourceKeys[next]));
-        }
-        state.compared += count;
-        settle(candidates);
-        listener.onEvent(new VerifyEvent.ChunkReconciled(table.name(), Math.max(count, targetRows), false));
+        finishChunk(sourceKeys, next, targetRows, candidates);
     }
 
     /** Orders integral keys (Long after {@link RowKey}'s normalisation, or wider numbers) column by column. */
