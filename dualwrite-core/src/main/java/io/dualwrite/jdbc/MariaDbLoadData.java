@@ -12,7 +12,7 @@ import java.util.Iterator;
  * MariaDB Connector/J's side of {@link TableOps#loadDataUpsert}: rows streamed into a per-session temporary staging
  * table with {@code LOAD DATA LOCAL INFILE} fed from {@code org.mariadb.jdbc.Statement#setLocalInfileInputStream},
  * then merged into the table by one guarded {@code INSERT ... SELECT ... ON DUPLICATE KEY UPDATE}, or (see
- * {@link TableOps#loadDataUpsert}) straight into a table that holds none of the rows' keys. The only class of
+ * {@link TableOps#loadDataUpsert}) straight into a table that holds none or few of the rows' keys. The only class of
  * the library that names Connector/J's own types, so that the library runs without that driver as long as no
  * MariaDB target is written through it.
  *

@@ -22,8 +22,9 @@ import org.postgresql.copy.CopyIn;
  *
  * <p>When the table holds none or few of the rows' keys (see {@link TableOps#copyUpsert}), the rows whose keys are
  * missing are copied straight into the table instead: each is an insert, which is what the merge would do with it;
- * the few others take the batched guarded upsert; a row that another transaction inserts meanwhile fails the COPY
- * with a duplicate key, after which all the rows go through the staging table.
+ * the others take the staging table and its merge, or the batched guarded upsert when they are very few; a row that
+ * another transaction inserts meanwhile fails the COPY with a duplicate key, after which all the rows go through the
+ * staging table.
  */
 final class PostgresCopy {
 

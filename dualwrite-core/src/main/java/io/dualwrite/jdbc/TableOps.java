@@ -28,12 +28,17 @@ public final class TableOps {
     /** Keys bound by one keyed read; larger sets are read in several statements. */
     static final int MAX_KEYS_PER_SELECT = 256;
     /**
-     * COPY straight into the table while at most one row in this many of a chunk is there already, the rows
-     * that are there taking the batched upsert; beyond it the staging table's one merge is cheaper. Measured
+     * The bulk paths write straight into the table while at most one row in this many of a chunk is there already
+     * (see {@link #straightIn}); beyond it the staging table's one merge of every row is cheaper. Measured
      * (BENCHMARKS.md, "Backfill through COPY"): with 1 row in 10 there, straight in made 1.28x / 1.43x the
      * merge at 1 / 2 threads; with 1 in 2 there, 0.71x / 0.84x. The two cross between 1 in 4 and 1 in 3.
      */
     private static final int MAX_PRESENT_SHARE = 5;
+    /**
+     * Rows already there that take the staging table's merge rather than the batched upsert, once the rest went
+     * straight in: from this many, one more bulk write and one statement cost less than binding every row.
+     */
+    private static final int STAGED_MERGE_MIN_ROWS = 256;
 
     private final Dialect dialect;
     private final TableMetadata table;
@@ -624,7 +629,9 @@ public final class TableOps {
      * Writes rows as {@link #upsert} ({@code guarded}) or {@link #overwrite} do, with the very same guard and
      * change test, but through PostgreSQL's {@code COPY}: the rows are streamed into a temporary staging table
      * of this session and merged into the table by one {@code INSERT ... SELECT ... ON CONFLICT} (see
-     * {@code PostgresCopy}). Identical rows are left alone, as by the batched statements.
+     * {@code PostgresCopy}), or, when the table holds few of their keys, those missing straight into the table and
+     * the others through the guarded statement ({@link #straightIn}). Identical rows are left alone, as by the
+     * batched statements.
      *
      * <p>Only for a PostgreSQL table, through pgjdbc ({@link #canCopy}), rows that carry every writable
      * column, and values whose COPY text is exact (see {@code CopyText}); otherwise nothing is written and
@@ -671,7 +678,11 @@ public final class TableOps {
             }
         };
         try {
-            if (statements.direct != null && copyStraightIn(connection, statements, rows, encoder, guarded)) {
+            String merge = guarded ? statements.upsert : statements.overwrite;
+            if (statements.direct != null && straightIn(connection, statements.probe, rows, guarded,
+                    absent -> PostgresCopy.copy(connection, statements.direct, absent, encoder),
+                    there -> PostgresCopy.copyAndMerge(connection, statements.create, statements.copy, merge, there,
+                            encoder))) {
                 return java.util.Optional.empty();
             }
             PostgresCopy.copyAndMerge(connection, statements.create, statements.copy,
@@ -682,17 +693,28 @@ public final class TableOps {
         }
     }
 
+    /** Writes rows through one of the bulk paths; its failure is the caller's, as {@link #straightIn} says. */
+    @FunctionalInterface
+    private interface BulkWrite {
+        void write(List<Row> rows) throws SQLException;
+    }
+
     /**
-     * Copies the rows straight into the table when it holds none or few of their keys' span: a row whose key is not
-     * in the table would be an insert of the merge, with nothing for the guard or the change test to compare, and
-     * the few rows whose keys are there (mirrored already) go through the batched guarded statement. A row
-     * inserted meanwhile by another transaction (a mirror apply) makes the COPY fail with a duplicate key; it is
-     * then rolled back, and every row goes through the staging table and the guarded merge.
+     * Writes the rows straight into the table (COPY or LOAD DATA into the table itself) when it holds none or few of
+     * their keys' span: a row whose key is not in the table would be an insert of the guarded merge, with nothing for
+     * the guard or the change test to compare. The few rows whose keys are there (mirrored already) then take the
+     * guarded statement: the staging table's one merge when they are many, else the batched upsert. A row inserted
+     * meanwhile by another transaction (a mirror apply) fails the straight write with a duplicate key (which {@code
+     * LOAD DATA LOCAL} only warns of, and {@code MariaDbLoadData} turns into the error); it is then rolled back to a
+     * savepoint, and the caller sends every row through the staging table and the guarded merge.
      *
-     * @return true if the rows are written
+     * @param probe the keys the table holds in a span ({@code low}, {@code high}, at most {@code limit}), in key order
+     * @param straight writes rows into the table itself, failing with a duplicate key on a key that is there
+     * @param staged writes rows through the staging table and the guarded merge
+     * @return true if the rows are written; false (nothing written) if the caller must stage them all
      */
-    private boolean copyStraightIn(Connection connection, CopyStatements statements, List<Row> rows,
-            PostgresCopy.RowEncoder<Row> encoder, boolean guarded) throws SQLException {
+    private boolean straightIn(Connection connection, String probe, List<Row> rows, boolean guarded, BulkWrite straight,
+            BulkWrite staged) throws SQLException {
         long[] keys = new long[rows.size()];
         long low = Long.MAX_VALUE;
         long high = Long.MIN_VALUE;
@@ -711,11 +733,11 @@ public final class TableOps {
         // More rows there than this, and the merge's one statement is the cheaper way.
         int mostPresent = Math.max(1, rows.size() / MAX_PRESENT_SHARE);
         java.util.Set<Long> present = new java.util.HashSet<>();
-        try (PreparedStatement probe = connection.prepareStatement(statements.probe)) {
-            probe.setLong(1, low);
-            probe.setLong(2, high);
-            probe.setInt(3, mostPresent + 1);
-            try (ResultSet rs = probe.executeQuery()) {
+        try (PreparedStatement statement = connection.prepareStatement(probe)) {
+            statement.setLong(1, low);
+            statement.setLong(2, high);
+            statement.setInt(3, mostPresent + 1);
+            try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     present.add(rs.getLong(1));
                 }
@@ -733,18 +755,22 @@ public final class TableOps {
                 (present.contains(keys[r]) ? there : absent).add(rows.get(r));
             }
         }
-        java.sql.Savepoint beforeCopy = connection.setSavepoint();
+        java.sql.Savepoint beforeStraight = connection.setSavepoint();
         try {
-            PostgresCopy.copy(connection, statements.direct, absent, encoder);
+            straight.write(absent);
         } catch (SQLException e) {
             if (!dialect.isDuplicateKey(e)) {
                 throw e;
             }
-            connection.rollback(beforeCopy);
+            connection.rollback(beforeStraight);
             return false;
         }
-        connection.releaseSavepoint(beforeCopy);
-        writeBatch(connection, there, guarded);
+        connection.releaseSavepoint(beforeStraight);
+        if (there.size() >= STAGED_MERGE_MIN_ROWS) {
+            staged.write(there);
+        } else {
+            writeBatch(connection, there, guarded);
+        }
         return true;
     }
 
@@ -794,10 +820,11 @@ public final class TableOps {
 
     /**
      * Writes rows as {@link #upsert} ({@code guarded}) or {@link #overwrite} do, with the very same guard, but
-     * through MariaDB's {@code LOAD DATA LOCAL INFILE}: the rows are streamed from memory straight into the table
-     * when it holds none of their key span, else into a temporary staging table of this session merged into the
-     * table by one {@code INSERT ... SELECT ... ON DUPLICATE KEY UPDATE} (see {@code MariaDbLoadData}). Identical
-     * rows are left alone, as by the batched statement.
+     * through MariaDB's {@code LOAD DATA LOCAL INFILE}: the rows are streamed from memory into a temporary staging
+     * table of this session merged into the table by one {@code INSERT ... SELECT ... ON DUPLICATE KEY UPDATE} (see
+     * {@code MariaDbLoadData}), or, when the table holds few of their keys, those missing straight into the table and
+     * the others through the guarded statement ({@link #straightIn}). Identical rows are left alone, as by the
+     * batched statement.
      *
      * <p>Only for a MariaDB or MySQL table reached through MariaDB Connector/J ({@link #canLoadData}), rows that
      * carry every writable column, and values whose text is exact (see {@code LoadDataText}); otherwise nothing is
@@ -842,60 +869,18 @@ public final class TableOps {
             }
         };
         try {
-            if (statements.direct != null && loadStraightIn(connection, statements, rows, encoder)) {
+            String merge = guarded ? statements.upsert : statements.overwrite;
+            BulkWrite staged = staging -> MariaDbLoadData.loadAndMerge(connection, statements.drop, statements.create,
+                    statements.load, merge, staging, encoder);
+            if (statements.direct != null && straightIn(connection, statements.probe, rows, guarded,
+                    absent -> MariaDbLoadData.load(connection, statements.direct, absent, encoder), staged)) {
                 return java.util.Optional.empty();
             }
-            MariaDbLoadData.loadAndMerge(connection, statements.drop, statements.create, statements.load,
-                    guarded ? statements.upsert : statements.overwrite, rows, encoder);
+            staged.write(rows);
             return java.util.Optional.empty();
         } catch (LoadDataText.Unsupported unsupported) {
             return java.util.Optional.of(unsupported.getMessage());
         }
-    }
-
-    /**
-     * Loads the rows straight into the table when it holds none of their key span: each row is then an insert,
-     * which is what the merge would make of it, with nothing for the guard to compare. A row another transaction
-     * inserts meanwhile (a mirror apply) is a duplicate key, which {@code LOAD DATA LOCAL} skips with a warning: the
-     * load is then rolled back to a savepoint and the rows go through the staging table and the guarded merge.
-     *
-     * @return true if the rows are written
-     */
-    private boolean loadStraightIn(Connection connection, LoadStatements statements, List<Row> rows,
-            MariaDbLoadData.RowEncoder<Row> encoder) throws SQLException {
-        long low = Long.MAX_VALUE;
-        long high = Long.MIN_VALUE;
-        for (Row row : rows) {
-            Object[] values = row.positional(layout);
-            Object key = keyCodecs[0].canonical(values != null ? values[keyPositions[0]]
-                    : row.get(canonicalColumns[keyPositions[0]]));
-            if (!(key instanceof Long || key instanceof Integer || key instanceof Short || key instanceof Byte)) {
-                return false;
-            }
-            low = Math.min(low, ((Number) key).longValue());
-            high = Math.max(high, ((Number) key).longValue());
-        }
-        try (PreparedStatement probe = connection.prepareStatement(statements.probe)) {
-            probe.setLong(1, low);
-            probe.setLong(2, high);
-            try (ResultSet rs = probe.executeQuery()) {
-                if (rs.next()) {
-                    return false;
-                }
-            }
-        }
-        java.sql.Savepoint beforeLoad = connection.setSavepoint();
-        try {
-            MariaDbLoadData.load(connection, statements.direct, rows, encoder);
-        } catch (SQLException e) {
-            if (!dialect.isDuplicateKey(e)) {
-                throw e;
-            }
-            connection.rollback(beforeLoad);
-            return false;
-        }
-        connection.releaseSavepoint(beforeLoad);
-        return true;
     }
 
     /**
@@ -934,7 +919,7 @@ public final class TableOps {
 
     /**
      * The LOAD DATA path's SQL for this table, with the kind of every written column; {@code direct} (the load into
-     * the table itself) and {@code probe} (whether the table holds a key of a span) are null unless the key is one
+     * the table itself) and {@code probe} (the keys the table holds in a span) are null unless the key is one
      * integral column.
      */
     private record LoadStatements(String drop, String create, String load, String upsert, String overwrite,
@@ -983,8 +968,8 @@ public final class TableOps {
                 String key = dialect.quote(keyColumns.get(0));
                 direct = Dialect.MARKER + " LOAD DATA LOCAL INFILE 'dualwrite.tsv' INTO TABLE " + dialect.tableName(table)
                         + format;
-                probe = Dialect.MARKER + " SELECT 1 FROM " + dialect.tableName(table) + " WHERE " + key + " >= ? AND "
-                        + key + " <= ? LIMIT 1";
+                probe = Dialect.MARKER + " SELECT " + key + " FROM " + dialect.tableName(table) + " WHERE " + key
+                        + " >= ? AND " + key + " <= ? ORDER BY " + key + " LIMIT ?";
             }
             statements = new LoadStatements(drop, create, load,
                     mysql.guardedMerge(table, written, keyColumns, versionColumn, staging),

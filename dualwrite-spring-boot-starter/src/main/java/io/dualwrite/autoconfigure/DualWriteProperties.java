@@ -1235,7 +1235,8 @@ public class DualWriteProperties {
         private boolean versionGuard;
 
         /**
-         * Whether chunks into a PostgreSQL target are written through COPY into a temporary staging table and one
+         * Whether chunks into a PostgreSQL target are written through COPY: the rows of keys the table lacks straight
+         * into it while it holds at most 1 in 5 of the chunk's keys, the others into a temporary staging table and one
          * guarded merge (same guard, same source lock, same transaction as the batched upsert); a chunk that fails
          * there is written the batched way, which records its bad rows. False writes every chunk batched.
          */
@@ -1243,11 +1244,12 @@ public class DualWriteProperties {
 
         /**
          * Whether chunks into a MariaDB or MySQL target (through MariaDB Connector/J) are written through LOAD DATA
-         * LOCAL INFILE from memory, straight into key spans the table lacks, else into a temporary staging table and
-         * one guarded merge (same guard, same source lock, same transaction as the batched upsert); a chunk that fails
-         * there, or that the load warns about, is written the batched way, which records its bad rows. Needs local_infile=ON on the server and allowLocalInfile=true
-         * (Connector/J's default) on the target URL, else the backfill warns once and writes batched. False writes
-         * every chunk batched.
+         * LOCAL INFILE from memory: the rows of keys the table lacks straight into it while it holds at most 1 in 5 of
+         * the chunk's keys, the others into a temporary staging table and one guarded merge (same guard, same source
+         * lock, same transaction as the batched upsert); a chunk that fails there, or that the load warns about, is
+         * written the batched way, which records its bad rows. Needs local_infile=ON on the server and
+         * allowLocalInfile=true (Connector/J's default) on the target URL, else the backfill warns once and writes
+         * batched. False writes every chunk batched.
          */
         private boolean mariadbLoadData = true;
 
