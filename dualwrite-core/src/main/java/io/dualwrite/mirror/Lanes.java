@@ -51,6 +51,11 @@ final class Lanes implements AutoCloseable {
     private final Lane[] lanes;
     private final int capacityPerLane;
     private final AtomicLong parked = new AtomicLong();
+    /**
+     * Keys committed up to this {@link System#nanoTime()} reading are applied without lingering: someone waits for
+     * them ({@link #hurry}). {@code Long.MIN_VALUE} until then.
+     */
+    private final AtomicLong hurryUpToNanos = new AtomicLong(Long.MIN_VALUE);
     private volatile boolean closed;
 
     Lanes(MirrorConfig config, MappedTables tables, MirrorApplier applier, EventPublisher events, Overflow overflow) {
@@ -138,9 +143,28 @@ final class Lanes implements AutoCloseable {
         return parked.get();
     }
 
-    /** Waits until every lane is empty and idle. */
+    /**
+     * Ends the linger for the keys committed up to a moment: a ramp step's barrier, a per-user move or a drain waits
+     * for them, and a lingering lane would add its whole linger to that wait.
+     *
+     * @param committedUpToNanos a {@link System#nanoTime()} reading
+     */
+    void hurry(long committedUpToNanos) {
+        hurryUpToNanos.accumulateAndGet(committedUpToNanos, Math::max);
+        for (Lane lane : lanes) {
+            lane.queueLock.lock();
+            try {
+                lane.changed.signalAll();
+            } finally {
+                lane.queueLock.unlock();
+            }
+        }
+    }
+
+    /** Waits until every lane is empty and idle, applying what waits without lingering. */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        hurry(System.nanoTime());
         for (Lane lane : lanes) {
             if (!lane.awaitIdle(deadline)) {
                 return false;
@@ -475,10 +499,13 @@ final class Lanes implements AutoCloseable {
                         changed.awaitNanos(wait);
                         continue;
                     }
-                    // Linger: a batch of many keys costs about what a batch of one does, so wait a
-                    // moment for more keys unless the batch is full or the oldest key has waited enough.
-                    long lingerLeft = ready.peek().readyNanos + config.batchLinger().toNanos() - now;
-                    if (lingerLeft > 0 && ready.size() < config.batchSize() && !stopped) {
+                    // Linger: a batch of many keys costs about what a batch of one does, so wait a moment
+                    // for more keys unless the batch is full, the oldest key has waited enough, or someone
+                    // waits for it to be applied (hurry).
+                    Pending oldest = ready.peek();
+                    long lingerLeft = oldest.readyNanos + config.batchLinger().toNanos() - now;
+                    boolean awaited = oldest.firstCommitNanos <= hurryUpToNanos.get();
+                    if (lingerLeft > 0 && ready.size() < config.batchSize() && !awaited && !stopped) {
                         changed.awaitNanos(lingerLeft);
                         continue;
                     }

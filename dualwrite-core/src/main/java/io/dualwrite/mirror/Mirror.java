@@ -596,7 +596,8 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     }
 
     /**
-     * Waits until nothing is left to apply: every lane empty and, in OUTBOX mode, no unparked outbox row.
+     * Waits until nothing is left to apply: every lane empty (applying what waits without lingering for more keys)
+     * and, in OUTBOX mode, no unparked outbox row.
      *
      * @param timeout the longest wait
      * @return true if drained, false on timeout
@@ -649,7 +650,9 @@ public final class Mirror implements ChangeSink, AutoCloseable {
 
     /**
      * Waits until every change committed up to a moment has been applied (or parked): the ramp barrier's
-     * "drained what it committed before acknowledging". Changes committed later may still wait.
+     * "drained what it committed before acknowledging". Changes committed later may still wait. From this call
+     * on, the lanes apply the changes it waits for without lingering for more keys, even when it only asks
+     * (a zero timeout).
      *
      * @param committedUpToNanos a {@link System#nanoTime()} reading; in OUTBOX mode it is compared with
      *     the outbox rows' wall-clock times through the offset between the two clocks now
@@ -660,6 +663,7 @@ public final class Mirror implements ChangeSink, AutoCloseable {
     public boolean awaitAppliedUpTo(long committedUpToNanos, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long upToMillis = System.currentTimeMillis() - (System.nanoTime() - committedUpToNanos) / 1_000_000;
+        lanes.hurry(committedUpToNanos);
         while (true) {
             java.util.OptionalLong oldest = lanes.oldestPendingCommitNanos();
             boolean lanesDone = oldest.isEmpty() || oldest.getAsLong() > committedUpToNanos;

@@ -98,6 +98,31 @@ class MirrorModesTest {
         }
     }
 
+    /**
+     * A lane lingers for more keys (here up to 1 s), but not for keys someone waits on: a step's barrier asking
+     * whether what was committed up to a moment is applied ends the linger for those keys, and so does a drain.
+     * A key nobody waits for still lingers.
+     */
+    @Test
+    void async_aWaiterForAppliedChanges_endsTheLingerForThem() throws Exception {
+        try (Mirror mirror = started(MirrorConfig.builder().mode(MirrorMode.ASYNC).batchLinger(Duration.ofSeconds(1))
+                .build())) {
+            insert(1, "NEW");
+            mirror.recorder().record("t_order", 1);
+            long committed = System.nanoTime();
+            assertThat(mirror.awaitAppliedUpTo(committed, Duration.ofMillis(500))).isTrue();
+            assertThat(target.queryForObject("SELECT COUNT(*) FROM t_order WHERE id = 1", Long.class)).isEqualTo(1);
+
+            insert(2, "NEW");
+            mirror.recorder().record("t_order", 2);
+            Thread.sleep(200);
+            assertThat(target.queryForObject("SELECT COUNT(*) FROM t_order WHERE id = 2", Long.class))
+                    .as("a key nobody waits for lingers").isZero();
+            assertThat(mirror.awaitDrained(Duration.ofMillis(500))).isTrue();
+            assertThat(OrderTable.differences(source, "t_order", target, "t_order", "id")).isEmpty();
+        }
+    }
+
     @Test
     void async_lastAttemptFails_keyIsParkedWithEventAndCount() throws Exception {
         // A row the target refuses: an unreachable target costs no attempt (LongOutageTest), a bad row does.
