@@ -128,9 +128,11 @@ public final class MirrorConfig {
     }
 
     /**
-     * @return how long a lane waits for more keys before applying a batch that is not full; default 20 ms.
+     * @return how long a lane waits for more keys before applying a batch that is not full; default 50 ms.
      *     Batching is most of the mirror's efficiency: on two cores, applying keys one by one took CPU
-     *     from the application itself (BENCHMARKS.md).
+     *     from the application itself, and at 8 writers 50 ms cost 0.64x the CPU per applied row of 20 ms,
+     *     for about 17 ms more median lag (BENCHMARKS.md, "Mirror CPU per applied row"). Keys that a ramp
+     *     step, a per-user move or a drain waits for are applied without lingering.
      */
     public Duration batchLinger() {
         return batchLinger;
@@ -253,7 +255,7 @@ public final class MirrorConfig {
         private int lanes = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         private int queueCapacity = 100_000;
         private int batchSize = 256;
-        private Duration batchLinger = Duration.ofMillis(20);
+        private Duration batchLinger = Duration.ofMillis(50);
         private Duration applyTimeout;
         private Duration syncTimeout;
         private int maxAttempts = 10;
