@@ -71,8 +71,9 @@ class UserMoveTest {
     @MethodSource("pairs")
     void usersMovedOneAtATimeUnderEightWriters_convergeAndEveryWriteTakesItsUsersRoute(Store sourceStore,
             Store targetStore, int users) throws Exception {
-        // A move acknowledges once the lanes applied what was committed before it: at the default 20 ms
-        // linger that wait is most of each of the hundreds of moves, and says nothing this test checks.
+        // A move acknowledges once the lanes applied what was committed before it. The barrier ends the linger
+        // for those keys (Lanes.hurry); a 1 ms linger also keeps the eight writers' later keys from waiting a
+        // batch's linger behind them, which says nothing this test checks.
         try (RampRig rig = new RampRig(sourceStore, targetStore, "umove", BarrierTest.rampAt(0),
                 UnaryOperator.identity(), UnaryOperator.identity(), null, Duration.ofSeconds(20), MirrorMode.ASYNC,
                 mirror -> mirror.batchLinger(Duration.ofMillis(1)))) {
