@@ -679,14 +679,13 @@ public final class TableOps {
         };
         try {
             String merge = guarded ? statements.upsert : statements.overwrite;
+            BulkWrite staged = staging -> PostgresCopy.copyAndMerge(connection, statements.create, statements.copy,
+                    merge, staging, encoder);
             if (statements.direct != null && straightIn(connection, statements.probe, rows, guarded,
-                    absent -> PostgresCopy.copy(connection, statements.direct, absent, encoder),
-                    there -> PostgresCopy.copyAndMerge(connection, statements.create, statements.copy, merge, there,
-                            encoder))) {
+                    absent -> PostgresCopy.copy(connection, statements.direct, absent, encoder), staged)) {
                 return java.util.Optional.empty();
             }
-            PostgresCopy.copyAndMerge(connection, statements.create, statements.copy,
-                    guarded ? statements.upsert : statements.overwrite, rows, encoder);
+            staged.write(rows);
             return java.util.Optional.empty();
         } catch (CopyText.Unsupported unsupported) {
             return java.util.Optional.of(unsupported.getMessage());
