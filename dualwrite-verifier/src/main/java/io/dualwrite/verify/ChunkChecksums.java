@@ -13,10 +13,24 @@ import java.util.Objects;
 
 /**
  * Chunk checksums computed in the database, for tables of the same dialect and schema: the key that ends a
- * chunk of {@code n} rows, and the row count plus an order-independent (MariaDB, H2: {@code BIT_XOR} and
- * {@code SUM} of a per-row CRC) or key-ordered (PostgreSQL: {@code md5} of the rows' text) hash of a key
- * range. Both sides run the same SQL, so only the dialect's own text forms of the values matter. NULL is
- * told from an empty string by a flag per column.
+ * chunk of about {@code n} rows, and the row count plus an order-independent or key-ordered hash of a key range.
+ * Both sides run the same SQL, so only the dialect's own text forms of the values matter. NULL is told from an
+ * empty string by a flag per column.
+ *
+ * <p>The hashes: MariaDB and MySQL take {@code BIT_XOR} of each row's {@code CRC32} multiplied by an odd 32-bit
+ * constant; H2 {@code BIT_XOR} and {@code SUM} of a per-row {@code ORA_HASH}; PostgreSQL {@code md5} of the rows'
+ * text in key order. A {@code BIT_XOR} of plain CRC32s (pt-table-checksum's) cannot see two rows of equal length
+ * swap a value: CRC32 is affine over GF(2), so the four rows' hashes XOR to zero. The product's carries are not
+ * affine, so one aggregate of one CRC32 a row sees the swap, where a second aggregate (a {@code SUM}) would make
+ * MariaDB evaluate the row's text and CRC32 twice, or materialise them in a derived table.
+ *
+ * <p>Chunks: on MariaDB and MySQL with one integer key column, once a first chunk is found by rows, a chunk is a
+ * span of key values, as pt-table-checksum takes it, so the source's statement walks its rows once, in the same
+ * range statement as the target's. The span follows the rows the last span held, and a span that held more than
+ * twice the rows asked for is taken again by rows (a dense stretch after a sparse one), so no chunk whose rows are
+ * compared holds more than that. Near the largest key, and for every other key and dialect, a chunk is found by
+ * rows: on MariaDB and MySQL with one key column in one walk (a derived table whose {@code LIMIT} yields the
+ * count, the hash and the last key), otherwise by its end key first ({@link #chunkEnd}) and its range's sum after.
  */
 final class ChunkChecksums {
 
@@ -30,11 +44,20 @@ final class ChunkChecksums {
 
     private final TableOps ops;
     private final Dialect dialect;
+    /** An odd constant below 2^32 that each row's CRC32 is multiplied by on MariaDB and MySQL (the class comment). */
+    private static final long MIX = 2_654_435_761L;
+
     private final List<String> keyColumns;
     private final String keyList;
     private final String rowHash;
     private final String window;
     private final List<Object> windowParameters;
+    /** Chunks by key span ({@link #byKeySpan}): MariaDB or MySQL with one signed integer key column. */
+    private final boolean keySpans;
+    /** Key values in the next chunk by span, following the rows the last chunk held; 0 until a chunk by rows. */
+    private long span;
+    /** The largest key when it was last read; a span reaching it reads it again. Null until then. */
+    private Long largestKey;
 
     ChunkChecksums(TableOps ops, List<String> columns, String window, List<Object> windowParameters) {
         this.ops = ops;
@@ -45,6 +68,17 @@ final class ChunkChecksums {
         this.windowParameters = windowParameters;
         List<String> quoted = columns.stream().map(c -> dialect.quote(ops.table().storedName(c))).toList();
         this.rowHash = rowHash(dialect.product(), quoted);
+        boolean mariaDb = dialect.product() == Dialect.Product.MARIADB || dialect.product() == Dialect.Product.MYSQL;
+        this.keySpans = mariaDb && keyColumns.size() == 1 && ops.table().column(keyColumns.get(0))
+                .filter(ChunkChecksums::signedInteger).isPresent();
+    }
+
+    private static boolean signedInteger(io.dualwrite.jdbc.ColumnMetadata column) {
+        return switch (column.jdbcType()) {
+            case java.sql.Types.TINYINT, java.sql.Types.SMALLINT, java.sql.Types.INTEGER -> true;
+            case java.sql.Types.BIGINT -> !column.typeName().toUpperCase(java.util.Locale.ROOT).contains("UNSIGNED");
+            default -> false;
+        };
     }
 
     private String rowHash(Dialect.Product product, List<String> quoted) {
@@ -52,8 +86,9 @@ final class ChunkChecksums {
         switch (product) {
             case MARIADB, MYSQL -> {
                 quoted.forEach(c -> flags.add("ISNULL(" + c + ")"));
+                // Below 2^32 times below 2^32: the product fits BIGINT UNSIGNED, the type MariaDB gives it.
                 return "CRC32(CONCAT_WS('#', " + String.join(", ", quoted) + ", CONCAT(''," + String.join(", ", flags)
-                        + ")))";
+                        + "))) * " + MIX;
             }
             case POSTGRESQL -> {
                 quoted.forEach(c -> flags.add("(" + c + " IS NULL)::int"));
@@ -68,9 +103,10 @@ final class ChunkChecksums {
         }
     }
 
-    /** The aggregates taken over the rows themselves: PostgreSQL's one md5 of the key-ordered text; H2's two. */
+    /** The aggregates over the rows: MariaDB's one XOR, PostgreSQL's md5 of the key-ordered text, H2's two. */
     private String aggregate() {
         return switch (dialect.product()) {
+            case MARIADB, MYSQL -> "COALESCE(BIT_XOR(" + rowHash + "), 0), ''";
             case POSTGRESQL -> "COALESCE(md5(string_agg(" + rowHash + ", E'\\n' ORDER BY " + keyList + ")), ''), ''";
             case H2 -> "COALESCE(BIT_XOR_AGG(" + rowHash + "), 0), COALESCE(SUM(" + rowHash + "), 0)";
             default -> throw new IllegalStateException("no checksum for " + dialect.product());
@@ -78,23 +114,68 @@ final class ChunkChecksums {
     }
 
     /**
-     * Sums the chunk of {@code rows} rows after {@code after} and finds its last key. On MariaDB and MySQL with a
-     * one-column key one statement walks the chunk once, hashing each row once and taking the last key as the
-     * largest; otherwise the chunk's end is found first ({@link #chunkEnd}) and its range summed after.
+     * Sums the next chunk after {@code after}, of about {@code rows} rows, and finds its last key: a span of key
+     * values where the class comment says so, else {@code rows} rows.
      *
      * @return the chunk
      */
     Chunk next(Connection connection, RowKey after, int rows) throws SQLException {
+        Long from = keySpans && after != null && after.values().get(0) instanceof Long key ? key : null;
+        if (from != null && span > 0) {
+            Chunk spanned = byKeySpan(connection, from, rows);
+            if (spanned != null) {
+                return spanned;
+            }
+        }
+        Chunk chunk = byRows(connection, after, rows);
+        if (from != null && chunk.end() != null && chunk.end().values().get(0) instanceof Long end) {
+            // The keys those rows took: the next span's first guess (the first chunk, from no key, gives none).
+            span = Math.max(1, end - from);
+        }
+        return chunk;
+    }
+
+    /**
+     * The chunk of keys {@code (after, after + span]}, or null when it is to be found by rows instead: it would
+     * reach the largest key (the walk by rows finds the end, and rows added after it), or it held more than twice
+     * {@code rows} rows.
+     */
+    private Chunk byKeySpan(Connection connection, long after, int rows) throws SQLException {
+        long upTo = after + span;
+        if (upTo < after) {
+            return null;
+        }
+        if (largestKey == null || upTo >= largestKey) {
+            largestKey = largestKey(connection);
+            if (largestKey == null || upTo >= largestKey) {
+                return null;
+            }
+        }
+        RowKey from = RowKey.of(after);
+        RowKey end = RowKey.of(upTo);
+        Sum sum = sum(connection, from, end);
+        // The next span aims at this many rows at this span's density, and grows at most fourfold a chunk (an
+        // empty span quadruples it), so a long sparse stretch cannot leave a huge span before a dense one.
+        double wanted = sum.rows() == 0 ? span * 4.0 : (double) span * rows / sum.rows();
+        span = (long) Math.max(1, Math.min(wanted, span * 4.0));
+        return sum.rows() > 2L * rows ? null : new Chunk(from, end, sum);
+    }
+
+    /**
+     * The chunk of {@code rows} rows after {@code after}: on MariaDB and MySQL with a one-column key one statement
+     * walks it once, hashing each row once and taking the last key as the largest; otherwise its end is found
+     * first ({@link #chunkEnd}) and its range summed after.
+     */
+    private Chunk byRows(Connection connection, RowKey after, int rows) throws SQLException {
         boolean oneWalk = keyColumns.size() == 1
                 && (dialect.product() == Dialect.Product.MARIADB || dialect.product() == Dialect.Product.MYSQL);
         if (!oneWalk) {
             RowKey end = chunkEnd(connection, after, rows);
             return new Chunk(after, end, sum(connection, after, end));
         }
-        String sql = Dialect.MARKER + " SELECT COUNT(*), MAX(" + keyList + "), COALESCE(BIT_XOR(dw_h), 0),"
-                + " COALESCE(SUM(dw_h), 0) FROM (SELECT " + keyList + ", " + rowHash + " AS dw_h FROM "
-                + dialect.tableName(ops.table()) + where(after != null, false) + " ORDER BY " + keyList + " LIMIT "
-                + rows + ") d";
+        String sql = Dialect.MARKER + " SELECT COUNT(*), MAX(" + keyList + "), COALESCE(BIT_XOR(dw_h), 0)"
+                + " FROM (SELECT " + keyList + ", " + rowHash + " AS dw_h FROM " + dialect.tableName(ops.table())
+                + where(after != null, false) + " ORDER BY " + keyList + " LIMIT " + rows + ") d";
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             bind(statement, after, null);
             try (ResultSet rs = statement.executeQuery()) {
@@ -102,7 +183,20 @@ final class ChunkChecksums {
                 long count = rs.getLong(1);
                 // Fewer rows than asked: the chunk runs to the end, and the other side's range must too.
                 RowKey end = count < rows ? null : RowKey.of(List.of(rs.getObject(2)));
-                return new Chunk(after, end, new Sum(count, rs.getString(3) + "/" + rs.getString(4)));
+                return new Chunk(after, end, new Sum(count, rs.getString(3) + "/"));
+            }
+        }
+    }
+
+    private Long largestKey(Connection connection) throws SQLException {
+        String sql = Dialect.MARKER + " SELECT MAX(" + keyList + ") FROM " + dialect.tableName(ops.table())
+                + where(false, false);
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            bind(statement, null, null);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                long largest = rs.getLong(1);
+                return rs.wasNull() ? null : largest;
             }
         }
     }
@@ -132,14 +226,8 @@ final class ChunkChecksums {
 
     /** Counts and hashes the rows in {@code (after, upTo]}. */
     Sum sum(Connection connection, RowKey after, RowKey upTo) throws SQLException {
-        String rows = dialect.tableName(ops.table()) + where(after != null, upTo != null);
-        String sql = switch (dialect.product()) {
-            // Both aggregates read one hash per row from a derived table that its LIMIT keeps the optimiser from
-            // merging into the outer query: merged, the server evaluates CRC32 and the row's text twice a row.
-            case MARIADB, MYSQL -> Dialect.MARKER + " SELECT COUNT(*), COALESCE(BIT_XOR(h), 0), COALESCE(SUM(h), 0)"
-                    + " FROM (SELECT " + rowHash + " AS h FROM " + rows + " LIMIT " + Long.MAX_VALUE + ") d";
-            default -> Dialect.MARKER + " SELECT COUNT(*), " + aggregate() + " FROM " + rows;
-        };
+        String sql = Dialect.MARKER + " SELECT COUNT(*), " + aggregate() + " FROM " + dialect.tableName(ops.table())
+                + where(after != null, upTo != null);
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             bind(statement, after, upTo);
             try (ResultSet rs = statement.executeQuery()) {
