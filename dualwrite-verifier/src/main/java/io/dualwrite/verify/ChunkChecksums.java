@@ -1,5 +1,6 @@
 package io.dualwrite.verify;
 
+import io.dualwrite.jdbc.ColumnMetadata;
 import io.dualwrite.jdbc.Dialect;
 import io.dualwrite.jdbc.RowKey;
 import io.dualwrite.jdbc.TableOps;
@@ -7,15 +8,19 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Chunk checksums computed in the database, for tables of the same dialect and schema: the key that ends a
  * chunk of about {@code n} rows, and the row count plus an order-independent or key-ordered hash of a key range.
  * Both sides run the same SQL, so only the dialect's own text forms of the values matter. NULL is told from an
- * empty string by a flag per column.
+ * empty string by a flag per column that may hold NULL on either side.
  *
  * <p>The hashes: MariaDB and MySQL take {@code BIT_XOR} of each row's {@code CRC32} multiplied by an odd 32-bit
  * constant; H2 {@code BIT_XOR} and {@code SUM} of a per-row {@code ORA_HASH}; PostgreSQL {@code md5} of the rows'
@@ -59,48 +64,58 @@ final class ChunkChecksums {
     /** The largest key when it was last read; a span reaching it reads it again. Null until then. */
     private Long largestKey;
 
-    ChunkChecksums(TableOps ops, List<String> columns, String window, List<Object> windowParameters) {
+    /**
+     * @param columns the columns hashed, in order
+     * @param nullable those of them that may hold NULL on either side (the only ones that need a NULL flag)
+     */
+    ChunkChecksums(TableOps ops, List<String> columns, Set<String> nullable, String window,
+            List<Object> windowParameters) {
         this.ops = ops;
         this.dialect = ops.dialect();
         this.keyColumns = ops.keyColumns();
         this.keyList = String.join(", ", keyColumns.stream().map(dialect::quote).toList());
         this.window = window;
         this.windowParameters = windowParameters;
-        List<String> quoted = columns.stream().map(c -> dialect.quote(ops.table().storedName(c))).toList();
-        this.rowHash = rowHash(dialect.product(), quoted);
+        Function<String, String> quote = c -> dialect.quote(ops.table().storedName(c));
+        this.rowHash = rowHash(dialect.product(), columns.stream().map(quote).toList(),
+                columns.stream().filter(nullable::contains).map(quote).toList());
         boolean mariaDb = dialect.product() == Dialect.Product.MARIADB || dialect.product() == Dialect.Product.MYSQL;
         this.keySpans = mariaDb && keyColumns.size() == 1 && ops.table().column(keyColumns.get(0))
                 .filter(ChunkChecksums::signedInteger).isPresent();
     }
 
-    private static boolean signedInteger(io.dualwrite.jdbc.ColumnMetadata column) {
+    private static boolean signedInteger(ColumnMetadata column) {
         return switch (column.jdbcType()) {
-            case java.sql.Types.TINYINT, java.sql.Types.SMALLINT, java.sql.Types.INTEGER -> true;
-            case java.sql.Types.BIGINT -> !column.typeName().toUpperCase(java.util.Locale.ROOT).contains("UNSIGNED");
+            case Types.TINYINT, Types.SMALLINT, Types.INTEGER -> true;
+            case Types.BIGINT -> !column.typeName().toUpperCase(Locale.ROOT).contains("UNSIGNED");
             default -> false;
         };
     }
 
-    private String rowHash(Dialect.Product product, List<String> quoted) {
+    /** The row's text: its values joined by '#', then a flag per nullable column that tells NULL from ''. */
+    private String rowHash(Dialect.Product product, List<String> quoted, List<String> nullable) {
         List<String> flags = new ArrayList<>();
         switch (product) {
             case MARIADB, MYSQL -> {
-                quoted.forEach(c -> flags.add("ISNULL(" + c + ")"));
+                nullable.forEach(c -> flags.add("ISNULL(" + c + ")"));
                 // Below 2^32 times below 2^32: the product fits BIGINT UNSIGNED, the type MariaDB gives it.
-                return "CRC32(CONCAT_WS('#', " + String.join(", ", quoted) + ", CONCAT(''," + String.join(", ", flags)
-                        + "))) * " + MIX;
+                return "CRC32(" + joined("CONCAT_WS", "CONCAT", quoted, flags) + ") * " + MIX;
             }
             case POSTGRESQL -> {
-                quoted.forEach(c -> flags.add("(" + c + " IS NULL)::int"));
-                return "concat_ws('#', " + String.join(", ", quoted) + ", concat(''," + String.join(", ", flags) + "))";
+                nullable.forEach(c -> flags.add("(" + c + " IS NULL)::int"));
+                return joined("concat_ws", "concat", quoted, flags);
             }
             case H2 -> {
-                quoted.forEach(c -> flags.add("CASE WHEN " + c + " IS NULL THEN '1' ELSE '0' END"));
-                return "ORA_HASH(CONCAT_WS('#', " + String.join(", ", quoted) + ", CONCAT(''," + String.join(", ", flags)
-                        + ")))";
+                nullable.forEach(c -> flags.add("CASE WHEN " + c + " IS NULL THEN '1' ELSE '0' END"));
+                return "ORA_HASH(" + joined("CONCAT_WS", "CONCAT", quoted, flags) + ")";
             }
             default -> throw new IllegalStateException("no checksum for " + product);
         }
+    }
+
+    private static String joined(String concatWs, String concat, List<String> values, List<String> flags) {
+        return concatWs + "('#', " + String.join(", ", values)
+                + (flags.isEmpty() ? "" : ", " + concat + "(''," + String.join(", ", flags) + ")") + ")";
     }
 
     /** The aggregates over the rows: MariaDB's one XOR, PostgreSQL's md5 of the key-ordered text, H2's two. */

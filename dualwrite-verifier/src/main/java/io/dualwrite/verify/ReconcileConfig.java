@@ -84,7 +84,10 @@ public final class ReconcileConfig {
         return builder().build();
     }
 
-    /** @return rows per chunk on each side; default 5,000 */
+    /**
+     * @return rows per chunk on each side; default 5,000. On the checksum path over a MariaDB or MySQL table with
+     *     an integer key a chunk is a span of key values aimed at this many rows, and holds at most twice as many
+     */
     public int chunkSize() {
         return chunkSize;
     }

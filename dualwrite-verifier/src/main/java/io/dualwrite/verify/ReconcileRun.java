@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -215,8 +216,10 @@ final class ReconcileRun {
         if (ordered && where == null && config.checksums() && sameProduct && diff.plain() && sameSchema()
                 && targetOps.shardLayout().isEmpty() && sourceOps.shardLayout().isEmpty()) {
             List<String> columns = diff.comparedColumns();
-            this.sourceSums = new ChunkChecksums(sourceOps, columns, sourceWindow, sourceParameters);
-            this.targetSums = new ChunkChecksums(targetOps, columns, targetWindow, windowParameters);
+            Set<String> nullable = columns.stream().filter(c -> sourceOps.table().column(c).orElseThrow().nullable()
+                    || targetOps.table().column(c).orElseThrow().nullable()).collect(Collectors.toSet());
+            this.sourceSums = new ChunkChecksums(sourceOps, columns, nullable, sourceWindow, sourceParameters);
+            this.targetSums = new ChunkChecksums(targetOps, columns, nullable, targetWindow, windowParameters);
         } else {
             this.sourceSums = null;
             this.targetSums = null;

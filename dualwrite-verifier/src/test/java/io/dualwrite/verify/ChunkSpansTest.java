@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,7 +40,7 @@ class ChunkSpansTest {
             MappedTables tables = f.tables();
             var ops = tables.get("t_order").source();
             List<String> columns = List.of("id", "user_id", "status", "amount", "note", "gmt_modified");
-            ChunkChecksums sums = new ChunkChecksums(ops, columns, null, List.of());
+            ChunkChecksums sums = new ChunkChecksums(ops, columns, Set.of("amount", "note"), null, List.of());
             List<ChunkChecksums.Chunk> chunks = new ArrayList<>();
             try (Connection connection = f.source.dataSource().getConnection()) {
                 RowKey after = null;
