@@ -85,6 +85,11 @@ public final class BackfillBenchmark {
         DUALWRITE_BATCHED("dualwrite batched", null),
         /** MariaDB only: the plain copy's keyset chunks, each sent by one LOAD DATA LOCAL ({@link LoadDataBaseline}). */
         LOAD_DATA("LOAD DATA per chunk", null),
+        /**
+         * MariaDB only, with {@code --prefill-every}: {@code LOAD DATA ... REPLACE} per chunk into the table prefilled
+         * as for the backfill ({@link LoadDataBaseline} with replace), the ceiling when rows are already there.
+         */
+        LOAD_DATA_REPLACE("LOAD DATA REPLACE per chunk, prefilled", null),
         PGLOADER("pgloader", null);
 
         private final String label;
@@ -360,6 +365,9 @@ public final class BackfillBenchmark {
             if (store == Store.MARIADB) {
                 variants.add(new Variant(store, Kind.DUALWRITE_BATCHED, threads));
                 variants.add(new Variant(store, Kind.LOAD_DATA, threads));
+                if (options.prefillEvery() > 0) {
+                    variants.add(new Variant(store, Kind.LOAD_DATA_REPLACE, threads));
+                }
             }
         }
         if (store == Store.POSTGRESQL && pgloader != null) {
@@ -474,10 +482,14 @@ public final class BackfillBenchmark {
                 run = new Run(round, variant, result.rows(), result.nanos(), result.cpu(), 0, 0, Double.NaN, false,
                         result);
             }
-            case LOAD_DATA -> {
+            case LOAD_DATA, LOAD_DATA_REPLACE -> {
+                boolean replace = variant.kind() == Kind.LOAD_DATA_REPLACE;
+                if (replace) {
+                    prefill(target, options.prefillEvery());
+                }
                 try (HikariDataSource from = source.pool("bench-load-source", variant.threads() + 1, false);
                         HikariDataSource to = target.pool("bench-load-target", variant.threads() + 1, true)) {
-                    LoadDataBaseline baseline = new LoadDataBaseline(from, to, options.plainChunk());
+                    LoadDataBaseline baseline = new LoadDataBaseline(from, to, options.plainChunk(), replace);
                     CpuMeter.Snapshot before = cpu.snapshot();
                     PlainCopy.Result result = baseline.run(variant.threads(), span[0], span[1]);
                     CpuMeter.Usage usage = cpu.between(before, cpu.snapshot());
@@ -709,6 +721,11 @@ public final class BackfillBenchmark {
                 if (store == Store.MARIADB) {
                     ratioRow(table, "dualwrite / LOAD DATA per chunk, MariaDB, " + threads + " thread(s)", dualwrite,
                             new Variant(store, Kind.LOAD_DATA, threads), COPY_RATIO_LIMIT);
+                    if (options.prefillEvery() > 0) {
+                        ratioRow(table, "dualwrite / LOAD DATA REPLACE per chunk into the same prefilled table,"
+                                + " MariaDB, " + threads + " thread(s)", dualwrite,
+                                new Variant(store, Kind.LOAD_DATA_REPLACE, threads), COPY_RATIO_LIMIT);
+                    }
                     ratioRow(table, "dualwrite / dualwrite batched, MariaDB, " + threads + " thread(s)", dualwrite,
                             new Variant(store, Kind.DUALWRITE_BATCHED, threads), 1.0);
                 }

@@ -33,7 +33,8 @@ record BackfillOptions(int rows, int rounds, List<Integer> threads, List<Store> 
               --version-guard    backfill with versionGuard(true), and the plain copy with the guarded upsert
                                  (default: BackfillConfig's default, and the matching statement)
               --prefill-every N  before each backfill, put every Nth source row (id divisible by N) into the target
-                                 table, as a mirror running during the backfill would have (default 0: none)
+                                 table, as a mirror running during the backfill would have (default 0: none);
+                                 into MariaDB also a LOAD DATA REPLACE baseline into the table prefilled alike
               --sharded          also backfill into PostgreSQL split by ShardingSphere-JDBC into 2 databases x 4
                                  tables by user_id, beside the single table, in the same rounds (needs POSTGRESQL)
               --skip-baselines   no plain JDBC and COPY copies (only the backfills; pgloader by --skip-pgloader)

@@ -18,6 +18,8 @@ import javax.sql.DataSource;
  * text and sent by one {@code LOAD DATA LOCAL INFILE} (Connector/J's {@code setLocalInfileInputStream}) straight into
  * the empty table, then one commit. No staging table, no upsert, no guard, no checkpoint, no lock: the ceiling a
  * backfill into an empty MariaDB table is compared with. With several threads the key span is cut into equal slices.
+ * With {@code replace}, {@code LOAD DATA ... REPLACE}: the ceiling for a table that already holds some of the rows
+ * (each present row overwritten in place, unguarded), run against the same prefilled table as the backfill.
  */
 final class LoadDataBaseline {
 
@@ -28,12 +30,17 @@ final class LoadDataBaseline {
     private final String load;
 
     LoadDataBaseline(DataSource source, DataSource target, int chunk) {
+        this(source, target, chunk, false);
+    }
+
+    LoadDataBaseline(DataSource source, DataSource target, int chunk, boolean replace) {
         this.source = source;
         this.target = target;
         this.chunk = chunk;
         this.select = "SELECT " + String.join(", ", OrderTable.COLUMNS) + " FROM " + OrderTable.NAME
                 + " WHERE id > ? AND id <= ? ORDER BY id LIMIT " + chunk;
-        this.load = "LOAD DATA LOCAL INFILE 'chunk.tsv' INTO TABLE " + OrderTable.NAME + " CHARACTER SET utf8mb4"
+        this.load = "LOAD DATA LOCAL INFILE 'chunk.tsv' " + (replace ? "REPLACE " : "") + "INTO TABLE "
+                + OrderTable.NAME + " CHARACTER SET utf8mb4"
                 + " FIELDS TERMINATED BY X'09' ESCAPED BY X'5C' LINES TERMINATED BY X'0A' ("
                 + String.join(", ", OrderTable.COLUMNS) + ")";
     }
