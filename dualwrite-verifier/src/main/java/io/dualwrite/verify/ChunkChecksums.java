@@ -29,11 +29,11 @@ import java.util.function.Function;
  * affine, so one aggregate of one CRC32 a row sees the swap, where a second aggregate (a {@code SUM}) would make
  * MariaDB evaluate the row's text and CRC32 twice, or materialise them in a derived table.
  *
- * <p>Chunks: on MariaDB and MySQL with one integer key column, once a first chunk is found by rows, a chunk is a
- * span of key values, as pt-table-checksum takes it, so the source's statement walks its rows once, in the same
- * range statement as the target's. The span follows the rows the last span held, and a span that held more than
- * twice the rows asked for is taken again by rows (a dense stretch after a sparse one), so no chunk whose rows are
- * compared holds more than that. Near the largest key, and for every other key and dialect, a chunk is found by
+ * <p>Chunks: on MariaDB and MySQL with one integer key column, once a chunk after a key was found by rows (the keys
+ * its rows took are the first span), a chunk is a span of key values, as pt-table-checksum takes it, so the source's
+ * statement walks its rows once, in the same range statement as the target's. The span follows the rows the last
+ * span held, and a span that held more than twice the rows asked for is taken again by rows (a dense stretch after
+ * a sparse one), so no chunk whose rows are compared holds more than that. Near the largest key, and for every other key and dialect, a chunk is found by
  * rows: on MariaDB and MySQL with one key column in one walk (a derived table whose {@code LIMIT} yields the
  * count, the hash and the last key), otherwise by its end key first ({@link #chunkEnd}) and its range's sum after.
  */
@@ -47,11 +47,11 @@ final class ChunkChecksums {
     record Chunk(RowKey after, RowKey end, Sum sum) {
     }
 
-    private final TableOps ops;
-    private final Dialect dialect;
     /** An odd constant below 2^32 that each row's CRC32 is multiplied by on MariaDB and MySQL (the class comment). */
     private static final long MIX = 2_654_435_761L;
 
+    private final TableOps ops;
+    private final Dialect dialect;
     private final List<String> keyColumns;
     private final String keyList;
     private final String rowHash;
@@ -169,8 +169,8 @@ final class ChunkChecksums {
         RowKey from = RowKey.of(after);
         RowKey end = RowKey.of(upTo);
         Sum sum = sum(connection, from, end);
-        // The next span aims at this many rows at this span's density, and grows at most fourfold a chunk (an
-        // empty span quadruples it), so a long sparse stretch cannot leave a huge span before a dense one.
+        // The next span aims at this many rows at this span's density and grows at most fourfold a chunk (an empty
+        // span quadruples it); one that meets a dense stretch holds more than twice the rows and is taken by rows.
         double wanted = sum.rows() == 0 ? span * 4.0 : (double) span * rows / sum.rows();
         span = (long) Math.max(1, Math.min(wanted, span * 4.0));
         return sum.rows() > 2L * rows ? null : new Chunk(from, end, sum);
