@@ -33,9 +33,10 @@ import java.util.function.Function;
  * its rows took are the first span), a chunk is a span of key values, as pt-table-checksum takes it, so the source's
  * statement walks its rows once, in the same range statement as the target's. The span follows the rows the last
  * span held, and a span that held more than twice the rows asked for is taken again by rows (a dense stretch after
- * a sparse one), so no chunk whose rows are compared holds more than that. Near the largest key, and for every other key and dialect, a chunk is found by
- * rows: on MariaDB and MySQL with one key column in one walk (a derived table whose {@code LIMIT} yields the
- * count, the hash and the last key), otherwise by its end key first ({@link #chunkEnd}) and its range's sum after.
+ * a sparse one), so no chunk whose rows are compared holds more than that. Near the largest key, and for every
+ * other key and dialect, a chunk is found by rows: on MariaDB and MySQL with one key column in one walk (a derived
+ * table whose {@code LIMIT} yields the count, the hash and the last key), otherwise by its end key first
+ * ({@link #chunkEnd}) and its range's sum after.
  */
 final class ChunkChecksums {
 
