@@ -12,9 +12,11 @@ import io.dualwrite.testing.Store;
 import io.dualwrite.testing.TestDatabase;
 import java.sql.Connection;
 import java.time.Duration;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongFunction;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -108,12 +110,44 @@ class ChunkSpansTest {
         }
     }
 
+    @Test
+    void mariaDb_aVersionWindow_onSpans_comparesOnlyItsRows_andTheLastSpanReachesTheWindowsLargestKey()
+            throws Exception {
+        try (VerifyFixture f = new VerifyFixture(Store.MARIADB, Store.MARIADB, "ck_win")) {
+            // Odd keys were changed on the day the window covers, even keys the day before.
+            LongFunction<String> day = id -> id % 2 == 1 ? "2025-03-02 10:00:00.000" : "2025-03-01 10:00:00.000";
+            insertAll(f.source, KEYS, day);
+            insertAll(f.target, KEYS.stream().filter(id -> id != 17 && id != 40).toList(), day);
+            f.target.execute("UPDATE t_order SET amount = 99.99 WHERE id IN (100123, 25000)");
+            f.target.execute("UPDATE t_order SET gmt_modified = TIMESTAMP '2025-03-02 08:00:00' WHERE id = 100150");
+            // Past the source's largest key in the window (100199): found only if the last chunk runs to the end.
+            VerifyFixture.insert(f.target, 3_000_000_000_001L, "NEW", "1.00", null, "2025-03-02 09:00:00.000");
+
+            ReconcileReport report = Reconciler.create(ReconcileConfig.builder().chunkSize(CHUNK).createTables(true)
+                    .window(LocalDateTime.parse("2025-03-02T00:00:00"), LocalDateTime.parse("2025-03-03T00:00:00"))
+                    .build(), f.tables(), f.source.dataSource(), f.target.dataSource(), f.listener()).run("t_order");
+
+            assertThat(report.compared()).isEqualTo(KEYS.stream().filter(id -> id % 2 == 1).count());
+            assertThat(report.samples(Mismatch.Kind.MISSING_IN_TARGET)).as("40 is outside the window")
+                    .containsExactly(RowKey.of(17));
+            assertThat(report.samples(Mismatch.Kind.DIFFERENT))
+                    .as("25000 is outside the window; 100150 is in it on the target only")
+                    .containsExactlyInAnyOrder(RowKey.of(100_123), RowKey.of(100_150));
+            assertThat(report.samples(Mismatch.Kind.EXTRA_IN_TARGET)).containsExactly(RowKey.of(3_000_000_000_001L));
+            assertThat(report.checksumChunks()).isPositive();
+        }
+    }
+
     private static void insertAll(TestDatabase db, List<Long> keys) {
+        insertAll(db, keys, id -> "2025-03-01 10:00:00.123");
+    }
+
+    private static void insertAll(TestDatabase db, List<Long> keys, LongFunction<String> modified) {
         StringBuilder values = new StringBuilder();
         for (long id : keys) {
             values.append(values.isEmpty() ? "" : ", ").append("(").append(id).append(", ").append(id % 10)
                     .append(", 'PAID', ").append(id % 1000).append(".25, 'note ").append(id % 7)
-                    .append("', TIMESTAMP '2025-03-01 10:00:00.123')");
+                    .append("', TIMESTAMP '").append(modified.apply(id)).append("')");
         }
         db.execute("INSERT INTO t_order (id, user_id, status, amount, note, gmt_modified) VALUES " + values);
     }
