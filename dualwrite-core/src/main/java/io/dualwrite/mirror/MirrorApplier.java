@@ -487,7 +487,10 @@ final class MirrorApplier {
 
     /**
      * Proves the path without changing anything: reads up to a few rows of the primary, maps them, and
-     * writes them to the other store in a transaction that is rolled back.
+     * writes them to the other store in a transaction that is rolled back. Of those rows, the ones the other store
+     * holds too are written, when there are any: they already meet its foreign keys there. A row just deleted on
+     * the other side together with its parent, the deletion not yet mirrored back, would fail a foreign key over
+     * that race rather than over the path (a ramp step's guard refused a step under load that way).
      *
      * @return how many rows went through; 0 when the primary table is empty
      * @throws SQLException if a statement fails on either store
@@ -499,11 +502,10 @@ final class MirrorApplier {
             try {
                 List<Row> rows = table.source().scan(session.primaryConnection, null, null, 3, false, null, List.of());
                 List<Row> mapped = table.toTarget(rows);
-                if (versionGuard) {
-                    table.target().upsert(session.otherConnection, mapped);
-                } else {
-                    table.target().overwrite(session.otherConnection, mapped);
-                }
+                Set<RowKey> held = table.target().readByKeys(session.otherConnection,
+                        mapped.stream().map(table.target()::keyOf).toList(), false).keySet();
+                List<Row> proving = mapped.stream().filter(row -> held.contains(table.target().keyOf(row))).toList();
+                write(table, session.otherConnection, proving.isEmpty() ? mapped : proving);
                 return mapped.size();
             } finally {
                 // Nothing a probe wrote may stay; a failed rollback fails the session's reset, which discards it.
