@@ -636,8 +636,9 @@ public final class Mirror implements ChangeSink, AutoCloseable {
 
     /**
      * Proves that this mirror can carry a table's rows, without changing either store: a few rows are
-     * read, mapped and written in a transaction that is rolled back. The ramp guard runs it on the
-     * reverse mirror before any traffic goes to the target.
+     * read, mapped and written in a transaction that is rolled back (those of them the other store holds too, when
+     * there are any, so that a row deleted there a moment ago with its parent cannot fail a foreign key). The ramp
+     * guard runs it on the reverse mirror before any traffic goes to the target.
      *
      * @param table the source table's configured name
      * @return how many rows went through; 0 when the table is empty (nothing proven but the statements)
