@@ -471,7 +471,12 @@ public class StrategyScenarios {
         if (createdInNew != 0) {
             result.problems().add(createdInNew + " of the marked user's new orders reached the new store");
         }
+        // The shoppers pause for the reconcile, as for the moved users': a row they change again while it is read
+        // twice can be counted as late (README, Verifying), and this check wants none but the marked rows left out.
+        load.stop();
+        drain(result);
         long ignoring = reconcile(result, "reconcile while marked (the marked rows are left alone)");
+        load.start();
         if (ignoring != 0) {
             result.problems().add(ignoring + " differences while marked: the reconciler should leave the marked rows"
                     + " alone and find the rest identical");
